@@ -1,0 +1,23 @@
+//! `sangam-core`: the record store of Sangam, an offline-first field-data system.
+//!
+//! Every record (a survey response, a household, a coalition meeting, an action item) is an
+//! Automerge document persisted in SQLite by [`Store`]. Concurrent edits merge; concurrent
+//! writes to one field are kept and shown as conflicts ([`Store::conflicts`]); nothing a field
+//! worker typed is lost to a crash, a duplicate delivery or a hostile peer.
+//!
+//! Start with [`Store::open`]; see `docs/ARCHITECTURE.md` for the layers.
+
+pub mod doc;
+mod error;
+pub mod record;
+pub mod store;
+mod value;
+
+pub use doc::{ChangeAuthor, ConflictValue, FieldConflict, HistoryEntry};
+pub use error::{Error, Result};
+pub use record::action::{Action, ActionFilter, ActionStatus, ActionUpdate, NewAction};
+pub use record::meeting::{Attendee, Decision, Meeting, NewAttendee, NewMeeting};
+pub use record::response::{NewResponse, RepeatRow, Response, ResponseFilter, ResponseStatus};
+pub use record::subject::{NewSubject, Subject, SubjectQuery};
+pub use store::{ApplyOutcome, Identity, Kind, RecordSummary, Role, Store};
+pub use value::FieldValue;

@@ -1,0 +1,110 @@
+//! The SQLite schema and its migrations, in the application-services shape: `PRAGMA
+//! user_version` holds the version, `init` builds a new file, `upgrade_from(v)` moves an old
+//! file up one step at a time, and a file from a newer version is refused.
+
+use rusqlite::{Connection, Transaction};
+
+use crate::{Error, Result};
+
+/// The schema version this code writes.
+pub const VERSION: i64 = 1;
+
+const V1: &str = r#"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+) WITHOUT ROWID;
+
+-- One row per record: where its document lives, and the index columns list screens read.
+CREATE TABLE docs (
+    rid          INTEGER PRIMARY KEY,
+    id           TEXT NOT NULL UNIQUE,
+    kind         TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    seq          INTEGER NOT NULL,       -- changelog sequence of the last change here
+    heads        BLOB NOT NULL,          -- 32-byte change hashes, concatenated
+    snapshot     BLOB,                   -- compacted Automerge document
+    chunks       INTEGER NOT NULL DEFAULT 0,
+    updated_at   INTEGER NOT NULL,
+    deleted      INTEGER NOT NULL DEFAULT 0,
+    conflicts    INTEGER NOT NULL DEFAULT 0,
+    title        TEXT,
+    form_id      TEXT,
+    form_version TEXT,
+    status       TEXT,
+    subject_id   TEXT,
+    k_name       TEXT,
+    k_village    TEXT,
+    k_phone      TEXT,
+    owner        TEXT,
+    due          TEXT,
+    meeting_id   TEXT
+);
+CREATE UNIQUE INDEX docs_seq ON docs(seq);
+CREATE INDEX docs_kind_updated ON docs(kind, updated_at);
+CREATE INDEX docs_form_updated ON docs(form_id, updated_at) WHERE form_id IS NOT NULL;
+CREATE INDEX docs_subject ON docs(subject_id) WHERE subject_id IS NOT NULL;
+CREATE INDEX docs_name ON docs(k_name) WHERE k_name IS NOT NULL;
+CREATE INDEX docs_village ON docs(k_village) WHERE k_village IS NOT NULL;
+CREATE INDEX docs_phone ON docs(k_phone) WHERE k_phone IS NOT NULL;
+CREATE INDEX docs_owner ON docs(owner) WHERE owner IS NOT NULL;
+CREATE INDEX docs_conflicts ON docs(conflicts) WHERE conflicts > 0;
+
+-- Incremental changes appended since the last snapshot; compacted into docs.snapshot.
+CREATE TABLE chunks (
+    rid  INTEGER NOT NULL,
+    n    INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (rid, n)
+) WITHOUT ROWID;
+
+-- Received changes whose dependencies have not arrived yet: kept, never dropped.
+CREATE TABLE pending (
+    doc_id      TEXT NOT NULL,
+    hash        BLOB NOT NULL,
+    data        BLOB NOT NULL,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (doc_id, hash)
+) WITHOUT ROWID;
+"#;
+
+/// Brings `conn` to [`VERSION`], creating the schema on a new file.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > VERSION {
+        return Err(Error::SchemaTooNew { found, supported: VERSION });
+    }
+    if found == VERSION {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    if found == 0 {
+        init(&tx)?;
+    } else {
+        let mut v = found;
+        while v < VERSION {
+            upgrade_from(&tx, v)?;
+            v += 1;
+        }
+    }
+    tx.pragma_update(None, "user_version", VERSION)?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn init(tx: &Transaction<'_>) -> Result<()> {
+    tx.execute_batch(V1)?;
+    let mut v = 1;
+    while v < VERSION {
+        upgrade_from(tx, v)?;
+        v += 1;
+    }
+    Ok(())
+}
+
+fn upgrade_from(_tx: &Transaction<'_>, v: i64) -> Result<()> {
+    #[allow(clippy::match_single_binding)]
+    match v {
+        other => Err(Error::invalid(format!("no migration from schema version {other}"))),
+    }
+}
