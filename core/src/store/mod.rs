@@ -14,8 +14,14 @@
 //! assert_eq!(store.subject(&id).unwrap().attrs["name"].display(), "Devi");
 //! ```
 
+mod apply;
 mod cache;
 pub mod schema;
+mod types;
+mod write;
+
+pub use types::{ApplyOutcome, Identity, Kind, RecordSummary, Role};
+pub(crate) use types::{summary_from_row, IndexRow, SUMMARY_COLS};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -23,9 +29,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use automerge::transaction::Transactable;
 use automerge::transaction::{CommitOptions, Transaction};
-use automerge::{ActorId, Author, Automerge, ChangeHash, ReadDoc, ROOT};
+use automerge::{ActorId, Author, Automerge, ReadDoc, ROOT};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::doc::{self, FieldConflict, HistoryEntry};
@@ -36,176 +41,26 @@ use cache::DocCache;
 pub const COMPACT_AFTER: i64 = 10;
 /// Documents kept loaded in memory.
 pub const CACHE_DOCS: usize = 64;
+/// Documents whose last snapshot is at most this big are re-saved whole on every write:
+/// one compact snapshot is smaller on disk and 3-4x faster to load than a snapshot plus
+/// increments, and saving a small document costs tens of microseconds.
+pub const COMPACT_BELOW_BYTES: i64 = 4096;
 /// Largest change payload accepted for one record.
 pub const MAX_CHANGE_BYTES: usize = 16 * 1024 * 1024;
 
-/// What a user may do (DESIGN §5).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Role {
-    FieldWorker,
-    Coordinator,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Role::FieldWorker => "field-worker",
-            Role::Coordinator => "coordinator",
-            Role::Admin => "admin",
-        }
-    }
-    pub fn parse(s: &str) -> Result<Role> {
-        match s {
-            "field-worker" => Ok(Role::FieldWorker),
-            "coordinator" => Ok(Role::Coordinator),
-            "admin" => Ok(Role::Admin),
-            _ => Err(Error::invalid("role must be field-worker, coordinator or admin")),
-        }
-    }
-    /// Coordinators and admins may review, resolve conflicts and merge.
-    pub fn can_coordinate(&self) -> bool {
-        matches!(self, Role::Coordinator | Role::Admin)
-    }
-}
-
-/// The person using this store; recorded on every change they make.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Identity {
-    pub user_id: String,
-    pub display_name: String,
-    pub role: Role,
-}
-
-impl Identity {
-    pub fn new(user_id: &str, display_name: &str, role: Role) -> Self {
-        Identity { user_id: user_id.into(), display_name: display_name.into(), role }
-    }
-    pub fn field_worker(user_id: &str, display_name: &str) -> Self {
-        Self::new(user_id, display_name, Role::FieldWorker)
-    }
-    pub fn coordinator(user_id: &str, display_name: &str) -> Self {
-        Self::new(user_id, display_name, Role::Coordinator)
-    }
-}
-
-/// The kinds of record (DESIGN §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Form,
-    Response,
-    Subject,
-    Meeting,
-    Action,
-}
-
-impl Kind {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Kind::Form => "form",
-            Kind::Response => "response",
-            Kind::Subject => "subject",
-            Kind::Meeting => "meeting",
-            Kind::Action => "action",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Kind> {
-        Some(match s {
-            "form" => Kind::Form,
-            "response" => Kind::Response,
-            "subject" => Kind::Subject,
-            "meeting" => Kind::Meeting,
-            "action" => Kind::Action,
-            _ => return None,
-        })
-    }
-}
-
-/// What happened when changes from elsewhere were applied to a record.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ApplyOutcome {
-    /// New changes became part of the record.
-    pub changed: bool,
-    /// Some changes wait for others they depend on; they are stored and applied on arrival.
-    pub pending: bool,
-    /// Conflicting fields in the record after applying.
-    pub conflicts: usize,
-}
-
-/// A summary row for list screens, read from the index (never from the document).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RecordSummary {
-    pub id: String,
-    pub kind: Kind,
-    pub scope: String,
-    pub title: Option<String>,
-    pub form_id: Option<String>,
-    pub form_version: Option<String>,
-    pub status: Option<String>,
-    pub subject_id: Option<String>,
-    pub owner: Option<String>,
-    pub due: Option<String>,
-    pub updated_at_ms: i64,
-    pub conflicts: i64,
-    /// Changelog sequence of the record's last change in this store.
-    pub seq: i64,
-}
-
-pub(crate) const SUMMARY_COLS: &str =
-    "id, kind, scope, title, form_id, form_version, status, subject_id, owner, due, updated_at, conflicts, seq";
-
-pub(crate) fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordSummary> {
-    let kind: String = r.get(1)?;
-    Ok(RecordSummary {
-        id: r.get(0)?,
-        kind: Kind::parse(&kind).unwrap_or(Kind::Response),
-        scope: r.get(2)?,
-        title: r.get(3)?,
-        form_id: r.get(4)?,
-        form_version: r.get(5)?,
-        status: r.get(6)?,
-        subject_id: r.get(7)?,
-        owner: r.get(8)?,
-        due: r.get(9)?,
-        updated_at_ms: r.get(10)?,
-        conflicts: r.get(11)?,
-        seq: r.get(12)?,
-    })
-}
-
-/// The index columns of one record, derived from its document.
-#[derive(Debug, Default)]
-pub(crate) struct IndexRow {
-    pub kind: String,
-    pub scope: String,
-    pub deleted: bool,
-    pub conflicts: i64,
-    pub title: Option<String>,
-    pub form_id: Option<String>,
-    pub form_version: Option<String>,
-    pub status: Option<String>,
-    pub subject_id: Option<String>,
-    pub k_name: Option<String>,
-    pub k_village: Option<String>,
-    pub k_phone: Option<String>,
-    pub owner: Option<String>,
-    pub due: Option<String>,
-    pub meeting_id: Option<String>,
-}
-
 /// What the store knows about a record's row.
-struct RowInfo {
-    rid: i64,
-    kind: Kind,
-    scope: String,
-    chunks: i64,
+pub(crate) struct RowInfo {
+    pub(crate) rid: i64,
+    pub(crate) kind: Kind,
+    pub(crate) scope: String,
+    pub(crate) chunks: i64,
+    pub(crate) snapshot_len: i64,
+    pub(crate) conflicts: i64,
 }
 
 pub(crate) struct Inner {
     pub(crate) conn: Connection,
-    cache: DocCache,
+    pub(crate) cache: DocCache,
     actor: ActorId,
     device: String,
     device_bytes: Vec<u8>,
@@ -382,16 +237,9 @@ impl Store {
             return Err(e);
         }
         tx.commit_with(CommitOptions::default().with_time(now).with_message("create"));
-        let index = index_row(&doc)?;
-        let snapshot = doc.save();
-        let heads = doc::heads_to_blob(&doc.get_heads());
+        let index = write::index_row(&doc, None)?;
         let tx = inner.conn.transaction()?;
-        let seq = next_seq(&tx)?;
-        tx.execute(
-            "INSERT INTO docs(id, kind, scope, seq, heads, snapshot, chunks, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
-            params![id, kind.as_str(), scope, seq, heads, snapshot, now],
-        )?;
-        write_index(&tx, &id, &index)?;
+        write::write_doc(&tx, &id, None, &doc, &[], &index, now)?;
         tx.commit()?;
         inner.cache.put(&id, doc);
         Ok(id)
@@ -433,7 +281,11 @@ impl Store {
             return Ok(out);
         }
         // On any failure below, the in-memory document is dropped: SQLite holds the truth.
-        inner.persist(&row, &doc, &old_heads, now)?;
+        // A local edit cannot create a conflict, so a record without any skips the walk.
+        let index = write::index_row(&doc, (row.conflicts == 0).then_some(0))?;
+        let tx = inner.conn.transaction()?;
+        write::write_doc(&tx, id, Some(&row), &doc, &old_heads, &index, now)?;
+        tx.commit()?;
         inner.cache.put(id, doc);
         Ok(out)
     }
@@ -595,6 +447,20 @@ impl Store {
         })
     }
 
+    /// Runs `f` with relaxed durability, for bulk imports whose source stays available until
+    /// this returns: commits inside skip their fsync, and everything is synced to disk
+    /// (checkpointed) before this returns. Not for edits a user was told are saved.
+    pub fn bulk_import<R>(&self, f: impl FnOnce(&Store) -> Result<R>) -> Result<R> {
+        self.read(|c| Ok(c.pragma_update(None, "synchronous", "OFF")?))?;
+        let out = f(self);
+        self.read(|c| Ok(c.pragma_update(None, "synchronous", "FULL")?))?;
+        let out = out?;
+        if self.path.is_some() {
+            self.checkpoint()?;
+        }
+        Ok(out)
+    }
+
     /// Runs SQLite's integrity check; `Ok(())` when the file is sound.
     pub fn integrity_check(&self) -> Result<()> {
         self.read(|c| {
@@ -615,26 +481,30 @@ impl Store {
 
 impl Inner {
     /// Sets this device's actor and the current user as author on a document.
-    fn prepare(&self, doc: &mut Automerge) {
+    pub(crate) fn prepare(&self, doc: &mut Automerge) {
         let author = Author::from(doc::author_bytes(&self.identity.user_id, &self.identity.display_name));
         doc.set_author(Some(author));
         doc.set_actor(self.actor.clone());
     }
 
-    fn row(&mut self, id: &str) -> Result<Option<RowInfo>> {
-        let mut st = self.conn.prepare_cached("SELECT rid, kind, scope, chunks FROM docs WHERE id = ?1")?;
+    pub(crate) fn row(&mut self, id: &str) -> Result<Option<RowInfo>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT rid, kind, scope, chunks, COALESCE(length(snapshot), 0), conflicts FROM docs WHERE id = ?1",
+        )?;
         let r = st
             .query_row([id], |r| {
                 let kind: String = r.get(1)?;
-                Ok((r.get(0)?, kind, r.get(2)?, r.get(3)?))
+                Ok(RowInfo {
+                    rid: r.get(0)?,
+                    kind: Kind::parse(&kind).unwrap_or(Kind::Response),
+                    scope: r.get(2)?,
+                    chunks: r.get(3)?,
+                    snapshot_len: r.get(4)?,
+                    conflicts: r.get(5)?,
+                })
             })
             .optional()?;
-        Ok(r.map(|(rid, kind, scope, chunks)| RowInfo {
-            rid,
-            kind: Kind::parse(&kind).unwrap_or(Kind::Response),
-            scope,
-            chunks,
-        }))
+        Ok(r)
     }
 
     /// Loads a document from its snapshot and chunks.
@@ -657,225 +527,12 @@ impl Inner {
         Ok(doc)
     }
 
-    fn take_doc(&mut self, id: &str) -> Result<Automerge> {
+    pub(crate) fn take_doc(&mut self, id: &str) -> Result<Automerge> {
         match self.cache.take(id) {
             Some(d) => Ok(d),
             None => self.load_doc(id),
         }
     }
-
-    /// Persists what changed in `doc` since `old_heads` as one transaction.
-    fn persist(&mut self, row: &RowInfo, doc: &Automerge, old_heads: &[ChangeHash], now: i64) -> Result<()> {
-        let index = index_row(doc)?;
-        let heads = doc::heads_to_blob(&doc.get_heads());
-        let tx = self.conn.transaction()?;
-        let seq = next_seq(&tx)?;
-        if row.chunks + 1 >= COMPACT_AFTER {
-            let snapshot = doc.save();
-            tx.execute("DELETE FROM chunks WHERE rid = ?1", [row.rid])?;
-            tx.prepare_cached("UPDATE docs SET snapshot = ?2, chunks = 0, heads = ?3, seq = ?4, updated_at = ?5 WHERE rid = ?1")?
-                .execute(params![row.rid, snapshot, heads, seq, now])?;
-        } else {
-            let chunk = doc.save_after(old_heads);
-            tx.prepare_cached("INSERT OR REPLACE INTO chunks(rid, n, data) VALUES (?1, ?2, ?3)")?
-                .execute(params![row.rid, row.chunks, chunk])?;
-            tx.prepare_cached("UPDATE docs SET chunks = chunks + 1, heads = ?2, seq = ?3, updated_at = ?4 WHERE rid = ?1")?
-                .execute(params![row.rid, heads, seq, now])?;
-        }
-        let id = doc::get_str(doc, &ROOT, "id").unwrap_or_default();
-        write_index(&tx, &id, &index)?;
-        tx.commit()?;
-        Ok(())
-    }
-
-    /// Applies untrusted bytes to record `id` (see [`Store::apply_changes`]). `check` lets the
-    /// caller (the hub) refuse a result, e.g. a scope the peer may not write.
-    pub(crate) fn apply(
-        &mut self,
-        id: &str,
-        bytes: &[u8],
-        check: Option<&dyn Fn(Option<&str>, &Automerge, &Automerge) -> Result<()>>,
-    ) -> Result<ApplyOutcome> {
-        if bytes.len() > MAX_CHANGE_BYTES {
-            return Err(Error::rejected(id, "changes too large"));
-        }
-        if uuid::Uuid::parse_str(id).is_err() {
-            return Err(Error::invalid("record ids are UUIDs"));
-        }
-        let row = self.row(id)?;
-        let live = match &row {
-            Some(_) => self.take_doc(id)?,
-            None => Automerge::new(),
-        };
-        let pending: Vec<Vec<u8>> = {
-            let mut st = self.conn.prepare_cached("SELECT data FROM pending WHERE doc_id = ?1")?;
-            let rows = st.query_map([id], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        let old_heads = live.get_heads();
-        // Everything that touches the untrusted bytes happens on a copy, inside the guard.
-        let attempt = doc::guard(|| -> Result<(Automerge, bool, Vec<u8>, Vec<u8>, IndexRow)> {
-            // Automerge skips chunks it cannot parse; a strict load first refuses them instead.
-            doc::validate_chunks(bytes).map_err(|e| Error::rejected(id, e))?;
-            let mut copy = live.clone();
-            copy.load_incremental(bytes).map_err(|e| Error::rejected(id, e.to_string()))?;
-            for p in &pending {
-                // Earlier pending bytes were accepted once; a failure now only means "not yet".
-                let _ = copy.load_incremental(p);
-            }
-            let waiting = !copy.get_missing_deps(&[]).is_empty();
-            let heads = copy.get_heads();
-            if heads == old_heads {
-                return Ok((copy, waiting, Vec::new(), Vec::new(), IndexRow::default()));
-            }
-            let index = index_row(&copy).map_err(|e| Error::rejected(id, e.to_string()))?;
-            let chunk = if old_heads.is_empty() { copy.save() } else { copy.save_after(&old_heads) };
-            // Reading the result end to end proves it is usable before we keep it.
-            let _ = doc::conflict_count(&copy);
-            let _ = copy.save();
-            Ok((copy, waiting, chunk, doc::heads_to_blob(&heads), index))
-        });
-        let restore = |inner: &mut Inner, live: Automerge| {
-            if row.is_some() {
-                inner.cache.put(id, live);
-            }
-        };
-        let (mut copy, waiting, chunk, heads, index) = match attempt {
-            Ok(Ok(v)) => v,
-            Ok(Err(e)) => {
-                restore(self, live);
-                return Err(e);
-            }
-            Err(reason) => {
-                // The library panicked: the live document was never touched; drop any state
-                // derived from it and refuse the payload.
-                return Err(Error::rejected(id, reason));
-            }
-        };
-        let changed = !chunk.is_empty();
-        if changed {
-            let stored_id = doc::get_str(&copy, &ROOT, "id");
-            if stored_id.as_deref() != Some(id) {
-                restore(self, live);
-                return Err(Error::rejected(id, "the changes belong to another record"));
-            }
-            if Kind::parse(&index.kind).is_none() {
-                restore(self, live);
-                return Err(Error::rejected(id, "unknown record kind"));
-            }
-            if let Some(r) = &row {
-                if r.scope != index.scope || r.kind.as_str() != index.kind {
-                    restore(self, live);
-                    return Err(Error::rejected(id, "a record's scope and kind cannot change"));
-                }
-            }
-            if let Some(check) = check {
-                if let Err(e) = check(row.as_ref().map(|r| r.scope.as_str()), &live, &copy) {
-                    restore(self, live);
-                    return Err(e);
-                }
-            }
-        }
-        let now = now_ms();
-        let tx = self.conn.transaction()?;
-        if waiting {
-            let hash = Sha256::digest(bytes).to_vec();
-            tx.execute(
-                "INSERT OR IGNORE INTO pending(doc_id, hash, data, received_at) VALUES (?1, ?2, ?3, ?4)",
-                params![id, hash, bytes, now],
-            )?;
-        } else if !pending.is_empty() {
-            tx.execute("DELETE FROM pending WHERE doc_id = ?1", [id])?;
-        }
-        if changed {
-            let seq = next_seq(&tx)?;
-            match &row {
-                None => {
-                    tx.execute(
-                        "INSERT INTO docs(id, kind, scope, seq, heads, snapshot, chunks, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)",
-                        params![id, index.kind, index.scope, seq, heads, chunk, now],
-                    )?;
-                }
-                Some(r) if r.chunks + 1 >= COMPACT_AFTER => {
-                    let snapshot = copy.save();
-                    tx.execute("DELETE FROM chunks WHERE rid = ?1", [r.rid])?;
-                    tx.execute(
-                        "UPDATE docs SET snapshot = ?2, chunks = 0, heads = ?3, seq = ?4, updated_at = ?5 WHERE rid = ?1",
-                        params![r.rid, snapshot, heads, seq, now],
-                    )?;
-                }
-                Some(r) => {
-                    tx.execute("INSERT OR REPLACE INTO chunks(rid, n, data) VALUES (?1, ?2, ?3)", params![r.rid, r.chunks, chunk])?;
-                    tx.execute(
-                        "UPDATE docs SET chunks = chunks + 1, heads = ?2, seq = ?3, updated_at = ?4 WHERE rid = ?1",
-                        params![r.rid, heads, seq, now],
-                    )?;
-                }
-            }
-            write_index(&tx, id, &index)?;
-        }
-        tx.commit()?;
-        let conflicts = if changed { index.conflicts as usize } else { doc::conflict_count(&copy) };
-        if changed || row.is_some() {
-            self.prepare(&mut copy);
-            self.cache.put(id, copy);
-        }
-        Ok(ApplyOutcome { changed, pending: waiting, conflicts })
-    }
-}
-
-fn next_seq(tx: &rusqlite::Transaction<'_>) -> Result<i64> {
-    Ok(tx.prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM docs")?.query_row([], |r| r.get(0))?)
-}
-
-fn write_index(tx: &rusqlite::Transaction<'_>, id: &str, ix: &IndexRow) -> Result<()> {
-    tx.prepare_cached(
-        "UPDATE docs SET deleted = ?2, conflicts = ?3, title = ?4, form_id = ?5, form_version = ?6, status = ?7, \
-         subject_id = ?8, k_name = ?9, k_village = ?10, k_phone = ?11, owner = ?12, due = ?13, meeting_id = ?14 WHERE id = ?1",
-    )?
-    .execute(params![
-        id,
-        ix.deleted,
-        ix.conflicts,
-        ix.title,
-        ix.form_id,
-        ix.form_version,
-        ix.status,
-        ix.subject_id,
-        ix.k_name,
-        ix.k_village,
-        ix.k_phone,
-        ix.owner,
-        ix.due,
-        ix.meeting_id
-    ])?;
-    Ok(())
-}
-
-/// Derives a record's index columns from its document.
-pub(crate) fn index_row(doc: &Automerge) -> Result<IndexRow> {
-    let kind = doc::get_str(doc, &ROOT, "kind").ok_or_else(|| Error::invalid("record has no kind"))?;
-    let scope = doc::get_str(doc, &ROOT, "scope").ok_or_else(|| Error::invalid("record has no scope"))?;
-    let mut ix = IndexRow {
-        deleted: doc::get_bool(doc, &ROOT, "deleted").unwrap_or(false),
-        conflicts: doc::conflict_count(doc) as i64,
-        ..IndexRow::default()
-    };
-    match Kind::parse(&kind) {
-        Some(Kind::Subject) => crate::record::subject::index(doc, &mut ix),
-        Some(Kind::Response) => crate::record::response::index(doc, &mut ix),
-        Some(Kind::Meeting) => crate::record::meeting::index(doc, &mut ix),
-        Some(Kind::Action) => crate::record::action::index(doc, &mut ix),
-        Some(Kind::Form) => {
-            ix.title = doc::get_str(doc, &ROOT, "title");
-            ix.form_id = doc::get_str(doc, &ROOT, "form_id");
-            ix.form_version = doc::get_str(doc, &ROOT, "form_version");
-        }
-        None => {}
-    }
-    ix.kind = kind;
-    ix.scope = scope;
-    Ok(ix)
 }
 
 fn check_identity(id: &Identity) -> Result<()> {

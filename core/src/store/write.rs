@@ -1,0 +1,111 @@
+//! Writing a document and its index row to SQLite, and deriving the index row.
+
+use automerge::{Automerge, ChangeHash, ROOT};
+use rusqlite::params;
+
+use super::{IndexRow, Kind, RowInfo, COMPACT_AFTER, COMPACT_BELOW_BYTES};
+use crate::doc;
+use crate::{Error, Result};
+
+/// Writes record `id` — its document bytes, heads, changelog sequence and index columns —
+/// within `tx`. A new record (`row` is `None`) is inserted with a snapshot; an existing one
+/// gets either a fresh snapshot (small documents, or every [`COMPACT_AFTER`] writes) or the
+/// increment since `old_heads` appended as a chunk.
+pub(crate) fn write_doc(
+    tx: &rusqlite::Transaction<'_>,
+    id: &str,
+    row: Option<&RowInfo>,
+    doc: &Automerge,
+    old_heads: &[ChangeHash],
+    ix: &IndexRow,
+    now: i64,
+) -> Result<()> {
+    let seq = next_seq(tx)?;
+    let heads = doc::heads_to_blob(&doc.get_heads());
+    let index = params![
+        ix.deleted,
+        ix.conflicts,
+        ix.title,
+        ix.form_id,
+        ix.form_version,
+        ix.status,
+        ix.subject_id,
+        ix.k_name,
+        ix.k_village,
+        ix.k_phone,
+        ix.owner,
+        ix.due,
+        ix.meeting_id
+    ];
+    const IX: &str = "deleted = ?1, conflicts = ?2, title = ?3, form_id = ?4, form_version = ?5, status = ?6, \
+         subject_id = ?7, k_name = ?8, k_village = ?9, k_phone = ?10, owner = ?11, due = ?12, meeting_id = ?13";
+    match row {
+        None => {
+            let snapshot = doc.save();
+            tx.prepare_cached(
+                "INSERT INTO docs(deleted, conflicts, title, form_id, form_version, status, subject_id, k_name, k_village, \
+                 k_phone, owner, due, meeting_id, id, kind, scope, seq, heads, snapshot, chunks, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, 0, ?20)",
+            )?
+            .execute(rusqlite::params_from_iter(
+                index.iter().copied().chain(params![id, ix.kind, ix.scope, seq, heads, snapshot, now].iter().copied()),
+            ))?;
+        }
+        Some(r) if r.chunks + 1 >= COMPACT_AFTER || r.snapshot_len <= COMPACT_BELOW_BYTES => {
+            let snapshot = doc.save();
+            if r.chunks > 0 {
+                tx.prepare_cached("DELETE FROM chunks WHERE rid = ?1")?.execute([r.rid])?;
+            }
+            tx.prepare_cached(&format!(
+                "UPDATE docs SET {IX}, snapshot = ?14, chunks = 0, heads = ?15, seq = ?16, updated_at = ?17 WHERE rid = ?18"
+            ))?
+            .execute(rusqlite::params_from_iter(
+                index.iter().copied().chain(params![snapshot, heads, seq, now, r.rid].iter().copied()),
+            ))?;
+        }
+        Some(r) => {
+            let chunk = doc.save_after(old_heads);
+            tx.prepare_cached("INSERT OR REPLACE INTO chunks(rid, n, data) VALUES (?1, ?2, ?3)")?
+                .execute(params![r.rid, r.chunks, chunk])?;
+            tx.prepare_cached(&format!(
+                "UPDATE docs SET {IX}, chunks = chunks + 1, heads = ?14, seq = ?15, updated_at = ?16 WHERE rid = ?17"
+            ))?
+            .execute(rusqlite::params_from_iter(
+                index.iter().copied().chain(params![heads, seq, now, r.rid].iter().copied()),
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+fn next_seq(tx: &rusqlite::Transaction<'_>) -> Result<i64> {
+    Ok(tx.prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM docs")?.query_row([], |r| r.get(0))?)
+}
+
+/// Derives a record's index columns from its document.
+/// `known_conflicts` skips the conflict walk when the caller knows the count.
+pub(crate) fn index_row(doc: &Automerge, known_conflicts: Option<i64>) -> Result<IndexRow> {
+    let kind = doc::get_str(doc, &ROOT, "kind").ok_or_else(|| Error::invalid("record has no kind"))?;
+    let scope = doc::get_str(doc, &ROOT, "scope").ok_or_else(|| Error::invalid("record has no scope"))?;
+    let mut ix = IndexRow {
+        deleted: doc::get_bool(doc, &ROOT, "deleted").unwrap_or(false),
+        conflicts: known_conflicts.unwrap_or_else(|| doc::conflict_count(doc) as i64),
+        ..IndexRow::default()
+    };
+    match Kind::parse(&kind) {
+        Some(Kind::Subject) => crate::record::subject::index(doc, &mut ix),
+        Some(Kind::Response) => crate::record::response::index(doc, &mut ix),
+        Some(Kind::Meeting) => crate::record::meeting::index(doc, &mut ix),
+        Some(Kind::Action) => crate::record::action::index(doc, &mut ix),
+        Some(Kind::Form) => {
+            ix.title = doc::get_str(doc, &ROOT, "title");
+            ix.form_id = doc::get_str(doc, &ROOT, "form_id");
+            ix.form_version = doc::get_str(doc, &ROOT, "form_version");
+        }
+        None => {}
+    }
+    ix.kind = kind;
+    ix.scope = scope;
+    Ok(ix)
+}
+
