@@ -9,12 +9,16 @@
 
 pub mod doc;
 mod error;
+pub mod forms;
 pub mod record;
 pub mod store;
+pub mod sync;
 mod value;
 
 pub use doc::{ChangeAuthor, ConflictValue, FieldConflict, HistoryEntry};
 pub use error::{Error, Result};
+pub use forms::{FormDefinition, FormState, InspectReport, LiveForm};
+pub use record::form::{LeftOut, MigrationReport, ValidationReport};
 pub use record::action::{Action, ActionFilter, ActionStatus, ActionUpdate, NewAction};
 pub use record::meeting::{Attendee, Decision, Meeting, NewAttendee, NewMeeting};
 pub use record::response::{NewResponse, RepeatRow, Response, ResponseFilter, ResponseStatus};

@@ -2,6 +2,7 @@
 //! through [`crate::Store`]'s `create`/`edit`; reads go through `view` or the index.
 
 pub mod action;
+pub mod form;
 pub mod meeting;
 pub mod response;
 pub mod subject;

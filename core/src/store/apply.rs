@@ -99,7 +99,8 @@ impl Inner {
             }
         }
         let now = now_ms();
-        let tx = self.conn.transaction()?;
+        // A savepoint: its own transaction alone, or part of a sync batch's transaction.
+        let tx = self.conn.savepoint()?;
         if waiting {
             let hash = Sha256::digest(bytes).to_vec();
             tx.execute(
@@ -110,7 +111,7 @@ impl Inner {
             tx.execute("DELETE FROM pending WHERE doc_id = ?1", [id])?;
         }
         if changed {
-            write_doc(&tx, id, row.as_ref(), &copy, &old_heads, &index, now)?;
+            write_doc(&tx, id, row.as_ref(), &copy, &old_heads, &index, now, self.serving)?;
         }
         tx.commit()?;
         let conflicts = if changed { index.conflicts as usize } else { doc::conflict_count(&copy) };

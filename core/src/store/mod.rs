@@ -66,6 +66,8 @@ pub(crate) struct Inner {
     device_bytes: Vec<u8>,
     session: Vec<u8>,
     pub(crate) identity: Identity,
+    /// This store serves other peers (a hub): it keeps record versions for their cursors.
+    pub(crate) serving: bool,
 }
 
 /// The actor id for changes made by `identity` on this device in this session: the 16-byte
@@ -153,6 +155,10 @@ impl Store {
                 b
             }
         };
+        let serving = conn
+            .query_row("SELECT value FROM meta WHERE key = 'serving'", [], |r| r.get::<_, Vec<u8>>(0))
+            .optional()?
+            .is_some();
         let session = uuid::Uuid::new_v4().as_bytes()[..4].to_vec();
         let actor = actor_for(&device_bytes, &session, &identity);
         let inner = Inner {
@@ -163,8 +169,18 @@ impl Store {
             device_bytes,
             session,
             identity,
+            serving,
         };
         Ok(Store { inner: Mutex::new(inner), path })
+    }
+
+    /// Makes this store a server for other peers (a hub): from now on it keeps recent record
+    /// versions so that each peer is sent only what it lacks.
+    pub fn enable_serving(&self) -> Result<()> {
+        let mut g = self.lock();
+        g.conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('serving', x'01')", [])?;
+        g.serving = true;
+        Ok(())
     }
 
     /// The file this store lives in (`None` in memory).
@@ -239,7 +255,7 @@ impl Store {
         tx.commit_with(CommitOptions::default().with_time(now).with_message("create"));
         let index = write::index_row(&doc, None)?;
         let tx = inner.conn.transaction()?;
-        write::write_doc(&tx, &id, None, &doc, &[], &index, now)?;
+        write::write_doc(&tx, &id, None, &doc, &[], &index, now, inner.serving)?;
         tx.commit()?;
         inner.cache.put(&id, doc);
         Ok(id)
@@ -284,7 +300,7 @@ impl Store {
         // A local edit cannot create a conflict, so a record without any skips the walk.
         let index = write::index_row(&doc, (row.conflicts == 0).then_some(0))?;
         let tx = inner.conn.transaction()?;
-        write::write_doc(&tx, id, Some(&row), &doc, &old_heads, &index, now)?;
+        write::write_doc(&tx, id, Some(&row), &doc, &old_heads, &index, now, inner.serving)?;
         tx.commit()?;
         inner.cache.put(id, doc);
         Ok(out)
@@ -480,11 +496,37 @@ impl Store {
 }
 
 impl Inner {
+    /// Runs `f` as one SQLite transaction (many record writes, one sync to disk). On failure
+    /// everything rolls back and the document cache is dropped, since it may hold documents
+    /// that were never committed.
+    pub(crate) fn batch<R>(&mut self, f: impl FnOnce(&mut Inner) -> Result<R>) -> Result<R> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        match f(self) {
+            Ok(r) => match self.conn.execute_batch("COMMIT") {
+                Ok(()) => Ok(r),
+                Err(e) => {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                    self.cache.clear();
+                    Err(e.into())
+                }
+            },
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                self.cache.clear();
+                Err(e)
+            }
+        }
+    }
+
     /// Sets this device's actor and the current user as author on a document.
     pub(crate) fn prepare(&self, doc: &mut Automerge) {
         let author = Author::from(doc::author_bytes(&self.identity.user_id, &self.identity.display_name));
         doc.set_author(Some(author));
         doc.set_actor(self.actor.clone());
+    }
+
+    pub(crate) fn device_hex(&self) -> String {
+        self.device.clone()
     }
 
     pub(crate) fn row(&mut self, id: &str) -> Result<Option<RowInfo>> {

@@ -7,7 +7,7 @@ use rusqlite::{Connection, Transaction};
 use crate::{Error, Result};
 
 /// The schema version this code writes.
-pub const VERSION: i64 = 1;
+pub const VERSION: i64 = 2;
 
 const V1: &str = r#"
 CREATE TABLE meta (
@@ -102,9 +102,37 @@ fn init(tx: &Transaction<'_>) -> Result<()> {
     Ok(())
 }
 
-fn upgrade_from(_tx: &Transaction<'_>, v: i64) -> Result<()> {
-    #[allow(clippy::match_single_binding)]
+/// Version 2: sync state. `docs.up_heads` holds the heads the upstream peer (the hub) is known
+/// to have, so a sync sends exactly the changes since them; `doc_versions` lets a serving
+/// store (a hub) answer "changes since the version at cursor C" without per-device state;
+/// `changelog` (serving stores) lets a hub recognise a cursor it really issued, so a hub
+/// restored from an old copy resets its peers instead of skipping records; `sync_state` holds
+/// the upstream peer's cursor.
+const V2: &str = r#"
+ALTER TABLE docs ADD COLUMN up_heads BLOB;
+CREATE INDEX docs_unpushed ON docs(seq) WHERE up_heads IS NOT heads;
+CREATE TABLE doc_versions (
+    rid   INTEGER NOT NULL,
+    seq   INTEGER NOT NULL,
+    heads BLOB NOT NULL,
+    PRIMARY KEY (rid, seq)
+) WITHOUT ROWID;
+CREATE TABLE changelog (
+    seq INTEGER PRIMARY KEY,
+    rid INTEGER NOT NULL
+);
+CREATE TABLE sync_state (
+    peer       TEXT PRIMARY KEY,
+    peer_store TEXT,
+    cursor     INTEGER NOT NULL DEFAULT 0,
+    token      BLOB,
+    updated_at INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+"#;
+
+fn upgrade_from(tx: &Transaction<'_>, v: i64) -> Result<()> {
     match v {
+        1 => Ok(tx.execute_batch(V2)?),
         other => Err(Error::invalid(format!("no migration from schema version {other}"))),
     }
 }

@@ -12,13 +12,14 @@ use crate::{Error, Result};
 /// gets either a fresh snapshot (small documents, or every [`COMPACT_AFTER`] writes) or the
 /// increment since `old_heads` appended as a chunk.
 pub(crate) fn write_doc(
-    tx: &rusqlite::Transaction<'_>,
+    tx: &rusqlite::Connection,
     id: &str,
     row: Option<&RowInfo>,
     doc: &Automerge,
     old_heads: &[ChangeHash],
     ix: &IndexRow,
     now: i64,
+    serving: bool,
 ) -> Result<()> {
     let seq = next_seq(tx)?;
     let heads = doc::heads_to_blob(&doc.get_heads());
@@ -75,10 +76,31 @@ pub(crate) fn write_doc(
             ))?;
         }
     }
+    if serving {
+        record_version(tx, id, seq, &heads)?;
+    }
     Ok(())
 }
 
-fn next_seq(tx: &rusqlite::Transaction<'_>) -> Result<i64> {
+/// Versions a serving store keeps per record (older cursors get the whole record).
+const VERSIONS_KEPT: i64 = 16;
+
+/// Remembers the record's heads at changelog sequence `seq`, so that a peer whose cursor is at
+/// or past `seq` can be sent only what came after.
+fn record_version(tx: &rusqlite::Connection, id: &str, seq: i64, heads: &[u8]) -> Result<()> {
+    let rid: i64 = tx.prepare_cached("SELECT rid FROM docs WHERE id = ?1")?.query_row([id], |r| r.get(0))?;
+    tx.prepare_cached("INSERT OR REPLACE INTO doc_versions(rid, seq, heads) VALUES (?1, ?2, ?3)")?
+        .execute(params![rid, seq, heads])?;
+    tx.prepare_cached("INSERT OR REPLACE INTO changelog(seq, rid) VALUES (?1, ?2)")?.execute(params![seq, rid])?;
+    tx.prepare_cached(
+        "DELETE FROM doc_versions WHERE rid = ?1 AND seq < \
+         (SELECT seq FROM doc_versions WHERE rid = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
+    )?
+    .execute(params![rid, VERSIONS_KEPT - 1])?;
+    Ok(())
+}
+
+fn next_seq(tx: &rusqlite::Connection) -> Result<i64> {
     Ok(tx.prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM docs")?.query_row([], |r| r.get(0))?)
 }
 

@@ -1,0 +1,1 @@
+fn main() {} // placeholder: the forms benchmark is being written

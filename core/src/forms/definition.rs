@@ -1,0 +1,334 @@
+//! The typed form definition: what an XLSForm says, checked and without spreadsheet details.
+//!
+//! A [`FormDefinition`] is produced by [`crate::forms::xlsform`], stored as JSON in a `form`
+//! record ([`crate::Store::publish_form`]) and read back by every phone and hub, which compute
+//! the live state of a response from it ([`crate::forms::state`]). Expressions (`relevant`,
+//! `constraint`, …) are kept as their source text; [`crate::forms::expr`] parses them.
+//!
+//! Question names are unique across the whole form (answers are stored by name), and a
+//! repeat's rows hold the answers of the questions inside it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Text in several languages: language name (`Hindi (hi)`, or `default` when the form has no
+/// language columns) → text.
+pub type Translated = BTreeMap<String, String>;
+
+/// The language key used for unlabelled columns when a form declares no `default_language`.
+pub const DEFAULT_LANGUAGE: &str = "default";
+
+/// One published version of a form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormDefinition {
+    pub form_id: String,
+    pub version: String,
+    pub title: String,
+    /// The language that unlabelled `label`/`hint` columns are in.
+    pub default_language: String,
+    /// Every language that appears in the form, the default first.
+    pub languages: Vec<String>,
+    pub items: Vec<Item>,
+    /// Choice lists by list name.
+    pub choice_lists: BTreeMap<String, ChoiceList>,
+}
+
+/// One entry of the survey tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "item", rename_all = "snake_case")]
+pub enum Item {
+    Group(Group),
+    Repeat(Repeat),
+    Question(Question),
+}
+
+/// A group of items shown (or skipped) together.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Group {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub label: Translated,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevant: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appearance: Option<String>,
+    pub items: Vec<Item>,
+}
+
+/// A group answered once per row (household members, enterprises, visits).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Repeat {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub label: Translated,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevant: Option<String>,
+    /// How many rows are expected: a number or an expression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeat_count: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appearance: Option<String>,
+    pub items: Vec<Item>,
+}
+
+/// The kind of answer a question takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionType {
+    Text,
+    Integer,
+    Decimal,
+    SelectOne,
+    SelectMultiple,
+    Date,
+    Time,
+    Datetime,
+    Geopoint,
+    Note,
+    Calculate,
+    Acknowledge,
+    /// A reference to a photo (a file name or media id), not the image bytes.
+    Image,
+}
+
+impl QuestionType {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            QuestionType::Text => "text",
+            QuestionType::Integer => "integer",
+            QuestionType::Decimal => "decimal",
+            QuestionType::SelectOne => "select_one",
+            QuestionType::SelectMultiple => "select_multiple",
+            QuestionType::Date => "date",
+            QuestionType::Time => "time",
+            QuestionType::Datetime => "datetime",
+            QuestionType::Geopoint => "geopoint",
+            QuestionType::Note => "note",
+            QuestionType::Calculate => "calculate",
+            QuestionType::Acknowledge => "acknowledge",
+            QuestionType::Image => "image",
+        }
+    }
+
+    /// Whether a person types or picks an answer (notes and calculations take none).
+    pub fn takes_answer(&self) -> bool {
+        !matches!(self, QuestionType::Note | QuestionType::Calculate)
+    }
+
+    pub fn is_select(&self) -> bool {
+        matches!(self, QuestionType::SelectOne | QuestionType::SelectMultiple)
+    }
+}
+
+/// One question.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Question {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: QuestionType,
+    /// The choice list of a select question.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub list_name: Option<String>,
+    /// `select_one list or_other`: an `other` choice and a `<name>_other` text question follow.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub or_other: bool,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub label: Translated,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub hint: Translated,
+    /// An expression; `yes`/`true` in the sheet become `true()`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub required_message: Translated,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevant: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constraint: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub constraint_message: Translated,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calculation: Option<String>,
+    /// The answer a new response starts with (a literal, as the sheet wrote it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice_filter: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appearance: Option<String>,
+    /// An expression; `yes`/`true` in the sheet become `true()`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only: Option<String>,
+}
+
+impl Question {
+    /// A question of `kind` with nothing else set.
+    pub fn new(name: &str, kind: QuestionType) -> Question {
+        Question {
+            name: name.into(),
+            kind,
+            list_name: None,
+            or_other: false,
+            label: Translated::new(),
+            hint: Translated::new(),
+            required: None,
+            required_message: Translated::new(),
+            relevant: None,
+            constraint: None,
+            constraint_message: Translated::new(),
+            calculation: None,
+            default: None,
+            choice_filter: None,
+            appearance: None,
+            read_only: None,
+        }
+    }
+}
+
+/// A named list of choices for select questions.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ChoiceList {
+    pub choices: Vec<Choice>,
+}
+
+/// One choice.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Choice {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub label: Translated,
+    /// Further columns of the choices sheet (used by `choice_filter`, e.g. `district`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra: BTreeMap<String, String>,
+}
+
+/// Where a question sits: the repeat it is answered in (if any) and its enclosing groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub repeat: Option<String>,
+    pub groups: Vec<String>,
+}
+
+impl FormDefinition {
+    /// Every question, depth first, with where it sits.
+    pub fn questions(&self) -> Vec<(&Question, Placement)> {
+        let mut out = Vec::new();
+        walk(&self.items, None, &mut Vec::new(), &mut out);
+        out
+    }
+
+    /// The question called `name`, with where it sits.
+    pub fn question(&self, name: &str) -> Option<(&Question, Placement)> {
+        self.questions().into_iter().find(|(q, _)| q.name == name)
+    }
+
+    /// Every repeat, depth first.
+    pub fn repeats(&self) -> Vec<&Repeat> {
+        fn go<'a>(items: &'a [Item], out: &mut Vec<&'a Repeat>) {
+            for it in items {
+                match it {
+                    Item::Group(g) => go(&g.items, out),
+                    Item::Repeat(r) => {
+                        out.push(r);
+                        go(&r.items, out)
+                    }
+                    Item::Question(_) => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        go(&self.items, &mut out);
+        out
+    }
+
+    /// The text in `lang`, else in the default language, else any.
+    pub fn text<'a>(&self, t: &'a Translated, lang: &str) -> Option<&'a str> {
+        t.get(lang)
+            .or_else(|| t.get(&self.default_language))
+            .or_else(|| t.values().next())
+            .map(String::as_str)
+    }
+
+    /// The definition as JSON (what a `form` record stores).
+    pub fn to_json(&self) -> crate::Result<String> {
+        Ok(serde_json::to_string(self)?)
+    }
+
+    /// Reads a definition stored by [`FormDefinition::to_json`].
+    pub fn from_json(s: &str) -> crate::Result<FormDefinition> {
+        Ok(serde_json::from_str(s)?)
+    }
+}
+
+fn walk<'a>(
+    items: &'a [Item],
+    repeat: Option<&str>,
+    groups: &mut Vec<String>,
+    out: &mut Vec<(&'a Question, Placement)>,
+) {
+    for it in items {
+        match it {
+            Item::Question(q) => out.push((q, Placement { repeat: repeat.map(str::to_string), groups: groups.clone() })),
+            Item::Group(g) => {
+                groups.push(g.name.clone());
+                walk(&g.items, repeat, groups, out);
+                groups.pop();
+            }
+            Item::Repeat(r) => walk(&r.items, Some(&r.name), groups, out),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> FormDefinition {
+        let mut age = Question::new("age", QuestionType::Integer);
+        age.label.insert("English (en)".into(), "Age".into());
+        age.label.insert("Hindi (hi)".into(), "उम्र".into());
+        FormDefinition {
+            form_id: "hh".into(),
+            version: "1".into(),
+            title: "Household".into(),
+            default_language: "English (en)".into(),
+            languages: vec!["English (en)".into(), "Hindi (hi)".into()],
+            items: vec![
+                Item::Question(Question::new("village", QuestionType::Text)),
+                Item::Repeat(Repeat {
+                    name: "members".into(),
+                    items: vec![Item::Group(Group { name: "basics".into(), items: vec![Item::Question(age)], ..Default::default() })],
+                    ..Default::default()
+                }),
+            ],
+            choice_lists: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn questions_know_their_repeat_and_groups() {
+        let f = sample();
+        let (q, p) = f.question("age").expect("age exists");
+        assert_eq!(q.kind, QuestionType::Integer);
+        assert_eq!(p.repeat.as_deref(), Some("members"));
+        assert_eq!(p.groups, vec!["basics".to_string()]);
+        assert_eq!(f.question("village").map(|(_, p)| p.repeat), Some(None));
+        assert_eq!(f.repeats().len(), 1);
+    }
+
+    #[test]
+    fn json_round_trips() {
+        let f = sample();
+        let back = FormDefinition::from_json(&f.to_json().unwrap()).unwrap();
+        assert_eq!(back, f);
+    }
+
+    #[test]
+    fn text_falls_back_to_the_default_language() {
+        let f = sample();
+        let (q, _) = f.question("age").unwrap();
+        assert_eq!(f.text(&q.label, "Hindi (hi)"), Some("उम्र"));
+        assert_eq!(f.text(&q.label, "Marathi (mr)"), Some("Age"));
+    }
+}

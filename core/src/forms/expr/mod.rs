@@ -1,0 +1,280 @@
+//! The expression language of XLSForm columns (`relevant`, `constraint`, `calculation`,
+//! `required`, `read_only`, `choice_filter`, `repeat_count`): the XPath 1.0 subset that real
+//! forms use, with ODK's functions.
+//!
+//! Parse once with [`Expr::parse`], then evaluate against a [`Scope`] that answers `${name}`
+//! references, `.` (the current answer) and, in a choice filter, bare choice columns:
+//!
+//! ```
+//! use sangam_core::forms::expr::{Expr, MapScope};
+//! let e = Expr::parse("if(${age} >= 18, 'adult', 'child')").unwrap();
+//! let scope = MapScope::new().with("age", "21");
+//! assert_eq!(e.eval(&scope).unwrap().to_text(), "adult");
+//! ```
+//!
+//! Semantics follow XPath 1.0 and ODK (JavaRosa): an empty answer is the empty string, whose
+//! number value is NaN, so `${age} > 18` is false while `age` is unanswered; `1 div 0` is
+//! Infinity; comparing a reference with a value is true if any of its answers match (so a
+//! reference to a question inside a repeat, from outside it, means "any row"). Nothing
+//! panics: bad syntax is an [`ExprError`] from `parse`, and the few run-time failures (a
+//! malformed date, an invalid regular expression built at run time) are [`EvalError`]s.
+
+mod dates;
+mod eval;
+mod lexer;
+mod parser;
+mod value;
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::Arc;
+
+pub use dates::Clock;
+pub use eval::MapScope;
+pub use value::Value;
+
+/// Longest expression accepted, in characters.
+pub const MAX_EXPR_CHARS: usize = 16 * 1024;
+
+/// A parse error: where (character offset) and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExprError {
+    pub at: usize,
+    pub message: String,
+    /// Set when the error is a function this evaluator does not support (named here).
+    pub unsupported_function: Option<String>,
+}
+
+impl ExprError {
+    pub(crate) fn syntax(at: usize, message: impl Into<String>) -> Self {
+        ExprError { at, message: message.into(), unsupported_function: None }
+    }
+    pub(crate) fn unsupported_function(at: usize, name: &str) -> Self {
+        ExprError {
+            at,
+            message: format!("the function {name}() is not supported"),
+            unsupported_function: Some(name.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for ExprError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "at character {}: {}", self.at + 1, self.message)
+    }
+}
+
+impl std::error::Error for ExprError {}
+
+/// A failure while evaluating a well-formed expression.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EvalError {
+    /// A value could not be used as the function needs it (e.g. `date('soon')`).
+    #[error("type mismatch: {0}")]
+    Type(String),
+    /// A regular expression built at run time is invalid.
+    #[error("invalid regular expression: {0}")]
+    Regex(String),
+}
+
+/// Binary operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BinOp {
+    Or,
+    And,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+}
+
+macro_rules! funcs {
+    ($($variant:ident = $name:literal ($lo:expr, $hi:expr)),* $(,)?) => {
+        /// The functions this evaluator supports.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub(crate) enum Func { $($variant),* }
+        impl Func {
+            pub(crate) fn from_name(n: &str) -> Option<Func> {
+                match n { $($name => Some(Func::$variant),)* _ => None }
+            }
+            pub(crate) fn name(&self) -> &'static str {
+                match self { $(Func::$variant => $name),* }
+            }
+            /// Fewest and most arguments.
+            pub(crate) fn arity(&self) -> (usize, usize) {
+                match self { $(Func::$variant => ($lo, $hi)),* }
+            }
+        }
+        /// Names of every supported function.
+        pub const FUNCTIONS: &[&str] = &[$($name),*];
+    };
+}
+
+funcs! {
+    Selected = "selected"(2, 2),
+    CountSelected = "count-selected"(1, 1),
+    SelectedAt = "selected-at"(2, 2),
+    StringLength = "string-length"(0, 1),
+    Concat = "concat"(0, usize::MAX),
+    Substr = "substr"(2, 3),
+    Contains = "contains"(2, 2),
+    StartsWith = "starts-with"(2, 2),
+    EndsWith = "ends-with"(2, 2),
+    Regex = "regex"(2, 2),
+    If = "if"(3, 3),
+    Coalesce = "coalesce"(2, 2),
+    Round = "round"(1, 2),
+    Int = "int"(1, 1),
+    Number = "number"(1, 1),
+    StringFn = "string"(0, 1),
+    Boolean = "boolean"(1, 1),
+    Not = "not"(1, 1),
+    True = "true"(0, 0),
+    False = "false"(0, 0),
+    Today = "today"(0, 0),
+    Now = "now"(0, 0),
+    Date = "date"(1, 1),
+    FormatDate = "format-date"(2, 2),
+    Position = "position"(0, 1),
+    Count = "count"(1, 1),
+    Sum = "sum"(1, 1),
+}
+
+/// A parsed expression tree.
+#[derive(Debug, Clone)]
+pub(crate) enum Node {
+    Num(f64),
+    Str(String),
+    /// `${name}`
+    Ref(String),
+    /// `.`
+    Current,
+    /// `..` (only as the argument of `position`)
+    Parent,
+    /// A bare name: a column of the choices sheet inside a `choice_filter`.
+    Column(String),
+    Neg(Box<Node>),
+    Bin(BinOp, Box<Node>, Box<Node>),
+    Call(Func, Vec<Node>),
+    /// `regex(subject, 'literal')`, compiled once at parse time.
+    RegexLit(Box<Node>, Arc<regex::Regex>),
+}
+
+/// A parsed expression, ready to evaluate many times.
+#[derive(Debug, Clone)]
+pub struct Expr {
+    src: String,
+    root: Node,
+}
+
+impl Expr {
+    /// Parses `src`.
+    pub fn parse(src: &str) -> Result<Expr, ExprError> {
+        if src.chars().count() > MAX_EXPR_CHARS {
+            return Err(ExprError::syntax(0, format!("an expression may be at most {MAX_EXPR_CHARS} characters")));
+        }
+        let toks = lexer::lex(src)?;
+        let root = parser::Parser::new(toks, src.chars().count()).parse_all()?;
+        Ok(Expr { src: src.to_string(), root })
+    }
+
+    /// The source text.
+    pub fn source(&self) -> &str {
+        &self.src
+    }
+
+    /// Evaluates against `scope`.
+    pub fn eval(&self, scope: &dyn Scope) -> Result<Value, EvalError> {
+        eval::eval(&self.root, scope)
+    }
+
+    /// Evaluates to a boolean (XPath `boolean()`), e.g. for `relevant` or `constraint`.
+    pub fn eval_bool(&self, scope: &dyn Scope) -> Result<bool, EvalError> {
+        Ok(self.eval(scope)?.to_bool())
+    }
+
+    /// Every `${name}` this expression refers to.
+    pub fn references(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        visit(&self.root, &mut |n| {
+            if let Node::Ref(r) = n {
+                out.insert(r.clone());
+            }
+        });
+        out
+    }
+
+    /// Every bare name (choice column) this expression uses.
+    pub fn columns(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        visit(&self.root, &mut |n| {
+            if let Node::Column(c) = n {
+                out.insert(c.clone());
+            }
+        });
+        out
+    }
+
+    /// Whether the expression reads `.` (the answer it is attached to).
+    pub fn uses_current(&self) -> bool {
+        let mut found = false;
+        visit(&self.root, &mut |n| found |= matches!(n, Node::Current));
+        found
+    }
+
+    /// Whether the expression reads the clock (`today()`, `now()`).
+    pub fn uses_clock(&self) -> bool {
+        let mut found = false;
+        visit(&self.root, &mut |n| found |= matches!(n, Node::Call(Func::Today | Func::Now, _)));
+        found
+    }
+}
+
+fn visit(n: &Node, f: &mut dyn FnMut(&Node)) {
+    f(n);
+    match n {
+        Node::Neg(a) | Node::RegexLit(a, _) => visit(a, f),
+        Node::Bin(_, a, b) => {
+            visit(a, f);
+            visit(b, f);
+        }
+        Node::Call(_, args) => args.iter().for_each(|a| visit(a, f)),
+        _ => {}
+    }
+}
+
+/// What an expression can see: answers by name, the current answer, choice columns, the
+/// position of the current repeat row and the clock.
+pub trait Scope {
+    /// The answers of question (or repeat) `name`, as a node-set: one node for a question
+    /// outside repeats or in the current row, one per row seen from outside the repeat, one
+    /// per row for a repeat itself. Unknown names give an empty node-set.
+    fn reference(&self, name: &str) -> Value;
+
+    /// `.`: the answer the expression belongs to.
+    fn current(&self) -> Value {
+        Value::Nodes(Vec::new())
+    }
+
+    /// A bare name inside a `choice_filter`: a column of the choice being filtered.
+    fn column(&self, _name: &str) -> Value {
+        Value::Nodes(Vec::new())
+    }
+
+    /// 1-based position of the current repeat row.
+    fn position(&self) -> Option<usize> {
+        None
+    }
+
+    /// The time `today()` and `now()` read.
+    fn clock(&self) -> Clock {
+        Clock::system()
+    }
+}

@@ -1,0 +1,351 @@
+//! A form definition compiled for evaluation: every expression parsed once, names resolved to
+//! node indices, and the dependency graph (who must be recomputed when an answer changes) in
+//! topological order. Building one also checks a definition: unknown references, bad syntax,
+//! unsupported functions, cycles, duplicate names, nested repeats, missing choice lists.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::forms::definition::{FormDefinition, Item, Question, QuestionType};
+use crate::forms::expr::Expr;
+
+/// What is wrong with one expression or item of a definition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "name", rename_all = "snake_case")]
+pub enum IssueKind {
+    Syntax,
+    UnsupportedFunction(String),
+    UnknownReference(String),
+    UnknownChoiceColumn(String),
+    Cycle,
+    DuplicateName(String),
+    NestedRepeat,
+    MissingChoiceList(String),
+}
+
+/// A problem found while compiling a definition, located by item name and column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormIssue {
+    /// The question, group or repeat the problem belongs to.
+    pub item: String,
+    /// The column (`relevant`, `constraint`, …), or `name`/`type` for structural problems.
+    pub column: String,
+    pub kind: IssueKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NodeKind {
+    Question(QuestionType),
+    Group,
+    Repeat,
+}
+
+/// The parsed expressions of one node.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Exprs {
+    pub relevant: Option<Expr>,
+    pub required: Option<Expr>,
+    pub read_only: Option<Expr>,
+    pub constraint: Option<Expr>,
+    pub calculation: Option<Expr>,
+    pub choice_filter: Option<Expr>,
+    pub repeat_count: Option<Expr>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct NodeDef {
+    pub name: String,
+    pub kind: NodeKind,
+    pub parent: Option<usize>,
+    /// The repeat whose rows hold this node's answers.
+    pub repeat: Option<usize>,
+    /// Index among the nodes of its container (the top level, or its repeat's rows).
+    pub slot: usize,
+    pub exprs: Exprs,
+    pub question: Option<Question>,
+}
+
+/// A definition ready for evaluation. Build with [`CompiledForm::new`]; share with `Arc`.
+#[derive(Debug, Clone)]
+pub struct CompiledForm {
+    pub(crate) def: FormDefinition,
+    pub(crate) nodes: Vec<NodeDef>,
+    pub(crate) by_name: HashMap<String, usize>,
+    /// Node → nodes to recompute when its value or relevance changes (dependents, children).
+    pub(crate) dependents: Vec<Vec<usize>>,
+    pub(crate) children: Vec<Vec<usize>>,
+    /// Every node, dependencies before the nodes that use them.
+    pub(crate) order: Vec<usize>,
+    /// Number of top-level slots.
+    pub(crate) top_slots: usize,
+    /// Repeat node → its member nodes, in slot order.
+    pub(crate) members: HashMap<usize, Vec<usize>>,
+    pub(crate) uses_clock: bool,
+}
+
+struct Builder<'a> {
+    def: &'a FormDefinition,
+    nodes: Vec<NodeDef>,
+    issues: Vec<FormIssue>,
+    top_slots: usize,
+    members: HashMap<usize, Vec<usize>>,
+}
+
+fn issue(item: &str, column: &str, kind: IssueKind, message: impl Into<String>) -> FormIssue {
+    FormIssue { item: item.into(), column: column.into(), kind, message: message.into() }
+}
+
+impl Builder<'_> {
+    fn parse(&mut self, item: &str, column: &str, src: Option<&String>) -> Option<Expr> {
+        let src = src?.trim();
+        if src.is_empty() {
+            return None;
+        }
+        match Expr::parse(src) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                let kind = match &e.unsupported_function {
+                    Some(f) => IssueKind::UnsupportedFunction(f.clone()),
+                    None => IssueKind::Syntax,
+                };
+                self.issues.push(issue(item, column, kind, e.to_string()));
+                None
+            }
+        }
+    }
+
+    fn add(&mut self, items: &[Item], parent: Option<usize>, repeat: Option<usize>) {
+        for it in items {
+            let idx = self.nodes.len();
+            let slot = match repeat {
+                Some(r) => {
+                    let m = self.members.entry(r).or_default();
+                    m.push(idx);
+                    m.len() - 1
+                }
+                None => {
+                    self.top_slots += 1;
+                    self.top_slots - 1
+                }
+            };
+            match it {
+                Item::Question(q) => {
+                    let n = &q.name;
+                    let exprs = Exprs {
+                        relevant: self.parse(n, "relevant", q.relevant.as_ref()),
+                        required: self.parse(n, "required", q.required.as_ref()),
+                        read_only: self.parse(n, "read_only", q.read_only.as_ref()),
+                        constraint: self.parse(n, "constraint", q.constraint.as_ref()),
+                        calculation: self.parse(n, "calculation", q.calculation.as_ref()),
+                        choice_filter: self.parse(n, "choice_filter", q.choice_filter.as_ref()),
+                        repeat_count: None,
+                    };
+                    if q.kind.is_select() {
+                        match &q.list_name {
+                            Some(l) if self.def.choice_lists.contains_key(l) => {}
+                            Some(l) => self.issues.push(issue(
+                                n,
+                                "type",
+                                IssueKind::MissingChoiceList(l.clone()),
+                                format!("the choice list '{l}' is not on the choices sheet"),
+                            )),
+                            None => self.issues.push(issue(
+                                n,
+                                "type",
+                                IssueKind::MissingChoiceList(String::new()),
+                                "a select question needs a choice list: select_one LIST",
+                            )),
+                        }
+                    }
+                    self.nodes.push(NodeDef {
+                        name: n.clone(),
+                        kind: NodeKind::Question(q.kind),
+                        parent,
+                        repeat,
+                        slot,
+                        exprs,
+                        question: Some(q.clone()),
+                    });
+                }
+                Item::Group(g) => {
+                    let exprs = Exprs { relevant: self.parse(&g.name, "relevant", g.relevant.as_ref()), ..Exprs::default() };
+                    self.nodes.push(NodeDef { name: g.name.clone(), kind: NodeKind::Group, parent, repeat, slot, exprs, question: None });
+                    self.add(&g.items, Some(idx), repeat);
+                }
+                Item::Repeat(r) => {
+                    if repeat.is_some() {
+                        self.issues.push(issue(
+                            &r.name,
+                            "type",
+                            IssueKind::NestedRepeat,
+                            "a repeat inside another repeat is not supported: use a separate form linked by a subject",
+                        ));
+                    }
+                    let exprs = Exprs {
+                        relevant: self.parse(&r.name, "relevant", r.relevant.as_ref()),
+                        repeat_count: self.parse(&r.name, "repeat_count", r.repeat_count.as_ref()),
+                        ..Exprs::default()
+                    };
+                    self.nodes.push(NodeDef { name: r.name.clone(), kind: NodeKind::Repeat, parent, repeat, slot, exprs, question: None });
+                    self.members.entry(idx).or_default();
+                    self.add(&r.items, Some(idx), Some(idx));
+                }
+            }
+        }
+    }
+}
+
+const COLUMNS: [&str; 7] = ["relevant", "required", "read_only", "constraint", "calculation", "choice_filter", "repeat_count"];
+
+impl Exprs {
+    pub(crate) fn all(&self) -> [(&'static str, Option<&Expr>); 7] {
+        [
+            (COLUMNS[0], self.relevant.as_ref()),
+            (COLUMNS[1], self.required.as_ref()),
+            (COLUMNS[2], self.read_only.as_ref()),
+            (COLUMNS[3], self.constraint.as_ref()),
+            (COLUMNS[4], self.calculation.as_ref()),
+            (COLUMNS[5], self.choice_filter.as_ref()),
+            (COLUMNS[6], self.repeat_count.as_ref()),
+        ]
+    }
+}
+
+impl CompiledForm {
+    /// Compiles `def`, or returns every problem found in it.
+    pub fn new(def: FormDefinition) -> Result<CompiledForm, Vec<FormIssue>> {
+        let mut b = Builder { def: &def, nodes: Vec::new(), issues: Vec::new(), top_slots: 0, members: HashMap::new() };
+        b.add(&def.items, None, None);
+        let Builder { nodes, mut issues, top_slots, members, .. } = b;
+        let mut by_name = HashMap::new();
+        for (i, n) in nodes.iter().enumerate() {
+            if by_name.insert(n.name.clone(), i).is_some() {
+                issues.push(issue(
+                    &n.name,
+                    "name",
+                    IssueKind::DuplicateName(n.name.clone()),
+                    format!("the name '{}' is used more than once; names must be unique in a form", n.name),
+                ));
+            }
+        }
+        let mut dependents = vec![Vec::new(); nodes.len()];
+        let mut children = vec![Vec::new(); nodes.len()];
+        let mut uses_clock = false;
+        for (i, n) in nodes.iter().enumerate() {
+            if let Some(p) = n.parent {
+                children[p].push(i);
+            }
+            let mut deps = BTreeSet::new();
+            for (column, e) in n.exprs.all() {
+                let Some(e) = e else { continue };
+                uses_clock |= e.uses_clock();
+                for r in e.references() {
+                    match by_name.get(&r) {
+                        Some(&d) if d == i && column == "calculation" => issues.push(issue(
+                            &n.name,
+                            column,
+                            IssueKind::Cycle,
+                            format!("the calculation of '{}' refers to itself", n.name),
+                        )),
+                        Some(&d) if d != i => {
+                            deps.insert(d);
+                        }
+                        Some(_) => {}
+                        None => issues.push(issue(
+                            &n.name,
+                            column,
+                            IssueKind::UnknownReference(r.clone()),
+                            format!("${{{r}}} refers to a question that does not exist"),
+                        )),
+                    }
+                }
+                check_columns(&def, n, column, e, &mut issues);
+            }
+            for d in deps {
+                dependents[d].push(i);
+            }
+        }
+        let (order, cyclic) = topo(&dependents, &children);
+        for i in cyclic {
+            issues.push(issue(
+                &nodes[i].name,
+                "calculation",
+                IssueKind::Cycle,
+                format!("'{}' depends on itself through other questions (circular reference)", nodes[i].name),
+            ));
+        }
+        if !issues.is_empty() {
+            return Err(issues);
+        }
+        Ok(CompiledForm { def, nodes, by_name, dependents, children, order, top_slots, members, uses_clock })
+    }
+
+    /// The definition this was compiled from.
+    pub fn definition(&self) -> &FormDefinition {
+        &self.def
+    }
+
+    pub(crate) fn node(&self, name: &str) -> Option<usize> {
+        self.by_name.get(name).copied()
+    }
+}
+
+/// Bare names are only meaningful in a choice filter, where they name choice columns.
+fn check_columns(def: &FormDefinition, n: &NodeDef, column: &str, e: &Expr, issues: &mut Vec<FormIssue>) {
+    let cols = e.columns();
+    if cols.is_empty() {
+        return;
+    }
+    if column != "choice_filter" {
+        for c in cols {
+            issues.push(issue(
+                &n.name,
+                column,
+                IssueKind::UnknownReference(c.clone()),
+                format!("'{c}' is not understood here: refer to a question as ${{{c}}}"),
+            ));
+        }
+        return;
+    }
+    let list = n.question.as_ref().and_then(|q| q.list_name.as_ref()).and_then(|l| def.choice_lists.get(l));
+    let Some(list) = list else { return };
+    for c in cols {
+        let known = c == "name" || c == "label" || list.choices.iter().any(|ch| ch.extra.contains_key(&c));
+        if !known {
+            issues.push(issue(
+                &n.name,
+                column,
+                IssueKind::UnknownChoiceColumn(c.clone()),
+                format!("the choice filter uses '{c}', which is not a column of its choice list"),
+            ));
+        }
+    }
+}
+
+/// Kahn's algorithm over dependency and parent→child edges, ties broken by form order.
+/// Returns the order and the nodes caught in cycles.
+fn topo(dependents: &[Vec<usize>], children: &[Vec<usize>]) -> (Vec<usize>, Vec<usize>) {
+    let n = dependents.len();
+    let mut indeg = vec![0usize; n];
+    for i in 0..n {
+        for &j in dependents[i].iter().chain(children[i].iter()) {
+            indeg[j] += 1;
+        }
+    }
+    let mut ready: std::collections::BinaryHeap<std::cmp::Reverse<usize>> =
+        (0..n).filter(|&i| indeg[i] == 0).map(std::cmp::Reverse).collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(std::cmp::Reverse(i)) = ready.pop() {
+        order.push(i);
+        for &j in dependents[i].iter().chain(children[i].iter()) {
+            indeg[j] -= 1;
+            if indeg[j] == 0 {
+                ready.push(std::cmp::Reverse(j));
+            }
+        }
+    }
+    let cyclic = (0..n).filter(|&i| indeg[i] > 0).collect();
+    (order, cyclic)
+}

@@ -1,0 +1,469 @@
+//! [`LiveForm`]: the answers of one response with every expression's result, kept up to date
+//! incrementally. Changing an answer recomputes only the nodes that depend on it (and, when a
+//! relevance flips, the nodes inside), in topological order, stopping where results do not
+//! change.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::compiled::{CompiledForm, NodeKind};
+use crate::forms::definition::QuestionType;
+use crate::forms::expr::{Clock, Scope, Value};
+use crate::record::response::RepeatRow;
+use crate::{Error, FieldValue, Result};
+
+/// The results of one node in one context (top level, or one repeat row).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct NodeResult {
+    /// Relevant, taking enclosing groups and repeats into account.
+    pub relevant: bool,
+    pub required: bool,
+    pub read_only: bool,
+    /// `false` when the answer breaks the constraint.
+    pub constraint_ok: bool,
+    /// Indices into the choice list that pass the choice filter (`None`: no filter).
+    pub choices: Option<Vec<usize>>,
+    /// The number of rows `repeat_count` asks for.
+    pub expected_rows: Option<u32>,
+    /// An expression of this node failed to evaluate (column: message).
+    pub error: Option<String>,
+}
+
+impl Default for NodeResult {
+    fn default() -> Self {
+        NodeResult { relevant: true, required: false, read_only: false, constraint_ok: true, choices: None, expected_rows: None, error: None }
+    }
+}
+
+/// One row of a repeat: its id, the answers (calculated values for calculate questions) and
+/// results of the repeat's member nodes, by slot.
+#[derive(Debug, Clone)]
+pub(crate) struct Row {
+    pub id: String,
+    pub values: Vec<Value>,
+    pub answered: Vec<Option<FieldValue>>,
+    pub results: Vec<NodeResult>,
+}
+
+/// A response's answers with the live results of every expression of its form.
+#[derive(Debug, Clone)]
+pub struct LiveForm {
+    pub(crate) form: Arc<CompiledForm>,
+    pub(crate) clock: Clock,
+    pub(crate) values: Vec<Value>,
+    pub(crate) answered: Vec<Option<FieldValue>>,
+    pub(crate) results: Vec<NodeResult>,
+    /// Rows by repeat node.
+    pub(crate) rows: BTreeMap<usize, Vec<Row>>,
+    /// Answers for names the form does not have (kept, reported, never dropped).
+    pub(crate) unknown: BTreeMap<String, FieldValue>,
+}
+
+fn empty() -> Value {
+    Value::Str(String::new())
+}
+
+/// The expression value of an answer to a question of type `kind`.
+pub(crate) fn to_value(kind: QuestionType, v: &FieldValue) -> Value {
+    use crate::forms::expr::Value as V;
+    match (kind, v) {
+        (_, FieldValue::Int(i)) => V::Num(*i as f64),
+        (_, FieldValue::Decimal(d)) => V::Num(*d),
+        (_, FieldValue::Choices(c)) => V::Str(c.iter().cloned().collect::<Vec<_>>().join(" ")),
+        (QuestionType::Acknowledge, FieldValue::Bool(b)) => V::Str(if *b { "OK".into() } else { String::new() }),
+        (_, FieldValue::Bool(b)) => V::Bool(*b),
+        (QuestionType::Integer | QuestionType::Decimal, FieldValue::Text(t)) => {
+            let n = crate::forms::expr::Value::Str(t.clone()).to_num();
+            if n.is_nan() { V::Str(t.clone()) } else { V::Num(n) }
+        }
+        (QuestionType::Date, FieldValue::Text(t)) => match V::Str(t.clone()).to_date(0) {
+            Ok(Some(d)) if !t.contains('T') => V::Date(d),
+            _ => V::Str(t.clone()),
+        },
+        (_, FieldValue::Text(t)) => V::Str(t.clone()),
+    }
+}
+
+impl LiveForm {
+    /// Builds the live state of `answers` and `repeats` (as a [`crate::Response`] holds them).
+    pub fn new(
+        form: Arc<CompiledForm>,
+        answers: &BTreeMap<String, FieldValue>,
+        repeats: &BTreeMap<String, Vec<RepeatRow>>,
+        clock: Clock,
+    ) -> LiveForm {
+        let top = form.top_slots;
+        let mut live = LiveForm {
+            clock,
+            values: vec![empty(); top],
+            answered: vec![None; top],
+            results: vec![NodeResult::default(); top],
+            rows: form.members.keys().map(|&r| (r, Vec::new())).collect(),
+            unknown: BTreeMap::new(),
+            form,
+        };
+        for (name, v) in answers {
+            match live.form.node(name) {
+                Some(i) if live.form.nodes[i].repeat.is_none() && live.takes_answer(i) => {
+                    let slot = live.form.nodes[i].slot;
+                    live.values[slot] = to_value(live.kind(i), v);
+                    live.answered[slot] = Some(v.clone());
+                }
+                _ => {
+                    live.unknown.insert(name.clone(), v.clone());
+                }
+            }
+        }
+        for (rname, rows) in repeats {
+            let Some(r) = live.form.node(rname).filter(|&r| live.form.nodes[r].kind == NodeKind::Repeat) else {
+                for row in rows {
+                    for (k, v) in &row.answers {
+                        live.unknown.insert(format!("{rname}/{}/{k}", row.row_id), v.clone());
+                    }
+                }
+                continue;
+            };
+            for row in rows {
+                let mut new = live.empty_row(r, &row.row_id);
+                for (name, v) in &row.answers {
+                    match live.form.node(name) {
+                        Some(i) if live.form.nodes[i].repeat == Some(r) && live.takes_answer(i) => {
+                            let slot = live.form.nodes[i].slot;
+                            new.values[slot] = to_value(live.kind(i), v);
+                            new.answered[slot] = Some(v.clone());
+                        }
+                        _ => {
+                            live.unknown.insert(format!("{rname}/{}/{name}", row.row_id), v.clone());
+                        }
+                    }
+                }
+                live.rows.entry(r).or_default().push(new);
+            }
+        }
+        live.recompute_all();
+        live
+    }
+
+    fn empty_row(&self, repeat: usize, id: &str) -> Row {
+        let n = self.form.members.get(&repeat).map(Vec::len).unwrap_or(0);
+        Row { id: id.to_string(), values: vec![empty(); n], answered: vec![None; n], results: vec![NodeResult::default(); n] }
+    }
+
+    pub(crate) fn kind(&self, i: usize) -> QuestionType {
+        match self.form.nodes[i].kind {
+            NodeKind::Question(k) => k,
+            _ => QuestionType::Note,
+        }
+    }
+
+    fn takes_answer(&self, i: usize) -> bool {
+        matches!(self.form.nodes[i].kind, NodeKind::Question(k) if k != QuestionType::Calculate)
+    }
+
+    /// The compiled form.
+    pub fn form(&self) -> &Arc<CompiledForm> {
+        &self.form
+    }
+
+    /// Recomputes everything (after the clock changes, for instance).
+    pub fn recompute_all(&mut self) {
+        let all = vec![true; self.form.nodes.len()];
+        self.run(all);
+    }
+
+    /// Sets the clock `today()`/`now()` read, recomputing what depends on it.
+    pub fn set_clock(&mut self, clock: Clock) {
+        self.clock = clock;
+        if self.form.uses_clock {
+            self.recompute_all();
+        }
+    }
+
+    /// Sets (`Some`) or clears (`None`) the answer to `name` (in `row_id` for a question
+    /// inside a repeat) and recomputes what depends on it. Returns the names of the nodes
+    /// whose state was recomputed.
+    pub fn set_answer(&mut self, name: &str, row_id: Option<&str>, value: Option<&FieldValue>) -> Result<Vec<String>> {
+        let i = self.form.node(name).ok_or_else(|| Error::invalid("the form has no such question"))?;
+        if !self.takes_answer(i) {
+            return Err(Error::invalid("that question takes no answer (a note or a calculation)"));
+        }
+        if let Some(v) = value {
+            v.check()?;
+        }
+        let kind = self.kind(i);
+        let node = &self.form.nodes[i];
+        let slot = node.slot;
+        let new_value = value.map(|v| to_value(kind, v)).unwrap_or_else(empty);
+        match (node.repeat, row_id) {
+            (None, None) => {
+                self.values[slot] = new_value;
+                self.answered[slot] = value.cloned();
+            }
+            (Some(r), Some(row_id)) => {
+                let row = self
+                    .rows
+                    .get_mut(&r)
+                    .and_then(|rows| rows.iter_mut().find(|row| row.id == row_id))
+                    .ok_or_else(|| Error::invalid("no such repeat row"))?;
+                row.values[slot] = new_value;
+                row.answered[slot] = value.cloned();
+            }
+            (None, Some(_)) => return Err(Error::invalid("that question is not inside a repeat")),
+            (Some(_), None) => return Err(Error::invalid("that question is inside a repeat: give the row")),
+        }
+        let mut dirty = vec![false; self.form.nodes.len()];
+        dirty[i] = true;
+        for &d in &self.form.dependents[i] {
+            dirty[d] = true;
+        }
+        Ok(self.run(dirty))
+    }
+
+    /// Adds an empty row to a repeat (as [`crate::Store::add_repeat_row`] did).
+    pub fn add_row(&mut self, repeat: &str, row_id: &str) -> Result<Vec<String>> {
+        let r = self.repeat_node(repeat)?;
+        if self.rows.get(&r).map(|rows| rows.iter().any(|x| x.id == row_id)).unwrap_or(false) {
+            return Err(Error::invalid("that repeat row already exists"));
+        }
+        let row = self.empty_row(r, row_id);
+        self.rows.entry(r).or_default().push(row);
+        Ok(self.rows_changed(r))
+    }
+
+    /// Removes a row from a repeat.
+    pub fn remove_row(&mut self, repeat: &str, row_id: &str) -> Result<Vec<String>> {
+        let r = self.repeat_node(repeat)?;
+        let rows = self.rows.entry(r).or_default();
+        let before = rows.len();
+        rows.retain(|x| x.id != row_id);
+        if rows.len() == before {
+            return Err(Error::invalid("no such repeat row"));
+        }
+        Ok(self.rows_changed(r))
+    }
+
+    fn repeat_node(&self, repeat: &str) -> Result<usize> {
+        self.form
+            .node(repeat)
+            .filter(|&r| self.form.nodes[r].kind == NodeKind::Repeat)
+            .ok_or_else(|| Error::invalid("the form has no such repeat"))
+    }
+
+    fn rows_changed(&mut self, r: usize) -> Vec<String> {
+        let mut dirty = vec![false; self.form.nodes.len()];
+        dirty[r] = true;
+        for &m in self.form.members.get(&r).map(Vec::as_slice).unwrap_or(&[]) {
+            dirty[m] = true;
+            for &d in &self.form.dependents[m] {
+                dirty[d] = true;
+            }
+        }
+        for &d in &self.form.dependents[r] {
+            dirty[d] = true;
+        }
+        self.run(dirty)
+    }
+
+    /// Recomputes the dirty nodes in topological order, marking dependents of what changed.
+    fn run(&mut self, mut dirty: Vec<bool>) -> Vec<String> {
+        let form = Arc::clone(&self.form);
+        let mut touched = Vec::new();
+        for &i in &form.order {
+            if !dirty[i] {
+                continue;
+            }
+            touched.push(form.nodes[i].name.clone());
+            let (value_changed, relevance_changed) = self.recompute(i);
+            if value_changed || relevance_changed {
+                for &d in &form.dependents[i] {
+                    dirty[d] = true;
+                }
+            }
+            if relevance_changed {
+                for &c in &form.children[i] {
+                    dirty[c] = true;
+                }
+            }
+        }
+        touched
+    }
+
+    /// Recomputes node `i` in every context it lives in. Returns whether a calculated value
+    /// and whether a relevance changed.
+    fn recompute(&mut self, i: usize) -> (bool, bool) {
+        let node = &self.form.nodes[i];
+        match node.repeat {
+            None => {
+                let (res, val) = self.evaluate(i, None);
+                let slot = node.slot;
+                let rel_changed = self.results[slot].relevant != res.relevant;
+                self.results[slot] = res;
+                let val_changed = match val {
+                    Some(v) if self.values[slot] != v => {
+                        self.values[slot] = v;
+                        true
+                    }
+                    _ => false,
+                };
+                (val_changed, rel_changed)
+            }
+            Some(r) => {
+                let n = self.rows.get(&r).map(Vec::len).unwrap_or(0);
+                let (mut vc, mut rc) = (false, false);
+                for row in 0..n {
+                    let (res, val) = self.evaluate(i, Some((r, row)));
+                    let slot = node.slot;
+                    let Some(target) = self.rows.get_mut(&r).and_then(|rows| rows.get_mut(row)) else { continue };
+                    rc |= target.results[slot].relevant != res.relevant;
+                    target.results[slot] = res;
+                    if let Some(v) = val {
+                        if target.values[slot] != v {
+                            target.values[slot] = v;
+                            vc = true;
+                        }
+                    }
+                }
+                (vc, rc)
+            }
+        }
+    }
+
+    /// The result of node `i` in a context, and its new value if it is calculated.
+    fn evaluate(&self, i: usize, row: Option<(usize, usize)>) -> (NodeResult, Option<Value>) {
+        let node = &self.form.nodes[i];
+        let current = self.value_at(i, row);
+        let ctx = Ctx { live: self, row, current: current.clone(), choice: None };
+        let mut res = NodeResult::default();
+        let mut errors = Vec::new();
+        let mut run = |col: &str, e: Option<&crate::forms::expr::Expr>, ctx: &Ctx<'_>| -> Option<Value> {
+            let e = e?;
+            match e.eval(ctx) {
+                Ok(v) => Some(v),
+                Err(err) => {
+                    errors.push(format!("{col}: {err}"));
+                    None
+                }
+            }
+        };
+        let parent_relevant = match node.parent {
+            Some(p) => self.result_at(p, row).map(|r| r.relevant).unwrap_or(true),
+            None => true,
+        };
+        let own = run("relevant", node.exprs.relevant.as_ref(), &ctx).map(|v| v.to_bool()).unwrap_or(true);
+        res.relevant = parent_relevant && own;
+        res.required = run("required", node.exprs.required.as_ref(), &ctx).map(|v| v.to_bool()).unwrap_or(false);
+        res.read_only = run("read_only", node.exprs.read_only.as_ref(), &ctx).map(|v| v.to_bool()).unwrap_or(false);
+        let mut calc = None;
+        if node.exprs.calculation.is_some() && node.kind == NodeKind::Question(QuestionType::Calculate) {
+            calc = Some(if res.relevant {
+                run("calculation", node.exprs.calculation.as_ref(), &ctx).map(|v| v.first()).unwrap_or_else(empty)
+            } else {
+                empty()
+            });
+        }
+        if res.relevant && !current.is_empty_answer() {
+            res.constraint_ok = run("constraint", node.exprs.constraint.as_ref(), &ctx).map(|v| v.to_bool()).unwrap_or(false)
+                || node.exprs.constraint.is_none();
+        }
+        if let Some(n) = run("repeat_count", node.exprs.repeat_count.as_ref(), &ctx) {
+            let n = n.to_num();
+            res.expected_rows = if n.is_finite() && n >= 0.0 { Some(n.min(10_000.0) as u32) } else { None };
+        }
+        if let (Some(filter), Some(list)) = (node.exprs.choice_filter.as_ref(), self.choice_list(i)) {
+            let mut keep = Vec::new();
+            for (ci, choice) in list.choices.iter().enumerate() {
+                let cctx = Ctx { live: self, row, current: current.clone(), choice: Some(choice) };
+                match filter.eval(&cctx) {
+                    Ok(v) if v.to_bool() => keep.push(ci),
+                    Ok(_) => {}
+                    Err(err) => {
+                        errors.push(format!("choice_filter: {err}"));
+                        break;
+                    }
+                }
+            }
+            res.choices = Some(keep);
+        }
+        if !errors.is_empty() {
+            res.error = Some(errors.join("; "));
+        }
+        (res, calc)
+    }
+
+    pub(crate) fn choice_list(&self, i: usize) -> Option<&crate::forms::definition::ChoiceList> {
+        let l = self.form.nodes[i].question.as_ref()?.list_name.as_ref()?;
+        self.form.def.choice_lists.get(l)
+    }
+
+    /// The value of node `i` as seen from context `row` (the same row if it is in that repeat).
+    fn value_at(&self, i: usize, row: Option<(usize, usize)>) -> Value {
+        let node = &self.form.nodes[i];
+        match (node.repeat, row) {
+            (None, _) => self.values.get(node.slot).cloned().unwrap_or_else(empty),
+            (Some(r), Some((cr, ri))) if r == cr => {
+                self.rows.get(&r).and_then(|rows| rows.get(ri)).map(|x| x.values[node.slot].clone()).unwrap_or_else(empty)
+            }
+            (Some(_), _) => empty(),
+        }
+    }
+
+    pub(crate) fn result_at(&self, i: usize, row: Option<(usize, usize)>) -> Option<&NodeResult> {
+        let node = &self.form.nodes[i];
+        match (node.repeat, row) {
+            (None, _) => self.results.get(node.slot),
+            (Some(r), Some((cr, ri))) if r == cr => self.rows.get(&r)?.get(ri)?.results.get(node.slot),
+            _ => None,
+        }
+    }
+}
+
+/// The scope an expression of one node sees.
+struct Ctx<'a> {
+    live: &'a LiveForm,
+    row: Option<(usize, usize)>,
+    current: Value,
+    choice: Option<&'a crate::forms::definition::Choice>,
+}
+
+impl Scope for Ctx<'_> {
+    fn reference(&self, name: &str) -> Value {
+        let live = self.live;
+        let Some(i) = live.form.node(name) else { return Value::Nodes(Vec::new()) };
+        let node = &live.form.nodes[i];
+        if node.kind == NodeKind::Repeat {
+            let n = live.rows.get(&i).map(Vec::len).unwrap_or(0);
+            return Value::Nodes(vec![empty(); n]);
+        }
+        match (node.repeat, self.row) {
+            (None, _) => Value::Nodes(vec![live.values[node.slot].clone()]),
+            (Some(r), Some((cr, ri))) if r == cr => {
+                Value::Nodes(live.rows.get(&r).and_then(|rows| rows.get(ri)).map(|x| vec![x.values[node.slot].clone()]).unwrap_or_default())
+            }
+            (Some(r), _) => Value::Nodes(
+                live.rows.get(&r).map(|rows| rows.iter().map(|x| x.values[node.slot].clone()).collect()).unwrap_or_default(),
+            ),
+        }
+    }
+
+    fn current(&self) -> Value {
+        Value::Nodes(vec![self.current.clone()])
+    }
+
+    fn column(&self, name: &str) -> Value {
+        let Some(c) = self.choice else { return Value::Nodes(Vec::new()) };
+        let v = match name {
+            "name" => Some(c.name.clone()),
+            "label" => c.label.values().next().cloned(),
+            other => c.extra.get(other).cloned(),
+        };
+        Value::Nodes(vec![Value::Str(v.unwrap_or_default())])
+    }
+
+    fn position(&self) -> Option<usize> {
+        self.row.map(|(_, i)| i + 1)
+    }
+
+    fn clock(&self) -> Clock {
+        self.live.clock
+    }
+}

@@ -1,0 +1,137 @@
+//! The `settings` and `choices` sheets.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::sheet::Sheet;
+use super::{At, Problem, ProblemKind};
+use crate::forms::definition::{Choice, ChoiceList, DEFAULT_LANGUAGE};
+
+/// What the settings sheet says (with defaults).
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub form_id: String,
+    pub version: String,
+    pub title: Option<String>,
+    pub default_language: String,
+}
+
+/// Reads the first data row of the settings sheet. Unknown settings are reported by name.
+pub(crate) fn read_settings(sheet: Option<&Sheet>, fallback_id: &str, problems: &mut Vec<Problem>) -> Settings {
+    let mut s = Settings { form_id: fallback_id.to_string(), version: "1".into(), title: None, default_language: DEFAULT_LANGUAGE.into() };
+    let Some(sheet) = sheet else { return s };
+    let Some((row_no, row)) = sheet.rows.first() else { return s };
+    for (i, h) in sheet.headers.iter().enumerate() {
+        let v = row.get(i).map(|v| v.trim()).unwrap_or("");
+        if v.is_empty() || h.raw.is_empty() {
+            continue;
+        }
+        let at = At { sheet: sheet.name.clone(), row: Some(*row_no), column: Some(h.raw.clone()), letter: Some(h.letter.clone()) };
+        match h.base.as_str() {
+            "form_id" | "set_form_id" | "id_string" => s.form_id = v.to_string(),
+            "version" => s.version = v.to_string(),
+            "form_title" | "set_form_title" => s.title = Some(v.to_string()),
+            "default_language" => s.default_language = v.to_string(),
+            other => problems.push(at.unsupported(format!("setting {other}"), format!("the setting '{other}' is not supported"))),
+        }
+    }
+    if sheet.rows.len() > 1 {
+        let (r, _) = &sheet.rows[1];
+        problems.push(
+            At { sheet: sheet.name.clone(), row: Some(*r), ..At::default() }
+                .problem(ProblemKind::InvalidValue, "the settings sheet has one row of values; further rows would be ignored"),
+        );
+    }
+    s
+}
+
+/// The choices sheet, read.
+#[derive(Debug, Default)]
+pub(crate) struct Choices {
+    pub lists: BTreeMap<String, ChoiceList>,
+    /// (list, choice) → row, for problems found later.
+    pub rows: HashMap<(String, String), u32>,
+    pub sheet: String,
+    pub name_letter: Option<String>,
+    pub languages: Vec<String>,
+}
+
+const MEDIA: [&str; 4] = ["image", "audio", "video", "big-image"];
+
+/// Reads the choices sheet into lists. Columns other than list_name, name and label are kept
+/// as extra columns (for choice filters); media columns are reported as unsupported.
+pub(crate) fn read_choices(sheet: Option<&Sheet>, default_lang: &str, problems: &mut Vec<Problem>) -> Choices {
+    let mut out = Choices::default();
+    let Some(sheet) = sheet else { return out };
+    out.sheet = sheet.name.clone();
+    out.name_letter = sheet.letter("name");
+    let at = |row: u32, base: &str| At {
+        sheet: sheet.name.clone(),
+        row: Some(row),
+        column: Some(base.to_string()),
+        letter: sheet.letter(base),
+    };
+    for base in ["list_name", "name"] {
+        if !sheet.headers.iter().any(|h| h.base == base) {
+            problems.push(
+                At { sheet: sheet.name.clone(), row: Some(1), column: Some(base.into()), letter: None }
+                    .problem(ProblemKind::MissingColumn, format!("the choices sheet needs a '{base}' column")),
+            );
+            return out;
+        }
+    }
+    for h in &sheet.headers {
+        if let (true, Some(l)) = (h.base == "label", &h.lang) {
+            if !out.languages.contains(l) {
+                out.languages.push(l.clone());
+            }
+        }
+    }
+    let mut media_reported = false;
+    for (row_no, row) in &sheet.rows {
+        let list = sheet.get(row, "list_name");
+        let name = sheet.get(row, "name");
+        let (Some(list), Some(name)) = (list, name) else {
+            if list.is_none() {
+                problems.push(at(*row_no, "list_name").problem(ProblemKind::MissingName, "this choice has no list_name"));
+            } else {
+                problems.push(at(*row_no, "name").problem(ProblemKind::MissingName, "this choice has no name"));
+            }
+            continue;
+        };
+        let mut choice = Choice { name: name.to_string(), ..Choice::default() };
+        for (i, h) in sheet.headers.iter().enumerate() {
+            let v = row.get(i).map(|v| v.trim()).unwrap_or("");
+            if v.is_empty() || h.base.is_empty() || h.base == "list_name" || h.base == "name" {
+                continue;
+            }
+            if h.base == "label" {
+                let lang = h.lang.clone().unwrap_or_else(|| default_lang.to_string());
+                choice.label.insert(lang, v.to_string());
+            } else if MEDIA.contains(&h.base.as_str()) || h.base.starts_with("media::") {
+                if !media_reported {
+                    media_reported = true;
+                    problems.push(
+                        At { sheet: sheet.name.clone(), row: Some(*row_no), column: Some(h.raw.clone()), letter: Some(h.letter.clone()) }
+                            .unsupported(format!("column {}", h.raw), format!("media in choices ('{}') is not supported", h.raw)),
+                    );
+                }
+            } else {
+                choice.extra.insert(h.raw.clone(), v.to_string());
+            }
+        }
+        if choice.label.is_empty() {
+            problems.push(at(*row_no, "label").problem(ProblemKind::MissingLabel, format!("the choice '{name}' of list '{list}' has no label")));
+        }
+        let key = (list.to_string(), name.to_string());
+        if let Some(first) = out.rows.get(&key) {
+            problems.push(at(*row_no, "name").problem(
+                ProblemKind::DuplicateName,
+                format!("the choice '{name}' appears twice in list '{list}' (first at row {first})"),
+            ));
+            continue;
+        }
+        out.rows.insert(key, *row_no);
+        out.lists.entry(list.to_string()).or_default().choices.push(choice);
+    }
+    out
+}

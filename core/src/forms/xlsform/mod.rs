@@ -1,0 +1,181 @@
+//! XLSForm import: an `.xlsx` workbook (sheets `survey`, `choices`, `settings`) into a typed
+//! [`FormDefinition`], or the full list of [`Problem`]s, each with sheet, row, column and a
+//! plain message.
+//!
+//! ```no_run
+//! use sangam_core::forms::xlsform;
+//! match xlsform::import_file("household.xlsx") {
+//!     Ok(def) => println!("{} version {}", def.form_id, def.version),
+//!     Err(problems) => problems.iter().for_each(|p| eprintln!("{p}")),
+//! }
+//! ```
+//!
+//! Nothing is dropped silently: a type, column, setting, sheet or function this import does
+//! not support is a problem of kind [`ProblemKind::Unsupported`] that names it, so the author
+//! removes it knowingly instead of discovering in the field that it did nothing. Supported:
+//! the question types of [`crate::forms::definition::QuestionType`], groups, repeats with
+//! `repeat_count`, the columns listed in the definition, `or_other`, and languages written
+//! `label::Hindi (hi)`. Names must be unique in the whole form, and repeats cannot nest
+//! (answers are stored by name, rows per repeat).
+
+mod choices;
+mod sheet;
+mod survey;
+
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::forms::definition::FormDefinition;
+
+/// What kind of problem a form has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemKind {
+    /// The file is not a readable spreadsheet.
+    UnreadableFile,
+    MissingSheet,
+    MissingColumn,
+    UnknownType,
+    /// A feature (type, column, setting, sheet, function) that Sangam does not support; the
+    /// problem's `feature` names it.
+    Unsupported,
+    MissingChoiceList,
+    /// A `${name}` (or a choice-filter column) that does not exist.
+    UnknownReference,
+    ExpressionSyntax,
+    DuplicateName,
+    InvalidName,
+    MissingName,
+    MissingLabel,
+    /// A begin group/repeat without its end.
+    NotClosed,
+    /// An end group/repeat without a matching begin.
+    UnmatchedEnd,
+    /// A value that does not fit its column (a default that is not a number, …).
+    InvalidValue,
+    /// Questions whose calculations depend on each other in a circle.
+    Cycle,
+    /// A repeat inside a repeat.
+    NestedRepeat,
+}
+
+/// One problem in a form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    pub sheet: String,
+    /// Spreadsheet row number (1 is the header row), when the problem is on one row.
+    pub row: Option<u32>,
+    /// The column header, when the problem is in one column.
+    pub column: Option<String>,
+    /// The column letter (A, B, …), when known.
+    pub cell_column: Option<String>,
+    pub kind: ProblemKind,
+    /// For [`ProblemKind::Unsupported`]: the feature, e.g. `type geotrace` or `function pulldata()`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feature: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.sheet)?;
+        match (&self.cell_column, self.row) {
+            (Some(c), Some(r)) => write!(f, "!{c}{r}")?,
+            (None, Some(r)) => write!(f, " row {r}")?,
+            (Some(c), None) => write!(f, " column {c}")?,
+            (None, None) => {}
+        }
+        if let Some(col) = &self.column {
+            write!(f, " ({col})")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Where a problem is: used by the builders.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct At {
+    pub sheet: String,
+    pub row: Option<u32>,
+    pub column: Option<String>,
+    pub letter: Option<String>,
+}
+
+impl At {
+    pub fn problem(&self, kind: ProblemKind, message: impl Into<String>) -> Problem {
+        Problem {
+            sheet: self.sheet.clone(),
+            row: self.row,
+            column: self.column.clone(),
+            cell_column: self.letter.clone(),
+            kind,
+            feature: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn unsupported(&self, feature: impl Into<String>, message: impl Into<String>) -> Problem {
+        let feature = feature.into();
+        Problem { feature: Some(feature), ..self.problem(ProblemKind::Unsupported, message) }
+    }
+}
+
+/// Largest workbook accepted.
+pub const MAX_FILE_BYTES: usize = 32 * 1024 * 1024;
+
+/// Imports the XLSForm at `path`. The form id defaults to the file name when the settings
+/// sheet has none.
+pub fn import_file(path: impl AsRef<Path>) -> Result<FormDefinition, Vec<Problem>> {
+    let path = path.as_ref();
+    let unreadable = |m: String| vec![At { sheet: String::new(), ..At::default() }.problem(ProblemKind::UnreadableFile, m)];
+    let meta = std::fs::metadata(path).map_err(|e| unreadable(format!("the file could not be opened ({})", e.kind())))?;
+    if meta.len() > MAX_FILE_BYTES as u64 {
+        return Err(unreadable(format!("the file is larger than {} MB", MAX_FILE_BYTES / (1024 * 1024))));
+    }
+    let bytes = std::fs::read(path).map_err(|e| unreadable(format!("the file could not be read ({})", e.kind())))?;
+    let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+    import_bytes(&bytes, &stem)
+}
+
+/// Imports an XLSForm from the bytes of a workbook; `fallback_id` is the form id used when
+/// the settings sheet has none (pyxform uses the file name).
+pub fn import_bytes(bytes: &[u8], fallback_id: &str) -> Result<FormDefinition, Vec<Problem>> {
+    let unreadable = |m: String| vec![At::default().problem(ProblemKind::UnreadableFile, m)];
+    if bytes.len() > MAX_FILE_BYTES {
+        return Err(unreadable("the file is too large".into()));
+    }
+    // A spreadsheet library meeting hostile bytes must not take the app down.
+    let read = crate::doc::guard(|| sheet::read_workbook(bytes))
+        .map_err(|_| unreadable("the file is not a readable spreadsheet (the reader failed on it)".into()))?;
+    let (sheets, bad_cells) = read.map_err(unreadable)?;
+    let mut problems: Vec<Problem> = bad_cells
+        .into_iter()
+        .map(|(sheet, row, letter, msg)| {
+            At { sheet, row: Some(row), column: None, letter: Some(letter) }.problem(ProblemKind::InvalidValue, msg)
+        })
+        .collect();
+    let find = |n: &str| sheets.iter().find(|s| s.name.trim().eq_ignore_ascii_case(n));
+    for s in &sheets {
+        let lower = s.name.trim().to_lowercase();
+        if matches!(lower.as_str(), "external_choices" | "entities" | "osm") {
+            problems.push(
+                At { sheet: s.name.clone(), ..At::default() }
+                    .unsupported(format!("sheet {lower}"), format!("the '{lower}' sheet is not supported")),
+            );
+        }
+    }
+    let Some(survey) = find("survey") else {
+        problems.push(At { sheet: "survey".into(), ..At::default() }.problem(ProblemKind::MissingSheet, "the workbook has no 'survey' sheet"));
+        return Err(problems);
+    };
+    let settings = choices::read_settings(find("settings"), fallback_id, &mut problems);
+    let choices = choices::read_choices(find("choices"), &settings.default_language, &mut problems);
+    let def = survey::build(survey, settings, choices, &mut problems);
+    if problems.is_empty() {
+        Ok(def)
+    } else {
+        Err(problems)
+    }
+}

@@ -1,0 +1,553 @@
+//! The `survey` sheet: types, names, the group/repeat tree, columns and languages; then the
+//! whole definition is compiled once to find bad expressions, unknown references and cycles,
+//! which are mapped back to their rows.
+
+use std::collections::HashMap;
+
+use super::choices::{Choices, Settings};
+use super::sheet::Sheet;
+use super::{At, Problem, ProblemKind};
+use crate::forms::definition::{
+    Choice, FormDefinition, Group, Item, Question, QuestionType, Repeat, Translated,
+};
+use crate::forms::state::{CompiledForm, IssueKind};
+
+const TRANSLATABLE: [&str; 4] = ["label", "hint", "required_message", "constraint_message"];
+const PLAIN: [&str; 11] = [
+    "type", "name", "required", "relevant", "constraint", "calculation", "default", "choice_filter", "appearance",
+    "read_only", "repeat_count",
+];
+
+/// What a `type` cell says.
+enum TypeSpec {
+    Begin(bool),
+    End(bool),
+    Question(QuestionType, Option<String>, bool),
+    Unsupported(String),
+    Unknown,
+}
+
+const UNSUPPORTED_TYPES: [&str; 30] = [
+    "geotrace", "geoshape", "audio", "video", "file", "barcode", "range", "rank", "start", "end", "today", "deviceid",
+    "subscriberid", "simserial", "phonenumber", "username", "email", "audit", "hidden", "xml-external", "csv-external",
+    "start-geopoint", "background-audio", "background-geopoint", "osm", "imei", "uri:deviceid", "uri:username",
+    "uri:email", "signature",
+];
+
+fn parse_type(raw: &str) -> TypeSpec {
+    let t: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let lower = t.to_lowercase();
+    let norm = lower.replace('_', " ");
+    match norm.as_str() {
+        "begin group" => return TypeSpec::Begin(false),
+        "begin repeat" => return TypeSpec::Begin(true),
+        "end group" => return TypeSpec::End(false),
+        "end repeat" => return TypeSpec::End(true),
+        _ => {}
+    }
+    if norm.starts_with("begin ") || norm.starts_with("end ") {
+        return TypeSpec::Unsupported(lower);
+    }
+    const SELECTS: [(&str, QuestionType); 8] = [
+        ("select_one_from_file", QuestionType::SelectOne),
+        ("select_multiple_from_file", QuestionType::SelectMultiple),
+        ("select_one_external", QuestionType::SelectOne),
+        ("select all that apply", QuestionType::SelectMultiple),
+        ("select_multiple", QuestionType::SelectMultiple),
+        ("select multiple", QuestionType::SelectMultiple),
+        ("select_one", QuestionType::SelectOne),
+        ("select one", QuestionType::SelectOne),
+    ];
+    for (prefix, kind) in SELECTS {
+        if let Some(rest) = lower.strip_prefix(prefix) {
+            if prefix.contains("file") || prefix.contains("external") {
+                return TypeSpec::Unsupported(prefix.to_string());
+            }
+            if !rest.is_empty() && !rest.starts_with(' ') {
+                continue;
+            }
+            // List names keep their case.
+            let words: Vec<&str> = t[prefix.len()..].split_whitespace().collect();
+            let (list, other) = match words.as_slice() {
+                [] => (None, false),
+                [l] => (Some(l.to_string()), false),
+                [l, o] if o.eq_ignore_ascii_case("or_other") => (Some(l.to_string()), true),
+                [l, a, b] if a.eq_ignore_ascii_case("or") && b.eq_ignore_ascii_case("other") => (Some(l.to_string()), true),
+                _ => return TypeSpec::Unknown,
+            };
+            return TypeSpec::Question(kind, list, other);
+        }
+    }
+    let kind = match lower.as_str() {
+        "text" | "string" => QuestionType::Text,
+        "integer" | "int" => QuestionType::Integer,
+        "decimal" => QuestionType::Decimal,
+        "date" => QuestionType::Date,
+        "time" => QuestionType::Time,
+        "datetime" => QuestionType::Datetime,
+        "geopoint" | "location" | "gps" => QuestionType::Geopoint,
+        "note" => QuestionType::Note,
+        "calculate" | "calculation" => QuestionType::Calculate,
+        "acknowledge" | "trigger" => QuestionType::Acknowledge,
+        "image" | "photo" => QuestionType::Image,
+        other if UNSUPPORTED_TYPES.contains(&other) || other.starts_with("select") => return TypeSpec::Unsupported(other.to_string()),
+        _ => return TypeSpec::Unknown,
+    };
+    TypeSpec::Question(kind, None, false)
+}
+
+/// Whether `name` can name a question: an XML name without `:`, not starting with `_` (the
+/// store reserves those), at most 128 characters.
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    let first_ok = chars.next().map(|c| c.is_alphabetic()).unwrap_or(false);
+    first_ok && name.chars().count() <= 128 && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+fn yes_no(v: &str) -> Option<Option<String>> {
+    match v {
+        "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "true()" => Some(Some("true()".into())),
+        "no" | "No" | "NO" | "false" | "False" | "FALSE" | "false()" => Some(None),
+        _ => None,
+    }
+}
+
+enum FrameKind {
+    Root,
+    Group(Group),
+    Repeat(Repeat),
+}
+
+struct Frame {
+    kind: FrameKind,
+    row: u32,
+    items: Vec<Item>,
+}
+
+impl Frame {
+    fn close(self) -> Option<Item> {
+        match self.kind {
+            FrameKind::Root => None,
+            FrameKind::Group(mut g) => {
+                g.items = self.items;
+                Some(Item::Group(g))
+            }
+            FrameKind::Repeat(mut r) => {
+                r.items = self.items;
+                Some(Item::Repeat(r))
+            }
+        }
+    }
+    fn name(&self) -> &str {
+        match &self.kind {
+            FrameKind::Root => "",
+            FrameKind::Group(g) => &g.name,
+            FrameKind::Repeat(r) => &r.name,
+        }
+    }
+}
+
+struct Ctx<'a> {
+    sheet: &'a Sheet,
+    default_lang: String,
+    problems: &'a mut Vec<Problem>,
+}
+
+impl Ctx<'_> {
+    fn at(&self, row: u32, column: &str) -> At {
+        At { sheet: self.sheet.name.clone(), row: Some(row), column: Some(column.into()), letter: self.sheet.letter(column) }
+    }
+    fn translated(&self, row: &[String], base: &str) -> Translated {
+        let mut t = Translated::new();
+        for (i, h) in self.sheet.headers.iter().enumerate() {
+            if h.base != base {
+                continue;
+            }
+            if let Some(v) = row.get(i).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+                t.insert(h.lang.clone().unwrap_or_else(|| self.default_lang.clone()), v.to_string());
+            }
+        }
+        t
+    }
+    fn plain(&self, row: &[String], base: &str) -> Option<String> {
+        self.sheet.get(row, base).map(str::to_string)
+    }
+    /// `required`/`read_only`: yes/no words, or an expression.
+    fn flag(&self, row: &[String], base: &str) -> Option<String> {
+        let v = self.plain(row, base)?;
+        yes_no(&v).unwrap_or(Some(v))
+    }
+}
+
+/// Reports columns that this import does not understand, once each, where first used.
+fn check_columns(sheet: &Sheet, problems: &mut Vec<Problem>) {
+    for (i, h) in sheet.headers.iter().enumerate() {
+        let known = if h.lang.is_some() { TRANSLATABLE.contains(&h.base.as_str()) } else { TRANSLATABLE.contains(&h.base.as_str()) || PLAIN.contains(&h.base.as_str()) };
+        if known {
+            continue;
+        }
+        let Some((row_no, _)) = sheet.rows.iter().find(|(_, r)| r.get(i).map(|v| !v.trim().is_empty()).unwrap_or(false)) else {
+            continue;
+        };
+        let at = At { sheet: sheet.name.clone(), row: Some(*row_no), column: Some(h.raw.clone()), letter: Some(h.letter.clone()) };
+        problems.push(if h.raw.is_empty() {
+            at.problem(ProblemKind::MissingColumn, "this column has values but no header")
+        } else {
+            at.unsupported(format!("column {}", h.raw), format!("the column '{}' is not supported", h.raw))
+        });
+    }
+}
+
+/// Builds the definition from the survey sheet and reports every problem found.
+pub(crate) fn build(sheet: &Sheet, settings: Settings, mut choices: Choices, problems: &mut Vec<Problem>) -> FormDefinition {
+    for base in ["type", "name"] {
+        if !sheet.headers.iter().any(|h| h.base == base) {
+            problems.push(
+                At { sheet: sheet.name.clone(), row: Some(1), column: Some(base.into()), letter: None }
+                    .problem(ProblemKind::MissingColumn, format!("the survey sheet needs a '{base}' column")),
+            );
+        }
+    }
+    check_columns(sheet, problems);
+    let mut languages: Vec<String> = Vec::new();
+    let mut unlabelled = false;
+    for h in sheet.headers.iter().filter(|h| TRANSLATABLE.contains(&h.base.as_str())) {
+        match &h.lang {
+            Some(l) if !languages.contains(l) => languages.push(l.clone()),
+            Some(_) => {}
+            None => unlabelled = true,
+        }
+    }
+    for l in &choices.languages {
+        if !languages.contains(l) {
+            languages.push(l.clone());
+        }
+    }
+    let mut default_lang = settings.default_language.clone();
+    if !unlabelled && !languages.contains(&default_lang) {
+        if let Some(first) = languages.first() {
+            default_lang = first.clone();
+        }
+    }
+    languages.retain(|l| *l != default_lang);
+    languages.insert(0, default_lang.clone());
+
+    let mut cx = Ctx { sheet, default_lang: default_lang.clone(), problems };
+    let mut stack = vec![Frame { kind: FrameKind::Root, row: 0, items: Vec::new() }];
+    let mut rows_of: HashMap<String, u32> = HashMap::new();
+    let mut other_lists: Vec<(String, u32)> = Vec::new();
+    for (row_no, row) in &sheet.rows {
+        let row_no = *row_no;
+        let Some(type_raw) = cx.plain(row, "type") else {
+            cx.problems.push(cx.at(row_no, "type").problem(ProblemKind::UnknownType, "this row has no type"));
+            continue;
+        };
+        let spec = parse_type(&type_raw);
+        if let TypeSpec::End(repeat) = spec {
+            let top = stack.len() - 1;
+            let what = if repeat { "repeat" } else { "group" };
+            let matches = match &stack[top].kind {
+                FrameKind::Group(_) => !repeat,
+                FrameKind::Repeat(_) => repeat,
+                FrameKind::Root => false,
+            };
+            if top == 0 {
+                cx.problems.push(cx.at(row_no, "type").problem(ProblemKind::UnmatchedEnd, format!("end {what} without a begin {what}")));
+            } else if !matches {
+                let open = stack[top].name().to_string();
+                let open_row = stack[top].row;
+                cx.problems.push(cx.at(row_no, "type").problem(
+                    ProblemKind::UnmatchedEnd,
+                    format!("end {what} here, but '{open}' opened at row {open_row} is not a {what}"),
+                ));
+            } else if let Some(frame) = stack.pop() {
+                if let Some(item) = frame.close() {
+                    stack.last_mut().map(|f| f.items.push(item));
+                }
+            }
+            continue;
+        }
+        let name = cx.plain(row, "name");
+        let Some(name) = name else {
+            cx.problems.push(cx.at(row_no, "name").problem(ProblemKind::MissingName, format!("the '{type_raw}' on this row has no name")));
+            continue;
+        };
+        if !valid_name(&name) {
+            cx.problems.push(cx.at(row_no, "name").problem(
+                ProblemKind::InvalidName,
+                format!("'{name}' is not a valid name: start with a letter, then letters, digits, '_', '-' or '.'"),
+            ));
+        }
+        if let Some(first) = rows_of.get(&name) {
+            cx.problems.push(cx.at(row_no, "name").problem(
+                ProblemKind::DuplicateName,
+                format!("the name '{name}' is already used at row {first}; names must be unique in a form"),
+            ));
+        } else {
+            rows_of.insert(name.clone(), row_no);
+        }
+        let label = cx.translated(row, "label");
+        let relevant = cx.plain(row, "relevant");
+        let appearance = cx.plain(row, "appearance");
+        match spec {
+            TypeSpec::Begin(repeat) => {
+                for col in ["required", "constraint", "calculation", "default", "choice_filter", "read_only"] {
+                    if cx.plain(row, col).is_some() {
+                        let what = if repeat { "repeat" } else { "group" };
+                        cx.problems.push(cx.at(row_no, col).unsupported(format!("{col} on a {what}"), format!("'{col}' is not supported on a {what}")));
+                    }
+                }
+                let kind = if repeat {
+                    FrameKind::Repeat(Repeat { name, label, relevant, repeat_count: cx.plain(row, "repeat_count"), appearance, items: Vec::new() })
+                } else {
+                    if cx.plain(row, "repeat_count").is_some() {
+                        cx.problems.push(cx.at(row_no, "repeat_count").problem(ProblemKind::InvalidValue, "repeat_count belongs on a begin repeat row"));
+                    }
+                    FrameKind::Group(Group { name, label, relevant, appearance, items: Vec::new() })
+                };
+                stack.push(Frame { kind, row: row_no, items: Vec::new() });
+            }
+            TypeSpec::Unsupported(t) => {
+                cx.problems.push(cx.at(row_no, "type").unsupported(format!("type {t}"), format!("the question type '{t}' is not supported")));
+            }
+            TypeSpec::Unknown => {
+                cx.problems.push(cx.at(row_no, "type").problem(ProblemKind::UnknownType, format!("'{type_raw}' is not a question type")));
+            }
+            TypeSpec::End(_) => {}
+            TypeSpec::Question(kind, list, or_other) => {
+                let mut q = Question::new(&name, kind);
+                q.list_name = list;
+                q.or_other = or_other;
+                q.label = label;
+                q.hint = cx.translated(row, "hint");
+                q.required = cx.flag(row, "required");
+                q.required_message = cx.translated(row, "required_message");
+                q.relevant = relevant;
+                q.constraint = cx.plain(row, "constraint");
+                q.constraint_message = cx.translated(row, "constraint_message");
+                q.calculation = cx.plain(row, "calculation");
+                q.default = cx.plain(row, "default");
+                q.choice_filter = cx.plain(row, "choice_filter");
+                q.appearance = appearance;
+                q.read_only = cx.flag(row, "read_only");
+                check_question(&mut cx, row_no, &q, &choices);
+                if cx.plain(row, "repeat_count").is_some() {
+                    cx.problems.push(cx.at(row_no, "repeat_count").problem(ProblemKind::InvalidValue, "repeat_count belongs on a begin repeat row"));
+                }
+                if let Some(items) = stack.last_mut().map(|f| &mut f.items) {
+                    let other = or_other.then(|| specify_other(&q, &default_lang));
+                    if let (true, Some(l)) = (or_other, &q.list_name) {
+                        other_lists.push((l.clone(), row_no));
+                    }
+                    items.push(Item::Question(q));
+                    if let Some(o) = other {
+                        rows_of.entry(o.name.clone()).or_insert(row_no);
+                        items.push(Item::Question(o));
+                    }
+                }
+            }
+        }
+    }
+    while stack.len() > 1 {
+        if let Some(frame) = stack.pop() {
+            let what = if matches!(frame.kind, FrameKind::Repeat(_)) { "repeat" } else { "group" };
+            cx.problems.push(cx.at(frame.row, "type").problem(
+                ProblemKind::NotClosed,
+                format!("the {what} '{}' begun here is never closed with end {what}", frame.name()),
+            ));
+            if let Some(item) = frame.close() {
+                stack.last_mut().map(|f| f.items.push(item));
+            }
+        }
+    }
+    for (list, _) in &other_lists {
+        add_other_choice(&mut choices, list, &default_lang);
+    }
+    let items = stack.pop().map(|f| f.items).unwrap_or_default();
+    let def = FormDefinition {
+        title: settings.title.clone().unwrap_or_else(|| settings.form_id.clone()),
+        form_id: settings.form_id,
+        version: settings.version,
+        default_language: default_lang,
+        languages,
+        items,
+        choice_lists: choices.lists.clone(),
+    };
+    check_choice_names(&def, &choices, cx.problems);
+    check_labels(&def, sheet, &rows_of, cx.problems);
+    check_compiled(&def, sheet, &rows_of, cx.problems);
+    def
+}
+
+/// Column checks of one question that need no other rows.
+fn check_question(cx: &mut Ctx<'_>, row_no: u32, q: &Question, choices: &Choices) {
+    if q.kind == QuestionType::Calculate && q.calculation.is_none() {
+        cx.problems.push(cx.at(row_no, "calculation").problem(ProblemKind::MissingColumn, "a calculate question needs a calculation"));
+    }
+    if q.kind != QuestionType::Calculate && q.calculation.is_some() {
+        cx.problems.push(cx.at(row_no, "calculation").unsupported(
+            format!("calculation on a {} question", q.kind.as_str()),
+            "a calculation on a question that is not a calculate is not supported: add a calculate question",
+        ));
+    }
+    if q.kind != QuestionType::Calculate && q.label.is_empty() && q.hint.is_empty() {
+        cx.problems.push(cx.at(row_no, "label").problem(ProblemKind::MissingLabel, format!("the question '{}' has no label", q.name)));
+    }
+    if q.choice_filter.is_some() && !q.kind.is_select() {
+        cx.problems.push(cx.at(row_no, "choice_filter").problem(ProblemKind::InvalidValue, "a choice_filter only applies to select questions"));
+    }
+    if q.or_other && q.choice_filter.is_some() {
+        cx.problems.push(cx.at(row_no, "choice_filter").unsupported("or_other with choice_filter", "or_other cannot be combined with a choice_filter"));
+    }
+    if let Some(d) = &q.default {
+        if d.contains("${") || d.contains('(') {
+            cx.problems.push(cx.at(row_no, "default").unsupported("dynamic default", "a default computed from an expression is not supported: give a value"));
+        } else if !default_fits(q, d, choices) {
+            cx.problems.push(cx.at(row_no, "default").problem(
+                ProblemKind::InvalidValue,
+                format!("the default '{d}' does not fit a {} question", q.kind.as_str()),
+            ));
+        }
+    }
+}
+
+fn default_fits(q: &Question, d: &str, choices: &Choices) -> bool {
+    use crate::forms::expr::Value;
+    let in_list = |c: &str| {
+        q.list_name.as_ref().and_then(|l| choices.lists.get(l)).map(|l| l.choices.iter().any(|x| x.name == c)).unwrap_or(true)
+    };
+    match q.kind {
+        QuestionType::Integer => d.parse::<i64>().is_ok(),
+        QuestionType::Decimal => !Value::Str(d.into()).to_num().is_nan(),
+        QuestionType::Date => Value::Str(d.into()).to_date(0).map(|x| x.is_some()).unwrap_or(false),
+        QuestionType::SelectOne => in_list(d),
+        QuestionType::SelectMultiple => d.split_whitespace().all(in_list),
+        _ => true,
+    }
+}
+
+fn specify_other(q: &Question, lang: &str) -> Question {
+    let mut o = Question::new(&format!("{}_other", q.name), QuestionType::Text);
+    o.label.insert(lang.to_string(), "Specify other.".into());
+    o.relevant = Some(format!("selected(${{{}}}, 'other')", q.name));
+    o
+}
+
+fn add_other_choice(choices: &mut Choices, list: &str, default_lang: &str) {
+    let Some(l) = choices.lists.get_mut(list) else { return };
+    if l.choices.iter().any(|c| c.name == "other") {
+        return;
+    }
+    let mut langs: Vec<String> = l.choices.iter().flat_map(|c| c.label.keys().cloned()).collect();
+    langs.sort();
+    langs.dedup();
+    if langs.is_empty() {
+        langs.push(default_lang.to_string());
+    }
+    let label = langs.into_iter().map(|lang| (lang, "Other".to_string())).collect();
+    l.choices.push(Choice { name: "other".into(), label, extra: Default::default() });
+}
+
+/// Choice names of select_multiple lists cannot hold spaces (answers are space-separated).
+fn check_choice_names(def: &FormDefinition, choices: &Choices, problems: &mut Vec<Problem>) {
+    let mut reported = std::collections::HashSet::new();
+    for (q, _) in def.questions() {
+        let (QuestionType::SelectMultiple, Some(l)) = (q.kind, &q.list_name) else { continue };
+        for c in def.choice_lists.get(l).map(|l| l.choices.as_slice()).unwrap_or(&[]) {
+            if c.name.chars().any(char::is_whitespace) && reported.insert((l.clone(), c.name.clone())) {
+                let row = choices.rows.get(&(l.clone(), c.name.clone())).copied();
+                problems.push(
+                    At { sheet: choices.sheet.clone(), row, column: Some("name".into()), letter: choices.name_letter.clone() }.problem(
+                        ProblemKind::InvalidName,
+                        format!("the choice '{}' of list '{l}' has a space, which a select_multiple cannot hold", c.name),
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// `${name}` inside labels and hints must name a question.
+fn check_labels(def: &FormDefinition, sheet: &Sheet, rows: &HashMap<String, u32>, problems: &mut Vec<Problem>) {
+    let names: std::collections::HashSet<&str> = def.questions().iter().map(|(q, _)| q.name.as_str()).collect();
+    for (q, _) in def.questions() {
+        for (col, t) in [("label", &q.label), ("hint", &q.hint)] {
+            for text in t.values() {
+                let mut rest = text.as_str();
+                while let Some(i) = rest.find("${") {
+                    let after = &rest[i + 2..];
+                    let Some(end) = after.find('}') else { break };
+                    let r = after[..end].trim();
+                    if !names.contains(r) {
+                        problems.push(
+                            At { sheet: sheet.name.clone(), row: rows.get(&q.name).copied(), column: Some(col.into()), letter: sheet.letter(col) }
+                                .problem(ProblemKind::UnknownReference, format!("${{{r}}} in the {col} refers to a question that does not exist")),
+                        );
+                    }
+                    rest = &after[end..];
+                }
+            }
+        }
+    }
+}
+
+/// Compiles the definition and maps each issue back to its row and column.
+fn check_compiled(def: &FormDefinition, sheet: &Sheet, rows: &HashMap<String, u32>, problems: &mut Vec<Problem>) {
+    let Err(issues) = CompiledForm::new(def.clone()) else { return };
+    for i in issues {
+        let at = At { sheet: sheet.name.clone(), row: rows.get(&i.item).copied(), column: Some(i.column.clone()), letter: sheet.letter(&i.column) };
+        let src = expression_of(def, &i.item, &i.column);
+        let msg = match &src {
+            Some(s) => format!("{} (in `{s}`)", i.message),
+            None => i.message.clone(),
+        };
+        let p = match &i.kind {
+            IssueKind::Syntax => at.problem(ProblemKind::ExpressionSyntax, msg),
+            IssueKind::UnsupportedFunction(f) => at.unsupported(format!("function {f}()"), msg),
+            IssueKind::UnknownReference(_) | IssueKind::UnknownChoiceColumn(_) => at.problem(ProblemKind::UnknownReference, msg),
+            IssueKind::Cycle => at.problem(ProblemKind::Cycle, msg),
+            // Already reported with both rows while reading the sheet.
+            IssueKind::DuplicateName(_) => continue,
+            IssueKind::NestedRepeat => at.problem(ProblemKind::NestedRepeat, msg),
+            IssueKind::MissingChoiceList(_) => at.problem(ProblemKind::MissingChoiceList, msg),
+        };
+        problems.push(p);
+    }
+}
+
+fn expression_of(def: &FormDefinition, item: &str, column: &str) -> Option<String> {
+    fn find<'a>(items: &'a [Item], name: &str) -> Option<&'a Item> {
+        for it in items {
+            let (n, sub) = match it {
+                Item::Question(q) => (&q.name, None),
+                Item::Group(g) => (&g.name, Some(&g.items)),
+                Item::Repeat(r) => (&r.name, Some(&r.items)),
+            };
+            if n == name {
+                return Some(it);
+            }
+            if let Some(found) = sub.and_then(|s| find(s, name)) {
+                return Some(found);
+            }
+        }
+        None
+    }
+    match find(&def.items, item)? {
+        Item::Question(q) => match column {
+            "relevant" => q.relevant.clone(),
+            "required" => q.required.clone(),
+            "read_only" => q.read_only.clone(),
+            "constraint" => q.constraint.clone(),
+            "calculation" => q.calculation.clone(),
+            "choice_filter" => q.choice_filter.clone(),
+            _ => None,
+        },
+        Item::Group(g) if column == "relevant" => g.relevant.clone(),
+        Item::Repeat(r) => match column {
+            "relevant" => r.relevant.clone(),
+            "repeat_count" => r.repeat_count.clone(),
+            _ => None,
+        },
+        Item::Group(_) => None,
+    }
+}

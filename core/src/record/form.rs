@@ -1,0 +1,386 @@
+//! Forms in the store: publishing a definition as a `form` record (one record per version),
+//! finding forms, the live state of a response, validation on submit (flagged on the
+//! response, never dropping data) and moving a draft to the newest version of its form.
+//!
+//! ```
+//! use sangam_core::{Store, Identity, Role, NewResponse, FieldValue};
+//! use sangam_core::forms::{definition::*, expr::Clock};
+//! let store = Store::open_in_memory(Identity::new("admin1", "Admin", Role::Admin)).unwrap();
+//! let mut q = Question::new("age", QuestionType::Integer);
+//! q.label.insert("default".into(), "Age".into());
+//! q.required = Some("true()".into());
+//! let def = FormDefinition {
+//!     form_id: "hh".into(), version: "1".into(), title: "Household".into(),
+//!     default_language: "default".into(), languages: vec!["default".into()],
+//!     items: vec![Item::Question(q)], choice_lists: Default::default(),
+//! };
+//! store.publish_form(&def, "UP-SIT").unwrap();
+//! let r = store.create_response(NewResponse {
+//!     form_id: "hh".into(), form_version: "1".into(), scope: "UP-SIT".into(), subject_id: None,
+//! }).unwrap();
+//! let report = store.submit_response(&r, None, Clock::system()).unwrap();
+//! assert!(!report.ok); // flagged: age is required …
+//! assert_eq!(store.response(&r).unwrap().status, "submitted"); // … and kept.
+//! ```
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use automerge::transaction::Transactable;
+use automerge::{ObjType, ReadDoc, ROOT};
+use serde::{Deserialize, Serialize};
+
+use crate::doc;
+use crate::forms::definition::FormDefinition;
+use crate::forms::expr::Clock;
+use crate::forms::migrate::{self, Decision};
+use crate::forms::state::{CompiledForm, FormState, LiveForm, Violation};
+use crate::store::{now_ms, summary_from_row, Kind, RecordSummary, Role, SUMMARY_COLS};
+use crate::{Error, Result, Store};
+
+pub use crate::forms::migrate::{LeftOut, MigrationReport};
+
+/// The outcome of validating a response, as stored on it under `validation`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidationReport {
+    pub response_id: String,
+    pub form_version: String,
+    /// True when nothing is flagged.
+    pub ok: bool,
+    pub violations: Vec<Violation>,
+    pub checked_at_ms: i64,
+    pub checked_by: String,
+}
+
+/// Orders form versions: numerically when both are whole numbers (`9` < `10`), otherwise
+/// piece by piece with digit runs compared as numbers (`2024.2` < `2024.10`).
+pub fn compare_versions(a: &str, b: &str) -> Ordering {
+    fn pieces(s: &str) -> Vec<(bool, String)> {
+        let mut out: Vec<(bool, String)> = Vec::new();
+        for c in s.chars() {
+            let d = c.is_ascii_digit();
+            match out.last_mut() {
+                Some((pd, p)) if *pd == d => p.push(c),
+                _ => out.push((d, c.to_string())),
+            }
+        }
+        out
+    }
+    let (pa, pb) = (pieces(a.trim()), pieces(b.trim()));
+    for (x, y) in pa.iter().zip(pb.iter()) {
+        let o = match (x, y) {
+            ((true, x), (true, y)) => {
+                let (x, y) = (x.trim_start_matches('0'), y.trim_start_matches('0'));
+                x.len().cmp(&y.len()).then_with(|| x.cmp(y))
+            }
+            ((_, x), (_, y)) => x.cmp(y),
+        };
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    pa.len().cmp(&pb.len())
+}
+
+impl Store {
+    /// Publishes `def` as a new `form` record in `scope` (admins only). Each (form id,
+    /// version) is published once: a changed form needs a new version.
+    pub fn publish_form(&self, def: &FormDefinition, scope: &str) -> Result<String> {
+        if self.identity().role != Role::Admin {
+            return Err(Error::Forbidden("only an admin can publish forms".into()));
+        }
+        if def.form_id.trim().is_empty() || def.version.trim().is_empty() {
+            return Err(Error::invalid("a form needs a form id and a version"));
+        }
+        if let Err(issues) = CompiledForm::new(def.clone()) {
+            let first: Vec<String> = issues.iter().take(3).map(|i| format!("{} ({}): {}", i.item, i.column, i.message)).collect();
+            return Err(Error::invalid(format!("the form has {} problem(s): {}", issues.len(), first.join("; "))));
+        }
+        if self.form_record_id(&def.form_id, &def.version)?.is_some() {
+            return Err(Error::invalid(format!(
+                "form {} version {} is already published; give the changed form a higher version",
+                def.form_id, def.version
+            )));
+        }
+        let json = def.to_json()?;
+        self.create(Kind::Form, scope, |tx, _| {
+            tx.put(ROOT, "form_id", def.form_id.as_str())?;
+            tx.put(ROOT, "form_version", def.version.as_str())?;
+            tx.put(ROOT, "title", def.title.as_str())?;
+            tx.put(ROOT, "definition", json.as_str())?;
+            Ok(())
+        })
+    }
+
+    /// Published forms (every version), optionally of one scope, by form id then version.
+    pub fn list_forms(&self, scope: Option<&str>) -> Result<Vec<RecordSummary>> {
+        let mut rows = self.read(|c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {SUMMARY_COLS} FROM docs WHERE kind = 'form' AND deleted = 0 AND (?1 IS NULL OR scope = ?1)"
+            ))?;
+            let rows = st.query_map([scope], summary_from_row)?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })?;
+        rows.sort_by(|a, b| {
+            a.form_id.cmp(&b.form_id).then_with(|| {
+                compare_versions(a.form_version.as_deref().unwrap_or(""), b.form_version.as_deref().unwrap_or(""))
+            })
+        });
+        Ok(rows)
+    }
+
+    /// The record id of a published form version.
+    pub fn form_record_id(&self, form_id: &str, version: &str) -> Result<Option<String>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT id FROM docs WHERE kind = 'form' AND deleted = 0 AND form_id = ?1 AND form_version = ?2 ORDER BY seq LIMIT 1",
+            )?;
+            let mut rows = st.query_map([form_id, version], |r| r.get::<_, String>(0))?;
+            Ok(rows.next().transpose()?)
+        })
+    }
+
+    /// The newest published version of `form_id`, if any.
+    pub fn newest_form_version(&self, form_id: &str) -> Result<Option<String>> {
+        let versions: Vec<String> = self.read(|c| {
+            let mut st = c.prepare_cached("SELECT form_version FROM docs WHERE kind = 'form' AND deleted = 0 AND form_id = ?1")?;
+            let rows = st.query_map([form_id], |r| r.get::<_, Option<String>>(0))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?.into_iter().flatten().collect())
+        })?;
+        Ok(versions.into_iter().max_by(|a, b| compare_versions(a, b)))
+    }
+
+    /// The definition of `form_id` at `version`, or its newest version when `None`.
+    pub fn form_definition(&self, form_id: &str, version: Option<&str>) -> Result<FormDefinition> {
+        let version = match version {
+            Some(v) => v.to_string(),
+            None => self.newest_form_version(form_id)?.ok_or_else(|| Error::NotFound(format!("form {form_id}")))?,
+        };
+        let id = self.form_record_id(form_id, &version)?.ok_or_else(|| Error::NotFound(format!("form {form_id} version {version}")))?;
+        self.form_definition_by_record(&id)
+    }
+
+    /// The definition stored in form record `id`.
+    pub fn form_definition_by_record(&self, id: &str) -> Result<FormDefinition> {
+        let json = self.view(id, |d| {
+            if doc::get_str(d, &ROOT, "kind").as_deref() != Some(Kind::Form.as_str()) {
+                return Err(Error::invalid(format!("record {id} is not a form")));
+            }
+            doc::get_str(d, &ROOT, "definition").ok_or_else(|| Error::invalid(format!("form record {id} has no definition")))
+        })?;
+        FormDefinition::from_json(&json)
+    }
+
+    /// A [`LiveForm`] over a response's answers, for a screen to keep and update as the
+    /// person answers (see [`LiveForm::set_answer`]).
+    pub fn live_form(&self, response_id: &str, clock: Clock) -> Result<LiveForm> {
+        let r = self.response(response_id)?;
+        let def = self.form_definition(&r.form_id, Some(&r.form_version))?;
+        let form = CompiledForm::new(def).map_err(|i| Error::invalid(format!("the stored form has {} problem(s)", i.len())))?;
+        Ok(LiveForm::new(Arc::new(form), &r.answers, &r.repeats, clock))
+    }
+
+    /// The live state of a response in `language` (the form's default when `None`).
+    pub fn response_form_state(&self, response_id: &str, language: Option<&str>, clock: Clock) -> Result<FormState> {
+        Ok(self.live_form(response_id, clock)?.state(language))
+    }
+
+    /// Validates a response against its form version and flags the result on the response
+    /// (under `validation`). Answers are never changed or removed.
+    pub fn validate_response(&self, response_id: &str, language: Option<&str>, clock: Clock) -> Result<ValidationReport> {
+        self.check_and_flag(response_id, language, clock, false)
+    }
+
+    /// Validates, flags and marks a response submitted, in one change. A response that
+    /// breaks constraints is still submitted: offline data is never lost, it is flagged.
+    pub fn submit_response(&self, response_id: &str, language: Option<&str>, clock: Clock) -> Result<ValidationReport> {
+        self.check_and_flag(response_id, language, clock, true)
+    }
+
+    /// The validation last flagged on a response, if any.
+    pub fn response_validation(&self, response_id: &str) -> Result<Option<ValidationReport>> {
+        self.view(response_id, |d| {
+            let Some(v) = doc::get_obj(d, &ROOT, "validation") else { return Ok(None) };
+            let violations = doc::get_str(d, &v, "violations")
+                .map(|s| serde_json::from_str(&s))
+                .transpose()?
+                .unwrap_or_default();
+            Ok(Some(ValidationReport {
+                response_id: response_id.to_string(),
+                form_version: doc::get_str(d, &v, "form_version").unwrap_or_default(),
+                ok: doc::get_bool(d, &v, "ok").unwrap_or(false),
+                violations,
+                checked_at_ms: doc::get_i64(d, &v, "checked_at").unwrap_or(0),
+                checked_by: doc::get_str(d, &v, "checked_by").unwrap_or_default(),
+            }))
+        })
+    }
+
+    fn check_and_flag(&self, response_id: &str, language: Option<&str>, clock: Clock, submit: bool) -> Result<ValidationReport> {
+        let state = self.response_form_state(response_id, language, clock)?;
+        let report = ValidationReport {
+            response_id: response_id.to_string(),
+            form_version: state.form_version.clone(),
+            ok: state.violations.is_empty(),
+            violations: state.violations,
+            checked_at_ms: now_ms(),
+            checked_by: self.identity().user_id,
+        };
+        let violations = serde_json::to_string(&report.violations)?;
+        let message = if submit { "submit" } else { "validate" };
+        self.edit(response_id, Some(Kind::Response), message, |tx| {
+            let same = doc::get_obj(tx, &ROOT, "validation")
+                .map(|v| {
+                    doc::get_str(tx, &v, "violations").as_deref() == Some(violations.as_str())
+                        && doc::get_str(tx, &v, "form_version").as_deref() == Some(report.form_version.as_str())
+                })
+                .unwrap_or(false);
+            // Re-writing an unchanged result would only make concurrent checks conflict.
+            if !same {
+                let v = tx.put_object(ROOT, "validation", ObjType::Map)?;
+                tx.put(&v, "ok", report.ok)?;
+                tx.put(&v, "form_version", report.form_version.as_str())?;
+                tx.put(&v, "violations", violations.as_str())?;
+                tx.put(&v, "checked_at", report.checked_at_ms)?;
+                tx.put(&v, "checked_by", report.checked_by.as_str())?;
+            }
+            if submit {
+                tx.put(ROOT, "status", crate::ResponseStatus::Submitted.as_str())?;
+            }
+            Ok(())
+        })?;
+        tracing::debug!(ok = report.ok, flagged = report.violations.len(), "response checked");
+        Ok(report)
+    }
+}
+
+impl Store {
+    /// Moves a draft to the newest published version of its form: every answer whose
+    /// question still exists, in the same place, with a compatible type and a fitting value is
+    /// kept (converted where needed); the rest is removed from the answers but kept in the
+    /// response's `migrations` record, and reported.
+    pub fn move_draft_to_newest(&self, response_id: &str) -> Result<MigrationReport> {
+        let r = self.response(response_id)?;
+        if r.status != crate::ResponseStatus::Draft.as_str() {
+            return Err(Error::invalid("only a draft can be moved to a new form version"));
+        }
+        let newest = self.newest_form_version(&r.form_id)?.ok_or_else(|| Error::NotFound(format!("form {}", r.form_id)))?;
+        let mut report = MigrationReport {
+            from_version: r.form_version.clone(),
+            to_version: newest.clone(),
+            kept: 0,
+            converted: Vec::new(),
+            left_out: Vec::new(),
+        };
+        if compare_versions(&newest, &r.form_version) != Ordering::Greater {
+            return Ok(report);
+        }
+        let new = self.form_definition(&r.form_id, Some(&newest))?;
+        let old = match self.form_definition(&r.form_id, Some(&r.form_version)) {
+            Ok(d) => Some(d),
+            Err(Error::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
+        let plan = migrate::plan(old.as_ref(), &new, &r.answers, &r.repeats);
+        let mut writes: Vec<(Vec<String>, String, Option<crate::FieldValue>)> = Vec::new();
+        let mut tally = |path: Vec<String>, name: &str, repeat: Option<&str>, row: Option<&str>, value: &crate::FieldValue, d: Decision| {
+            match d {
+                Decision::Keep => report.kept += 1,
+                Decision::Convert(v, partial) => {
+                    report.converted.push(name.to_string());
+                    if let Some(mut p) = partial {
+                        p.repeat = repeat.map(str::to_string);
+                        p.row_id = row.map(str::to_string);
+                        report.left_out.push(p);
+                    }
+                    writes.push((path, name.to_string(), Some(v)));
+                }
+                Decision::Leave(reason) => {
+                    report.left_out.push(LeftOut {
+                        question: name.to_string(),
+                        repeat: repeat.map(str::to_string),
+                        row_id: row.map(str::to_string),
+                        value: value.clone(),
+                        reason,
+                    });
+                    writes.push((path, name.to_string(), None));
+                }
+            }
+        };
+        for (name, value, d) in plan.answers {
+            tally(vec!["answers".into()], &name, None, None, &value, d);
+        }
+        for (rep, row, name, value, d) in plan.rows {
+            tally(vec!["repeats".into(), rep.clone(), row.clone()], &name, Some(&rep), Some(&row), &value, d);
+        }
+        let left_json = serde_json::to_string(&report.left_out)?;
+        let by = self.identity().user_id;
+        self.edit(response_id, Some(Kind::Response), "move to new form version", |tx| {
+            for (path, name, value) in &writes {
+                let segs: Vec<&str> = path.iter().map(String::as_str).collect();
+                let Some(obj) = doc::map_at(tx, &segs, false)? else { continue };
+                match value {
+                    Some(v) => doc::write_value(tx, &obj, name, v)?,
+                    None => {
+                        if tx.get(&obj, name.as_str())?.is_some() {
+                            tx.delete(&obj, name.as_str())?;
+                        }
+                    }
+                }
+            }
+            tx.put(ROOT, "form_version", newest.as_str())?;
+            let list = match doc::get_obj(tx, &ROOT, "migrations") {
+                Some(l) => l,
+                None => tx.put_object(ROOT, "migrations", ObjType::List)?,
+            };
+            let at = tx.length(&list);
+            let entry = tx.insert_object(&list, at, ObjType::Map)?;
+            tx.put(&entry, "from_version", report.from_version.as_str())?;
+            tx.put(&entry, "to_version", report.to_version.as_str())?;
+            tx.put(&entry, "left_out", left_json.as_str())?;
+            tx.put(&entry, "at", now_ms())?;
+            tx.put(&entry, "by", by.as_str())?;
+            Ok(())
+        })?;
+        tracing::debug!(kept = report.kept, left_out = report.left_out.len(), "draft moved to a new form version");
+        Ok(report)
+    }
+
+    /// What earlier moves to new form versions left out of a response, oldest first.
+    pub fn migration_history(&self, response_id: &str) -> Result<Vec<MigrationReport>> {
+        self.view(response_id, |d| {
+            let Some(list) = doc::get_obj(d, &ROOT, "migrations") else { return Ok(Vec::new()) };
+            let mut out = Vec::new();
+            for i in 0..d.length(&list) {
+                let Ok(Some((automerge::Value::Object(_), entry))) = d.get(&list, i) else { continue };
+                let left_out: Vec<LeftOut> = doc::get_str(d, &entry, "left_out")
+                    .map(|s| serde_json::from_str(&s))
+                    .transpose()?
+                    .unwrap_or_default();
+                out.push(MigrationReport {
+                    from_version: doc::get_str(d, &entry, "from_version").unwrap_or_default(),
+                    to_version: doc::get_str(d, &entry, "to_version").unwrap_or_default(),
+                    kept: 0,
+                    converted: Vec::new(),
+                    left_out,
+                });
+            }
+            Ok(out)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_compare_as_numbers_where_they_are_numbers() {
+        assert_eq!(compare_versions("9", "10"), Ordering::Less);
+        assert_eq!(compare_versions("2024061001", "2024061002"), Ordering::Less);
+        assert_eq!(compare_versions("2024.2", "2024.10"), Ordering::Less);
+        assert_eq!(compare_versions("1.0", "1.0"), Ordering::Equal);
+        assert_eq!(compare_versions("v2", "v10"), Ordering::Less);
+        assert_eq!(compare_versions("007", "7"), Ordering::Equal);
+    }
+}

@@ -1,0 +1,185 @@
+//! Bundles: the same changes as a sync, carried on a file (USB stick, SD card, Bluetooth share).
+//!
+//! Layout: `MAGIC "SGBN" | version u16 | header length u32 | header (postcard) | body length u64
+//! | body (zstd of postcard) | SHA-256 of everything before it`. The checksum is verified before
+//! anything is parsed, so a truncated or altered file is refused whole with a clear error.
+//! Importing a bundle twice changes nothing.
+
+use automerge::ChangeHash;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::engine::heads_from_blob;
+use super::policy::{check_write, PeerInfo};
+use super::wire::{id_from_wire, id_to_wire, WireId, MAX_DECODED_BYTES};
+use crate::store::now_ms;
+use crate::{Error, Result, Store};
+
+const MAGIC: &[u8; 4] = b"SGBN";
+/// The bundle format version this code writes and reads.
+pub const BUNDLE_VERSION: u16 = 1;
+
+/// What a bundle says about itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleHeader {
+    /// The store (device) that wrote it.
+    pub source: String,
+    /// The user who exported it.
+    pub exported_by: String,
+    pub created_ms: i64,
+    /// The scopes it was limited to (empty: all).
+    pub scopes: Vec<String>,
+    /// It carries only what the exporter's hub was not known to have (changes since the hub's
+    /// heads), rather than whole records.
+    pub since_upstream: bool,
+    pub records: u64,
+}
+
+/// Which records to put in a bundle.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleOptions {
+    /// Only records of these scopes (empty: all).
+    pub scopes: Vec<String>,
+    /// Only what the hub does not have yet, as changes since the hub's known heads.
+    pub only_unsynced: bool,
+}
+
+/// What importing a bundle did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BundleReport {
+    pub header: Option<BundleHeader>,
+    pub changed: u64,
+    pub unchanged: u64,
+    /// Records waiting for changes they depend on (kept; applied when those arrive).
+    pub pending: u64,
+    pub rejected: Vec<(String, String)>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct BundleDoc {
+    id: WireId,
+    changes: Vec<u8>,
+}
+
+impl Store {
+    /// Writes a bundle of records' changes.
+    pub fn export_bundle(&self, opts: &BundleOptions) -> Result<Vec<u8>> {
+        let mut g = self.lock();
+        let rows: Vec<(String, String, Option<Vec<u8>>)> = {
+            let sql = if opts.only_unsynced {
+                "SELECT id, scope, up_heads FROM docs WHERE up_heads IS NOT heads ORDER BY seq"
+            } else {
+                "SELECT id, scope, NULL FROM docs ORDER BY seq"
+            };
+            let mut st = g.conn.prepare(sql)?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut docs = Vec::new();
+        for (id, scope, up) in rows {
+            if !opts.scopes.is_empty() && !opts.scopes.contains(&scope) {
+                continue;
+            }
+            let up: Vec<ChangeHash> = up.map(|b| heads_from_blob(&b)).unwrap_or_default();
+            let changes = g.with_doc(&id, |d| {
+                let known = !up.is_empty() && up.iter().all(|h| d.get_change_meta_by_hash(h).is_some());
+                Ok(if known { d.save_after(&up) } else { d.save() })
+            })?;
+            docs.push(BundleDoc { id: id_to_wire(&id)?, changes });
+        }
+        let header = BundleHeader {
+            source: g_device(&g),
+            exported_by: g.identity.user_id.clone(),
+            created_ms: now_ms(),
+            scopes: opts.scopes.clone(),
+            since_upstream: opts.only_unsynced,
+            records: docs.len() as u64,
+        };
+        drop(g);
+        let header = postcard::to_stdvec(&header).map_err(|e| Error::invalid(e.to_string()))?;
+        let raw = postcard::to_stdvec(&docs).map_err(|e| Error::invalid(e.to_string()))?;
+        let mut body = (raw.len() as u64).to_le_bytes().to_vec();
+        body.extend(zstd::bulk::compress(&raw, 9)?);
+        let mut out = Vec::with_capacity(body.len() + header.len() + 64);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&BUNDLE_VERSION.to_le_bytes());
+        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        out.extend_from_slice(&header);
+        out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+        out.extend_from_slice(&body);
+        let sum = Sha256::digest(&out);
+        out.extend_from_slice(&sum);
+        Ok(out)
+    }
+
+    /// Imports a bundle. With `peer`, every record is checked as a hub checks a sync from that
+    /// device (scope and role); refused records are reported and the rest goes in. A damaged
+    /// bundle is refused whole before anything is applied.
+    pub fn import_bundle(&self, bytes: &[u8], peer: Option<&PeerInfo>) -> Result<BundleReport> {
+        let (header, docs) = parse_bundle(bytes)?;
+        let mut report = BundleReport { header: Some(header), ..Default::default() };
+        let mut g = self.lock();
+        g.batch(|inner| {
+            for d in &docs {
+                let id = id_from_wire(&d.id);
+                let check = |_: Option<&str>, before: &automerge::Automerge, after: &automerge::Automerge| match peer {
+                    Some(p) => check_write(p, before, after),
+                    None => Ok(()),
+                };
+                match inner.apply(&id, &d.changes, Some(&check)) {
+                    Ok(out) if out.changed => report.changed += 1,
+                    Ok(out) if out.pending => report.pending += 1,
+                    Ok(_) => report.unchanged += 1,
+                    Err(Error::Rejected { reason, .. }) | Err(Error::Forbidden(reason)) | Err(Error::InvalidInput(reason)) => {
+                        report.rejected.push((id, reason))
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(())
+        })?;
+        Ok(report)
+    }
+}
+
+fn g_device(g: &crate::store::Inner) -> String {
+    g.device_hex()
+}
+
+/// Reads just a bundle's header (after verifying the whole file).
+pub fn bundle_header(bytes: &[u8]) -> Result<BundleHeader> {
+    Ok(parse_bundle(bytes)?.0)
+}
+
+fn damaged(what: &str) -> Error {
+    Error::invalid(format!("this bundle is damaged or incomplete ({what}); nothing was imported"))
+}
+
+fn parse_bundle(bytes: &[u8]) -> Result<(BundleHeader, Vec<BundleDoc>)> {
+    if bytes.len() < 4 + 2 + 4 + 8 + 32 || &bytes[..4] != MAGIC {
+        return Err(Error::invalid("not a Sangam bundle"));
+    }
+    let version = u16::from_le_bytes([bytes[4], bytes[5]]);
+    if version != BUNDLE_VERSION {
+        return Err(Error::Incompatible(format!(
+            "the bundle has format version {version}, this build reads version {BUNDLE_VERSION}"
+        )));
+    }
+    let (content, sum) = bytes.split_at(bytes.len() - 32);
+    if Sha256::digest(content).as_slice() != sum {
+        return Err(damaged("checksum mismatch"));
+    }
+    let hlen = u32::from_le_bytes(content[6..10].try_into().expect("4 bytes")) as usize;
+    let hend = 10usize.checked_add(hlen).filter(|e| *e + 8 <= content.len()).ok_or_else(|| damaged("header length"))?;
+    let header: BundleHeader = postcard::from_bytes(&content[10..hend]).map_err(|_| damaged("header"))?;
+    let blen = u64::from_le_bytes(content[hend..hend + 8].try_into().expect("8 bytes"));
+    let body = &content[hend + 8..];
+    if blen != body.len() as u64 || body.len() < 8 {
+        return Err(damaged("body length"));
+    }
+    let raw_len = u64::from_le_bytes(body[..8].try_into().expect("8 bytes"));
+    let raw_len = usize::try_from(raw_len).ok().filter(|l| *l <= MAX_DECODED_BYTES).ok_or_else(|| damaged("body too large"))?;
+    let raw = zstd::bulk::decompress(&body[8..], raw_len).map_err(|_| damaged("body"))?;
+    let docs: Vec<BundleDoc> = postcard::from_bytes(&raw).map_err(|_| damaged("records"))?;
+    Ok((header, docs))
+}

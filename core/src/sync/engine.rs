@@ -1,0 +1,267 @@
+//! The device side of sync, without I/O: [`SyncEngine`] builds requests from the store and
+//! applies responses to it. A transport (HTTP in `client`, or a test harness) moves the bytes.
+//!
+//! What moves is proportional to what changed: each record keeps the heads the hub is known to
+//! have (`up_heads`), so a push sends exactly the changes since them; the hub keeps a changelog
+//! and the device a cursor into it, so a pull sends only records changed since. Every response
+//! is applied as one transaction before the cursor moves, so a cut connection or a crash means
+//! the same batch comes again and changes nothing twice.
+
+use std::collections::{BTreeSet, HashMap};
+
+use automerge::{Automerge, ChangeHash};
+use rusqlite::{params, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use super::wire::{id_from_wire, id_to_wire, PushDoc, SyncRequest, SyncResponse, WireHash, WireId};
+use crate::{Error, Result, Store};
+
+/// The peer name under which a device keeps its hub's cursor.
+pub const UPSTREAM: &str = "upstream";
+/// Default bound on one request's pushed change bytes (and on pulled bytes per response).
+pub const BATCH_BYTES: u64 = 2 * 1024 * 1024;
+/// Default bound on records per request.
+pub const BATCH_DOCS: usize = 500;
+
+/// Progress of a sync, reported after every round trip.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncProgress {
+    pub round_trips: u32,
+    pub docs_sent: u64,
+    pub docs_received: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+}
+
+/// What a finished sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncReport {
+    pub progress: SyncProgress,
+    /// Records the hub refused, with its reasons. They stay here, unchanged.
+    pub rejected: Vec<(String, String)>,
+    /// Records that have conflicts after this sync and had none before.
+    pub new_conflicts: Vec<String>,
+    /// The hub did not recognise our cursor (a new or restored hub): everything was offered again.
+    pub reset: bool,
+}
+
+/// Builds requests and applies responses for one sync session.
+pub struct SyncEngine<'a> {
+    store: &'a Store,
+    max_docs: usize,
+    max_bytes: u64,
+    /// Records refused during this session (not offered again until the next sync).
+    refused: BTreeSet<String>,
+    want_full: BTreeSet<WireId>,
+    /// Heads we pushed in the request in flight, by record.
+    in_flight: HashMap<WireId, Vec<WireHash>>,
+    report: SyncReport,
+    more: bool,
+}
+
+impl<'a> SyncEngine<'a> {
+    pub fn new(store: &'a Store) -> Self {
+        SyncEngine {
+            store,
+            max_docs: BATCH_DOCS,
+            max_bytes: BATCH_BYTES,
+            refused: BTreeSet::new(),
+            want_full: BTreeSet::new(),
+            in_flight: HashMap::new(),
+            report: SyncReport::default(),
+            more: true,
+        }
+    }
+
+    /// Bounds the size of each batch.
+    pub fn with_batch(mut self, max_docs: usize, max_bytes: u64) -> Self {
+        self.max_docs = max_docs.max(1);
+        self.max_bytes = max_bytes.max(1024);
+        self
+    }
+
+    /// The next request to send, or `None` when the sync is complete.
+    pub fn next_request(&mut self) -> Result<Option<SyncRequest>> {
+        let (hub_store, cursor, cursor_token) = self.store.upstream_state()?;
+        let push = self.collect_push()?;
+        if push.is_empty() && self.want_full.is_empty() && !self.more {
+            return Ok(None);
+        }
+        self.in_flight = push.iter().map(|p| (p.id, p.heads.clone())).collect();
+        self.report.progress.docs_sent += push.len() as u64;
+        Ok(Some(SyncRequest {
+            store_id: self.store.device_id(),
+            hub_store,
+            cursor,
+            cursor_token,
+            push,
+            want_full: self.want_full.iter().copied().collect(),
+            max_pull_bytes: self.max_bytes,
+        }))
+    }
+
+    fn collect_push(&mut self) -> Result<Vec<PushDoc>> {
+        let mut g = self.store.lock();
+        let candidates: Vec<(String, Option<Vec<u8>>)> = {
+            let mut st = g.conn.prepare_cached(
+                "SELECT id, up_heads FROM docs WHERE up_heads IS NOT heads ORDER BY seq LIMIT ?1",
+            )?;
+            let rows = st.query_map([(self.max_docs + self.refused.len()) as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut out = Vec::new();
+        let mut bytes = 0u64;
+        for (id, up) in candidates {
+            if self.refused.contains(&id) || out.len() >= self.max_docs {
+                continue;
+            }
+            let up: Vec<ChangeHash> = up.map(|b| heads_from_blob(&b)).unwrap_or_default();
+            let (changes, heads) = g.with_doc(&id, |d| {
+                let known = !up.is_empty() && up.iter().all(|h| d.get_change_meta_by_hash(h).is_some());
+                let changes = if known { d.save_after(&up) } else { d.save() };
+                Ok((changes, d.get_heads()))
+            })?;
+            bytes += changes.len() as u64;
+            out.push(PushDoc { id: id_to_wire(&id)?, heads: heads.iter().map(|h| h.0).collect(), changes });
+            if bytes >= self.max_bytes {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Applies the hub's response (one transaction), and records what to do next.
+    pub fn handle_response(&mut self, resp: SyncResponse, bytes_sent: u64, bytes_received: u64) -> Result<()> {
+        let p = &mut self.report.progress;
+        p.round_trips += 1;
+        p.bytes_sent += bytes_sent;
+        p.bytes_received += bytes_received;
+        p.docs_received += resp.pull.len() as u64;
+        let in_flight = std::mem::take(&mut self.in_flight);
+        let mut g = self.store.lock();
+        let mut new_conflicts = Vec::new();
+        let mut want_full = BTreeSet::new();
+        g.batch(|inner| {
+            if resp.cursor_reset {
+                // A hub we do not know (or one restored from an old copy): offer it everything.
+                inner.conn.execute("UPDATE docs SET up_heads = NULL", [])?;
+            }
+            for ack in &resp.acks {
+                let Some(pushed) = in_flight.get(&ack.id) else { continue };
+                let heads = ack.heads.as_ref().unwrap_or(pushed);
+                set_up_heads(&inner.conn, &id_from_wire(&ack.id), heads)?;
+            }
+            for id in &resp.resend_full {
+                inner.conn.execute("UPDATE docs SET up_heads = NULL WHERE id = ?1", [id_from_wire(id)])?;
+            }
+            for pull in &resp.pull {
+                let id = id_from_wire(&pull.id);
+                let before = inner.row(&id)?.map(|r| r.conflicts).unwrap_or(0);
+                match inner.apply(&id, &pull.changes, None) {
+                    Ok(out) if out.pending => {
+                        want_full.insert(pull.id);
+                    }
+                    Ok(out) => {
+                        set_up_heads(&inner.conn, &id, &pull.heads)?;
+                        if before == 0 && out.conflicts > 0 {
+                            new_conflicts.push(id);
+                        }
+                    }
+                    // The hub checked what it serves; a record we cannot apply is asked for whole.
+                    Err(Error::Rejected { .. }) => {
+                        want_full.insert(pull.id);
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            inner.conn.execute(
+                "INSERT INTO sync_state(peer, peer_store, cursor, token, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+                 ON CONFLICT(peer) DO UPDATE SET peer_store = ?2, cursor = ?3, token = ?4, updated_at = ?5",
+                params![UPSTREAM, resp.hub_store, resp.cursor, resp.cursor_token.map(|t| t.to_vec()), crate::store::now_ms()],
+            )?;
+            Ok(())
+        })?;
+        drop(g);
+        for r in &resp.rejected {
+            let id = id_from_wire(&r.id);
+            self.refused.insert(id.clone());
+            self.report.rejected.push((id, r.reason.clone()));
+        }
+        // A record asked for whole twice in a row is not asked again this session.
+        let repeat: BTreeSet<WireId> = want_full.intersection(&self.want_full).copied().collect();
+        self.want_full = want_full.difference(&repeat).copied().collect();
+        self.report.new_conflicts.extend(new_conflicts);
+        self.report.reset |= resp.cursor_reset;
+        self.more = resp.more || resp.cursor_reset || !resp.resend_full.is_empty();
+        Ok(())
+    }
+
+    pub fn progress(&self) -> &SyncProgress {
+        &self.report.progress
+    }
+
+    pub fn finish(self) -> SyncReport {
+        self.report
+    }
+}
+
+fn set_up_heads(conn: &rusqlite::Connection, id: &str, heads: &[WireHash]) -> Result<()> {
+    let blob: Vec<u8> = heads.iter().flatten().copied().collect();
+    conn.prepare_cached("UPDATE docs SET up_heads = ?2 WHERE id = ?1")?.execute(params![id, blob])?;
+    Ok(())
+}
+
+pub(crate) fn heads_from_blob(b: &[u8]) -> Vec<ChangeHash> {
+    b.chunks_exact(32).filter_map(|c| ChangeHash::try_from(c).ok()).collect()
+}
+
+impl crate::store::Inner {
+    /// Runs `f` on record `id`'s document (loading it into the cache if needed).
+    pub(crate) fn with_doc<R>(&mut self, id: &str, f: impl FnOnce(&Automerge) -> Result<R>) -> Result<R> {
+        let doc = self.take_doc(id)?;
+        let out = f(&doc);
+        self.cache.put(id, doc);
+        out
+    }
+}
+
+impl Store {
+    /// The hub store and cursor this device last synced with.
+    pub(crate) fn upstream_state(&self) -> Result<(Option<String>, i64, Option<[u8; 8]>)> {
+        self.read(|c| {
+            let row: Option<(Option<String>, i64, Option<Vec<u8>>)> = c
+                .query_row("SELECT peer_store, cursor, token FROM sync_state WHERE peer = ?1", [UPSTREAM], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()?;
+            Ok(match row {
+                Some((store, cursor, token)) => (store, cursor, token.and_then(|t| t.try_into().ok())),
+                None => (None, 0, None),
+            })
+        })
+    }
+
+    /// Records changed here that the hub does not have yet.
+    pub fn unsynced_count(&self) -> Result<i64> {
+        self.read(|c| Ok(c.query_row("SELECT count(*) FROM docs WHERE up_heads IS NOT heads", [], |r| r.get(0))?))
+    }
+
+    /// Whether record `id` has changes the hub does not have yet.
+    pub fn is_unsynced(&self, id: &str) -> Result<bool> {
+        self.read(|c| {
+            c.query_row("SELECT up_heads IS NOT heads FROM docs WHERE id = ?1", [id], |r| r.get(0))
+                .optional()?
+                .ok_or_else(|| Error::NotFound(id.to_string()))
+        })
+    }
+
+    /// Forgets what the hub is known to have, so the next sync offers every record whole and
+    /// pulls everything again (the repair path after restoring a backup).
+    pub fn reset_sync_state(&self) -> Result<()> {
+        self.read(|c| {
+            c.execute_batch("UPDATE docs SET up_heads = NULL; DELETE FROM sync_state;")?;
+            Ok(())
+        })
+    }
+
+}

@@ -1,0 +1,22 @@
+//! Sync: how records move between phones, hubs and files.
+//!
+//! - [`wire`]: the versioned binary messages.
+//! - [`engine`]: the device side ([`SyncEngine`]), sans-IO.
+//! - [`serve`]: the hub side ([`crate::Store::serve_sync`]), sans-IO.
+//! - [`policy`]: who may write what, checked on everything that arrives from a peer.
+//! - [`bundle`]: the same changes on a file.
+//! - `client` (feature `client`): a blocking HTTP transport, so shells call one function.
+
+pub mod bundle;
+#[cfg(feature = "client")]
+pub mod client;
+pub mod engine;
+pub mod policy;
+pub mod serve;
+pub mod wire;
+
+pub use bundle::{bundle_header, BundleHeader, BundleOptions, BundleReport};
+pub use engine::{SyncEngine, SyncProgress, SyncReport};
+pub use policy::PeerInfo;
+pub use serve::ServeStats;
+pub use wire::{SyncRequest, SyncResponse, PROTOCOL_VERSION};

@@ -1,0 +1,202 @@
+//! The serving side of sync (a hub), without I/O: [`Store::serve_sync`] takes a decoded
+//! request from an enrolled peer and returns the response. The hub's HTTP layer only
+//! authenticates, enforces body limits and moves bytes.
+//!
+//! Pushed records are checked (kind, scope, role) and applied as one transaction; a refused
+//! record is reported with its reason and the rest of the batch lands. Pulled records are those
+//! changed after the peer's cursor, in the peer's scopes, each sent as the changes since the
+//! version the peer is known to have.
+
+use std::collections::HashMap;
+
+use automerge::ChangeHash;
+use rusqlite::{params_from_iter, OptionalExtension};
+use sha2::{Digest, Sha256};
+
+use super::engine::heads_from_blob;
+use super::policy::{check_write, PeerInfo};
+use super::wire::{id_from_wire, id_to_wire, Ack, PullDoc, Rejection, SyncRequest, SyncResponse, WireHash};
+use crate::store::Inner;
+use crate::{Error, Result, Store};
+
+/// Records at most per request (pushed or pulled).
+pub const MAX_DOCS_PER_REQUEST: usize = 5_000;
+
+/// Counters for one served request (the hub's metrics).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServeStats {
+    pub docs_in: u64,
+    pub docs_out: u64,
+    pub rejected: u64,
+}
+
+impl Store {
+    /// Answers one sync request from `peer`. Only storage failures are errors; everything wrong
+    /// with an individual record is a rejection inside the response.
+    pub fn serve_sync(&self, peer: &PeerInfo, req: &SyncRequest) -> Result<(SyncResponse, ServeStats)> {
+        if req.push.len() > MAX_DOCS_PER_REQUEST || req.want_full.len() > MAX_DOCS_PER_REQUEST {
+            return Err(Error::invalid(format!("at most {MAX_DOCS_PER_REQUEST} records per request")));
+        }
+        let hub_store = self.device_id();
+        let mut g = self.lock();
+        let inner = &mut *g;
+        let mut stats = ServeStats::default();
+        let mut resp = SyncResponse { hub_store: hub_store.clone(), ..Default::default() };
+        let mut cursor = req.cursor;
+        if req.hub_store.as_deref() != Some(hub_store.as_str())
+            || (cursor != 0 && (req.cursor_token.is_none() || cursor_token(inner, &hub_store, cursor)? != req.cursor_token))
+        {
+            resp.cursor_reset = cursor != 0 || req.hub_store.is_some();
+            cursor = 0;
+        }
+
+        // 1. Pushed records, one transaction; each refused alone.
+        let mut pushed: HashMap<[u8; 16], Vec<ChangeHash>> = HashMap::new();
+        inner.batch(|inner| {
+            for p in &req.push {
+                let id = id_from_wire(&p.id);
+                let check = |_: Option<&str>, before: &automerge::Automerge, after: &automerge::Automerge| {
+                    check_write(peer, before, after)
+                };
+                match inner.apply(&id, &p.changes, Some(&check)) {
+                    Ok(out) if out.pending => resp.resend_full.push(p.id),
+                    Ok(out) => {
+                        stats.docs_in += u64::from(out.changed);
+                        let hub_heads = inner.with_doc(&id, |d| Ok(d.get_heads()))?;
+                        let theirs: Vec<ChangeHash> = p.heads.iter().map(|h| ChangeHash(*h)).collect();
+                        let same = sorted(&hub_heads) == sorted(&theirs);
+                        resp.acks.push(Ack { id: p.id, heads: (!same).then(|| wire_heads(&hub_heads)) });
+                        pushed.insert(p.id, theirs);
+                    }
+                    Err(Error::Rejected { reason, .. }) => {
+                        stats.rejected += 1;
+                        resp.rejected.push(Rejection { id: p.id, reason });
+                    }
+                    Err(Error::Forbidden(reason)) | Err(Error::InvalidInput(reason)) => {
+                        stats.rejected += 1;
+                        resp.rejected.push(Rejection { id: p.id, reason });
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(())
+        })?;
+
+        // 2. Records the peer asked for whole.
+        let mut budget = req.max_pull_bytes.clamp(64 * 1024, 32 * 1024 * 1024);
+        for id in &req.want_full {
+            let sid = id_from_wire(id);
+            let Some(row) = inner.row(&sid)? else { continue };
+            if !peer.may_see(&row.scope) {
+                continue;
+            }
+            let (changes, heads) = inner.with_doc(&sid, |d| Ok((d.save(), d.get_heads())))?;
+            budget = budget.saturating_sub(changes.len() as u64);
+            resp.pull.push(PullDoc { id: *id, heads: wire_heads(&heads), changes });
+        }
+
+        // 3. Records changed after the cursor, in the peer's scopes, until the budget is spent.
+        let last_seq: i64 = inner.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM docs", [], |r| r.get(0))?;
+        let mut next_cursor = cursor;
+        let page = 256usize;
+        'pages: loop {
+            let marks = vec!["?"; peer.scopes.len().max(1)].join(", ");
+            let sql = format!(
+                "SELECT id, seq, rid FROM docs WHERE seq > ?1 AND scope IN ({marks}) ORDER BY seq LIMIT {page}"
+            );
+            let mut args: Vec<rusqlite::types::Value> = vec![next_cursor.into()];
+            if peer.scopes.is_empty() {
+                args.push(rusqlite::types::Value::Null);
+            }
+            args.extend(peer.scopes.iter().map(|s| rusqlite::types::Value::from(s.clone())));
+            let rows: Vec<(String, i64, i64)> = {
+                let mut st = inner.conn.prepare_cached(&sql)?;
+                let rows = st.query_map(params_from_iter(args.iter()), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            if rows.is_empty() {
+                next_cursor = last_seq.max(next_cursor);
+                break;
+            }
+            for (id, seq, rid) in &rows {
+                if resp.pull.len() >= MAX_DOCS_PER_REQUEST || budget == 0 {
+                    resp.more = true;
+                    break 'pages;
+                }
+                let wid = id_to_wire(id)?;
+                if req.want_full.contains(&wid) {
+                    next_cursor = *seq;
+                    continue;
+                }
+                // What the peer has: the version it was sent at its cursor, plus what it pushed now.
+                let mut base: Vec<ChangeHash> = version_at(inner, *rid, cursor)?;
+                if let Some(p) = pushed.get(&wid) {
+                    base.extend(p.iter().copied());
+                }
+                let (changes, heads) = inner.with_doc(id, |d| {
+                    let known = !base.is_empty() && base.iter().all(|h| d.get_change_meta_by_hash(h).is_some());
+                    if known && d.get_changes_meta(&base).is_empty() {
+                        return Ok((Vec::new(), Vec::new()));
+                    }
+                    Ok((if known { d.save_after(&base) } else { d.save() }, d.get_heads()))
+                })?;
+                next_cursor = *seq;
+                if changes.is_empty() {
+                    continue;
+                }
+                budget = budget.saturating_sub(changes.len() as u64);
+                stats.docs_out += 1;
+                resp.pull.push(PullDoc { id: wid, heads: wire_heads(&heads), changes });
+            }
+            if rows.len() < page {
+                next_cursor = last_seq.max(next_cursor);
+                break;
+            }
+        }
+        resp.cursor = next_cursor;
+        resp.cursor_token = cursor_token(inner, &hub_store, next_cursor)?;
+        Ok((resp, stats))
+    }
+}
+
+/// The record's heads as of changelog sequence `cursor` (empty if unknown or too old).
+fn version_at(inner: &Inner, rid: i64, cursor: i64) -> Result<Vec<ChangeHash>> {
+    if cursor <= 0 {
+        return Ok(Vec::new());
+    }
+    let blob: Option<Vec<u8>> = inner
+        .conn
+        .prepare_cached("SELECT heads FROM doc_versions WHERE rid = ?1 AND seq <= ?2 ORDER BY seq DESC LIMIT 1")?
+        .query_row(rusqlite::params![rid, cursor], |r| r.get(0))
+        .optional()?;
+    Ok(blob.map(|b| heads_from_blob(&b)).unwrap_or_default())
+}
+
+/// A token naming changelog position `seq` of this hub: the hash of the hub, the position and
+/// the record logged there. A hub restored from an old copy has logged other records at those
+/// positions (or none), so a cursor it did not issue is recognised and the peer starts over
+/// instead of silently skipping records.
+fn cursor_token(inner: &Inner, hub: &str, seq: i64) -> Result<Option<[u8; 8]>> {
+    if seq <= 0 {
+        return Ok(None);
+    }
+    let id: Option<String> = inner
+        .conn
+        .prepare_cached("SELECT d.id FROM changelog c JOIN docs d ON d.rid = c.rid WHERE c.seq = ?1")?
+        .query_row([seq], |r| r.get(0))
+        .optional()?;
+    Ok(id.map(|id| {
+        let d = Sha256::digest(format!("{hub}:{seq}:{id}"));
+        d[..8].try_into().expect("8 bytes")
+    }))
+}
+
+fn sorted(h: &[ChangeHash]) -> Vec<ChangeHash> {
+    let mut v = h.to_vec();
+    v.sort();
+    v
+}
+
+fn wire_heads(h: &[ChangeHash]) -> Vec<WireHash> {
+    h.iter().map(|c| c.0).collect()
+}

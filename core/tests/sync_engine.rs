@@ -1,0 +1,279 @@
+//! The sync engine without a network: devices and a hub store exchange encoded frames
+//! in-process. (End-to-end tests over HTTP with a real hub live in the `tests/` crate.)
+
+use sangam_core::sync::wire::{decode, encode};
+use sangam_core::sync::{BundleOptions, PeerInfo, SyncEngine, SyncReport, SyncRequest, SyncResponse};
+use sangam_core::*;
+
+fn hub() -> Store {
+    let h = Store::open_in_memory(Identity::new("hub", "Hub", Role::Admin)).unwrap();
+    h.enable_serving().unwrap();
+    h
+}
+
+fn peer(scopes: &[&str], role: Role) -> PeerInfo {
+    PeerInfo { name: "p".into(), role, scopes: scopes.iter().map(|s| s.to_string()).collect() }
+}
+
+/// Runs a whole sync through encoded frames; returns the report and the frames' sizes.
+fn sync(dev: &Store, hub: &Store, p: &PeerInfo) -> (SyncReport, Vec<(usize, usize)>) {
+    let mut engine = SyncEngine::new(dev);
+    let mut sizes = Vec::new();
+    while let Some(req) = engine.next_request().unwrap() {
+        let up = encode(&req).unwrap();
+        let req: SyncRequest = decode(&up).unwrap();
+        let (resp, _) = hub.serve_sync(p, &req).unwrap();
+        let down = encode(&resp).unwrap();
+        let resp: SyncResponse = decode(&down).unwrap();
+        engine.handle_response(resp, up.len() as u64, down.len() as u64).unwrap();
+        sizes.push((up.len(), down.len()));
+        assert!(sizes.len() < 50, "sync did not finish");
+    }
+    (engine.finish(), sizes)
+}
+
+fn response(s: &Store, scope: &str) -> String {
+    s.create_response(NewResponse { form_id: "f".into(), form_version: "1".into(), scope: scope.into(), subject_id: None })
+        .unwrap()
+}
+
+#[test]
+fn two_devices_converge_through_the_hub_and_see_the_conflict() {
+    let h = hub();
+    let p = peer(&["S"], Role::FieldWorker);
+    let a = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let b = Store::open_in_memory(Identity::field_worker("b", "B")).unwrap();
+    let r = response(&a, "S");
+    a.set_answer(&r, "q", &FieldValue::Int(1)).unwrap();
+    sync(&a, &h, &p);
+    sync(&b, &h, &p);
+    assert_eq!(b.response(&r).unwrap().answers["q"], FieldValue::Int(1));
+    a.set_answer(&r, "q", &FieldValue::Int(2)).unwrap();
+    b.set_answer(&r, "q", &FieldValue::Int(3)).unwrap();
+    b.set_answer(&r, "other", &FieldValue::Int(9)).unwrap();
+    sync(&a, &h, &p);
+    let (report, _) = sync(&b, &h, &p);
+    assert_eq!(report.new_conflicts, vec![r.clone()]);
+    sync(&a, &h, &p);
+    assert_eq!(a.record_json(&r, None).unwrap(), b.record_json(&r, None).unwrap());
+    assert_eq!(a.conflicts(&r).unwrap().len(), 1);
+    assert_eq!(a.unsynced_count().unwrap(), 0);
+    assert_eq!(b.unsynced_count().unwrap(), 0);
+}
+
+#[test]
+fn a_no_op_sync_is_one_tiny_request_whatever_the_store_size() {
+    let h = hub();
+    let p = peer(&["S"], Role::FieldWorker);
+    let a = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    for _ in 0..300 {
+        response(&a, "S");
+    }
+    sync(&a, &h, &p);
+    let (report, sizes) = sync(&a, &h, &p);
+    assert_eq!(sizes.len(), 1, "one round trip");
+    assert!(sizes[0].0 < 200 && sizes[0].1 < 200, "tiny frames: {sizes:?}");
+    assert_eq!(report.progress.docs_sent + report.progress.docs_received, 0);
+}
+
+#[test]
+fn an_edit_sends_only_the_change_not_the_record() {
+    let h = hub();
+    let p = peer(&["S"], Role::FieldWorker);
+    let a = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let r = response(&a, "S");
+    for i in 0..40 {
+        a.set_answer(&r, &format!("q{i}"), &FieldValue::Text(format!("a long-ish answer number {i}"))).unwrap();
+    }
+    let (_, first) = sync(&a, &h, &p);
+    a.set_answer(&r, "q1", &FieldValue::Int(7)).unwrap();
+    let (_, second) = sync(&a, &h, &p);
+    assert_eq!(second.len(), 1);
+    assert!(second[0].0 * 2 < first[0].0, "increment {second:?} vs whole {first:?}");
+    assert!(second[0].0 < 400, "one small change, one small frame: {second:?}");
+    // The hub does not echo the push back.
+    assert!(second[0].1 < 150, "{second:?}");
+}
+
+#[test]
+fn scopes_are_enforced_both_ways() {
+    let h = hub();
+    let pa = peer(&["A"], Role::FieldWorker);
+    let pb = peer(&["B"], Role::FieldWorker);
+    let a = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let b = Store::open_in_memory(Identity::field_worker("b", "B")).unwrap();
+    let ra = response(&a, "A");
+    let outside = response(&a, "B"); // a's device is not enrolled for B
+    let (report, _) = sync(&a, &h, &pa);
+    assert_eq!(report.rejected.len(), 1);
+    assert_eq!(report.rejected[0].0, outside);
+    assert!(report.rejected[0].1.contains("scope"));
+    assert!(h.summary(&outside).is_err(), "the hub never stored it");
+    assert!(a.response(&outside).is_ok(), "the device keeps it");
+    response(&b, "B");
+    sync(&b, &h, &pb);
+    assert!(b.summary(&ra).is_err(), "b never receives scope A");
+}
+
+#[test]
+fn a_field_worker_cannot_write_coordinator_fields_at_the_hub() {
+    let h = hub();
+    let a = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let c = Store::open_in_memory(Identity::coordinator("c", "C")).unwrap();
+    let r = response(&a, "S");
+    let x = Store::open_in_memory(Identity::field_worker("x", "X")).unwrap();
+    x.apply_changes(&r, &a.export_changes(&r, &[]).unwrap()).unwrap();
+    a.set_answer(&r, "q", &FieldValue::Int(1)).unwrap();
+    x.set_answer(&r, "q", &FieldValue::Int(2)).unwrap();
+    x.apply_changes(&r, &a.export_changes(&r, &[]).unwrap()).unwrap();
+    c.apply_changes(&r, &x.export_changes(&r, &[]).unwrap()).unwrap();
+    c.resolve_conflict(&r, "answers/q", &FieldValue::Int(3)).unwrap();
+    // Relayed through a field worker's device, the coordinator's resolution is refused...
+    a.apply_changes(&r, &c.export_changes(&r, &[]).unwrap()).unwrap();
+    let (report, _) = sync(&a, &h, &peer(&["S"], Role::FieldWorker));
+    assert_eq!(report.rejected.len(), 1, "{report:?}");
+    // ...and accepted from the coordinator's own device.
+    let (report, _) = sync(&c, &h, &peer(&["S"], Role::Coordinator));
+    assert!(report.rejected.is_empty(), "{report:?}");
+}
+
+#[test]
+fn large_syncs_go_in_bounded_batches_and_resume() {
+    let h = hub();
+    let p = peer(&["S"], Role::FieldWorker);
+    let a = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    for _ in 0..120 {
+        response(&a, "S");
+    }
+    // Push in batches of 25; stop after two round trips (a cut connection).
+    let mut engine = SyncEngine::new(&a).with_batch(25, 1 << 20);
+    for _ in 0..2 {
+        let req = engine.next_request().unwrap().unwrap();
+        assert!(req.push.len() <= 25);
+        let (resp, _) = h.serve_sync(&p, &req).unwrap();
+        engine.handle_response(resp, 0, 0).unwrap();
+    }
+    drop(engine);
+    assert_eq!(a.unsynced_count().unwrap(), 70);
+    let (_, sizes) = sync(&a, &h, &p);
+    assert_eq!(a.unsynced_count().unwrap(), 0);
+    assert!(sizes.len() >= 1);
+    // A new device pulls all 120 in pages.
+    let b = Store::open_in_memory(Identity::field_worker("b", "B")).unwrap();
+    let mut engine = SyncEngine::new(&b).with_batch(25, 64 * 1024);
+    let mut rounds = 0;
+    while let Some(req) = engine.next_request().unwrap() {
+        let mut req = req;
+        req.max_pull_bytes = 1; // smallest page the hub allows
+        let (resp, _) = h.serve_sync(&p, &req).unwrap();
+        engine.handle_response(resp, 0, 0).unwrap();
+        rounds += 1;
+    }
+    assert!(rounds >= 1);
+    assert_eq!(b.list_responses(&ResponseFilter { limit: Some(1000), ..Default::default() }).unwrap().len(), 120);
+}
+
+#[test]
+fn a_lost_response_is_harmless_the_retry_changes_nothing_twice() {
+    let h = hub();
+    let p = peer(&["S"], Role::FieldWorker);
+    let a = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let r = response(&a, "S");
+    a.set_answer(&r, "q", &FieldValue::Int(1)).unwrap();
+    let mut engine = SyncEngine::new(&a);
+    let req = engine.next_request().unwrap().unwrap();
+    h.serve_sync(&p, &req).unwrap(); // the response never arrives
+    h.serve_sync(&p, &req).unwrap(); // a replay of the same request
+    let seq = h.last_seq().unwrap();
+    sync(&a, &h, &p);
+    assert_eq!(h.last_seq().unwrap(), seq, "nothing applied twice");
+    assert_eq!(h.response(&r).unwrap().answers["q"], FieldValue::Int(1));
+}
+
+#[test]
+fn a_hub_restored_from_an_old_copy_is_repaired_completely() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub_path = dir.path().join("hub.db");
+    let backup = dir.path().join("hub-backup.db");
+    let p = peer(&["S"], Role::FieldWorker);
+    let a = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let r1 = response(&a, "S");
+    {
+        let h = Store::open(&hub_path, Identity::new("hub", "Hub", Role::Admin)).unwrap();
+        h.enable_serving().unwrap();
+        sync(&a, &h, &p);
+        h.checkpoint().unwrap();
+        std::fs::copy(&hub_path, &backup).unwrap();
+        let r2 = response(&a, "S");
+        a.set_answer(&r1, "q", &FieldValue::Int(5)).unwrap();
+        sync(&a, &h, &p);
+        assert!(h.summary(&r2).is_ok());
+    }
+    // The hub's disk dies; the old backup is restored. Another device then writes.
+    std::fs::copy(&backup, &hub_path).unwrap();
+    let _ = std::fs::remove_file(dir.path().join("hub.db-wal"));
+    let h = Store::open(&hub_path, Identity::new("hub", "Hub", Role::Admin)).unwrap();
+    let b = Store::open_in_memory(Identity::field_worker("b", "B")).unwrap();
+    let rb = response(&b, "S");
+    sync(&b, &h, &p);
+    let (report, _) = sync(&a, &h, &p);
+    assert!(report.reset, "a's cursor was issued by the lost hub");
+    sync(&b, &h, &p);
+    // Everything is back at the hub and on both devices.
+    for id in a.changed_since(0, 1000).unwrap().into_iter().map(|(i, _)| i) {
+        assert_eq!(h.heads(&id).unwrap(), a.heads(&id).unwrap());
+        assert_eq!(b.heads(&id).unwrap(), a.heads(&id).unwrap());
+    }
+    assert!(a.summary(&rb).is_ok());
+    assert_eq!(h.response(&r1).unwrap().answers["q"], FieldValue::Int(5));
+}
+
+#[test]
+fn bundles_round_trip_import_twice_and_refuse_damage() {
+    let a = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let r = response(&a, "S");
+    a.set_answer(&r, "q", &FieldValue::Text("saved offline".into())).unwrap();
+    let m = a
+        .create_meeting(NewMeeting {
+            coalition: "DEC".into(),
+            scope: "S".into(),
+            date: "2026-11-29".into(),
+            time: "10:00".into(),
+            venue: "".into(),
+            agenda: vec![],
+        })
+        .unwrap();
+    let bundle = a.export_bundle(&BundleOptions::default()).unwrap();
+    let hub = hub();
+    let rep = hub.import_bundle(&bundle, Some(&peer(&["S"], Role::FieldWorker))).unwrap();
+    assert_eq!(rep.changed, 2);
+    assert_eq!(rep.header.as_ref().unwrap().records, 2);
+    let again = hub.import_bundle(&bundle, None).unwrap();
+    assert_eq!((again.changed, again.unchanged), (0, 2));
+    assert_eq!(hub.response(&r).unwrap().answers["q"], FieldValue::Text("saved offline".into()));
+    assert!(hub.meeting(&m).is_ok());
+    // Damage: truncation and bit flips anywhere are refused whole.
+    let fresh = Store::open_in_memory(Identity::field_worker("z", "Z")).unwrap();
+    for cut in [0, 3, 10, bundle.len() / 2, bundle.len() - 1] {
+        assert!(fresh.import_bundle(&bundle[..cut], None).is_err());
+    }
+    for at in [6, 12, bundle.len() / 2, bundle.len() - 40, bundle.len() - 1] {
+        let mut bad = bundle.clone();
+        bad[at] ^= 0x20;
+        let e = fresh.import_bundle(&bad, None).unwrap_err();
+        assert!(matches!(e, Error::InvalidInput(_) | Error::Incompatible(_)), "{e}");
+    }
+    assert_eq!(fresh.last_seq().unwrap(), 0, "nothing imported from a damaged bundle");
+    // A bundle from a device enrolled elsewhere is checked like a sync.
+    let rep = fresh.import_bundle(&bundle, Some(&peer(&["OTHER"], Role::FieldWorker))).unwrap();
+    assert_eq!(rep.rejected.len(), 2);
+    // Only-unsynced bundles carry just what the hub lacks.
+    let h2 = self::hub();
+    sync(&a, &h2, &peer(&["S"], Role::FieldWorker));
+    a.set_answer(&r, "later", &FieldValue::Int(1)).unwrap();
+    let small = a.export_bundle(&BundleOptions { only_unsynced: true, ..Default::default() }).unwrap();
+    assert!(small.len() < bundle.len());
+    let rep = h2.import_bundle(&small, None).unwrap();
+    assert_eq!(rep.changed, 1);
+    assert_eq!(h2.response(&r).unwrap().answers["later"], FieldValue::Int(1));
+}
