@@ -1,1 +1,102 @@
-fn main() {} // placeholder: the forms benchmark is being written
+//! Forms benchmark (DESIGN §6): a 300-question XLSForm with 60 relevance and 60 constraint
+//! expressions (core/tests/fixtures/forms/bench_300.xlsx, made by
+//! scripts/make_form_fixtures.py).
+//!
+//! - live form state after one answer changes: target ≤ 1 ms median;
+//! - import of the XLSForm: target ≤ 200 ms median.
+//!
+//! Run with `cargo bench -p sangam-core --bench forms`. Plain `std::time` medians.
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sangam_core::forms::definition::QuestionType;
+use sangam_core::forms::expr::Clock;
+use sangam_core::forms::state::{CompiledForm, LiveForm};
+use sangam_core::forms::xlsform;
+use sangam_core::FieldValue;
+
+fn median(mut xs: Vec<Duration>) -> Duration {
+    xs.sort();
+    xs[xs.len() / 2]
+}
+
+fn measure(n: usize, mut f: impl FnMut(usize)) -> Duration {
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let t = Instant::now();
+        f(i);
+        out.push(t.elapsed());
+    }
+    median(out)
+}
+
+fn report(what: &str, d: Duration, target: Option<Duration>) {
+    let verdict = match target {
+        Some(t) if d <= t => format!("(target ≤ {t:?}: met)"),
+        Some(t) => format!("(target ≤ {t:?}: MISSED)"),
+        None => String::new(),
+    };
+    println!("{what:<58} median {:>10.3} ms {verdict}", d.as_secs_f64() * 1000.0);
+}
+
+fn main() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/forms/bench_300.xlsx");
+    let bytes = std::fs::read(&path).expect("bench fixture");
+    let def = xlsform::import_bytes(&bytes, "bench_300").expect("bench form imports");
+    let questions = def.questions();
+    let relevance = questions.iter().filter(|(q, _)| q.relevant.is_some()).count();
+    let constraints = questions.iter().filter(|(q, _)| q.constraint.is_some()).count();
+    println!("form: {} questions, {relevance} relevance and {constraints} constraint expressions", questions.len());
+
+    let import = measure(30, |_| {
+        black_box(xlsform::import_bytes(black_box(&bytes), "bench_300").ok());
+    });
+    report("import XLSForm (read + check + compile)", import, Some(Duration::from_millis(200)));
+
+    let compile = measure(100, |_| {
+        black_box(CompiledForm::new(def.clone()).ok());
+    });
+    report("compile definition (parse every expression, graph)", compile, None);
+
+    let form = Arc::new(CompiledForm::new(def.clone()).expect("compiles"));
+    let mut answers = BTreeMap::new();
+    for (i, (q, _)) in questions.iter().enumerate() {
+        let v = match q.kind {
+            QuestionType::Integer => FieldValue::Int((i % 90) as i64),
+            QuestionType::SelectOne => FieldValue::Text(if i % 2 == 0 { "yes" } else { "no" }.into()),
+            QuestionType::Text => FieldValue::Text(format!("answer {i}")),
+            _ => continue,
+        };
+        answers.insert(q.name.clone(), v);
+    }
+    let clock = Clock::fixed(1_709_620_200_000, 330);
+    let full = measure(100, |_| {
+        black_box(LiveForm::new(form.clone(), &answers, &BTreeMap::new(), clock));
+    });
+    report("full state from scratch (LiveForm::new)", full, None);
+
+    let mut live = LiveForm::new(form.clone(), &answers, &BTreeMap::new(), clock);
+    // q1 feeds every relevance expression that tests `${q1} < 100`, the widest fan-out.
+    let fan_out = live.set_answer("q1", None, Some(&FieldValue::Int(7))).expect("q1").len();
+    println!("changing q1 recomputes {fan_out} of {} nodes", questions.len());
+    let one = measure(2000, |i| {
+        let v = FieldValue::Int(if i % 2 == 0 { 5 } else { 150 });
+        black_box(live.set_answer("q1", None, Some(&v)).ok());
+    });
+    report("one answer changes (q1, widest fan-out): update", one, Some(Duration::from_millis(1)));
+    let one_render = measure(1000, |i| {
+        let v = FieldValue::Int(if i % 2 == 0 { 5 } else { 150 });
+        black_box(live.set_answer("q1", None, Some(&v)).ok());
+        black_box(live.state(None));
+    });
+    report("one answer changes (q1): update + render whole state", one_render, Some(Duration::from_millis(1)));
+    let leaf = measure(2000, |i| {
+        let v = FieldValue::Int(i as i64 % 1000);
+        black_box(live.set_answer("q298", None, Some(&v)).ok());
+    });
+    report("one answer changes (q298, no dependents): update", leaf, Some(Duration::from_millis(1)));
+}

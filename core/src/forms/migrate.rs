@@ -3,7 +3,8 @@
 //! An answer is kept when a question of the same name exists in the new version, in the same
 //! place (outside repeats, or in the same repeat), with a compatible type, and the value fits
 //! it (a choice still offered, a number still a whole number, …). Compatible type changes:
-//! integer → decimal, integer/decimal/select_one/date/time/datetime/geopoint → text,
+//! integer ↔ decimal (a decimal only when it is whole), integer/decimal/select_one/date/time/
+//! datetime/geopoint → text,
 //! select_one → select_multiple. A multiple choice keeps the choices still offered. Everything
 //! else is left out, with the reason; [`crate::Store::move_draft_to_newest`] keeps what was
 //! left out in the response's `migrations` record, so nothing typed is lost.
@@ -65,6 +66,7 @@ fn compatible(old: QuestionType, new: QuestionType) -> bool {
         || matches!(
             (old, new),
             (T::Integer, T::Decimal)
+                | (T::Decimal, T::Integer)
                 | (T::Integer | T::Decimal | T::SelectOne | T::Date | T::Time | T::Datetime | T::Geopoint, T::Text)
                 | (T::SelectOne, T::SelectMultiple)
         )

@@ -173,6 +173,13 @@ pub fn import_bytes(bytes: &[u8], fallback_id: &str) -> Result<FormDefinition, V
     let settings = choices::read_settings(find("settings"), fallback_id, &mut problems);
     let choices = choices::read_choices(find("choices"), &settings.default_language, &mut problems);
     let def = survey::build(survey, settings, choices, &mut problems);
+    let sheet_order = |s: &str| match s.to_lowercase().as_str() {
+        "survey" => 0,
+        "choices" => 1,
+        "settings" => 2,
+        _ => 3,
+    };
+    problems.sort_by(|a, b| (sheet_order(&a.sheet), a.row).cmp(&(sheet_order(&b.sheet), b.row)));
     if problems.is_empty() {
         Ok(def)
     } else {

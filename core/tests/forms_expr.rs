@@ -1,0 +1,303 @@
+//! The expression language: every function, XPath/ODK semantics for empty answers, division by
+//! zero and type mismatches, every error case, and random input never panicking.
+
+use proptest::prelude::*;
+use sangam_core::forms::expr::{Clock, EvalError, Expr, MapScope, Value, FUNCTIONS};
+
+/// 2024-03-05T06:30:00Z, seen from India (+05:30): 12:00 local.
+fn clock() -> Clock {
+    Clock::fixed(1_709_620_200_000, 330)
+}
+
+fn scope() -> MapScope {
+    MapScope::new()
+        .with("age", "21")
+        .with("empty", "")
+        .with("name", "Sunita Devi")
+        .with("fruits", "mango banana guava")
+        .with("dob", "2000-02-29")
+        .with_rows("ages", &["12", "40", "7"])
+        .with_rows("incomes", &["100", "", "50"])
+        .clock(clock())
+}
+
+fn eval(src: &str) -> Value {
+    Expr::parse(src).unwrap_or_else(|e| panic!("{src}: {e}")).eval(&scope()).unwrap_or_else(|e| panic!("{src}: {e}"))
+}
+
+fn text(src: &str) -> String {
+    eval(src).to_text()
+}
+
+fn num(src: &str) -> f64 {
+    eval(src).to_num()
+}
+
+fn truth(src: &str) -> bool {
+    eval(src).to_bool()
+}
+
+#[test]
+fn arithmetic_follows_xpath() {
+    assert_eq!(num("1 + 2 * 3"), 7.0);
+    assert_eq!(num("(1 + 2) * 3"), 9.0);
+    assert_eq!(num("7 div 2"), 3.5);
+    assert_eq!(num("7 mod 3"), 1.0);
+    assert_eq!(num("-7 mod 3"), -1.0);
+    assert_eq!(num("- -2"), 2.0);
+    assert_eq!(num("10 - 2 - 3"), 5.0);
+    assert_eq!(num("${age} + 1"), 22.0);
+}
+
+#[test]
+fn division_by_zero_is_infinity_or_nan() {
+    assert_eq!(text("1 div 0"), "Infinity");
+    assert_eq!(text("-1 div 0"), "-Infinity");
+    assert_eq!(text("0 div 0"), "NaN");
+    assert_eq!(text("5 mod 0"), "NaN");
+    assert!(!truth("1 div 0 = 0 div 0"));
+}
+
+#[test]
+fn empty_answers_are_empty_strings_and_nan_numbers() {
+    assert_eq!(text("${empty}"), "");
+    assert!(truth("${empty} = ''"));
+    assert!(!truth("${empty} > 18"));
+    assert!(!truth("${empty} < 18"));
+    assert_eq!(text("${empty} + 1"), "NaN");
+    // The node exists, so the reference itself is true; its text is not.
+    assert!(truth("boolean(${empty})"));
+    assert!(!truth("string(${empty})"));
+    // An unknown name is an empty node-set: equal to nothing, not even ''.
+    assert!(!truth("${nobody} = ''"));
+    assert!(!truth("${nobody} != ''"));
+}
+
+#[test]
+fn type_mismatches_follow_xpath() {
+    assert_eq!(text("'abc' + 1"), "NaN");
+    assert!(truth("'10' = 10"));
+    assert!(truth("'abc' = 'abc'"));
+    assert!(!truth("'abc' > 1"));
+    assert!(truth("true() = 1"));
+    assert!(truth("'x' = true()"));
+    assert!(num("number('1e3')").is_nan());
+    assert_eq!(num("number(true())"), 1.0);
+}
+
+#[test]
+fn comparisons_and_logic() {
+    assert!(truth("${age} >= 18 and ${age} < 60"));
+    assert!(truth("${age} = 21 or 1 div 0"));
+    assert!(truth("not(${age} < 18)"));
+    assert!(truth("${age} != 20"));
+    assert!(truth("2 <= 2 and 3 > 2 and 1 < 2 and 2 >= 2"));
+    // A repeat's answers compare existentially.
+    assert!(truth("${ages} > 30"));
+    assert!(truth("${ages} < 10"));
+    assert!(!truth("${ages} > 50"));
+    assert!(truth("${ages} = 7"));
+}
+
+#[test]
+fn select_functions() {
+    assert!(truth("selected(${fruits}, 'banana')"));
+    assert!(truth("selected(${fruits}, ' banana ')"));
+    assert!(!truth("selected(${fruits}, 'ban')"));
+    assert_eq!(num("count-selected(${fruits})"), 3.0);
+    assert_eq!(num("count-selected(${empty})"), 0.0);
+    assert_eq!(text("selected-at(${fruits}, 0)"), "mango");
+    assert_eq!(text("selected-at(${fruits}, 2)"), "guava");
+    assert_eq!(text("selected-at(${fruits}, 3)"), "");
+    assert_eq!(text("selected-at(${fruits}, -1)"), "");
+}
+
+#[test]
+fn string_functions() {
+    assert_eq!(num("string-length(${name})"), 11.0);
+    assert_eq!(num("string-length('सुनीता')"), 6.0);
+    assert_eq!(num("string-length()"), 0.0);
+    assert_eq!(text("concat(${name}, ' (', ${age}, ')')"), "Sunita Devi (21)");
+    assert_eq!(text("concat(${ages})"), "12407");
+    assert_eq!(text("concat()"), "");
+    assert_eq!(text("substr(${name}, 0, 6)"), "Sunita");
+    assert_eq!(text("substr(${name}, 7)"), "Devi");
+    assert_eq!(text("substr(${name}, 50)"), "");
+    assert_eq!(text("substr(${name}, -3, 2)"), "Su");
+    assert!(truth("contains(${name}, 'ita D')"));
+    assert!(truth("starts-with(${name}, 'Sun')"));
+    assert!(!truth("starts-with(${name}, 'Devi')"));
+    assert!(truth("ends-with(${name}, 'Devi')"));
+    assert_eq!(text("string(12.50)"), "12.5");
+}
+
+#[test]
+fn regex_matches_anywhere_unless_anchored() {
+    assert!(truth("regex('9876543210', '^[6-9][0-9]{9}$')"));
+    assert!(!truth("regex('12345', '^[6-9][0-9]{9}$')"));
+    assert!(truth("regex(${name}, 'Dev')"));
+    // A pattern built at run time is compiled then.
+    assert!(truth("regex(${name}, concat('^', 'Sun'))"));
+}
+
+#[test]
+fn if_coalesce_and_numbers() {
+    assert_eq!(text("if(${age} >= 18, 'adult', 'child')"), "adult");
+    assert_eq!(text("if(${empty}, 'set', 'unset')"), "set");
+    assert_eq!(text("if(string-length(${empty}) > 0, 'set', 'unset')"), "unset");
+    assert_eq!(text("coalesce(${empty}, 'fallback')"), "fallback");
+    assert_eq!(text("coalesce(${name}, 'fallback')"), "Sunita Devi");
+    assert_eq!(num("round(2.5)"), 3.0);
+    assert_eq!(num("round(-2.5)"), -2.0);
+    assert_eq!(num("round(3.14159, 2)"), 3.14);
+    assert_eq!(num("round(-1.005, 1)"), -1.0);
+    assert_eq!(num("round(1234.5, -2)"), 1200.0);
+    assert!(num("round('x')").is_nan());
+    assert_eq!(num("int(7.9)"), 7.0);
+    assert_eq!(num("int(-7.9)"), -7.0);
+    assert!(num("int(${empty})").is_nan());
+    assert_eq!(num("number(' 42 ')"), 42.0);
+}
+
+#[test]
+fn dates_use_the_given_clock_and_offset() {
+    assert_eq!(text("today()"), "2024-03-05");
+    assert_eq!(text("now()"), "2024-03-05T12:00:00.000+05:30");
+    assert_eq!(text("date('2024-01-31')"), "2024-01-31");
+    assert_eq!(text("date(0)"), "1970-01-01");
+    assert_eq!(text("date(${dob})"), "2000-02-29");
+    assert_eq!(text("date(date('2024-01-31') + 1)"), "2024-02-01");
+    assert_eq!(text("date(${empty})"), "");
+    assert_eq!(num("today() - date('2024-03-01')"), 4.0);
+    assert!(truth("date(${dob}) < today()"));
+    assert!(truth("today() > '2024-01-01'"));
+    assert!(truth("today() = '2024-03-05'"));
+    assert_eq!(num("int((today() - date(${dob})) div 365.25)"), 24.0);
+    assert_eq!(text("format-date(today(), '%d/%m/%Y')"), "05/03/2024");
+    assert_eq!(text("format-date(date('2024-03-05'), '%e %b %y, %a')"), "5 Mar 24, Tue");
+    assert_eq!(text("format-date(now(), '%H:%M:%S.%3')"), "12:00:00.000");
+    assert_eq!(text("format-date('2024-03-05T08:05:09.000+05:30', '%h:%M')"), "8:05");
+    assert_eq!(text("format-date(${empty}, '%Y')"), "");
+}
+
+#[test]
+fn position_count_and_sum() {
+    let s = scope().position(3);
+    assert_eq!(Expr::parse("position(..)").unwrap().eval(&s).unwrap().to_num(), 3.0);
+    assert_eq!(Expr::parse("position()").unwrap().eval(&s).unwrap().to_num(), 3.0);
+    assert!(num("position(..)").is_nan(), "no repeat row: NaN");
+    assert_eq!(num("count(${ages})"), 3.0);
+    assert_eq!(num("count(${nobody})"), 0.0);
+    assert_eq!(num("sum(${ages})"), 59.0);
+    assert!(num("sum(${incomes})").is_nan(), "an empty answer makes the sum NaN, as in XPath");
+    assert_eq!(num("sum(${nobody})"), 0.0);
+}
+
+#[test]
+fn current_answer_and_choice_columns() {
+    let s = MapScope::new().current(Value::Num(150.0)).column("district", "sitapur").with("d", "sitapur");
+    assert!(!Expr::parse(". >= 0 and . <= 120").unwrap().eval_bool(&s).unwrap());
+    assert!(Expr::parse("district = ${d}").unwrap().eval_bool(&s).unwrap());
+    assert!(!Expr::parse("block = ${d}").unwrap().eval_bool(&s).unwrap());
+}
+
+#[test]
+fn references_columns_and_clock_are_reported() {
+    let e = Expr::parse("if(${a} > 1, ${b}, today()) and district = ${c}").unwrap();
+    assert_eq!(e.references().into_iter().collect::<Vec<_>>(), vec!["a", "b", "c"]);
+    assert_eq!(e.columns().into_iter().collect::<Vec<_>>(), vec!["district"]);
+    assert!(e.uses_clock());
+    assert!(!e.uses_current());
+    assert!(Expr::parse(". > 1").unwrap().uses_current());
+}
+
+#[test]
+fn every_function_is_listed() {
+    for f in [
+        "selected", "count-selected", "selected-at", "string-length", "concat", "substr", "contains", "starts-with", "regex",
+        "if", "coalesce", "round", "int", "number", "today", "now", "date", "format-date", "position", "count", "sum", "not",
+    ] {
+        assert!(FUNCTIONS.contains(&f), "{f}");
+    }
+}
+
+fn parse_err(src: &str) -> String {
+    match Expr::parse(src) {
+        Ok(_) => panic!("{src} should not parse"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn syntax_errors_say_where_and_what() {
+    assert_eq!(parse_err(""), "at character 1: the expression is empty");
+    assert!(parse_err("1 +").contains("ends too early"));
+    assert!(parse_err("(1 + 2").contains("expected ')'"));
+    assert!(parse_err("1 2").contains("unexpected text"));
+    assert!(parse_err("'open").contains("not closed"));
+    assert!(parse_err("${age").contains("not closed"));
+    assert!(parse_err("${}").contains("question name"));
+    assert!(parse_err("/data/age > 1").contains("paths"));
+    assert!(parse_err("${a}[1]").contains("predicates"));
+    assert!(parse_err("${a} | ${b}").contains("union"));
+    assert!(parse_err("@id").contains("attributes"));
+    assert!(parse_err("1 # 2").contains("unexpected character"));
+    assert!(parse_err("if(1, 2)").contains("if() takes 3 argument(s), not 2"));
+    assert!(parse_err("today(1)").contains("today() takes 0"));
+    assert!(parse_err("concat(1,)").contains("expected a value"));
+    assert!(parse_err("count('x')").contains("count(${name})"));
+    assert!(parse_err("position(1)").contains("position()"));
+    assert!(parse_err("regex(., '[')").contains("invalid regular expression"));
+    let deep = format!("{}1{}", "(".repeat(200), ")".repeat(200));
+    assert!(parse_err(&deep).contains("nested too deeply"));
+    let long = vec!["1"; 2000].join(" + ");
+    assert!(parse_err(&long).contains("too long"));
+    assert!(parse_err(&"1".repeat(20_000)).contains("at most"));
+}
+
+#[test]
+fn unsupported_functions_are_named() {
+    let e = Expr::parse("pulldata('hh', 'name', 'id', ${id})").unwrap_err();
+    assert_eq!(e.unsupported_function.as_deref(), Some("pulldata"));
+    assert!(e.to_string().contains("pulldata() is not supported"));
+    let e = Expr::parse("jr:choice-name(${a}, '${a}')").unwrap_err();
+    assert_eq!(e.unsupported_function.as_deref(), Some("jr:choice-name"));
+}
+
+#[test]
+fn run_time_errors_are_errors() {
+    let err = |src: &str| Expr::parse(src).unwrap().eval(&scope()).unwrap_err();
+    assert!(matches!(err("date('soon')"), EvalError::Type(_)));
+    assert!(matches!(err("date(true())"), EvalError::Type(_)));
+    assert!(matches!(err("date(99999999999)"), EvalError::Type(_)));
+    assert!(matches!(err("format-date('tomorrow', '%Y')"), EvalError::Type(_)));
+    assert!(matches!(err("regex('a', concat('(', ''))"), EvalError::Regex(_)));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn random_text_never_panics(src in "\\PC{0,60}") {
+        if let Ok(e) = Expr::parse(&src) {
+            let _ = e.eval(&scope());
+        }
+    }
+
+    #[test]
+    fn random_expressions_from_the_grammar_never_panic(
+        parts in proptest::collection::vec(prop_oneof![
+            Just("${age}"), Just("${empty}"), Just("${ages}"), Just("${fruits}"), Just("."), Just("1"), Just("0"),
+            Just("-3.5"), Just("'2024-02-30'"), Just("'x'"), Just("+"), Just("-"), Just("*"), Just(" div "), Just(" mod "),
+            Just("="), Just("!="), Just("<"), Just(">="), Just(" and "), Just(" or "), Just("("), Just(")"), Just(","),
+            Just("date("), Just("format-date("), Just("round("), Just("substr("), Just("selected-at("), Just("if("),
+            Just("sum("), Just("count("), Just("regex("), Just("concat("), Just("today()"), Just("now()"), Just("'%Y%b%a'"),
+            Just("99999999999999999999"), Just("int("), Just("coalesce("), Just("number("), Just("not("),
+        ], 0..24)
+    ) {
+        let src: String = parts.concat();
+        if let Ok(e) = Expr::parse(&src) {
+            let _ = e.eval(&scope().current(Value::Num(f64::MAX)).position(1));
+        }
+    }
+}

@@ -1,0 +1,173 @@
+//! Forms in the store: publishing versions, finding them, live state of a response, flagging on
+//! submit without losing data, and moving drafts to the newest version.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use sangam_core::forms::expr::Clock;
+use sangam_core::forms::state::ViolationKind;
+use sangam_core::forms::{xlsform, FormDefinition};
+use sangam_core::{Error, FieldValue, Identity, NewResponse, Role, Store};
+
+fn def(name: &str) -> FormDefinition {
+    xlsform::import_file(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/forms").join(name)).expect("fixture")
+}
+
+fn admin_store() -> Store {
+    Store::open_in_memory(Identity::new("admin-1", "Admin", Role::Admin)).unwrap()
+}
+
+fn clock() -> Clock {
+    Clock::fixed(1_709_620_200_000, 330)
+}
+
+fn draft(store: &Store, form: &str, version: &str) -> String {
+    store
+        .create_response(NewResponse { form_id: form.into(), form_version: version.into(), scope: "UP-SIT".into(), subject_id: None })
+        .unwrap()
+}
+
+#[test]
+fn publishing_stores_each_version_once_and_lists_them() {
+    let store = admin_store();
+    let v1 = store.publish_form(&def("entrepreneur_followup_v1.xlsx"), "UP-SIT").unwrap();
+    let v2 = store.publish_form(&def("entrepreneur_followup_v2.xlsx"), "UP-SIT").unwrap();
+    store.publish_form(&def("deep_listening.xlsx"), "UP-LKO").unwrap();
+    let again = store.publish_form(&def("entrepreneur_followup_v1.xlsx"), "UP-SIT");
+    assert!(matches!(again, Err(Error::InvalidInput(m)) if m.contains("already published")));
+    let all = store.list_forms(None).unwrap();
+    assert_eq!(all.len(), 3);
+    let sit = store.list_forms(Some("UP-SIT")).unwrap();
+    assert_eq!(sit.iter().map(|r| r.form_version.clone().unwrap()).collect::<Vec<_>>(), vec!["1", "2"]);
+    assert_eq!(sit[0].title.as_deref(), Some("Entrepreneur follow-up"));
+    assert_eq!(store.newest_form_version("entrepreneur_followup").unwrap().as_deref(), Some("2"));
+    assert_eq!(store.form_definition("entrepreneur_followup", None).unwrap(), def("entrepreneur_followup_v2.xlsx"));
+    assert_eq!(store.form_definition("entrepreneur_followup", Some("1")).unwrap(), def("entrepreneur_followup_v1.xlsx"));
+    assert_eq!(store.form_definition_by_record(&v2).unwrap().version, "2");
+    assert_eq!(store.form_record_id("entrepreneur_followup", "1").unwrap(), Some(v1));
+    assert!(matches!(store.form_definition("nope", None), Err(Error::NotFound(_))));
+    assert!(matches!(store.form_definition("entrepreneur_followup", Some("9")), Err(Error::NotFound(_))));
+}
+
+#[test]
+fn only_admins_publish_and_broken_definitions_are_refused() {
+    let store = Store::open_in_memory(Identity::field_worker("fw-1", "Asha")).unwrap();
+    assert!(matches!(store.publish_form(&def("deep_listening.xlsx"), "UP-SIT"), Err(Error::Forbidden(_))));
+    let store = admin_store();
+    let mut bad = def("entrepreneur_followup_v1.xlsx");
+    bad.version = "3".into();
+    if let sangam_core::forms::definition::Item::Question(q) = &mut bad.items[0] {
+        q.relevant = Some("${ghost} = 1".into());
+    }
+    assert!(matches!(store.publish_form(&bad, "UP-SIT"), Err(Error::InvalidInput(m)) if m.contains("ghost")));
+}
+
+#[test]
+fn response_state_comes_from_its_pinned_version() {
+    let store = admin_store();
+    store.publish_form(&def("deep_listening.xlsx"), "UP-SIT").unwrap();
+    let r = draft(&store, "deep_listening", "2024061001");
+    store.set_answer(&r, "consent", &FieldValue::Text("yes".into())).unwrap();
+    store.set_answer(&r, "hh_size", &FieldValue::Int(2)).unwrap();
+    let row = store.add_repeat_row(&r, "members").unwrap();
+    store.set_row_answer(&r, "members", &row, "member_age", Some(&FieldValue::Int(12))).unwrap();
+    let s = store.response_form_state(&r, Some("Hindi (hi)"), clock()).unwrap();
+    assert_eq!(s.form_version, "2024061001");
+    assert!(s.question("village").unwrap().relevant);
+    assert!(s.row_question("members", &row, "member_school").unwrap().relevant);
+    assert_eq!(s.question("adults").unwrap().value, Some(FieldValue::Text("0".into())));
+    let mut live = store.live_form(&r, clock()).unwrap();
+    live.set_answer("member_age", Some(&row), Some(&FieldValue::Int(30))).unwrap();
+    assert_eq!(live.state(None).question("adults").unwrap().value, Some(FieldValue::Text("1".into())));
+}
+
+#[test]
+fn submitting_flags_violations_and_keeps_every_answer() {
+    let store = admin_store();
+    store.publish_form(&def("deep_listening.xlsx"), "UP-SIT").unwrap();
+    let r = draft(&store, "deep_listening", "2024061001");
+    store.set_answer(&r, "consent", &FieldValue::Text("yes".into())).unwrap();
+    store.set_answer(&r, "hh_size", &FieldValue::Int(99)).unwrap();
+    store.set_answer(&r, "phone", &FieldValue::Text("123".into())).unwrap();
+    let report = store.submit_response(&r, Some("English (en)"), clock()).unwrap();
+    assert!(!report.ok);
+    let hh = report.violations.iter().find(|v| v.question == "hh_size").unwrap();
+    assert_eq!((hh.kind, hh.message.as_str()), (ViolationKind::Constraint, "A household has 1 to 30 members."));
+    assert!(report.violations.iter().any(|v| v.question == "phone" && v.kind == ViolationKind::Constraint));
+    assert!(report.violations.iter().any(|v| v.question == "village" && v.kind == ViolationKind::Required));
+    let resp = store.response(&r).unwrap();
+    assert_eq!(resp.status, "submitted");
+    assert_eq!(resp.answers["hh_size"], FieldValue::Int(99), "flagged, never dropped");
+    assert_eq!(resp.answers["phone"], FieldValue::Text("123".into()));
+    let stored = store.response_validation(&r).unwrap().expect("flag stored on the response");
+    assert_eq!(stored.violations, report.violations);
+    assert!(!stored.ok);
+    assert_eq!(stored.checked_by, "admin-1");
+    // Fixing the answers and validating again clears the flags.
+    store.set_answer(&r, "hh_size", &FieldValue::Int(3)).unwrap();
+    let again = store.validate_response(&r, None, clock()).unwrap();
+    assert!(!again.violations.iter().any(|v| v.question == "hh_size"));
+    assert_eq!(store.response_validation(&r).unwrap().unwrap().violations, again.violations);
+    // An unchanged result is not written again.
+    let heads = store.heads(&r).unwrap();
+    store.validate_response(&r, None, clock()).unwrap();
+    assert_eq!(store.heads(&r).unwrap(), heads);
+}
+
+#[test]
+fn validating_a_response_of_an_unknown_form_is_not_found() {
+    let store = admin_store();
+    let r = draft(&store, "never_published", "1");
+    assert!(matches!(store.validate_response(&r, None, clock()), Err(Error::NotFound(_))));
+    assert!(store.response_validation(&r).unwrap().is_none());
+}
+
+#[test]
+fn moving_a_draft_keeps_what_fits_and_reports_the_rest() {
+    let store = admin_store();
+    store.publish_form(&def("entrepreneur_followup_v1.xlsx"), "UP-SIT").unwrap();
+    let r = draft(&store, "entrepreneur_followup", "1");
+    let answers: BTreeMap<String, Option<FieldValue>> = [
+        ("enterprise_name", FieldValue::Text("Devi Silai Kendra".into())),
+        ("business_type", FieldValue::Text("poultry".into())),
+        ("employees", FieldValue::Int(3)),
+        ("monthly_revenue", FieldValue::Decimal(12_500.0)),
+        ("has_loan", FieldValue::Text("yes".into())),
+        ("loan_amount", FieldValue::Int(50_000)),
+        ("followup_date", FieldValue::Text("2024-03-01".into())),
+        ("challenges", FieldValue::Choices(BTreeSet::from(["credit".to_string(), "weather".to_string()]))),
+        ("notes", FieldValue::Text("Orders up before Eid.".into())),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), Some(v)))
+    .collect();
+    store.set_answers(&r, &answers).unwrap();
+    // Nothing newer yet: nothing moves.
+    let same = store.move_draft_to_newest(&r).unwrap();
+    assert_eq!((same.from_version.as_str(), same.to_version.as_str()), ("1", "1"));
+    store.publish_form(&def("entrepreneur_followup_v2.xlsx"), "UP-SIT").unwrap();
+    let report = store.move_draft_to_newest(&r).unwrap();
+    assert_eq!((report.from_version.as_str(), report.to_version.as_str()), ("1", "2"));
+    let left: BTreeMap<&str, &str> = report.left_out.iter().map(|l| (l.question.as_str(), l.reason.as_str())).collect();
+    assert!(left["business_type"].contains("no longer offered"), "{left:?}");
+    assert!(left["loan_amount"].contains("no question"), "{left:?}");
+    assert!(left["challenges"].contains("no longer offered"), "{left:?}");
+    assert_eq!(report.converted, vec!["challenges", "employees", "monthly_revenue"]);
+    assert_eq!(report.kept, 4, "enterprise_name, has_loan, followup_date and notes are kept as they were");
+    let resp = store.response(&r).unwrap();
+    assert_eq!(resp.form_version, "2");
+    assert_eq!(resp.answers["employees"], FieldValue::Decimal(3.0));
+    assert_eq!(resp.answers["monthly_revenue"], FieldValue::Int(12_500));
+    assert_eq!(resp.answers["challenges"], FieldValue::Choices(BTreeSet::from(["credit".to_string()])));
+    assert_eq!(resp.answers["notes"], FieldValue::Text("Orders up before Eid.".into()));
+    assert!(!resp.answers.contains_key("loan_amount"));
+    assert!(!resp.answers.contains_key("business_type"));
+    // What was left out is kept on the response.
+    let history = store.migration_history(&r).unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].left_out, report.left_out);
+    assert!(history[0].left_out.iter().any(|l| l.question == "loan_amount" && l.value == FieldValue::Int(50_000)));
+    // Submitted responses stay on their version.
+    store.set_response_status(&r, sangam_core::ResponseStatus::Submitted).unwrap();
+    assert!(matches!(store.move_draft_to_newest(&r), Err(Error::InvalidInput(_))));
+}

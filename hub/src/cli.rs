@@ -1,0 +1,313 @@
+//! The `sangam-hub` command line: serve, enrol devices, carry bundles, inspect and publish
+//! forms, and run the newcomer's demo.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use sangam_core::sync::BundleOptions;
+use sangam_core::Role;
+
+use crate::devices::Devices;
+use crate::server::{serve, HubConfig};
+use crate::{open_store, HubError};
+
+#[derive(Parser)]
+#[command(name = "sangam-hub", version, about = "Sangam district sync hub and coordinator tools")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the hub: phones sync with it over HTTP(S).
+    Serve {
+        /// Directory for the hub's data (created on first run).
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        listen: SocketAddr,
+        /// Largest request body, in MiB.
+        #[arg(long, default_value_t = 32)]
+        max_body_mib: usize,
+        /// Most records pushed in one request.
+        #[arg(long, default_value_t = sangam_core::sync::serve::MAX_DOCS_PER_REQUEST)]
+        max_docs: usize,
+        /// An upstream hub (state or national) to sync with whenever it is reachable.
+        #[arg(long, requires = "upstream_token")]
+        upstream: Option<String>,
+        #[arg(long)]
+        upstream_token: Option<String>,
+        /// Seconds between upstream syncs.
+        #[arg(long, default_value_t = 30)]
+        upstream_interval_secs: u64,
+        /// PEM certificate chain for HTTPS.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key for HTTPS.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+    },
+    /// Enrol, list and revoke devices.
+    Device {
+        #[command(subcommand)]
+        cmd: DeviceCmd,
+    },
+    /// Carry changes on a file (USB stick, SD card, Bluetooth share).
+    Bundle {
+        #[command(subcommand)]
+        cmd: BundleCmd,
+    },
+    /// Check and publish XLSForms.
+    Form {
+        #[command(subcommand)]
+        cmd: FormCmd,
+    },
+    /// A hub and three simulated phones on this machine: collect offline, sync, merge.
+    Demo,
+}
+
+#[derive(Subcommand)]
+enum DeviceCmd {
+    /// Enrol a device; prints its token alone on the last line.
+    Add {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        name: String,
+        /// A scope (district code) the device may sync; repeat for several.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// field-worker, coordinator or admin.
+        #[arg(long)]
+        role: String,
+    },
+    List {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    Revoke {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum BundleCmd {
+    /// Write the hub's records (optionally of some scopes) to a bundle file.
+    Export {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+    },
+    /// Import a bundle a device sent, checked as that device's sync would be.
+    Import {
+        #[arg(long)]
+        data: PathBuf,
+        file: PathBuf,
+        /// The enrolled device the bundle came from (its scopes and role apply).
+        #[arg(long)]
+        device: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum FormCmd {
+    /// Check an XLSForm and print its typed definition, or every problem (exit code 1).
+    Inspect {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Publish an XLSForm to the devices of a scope (they receive it on their next sync).
+    Publish {
+        #[arg(long)]
+        data: PathBuf,
+        file: PathBuf,
+        #[arg(long)]
+        scope: String,
+    },
+    /// List published forms.
+    List {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    if matches!(cli.cmd, Cmd::Serve { .. }) {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sangam_core=warn".into()),
+            )
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<i32, HubError> {
+    match cli.cmd {
+        Cmd::Serve {
+            data,
+            listen,
+            max_body_mib,
+            max_docs,
+            upstream,
+            upstream_token,
+            upstream_interval_secs,
+            tls_cert,
+            tls_key,
+        } => {
+            let mut config = HubConfig::new(data);
+            config.listen = listen;
+            config.max_body = max_body_mib.max(1) * 1024 * 1024;
+            config.max_docs = max_docs.max(1);
+            config.upstream = upstream.zip(upstream_token);
+            config.upstream_interval = Duration::from_secs(upstream_interval_secs.max(1));
+            config.tls = tls_cert.zip(tls_key);
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            rt.block_on(serve(config))?;
+            Ok(0)
+        }
+        Cmd::Device { cmd } => device(cmd),
+        Cmd::Bundle { cmd } => bundle(cmd),
+        Cmd::Form { cmd } => form(cmd),
+        Cmd::Demo => crate::demo::run().map(|_| 0),
+    }
+}
+
+fn device(cmd: DeviceCmd) -> Result<i32, HubError> {
+    match cmd {
+        DeviceCmd::Add { data, name, scopes, role } => {
+            let role = Role::parse(&role).map_err(|e| HubError::Usage(e.to_string()))?;
+            let token = Devices::open(&data)?.add(&name, role, &scopes)?;
+            println!("enrolled '{name}' as {} for {}; its token (shown once):", role.as_str(), scopes.join(", "));
+            println!("{token}");
+            Ok(0)
+        }
+        DeviceCmd::List { data, json } => {
+            let list = Devices::open(&data)?.list()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                for d in list {
+                    println!(
+                        "{:<24} {:<13} {:<30} {}",
+                        d.name,
+                        d.role,
+                        d.scopes.join(","),
+                        if d.revoked { "REVOKED" } else { "active" }
+                    );
+                }
+            }
+            Ok(0)
+        }
+        DeviceCmd::Revoke { data, name } => {
+            Devices::open(&data)?.revoke(&name)?;
+            println!("revoked '{name}': its token no longer works");
+            Ok(0)
+        }
+    }
+}
+
+fn bundle(cmd: BundleCmd) -> Result<i32, HubError> {
+    match cmd {
+        BundleCmd::Export { data, out, scopes } => {
+            let store = open_store(&data)?;
+            let bytes = store.export_bundle(&BundleOptions { scopes, only_unsynced: false })?;
+            let tmp = out.with_extension("partial");
+            std::fs::write(&tmp, &bytes)?;
+            std::fs::rename(&tmp, &out)?;
+            let h = sangam_core::sync::bundle_header(&bytes)?;
+            println!("wrote {} records ({} bytes) to {}", h.records, bytes.len(), out.display());
+            Ok(0)
+        }
+        BundleCmd::Import { data, file, device, json } => {
+            let peer = Devices::open(&data)?.peer(&device)?;
+            let bytes = std::fs::read(&file)?;
+            let store = open_store(&data)?;
+            let report = store.import_bundle(&bytes, Some(&peer))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!(
+                    "imported: {} changed, {} already here, {} waiting for earlier changes, {} refused",
+                    report.changed,
+                    report.unchanged,
+                    report.pending,
+                    report.rejected.len()
+                );
+                for (id, why) in &report.rejected {
+                    println!("  refused {id}: {why}");
+                }
+            }
+            Ok(if report.rejected.is_empty() { 0 } else { 1 })
+        }
+    }
+}
+
+fn form(cmd: FormCmd) -> Result<i32, HubError> {
+    match cmd {
+        FormCmd::Inspect { file, json } => {
+            let report = sangam_core::forms::inspect(&file);
+            if json {
+                println!("{}", report.to_json());
+            } else {
+                print!("{}", report.to_text());
+            }
+            Ok(report.exit_code())
+        }
+        FormCmd::Publish { data, file, scope } => {
+            let report = sangam_core::forms::inspect(&file);
+            let Some(def) = report.definition.as_ref().filter(|_| report.ok()) else {
+                eprint!("{}", report.to_text());
+                return Ok(1);
+            };
+            let store = open_store(&data)?;
+            let id = store.publish_form(def, &scope)?;
+            println!("published {} version {} to scope {scope} as record {id}", def.form_id, def.version);
+            Ok(0)
+        }
+        FormCmd::List { data, json } => {
+            let store = open_store(&data)?;
+            let forms = store.list_forms(None)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&forms)?);
+            } else {
+                for f in forms {
+                    println!(
+                        "{:<28} {:<12} {:<10} {}",
+                        f.form_id.unwrap_or_default(),
+                        f.form_version.unwrap_or_default(),
+                        f.scope,
+                        f.title.unwrap_or_default()
+                    );
+                }
+            }
+            Ok(0)
+        }
+    }
+}

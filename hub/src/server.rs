@@ -1,0 +1,280 @@
+//! The hub's HTTP server: `POST /v1/sync`, `GET /healthz`, `GET /metrics`.
+//!
+//! The server only authenticates, enforces limits and moves bytes; everything about records is
+//! `sangam-core` (`Store::serve_sync`), run on blocking threads. Bad input never produces a 5xx:
+//! unknown or revoked tokens get 401, malformed or wrong-version bodies 400, oversized ones
+//! 413, each with a JSON `{"error": "..."}` that says what to do.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::atomic::Ordering::Relaxed;
+
+use sangam_core::sync::wire::{decode, encode, SyncRequest};
+use sangam_core::{Error as CoreError, Store};
+
+use crate::devices::Devices;
+use crate::metrics::Metrics;
+use crate::{open_store, HubError};
+
+/// How to run a hub.
+#[derive(Debug, Clone)]
+pub struct HubConfig {
+    pub data: PathBuf,
+    pub listen: SocketAddr,
+    /// Largest request body, in bytes.
+    pub max_body: usize,
+    /// Most records pushed in one request.
+    pub max_docs: usize,
+    /// An upstream hub to sync with (URL, token), for district → state → national.
+    pub upstream: Option<(String, String)>,
+    pub upstream_interval: Duration,
+    pub tls: Option<(PathBuf, PathBuf)>,
+}
+
+impl HubConfig {
+    pub fn new(data: PathBuf) -> Self {
+        HubConfig {
+            data,
+            listen: "127.0.0.1:8787".parse().expect("valid address"),
+            max_body: 32 * 1024 * 1024,
+            max_docs: sangam_core::sync::serve::MAX_DOCS_PER_REQUEST,
+            upstream: None,
+            upstream_interval: Duration::from_secs(30),
+            tls: None,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct AppState {
+    store: Arc<Store>,
+    devices: Arc<Devices>,
+    metrics: Arc<Metrics>,
+    config: Arc<HubConfig>,
+}
+
+fn json_error(status: StatusCode, msg: impl Into<String>) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], serde_json::json!({ "error": msg.into() }).to_string())
+        .into_response()
+}
+
+/// Runs the hub until Ctrl-C or SIGTERM. Prints `listening on URL` once it accepts connections.
+pub async fn serve(config: HubConfig) -> Result<(), HubError> {
+    serve_until(config, shutdown_signal(), None).await
+}
+
+/// Runs the hub until `stop` completes; sends the bound address on `ready`.
+pub async fn serve_until(
+    config: HubConfig,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+    ready: Option<tokio::sync::oneshot::Sender<SocketAddr>>,
+) -> Result<(), HubError> {
+    let store = Arc::new(open_store(&config.data)?);
+    let devices = Arc::new(Devices::open(&config.data)?);
+    let metrics = Arc::new(Metrics::default());
+    let config = Arc::new(config);
+    let state = AppState { store: store.clone(), devices, metrics: metrics.clone(), config: config.clone() };
+    let app = Router::new()
+        .route("/v1/sync", post(sync))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(metrics_text))
+        .layer(DefaultBodyLimit::disable())
+        .with_state(state);
+
+    let handle = axum_server::Handle::new();
+    let shutdown = handle.clone();
+    tokio::spawn(async move {
+        stop.await;
+        tracing::info!("shutting down");
+        shutdown.graceful_shutdown(Some(Duration::from_secs(10)));
+    });
+    if let Some((url, token)) = config.upstream.clone() {
+        tokio::spawn(crate::upstream::run(store.clone(), url, token, config.upstream_interval, metrics.clone()));
+    }
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    if config.tls.is_none() && !config.listen.ip().is_loopback() {
+        tracing::warn!("!!! serving WITHOUT TLS on {} — tokens and survey data cross the network in clear text. Use --tls-cert/--tls-key, or keep the hub on a trusted office LAN only. !!!", config.listen);
+        eprintln!("WARNING: serving without TLS on {}: tokens and data travel in clear text; use --tls-cert and --tls-key", config.listen);
+    }
+    let announce = handle.clone();
+    tokio::spawn(async move {
+        if let Some(addr) = announce.listening().await {
+            if ready.is_none() {
+                println!("listening on {scheme}://{addr}");
+            }
+            tracing::info!(%addr, "listening");
+            if let Some(tx) = ready {
+                let _ = tx.send(addr);
+            }
+        }
+    });
+    let service = app.into_make_service();
+    match &config.tls {
+        Some((cert, key)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+                .await
+                .map_err(|e| HubError::Usage(format!("cannot load the TLS certificate or key: {e}")))?;
+            axum_server::bind_rustls(config.listen, tls).handle(handle).serve(service).await?;
+        }
+        None => axum_server::bind(config.listen).handle(handle).serve(service).await?,
+    }
+    store.checkpoint().ok();
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+async fn metrics_text(State(s): State<AppState>) -> Response {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render()).into_response()
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    v.strip_prefix("Bearer ").map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
+}
+
+async fn sync(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let start = Instant::now();
+    let resp = sync_inner(&s, headers, body).await;
+    let status = resp.status();
+    let m = &s.metrics;
+    match status.as_u16() {
+        200 => m.requests_ok.fetch_add(1, Relaxed),
+        401 => m.requests_unauthorized.fetch_add(1, Relaxed),
+        400..=499 => m.requests_client_error.fetch_add(1, Relaxed),
+        _ => m.requests_server_error.fetch_add(1, Relaxed),
+    };
+    m.observe(start.elapsed());
+    resp
+}
+
+async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
+    let Some(token) = bearer(&headers) else {
+        return json_error(StatusCode::UNAUTHORIZED, "missing 'Authorization: Bearer <token>'; enrol this device with 'sangam-hub device add'");
+    };
+    let devices = s.devices.clone();
+    let peer = match tokio::task::spawn_blocking(move || devices.authenticate(&token)).await {
+        Ok(Ok(Some(p))) => p,
+        Ok(Ok(None)) => return json_error(StatusCode::UNAUTHORIZED, "unknown or revoked device token"),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "device registry failed");
+            return json_error(StatusCode::INTERNAL_SERVER_ERROR, "the hub's device registry failed");
+        }
+        Err(_) => return json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
+    };
+    let limit = s.config.max_body;
+    let too_big = || {
+        json_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("request body over the hub's limit of {} bytes; sync in smaller batches", limit),
+        )
+    };
+    if let Some(len) = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok()) {
+        if len > limit {
+            return too_big();
+        }
+    }
+    let bytes: Bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(e) => {
+            let text = e.to_string();
+            if text.contains("length limit") {
+                return too_big();
+            }
+            return json_error(StatusCode::BAD_REQUEST, "the request body could not be read in full");
+        }
+    };
+    s.metrics.bytes_in.fetch_add(bytes.len() as u64, Relaxed);
+    let req: SyncRequest = match decode(&bytes) {
+        Ok(r) => r,
+        Err(e) => return json_error(StatusCode::BAD_REQUEST, e.to_string()),
+    };
+    if req.push.len() > s.config.max_docs {
+        return json_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("{} records in one request; the hub takes at most {}", req.push.len(), s.config.max_docs),
+        );
+    }
+    let store = s.store.clone();
+    let peer_name = peer.name.clone();
+    let served = tokio::task::spawn_blocking(move || {
+        let out = store.serve_sync(&peer, &req);
+        (out, req)
+    })
+    .await;
+    let (out, req) = match served {
+        Ok(v) => v,
+        Err(_) => return json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
+    };
+    let (resp, stats) = match out {
+        Ok(v) => v,
+        Err(CoreError::InvalidInput(msg)) => return json_error(StatusCode::BAD_REQUEST, msg),
+        Err(e) => {
+            tracing::error!(device = %peer_name, error = %e, "sync failed");
+            return json_error(StatusCode::INTERNAL_SERVER_ERROR, "the hub could not store this batch; nothing was lost, retry later");
+        }
+    };
+    // Payloads that made the document library fail are kept for inspection.
+    for r in &resp.rejected {
+        if r.reason.contains("document library failed") {
+            if let Some(p) = req.push.iter().find(|p| p.id == r.id) {
+                quarantine(&s.config.data, &peer_name, &p.changes);
+                s.metrics.quarantined.fetch_add(1, Relaxed);
+            }
+        }
+    }
+    s.metrics.docs_in.fetch_add(stats.docs_in, Relaxed);
+    s.metrics.docs_out.fetch_add(stats.docs_out, Relaxed);
+    s.metrics.rejections.fetch_add(stats.rejected, Relaxed);
+    tracing::info!(device = %peer_name, pushed = req.push.len(), docs_in = stats.docs_in, docs_out = stats.docs_out, rejected = stats.rejected, "sync");
+    match encode(&resp) {
+        Ok(out) => {
+            s.metrics.bytes_out.fetch_add(out.len() as u64, Relaxed);
+            ([(header::CONTENT_TYPE, "application/x-sangam-sync")], out).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "encoding the response failed");
+            json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }
+    }
+}
+
+fn quarantine(data: &std::path::Path, device: &str, bytes: &[u8]) {
+    let dir = data.join("quarantine");
+    let name = format!(
+        "{}-{}.bin",
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0),
+        device.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>()
+    );
+    if let Err(e) = std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(dir.join(&name), bytes)) {
+        tracing::error!(error = %e, "could not quarantine a payload");
+    } else {
+        tracing::warn!(file = %name, "payload quarantined");
+    }
+}
