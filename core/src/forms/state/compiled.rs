@@ -312,7 +312,10 @@ fn check_columns(def: &FormDefinition, n: &NodeDef, column: &str, e: &Expr, issu
     let list = n.question.as_ref().and_then(|q| q.list_name.as_ref()).and_then(|l| def.choice_lists.get(l));
     let Some(list) = list else { return };
     for c in cols {
-        let known = c == "name" || c == "label" || list.choices.iter().any(|ch| ch.extra.contains_key(&c));
+        let known = c == "name"
+            || c == "label"
+            || c.starts_with("label::")
+            || list.choices.iter().any(|ch| ch.extra.contains_key(&c));
         if !known {
             issues.push(issue(
                 &n.name,

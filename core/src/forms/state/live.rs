@@ -454,6 +454,7 @@ impl Scope for Ctx<'_> {
         let v = match name {
             "name" => Some(c.name.clone()),
             "label" => c.label.values().next().cloned(),
+            other if other.starts_with("label::") => c.label.get(&other["label::".len()..]).cloned(),
             other => c.extra.get(other).cloned(),
         };
         Value::Nodes(vec![Value::Str(v.unwrap_or_default())])

@@ -91,9 +91,8 @@ pub(crate) fn read_choices(sheet: Option<&Sheet>, default_lang: &str, problems: 
         let list = sheet.get(row, "list_name");
         let name = sheet.get(row, "name");
         let (Some(list), Some(name)) = (list, name) else {
-            if list.is_none() {
-                problems.push(at(*row_no, "list_name").problem(ProblemKind::MissingName, "this choice has no list_name"));
-            } else {
+            // A row without a list name is a comment row, as in pyxform.
+            if list.is_some() {
                 problems.push(at(*row_no, "name").problem(ProblemKind::MissingName, "this choice has no name"));
             }
             continue;
@@ -118,9 +117,6 @@ pub(crate) fn read_choices(sheet: Option<&Sheet>, default_lang: &str, problems: 
             } else {
                 choice.extra.insert(h.raw.clone(), v.to_string());
             }
-        }
-        if choice.label.is_empty() {
-            problems.push(at(*row_no, "label").problem(ProblemKind::MissingLabel, format!("the choice '{name}' of list '{list}' has no label")));
         }
         let key = (list.to_string(), name.to_string());
         if let Some(first) = out.rows.get(&key) {

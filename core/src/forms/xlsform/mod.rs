@@ -48,7 +48,6 @@ pub enum ProblemKind {
     DuplicateName,
     InvalidName,
     MissingName,
-    MissingLabel,
     /// A begin group/repeat without its end.
     NotClosed,
     /// An end group/repeat without a matching begin.
@@ -171,7 +170,9 @@ pub fn import_bytes(bytes: &[u8], fallback_id: &str) -> Result<FormDefinition, V
         return Err(problems);
     };
     let settings = choices::read_settings(find("settings"), fallback_id, &mut problems);
-    let choices = choices::read_choices(find("choices"), &settings.default_language, &mut problems);
+    // An empty choices sheet is as good as none.
+    let choice_sheet = find("choices").filter(|s| !s.headers.is_empty() || !s.rows.is_empty());
+    let choices = choices::read_choices(choice_sheet, &settings.default_language, &mut problems);
     let def = survey::build(survey, settings, choices, &mut problems);
     let sheet_order = |s: &str| match s.to_lowercase().as_str() {
         "survey" => 0,

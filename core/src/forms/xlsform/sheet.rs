@@ -95,6 +95,8 @@ fn canonical(base: &str) -> String {
     s.to_string()
 }
 
+const SINGLE_COLON: [&str; 8] = ["label", "hint", "constraint_message", "required_message", "image", "audio", "video", "guidance_hint"];
+
 /// Splits `label::Hindi (hi)` into (`label`, `Hindi (hi)`). `media::image::Hindi (hi)` keeps
 /// `media::image` as the base.
 pub(crate) fn parse_header(raw: &str, letter: String) -> Header {
@@ -107,7 +109,13 @@ pub(crate) fn parse_header(raw: &str, letter: String) -> Header {
     } else {
         match t.split_once("::") {
             Some((b, l)) => (b.trim().to_string(), Some(l.trim().to_string())),
-            None => (t.to_string(), None),
+            // The older single-colon spelling, `label:English (en)`.
+            None => match t.split_once(':') {
+                Some((b, l)) if SINGLE_COLON.contains(&b.trim().to_lowercase().as_str()) => {
+                    (b.trim().to_string(), Some(l.trim().to_string()))
+                }
+                _ => (t.to_string(), None),
+            },
         }
     };
     let lang = lang.filter(|l| !l.is_empty());

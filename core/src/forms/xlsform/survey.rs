@@ -34,6 +34,20 @@ const UNSUPPORTED_TYPES: [&str; 30] = [
     "uri:email", "signature",
 ];
 
+/// Further types pyxform knows (legacy spellings and metadata), reported as unsupported by
+/// name rather than as unknown.
+const PYXFORM_TYPES: [&str; 52] = [
+    "add acknowledge prompt", "add audio prompt", "add barcode prompt", "add calculate prompt", "add date prompt",
+    "add date time prompt", "add datetime prompt", "add decimal prompt", "add file prompt", "add image prompt",
+    "add integer prompt", "add location prompt", "add note prompt", "add text prompt", "add video prompt", "date time",
+    "device id", "end time", "get device id", "get end time", "get phone number", "get sim id", "get start time",
+    "get subscriber id", "get today", "number of days in last month", "number of days in last six months",
+    "number of days in last year", "percentage", "phone number", "q acknowledge", "q audio", "q barcode", "q calculate",
+    "q date", "q date time", "q datetime", "q decimal", "q geopoint", "q geoshape", "q geotrace", "q image", "q int",
+    "q location", "q note", "q picture", "q string", "q video", "sim id", "start time", "subscriber id",
+    "uri:subscriberid",
+];
+
 fn parse_type(raw: &str) -> TypeSpec {
     let t: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     let lower = t.to_lowercase();
@@ -48,10 +62,20 @@ fn parse_type(raw: &str) -> TypeSpec {
     if norm.starts_with("begin ") || norm.starts_with("end ") {
         return TypeSpec::Unsupported(lower);
     }
-    const SELECTS: [(&str, QuestionType); 8] = [
+    const SELECTS: [(&str, QuestionType); 18] = [
         ("select_one_from_file", QuestionType::SelectOne),
         ("select_multiple_from_file", QuestionType::SelectMultiple),
+        ("select one from file", QuestionType::SelectOne),
+        ("select multiple from file", QuestionType::SelectMultiple),
         ("select_one_external", QuestionType::SelectOne),
+        ("select one external", QuestionType::SelectOne),
+        ("add select one prompt using", QuestionType::SelectOne),
+        ("add select multiple prompt using", QuestionType::SelectMultiple),
+        ("select all that apply from", QuestionType::SelectMultiple),
+        ("select multiple from", QuestionType::SelectMultiple),
+        ("select multiple using", QuestionType::SelectMultiple),
+        ("select one from", QuestionType::SelectOne),
+        ("select one using", QuestionType::SelectOne),
         ("select all that apply", QuestionType::SelectMultiple),
         ("select_multiple", QuestionType::SelectMultiple),
         ("select multiple", QuestionType::SelectMultiple),
@@ -60,11 +84,11 @@ fn parse_type(raw: &str) -> TypeSpec {
     ];
     for (prefix, kind) in SELECTS {
         if let Some(rest) = lower.strip_prefix(prefix) {
-            if prefix.contains("file") || prefix.contains("external") {
-                return TypeSpec::Unsupported(prefix.to_string());
-            }
             if !rest.is_empty() && !rest.starts_with(' ') {
                 continue;
+            }
+            if prefix.contains("file") || prefix.contains("external") {
+                return TypeSpec::Unsupported(prefix.to_string());
             }
             // List names keep their case.
             let words: Vec<&str> = t[prefix.len()..].split_whitespace().collect();
@@ -73,6 +97,11 @@ fn parse_type(raw: &str) -> TypeSpec {
                 [l] => (Some(l.to_string()), false),
                 [l, o] if o.eq_ignore_ascii_case("or_other") => (Some(l.to_string()), true),
                 [l, a, b] if a.eq_ignore_ascii_case("or") && b.eq_ignore_ascii_case("other") => (Some(l.to_string()), true),
+                [l, a, b, c]
+                    if a.eq_ignore_ascii_case("or") && b.eq_ignore_ascii_case("specify") && c.eq_ignore_ascii_case("other") =>
+                {
+                    (Some(l.to_string()), true)
+                }
                 _ => return TypeSpec::Unknown,
             };
             return TypeSpec::Question(kind, list, other);
@@ -90,7 +119,12 @@ fn parse_type(raw: &str) -> TypeSpec {
         "calculate" | "calculation" => QuestionType::Calculate,
         "acknowledge" | "trigger" => QuestionType::Acknowledge,
         "image" | "photo" => QuestionType::Image,
-        other if UNSUPPORTED_TYPES.contains(&other) || other.starts_with("select") => return TypeSpec::Unsupported(other.to_string()),
+        other if UNSUPPORTED_TYPES.contains(&other) || PYXFORM_TYPES.contains(&other) || other.starts_with("select") => {
+            return TypeSpec::Unsupported(other.to_string())
+        }
+        other if other.starts_with("osm ") || other.starts_with("rank ") || other == "include" || other.starts_with("include ") => {
+            return TypeSpec::Unsupported(other.split_whitespace().next().unwrap_or(other).to_string())
+        }
         _ => return TypeSpec::Unknown,
     };
     TypeSpec::Question(kind, None, false)
@@ -190,11 +224,10 @@ fn check_columns(sheet: &Sheet, problems: &mut Vec<Problem>) {
             continue;
         };
         let at = At { sheet: sheet.name.clone(), row: Some(*row_no), column: Some(h.raw.clone()), letter: Some(h.letter.clone()) };
-        problems.push(if h.raw.is_empty() {
-            at.problem(ProblemKind::MissingColumn, "this column has values but no header")
-        } else {
-            at.unsupported(format!("column {}", h.raw), format!("the column '{}' is not supported", h.raw))
-        });
+        // A column without a header holds the author's notes, as in pyxform.
+        if !h.raw.is_empty() {
+            problems.push(at.unsupported(format!("column {}", h.raw), format!("the column '{}' is not supported", h.raw)));
+        }
     }
 }
 
@@ -236,12 +269,12 @@ pub(crate) fn build(sheet: &Sheet, settings: Settings, mut choices: Choices, pro
     let mut stack = vec![Frame { kind: FrameKind::Root, row: 0, items: Vec::new() }];
     let mut rows_of: HashMap<String, u32> = HashMap::new();
     let mut other_lists: Vec<(String, u32)> = Vec::new();
+    // Names of rows left out as unsupported: references to them are not reported twice.
+    let mut skipped: std::collections::HashSet<String> = std::collections::HashSet::new();
     for (row_no, row) in &sheet.rows {
         let row_no = *row_no;
-        let Some(type_raw) = cx.plain(row, "type") else {
-            cx.problems.push(cx.at(row_no, "type").problem(ProblemKind::UnknownType, "this row has no type"));
-            continue;
-        };
+        // A row without a type is a comment row, as in pyxform.
+        let Some(type_raw) = cx.plain(row, "type") else { continue };
         let spec = parse_type(&type_raw);
         if let TypeSpec::End(repeat) = spec {
             let top = stack.len() - 1;
@@ -266,6 +299,12 @@ pub(crate) fn build(sheet: &Sheet, settings: Settings, mut choices: Choices, pro
                 }
             }
             continue;
+        }
+        if let TypeSpec::Unsupported(t) = &spec {
+            if t.starts_with("end ") {
+                cx.problems.push(cx.at(row_no, "type").unsupported(format!("type {t}"), format!("'{t}' is not supported")));
+                continue;
+            }
         }
         let name = cx.plain(row, "name");
         let Some(name) = name else {
@@ -308,6 +347,7 @@ pub(crate) fn build(sheet: &Sheet, settings: Settings, mut choices: Choices, pro
                 stack.push(Frame { kind, row: row_no, items: Vec::new() });
             }
             TypeSpec::Unsupported(t) => {
+                skipped.insert(name.clone());
                 cx.problems.push(cx.at(row_no, "type").unsupported(format!("type {t}"), format!("the question type '{t}' is not supported")));
             }
             TypeSpec::Unknown => {
@@ -374,8 +414,8 @@ pub(crate) fn build(sheet: &Sheet, settings: Settings, mut choices: Choices, pro
         choice_lists: choices.lists.clone(),
     };
     check_choice_names(&def, &choices, cx.problems);
-    check_labels(&def, sheet, &rows_of, cx.problems);
-    check_compiled(&def, sheet, &rows_of, cx.problems);
+    check_labels(&def, sheet, &rows_of, &skipped, cx.problems);
+    check_compiled(&def, sheet, &rows_of, &skipped, cx.problems);
     def
 }
 
@@ -389,9 +429,6 @@ fn check_question(cx: &mut Ctx<'_>, row_no: u32, q: &Question, choices: &Choices
             format!("calculation on a {} question", q.kind.as_str()),
             "a calculation on a question that is not a calculate is not supported: add a calculate question",
         ));
-    }
-    if q.kind != QuestionType::Calculate && q.label.is_empty() && q.hint.is_empty() {
-        cx.problems.push(cx.at(row_no, "label").problem(ProblemKind::MissingLabel, format!("the question '{}' has no label", q.name)));
     }
     if q.choice_filter.is_some() && !q.kind.is_select() {
         cx.problems.push(cx.at(row_no, "choice_filter").problem(ProblemKind::InvalidValue, "a choice_filter only applies to select questions"));
@@ -468,7 +505,13 @@ fn check_choice_names(def: &FormDefinition, choices: &Choices, problems: &mut Ve
 }
 
 /// `${name}` inside labels and hints must name a question.
-fn check_labels(def: &FormDefinition, sheet: &Sheet, rows: &HashMap<String, u32>, problems: &mut Vec<Problem>) {
+fn check_labels(
+    def: &FormDefinition,
+    sheet: &Sheet,
+    rows: &HashMap<String, u32>,
+    skipped: &std::collections::HashSet<String>,
+    problems: &mut Vec<Problem>,
+) {
     let names: std::collections::HashSet<&str> = def.questions().iter().map(|(q, _)| q.name.as_str()).collect();
     for (q, _) in def.questions() {
         for (col, t) in [("label", &q.label), ("hint", &q.hint)] {
@@ -478,7 +521,7 @@ fn check_labels(def: &FormDefinition, sheet: &Sheet, rows: &HashMap<String, u32>
                     let after = &rest[i + 2..];
                     let Some(end) = after.find('}') else { break };
                     let r = after[..end].trim();
-                    if !names.contains(r) {
+                    if !names.contains(r) && !skipped.contains(r) {
                         problems.push(
                             At { sheet: sheet.name.clone(), row: rows.get(&q.name).copied(), column: Some(col.into()), letter: sheet.letter(col) }
                                 .problem(ProblemKind::UnknownReference, format!("${{{r}}} in the {col} refers to a question that does not exist")),
@@ -492,9 +535,18 @@ fn check_labels(def: &FormDefinition, sheet: &Sheet, rows: &HashMap<String, u32>
 }
 
 /// Compiles the definition and maps each issue back to its row and column.
-fn check_compiled(def: &FormDefinition, sheet: &Sheet, rows: &HashMap<String, u32>, problems: &mut Vec<Problem>) {
+fn check_compiled(
+    def: &FormDefinition,
+    sheet: &Sheet,
+    rows: &HashMap<String, u32>,
+    skipped: &std::collections::HashSet<String>,
+    problems: &mut Vec<Problem>,
+) {
     let Err(issues) = CompiledForm::new(def.clone()) else { return };
     for i in issues {
+        if matches!(&i.kind, IssueKind::UnknownReference(r) if skipped.contains(r)) {
+            continue;
+        }
         let at = At { sheet: sheet.name.clone(), row: rows.get(&i.item).copied(), column: Some(i.column.clone()), letter: sheet.letter(&i.column) };
         let src = expression_of(def, &i.item, &i.column);
         let msg = match &src {
