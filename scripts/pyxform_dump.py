@@ -25,6 +25,8 @@ TYPES = {
     "trigger": "acknowledge",
     "string": "text",
     "int": "integer",
+    "gps": "geopoint",
+    "location": "geopoint",
 }
 YES = {"yes", "Yes", "YES", "true", "True", "TRUE", "true()", True}
 NO = {"no", "No", "NO", "false", "False", "FALSE", "false()", False}

@@ -61,9 +61,12 @@ const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 /// checksum, without applying anything. Automerge's own incremental load skips chunks it
 /// cannot parse (and reports success), so untrusted bytes pass through here first.
 /// Must run inside [`guard`].
-pub(crate) fn validate_chunks(bytes: &[u8]) -> std::result::Result<usize, String> {
+/// When `bytes` is exactly one document chunk, the loaded document is returned (so a caller
+/// with nothing to merge it into need not load it twice).
+pub(crate) fn validate_chunks(bytes: &[u8]) -> std::result::Result<Option<Automerge>, String> {
     let mut rest = bytes;
     let mut n = 0;
+    let mut only_doc = None;
     while !rest.is_empty() {
         if rest.len() < 9 || rest[..4] != MAGIC {
             return Err("not Automerge data (bad chunk header)".into());
@@ -78,13 +81,16 @@ pub(crate) fn validate_chunks(bytes: &[u8]) -> std::result::Result<usize, String
         let chunk = &rest[..end];
         match ty {
             0 | 3 => {
-                Automerge::load_with_options(
+                let d = Automerge::load_with_options(
                     chunk,
                     automerge::LoadOptions::new()
                         .on_partial_load(automerge::OnPartialLoad::Error)
                         .verification_mode(automerge::VerificationMode::Check),
                 )
                 .map_err(|e| format!("bad document chunk: {e}"))?;
+                if n == 0 && ty == 0 && end == rest.len() {
+                    only_doc = Some(d);
+                }
             }
             1 | 2 => {
                 automerge::Change::from_bytes(chunk.to_vec()).map_err(|e| format!("bad change chunk: {e}"))?;
@@ -94,7 +100,7 @@ pub(crate) fn validate_chunks(bytes: &[u8]) -> std::result::Result<usize, String
         rest = &rest[end..];
         n += 1;
     }
-    Ok(n)
+    Ok(only_doc)
 }
 
 fn uleb(b: &[u8]) -> Option<(u64, usize)> {
@@ -353,9 +359,16 @@ pub(crate) fn conflict_count(doc: &Automerge) -> usize {
     conflicts(doc).len()
 }
 
+/// Root fields that are derived, not typed by anyone: concurrent writes there (a phone and the
+/// hub both validating a response) are not a conflict for a person to resolve.
+const DERIVED_FIELDS: &[&str] = &["validation"];
+
 fn walk_conflicts(doc: &Automerge, obj: &ObjId, path: &mut Vec<String>, out: &mut Vec<FieldConflict>) {
     let keys: Vec<String> = doc.keys(obj).collect();
     for key in keys {
+        if path.is_empty() && DERIVED_FIELDS.contains(&key.as_str()) {
+            continue;
+        }
         let Ok(all) = doc.get_all(obj, key.as_str()) else { continue };
         path.push(key.clone());
         if all.len() > 1 {

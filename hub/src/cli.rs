@@ -188,7 +188,7 @@ fn run(cli: Cli) -> Result<i32, HubError> {
             config.upstream = upstream.zip(upstream_token);
             config.upstream_interval = Duration::from_secs(upstream_interval_secs.max(1));
             config.tls = tls_cert.zip(tls_key);
-            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let rt = tokio::runtime::Builder::new_multi_thread().max_blocking_threads(16).enable_all().build()?;
             rt.block_on(serve(config))?;
             Ok(0)
         }

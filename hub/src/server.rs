@@ -60,7 +60,13 @@ struct AppState {
     devices: Arc<Devices>,
     metrics: Arc<Metrics>,
     config: Arc<HubConfig>,
+    /// Requests being read and served at once. The store serialises writes anyway; waiting
+    /// here, before a body is read, keeps memory flat when hundreds of phones arrive together.
+    gate: Arc<tokio::sync::Semaphore>,
 }
+
+/// Sync requests served at once.
+const CONCURRENT_SYNCS: usize = 4;
 
 fn json_error(status: StatusCode, msg: impl Into<String>) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], serde_json::json!({ "error": msg.into() }).to_string())
@@ -82,7 +88,13 @@ pub async fn serve_until(
     let devices = Arc::new(Devices::open(&config.data)?);
     let metrics = Arc::new(Metrics::default());
     let config = Arc::new(config);
-    let state = AppState { store: store.clone(), devices, metrics: metrics.clone(), config: config.clone() };
+    let state = AppState {
+        store: store.clone(),
+        devices,
+        metrics: metrics.clone(),
+        config: config.clone(),
+        gate: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_SYNCS)),
+    };
     let app = Router::new()
         .route("/v1/sync", post(sync))
         .route("/healthz", get(|| async { "ok\n" }))
@@ -187,6 +199,9 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
             return json_error(StatusCode::INTERNAL_SERVER_ERROR, "the hub's device registry failed");
         }
         Err(_) => return json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
+    };
+    let Ok(_permit) = s.gate.acquire().await else {
+        return json_error(StatusCode::SERVICE_UNAVAILABLE, "the hub is shutting down; retry later");
     };
     let limit = s.config.max_body;
     let too_big = || {

@@ -6,7 +6,7 @@ use automerge::{Automerge, ReadDoc, ROOT};
 use rusqlite::params;
 use sha2::{Digest, Sha256};
 
-use super::write::{index_row, write_doc};
+use super::write::{encode, index_row, write_encoded, Encoded};
 use super::{now_ms, ApplyOutcome, Inner, IndexRow, Kind, MAX_CHANGE_BYTES};
 use crate::doc;
 use crate::{Error, Result};
@@ -38,11 +38,20 @@ impl Inner {
         };
         let old_heads = live.get_heads();
         // Everything that touches the untrusted bytes happens on a copy, inside the guard.
-        let attempt = doc::guard(|| -> Result<(Automerge, bool, bool, IndexRow)> {
+        let attempt = doc::guard(|| -> Result<(Automerge, bool, Option<Encoded>, IndexRow, Option<Vec<automerge::ChangeHash>>)> {
             // Automerge skips chunks it cannot parse; a strict load first refuses them instead.
-            doc::validate_chunks(bytes).map_err(|e| Error::rejected(id, e))?;
-            let mut copy = live.clone();
-            copy.load_incremental(bytes).map_err(|e| Error::rejected(id, e.to_string()))?;
+            let whole = doc::validate_chunks(bytes).map_err(|e| Error::rejected(id, e))?;
+            let incoming = whole.as_ref().map(|d| d.get_heads());
+            let fresh = row.is_none() && pending.is_empty();
+            let mut copy = match whole {
+                // A whole new record: the validated load is the record.
+                Some(d) if fresh => d,
+                _ => {
+                    let mut copy = live.clone();
+                    copy.load_incremental(bytes).map_err(|e| Error::rejected(id, e.to_string()))?;
+                    copy
+                }
+            };
             for p in &pending {
                 // Earlier pending bytes were accepted once; a failure now only means "not yet".
                 let _ = copy.load_incremental(p);
@@ -50,20 +59,24 @@ impl Inner {
             let waiting = !copy.get_missing_deps(&[]).is_empty();
             let heads = copy.get_heads();
             if heads == old_heads {
-                return Ok((copy, waiting, false, IndexRow::default()));
+                return Ok((copy, waiting, None, IndexRow::default(), incoming));
             }
-            // Deriving the index walks the whole result, and saving encodes it: both prove it
-            // is usable before we keep it (both are repeated cheaply outside the guard).
+            // Deriving the index walks the whole result, and encoding it for storage proves it
+            // is usable, both before we keep anything.
             let index = index_row(&copy, None).map_err(|e| Error::rejected(id, e.to_string()))?;
-            let _ = copy.save_after(&old_heads);
-            Ok((copy, waiting, true, index))
+            let encoded = if fresh && !waiting && whole_is(&bytes, &copy) {
+                Encoded::Snapshot(bytes.to_vec())
+            } else {
+                encode(row.as_ref(), &copy, &old_heads)
+            };
+            Ok((copy, waiting, Some(encoded), index, incoming))
         });
         let restore = |inner: &mut Inner, live: Automerge| {
             if row.is_some() {
                 inner.cache.put(id, live);
             }
         };
-        let (mut copy, waiting, changed, index) = match attempt {
+        let (mut copy, waiting, encoded, index, incoming_heads) = match attempt {
             Ok(Ok(v)) => v,
             Ok(Err(e)) => {
                 restore(self, live);
@@ -75,6 +88,7 @@ impl Inner {
                 return Err(Error::rejected(id, reason));
             }
         };
+        let changed = encoded.is_some();
         if changed {
             let stored_id = doc::get_str(&copy, &ROOT, "id");
             if stored_id.as_deref() != Some(id) {
@@ -110,8 +124,8 @@ impl Inner {
         } else if !pending.is_empty() {
             tx.execute("DELETE FROM pending WHERE doc_id = ?1", [id])?;
         }
-        if changed {
-            write_doc(&tx, id, row.as_ref(), &copy, &old_heads, &index, now, self.serving)?;
+        if let Some(body) = encoded {
+            write_encoded(&tx, id, row.as_ref(), &copy.get_heads(), body, &index, now, self.serving)?;
         }
         tx.commit()?;
         let conflicts = if changed { index.conflicts as usize } else { doc::conflict_count(&copy) };
@@ -119,6 +133,11 @@ impl Inner {
             self.prepare(&mut copy);
             self.cache.put(id, copy);
         }
-        Ok(ApplyOutcome { changed, pending: waiting, conflicts })
+        Ok(ApplyOutcome { changed, pending: waiting, conflicts, incoming_heads })
     }
+}
+
+/// Whether `bytes` (a validated single document chunk) already is `doc`'s snapshot.
+fn whole_is(bytes: &[u8], doc: &Automerge) -> bool {
+    bytes.len() > 8 && bytes[8] == 0 && doc.get_missing_deps(&[]).is_empty()
 }

@@ -97,6 +97,9 @@ pub struct ApplyOutcome {
     pub pending: bool,
     /// Conflicting fields in the record after applying.
     pub conflicts: usize,
+    /// When the bytes were one whole document: its heads (what the sender has).
+    #[serde(skip)]
+    pub(crate) incoming_heads: Option<Vec<automerge::ChangeHash>>,
 }
 
 /// A summary row for list screens, read from the index (never from the document).

@@ -11,6 +11,22 @@ use crate::{Error, Result};
 /// within `tx`. A new record (`row` is `None`) is inserted with a snapshot; an existing one
 /// gets either a fresh snapshot (small documents, or every [`COMPACT_AFTER`] writes) or the
 /// increment since `old_heads` appended as a chunk.
+/// How a write stores the document: a whole snapshot, or an increment appended as a chunk.
+pub(crate) enum Encoded {
+    Snapshot(Vec<u8>),
+    Chunk(Vec<u8>),
+}
+
+/// Encodes what a write of `doc` must store, given the record's row (`None`: a new record).
+pub(crate) fn encode(row: Option<&RowInfo>, doc: &Automerge, old_heads: &[ChangeHash]) -> Encoded {
+    match row {
+        Some(r) if r.chunks + 1 < COMPACT_AFTER && r.snapshot_len > COMPACT_BELOW_BYTES => {
+            Encoded::Chunk(doc.save_after(old_heads))
+        }
+        _ => Encoded::Snapshot(doc.save()),
+    }
+}
+
 pub(crate) fn write_doc(
     tx: &rusqlite::Connection,
     id: &str,
@@ -21,8 +37,24 @@ pub(crate) fn write_doc(
     now: i64,
     serving: bool,
 ) -> Result<()> {
+    let body = encode(row, doc, old_heads);
+    write_encoded(tx, id, row, &doc.get_heads(), body, ix, now, serving)
+}
+
+/// Writes an already encoded document (see [`encode`]) with its index row.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn write_encoded(
+    tx: &rusqlite::Connection,
+    id: &str,
+    row: Option<&RowInfo>,
+    doc_heads: &[ChangeHash],
+    body: Encoded,
+    ix: &IndexRow,
+    now: i64,
+    serving: bool,
+) -> Result<()> {
     let seq = next_seq(tx)?;
-    let heads = doc::heads_to_blob(&doc.get_heads());
+    let heads = doc::heads_to_blob(doc_heads);
     let index = params![
         ix.deleted,
         ix.conflicts,
@@ -40,9 +72,8 @@ pub(crate) fn write_doc(
     ];
     const IX: &str = "deleted = ?1, conflicts = ?2, title = ?3, form_id = ?4, form_version = ?5, status = ?6, \
          subject_id = ?7, k_name = ?8, k_village = ?9, k_phone = ?10, owner = ?11, due = ?12, meeting_id = ?13";
-    match row {
-        None => {
-            let snapshot = doc.save();
+    match (row, body) {
+        (None, Encoded::Snapshot(snapshot) | Encoded::Chunk(snapshot)) => {
             tx.prepare_cached(
                 "INSERT INTO docs(deleted, conflicts, title, form_id, form_version, status, subject_id, k_name, k_village, \
                  k_phone, owner, due, meeting_id, id, kind, scope, seq, heads, snapshot, chunks, updated_at) \
@@ -52,8 +83,7 @@ pub(crate) fn write_doc(
                 index.iter().copied().chain(params![id, ix.kind, ix.scope, seq, heads, snapshot, now].iter().copied()),
             ))?;
         }
-        Some(r) if r.chunks + 1 >= COMPACT_AFTER || r.snapshot_len <= COMPACT_BELOW_BYTES => {
-            let snapshot = doc.save();
+        (Some(r), Encoded::Snapshot(snapshot)) => {
             if r.chunks > 0 {
                 tx.prepare_cached("DELETE FROM chunks WHERE rid = ?1")?.execute([r.rid])?;
             }
@@ -64,8 +94,7 @@ pub(crate) fn write_doc(
                 index.iter().copied().chain(params![snapshot, heads, seq, now, r.rid].iter().copied()),
             ))?;
         }
-        Some(r) => {
-            let chunk = doc.save_after(old_heads);
+        (Some(r), Encoded::Chunk(chunk)) => {
             tx.prepare_cached("INSERT OR REPLACE INTO chunks(rid, n, data) VALUES (?1, ?2, ?3)")?
                 .execute(params![r.rid, r.chunks, chunk])?;
             tx.prepare_cached(&format!(

@@ -162,7 +162,15 @@ impl<'a> SyncEngine<'a> {
                         want_full.insert(pull.id);
                     }
                     Ok(out) => {
-                        set_up_heads(&inner.conn, &id, &pull.heads)?;
+                        // A whole record's heads come from the record itself.
+                        let heads: Vec<WireHash> = if pull.heads.is_empty() {
+                            out.incoming_heads.as_deref().unwrap_or_default().iter().map(|h| h.0).collect()
+                        } else {
+                            pull.heads.clone()
+                        };
+                        if !heads.is_empty() {
+                            set_up_heads(&inner.conn, &id, &heads)?;
+                        }
                         if before == 0 && out.conflicts > 0 {
                             new_conflicts.push(id);
                         }

@@ -90,7 +90,7 @@ impl Store {
             if !peer.may_see(&row.scope) {
                 continue;
             }
-            let (changes, heads) = inner.with_doc(&sid, |d| Ok((d.save(), d.get_heads())))?;
+            let (changes, heads) = inner.with_doc(&sid, |d| Ok((d.save(), Vec::new())))?;
             budget = budget.saturating_sub(changes.len() as u64);
             resp.pull.push(PullDoc { id: *id, heads: wire_heads(&heads), changes });
         }
@@ -138,7 +138,8 @@ impl Store {
                     if known && d.get_changes_meta(&base).is_empty() {
                         return Ok((Vec::new(), Vec::new()));
                     }
-                    Ok((if known { d.save_after(&base) } else { d.save() }, d.get_heads()))
+                    // A whole record carries its heads inside; only increments need them spelled out.
+                    Ok(if known { (d.save_after(&base), d.get_heads()) } else { (d.save(), Vec::new()) })
                 })?;
                 next_cursor = *seq;
                 if changes.is_empty() {

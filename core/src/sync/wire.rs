@@ -91,7 +91,8 @@ pub struct Rejection {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PullDoc {
     pub id: WireId,
-    /// The hub's heads for this record.
+    /// The hub's heads for this record; empty when `changes` is the whole record (a document
+    /// chunk names its own heads).
     pub heads: Vec<WireHash>,
     pub changes: Vec<u8>,
 }

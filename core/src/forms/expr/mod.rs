@@ -30,6 +30,7 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use dates::Clock;
+pub(crate) use dates::format_iso_date;
 pub use eval::MapScope;
 pub use value::Value;
 

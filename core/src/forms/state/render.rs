@@ -298,7 +298,7 @@ impl LiveForm {
         };
         let mut violation = None;
         if res.relevant && kind.takes_answer() {
-            let empty = answered.map(|a| to_text_empty(a)).unwrap_or(true);
+            let empty = answered.map(to_text_empty).unwrap_or(true);
             if empty {
                 if res.required {
                     violation = Some(flag(ViolationKind::Required, q.map(|q| &q.required_message)));

@@ -18,6 +18,7 @@
 //! `label::Hindi (hi)`. Names must be unique in the whole form, and repeats cannot nest
 //! (answers are stored by name, rows per repeat).
 
+mod check;
 mod choices;
 mod sheet;
 mod survey;
@@ -180,7 +181,7 @@ pub fn import_bytes(bytes: &[u8], fallback_id: &str) -> Result<FormDefinition, V
         "settings" => 2,
         _ => 3,
     };
-    problems.sort_by(|a, b| (sheet_order(&a.sheet), a.row).cmp(&(sheet_order(&b.sheet), b.row)));
+    problems.sort_by_key(|p| (sheet_order(&p.sheet), p.row));
     if problems.is_empty() {
         Ok(def)
     } else {

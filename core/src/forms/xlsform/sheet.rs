@@ -67,6 +67,17 @@ fn cell_text(d: &Data) -> Result<String, String> {
         Data::Float(f) => f.to_string(),
         Data::Bool(b) => if *b { "TRUE".into() } else { "FALSE".into() },
         Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        // Excel's serial days count from 1899-12-30; 25569 is 1970-01-01.
+        Data::DateTime(dt) if dt.as_f64().is_finite() && dt.as_f64().abs() < 3_000_000.0 => {
+            let serial = dt.as_f64();
+            let date = crate::forms::expr::format_iso_date(serial.floor() as i64 - 25_569);
+            let secs = ((serial - serial.floor()) * 86_400.0).round() as i64;
+            if secs == 0 {
+                date
+            } else {
+                format!("{date}T{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+            }
+        }
         Data::DateTime(dt) => dt.as_f64().to_string(),
         Data::Error(e) => return Err(format!("the cell holds a spreadsheet error ({e})")),
     })
@@ -122,9 +133,12 @@ pub(crate) fn parse_header(raw: &str, letter: String) -> Header {
     Header { raw: t.to_string(), base: canonical(&base), lang, letter }
 }
 
+/// A cell holding a spreadsheet error: sheet, row, column letter, message.
+pub(crate) type BadCell = (String, u32, String, String);
+
 /// Opens a workbook from bytes (xlsx, and also xls/ods which calamine reads) and returns its
 /// sheets. Cells holding spreadsheet errors are reported as (sheet, row, letter, message).
-pub(crate) fn read_workbook(bytes: &[u8]) -> Result<(Vec<Sheet>, Vec<(String, u32, String, String)>), String> {
+pub(crate) fn read_workbook(bytes: &[u8]) -> Result<(Vec<Sheet>, Vec<BadCell>), String> {
     let mut wb = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| format!("the file is not a readable spreadsheet ({e})"))?;
     let mut sheets = Vec::new();

@@ -7,10 +7,7 @@ use std::collections::HashMap;
 use super::choices::{Choices, Settings};
 use super::sheet::Sheet;
 use super::{At, Problem, ProblemKind};
-use crate::forms::definition::{
-    Choice, FormDefinition, Group, Item, Question, QuestionType, Repeat, Translated,
-};
-use crate::forms::state::{CompiledForm, IssueKind};
+use crate::forms::definition::{Choice, FormDefinition, Group, Item, Question, QuestionType, Repeat, Translated};
 
 const TRANSLATABLE: [&str; 4] = ["label", "hint", "required_message", "constraint_message"];
 const PLAIN: [&str; 11] = [
@@ -294,8 +291,8 @@ pub(crate) fn build(sheet: &Sheet, settings: Settings, mut choices: Choices, pro
                     format!("end {what} here, but '{open}' opened at row {open_row} is not a {what}"),
                 ));
             } else if let Some(frame) = stack.pop() {
-                if let Some(item) = frame.close() {
-                    stack.last_mut().map(|f| f.items.push(item));
+                if let (Some(item), Some(parent)) = (frame.close(), stack.last_mut()) {
+                    parent.items.push(item);
                 }
             }
             continue;
@@ -395,8 +392,8 @@ pub(crate) fn build(sheet: &Sheet, settings: Settings, mut choices: Choices, pro
                 ProblemKind::NotClosed,
                 format!("the {what} '{}' begun here is never closed with end {what}", frame.name()),
             ));
-            if let Some(item) = frame.close() {
-                stack.last_mut().map(|f| f.items.push(item));
+            if let (Some(item), Some(parent)) = (frame.close(), stack.last_mut()) {
+                parent.items.push(item);
             }
         }
     }
@@ -414,8 +411,8 @@ pub(crate) fn build(sheet: &Sheet, settings: Settings, mut choices: Choices, pro
         choice_lists: choices.lists.clone(),
     };
     check_choice_names(&def, &choices, cx.problems);
-    check_labels(&def, sheet, &rows_of, &skipped, cx.problems);
-    check_compiled(&def, sheet, &rows_of, &skipped, cx.problems);
+    super::check::labels(&def, sheet, &rows_of, &skipped, cx.problems);
+    super::check::compiled(&def, sheet, &rows_of, &skipped, cx.problems);
     def
 }
 
@@ -501,105 +498,5 @@ fn check_choice_names(def: &FormDefinition, choices: &Choices, problems: &mut Ve
                 );
             }
         }
-    }
-}
-
-/// `${name}` inside labels and hints must name a question.
-fn check_labels(
-    def: &FormDefinition,
-    sheet: &Sheet,
-    rows: &HashMap<String, u32>,
-    skipped: &std::collections::HashSet<String>,
-    problems: &mut Vec<Problem>,
-) {
-    let names: std::collections::HashSet<&str> = def.questions().iter().map(|(q, _)| q.name.as_str()).collect();
-    for (q, _) in def.questions() {
-        for (col, t) in [("label", &q.label), ("hint", &q.hint)] {
-            for text in t.values() {
-                let mut rest = text.as_str();
-                while let Some(i) = rest.find("${") {
-                    let after = &rest[i + 2..];
-                    let Some(end) = after.find('}') else { break };
-                    let r = after[..end].trim();
-                    if !names.contains(r) && !skipped.contains(r) {
-                        problems.push(
-                            At { sheet: sheet.name.clone(), row: rows.get(&q.name).copied(), column: Some(col.into()), letter: sheet.letter(col) }
-                                .problem(ProblemKind::UnknownReference, format!("${{{r}}} in the {col} refers to a question that does not exist")),
-                        );
-                    }
-                    rest = &after[end..];
-                }
-            }
-        }
-    }
-}
-
-/// Compiles the definition and maps each issue back to its row and column.
-fn check_compiled(
-    def: &FormDefinition,
-    sheet: &Sheet,
-    rows: &HashMap<String, u32>,
-    skipped: &std::collections::HashSet<String>,
-    problems: &mut Vec<Problem>,
-) {
-    let Err(issues) = CompiledForm::new(def.clone()) else { return };
-    for i in issues {
-        if matches!(&i.kind, IssueKind::UnknownReference(r) if skipped.contains(r)) {
-            continue;
-        }
-        let at = At { sheet: sheet.name.clone(), row: rows.get(&i.item).copied(), column: Some(i.column.clone()), letter: sheet.letter(&i.column) };
-        let src = expression_of(def, &i.item, &i.column);
-        let msg = match &src {
-            Some(s) => format!("{} (in `{s}`)", i.message),
-            None => i.message.clone(),
-        };
-        let p = match &i.kind {
-            IssueKind::Syntax => at.problem(ProblemKind::ExpressionSyntax, msg),
-            IssueKind::UnsupportedFunction(f) => at.unsupported(format!("function {f}()"), msg),
-            IssueKind::UnknownReference(_) | IssueKind::UnknownChoiceColumn(_) => at.problem(ProblemKind::UnknownReference, msg),
-            IssueKind::Cycle => at.problem(ProblemKind::Cycle, msg),
-            // Already reported with both rows while reading the sheet.
-            IssueKind::DuplicateName(_) => continue,
-            IssueKind::NestedRepeat => at.problem(ProblemKind::NestedRepeat, msg),
-            IssueKind::MissingChoiceList(_) => at.problem(ProblemKind::MissingChoiceList, msg),
-        };
-        problems.push(p);
-    }
-}
-
-fn expression_of(def: &FormDefinition, item: &str, column: &str) -> Option<String> {
-    fn find<'a>(items: &'a [Item], name: &str) -> Option<&'a Item> {
-        for it in items {
-            let (n, sub) = match it {
-                Item::Question(q) => (&q.name, None),
-                Item::Group(g) => (&g.name, Some(&g.items)),
-                Item::Repeat(r) => (&r.name, Some(&r.items)),
-            };
-            if n == name {
-                return Some(it);
-            }
-            if let Some(found) = sub.and_then(|s| find(s, name)) {
-                return Some(found);
-            }
-        }
-        None
-    }
-    match find(&def.items, item)? {
-        Item::Question(q) => match column {
-            "relevant" => q.relevant.clone(),
-            "required" => q.required.clone(),
-            "read_only" => q.read_only.clone(),
-            "constraint" => q.constraint.clone(),
-            "calculation" => q.calculation.clone(),
-            "choice_filter" => q.choice_filter.clone(),
-            _ => None,
-        },
-        Item::Group(g) if column == "relevant" => g.relevant.clone(),
-        Item::Repeat(r) => match column {
-            "relevant" => r.relevant.clone(),
-            "repeat_count" => r.repeat_count.clone(),
-            _ => None,
-        },
-        Item::Group(_) => None,
     }
 }

@@ -1,0 +1,272 @@
+//! Sync benchmark (issue: hub and sync). Run: `cargo bench -p sangam-tests --bench sync`.
+//!
+//! Workloads from BENCHMARKS.md against a real hub process seeded with 50,000 records:
+//! W1 bootstrap of a new phone; W3 nothing changed; W2 daily sync (500 changed at the hub, the
+//! phone pushes 25 new and 5 edited) on loopback and through an emulated Regular-2G link; W8 200
+//! simulated phones at once. Prints bytes each way (payload and wire), requests, wall and CPU
+//! time, and peak RSS of phone and hub. `SANGAM_BENCH_RECORDS` overrides the 50,000.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use sangam_core::sync::client::SyncOptions;
+use sangam_core::*;
+use sangam_hub::devices::Devices;
+use sangam_tests::proxy::{Proxy, Shape};
+use sangam_tests::Hub;
+
+const EXE: &str = env!("CARGO_BIN_EXE_hub-under-test");
+const SCOPE: &str = "UP-SIT";
+
+fn answers(i: usize) -> BTreeMap<String, Option<FieldValue>> {
+    let mut m = BTreeMap::new();
+    let villages = ["Rampur", "Sitapur", "Biswan", "Laharpur", "Mahmudabad"];
+    m.insert("village".into(), Some(FieldValue::Text(villages[i % 5].into())));
+    m.insert("household_size".into(), Some(FieldValue::Int((i % 9 + 1) as i64)));
+    m.insert("head_name".into(), Some(FieldValue::Text(format!("Household head {i}"))));
+    m.insert("income_monthly".into(), Some(FieldValue::Int(((i * 7919) % 20_000) as i64)));
+    m.insert("has_bank_account".into(), Some(FieldValue::Bool(i % 3 != 0)));
+    m.insert("occupation".into(), Some(FieldValue::Text(["farming", "daily wage", "tailoring", "shop"][i % 4].into())));
+    m.insert("needs".into(), Some(FieldValue::Choices(["loan", "training", "market"].iter().take(i % 3 + 1).map(|s| s.to_string()).collect())));
+    m.insert("distance_km".into(), Some(FieldValue::Decimal((i % 50) as f64 / 2.0)));
+    m.insert("women_earning".into(), Some(FieldValue::Int((i % 3) as i64)));
+    m.insert("notes".into(), Some(FieldValue::Text("Interview completed at home.".into())));
+    m
+}
+
+fn hwm_kb(pid: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
+        .unwrap_or(0)
+}
+
+fn cpu_secs(pid: &str) -> f64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = s.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let t = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (t(11) + t(12)) / 100.0
+}
+
+fn opts() -> SyncOptions<'static> {
+    SyncOptions { timeout: Duration::from_secs(600), ..Default::default() }
+}
+
+/// Child mode: a new phone bootstraps; prints one line of metrics.
+fn phone_bootstrap(db: &Path, url: &str, token: &str) -> Result<()> {
+    let phone = Store::open(db, Identity::field_worker("phone", "Phone"))?;
+    let t = Instant::now();
+    let cpu0 = cpu_secs("self");
+    let r = phone.sync(url, token, &opts())?;
+    println!(
+        "W1 {} {} {} {} {:.3} {:.3} {}",
+        r.progress.round_trips,
+        r.progress.bytes_sent,
+        r.progress.bytes_received,
+        r.progress.docs_received,
+        t.elapsed().as_secs_f64(),
+        cpu_secs("self") - cpu0,
+        hwm_kb("self")
+    );
+    Ok(())
+}
+
+fn seed(data: &Path, n: usize) -> Result<()> {
+    let store = sangam_hub::open_store(data).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let t = Instant::now();
+    store.bulk_import(|s| {
+        for i in 0..n {
+            let r = s.create_response(NewResponse {
+                form_id: "deep_listening".into(),
+                form_version: "2026-11".into(),
+                scope: SCOPE.into(),
+                subject_id: None,
+            })?;
+            s.set_answers(&r, &answers(i))?;
+        }
+        Ok(())
+    })?;
+    eprintln!("seeded {n} records at the hub in {:.1} s", t.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Edits `n` records directly in the (stopped) hub's store: "changed at the hub". Returns them.
+fn change_at_hub(data: &Path, n: usize, round: i64) -> Result<Vec<String>> {
+    let store = sangam_hub::open_store(data).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let ids: Vec<String> = store.changed_since(0, n)?.into_iter().map(|(id, _)| id).collect();
+    store.bulk_import(|s| {
+        for id in &ids {
+            s.set_answer(id, "followup_visits", &FieldValue::Int(round))?;
+        }
+        Ok(())
+    })?;
+    Ok(ids)
+}
+
+fn phone_day(phone: &Store, round: i64) -> Result<Vec<String>> {
+    let mut touched = Vec::new();
+    for i in 0..25 {
+        let r = phone.create_response(NewResponse {
+            form_id: "deep_listening".into(),
+            form_version: "2026-11".into(),
+            scope: SCOPE.into(),
+            subject_id: None,
+        })?;
+        phone.set_answers(&r, &answers(i + 1000 * round as usize))?;
+        touched.push(r);
+    }
+    let existing = phone.list_responses(&ResponseFilter { limit: Some(200), offset: Some(1000), ..Default::default() })?;
+    for s in existing.iter().take(5) {
+        phone.set_answer(&s.id, "notes", &FieldValue::Text(format!("Revisited on day {round}.")))?;
+        touched.push(s.id.clone());
+    }
+    Ok(touched)
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() == 5 && args[1] == "--phone" {
+        return phone_bootstrap(Path::new(&args[2]), &args[3], &args[4]);
+    }
+    let n: usize = std::env::var("SANGAM_BENCH_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(50_000);
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("sync-bench-{n}"));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root)?;
+    let data = root.join("hub");
+    seed(&data, n)?;
+    let devices = Devices::open(&data).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let token = devices.add("phone", Role::FieldWorker, &[SCOPE.to_string()]).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let load_tokens: Vec<String> = (0..200)
+        .map(|i| devices.add(&format!("load-{i}"), Role::FieldWorker, &[format!("P{i}")]).expect("enrol"))
+        .collect();
+    drop(devices);
+
+    let mut hub = Hub::start(EXE, &data);
+    let hub_pid = hub.child.id().to_string();
+    let target: std::net::SocketAddr = hub.url.trim_start_matches("http://").parse().expect("addr");
+    println!("sync benchmark: hub seeded with {n} records (~{} B JSON each)", serde_json::to_vec(&answers(1)).map(|v| v.len()).unwrap_or(0));
+
+    // W1: bootstrap, in a fresh process so its peak RSS is its own.
+    let proxy = Proxy::start(target, None);
+    let phone_db = root.join("phone.db");
+    let hub_cpu0 = cpu_secs(&hub_pid);
+    let out = Command::new(std::env::current_exe()?).arg("--phone").arg(&phone_db).arg(&proxy.url).arg(&token).output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let (wire_up, wire_down) = proxy.take();
+    let line = text.lines().find(|l| l.starts_with("W1 ")).unwrap_or_else(|| panic!("phone failed: {}", String::from_utf8_lossy(&out.stderr)));
+    let f: Vec<&str> = line.split_whitespace().collect();
+    println!(
+        "W1 bootstrap        {} requests, payload {} B up / {} B down, wire {wire_up} B up / {wire_down} B down ({:.2} MB; target <= 3.0 MB), {} records, wall {} s, phone CPU {} s, hub CPU {:.2} s, phone peak RSS {:.1} MB (target <= 128 MB)",
+        f[1], f[2], f[3], (wire_up + wire_down) as f64 / 1e6, f[4], f[5], f[6], cpu_secs(&hub_pid) - hub_cpu0, f[7].parse::<f64>().unwrap_or(0.0) / 1024.0
+    );
+
+    // W3: nothing changed.
+    let phone = Store::open(&phone_db, Identity::field_worker("phone", "Phone"))?;
+    let mut w3 = Vec::new();
+    for _ in 0..5 {
+        let r = phone.sync(&proxy.url, &token, &opts())?;
+        let (u, d) = proxy.take();
+        w3.push((r.progress.round_trips, r.progress.bytes_sent, r.progress.bytes_received, u, d));
+    }
+    let (rt, pu, pd, u, d) = w3[2];
+    println!("W3 nothing changed  {rt} request(s), payload {pu} B up / {pd} B down, wire {} B in all (target: 1 request, <= 600 B)", u + d);
+
+    // W2: 500 changed at the hub; the phone pushes its day (25 new, 5 edited).
+    hub.kill();
+    let changed_at_hub = change_at_hub(&data, 500, 1)?;
+    let hub2 = Hub::start(EXE, &data);
+    let target: std::net::SocketAddr = hub2.url.trim_start_matches("http://").parse().expect("addr");
+    let proxy = Proxy::start(target, None);
+    let touched = phone_day(&phone, 1)?;
+    let before: BTreeMap<String, Vec<String>> =
+        touched.iter().chain(&changed_at_hub).filter_map(|id| Some((id.clone(), phone.heads(id).ok()?))).collect();
+    let t = Instant::now();
+    let r = phone.sync(&proxy.url, &token, &opts())?;
+    let wall = t.elapsed();
+    let (u, d) = proxy.take();
+    // The floor: the automerge changes actually carried, zstd-compressed.
+    let mut carried = Vec::new();
+    for id in touched.iter().chain(&changed_at_hub) {
+        let since = before.get(id).cloned().unwrap_or_default();
+        let since = if touched.contains(id) && since == phone.heads(id)? { Vec::new() } else { since };
+        carried.extend(phone.export_changes(id, &since)?);
+    }
+    let floor = zstd_len(&carried);
+    println!(
+        "W2 daily sync       {} round trip(s), payload {} B up / {} B down, wire {u} B up / {d} B down, wall {:.3} s; carried changes {} B zstd -> wire/floor {:.2} (target <= 1.5 x + 1 KB: {} B)",
+        r.progress.round_trips, r.progress.bytes_sent, r.progress.bytes_received, wall.as_secs_f64(), floor,
+        (u + d) as f64 / floor as f64, (1.5 * floor as f64) as u64 + 1024
+    );
+
+    // W2 on Regular 2G: the phone's push (hub unchanged), then a full daily sync.
+    let shaped = Proxy::start(target, Some(Shape::regular_2g()));
+    phone_day(&phone, 2)?;
+    let t = Instant::now();
+    let r = phone.sync(&shaped.url, &token, &opts())?;
+    let (u, d) = shaped.take();
+    println!(
+        "W2 push on 2G       {} round trip(s), wire {u} B up / {d} B down, wall {:.2} s (target <= 2.5 s)",
+        r.progress.round_trips,
+        t.elapsed().as_secs_f64()
+    );
+    drop(hub2);
+    change_at_hub(&data, 500, 3)?;
+    let hub3 = Hub::start(EXE, &data);
+    let hub_pid = hub3.child.id().to_string();
+    let target: std::net::SocketAddr = hub3.url.trim_start_matches("http://").parse().expect("addr");
+    let shaped = Proxy::start(target, Some(Shape::regular_2g()));
+    phone_day(&phone, 3)?;
+    let t = Instant::now();
+    let r = phone.sync(&shaped.url, &token, &opts())?;
+    let (u, d) = shaped.take();
+    println!(
+        "W2 full day on 2G   {} round trip(s), wire {u} B up / {d} B down, wall {:.2} s (push and 500-record pull)",
+        r.progress.round_trips,
+        t.elapsed().as_secs_f64()
+    );
+
+    // W8: 200 phones at once over loopback, each pushing a day then checking in with nothing new.
+    let url = hub3.url.clone();
+    let cpu0 = cpu_secs(&hub_pid);
+    let t = Instant::now();
+    let failures: usize = std::thread::scope(|sc| {
+        let handles: Vec<_> = load_tokens
+            .iter()
+            .enumerate()
+            .map(|(i, tok)| {
+                let url = url.clone();
+                sc.spawn(move || -> Result<()> {
+                    let s = Store::open_in_memory(Identity::field_worker(&format!("load{i}"), "L"))?;
+                    for k in 0..30 {
+                        let r = s.create_response(NewResponse {
+                            form_id: "deep_listening".into(),
+                            form_version: "2026-11".into(),
+                            scope: format!("P{i}"),
+                            subject_id: None,
+                        })?;
+                        s.set_answers(&r, &answers(k))?;
+                    }
+                    s.sync(&url, tok, &opts())?;
+                    s.sync(&url, tok, &opts())?;
+                    Ok(())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join()).filter(|r| !matches!(r, Ok(Ok(())))).count()
+    });
+    println!(
+        "W8 200 phones       wall {:.2} s, failures {failures}, hub CPU {:.2} s, hub peak RSS {:.1} MB (target <= 128 MB)",
+        t.elapsed().as_secs_f64(),
+        cpu_secs(&hub_pid) - cpu0,
+        hwm_kb(&hub_pid) as f64 / 1024.0
+    );
+    Ok(())
+}
+
+/// The floor: the same compressor and level as the wire (zstd 3).
+fn zstd_len(b: &[u8]) -> usize {
+    zstd::bulk::compress(b, 3).map(|z| z.len()).unwrap_or(b.len())
+}
