@@ -2,9 +2,11 @@
 //! through [`crate::Store`]'s `create`/`edit`; reads go through `view` or the index.
 
 pub mod action;
+pub mod duplicates;
 pub mod form;
 pub mod meeting;
 pub mod response;
+pub mod review;
 pub mod subject;
 
 /// Normalises a name or place for search: lower case, single spaces, no punctuation.

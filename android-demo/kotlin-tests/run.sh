@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Compiles the generated Kotlin bindings and the binding test with kotlinc, then runs the test
+# on the JVM against the built library (JNA) and a real sangam-hub.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$root"
+bash scripts/gen-bindings.sh debug
+cargo build -p sangam-hub
+jna="${JNA_JAR:-/usr/share/java/jna.jar}"
+[ -f "$jna" ] || { echo "JNA not found at $jna (install libjna-java)"; exit 1; }
+kotlinc="${KOTLINC:-$(command -v kotlinc || echo "$(npm root -g 2>/dev/null)/kotlin-compiler/bin/kotlinc")}"
+[ -x "$kotlinc" ] || { echo "kotlinc not found (npm install -g kotlin-compiler)"; exit 1; }
+out="build/kotlin-test"
+mkdir -p "$out"
+"$kotlinc" -nowarn build/bindings/kotlin/org/sangam/*.kt android-demo/kotlin-tests/src/SangamBindingTest.kt \
+  -cp "$jna" -include-runtime -d "$out/test.jar"
+java -Djna.library.path="$root/target/debug" -cp "$out/test.jar:$jna" SangamBindingTestKt \
+  "$root/target/debug/sangam-hub" "$root/core/tests/fixtures/forms/deep_listening.xlsx"

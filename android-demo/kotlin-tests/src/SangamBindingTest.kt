@@ -1,0 +1,159 @@
+// End-to-end test of the generated Kotlin bindings on a plain JVM, against the built library
+// and a real `sangam-hub serve` on loopback. Thin on purpose: it proves the binding works end
+// to end (the logic is tested in Rust). Run by android-demo/kotlin-tests/run.sh.
+
+import org.sangam.*
+import java.io.File
+import java.nio.file.Files
+import java.util.concurrent.TimeUnit
+
+private var failures = 0
+
+private fun check(cond: Boolean, what: String) {
+    if (cond) println("  ok   $what") else { println("  FAIL $what"); failures++ }
+}
+
+private inline fun <reified E : Throwable> expectThrows(what: String, block: () -> Unit) {
+    try {
+        block()
+        println("  FAIL $what: nothing thrown"); failures++
+    } catch (e: Throwable) {
+        if (e is E) println("  ok   $what (${e::class.simpleName})") else { println("  FAIL $what: got ${e::class.qualifiedName}: ${e.message}"); failures++ }
+    }
+}
+
+class Hub(private val exe: String, val data: File) : AutoCloseable {
+    private var process: Process? = null
+    lateinit var url: String
+
+    fun cli(vararg args: String): String {
+        val p = ProcessBuilder(listOf(exe) + args.toList()).redirectErrorStream(true).start()
+        val out = p.inputStream.bufferedReader().readText()
+        check(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0) { "sangam-hub ${args.joinToString(" ")} failed: $out" }
+        return out
+    }
+
+    fun enrol(name: String, role: String, scope: String): String =
+        cli("device", "add", "--data", data.path, "--name", name, "--role", role, "--scope", scope).trim().lines().last()
+
+    fun start() {
+        val p = ProcessBuilder(exe, "serve", "--data", data.path, "--listen", "127.0.0.1:0")
+            .redirectError(ProcessBuilder.Redirect.DISCARD).start()
+        process = p
+        val reader = p.inputStream.bufferedReader()
+        while (true) {
+            val line = reader.readLine() ?: error("hub exited before listening")
+            if (line.startsWith("listening on ")) { url = line.removePrefix("listening on ").trim(); break }
+        }
+        Thread { reader.readLines() }.apply { isDaemon = true }.start()
+    }
+
+    override fun close() { process?.destroyForcibly()?.waitFor() }
+}
+
+fun main(args: Array<String>) {
+    val hubExe = args.getOrNull(0) ?: error("usage: SangamBindingTest <sangam-hub binary> <form.xlsx>")
+    val formXlsx = args.getOrNull(1) ?: error("usage: SangamBindingTest <sangam-hub binary> <form.xlsx>")
+    val dir = Files.createTempDirectory("sangam-kotlin").toFile()
+    val scope = "UP-SIT"
+    Hub(hubExe, File(dir, "hub")).use { hub ->
+        val tokA = hub.enrol("asha-phone", "field-worker", scope)
+        val tokB = hub.enrol("bina-phone", "field-worker", scope)
+        val tokC = hub.enrol("chitra-tablet", "coordinator", scope)
+        hub.cli("form", "publish", "--data", hub.data.path, formXlsx, "--scope", scope)
+        hub.start()
+        println("hub at ${hub.url}")
+
+        val a = SangamStore.open(File(dir, "a.db").path, UserInfo("asha", "Asha", UserRole.FIELD_WORKER))
+        val b = SangamStore.open(File(dir, "b.db").path, UserInfo("bina", "Bina", UserRole.FIELD_WORKER))
+        val c = SangamStore.open(File(dir, "c.db").path, UserInfo("chitra", "Chitra", UserRole.COORDINATOR))
+
+        // Both phones get the published form; progress callbacks arrive during sync.
+        val progress = mutableListOf<SyncProgressInfo>()
+        val listener = object : SyncProgressListener {
+            override fun onProgress(progress: SyncProgressInfo) { synchronized(progress) { }; progressAdd(progress) }
+            fun progressAdd(p: SyncProgressInfo) { synchronized(progress) { progress.add(p) } }
+        }
+        a.sync(hub.url, tokA, listener, CancelToken())
+        check(progress.isNotEmpty() && progress.last().roundTrips >= 1u, "progress callbacks arrive during sync")
+        b.sync(hub.url, tokB, null, null)
+        val forms = a.listForms(scope)
+        check(forms.size == 1, "the published form arrived with sync")
+        val form = forms.first()
+
+        // A household both phones will edit, and a survey response filled on phone A.
+        val hh = a.createSubject("household", scope, mapOf("name" to AnswerValue.Text("Sunita Devi"), "village" to AnswerValue.Text("Rampur")))
+        val r = a.createResponse(form.formId!!, form.formVersion!!, scope, hh)
+        val state = a.formState(r, "English (en)")
+        check(state.questions.isNotEmpty(), "live form state renders (${state.questions.size} questions)")
+        a.setAnswer(r, "respondent_name", AnswerValue.Text("Sunita"))
+        a.sync(hub.url, tokA, null, null)
+        b.sync(hub.url, tokB, null, null)
+        check(b.response(r).answers["respondent_name"] == AnswerValue.Text("Sunita"), "phone B sees phone A's survey")
+
+        // Offline, both edit the same household field and different fields of the response.
+        a.updateSubject(hh, mapOf("phone" to AnswerValue.Text("98765 43210")), listOf())
+        b.updateSubject(hh, mapOf("phone" to AnswerValue.Text("91234 56789"), "members" to AnswerValue.Int(6L)), listOf())
+        a.setAnswer(r, "notes_a", AnswerValue.Text("from A"))
+        b.setAnswer(r, "notes_b", AnswerValue.Text("from B"))
+        a.sync(hub.url, tokA, null, null)
+        val rb = b.sync(hub.url, tokB, null, null)
+        a.sync(hub.url, tokA, null, null)
+        check(rb.newConflicts.contains(hh), "phone B is told about the new conflict")
+        val merged = a.response(r)
+        check(merged.answers["notes_a"] != null && merged.answers["notes_b"] != null, "both phones' answers merged")
+        check(a.subject(hh).attrs["members"] == AnswerValue.Int(6L), "non-conflicting household edit merged")
+        val conflicts = a.conflicts(hh)
+        check(conflicts.size == 1 && conflicts[0].path == "attrs/phone" && conflicts[0].values.size == 2, "both see the phone conflict with both values")
+        check(conflicts[0].values.map { it.by.userId }.toSet() == setOf("asha", "bina"), "each value says who wrote it")
+
+        // A field worker may not resolve; the coordinator does, and it reaches the phones.
+        expectThrows<ApiException.Forbidden>("a field worker resolving a conflict") {
+            a.resolveConflict(hh, "attrs/phone", AnswerValue.Text("x"))
+        }
+        c.sync(hub.url, tokC, null, null)
+        c.resolveConflict(hh, "attrs/phone", AnswerValue.Text("91234 56789"))
+        c.sync(hub.url, tokC, null, null)
+        a.sync(hub.url, tokA, null, null)
+        check(a.conflicts(hh).isEmpty() && a.subject(hh).attrs["phone"] == AnswerValue.Text("91234 56789"), "the resolution reached phone A")
+        check(a.history(hh).any { it.by.userId == "chitra" }, "the resolution stands in history")
+
+        // A bundle carries phone A's records to a third store.
+        val bundle = a.exportBundle(false, listOf())
+        val d = SangamStore.openInMemory(UserInfo("dev", "Dev", UserRole.FIELD_WORKER))
+        val imported = d.importBundle(bundle)
+        check(imported.changed >= 3uL && d.response(r).answers["notes_b"] != null, "a bundle carried the records (${imported.changed})")
+        check(d.importBundle(bundle).changed == 0uL, "importing the bundle twice changes nothing")
+
+        // Bad input arrives as typed exceptions, and the store keeps working.
+        expectThrows<ApiException.InvalidInput>("malformed bundle bytes") { d.importBundle(bundle.copyOf(bundle.size / 2)) }
+        expectThrows<ApiException.NotFound>("a form state for an unknown record") { d.formState("01890000-0000-7000-8000-000000000000", null) }
+        val orphan = d.createResponse("no_such_form", "1", scope, null)
+        expectThrows<ApiException>("a form state for an unknown form") { d.formState(orphan, null) }
+        expectThrows<ApiException.Auth>("a wrong token") { d.sync(hub.url, "sgm_wrong", null, null) }
+        expectThrows<ApiException.Network>("an unreachable hub") { d.sync("http://127.0.0.1:9", "sgm_x", null, null) }
+        expectThrows<ApiException.InvalidInput>("an answer name with a slash") { d.setAnswer(orphan, "a/b", AnswerValue.Int(1L)) }
+        val cancel = CancelToken(); cancel.cancel()
+        expectThrows<ApiException.Cancelled>("a cancelled sync") { a.sync(hub.url, tokA, null, cancel) }
+        d.setAnswer(orphan, "still_works", AnswerValue.Bool(true))
+        check(d.response(orphan).answers["still_works"] == AnswerValue.Bool(true), "the store keeps working after errors")
+
+        // Meetings and actions through the binding.
+        val m = a.createMeeting(MeetingInput("District Entrepreneurship Coalition", scope, "2026-11-29", "10:30", "Block office", listOf("Loans")))
+        val att = a.addAttendee(m, AttendeeInput("Meena", "entrepreneur", "SHG", ""))
+        a.setAttendance(m, att, true)
+        a.minutesReplace(m, "Opened at 10:30.")
+        a.minutesInsert(m, 0uL, "[A] ")
+        a.addDecision(m, "Hold a loan camp")
+        val act = a.createAction(ActionInput(scope, m, "Book the hall", "meena", "2026-12-01", ""))
+        a.updateAction(act, ActionChanges(null, null, null, false, ActionState.IN_PROGRESS, "called the office"))
+        val mv = a.meeting(m)
+        check(mv.minutes == "[A] Opened at 10:30." && mv.attendees[0].present == true && mv.decisions.size == 1, "meeting minutes, attendance and decisions")
+        check(a.listActions(ActionQuery(null, "meena", null, true, null, null)).size == 1, "open actions by owner")
+        check(parseEnrolment("sangam://enrol?hub=http%3A%2F%2F10.0.0.2%3A8787&token=sgm_t").hubUrl == "http://10.0.0.2:8787", "enrolment codes parse")
+        listOf(a, b, c, d).forEach { it.shutdown() }
+    }
+    dir.deleteRecursively()
+    if (failures > 0) { println("$failures check(s) failed"); kotlin.system.exitProcess(1) }
+    println("all Kotlin binding checks passed")
+}

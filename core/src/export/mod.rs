@@ -1,0 +1,311 @@
+//! Exports for the people who analyse and report (DESIGN §7): responses as CSV per form
+//! version (ODK-style, one file per repeat), as JSON lines, or as raw Automerge documents, and
+//! meeting minutes as Markdown.
+//!
+//! Every export streams: records are found through the index a page at a time (by row id, so
+//! a record edited during the export is written once), each document is read through the
+//! store's bounded cache and written out before the next, so memory stays flat whatever the
+//! number of records. Progress goes to a callback after every page; returning `false` from it
+//! cancels ([`Error::Cancelled`]). Files are written as `NAME.partial` and renamed when
+//! complete, so a cancelled or failed export never leaves a file that looks finished.
+//!
+//! ```
+//! use sangam_core::{Store, Identity, NewResponse, FieldValue, ExportOptions};
+//! let store = Store::open_in_memory(Identity::coordinator("c1", "Meena")).unwrap();
+//! let r = store.create_response(NewResponse {
+//!     form_id: "hh".into(), form_version: "1".into(), scope: "UP-SIT".into(), subject_id: None,
+//! }).unwrap();
+//! store.set_answer(&r, "members", &FieldValue::Int(5)).unwrap();
+//! let dir = std::env::temp_dir().join(format!("sangam-doc-{}", std::process::id()));
+//! let opts = ExportOptions { include_drafts: true, ..Default::default() };
+//! let report = store.export_csv("hh", &opts, &dir, &mut |_| true).unwrap();
+//! assert_eq!(report.records, 1);
+//! # std::fs::remove_dir_all(&dir).ok();
+//! ```
+
+mod automerge;
+mod csv;
+mod jsonl;
+mod markdown;
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::params_from_iter;
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result, Store};
+
+/// What to export and how.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportOptions {
+    /// Only this scope.
+    pub scope: Option<String>,
+    /// Only this form version (CSV writes one set of files per version either way).
+    pub version: Option<String>,
+    /// Write choice labels in this language (e.g. `Hindi (hi)`) instead of choice names, where
+    /// the form version is published here.
+    pub language: Option<String>,
+    /// Include drafts, not only submitted responses.
+    pub include_drafts: bool,
+    /// Records read per index page.
+    pub page_size: u32,
+}
+
+impl Default for ExportOptions {
+    fn default() -> Self {
+        ExportOptions { scope: None, version: None, language: None, include_drafts: false, page_size: 256 }
+    }
+}
+
+/// How far an export is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportProgress {
+    pub done: u64,
+    pub total: u64,
+}
+
+/// One file an export wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportedFile {
+    pub path: PathBuf,
+    /// Rows (CSV, JSON lines) or records (one-record files) in it.
+    pub rows: u64,
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportReport {
+    pub files: Vec<ExportedFile>,
+    /// Records exported.
+    pub records: u64,
+}
+
+/// The progress callback: return `false` to cancel.
+pub type Progress<'a> = dyn FnMut(&ExportProgress) -> bool + 'a;
+
+/// Which responses an export covers.
+pub(crate) struct Selection<'a> {
+    pub form_id: &'a str,
+    pub version: Option<&'a str>,
+    pub opts: &'a ExportOptions,
+}
+
+impl Selection<'_> {
+    fn filter(&self) -> (String, Vec<SqlValue>) {
+        let mut sql = String::from("kind = 'response' AND deleted = 0 AND form_id = ?1");
+        let mut args = vec![SqlValue::Text(self.form_id.to_string())];
+        if let Some(v) = self.version.or(self.opts.version.as_deref()) {
+            args.push(SqlValue::Text(v.to_string()));
+            sql += &format!(" AND form_version = ?{}", args.len());
+        }
+        if let Some(s) = &self.opts.scope {
+            args.push(SqlValue::Text(s.clone()));
+            sql += &format!(" AND scope = ?{}", args.len());
+        }
+        if !self.opts.include_drafts {
+            sql += " AND status = 'submitted'";
+        }
+        (sql, args)
+    }
+}
+
+impl Store {
+    /// Number of records matching `filter`.
+    pub(crate) fn export_count(&self, filter: &(String, Vec<SqlValue>)) -> Result<u64> {
+        self.read(|c| {
+            let n: i64 = c
+                .prepare_cached(&format!("SELECT count(*) FROM docs WHERE {}", filter.0))?
+                .query_row(params_from_iter(filter.1.iter()), |r| r.get(0))?;
+            Ok(n.max(0) as u64)
+        })
+    }
+
+    /// One page of record ids matching `filter` after row id `after`, in row id order.
+    pub(crate) fn export_page(&self, filter: &(String, Vec<SqlValue>), after: i64, page: u32) -> Result<Vec<(i64, String)>> {
+        let n = filter.1.len();
+        let sql = format!("SELECT rid, id FROM docs WHERE {} AND rid > ?{} ORDER BY rid LIMIT ?{}", filter.0, n + 1, n + 2);
+        let mut args = filter.1.clone();
+        args.push(SqlValue::Integer(after));
+        args.push(SqlValue::Integer(i64::from(page.clamp(1, 10_000))));
+        self.read(|c| {
+            let mut st = c.prepare_cached(&sql)?;
+            let rows = st.query_map(params_from_iter(args.iter()), |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    /// Calls `each` with every record id matching `filter`, a page at a time, reporting
+    /// progress after each page.
+    pub(crate) fn export_each(
+        &self,
+        filter: &(String, Vec<SqlValue>),
+        page: u32,
+        progress: &mut Progress<'_>,
+        mut each: impl FnMut(&str) -> Result<()>,
+    ) -> Result<u64> {
+        let mut state = ExportProgress { done: 0, total: self.export_count(filter)? };
+        if !progress(&state) {
+            return Err(Error::Cancelled);
+        }
+        let mut after = 0;
+        loop {
+            let rows = self.export_page(filter, after, page)?;
+            let Some((last, _)) = rows.last() else { break };
+            after = *last;
+            for (_, id) in &rows {
+                match each(id) {
+                    // Removed since the page was read: nothing to write.
+                    Err(Error::NotFound(_)) => continue,
+                    other => other?,
+                }
+                state.done += 1;
+            }
+            state.total = state.total.max(state.done);
+            if !progress(&state) {
+                return Err(Error::Cancelled);
+            }
+        }
+        Ok(state.done)
+    }
+
+    /// The form versions that have responses matching `opts`, oldest version first.
+    pub(crate) fn export_versions(&self, form_id: &str, opts: &ExportOptions) -> Result<Vec<String>> {
+        let sel = Selection { form_id, version: None, opts };
+        let (filter, args) = sel.filter();
+        let mut versions: Vec<String> = self.read(|c| {
+            let mut st = c.prepare_cached(&format!("SELECT DISTINCT form_version FROM docs WHERE {filter}"))?;
+            let rows = st.query_map(params_from_iter(args.iter()), |r| r.get::<_, Option<String>>(0))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?.into_iter().flatten().collect())
+        })?;
+        versions.sort_by(|a, b| crate::record::form::compare_versions(a, b));
+        Ok(versions)
+    }
+}
+
+/// A file being written: `NAME.partial` until [`OutFile::finish`] renames it.
+pub(crate) struct OutFile {
+    tmp: PathBuf,
+    path: PathBuf,
+    pub(crate) w: BufWriter<File>,
+    pub(crate) rows: u64,
+    sync: bool,
+}
+
+impl OutFile {
+    pub(crate) fn create(dir: &Path, name: &str) -> Result<OutFile> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join(name);
+        let tmp = dir.join(format!("{name}.partial"));
+        let w = BufWriter::with_capacity(64 * 1024, File::create(&tmp)?);
+        Ok(OutFile { tmp, path, w, rows: 0, sync: true })
+    }
+
+    /// Skips the sync to disk when finished (for exports of one small file per record).
+    pub(crate) fn unsynced(mut self) -> OutFile {
+        self.sync = false;
+        self
+    }
+
+    pub(crate) fn finish(self) -> Result<ExportedFile> {
+        let OutFile { tmp, path, w, rows, sync } = self;
+        let file = w.into_inner().map_err(|e| Error::Io(e.into_error()))?;
+        if sync {
+            file.sync_all()?;
+        }
+        drop(file);
+        std::fs::rename(&tmp, &path)?;
+        Ok(ExportedFile { path, rows })
+    }
+
+    /// Removes the partial file (best effort, after a failure or cancel).
+    pub(crate) fn abandon(self) {
+        let OutFile { tmp, w, .. } = self;
+        drop(w);
+        let _ = std::fs::remove_file(tmp);
+    }
+}
+
+/// Writes everything through `f`, then finishes the files; on failure removes them.
+pub(crate) fn with_files<R>(files: Vec<OutFile>, f: impl FnOnce(&mut [OutFile]) -> Result<R>) -> Result<(R, Vec<ExportedFile>)> {
+    let mut files = files;
+    match f(&mut files) {
+        Ok(r) => {
+            let mut done = Vec::with_capacity(files.len());
+            for mut file in files {
+                if let Err(e) = file.w.flush() {
+                    file.abandon();
+                    return Err(e.into());
+                }
+                done.push(file.finish()?);
+            }
+            Ok((r, done))
+        }
+        Err(e) => {
+            for file in files {
+                file.abandon();
+            }
+            Err(e)
+        }
+    }
+}
+
+/// A name safe for a file: letters, digits, `.`, `-` and `_`; anything else becomes `_`.
+pub(crate) fn file_safe(s: &str) -> String {
+    let out: String = s
+        .chars()
+        .take(80)
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .collect();
+    match out.trim_start_matches('.') {
+        "" => "_".into(),
+        t => t.to_string(),
+    }
+}
+
+/// Unix milliseconds as UTC calendar parts: (year, month, day, hour, minute, second, ms).
+pub(crate) fn civil_from_ms(ms: i64) -> (i64, u32, u32, u32, u32, u32, u32) {
+    let secs = ms.div_euclid(1000);
+    let milli = ms.rem_euclid(1000) as u32;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Howard Hinnant's days-to-civil.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day, (rem / 3600) as u32, (rem % 3600 / 60) as u32, (rem % 60) as u32, milli)
+}
+
+/// Unix milliseconds as ISO 8601 UTC, e.g. `2026-11-29T10:30:00.000Z`.
+pub fn iso_utc(ms: i64) -> String {
+    let (y, mo, d, h, mi, s, milli) = civil_from_ms(ms);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{milli:03}Z")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_format_as_iso_utc() {
+        assert_eq!(iso_utc(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso_utc(1_796_034_600_123), "2026-11-30T10:30:00.123Z");
+        assert_eq!(iso_utc(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(iso_utc(-1), "1969-12-31T23:59:59.999Z");
+    }
+
+    #[test]
+    fn file_names_are_made_safe() {
+        assert_eq!(file_safe("hh/1 v2"), "hh_1_v2");
+        assert_eq!(file_safe("../x"), "_x");
+        assert_eq!(file_safe(""), "_");
+    }
+}

@@ -1,0 +1,364 @@
+//! Duplicate subjects: the same household or person registered twice (two field workers, two
+//! spellings, one in Devanagari and one in Latin letters), found, scored with reasons, and
+//! merged reversibly ([`merge`]).
+//!
+//! Finding candidates reads only the index (`k_name`, `k_village`, `k_phone`, the subject
+//! type) of the subjects of a scope, never their documents, and compares only pairs that share
+//! a block: the same phone number, a name word (phonetic key, see [`names`]) in the same
+//! village, a rare name word anywhere, or neighbouring whole-name keys in sorted order. Pairs
+//! that look likely are then scored with their ages, which needs their documents: only theirs
+//! are read. Thousands of subjects take milliseconds.
+//!
+//! ```
+//! use sangam_core::{Store, Identity, NewSubject, DuplicateOptions};
+//! let store = Store::open_in_memory(Identity::coordinator("c1", "Meena")).unwrap();
+//! let a = store.create_subject(NewSubject::new("person", "S").attr("name", "Sunita Devi").attr("village", "Rampur")).unwrap();
+//! let b = store.create_subject(NewSubject::new("person", "S").attr("name", "सुनीता देवी").attr("village", "रामपुर")).unwrap();
+//! let found = store.duplicate_candidates(&DuplicateOptions::default()).unwrap();
+//! assert_eq!(found.len(), 1);
+//! assert!(found[0].reasons.iter().any(|r| r.code == "same-name"));
+//! ```
+
+mod changes;
+pub mod merge;
+pub mod names;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::now_ms;
+use crate::{FieldValue, Result, Store};
+
+pub use merge::{ConflictedAttr, MergeFollowUp, MergeRecord, MergeReport, UnmergeReport};
+
+/// What to look for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DuplicateOptions {
+    /// Only this scope (pairs never cross scopes either way).
+    pub scope: Option<String>,
+    /// Only subjects of this type (pairs never cross types either way).
+    pub subject_type: Option<String>,
+    /// Pairs scoring below this (0-100) are left out.
+    pub min_score: u32,
+    pub limit: usize,
+}
+
+impl Default for DuplicateOptions {
+    fn default() -> Self {
+        DuplicateOptions { scope: None, subject_type: None, min_score: 50, limit: 500 }
+    }
+}
+
+/// Why a pair looks alike (or not): a stable code, the points it added or took away, and a
+/// sentence for people. Reasons never quote names or numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MatchReason {
+    pub code: String,
+    pub points: i32,
+    pub detail: String,
+}
+
+/// Two subjects that may be one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DuplicateCandidate {
+    /// The one registered first: the suggested subject to keep.
+    pub keep: String,
+    pub duplicate: String,
+    pub keep_title: Option<String>,
+    pub duplicate_title: Option<String>,
+    pub scope: String,
+    /// 0-100.
+    pub score: u32,
+    pub reasons: Vec<MatchReason>,
+}
+
+/// Members above which a block is too common to compare all pairs in (e.g. "devi" across a
+/// whole district); its members are still compared through their other blocks.
+const MAX_BLOCK: usize = 300;
+/// Members above which a name word alone (without the village) is too common to block on.
+const MAX_WORD_BLOCK: usize = 60;
+/// How many neighbours each subject is compared with in whole-name key order.
+const WINDOW: usize = 5;
+
+struct Row {
+    id: String,
+    scope: String,
+    subject_type: String,
+    title: Option<String>,
+    raw_name: String,
+    name: String,
+    tokens: Vec<String>,
+    village: String,
+    phone: String,
+}
+
+impl Store {
+    /// Candidate duplicate subjects, highest score first.
+    pub fn duplicate_candidates(&self, opts: &DuplicateOptions) -> Result<Vec<DuplicateCandidate>> {
+        let rows = self.duplicate_rows(opts)?;
+        let pairs = candidate_pairs(&rows);
+        let mut ages: HashMap<usize, Option<f64>> = HashMap::new();
+        let mut out = Vec::new();
+        for (i, j) in pairs {
+            let (a, b) = (&rows[i], &rows[j]);
+            let mut reasons = score_pair(a, b);
+            let pre: i32 = reasons.iter().map(|r| r.points).sum();
+            // Age can add 10 at most: pairs that cannot reach the bar are not read.
+            if pre + 10 < opts.min_score as i32 {
+                continue;
+            }
+            let mut age_of = |k: usize| -> Result<Option<f64>> {
+                if let Some(a) = ages.get(&k) {
+                    return Ok(*a);
+                }
+                let age = match self.subject(&rows[k].id) {
+                    Ok(s) => age_from(&s.attrs),
+                    Err(crate::Error::NotFound(_)) => None,
+                    Err(e) => return Err(e),
+                };
+                ages.insert(k, age);
+                Ok(age)
+            };
+            if let (Some(x), Some(y)) = (age_of(i)?, age_of(j)?) {
+                let gap = (x - y).abs();
+                if gap <= 2.0 {
+                    reasons.push(reason("age-close", 10, "ages within 2 years".into()));
+                } else {
+                    reasons.push(reason("age-differs", -20, format!("ages differ by {gap:.0} years")));
+                }
+            }
+            let score: i32 = reasons.iter().map(|r| r.points).sum();
+            if score < opts.min_score as i32 {
+                continue;
+            }
+            // UUIDv7 ids sort by creation time: keep the older registration.
+            let (keep, dup) = if a.id <= b.id { (a, b) } else { (b, a) };
+            out.push(DuplicateCandidate {
+                keep: keep.id.clone(),
+                duplicate: dup.id.clone(),
+                keep_title: keep.title.clone(),
+                duplicate_title: dup.title.clone(),
+                scope: a.scope.clone(),
+                score: score.clamp(0, 100) as u32,
+                reasons,
+            });
+        }
+        out.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| (&a.keep, &a.duplicate).cmp(&(&b.keep, &b.duplicate))));
+        out.truncate(opts.limit.max(1));
+        tracing::debug!(subjects = rows.len(), candidates = out.len(), "duplicate search");
+        Ok(out)
+    }
+
+    /// The index rows of live subjects, with their phonetic keys.
+    fn duplicate_rows(&self, opts: &DuplicateOptions) -> Result<Vec<Row>> {
+        let raw: Vec<(String, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>)> =
+            self.read(|c| {
+                let mut st = c.prepare_cached(
+                    "SELECT id, scope, form_id, title, k_name, k_village, k_phone FROM docs \
+                     WHERE kind = 'subject' AND deleted = 0 AND (?1 IS NULL OR scope = ?1) AND (?2 IS NULL OR form_id = ?2) \
+                     ORDER BY rid",
+                )?;
+                let rows = st.query_map(rusqlite::params![opts.scope, opts.subject_type], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
+                })?;
+                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            })?;
+        Ok(raw
+            .into_iter()
+            .map(|(id, scope, subject_type, title, name, village, phone)| {
+                let raw_name = name.unwrap_or_default();
+                let mut tokens = names::name_tokens(&raw_name);
+                tokens.sort();
+                Row {
+                    id,
+                    scope,
+                    subject_type: subject_type.unwrap_or_default(),
+                    title,
+                    name: tokens.join(" "),
+                    tokens,
+                    raw_name,
+                    village: names::name_tokens(village.as_deref().unwrap_or("")).join(" "),
+                    phone: phone.unwrap_or_default(),
+                }
+            })
+            .collect())
+    }
+}
+
+/// The pairs worth scoring, each once, as (lower index, higher index).
+fn candidate_pairs(rows: &[Row]) -> Vec<(usize, usize)> {
+    let mut blocks: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        let group = format!("{}\u{1f}{}", r.scope, r.subject_type);
+        if r.phone.len() >= 7 {
+            blocks.entry(format!("{group}\u{1f}p\u{1f}{}", r.phone)).or_default().push(i);
+        }
+        for t in r.tokens.iter().filter(|t| t.chars().count() >= 2) {
+            blocks.entry(format!("{group}\u{1f}t\u{1f}{t}")).or_default().push(i);
+            let prefix: String = t.chars().take(3).collect();
+            if !r.village.is_empty() {
+                blocks.entry(format!("{group}\u{1f}tv\u{1f}{prefix}\u{1f}{}", r.village)).or_default().push(i);
+            }
+        }
+    }
+    let mut pairs: HashSet<(usize, usize)> = HashSet::new();
+    let mut skipped = 0usize;
+    for (key, members) in &blocks {
+        let cap = if key.contains("\u{1f}t\u{1f}") { MAX_WORD_BLOCK } else { MAX_BLOCK };
+        if members.len() > cap {
+            skipped += 1;
+            continue;
+        }
+        for (x, &i) in members.iter().enumerate() {
+            for &j in &members[x + 1..] {
+                if i != j {
+                    pairs.insert((i.min(j), i.max(j)));
+                }
+            }
+        }
+    }
+    // Sorted neighbourhood on the whole-name key, within each scope and type.
+    let mut order: Vec<usize> = (0..rows.len()).filter(|&i| !rows[i].name.is_empty()).collect();
+    order.sort_by(|&a, &b| {
+        (&rows[a].scope, &rows[a].subject_type, &rows[a].name).cmp(&(&rows[b].scope, &rows[b].subject_type, &rows[b].name))
+    });
+    for (x, &i) in order.iter().enumerate() {
+        for &j in order.iter().skip(x + 1).take(WINDOW) {
+            if rows[i].scope == rows[j].scope && rows[i].subject_type == rows[j].subject_type {
+                pairs.insert((i.min(j), i.max(j)));
+            }
+        }
+    }
+    if skipped > 0 {
+        tracing::debug!(blocks = skipped, "common blocks compared only through other keys");
+    }
+    let mut pairs: Vec<(usize, usize)> = pairs.into_iter().collect();
+    pairs.sort_unstable();
+    pairs
+}
+
+fn reason(code: &str, points: i32, detail: String) -> MatchReason {
+    MatchReason { code: code.into(), points, detail }
+}
+
+/// Scores a pair on what the index holds: name, phone and village.
+fn score_pair(a: &Row, b: &Row) -> Vec<MatchReason> {
+    let mut out = Vec::new();
+    if !a.name.is_empty() && !b.name.is_empty() {
+        if a.name == b.name {
+            let detail = if a.raw_name == b.raw_name {
+                "same name".to_string()
+            } else {
+                "same name, spelled differently or in another script".to_string()
+            };
+            out.push(reason("same-name", 50, detail));
+        } else {
+            let sim = names::similarity(&a.name, &b.name);
+            let (short, long) = if a.tokens.len() <= b.tokens.len() { (a, b) } else { (b, a) };
+            let contained = short.tokens.len() < long.tokens.len()
+                && short.tokens.iter().all(|t| long.tokens.iter().any(|u| names::similarity(t, u) >= 0.85));
+            if sim >= 0.85 {
+                out.push(reason("similar-name", 40, format!("names sound alike ({:.0}% similar)", sim * 100.0)));
+            } else if contained {
+                out.push(reason("name-contained", 30, "one name holds all the words of the other".into()));
+            } else if sim >= 0.7 {
+                out.push(reason("somewhat-similar-name", 20, format!("names partly alike ({:.0}% similar)", sim * 100.0)));
+            }
+        }
+    }
+    if !a.phone.is_empty() && a.phone == b.phone && a.phone.len() >= 7 {
+        out.push(reason("same-phone", 30, "same phone number".into()));
+    }
+    if !a.village.is_empty() && !b.village.is_empty() {
+        if a.village == b.village {
+            out.push(reason("same-village", 15, "same village".into()));
+        } else if names::similarity(&a.village, &b.village) >= 0.85 {
+            out.push(reason("similar-village", 10, "village names spelled alike".into()));
+        } else {
+            out.push(reason("different-village", -20, "different villages".into()));
+        }
+    }
+    out
+}
+
+/// A subject's age in years from `age`, `birth_year`, or `dob`/`date_of_birth` (YYYY-MM-DD).
+fn age_from(attrs: &BTreeMap<String, FieldValue>) -> Option<f64> {
+    let number = |v: &FieldValue| match v {
+        FieldValue::Int(i) => Some(*i as f64),
+        FieldValue::Decimal(d) if d.is_finite() => Some(*d),
+        FieldValue::Text(t) => t.trim().parse::<f64>().ok().filter(|d| d.is_finite()),
+        _ => None,
+    };
+    let this_year = crate::export::civil_from_ms(now_ms()).0 as f64;
+    if let Some(age) = attrs.get("age").and_then(number) {
+        return Some(age);
+    }
+    if let Some(year) = attrs.get("birth_year").and_then(number) {
+        return Some(this_year - year);
+    }
+    for key in ["dob", "date_of_birth"] {
+        if let Some(FieldValue::Text(t)) = attrs.get(key) {
+            if let Some(year) = t.get(..4).and_then(|y| y.parse::<f64>().ok()) {
+                return Some(this_year - year);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, name: &str, village: &str, phone: &str) -> Row {
+        let mut tokens = names::name_tokens(name);
+        tokens.sort();
+        Row {
+            id: id.into(),
+            scope: "S".into(),
+            subject_type: "person".into(),
+            title: Some(name.into()),
+            raw_name: name.to_lowercase(),
+            name: tokens.join(" "),
+            tokens,
+            village: names::name_tokens(village).join(" "),
+            phone: phone.into(),
+        }
+    }
+
+    #[test]
+    fn scores_add_up_from_reasons() {
+        let a = row("1", "Sunita Devi", "Rampur", "9876543210");
+        let b = row("2", "सुनीता देवी", "रामपुर", "9876543210");
+        let r = score_pair(&a, &b);
+        let codes: Vec<&str> = r.iter().map(|r| r.code.as_str()).collect();
+        assert_eq!(codes, ["same-name", "same-phone", "same-village"]);
+        assert_eq!(r.iter().map(|r| r.points).sum::<i32>(), 95);
+        let c = row("3", "Ramesh Kumar", "Sitapur", "");
+        assert!(score_pair(&a, &c).iter().map(|r| r.points).sum::<i32>() < 0);
+    }
+
+    #[test]
+    fn blocking_pairs_likely_matches_and_skips_strangers() {
+        let rows = vec![
+            row("1", "Sunita Devi", "Rampur", ""),
+            row("2", "Ramesh Kumar", "Sitapur", "9000000001"),
+            row("3", "सुनीता देवी", "रामपुर", ""),
+            row("4", "Mohan Lal", "Biswan", "9000000001"),
+        ];
+        let pairs = candidate_pairs(&rows);
+        assert!(pairs.contains(&(0, 2)), "same name across scripts");
+        assert!(pairs.contains(&(1, 3)), "same phone");
+    }
+
+    #[test]
+    fn ages_come_from_age_birth_year_or_dob() {
+        let mut a = BTreeMap::new();
+        a.insert("age".to_string(), FieldValue::Text(" 34 ".into()));
+        assert_eq!(age_from(&a), Some(34.0));
+        let mut b = BTreeMap::new();
+        b.insert("dob".to_string(), FieldValue::Text("x".into()));
+        assert_eq!(age_from(&b), None);
+    }
+}
