@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs every test: the Rust workspace (unit, property, crash, hostile-input, migration and
+# end-to-end hub tests), the Kotlin binding test on the JVM, and the app-source check.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "== Rust workspace tests"
+cargo test --workspace --all-features
+echo "== Kotlin bindings on the JVM"
+bash android-demo/kotlin-tests/run.sh
+echo "== Android and iOS app sources"
+python3 scripts/check_apps.py
+echo "== all tests passed"
