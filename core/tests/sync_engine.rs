@@ -109,6 +109,12 @@ fn scopes_are_enforced_both_ways() {
     assert_eq!(report.rejected[0].0, outside);
     assert!(report.rejected[0].1.contains("scope"));
     assert!(h.summary(&outside).is_err(), "the hub never stored it");
+    // Having learnt its scopes, the device refuses locally what the hub would refuse.
+    assert_eq!(a.enrolled_scopes(), Some(vec!["A".to_string()]));
+    assert!(matches!(
+        a.create_subject(NewSubject::new("household", "B")),
+        Err(Error::Forbidden(_))
+    ));
     assert!(a.response(&outside).is_ok(), "the device keeps it");
     response(&b, "B");
     sync(&b, &h, &pb);

@@ -68,6 +68,24 @@ enum Cmd {
     },
     /// A hub and three simulated phones on this machine: collect offline, sync, merge.
     Demo,
+    /// Review responses: states and comments.
+    Review {
+        #[command(subcommand)]
+        cmd: crate::coord::ReviewCmd,
+    },
+    /// List and resolve fields that hold concurrent values.
+    Conflicts {
+        #[command(subcommand)]
+        cmd: crate::coord::ConflictsCmd,
+    },
+    /// Candidate duplicate subjects, scored with reasons.
+    Duplicates(crate::coord::DuplicatesArgs),
+    /// Merge a duplicate subject into the one kept (reversible).
+    Merge(crate::coord::MergeArgs),
+    /// Undo the merge of a subject.
+    Unmerge(crate::coord::UnmergeArgs),
+    /// Export responses (CSV, JSON lines, Automerge) or meeting minutes (Markdown).
+    Export(crate::coord::ExportArgs),
 }
 
 #[derive(Subcommand)]
@@ -84,6 +102,9 @@ enum DeviceCmd {
         /// field-worker, coordinator or admin.
         #[arg(long)]
         role: String,
+        /// The hub's address as phones reach it: also print an enrolment code (for a QR code).
+        #[arg(long)]
+        hub_url: Option<String>,
     },
     List {
         #[arg(long)]
@@ -196,14 +217,23 @@ fn run(cli: Cli) -> Result<i32, HubError> {
         Cmd::Bundle { cmd } => bundle(cmd),
         Cmd::Form { cmd } => form(cmd),
         Cmd::Demo => crate::demo::run().map(|_| 0),
+        Cmd::Review { cmd } => crate::coord::review(cmd),
+        Cmd::Conflicts { cmd } => crate::coord::conflicts(cmd),
+        Cmd::Duplicates(a) => crate::coord::duplicates(a),
+        Cmd::Merge(a) => crate::coord::merge(a),
+        Cmd::Unmerge(a) => crate::coord::unmerge(a),
+        Cmd::Export(a) => crate::coord::export(a),
     }
 }
 
 fn device(cmd: DeviceCmd) -> Result<i32, HubError> {
     match cmd {
-        DeviceCmd::Add { data, name, scopes, role } => {
+        DeviceCmd::Add { data, name, scopes, role, hub_url } => {
             let role = Role::parse(&role).map_err(|e| HubError::Usage(e.to_string()))?;
             let token = Devices::open(&data)?.add(&name, role, &scopes)?;
+            if let Some(url) = hub_url {
+                println!("enrolment code: sangam://enrol?hub={}&token={token}", percent_encode(&url));
+            }
             println!("enrolled '{name}' as {} for {}; its token (shown once):", role.as_str(), scopes.join(", "));
             println!("{token}");
             Ok(0)
@@ -310,4 +340,14 @@ fn form(cmd: FormCmd) -> Result<i32, HubError> {
             Ok(0)
         }
     }
+}
+
+/// Percent-encodes a URL for use as a query value.
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

@@ -5,6 +5,7 @@
 //! `sangam-hub --help`.
 
 pub mod cli;
+pub mod coord;
 pub mod demo;
 pub mod devices;
 pub mod metrics;

@@ -68,6 +68,8 @@ pub(crate) struct Inner {
     pub(crate) identity: Identity,
     /// This store serves other peers (a hub): it keeps record versions for their cursors.
     pub(crate) serving: bool,
+    /// The scopes the hub enrolled this device for (learnt at sync); `None` before the first.
+    pub(crate) enrolled: Option<Vec<String>>,
 }
 
 /// The actor id for changes made by `identity` on this device in this session: the 16-byte
@@ -137,6 +139,11 @@ impl Store {
                 reason: "the file is a database of another application".into(),
             });
         }
+        if tables == 0 {
+            // 8 KB pages fit a typical record row (~0.9 KB) with a tenth of the slack 4 KB
+            // pages leave; it must be set before the first table exists.
+            conn.pragma_update(None, "page_size", 8192)?;
+        }
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         schema::migrate(&mut conn)?;
@@ -159,6 +166,10 @@ impl Store {
             .query_row("SELECT value FROM meta WHERE key = 'serving'", [], |r| r.get::<_, Vec<u8>>(0))
             .optional()?
             .is_some();
+        let enrolled: Option<Vec<String>> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'enrolled_scopes'", [], |r| r.get::<_, Vec<u8>>(0))
+            .optional()?
+            .and_then(|b| serde_json::from_slice(&b).ok());
         let session = uuid::Uuid::new_v4().as_bytes()[..4].to_vec();
         let actor = actor_for(&device_bytes, &session, &identity);
         let inner = Inner {
@@ -170,6 +181,7 @@ impl Store {
             session,
             identity,
             serving,
+            enrolled,
         };
         Ok(Store { inner: Mutex::new(inner), path })
     }
@@ -181,6 +193,11 @@ impl Store {
         g.conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('serving', x'01')", [])?;
         g.serving = true;
         Ok(())
+    }
+
+    /// The scopes this device is enrolled for, as its hub last said (`None` before a sync).
+    pub fn enrolled_scopes(&self) -> Option<Vec<String>> {
+        self.lock().enrolled.clone()
     }
 
     /// The file this store lives in (`None` in memory).
@@ -237,6 +254,12 @@ impl Store {
         check_scope(scope)?;
         let id = new_id();
         let mut g = self.lock();
+        // Refuse here what the hub would refuse, so honest devices never meet a rejection.
+        if let Some(scopes) = &g.enrolled {
+            if !scopes.iter().any(|s| s == scope) {
+                return Err(Error::Forbidden(format!("this device is not enrolled for scope {scope}")));
+            }
+        }
         let inner = &mut *g;
         let mut doc = Automerge::new();
         inner.prepare(&mut doc);
@@ -557,7 +580,7 @@ impl Inner {
             .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?
             .ok_or_else(|| Error::NotFound(id.to_string()))?;
-        let mut bytes = snapshot.unwrap_or_default();
+        let mut bytes = write::unpack(snapshot.unwrap_or_default())?;
         let mut st = self.conn.prepare_cached("SELECT data FROM chunks WHERE rid = ?1 ORDER BY n")?;
         let rows = st.query_map([rid], |r| r.get::<_, Vec<u8>>(0))?;
         for chunk in rows {

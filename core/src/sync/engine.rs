@@ -90,7 +90,6 @@ impl<'a> SyncEngine<'a> {
         self.in_flight = push.iter().map(|p| (p.id, p.heads.clone())).collect();
         self.report.progress.docs_sent += push.len() as u64;
         Ok(Some(SyncRequest {
-            store_id: self.store.device_id(),
             hub_store,
             cursor,
             cursor_token,
@@ -182,6 +181,12 @@ impl<'a> SyncEngine<'a> {
                     Err(e) => return Err(e),
                 }
             }
+            if inner.enrolled.as_ref() != Some(&resp.scopes) {
+                inner.conn.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('enrolled_scopes', ?1)",
+                    [serde_json::to_vec(&resp.scopes)?],
+                )?;
+            }
             inner.conn.execute(
                 "INSERT INTO sync_state(peer, peer_store, cursor, token, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
                  ON CONFLICT(peer) DO UPDATE SET peer_store = ?2, cursor = ?3, token = ?4, updated_at = ?5",
@@ -189,6 +194,7 @@ impl<'a> SyncEngine<'a> {
             )?;
             Ok(())
         })?;
+        g.enrolled = Some(resp.scopes.clone());
         drop(g);
         for r in &resp.rejected {
             let id = id_from_wire(&r.id);

@@ -41,7 +41,7 @@ impl Store {
         let mut g = self.lock();
         let inner = &mut *g;
         let mut stats = ServeStats::default();
-        let mut resp = SyncResponse { hub_store: hub_store.clone(), ..Default::default() };
+        let mut resp = SyncResponse { hub_store: hub_store.clone(), scopes: peer.scopes.clone(), ..Default::default() };
         let mut cursor = req.cursor;
         if req.hub_store.as_deref() != Some(hub_store.as_str())
             || (cursor != 0 && (req.cursor_token.is_none() || cursor_token(inner, &hub_store, cursor)? != req.cursor_token))

@@ -30,8 +30,6 @@ pub(crate) fn id_from_wire(id: &WireId) -> String {
 /// What a device (or a downstream hub) sends.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SyncRequest {
-    /// The sender's store id (hex), for logs and metrics.
-    pub store_id: String,
     /// The hub store the cursor refers to; a different hub (or a restored one) resets it.
     pub hub_store: Option<String>,
     /// Everything the hub logged up to this sequence has been received.
@@ -74,6 +72,8 @@ pub struct SyncResponse {
     pub cursor_token: Option<[u8; 8]>,
     /// More records wait past `cursor`: ask again.
     pub more: bool,
+    /// The scopes the device is enrolled for, so it can refuse locally what the hub would.
+    pub scopes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,7 +135,6 @@ mod tests {
 
     fn sample() -> SyncRequest {
         SyncRequest {
-            store_id: "ab".into(),
             hub_store: Some("cd".into()),
             cursor: 42,
             cursor_token: Some([7; 8]),
@@ -157,7 +156,7 @@ mod tests {
         let raw = postcard::to_stdvec(&sample()).unwrap();
         assert_eq!(
             hex::encode(&raw),
-            "02616201026364540107070707070707070101010101010101010101010101010101010202020202020202020202020202020202020202020202020202020202020202030102030103030303030303030303030303030303808040"
+            "01026364540107070707070707070101010101010101010101010101010101010202020202020202020202020202020202020202020202020202020202020202030102030103030303030303030303030303030303808040"
         );
     }
 

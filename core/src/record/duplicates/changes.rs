@@ -133,8 +133,10 @@ pub(super) fn lane_changes(
     Ok(out)
 }
 
-/// Writes `value` so that it supersedes whatever the field holds (a multi-select becomes a
-/// fresh map, so two such writes made concurrently stay two values).
+/// Writes `value` so that it supersedes whatever the field holds, always as a new operation:
+/// Automerge skips a put of the value a field already holds, which would leave a lane empty
+/// and let a concurrent lane's value win silently. So a scalar is written as delete + put, and
+/// a multi-select as a fresh map (two such writes made concurrently stay two values).
 pub(super) fn put_fresh(tx: &mut Transaction<'_>, obj: &ObjId, key: &str, value: &FieldValue) -> Result<()> {
     match value {
         FieldValue::Choices(set) => {
@@ -144,7 +146,12 @@ pub(super) fn put_fresh(tx: &mut Transaction<'_>, obj: &ObjId, key: &str, value:
             }
             Ok(())
         }
-        other => doc::write_value(tx, obj, key, other),
+        other => {
+            if tx.get(obj, key)?.is_some() {
+                tx.delete(obj, key)?;
+            }
+            doc::write_value(tx, obj, key, other)
+        }
     }
 }
 

@@ -1,0 +1,152 @@
+// Converting between what a person types or taps and the core's AnswerValue, and turning a
+// conflict's JSON value back into an AnswerValue a coordinator can pick. Pure Kotlin.
+package org.sangam.demo.data
+
+import org.sangam.AnswerValue
+import org.sangam.ApiException
+import org.sangam.ChoiceOption
+
+/** The form languages the demo offers (labels in XLSForm columns `label::English (en)` etc.). */
+object FormLanguages {
+    const val ENGLISH = "English (en)"
+    const val HINDI = "Hindi (hi)"
+    val all = listOf(ENGLISH, HINDI)
+
+    fun shortName(language: String): String = when (language) {
+        HINDI -> "हिन्दी"
+        ENGLISH -> "English"
+        else -> language
+    }
+}
+
+/** The question kinds the core reports in QuestionView.kind. */
+object QuestionKinds {
+    const val TEXT = "text"
+    const val INTEGER = "integer"
+    const val DECIMAL = "decimal"
+    const val SELECT_ONE = "select_one"
+    const val SELECT_MULTIPLE = "select_multiple"
+    const val DATE = "date"
+    const val TIME = "time"
+    const val DATETIME = "datetime"
+    const val GEOPOINT = "geopoint"
+    const val NOTE = "note"
+    const val CALCULATE = "calculate"
+    const val ACKNOWLEDGE = "acknowledge"
+    const val IMAGE = "image"
+}
+
+object Answers {
+    /** A value as a person reads it; choice names are shown by their labels when known. */
+    fun display(value: AnswerValue?, choices: List<ChoiceOption>? = null): String {
+        fun label(name: String): String = choices?.firstOrNull { it.name == name }?.label ?: name
+        return when (value) {
+            null -> ""
+            is AnswerValue.Bool -> if (value.value) "✓" else "✗"
+            is AnswerValue.Int -> value.value.toString()
+            is AnswerValue.Decimal -> value.value.toString()
+            is AnswerValue.Text -> if (choices != null) label(value.value) else value.value
+            is AnswerValue.Choices -> value.values.joinToString(", ") { label(it) }
+        }
+    }
+
+    /** The raw text to put back into an input field. */
+    fun editText(value: AnswerValue?): String = when (value) {
+        null -> ""
+        is AnswerValue.Bool -> if (value.value) "true" else ""
+        is AnswerValue.Int -> value.value.toString()
+        is AnswerValue.Decimal -> value.value.toString()
+        is AnswerValue.Text -> value.value
+        is AnswerValue.Choices -> value.values.joinToString(" ")
+    }
+
+    /** The chosen names of a select question. */
+    fun chosen(value: AnswerValue?): Set<String> = when (value) {
+        is AnswerValue.Choices -> value.values.toSet()
+        is AnswerValue.Text -> value.value.split(' ').filter { it.isNotBlank() }.toSet()
+        else -> emptySet()
+    }
+
+    /** A typed integer; text that is not a number is kept as text, so the core flags it. */
+    fun integer(raw: String): AnswerValue? {
+        val t = raw.trim()
+        if (t.isEmpty()) return null
+        return t.toLongOrNull()?.let { AnswerValue.Int(it) } ?: AnswerValue.Text(t)
+    }
+
+    /** A typed decimal; text that is not a number is kept as text, so the core flags it. */
+    fun decimal(raw: String): AnswerValue? {
+        val t = raw.trim().replace(',', '.')
+        if (t.isEmpty()) return null
+        return t.toDoubleOrNull()?.takeIf { it.isFinite() }?.let { AnswerValue.Decimal(it) } ?: AnswerValue.Text(raw.trim())
+    }
+
+    /** Free text; an empty field clears the answer. */
+    fun text(raw: String): AnswerValue? = if (raw.isBlank()) null else AnswerValue.Text(raw)
+
+    /** A geopoint as the core stores it: "lat lon" (ODK order); null when both parts are empty. */
+    fun geopoint(latitude: String, longitude: String): AnswerValue? {
+        val lat = latitude.trim().replace(',', '.')
+        val lon = longitude.trim().replace(',', '.')
+        if (lat.isEmpty() && lon.isEmpty()) return null
+        return AnswerValue.Text("$lat $lon".trim())
+    }
+
+    /** Splits a stored geopoint into latitude and longitude text. */
+    fun geopointParts(value: AnswerValue?): Pair<String, String> {
+        val parts = editText(value).split(' ').filter { it.isNotBlank() }
+        return Pair(parts.getOrElse(0) { "" }, parts.getOrElse(1) { "" })
+    }
+
+    /** A multi-select answer after toggling one choice. */
+    fun toggle(value: AnswerValue?, choice: String, on: Boolean): AnswerValue? {
+        val now = chosen(value).toMutableSet()
+        if (on) now.add(choice) else now.remove(choice)
+        return if (now.isEmpty()) null else AnswerValue.Choices(now.sorted())
+    }
+
+    /** "2026-11-29" from calendar fields (month 1..12). */
+    fun date(year: Int, month: Int, day: Int): AnswerValue.Text =
+        AnswerValue.Text("%04d-%02d-%02d".format(year, month, day))
+
+    /** "10:30" from clock fields. */
+    fun time(hour: Int, minute: Int): AnswerValue.Text = AnswerValue.Text("%02d:%02d".format(hour, minute))
+
+    /** "2026-11-29T10:30:00" from calendar and clock fields. */
+    fun dateTime(year: Int, month: Int, day: Int, hour: Int, minute: Int): AnswerValue.Text =
+        AnswerValue.Text("%04d-%02d-%02dT%02d:%02d:00".format(year, month, day, hour, minute))
+
+    /**
+     * A conflicting value (ConflictValueView.valueJson) as an AnswerValue to write back:
+     * strings are text, whole numbers integers, other numbers decimals, booleans booleans, and a
+     * multi-select map of choice → true (or a list of names) becomes Choices.
+     */
+    fun fromConflictJson(json: String): AnswerValue? = when (val v = Json.parse(json)) {
+        null -> null
+        is String -> AnswerValue.Text(v)
+        is Boolean -> AnswerValue.Bool(v)
+        is Long -> AnswerValue.Int(v)
+        is Double -> AnswerValue.Decimal(v)
+        is Map<*, *> -> AnswerValue.Choices(v.filter { it.value == true }.keys.map { it.toString() }.sorted())
+        is List<*> -> AnswerValue.Choices(v.filterIsInstance<String>())
+        else -> null
+    }
+}
+
+/** A message a field worker can act on; never includes answers (the core's messages do not). */
+fun userMessage(e: Throwable): String = when (e) {
+    is ApiException.Network -> "The hub could not be reached. Your work is saved on this phone; sync will try again."
+    is ApiException.Auth -> "The hub refused this phone's token. Ask your coordinator to enrol the phone again."
+    is ApiException.Forbidden -> "Your role may not do this: ${e.message}"
+    is ApiException.Cancelled -> "Sync was cancelled. What was already sent is kept."
+    is ApiException.Validation -> "Please check: ${e.message}"
+    is ApiException.InvalidInput -> "Not accepted: ${e.message}"
+    is ApiException.NotFound -> "Not found on this phone: ${e.message}"
+    is ApiException.Storage -> "The phone's store had a problem (nothing was deleted): ${e.message}"
+    is ApiException.Other -> "Something went wrong in Sangam: ${e.message}"
+    is NotEnrolledException -> "This phone is not enrolled yet."
+    else -> "Unexpected error (${e::class.java.simpleName})."
+}
+
+/** Thrown by the repository when a screen needs the store before enrolment. */
+class NotEnrolledException : IllegalStateException("not enrolled")

@@ -1,0 +1,375 @@
+// The one place the app talks to the Rust core. ViewModels call these suspend functions; the UI
+// never sees SQL or Automerge, only the records and views of the generated bindings.
+//
+// Threading: reads run on Dispatchers.IO (the store is thread-safe); writes run one at a time
+// on a single writer thread, so quick successive edits (typing, minutes) are applied in order.
+// A sync runs under a mutex, so the "Sync now" button and WorkManager never overlap; cancelling
+// the calling coroutine cancels the sync between round trips through a CancelToken.
+//
+// Pure Kotlin + kotlinx.coroutines: compiled and exercised on the JVM by
+// android-demo/data-layer-test/run.sh.
+package org.sangam.demo.data
+
+import java.util.concurrent.Executors
+import kotlinx.coroutines.CoroutineDispatcher
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.asCoroutineDispatcher
+import kotlinx.coroutines.awaitCancellation
+import kotlinx.coroutines.coroutineScope
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.flow.update
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.sync.Mutex
+import kotlinx.coroutines.sync.withLock
+import kotlinx.coroutines.withContext
+import org.sangam.ActionChanges
+import org.sangam.ActionInput
+import org.sangam.ActionQuery
+import org.sangam.ActionState
+import org.sangam.ActionView
+import org.sangam.AnswerValue
+import org.sangam.AttendeeInput
+import org.sangam.BundleResult
+import org.sangam.CancelToken
+import org.sangam.FieldConflictView
+import org.sangam.FormStateView
+import org.sangam.HistoryEntryView
+import org.sangam.MeetingInput
+import org.sangam.MeetingView
+import org.sangam.MigrationResult
+import org.sangam.RecordRow
+import org.sangam.ResponseQuery
+import org.sangam.ResponseView
+import org.sangam.SangamStore
+import org.sangam.SubjectSearch
+import org.sangam.SubjectView
+import org.sangam.SyncProgressInfo
+import org.sangam.SyncProgressListener
+import org.sangam.SyncResult
+import org.sangam.ValidationResult
+
+class SangamRepository(
+    /** The SQLite file of this phone's store; null keeps the store in memory (tests). */
+    private val dbPath: String?,
+    private val settingsStorage: EnrolmentStorage,
+) {
+    private val reader: CoroutineDispatcher = Dispatchers.IO
+    private val writer: CoroutineDispatcher = Executors.newSingleThreadExecutor { r ->
+        Thread(r, "sangam-writer").apply { isDaemon = true }
+    }.asCoroutineDispatcher()
+    private val syncMutex = Mutex()
+    private val openLock = Any()
+
+    @Volatile
+    private var opened: SangamStore? = null
+
+    private val _settings = MutableStateFlow(settingsStorage.load())
+    /** The enrolment, or null before the phone is enrolled. */
+    val settings: StateFlow<EnrolmentSettings?> = _settings.asStateFlow()
+
+    private val _changes = MutableStateFlow(0L)
+    /** Bumped after every local write and every sync: list screens reload when it changes. */
+    val changes: StateFlow<Long> = _changes.asStateFlow()
+
+    private val _syncRunning = MutableStateFlow(false)
+    val syncRunning: StateFlow<Boolean> = _syncRunning.asStateFlow()
+
+    private val _lastSync = MutableStateFlow<SyncOutcome?>(null)
+    /** How the last sync (foreground or background) ended. */
+    val lastSync: StateFlow<SyncOutcome?> = _lastSync.asStateFlow()
+
+    /** Set by the Android app: asks WorkManager to sync as soon as a network is there. */
+    @Volatile
+    var backgroundSyncRequester: (() -> Unit)? = null
+
+    fun isEnrolled(): Boolean = _settings.value?.isComplete() == true
+
+    fun settingsOrThrow(): EnrolmentSettings = _settings.value?.takeIf { it.isComplete() } ?: throw NotEnrolledException()
+
+    /** The district new records are created in. */
+    fun scope(): String = settingsOrThrow().scope
+
+    private fun store(): SangamStore {
+        opened?.let { return it }
+        synchronized(openLock) {
+            opened?.let { return it }
+            val user = settingsOrThrow().userInfo()
+            val st: SangamStore = if (dbPath == null) SangamStore.openInMemory(user) else SangamStore.open(dbPath, user)
+            opened = st
+            return st
+        }
+    }
+
+    private suspend fun <T> read(block: (SangamStore) -> T): T = withContext(reader) { block(store()) }
+
+    private suspend fun <T> write(block: (SangamStore) -> T): T {
+        val result = withContext(writer) { block(store()) }
+        _changes.update { it + 1 }
+        return result
+    }
+
+    // ---- enrolment ----
+
+    /** Saves the enrolment and opens the store as this user (or switches the user of an open store). */
+    suspend fun enrol(settings: EnrolmentSettings) {
+        require(settings.isComplete()) { "every enrolment field is needed" }
+        withContext(writer) {
+            settingsStorage.save(settings)
+            _settings.value = settings
+            val st = opened
+            if (st != null) st.setUser(settings.userInfo()) else store()
+        }
+        _changes.update { it + 1 }
+    }
+
+    suspend fun deviceId(): String = read { it.deviceId() }
+
+    /** Writes everything to the main database file; called when the app goes to the background. */
+    suspend fun checkpoint() {
+        if (opened == null) return
+        withContext(writer) { opened?.shutdown() }
+    }
+
+    // ---- forms and responses ----
+
+    suspend fun listForms(): List<RecordRow> = read { it.listForms(scope()) }
+
+    suspend fun listResponses(formId: String? = null, subjectId: String? = null, status: String? = null, limit: UInt = 200u): List<RecordRow> =
+        read {
+            it.listResponses(
+                ResponseQuery(
+                    formId = formId,
+                    formVersion = null,
+                    status = status,
+                    subjectId = subjectId,
+                    scope = null,
+                    updatedSinceMs = null,
+                    hasConflicts = null,
+                    limit = limit,
+                    offset = null,
+                ),
+            )
+        }
+
+    /** Whether a response has changes the hub does not have yet (reads that one record). */
+    suspend fun isUnsynced(responseId: String): Boolean = read { it.response(responseId).unsynced }
+
+    suspend fun response(responseId: String): ResponseView = read { it.response(responseId) }
+
+    suspend fun createResponse(form: RecordRow, subjectId: String?): String {
+        val formId = form.formId ?: throw IllegalArgumentException("not a form row")
+        val version = form.formVersion ?: throw IllegalArgumentException("form row without a version")
+        return write { it.createResponse(formId, version, scope(), subjectId) }
+    }
+
+    suspend fun formState(responseId: String, language: String): FormStateView = read { it.formState(responseId, language) }
+
+    /** Saves one answer (null clears it) and returns the recomputed live form state. */
+    suspend fun answer(responseId: String, name: String, value: AnswerValue?, language: String): FormStateView = write {
+        if (value == null) it.clearAnswer(responseId, name) else it.setAnswer(responseId, name, value)
+        it.formState(responseId, language)
+    }
+
+    /** Saves one answer in a repeat row (null clears it) and returns the recomputed form state. */
+    suspend fun rowAnswer(responseId: String, repeat: String, rowId: String, name: String, value: AnswerValue?, language: String): FormStateView =
+        write {
+            it.setRowAnswer(responseId, repeat, rowId, name, value)
+            it.formState(responseId, language)
+        }
+
+    suspend fun addRepeatRow(responseId: String, repeat: String, language: String): FormStateView = write {
+        it.addRepeatRow(responseId, repeat)
+        it.formState(responseId, language)
+    }
+
+    suspend fun removeRepeatRow(responseId: String, repeat: String, rowId: String, language: String): FormStateView = write {
+        it.removeRepeatRow(responseId, repeat, rowId)
+        it.formState(responseId, language)
+    }
+
+    /** Marks the response submitted; broken rules are flagged in the result, never dropped. */
+    suspend fun submit(responseId: String, language: String): ValidationResult {
+        val result = write { it.submitResponse(responseId, language) }
+        requestBackgroundSync()
+        return result
+    }
+
+    suspend fun moveDraftToNewest(responseId: String): MigrationResult = write { it.moveDraftToNewest(responseId) }
+
+    // ---- subjects ----
+
+    suspend fun searchSubjects(name: String, village: String, phone: String, limit: UInt = 100u): List<RecordRow> = read {
+        it.searchSubjects(
+            SubjectSearch(
+                scope = null,
+                subjectType = null,
+                namePrefix = name.trim().ifEmpty { null },
+                villagePrefix = village.trim().ifEmpty { null },
+                phonePrefix = phone.trim().ifEmpty { null },
+                limit = limit,
+            ),
+        )
+    }
+
+    suspend fun subject(id: String): SubjectView = read { it.subject(id) }
+
+    suspend fun createSubject(type: String, attrs: Map<String, AnswerValue>): String {
+        val id = write { it.createSubject(type, scope(), attrs) }
+        requestBackgroundSync()
+        return id
+    }
+
+    suspend fun updateSubject(id: String, set: Map<String, AnswerValue>, remove: List<String>) {
+        write { it.updateSubject(id, set, remove) }
+    }
+
+    // ---- meetings and actions ----
+
+    suspend fun listMeetings(limit: UInt = 100u): List<RecordRow> = read { it.listMeetings(scope(), limit) }
+
+    suspend fun meeting(id: String): MeetingView = read { it.meeting(id) }
+
+    suspend fun createMeeting(coalition: String, date: String, time: String, venue: String, agenda: List<String>): String {
+        val input = MeetingInput(coalition = coalition, scope = scope(), date = date, time = time, venue = venue, agenda = agenda)
+        val id = write { it.createMeeting(input) }
+        requestBackgroundSync()
+        return id
+    }
+
+    suspend fun addAgendaItem(meetingId: String, item: String) {
+        write { it.addAgendaItem(meetingId, item) }
+    }
+
+    suspend fun addAttendee(meetingId: String, name: String, role: String, organisation: String, contact: String): String =
+        write { it.addAttendee(meetingId, AttendeeInput(name = name, role = role, organisation = organisation, contact = contact)) }
+
+    suspend fun setAttendance(meetingId: String, attendeeId: String, present: Boolean) {
+        write { it.setAttendance(meetingId, attendeeId, present) }
+    }
+
+    /** Saves the whole minutes text; the core turns it into a minimal edit that merges by character. */
+    suspend fun replaceMinutes(meetingId: String, text: String) {
+        write { it.minutesReplace(meetingId, text) }
+    }
+
+    suspend fun addDecision(meetingId: String, text: String): String = write { it.addDecision(meetingId, text) }
+
+    suspend fun listActions(meetingId: String?, openOnly: Boolean, limit: UInt = 200u): List<RecordRow> = read {
+        it.listActions(
+            ActionQuery(scope = null, owner = null, meetingId = meetingId, openOnly = openOnly, overdueOn = null, limit = limit),
+        )
+    }
+
+    suspend fun action(id: String): ActionView = read { it.action(id) }
+
+    suspend fun createAction(meetingId: String?, title: String, owner: String, due: String?, notes: String): String {
+        val input = ActionInput(scope = scope(), meetingId = meetingId, title = title, owner = owner, due = due, notes = notes)
+        val id = write { it.createAction(input) }
+        requestBackgroundSync()
+        return id
+    }
+
+    suspend fun setActionStatus(id: String, status: ActionState) {
+        write {
+            it.updateAction(id, ActionChanges(title = null, owner = null, due = null, clearDue = false, status = status, notes = null))
+        }
+    }
+
+    suspend fun updateActionDetails(id: String, owner: String, due: String?, notes: String) {
+        write {
+            it.updateAction(
+                id,
+                ActionChanges(title = null, owner = owner, due = due, clearDue = due == null, status = null, notes = notes),
+            )
+        }
+    }
+
+    // ---- conflicts and history ----
+
+    /** Every record on this phone that holds concurrent values (responses, subjects, meetings, actions). */
+    suspend fun recordsWithConflicts(): List<RecordRow> = read { st ->
+        val responses = st.listResponses(
+            ResponseQuery(
+                formId = null, formVersion = null, status = null, subjectId = null, scope = null,
+                updatedSinceMs = null, hasConflicts = true, limit = 1000u, offset = null,
+            ),
+        )
+        val subjects = st.searchSubjects(
+            SubjectSearch(scope = null, subjectType = null, namePrefix = null, villagePrefix = null, phonePrefix = null, limit = 10_000u),
+        )
+        val meetings = st.listMeetings(null, 10_000u)
+        val actions = st.listActions(
+            ActionQuery(scope = null, owner = null, meetingId = null, openOnly = false, overdueOn = null, limit = 10_000u),
+        )
+        (responses + subjects + meetings + actions).filter { row -> row.conflicts > 0 }.sortedByDescending { row -> row.updatedAtMs }
+    }
+
+    suspend fun conflicts(id: String): List<FieldConflictView> = read { it.conflicts(id) }
+
+    /** Writes the chosen value over every concurrent one (coordinators only); recorded in history. */
+    suspend fun resolveConflict(id: String, path: String, value: AnswerValue) {
+        write { it.resolveConflict(id, path, value) }
+        requestBackgroundSync()
+    }
+
+    suspend fun history(id: String): List<HistoryEntryView> = read { it.history(id) }
+
+    suspend fun recordJson(id: String, atChange: String?): String = read { it.recordJson(id, atChange) }
+
+    // ---- sync and bundles ----
+
+    suspend fun unsyncedCount(): Long = read { it.unsyncedCount() }
+
+    /**
+     * Syncs with the enrolled hub, reporting progress after every round trip. Cancelling the
+     * calling coroutine cancels the sync between round trips (what was acknowledged stays).
+     */
+    suspend fun sync(report: (SyncProgressInfo) -> Unit): SyncResult = syncMutex.withLock {
+        val enrolment = settingsOrThrow()
+        val cancel = CancelToken()
+        val listener = object : SyncProgressListener {
+            override fun onProgress(progress: SyncProgressInfo) = report(progress)
+        }
+        _syncRunning.value = true
+        try {
+            val result: SyncResult = coroutineScope {
+                val watcher = launch {
+                    try {
+                        awaitCancellation()
+                    } finally {
+                        cancel.cancel()
+                    }
+                }
+                try {
+                    withContext(reader) { store().sync(enrolment.hubUrl, enrolment.token, listener, cancel) }
+                } finally {
+                    watcher.cancel()
+                }
+            }
+            _lastSync.value = SyncOutcome(System.currentTimeMillis(), result, null)
+            result
+        } catch (e: Exception) {
+            _lastSync.value = SyncOutcome(System.currentTimeMillis(), null, userMessage(e))
+            throw e
+        } finally {
+            _syncRunning.value = false
+            cancel.destroy()
+            _changes.update { it + 1 }
+        }
+    }
+
+    fun requestBackgroundSync() {
+        backgroundSyncRequester?.invoke()
+    }
+
+    /** A bundle file's bytes for carrying by hand: only what the hub lacks, or everything. */
+    suspend fun exportBundle(onlyUnsynced: Boolean): ByteArray = read { it.exportBundle(onlyUnsynced, listOf(scope())) }
+
+    /** Imports a bundle; a damaged one is refused whole. Importing twice changes nothing. */
+    suspend fun importBundle(bytes: ByteArray): BundleResult = write { it.importBundle(bytes) }
+}
+
+/** How a sync ended: its result, or the message of the error that stopped it. */
+data class SyncOutcome(val atMs: Long, val result: SyncResult?, val error: String?)

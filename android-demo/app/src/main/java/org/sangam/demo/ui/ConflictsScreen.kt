@@ -1,0 +1,170 @@
+// The coordinator's conflict screen: every record with concurrent values, and per record each
+// conflicting field with every value, who wrote it, on which device and when. The coordinator
+// picks one value (or types a new one); that resolution supersedes them all and is recorded in
+// the record's history, shown below.
+package org.sangam.demo.ui
+
+import androidx.compose.foundation.clickable
+import androidx.compose.foundation.layout.Arrangement
+import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.Row
+import androidx.compose.foundation.layout.fillMaxSize
+import androidx.compose.foundation.layout.fillMaxWidth
+import androidx.compose.foundation.layout.padding
+import androidx.compose.foundation.lazy.LazyColumn
+import androidx.compose.foundation.lazy.items
+import androidx.compose.material3.Button
+import androidx.compose.material3.Card
+import androidx.compose.material3.HorizontalDivider
+import androidx.compose.material3.ListItem
+import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.OutlinedButton
+import androidx.compose.material3.OutlinedTextField
+import androidx.compose.material3.Text
+import androidx.compose.runtime.Composable
+import androidx.compose.runtime.collectAsState
+import androidx.compose.runtime.getValue
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.remember
+import androidx.compose.runtime.setValue
+import androidx.compose.ui.Alignment
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.unit.dp
+import androidx.lifecycle.viewModelScope
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.launch
+import org.sangam.AnswerValue
+import org.sangam.ConflictValueView
+import org.sangam.FieldConflictView
+import org.sangam.HistoryEntryView
+import org.sangam.RecordKind
+import org.sangam.RecordRow
+import org.sangam.UserRole
+import org.sangam.demo.data.Answers
+import org.sangam.demo.data.SangamRepository
+
+class ConflictsViewModel(repo: SangamRepository) : SangamViewModel(repo) {
+    private val _rows = MutableStateFlow<List<RecordRow>>(emptyList())
+    val rows: StateFlow<List<RecordRow>> = _rows.asStateFlow()
+
+    init {
+        viewModelScope.launch { repo.changes.collect { load() } }
+    }
+
+    private fun load() = launchSafely { _rows.value = repo.recordsWithConflicts() }
+}
+
+@Composable
+fun ConflictsScreen(openRecord: (String) -> Unit) {
+    val vm: ConflictsViewModel = sangamViewModel("conflicts") { ConflictsViewModel(it) }
+    val rows: List<RecordRow> by vm.rows.collectAsState()
+    val message by vm.message.collectAsState()
+    LazyColumn(Modifier.fillMaxSize().padding(horizontal = 16.dp)) {
+        item { MessageCard(message) { vm.dismissMessage() } }
+        if (rows.isEmpty()) item { EmptyNote("No conflicts on this phone.") }
+        items(rows, key = { it.id }) { row ->
+            ListItem(
+                headlineContent = { Text(row.title ?: row.id) },
+                overlineContent = { Text(kindLabel(row.kind)) },
+                supportingContent = { Text("${row.conflicts} field(s) with concurrent values · ${ago(row.updatedAtMs)}") },
+                modifier = Modifier.clickable { openRecord(row.id) },
+            )
+            HorizontalDivider()
+        }
+    }
+}
+
+fun kindLabel(kind: RecordKind): String = when (kind) {
+    RecordKind.FORM -> "Form"
+    RecordKind.RESPONSE -> "Survey response"
+    RecordKind.SUBJECT -> "Household / person"
+    RecordKind.MEETING -> "Meeting"
+    RecordKind.ACTION -> "Action item"
+}
+
+data class RecordConflictsUiState(
+    val conflicts: List<FieldConflictView> = emptyList(),
+    val history: List<HistoryEntryView> = emptyList(),
+    val canResolve: Boolean = false,
+)
+
+class RecordConflictsViewModel(repo: SangamRepository, private val id: String) : SangamViewModel(repo) {
+    private val _state = MutableStateFlow(RecordConflictsUiState())
+    val state: StateFlow<RecordConflictsUiState> = _state.asStateFlow()
+
+    init {
+        viewModelScope.launch { repo.changes.collect { load() } }
+    }
+
+    private fun load() = launchSafely {
+        val role = repo.settings.value?.role
+        _state.value = RecordConflictsUiState(
+            conflicts = repo.conflicts(id),
+            history = repo.history(id).reversed(),
+            canResolve = role == UserRole.COORDINATOR || role == UserRole.ADMIN,
+        )
+    }
+
+    fun pick(path: String, value: ConflictValueView) {
+        val answer = Answers.fromConflictJson(value.valueJson)
+        if (answer == null) {
+            say("This value cannot be written back; type the value instead.")
+            return
+        }
+        resolve(path, answer)
+    }
+
+    fun resolve(path: String, value: AnswerValue) = launchSafely {
+        repo.resolveConflict(id, path, value)
+        say("Resolved. The choice is recorded in the record's history.")
+    }
+}
+
+@Composable
+fun RecordConflictsScreen(id: String) {
+    val vm: RecordConflictsViewModel = sangamViewModel("record-conflicts-$id") { RecordConflictsViewModel(it, id) }
+    val ui: RecordConflictsUiState by vm.state.collectAsState()
+    val message by vm.message.collectAsState()
+    LazyColumn(Modifier.fillMaxSize().padding(horizontal = 16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
+        item {
+            MessageCard(message) { vm.dismissMessage() }
+            if (!ui.canResolve) {
+                Text("Only a coordinator can resolve conflicts. You can see every value here.", style = MaterialTheme.typography.bodySmall)
+            }
+            if (ui.conflicts.isEmpty()) EmptyNote("No conflicting fields in this record.")
+        }
+        items(ui.conflicts, key = { it.path }) { c -> ConflictCard(c, ui.canResolve, vm) }
+        item { SectionTitle("History (newest first)") }
+        items(ui.history, key = { it.change }) { h ->
+            ListItem(headlineContent = { Text(h.fields.joinToString(", ").ifEmpty { "(record created)" }) }, supportingContent = { Text(describe(h.by)) })
+        }
+    }
+}
+
+@Composable
+private fun ConflictCard(c: FieldConflictView, canResolve: Boolean, vm: RecordConflictsViewModel) {
+    var typed by remember(c.path) { mutableStateOf("") }
+    Card(Modifier.fillMaxWidth()) {
+        Column(Modifier.padding(12.dp), verticalArrangement = Arrangement.spacedBy(6.dp)) {
+            Text(c.path, style = MaterialTheme.typography.titleSmall)
+            c.values.forEach { v ->
+                Row(verticalAlignment = Alignment.CenterVertically) {
+                    Column(Modifier.weight(1f)) {
+                        val shown = Answers.fromConflictJson(v.valueJson)?.let { Answers.display(it) } ?: v.valueJson
+                        Text(shown + if (v.shown) "  (shown now)" else "", style = MaterialTheme.typography.bodyLarge)
+                        Text(describe(v.by), style = MaterialTheme.typography.bodySmall)
+                    }
+                    if (canResolve) OutlinedButton(onClick = { vm.pick(c.path, v) }) { Text("Use this") }
+                }
+            }
+            if (canResolve) {
+                Row(verticalAlignment = Alignment.CenterVertically, horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+                    OutlinedTextField(typed, { typed = it }, label = { Text("Or type the right value") }, singleLine = true, modifier = Modifier.weight(1f))
+                    Button(onClick = { vm.resolve(c.path, AnswerValue.Text(typed.trim())) }, enabled = typed.isNotBlank()) { Text("Save") }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,185 @@
+// The app's screens and how they are reached: a bottom bar for the main lists, a top bar with
+// the unsynced count, conflicts and enrolment, and detail screens by record id.
+package org.sangam.demo.ui
+
+import androidx.compose.foundation.layout.padding
+import androidx.compose.material.icons.Icons
+import androidx.compose.material.icons.automirrored.filled.ArrowBack
+import androidx.compose.material.icons.automirrored.filled.List
+import androidx.compose.material.icons.filled.DateRange
+import androidx.compose.material.icons.filled.Home
+import androidx.compose.material.icons.filled.Person
+import androidx.compose.material.icons.filled.Refresh
+import androidx.compose.material.icons.filled.Settings
+import androidx.compose.material.icons.filled.Warning
+import androidx.compose.material3.Badge
+import androidx.compose.material3.BadgedBox
+import androidx.compose.material3.ExperimentalMaterial3Api
+import androidx.compose.material3.Icon
+import androidx.compose.material3.IconButton
+import androidx.compose.material3.NavigationBar
+import androidx.compose.material3.NavigationBarItem
+import androidx.compose.material3.Scaffold
+import androidx.compose.material3.Text
+import androidx.compose.material3.TopAppBar
+import androidx.compose.runtime.Composable
+import androidx.compose.runtime.LaunchedEffect
+import androidx.compose.runtime.collectAsState
+import androidx.compose.runtime.getValue
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.remember
+import androidx.compose.runtime.setValue
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.graphics.vector.ImageVector
+import androidx.navigation.NavHostController
+import androidx.navigation.compose.NavHost
+import androidx.navigation.compose.composable
+import androidx.navigation.compose.currentBackStackEntryAsState
+import androidx.navigation.compose.rememberNavController
+import org.sangam.demo.data.SangamRepository
+
+object Routes {
+    const val ENROL = "enrol"
+    const val FORMS = "forms"
+    const val RESPONSES = "responses"
+    const val SUBJECTS = "subjects"
+    const val MEETINGS = "meetings"
+    const val SYNC = "sync"
+    const val CONFLICTS = "conflicts"
+    const val SURVEY = "survey/{id}"
+    const val SUBJECT = "subject/{id}"
+    const val MEETING = "meeting/{id}"
+    const val RECORD_CONFLICTS = "conflicts/{id}"
+
+    fun survey(id: String) = "survey/$id"
+    fun subject(id: String) = "subject/$id"
+    fun meeting(id: String) = "meeting/$id"
+    fun recordConflicts(id: String) = "conflicts/$id"
+}
+
+private data class Tab(val route: String, val label: String, val icon: ImageVector)
+
+private val tabs = listOf(
+    Tab(Routes.FORMS, "Forms", Icons.Filled.Home),
+    Tab(Routes.RESPONSES, "Responses", Icons.AutoMirrored.Filled.List),
+    Tab(Routes.SUBJECTS, "Subjects", Icons.Filled.Person),
+    Tab(Routes.MEETINGS, "Meetings", Icons.Filled.DateRange),
+    Tab(Routes.SYNC, "Sync", Icons.Filled.Refresh),
+)
+
+private fun NavHostController.openTab(route: String) {
+    navigate(route) {
+        popUpTo(Routes.FORMS) { saveState = true }
+        launchSingleTop = true
+        restoreState = true
+    }
+}
+
+@OptIn(ExperimentalMaterial3Api::class)
+@Composable
+fun SangamNavHost(repository: SangamRepository, enrolmentCode: String? = null) {
+    val nav = rememberNavController()
+    val entry by nav.currentBackStackEntryAsState()
+    val route = entry?.destination?.route
+    val changes by repository.changes.collectAsState()
+    var unsynced by remember { mutableStateOf<Long?>(null) }
+    LaunchedEffect(changes) {
+        unsynced = if (repository.isEnrolled()) runCatching { repository.unsyncedCount() }.getOrNull() else null
+    }
+    val start = if (repository.isEnrolled() && enrolmentCode == null) Routes.FORMS else Routes.ENROL
+    val isTab = tabs.any { it.route == route }
+
+    Scaffold(
+        topBar = {
+            TopAppBar(
+                title = { Text(titleFor(route)) },
+                navigationIcon = {
+                    if (!isTab && route != Routes.ENROL) {
+                        IconButton(onClick = { nav.popBackStack() }) {
+                            Icon(Icons.AutoMirrored.Filled.ArrowBack, contentDescription = "Back")
+                        }
+                    }
+                },
+                actions = {
+                    if (route != Routes.ENROL) {
+                        IconButton(onClick = { nav.openTab(Routes.SYNC) }) {
+                            BadgedBox(badge = { if ((unsynced ?: 0L) > 0L) Badge { Text(unsynced.toString()) } }) {
+                                Icon(Icons.Filled.Refresh, contentDescription = "Unsynced records")
+                            }
+                        }
+                        IconButton(onClick = { nav.navigate(Routes.CONFLICTS) }) {
+                            Icon(Icons.Filled.Warning, contentDescription = "Conflicts")
+                        }
+                        IconButton(onClick = { nav.navigate(Routes.ENROL) }) {
+                            Icon(Icons.Filled.Settings, contentDescription = "Enrolment")
+                        }
+                    }
+                },
+            )
+        },
+        bottomBar = {
+            if (isTab) {
+                NavigationBar {
+                    tabs.forEach { tab ->
+                        NavigationBarItem(
+                            selected = route == tab.route,
+                            onClick = { nav.openTab(tab.route) },
+                            icon = { Icon(tab.icon, contentDescription = null) },
+                            label = { Text(tab.label) },
+                        )
+                    }
+                }
+            }
+        },
+    ) { padding ->
+        NavHost(nav, startDestination = start, modifier = Modifier.padding(padding)) {
+            composable(Routes.ENROL) {
+                EnrolmentScreen(initialCode = enrolmentCode, onEnrolled = {
+                    nav.navigate(Routes.FORMS) { popUpTo(Routes.ENROL) { inclusive = true } }
+                })
+            }
+            composable(Routes.FORMS) { FormsScreen(openSurvey = { id -> nav.navigate(Routes.survey(id)) }) }
+            composable(Routes.RESPONSES) {
+                ResponsesScreen(
+                    openSurvey = { id -> nav.navigate(Routes.survey(id)) },
+                    openConflicts = { id -> nav.navigate(Routes.recordConflicts(id)) },
+                )
+            }
+            composable(Routes.SUBJECTS) { SubjectsScreen(openSubject = { id -> nav.navigate(Routes.subject(id)) }) }
+            composable(Routes.MEETINGS) { MeetingsScreen(openMeeting = { id -> nav.navigate(Routes.meeting(id)) }) }
+            composable(Routes.SYNC) { SyncScreen() }
+            composable(Routes.CONFLICTS) { ConflictsScreen(openRecord = { id -> nav.navigate(Routes.recordConflicts(id)) }) }
+            composable(Routes.SURVEY) { e ->
+                val id = e.arguments?.getString("id") ?: return@composable
+                SurveyScreen(id, onClose = { nav.popBackStack() })
+            }
+            composable(Routes.SUBJECT) { e ->
+                val id = e.arguments?.getString("id") ?: return@composable
+                SubjectScreen(id, openSurvey = { rid -> nav.navigate(Routes.survey(rid)) })
+            }
+            composable(Routes.MEETING) { e ->
+                val id = e.arguments?.getString("id") ?: return@composable
+                MeetingScreen(id)
+            }
+            composable(Routes.RECORD_CONFLICTS) { e ->
+                val id = e.arguments?.getString("id") ?: return@composable
+                RecordConflictsScreen(id)
+            }
+        }
+    }
+}
+
+private fun titleFor(route: String?): String = when (route) {
+    Routes.ENROL -> "Enrol this phone"
+    Routes.FORMS -> "Forms"
+    Routes.RESPONSES -> "Responses"
+    Routes.SUBJECTS -> "Households and people"
+    Routes.MEETINGS -> "Meetings"
+    Routes.SYNC -> "Sync"
+    Routes.CONFLICTS -> "Conflicts"
+    Routes.SURVEY -> "Survey"
+    Routes.SUBJECT -> "Subject"
+    Routes.MEETING -> "Meeting"
+    Routes.RECORD_CONFLICTS -> "Resolve conflicts"
+    else -> "Sangam"
+}

@@ -1,0 +1,228 @@
+// One input per question kind the core reports: text, integer, decimal, select_one,
+// select_multiple, date, time, datetime, geopoint (typed latitude/longitude), note, calculate
+// (read-only), acknowledge and image (a file name). Each change is handed to `onAnswer` at once;
+// `null` clears the answer.
+package org.sangam.demo.ui
+
+import android.app.DatePickerDialog
+import android.app.TimePickerDialog
+import android.content.Context
+import androidx.compose.foundation.layout.Arrangement
+import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.Row
+import androidx.compose.foundation.layout.fillMaxWidth
+import androidx.compose.foundation.selection.selectable
+import androidx.compose.foundation.selection.toggleable
+import androidx.compose.foundation.text.KeyboardOptions
+import androidx.compose.material3.Checkbox
+import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.OutlinedButton
+import androidx.compose.material3.OutlinedTextField
+import androidx.compose.material3.RadioButton
+import androidx.compose.material3.Text
+import androidx.compose.material3.TextButton
+import androidx.compose.runtime.Composable
+import androidx.compose.runtime.getValue
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.saveable.rememberSaveable
+import androidx.compose.runtime.setValue
+import androidx.compose.ui.Alignment
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.platform.LocalContext
+import androidx.compose.ui.semantics.Role
+import androidx.compose.ui.text.font.FontWeight
+import androidx.compose.ui.text.input.KeyboardType
+import androidx.compose.ui.unit.dp
+import java.util.Calendar
+import org.sangam.AnswerValue
+import org.sangam.QuestionView
+import org.sangam.demo.data.Answers
+import org.sangam.demo.data.QuestionKinds
+
+@Composable
+fun QuestionField(q: QuestionView, fieldKey: String, onAnswer: (AnswerValue?) -> Unit) {
+    Column(Modifier.fillMaxWidth(), verticalArrangement = Arrangement.spacedBy(4.dp)) {
+        val label = q.label ?: q.name
+        Text(
+            if (q.required) "$label *" else label,
+            style = if (q.kind == QuestionKinds.NOTE) MaterialTheme.typography.bodyLarge else MaterialTheme.typography.titleSmall,
+            fontWeight = if (q.kind == QuestionKinds.NOTE) FontWeight.Normal else FontWeight.SemiBold,
+        )
+        q.hint?.let { Text(it, style = MaterialTheme.typography.bodySmall, color = MaterialTheme.colorScheme.onSurfaceVariant) }
+        when {
+            q.kind == QuestionKinds.NOTE -> Unit
+            q.kind == QuestionKinds.CALCULATE || q.readOnly -> ReadOnlyValue(q)
+            q.kind == QuestionKinds.TEXT -> TextAnswer(q, fieldKey, KeyboardType.Text, multiline = true, parse = Answers::text, onAnswer = onAnswer)
+            q.kind == QuestionKinds.INTEGER -> TextAnswer(q, fieldKey, KeyboardType.Number, multiline = false, parse = Answers::integer, onAnswer = onAnswer)
+            q.kind == QuestionKinds.DECIMAL -> TextAnswer(q, fieldKey, KeyboardType.Decimal, multiline = false, parse = Answers::decimal, onAnswer = onAnswer)
+            q.kind == QuestionKinds.IMAGE -> TextAnswer(q, fieldKey, KeyboardType.Text, multiline = false, parse = Answers::text, onAnswer = onAnswer, placeholder = "Photo file name, e.g. IMG_0042.jpg")
+            q.kind == QuestionKinds.SELECT_ONE -> SelectOne(q, onAnswer)
+            q.kind == QuestionKinds.SELECT_MULTIPLE -> SelectMultiple(q, onAnswer)
+            q.kind == QuestionKinds.DATE -> DateTimeAnswer(q, withDate = true, withTime = false, onAnswer = onAnswer)
+            q.kind == QuestionKinds.TIME -> DateTimeAnswer(q, withDate = false, withTime = true, onAnswer = onAnswer)
+            q.kind == QuestionKinds.DATETIME -> DateTimeAnswer(q, withDate = true, withTime = true, onAnswer = onAnswer)
+            q.kind == QuestionKinds.GEOPOINT -> GeopointAnswer(q, fieldKey, onAnswer)
+            q.kind == QuestionKinds.ACKNOWLEDGE -> Acknowledge(q, onAnswer)
+            else -> TextAnswer(q, fieldKey, KeyboardType.Text, multiline = false, parse = Answers::text, onAnswer = onAnswer, placeholder = "(${q.kind})")
+        }
+        q.problem?.let { Text(it, color = MaterialTheme.colorScheme.error, style = MaterialTheme.typography.bodySmall) }
+    }
+}
+
+@Composable
+private fun ReadOnlyValue(q: QuestionView) {
+    val shown = Answers.display(q.value, q.choices)
+    Text(if (shown.isEmpty()) "—" else shown, style = MaterialTheme.typography.bodyLarge)
+}
+
+@Composable
+private fun TextAnswer(
+    q: QuestionView,
+    fieldKey: String,
+    keyboard: KeyboardType,
+    multiline: Boolean,
+    parse: (String) -> AnswerValue?,
+    onAnswer: (AnswerValue?) -> Unit,
+    placeholder: String? = null,
+) {
+    // The field keeps what is typed; each change is saved and the form state re-read.
+    var text by rememberSaveable(fieldKey) { mutableStateOf(Answers.editText(q.value)) }
+    OutlinedTextField(
+        value = text,
+        onValueChange = { v ->
+            text = v
+            onAnswer(parse(v))
+        },
+        placeholder = if (placeholder != null) { { Text(placeholder) } } else null,
+        isError = q.problem != null,
+        singleLine = !multiline,
+        keyboardOptions = KeyboardOptions(keyboardType = keyboard),
+        modifier = Modifier.fillMaxWidth(),
+    )
+}
+
+@Composable
+private fun SelectOne(q: QuestionView, onAnswer: (AnswerValue?) -> Unit) {
+    val chosen = Answers.chosen(q.value)
+    Column {
+        q.choices.orEmpty().forEach { c ->
+            val selected = c.name in chosen
+            Row(
+                Modifier.fillMaxWidth().selectable(selected = selected, role = Role.RadioButton, onClick = { onAnswer(AnswerValue.Text(c.name)) }),
+                verticalAlignment = Alignment.CenterVertically,
+            ) {
+                RadioButton(selected = selected, onClick = null)
+                Text(c.label)
+            }
+        }
+        if (chosen.isNotEmpty()) TextButton(onClick = { onAnswer(null) }) { Text("Clear") }
+    }
+}
+
+@Composable
+private fun SelectMultiple(q: QuestionView, onAnswer: (AnswerValue?) -> Unit) {
+    val chosen = Answers.chosen(q.value)
+    Column {
+        q.choices.orEmpty().forEach { c ->
+            val checked = c.name in chosen
+            Row(
+                Modifier.fillMaxWidth().toggleable(value = checked, role = Role.Checkbox, onValueChange = { on -> onAnswer(Answers.toggle(q.value, c.name, on)) }),
+                verticalAlignment = Alignment.CenterVertically,
+            ) {
+                Checkbox(checked = checked, onCheckedChange = null)
+                Text(c.label)
+            }
+        }
+    }
+}
+
+@Composable
+private fun Acknowledge(q: QuestionView, onAnswer: (AnswerValue?) -> Unit) {
+    val value = q.value
+    val checked = value is AnswerValue.Bool && value.value
+    Row(
+        Modifier.toggleable(value = checked, role = Role.Checkbox, onValueChange = { on -> onAnswer(if (on) AnswerValue.Bool(true) else null) }),
+        verticalAlignment = Alignment.CenterVertically,
+    ) {
+        Checkbox(checked = checked, onCheckedChange = null)
+        Text("OK")
+    }
+}
+
+@Composable
+private fun DateTimeAnswer(q: QuestionView, withDate: Boolean, withTime: Boolean, onAnswer: (AnswerValue?) -> Unit) {
+    val context = LocalContext.current
+    val current = Answers.editText(q.value)
+    val prompt = when {
+        withDate && withTime -> "Pick date and time"
+        withDate -> "Pick a date"
+        else -> "Pick a time"
+    }
+    Row(horizontalArrangement = Arrangement.spacedBy(8.dp), verticalAlignment = Alignment.CenterVertically) {
+        OutlinedButton(onClick = { pickDateTime(context, current, withDate, withTime, onAnswer) }) {
+            Text(current.ifEmpty { prompt })
+        }
+        if (current.isNotEmpty()) TextButton(onClick = { onAnswer(null) }) { Text("Clear") }
+    }
+}
+
+/** Opens the platform date and/or time pickers, starting from the saved value when there is one. */
+private fun pickDateTime(context: Context, current: String, withDate: Boolean, withTime: Boolean, onAnswer: (AnswerValue?) -> Unit) {
+    val cal = Calendar.getInstance()
+    val datePart = current.substringBefore('T')
+    val timePart = if (withDate) current.substringAfter('T', "") else current
+    Regex("""(\d{4})-(\d{2})-(\d{2})""").find(datePart)?.let { m ->
+        cal.set(m.groupValues[1].toInt(), m.groupValues[2].toInt() - 1, m.groupValues[3].toInt())
+    }
+    Regex("""(\d{1,2}):(\d{2})""").find(timePart)?.let { m ->
+        cal.set(Calendar.HOUR_OF_DAY, m.groupValues[1].toInt())
+        cal.set(Calendar.MINUTE, m.groupValues[2].toInt())
+    }
+    fun askTime(then: (Int, Int) -> Unit) {
+        TimePickerDialog(context, { _, hour, minute -> then(hour, minute) }, cal.get(Calendar.HOUR_OF_DAY), cal.get(Calendar.MINUTE), true).show()
+    }
+    if (!withDate) {
+        askTime { h, m -> onAnswer(Answers.time(h, m)) }
+        return
+    }
+    DatePickerDialog(context, { _, year, month, day ->
+        if (withTime) {
+            askTime { h, m -> onAnswer(Answers.dateTime(year, month + 1, day, h, m)) }
+        } else {
+            onAnswer(Answers.date(year, month + 1, day))
+        }
+    }, cal.get(Calendar.YEAR), cal.get(Calendar.MONTH), cal.get(Calendar.DAY_OF_MONTH)).show()
+}
+
+@Composable
+private fun GeopointAnswer(q: QuestionView, fieldKey: String, onAnswer: (AnswerValue?) -> Unit) {
+    val (lat0, lon0) = Answers.geopointParts(q.value)
+    var lat by rememberSaveable(fieldKey + "/lat") { mutableStateOf(lat0) }
+    var lon by rememberSaveable(fieldKey + "/lon") { mutableStateOf(lon0) }
+    Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+        OutlinedTextField(
+            value = lat,
+            onValueChange = { v ->
+                lat = v
+                onAnswer(Answers.geopoint(v, lon))
+            },
+            label = { Text("Latitude") },
+            singleLine = true,
+            isError = q.problem != null,
+            keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Decimal),
+            modifier = Modifier.weight(1f),
+        )
+        OutlinedTextField(
+            value = lon,
+            onValueChange = { v ->
+                lon = v
+                onAnswer(Answers.geopoint(lat, v))
+            },
+            label = { Text("Longitude") },
+            singleLine = true,
+            isError = q.problem != null,
+            keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Decimal),
+            modifier = Modifier.weight(1f),
+        )
+    }
+}

@@ -1,0 +1,98 @@
+// Survey responses on this phone: status (draft, submitted, reviewed…), conflicts, and whether
+// each has changes the hub does not have yet.
+package org.sangam.demo.ui
+
+import androidx.compose.foundation.clickable
+import androidx.compose.foundation.layout.Arrangement
+import androidx.compose.foundation.layout.Row
+import androidx.compose.foundation.layout.fillMaxSize
+import androidx.compose.foundation.layout.padding
+import androidx.compose.foundation.lazy.LazyColumn
+import androidx.compose.foundation.lazy.items
+import androidx.compose.material3.AssistChip
+import androidx.compose.material3.FilterChip
+import androidx.compose.material3.HorizontalDivider
+import androidx.compose.material3.ListItem
+import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.Text
+import androidx.compose.runtime.Composable
+import androidx.compose.runtime.collectAsState
+import androidx.compose.runtime.getValue
+import androidx.compose.runtime.produceState
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.unit.dp
+import androidx.lifecycle.viewModelScope
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.launch
+import org.sangam.RecordRow
+import org.sangam.demo.data.SangamRepository
+
+class ResponsesViewModel(repo: SangamRepository) : SangamViewModel(repo) {
+    private val _rows = MutableStateFlow<List<RecordRow>>(emptyList())
+    val rows: StateFlow<List<RecordRow>> = _rows.asStateFlow()
+    private val _status = MutableStateFlow<String?>(null)
+    /** The status filter: null for all, or "draft", "submitted", … */
+    val status: StateFlow<String?> = _status.asStateFlow()
+
+    init {
+        viewModelScope.launch { repo.changes.collect { load() } }
+    }
+
+    private fun load() = launchSafely { _rows.value = repo.listResponses(status = _status.value) }
+
+    fun filter(status: String?) {
+        _status.value = status
+        load()
+    }
+
+    /** Reads one record, so it is only asked for rows on screen. */
+    suspend fun isUnsynced(id: String): Boolean? = runCatching { repo.isUnsynced(id) }.getOrNull()
+}
+
+@Composable
+fun ResponsesScreen(openSurvey: (String) -> Unit, openConflicts: (String) -> Unit) {
+    val vm: ResponsesViewModel = sangamViewModel("responses") { ResponsesViewModel(it) }
+    val rows: List<RecordRow> by vm.rows.collectAsState()
+    val status: String? by vm.status.collectAsState()
+    val message by vm.message.collectAsState()
+
+    LazyColumn(Modifier.fillMaxSize().padding(horizontal = 16.dp)) {
+        item {
+            MessageCard(message) { vm.dismissMessage() }
+            Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+                listOf(null, "draft", "submitted").forEach { s ->
+                    FilterChip(selected = status == s, onClick = { vm.filter(s) }, label = { Text(s ?: "all") })
+                }
+            }
+        }
+        if (rows.isEmpty()) item { EmptyNote("No responses yet. Start one from Forms.") }
+        items(rows, key = { it.id }) { row -> ResponseRow(row, vm, openSurvey, openConflicts) }
+    }
+}
+
+@Composable
+private fun ResponseRow(row: RecordRow, vm: ResponsesViewModel, openSurvey: (String) -> Unit, openConflicts: (String) -> Unit) {
+    val unsynced: Boolean? by produceState<Boolean?>(null, row.id, row.updatedAtMs) { value = vm.isUnsynced(row.id) }
+    ListItem(
+        headlineContent = { Text(row.title ?: row.formId ?: row.id) },
+        supportingContent = {
+            Text("${row.status ?: "draft"} · ${row.formId ?: ""} v${row.formVersion ?: "?"} · ${ago(row.updatedAtMs)}")
+        },
+        trailingContent = {
+            Row(horizontalArrangement = Arrangement.spacedBy(4.dp)) {
+                if (row.conflicts > 0) {
+                    AssistChip(onClick = { openConflicts(row.id) }, label = { Text("${row.conflicts} conflict(s)") })
+                }
+                when (unsynced) {
+                    true -> Text("unsynced", color = MaterialTheme.colorScheme.error, style = MaterialTheme.typography.labelSmall)
+                    false -> Text("synced", style = MaterialTheme.typography.labelSmall)
+                    null -> Unit
+                }
+            }
+        },
+        modifier = Modifier.clickable { openSurvey(row.id) },
+    )
+    HorizontalDivider()
+}

@@ -1,0 +1,214 @@
+// Filling a survey, rendered from the live form state the core computes: only relevant
+// questions are shown, constraint and required messages appear under their questions, and the
+// state is re-read after every answer, so skip logic and calculations follow at once. Every
+// change is saved as it is made (setAnswer / setRowAnswer); there is no "save" button.
+package org.sangam.demo.ui
+
+import androidx.compose.foundation.layout.Arrangement
+import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.Row
+import androidx.compose.foundation.layout.fillMaxSize
+import androidx.compose.foundation.layout.fillMaxWidth
+import androidx.compose.foundation.layout.padding
+import androidx.compose.foundation.lazy.LazyColumn
+import androidx.compose.foundation.lazy.items
+import androidx.compose.material3.Button
+import androidx.compose.material3.Card
+import androidx.compose.material3.FilterChip
+import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.OutlinedButton
+import androidx.compose.material3.Text
+import androidx.compose.material3.TextButton
+import androidx.compose.runtime.Composable
+import androidx.compose.runtime.collectAsState
+import androidx.compose.runtime.getValue
+import androidx.compose.ui.Alignment
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.unit.dp
+import kotlinx.coroutines.flow.MutableStateFlow
+import kotlinx.coroutines.flow.StateFlow
+import kotlinx.coroutines.flow.asStateFlow
+import kotlinx.coroutines.flow.update
+import org.sangam.AnswerValue
+import org.sangam.FormStateView
+import org.sangam.MigrationResult
+import org.sangam.QuestionView
+import org.sangam.RepeatRowState
+import org.sangam.RepeatView
+import org.sangam.ValidationResult
+import org.sangam.demo.data.FormLanguages
+import org.sangam.demo.data.SangamRepository
+
+data class SurveyUiState(
+    val form: FormStateView? = null,
+    val language: String = FormLanguages.ENGLISH,
+    val status: String = "",
+    val unsynced: Boolean = false,
+    val validation: ValidationResult? = null,
+    val migration: MigrationResult? = null,
+)
+
+class SurveyViewModel(repo: SangamRepository, private val responseId: String) : SangamViewModel(repo) {
+    private val _state = MutableStateFlow(SurveyUiState())
+    val state: StateFlow<SurveyUiState> = _state.asStateFlow()
+
+    // Results of quick successive edits are applied in the order the edits were made.
+    private var issued = 0L
+    private var applied = 0L
+    private var edited = false
+
+    init {
+        reload()
+    }
+
+    private fun show(seq: Long, form: FormStateView) {
+        if (seq < applied) return
+        applied = seq
+        _state.update { it.copy(form = form) }
+    }
+
+    fun reload() {
+        val seq = ++issued
+        launchSafely {
+            val form: FormStateView = repo.formState(responseId, _state.value.language)
+            show(seq, form)
+            val r = repo.response(responseId)
+            _state.update { it.copy(status = r.status, unsynced = r.unsynced) }
+        }
+    }
+
+    fun setLanguage(language: String) {
+        _state.update { it.copy(language = language) }
+        reload()
+    }
+
+    private fun edit(block: suspend (String) -> FormStateView) {
+        val seq = ++issued
+        edited = true
+        launchSafely {
+            val form: FormStateView = block(_state.value.language)
+            show(seq, form)
+            _state.update { it.copy(unsynced = true) }
+        }
+    }
+
+    fun answer(name: String, value: AnswerValue?) = edit { lang -> repo.answer(responseId, name, value, lang) }
+
+    fun rowAnswer(repeat: String, rowId: String, name: String, value: AnswerValue?) =
+        edit { lang -> repo.rowAnswer(responseId, repeat, rowId, name, value, lang) }
+
+    fun addRow(repeat: String) = edit { lang -> repo.addRepeatRow(responseId, repeat, lang) }
+
+    fun removeRow(repeat: String, rowId: String) = edit { lang -> repo.removeRepeatRow(responseId, repeat, rowId, lang) }
+
+    fun submit() = launchSafely {
+        val result: ValidationResult = repo.submit(responseId, _state.value.language)
+        _state.update { it.copy(validation = result) }
+        say(if (result.ok) "Submitted." else "Submitted and kept; ${result.violations.size} answer(s) need attention.")
+        reload()
+    }
+
+    fun moveToNewest() = launchSafely {
+        val result: MigrationResult = repo.moveDraftToNewest(responseId)
+        _state.update { it.copy(migration = result) }
+        reload()
+    }
+
+    override fun onCleared() {
+        if (edited) repo.requestBackgroundSync()
+    }
+}
+
+@Composable
+fun SurveyScreen(responseId: String, onClose: () -> Unit) {
+    val vm: SurveyViewModel = sangamViewModel("survey-$responseId") { SurveyViewModel(it, responseId) }
+    val ui: SurveyUiState by vm.state.collectAsState()
+    val message by vm.message.collectAsState()
+    val form: FormStateView? = ui.form
+
+    LazyColumn(
+        Modifier.fillMaxSize().padding(horizontal = 16.dp),
+        verticalArrangement = Arrangement.spacedBy(12.dp),
+    ) {
+        item {
+            Row(horizontalArrangement = Arrangement.spacedBy(8.dp), verticalAlignment = Alignment.CenterVertically) {
+                FormLanguages.all.forEach { lang ->
+                    FilterChip(selected = ui.language == lang, onClick = { vm.setLanguage(lang) }, label = { Text(FormLanguages.shortName(lang)) })
+                }
+            }
+            if (form != null && form.language != ui.language) {
+                Text("This form has no ${FormLanguages.shortName(ui.language)} labels; showing ${form.language}.", style = MaterialTheme.typography.bodySmall)
+            }
+            Text(
+                "Status: ${ui.status.ifEmpty { "…" }} · " + if (ui.unsynced) "not yet synced" else "synced",
+                style = MaterialTheme.typography.bodySmall,
+            )
+        }
+        item { MessageCard(message) { vm.dismissMessage() } }
+        if (form != null) {
+            items(form.questions.filter { it.relevant }, key = { "q-" + it.name }) { q ->
+                QuestionField(q, fieldKey = responseId + "/" + q.name) { value -> vm.answer(q.name, value) }
+            }
+            form.repeats.filter { it.relevant }.forEach { rep ->
+                item(key = "repeat-" + rep.name) { RepeatHeader(rep) }
+                rep.rows.forEachIndexed { index, row ->
+                    item(key = "row-" + row.rowId) { RepeatRowCard(responseId, rep, index, row, vm) }
+                }
+                item(key = "add-" + rep.name) {
+                    OutlinedButton(onClick = { vm.addRow(rep.name) }) { Text("Add ${rep.label ?: rep.name}") }
+                }
+            }
+            item { SubmitSection(ui, vm, onClose) }
+        }
+    }
+}
+
+@Composable
+private fun RepeatHeader(rep: RepeatView) {
+    SectionTitle(rep.label ?: rep.name)
+    val expected = rep.expectedRows
+    if (expected != null) {
+        Text("Expected rows: $expected (now ${rep.rows.size})", style = MaterialTheme.typography.bodySmall)
+    }
+}
+
+@Composable
+private fun RepeatRowCard(responseId: String, rep: RepeatView, index: Int, row: RepeatRowState, vm: SurveyViewModel) {
+    Card(Modifier.fillMaxWidth()) {
+        Column(Modifier.padding(12.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
+            Row(verticalAlignment = Alignment.CenterVertically) {
+                Text("${rep.label ?: rep.name} ${index + 1}", style = MaterialTheme.typography.titleSmall, modifier = Modifier.weight(1f))
+                TextButton(onClick = { vm.removeRow(rep.name, row.rowId) }) { Text("Remove") }
+            }
+            row.questions.filter { it.relevant }.forEach { q: QuestionView ->
+                QuestionField(q, fieldKey = responseId + "/" + row.rowId + "/" + q.name) { value ->
+                    vm.rowAnswer(rep.name, row.rowId, q.name, value)
+                }
+            }
+        }
+    }
+}
+
+@Composable
+private fun SubmitSection(ui: SurveyUiState, vm: SurveyViewModel, onClose: () -> Unit) {
+    Column(verticalArrangement = Arrangement.spacedBy(8.dp), modifier = Modifier.padding(bottom = 24.dp)) {
+        val validation = ui.validation
+        if (validation != null && !validation.ok) {
+            SectionTitle("Needs attention (kept as submitted)")
+            validation.violations.forEach { v ->
+                Text("• ${v.question}${if (v.rowId != null) " (row)" else ""}: ${v.message}", color = MaterialTheme.colorScheme.error)
+            }
+        }
+        val migration = ui.migration
+        if (migration != null) {
+            Text("Moved from version ${migration.fromVersion} to ${migration.toVersion}: kept ${migration.kept}, converted ${migration.converted.size}.")
+            migration.leftOut.forEach { l -> Text("• ${l.question}: ${l.reason}", style = MaterialTheme.typography.bodySmall) }
+        }
+        Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+            Button(onClick = { vm.submit() }) { Text("Submit") }
+            OutlinedButton(onClick = { vm.moveToNewest() }) { Text("Use newest form version") }
+            TextButton(onClick = onClose) { Text("Close") }
+        }
+        Text("Every answer is saved as you type; closing keeps the draft.", style = MaterialTheme.typography.bodySmall)
+    }
+}

@@ -1,0 +1,205 @@
+// Runs the Android app's data layer (org.sangam.demo.data: repository, answer conversions,
+// conflict values, errors) on a plain JVM against the built library and a real `sangam-hub
+// serve` on loopback. The Compose screens only call this layer, so what they do is exercised
+// here; the binding itself is tested by android-demo/kotlin-tests. Run by ./run.sh.
+
+import java.io.File
+import java.nio.file.Files
+import java.util.concurrent.TimeUnit
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.Job
+import kotlinx.coroutines.launch
+import kotlinx.coroutines.runBlocking
+import org.sangam.AnswerValue
+import org.sangam.ApiException
+import org.sangam.ActionState
+import org.sangam.FormStateView
+import org.sangam.QuestionView
+import org.sangam.SyncProgressInfo
+import org.sangam.UserRole
+import org.sangam.demo.data.Answers
+import org.sangam.demo.data.EnrolmentSettings
+import org.sangam.demo.data.FormLanguages
+import org.sangam.demo.data.InMemoryEnrolmentStorage
+import org.sangam.demo.data.Json
+import org.sangam.demo.data.SangamRepository
+import org.sangam.demo.data.userMessage
+
+private var failures = 0
+private var passes = 0
+
+private fun check(cond: Boolean, what: String) {
+    if (cond) { println("  ok   $what"); passes++ } else { println("  FAIL $what"); failures++ }
+}
+
+private class Hub(private val exe: String, val data: File) : AutoCloseable {
+    private var process: Process? = null
+    lateinit var url: String
+
+    fun cli(vararg args: String): String {
+        val p = ProcessBuilder(listOf(exe) + args.toList()).redirectErrorStream(true).start()
+        val out = p.inputStream.bufferedReader().readText()
+        check(p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0) { "sangam-hub ${args.firstOrNull()} failed" }
+        return out
+    }
+
+    fun enrol(name: String, role: String, scope: String): String =
+        cli("device", "add", "--data", data.path, "--name", name, "--role", role, "--scope", scope).trim().lines().last()
+
+    fun start() {
+        val p = ProcessBuilder(exe, "serve", "--data", data.path, "--listen", "127.0.0.1:0")
+            .redirectError(ProcessBuilder.Redirect.DISCARD).start()
+        process = p
+        val reader = p.inputStream.bufferedReader()
+        while (true) {
+            val line = reader.readLine() ?: error("hub exited before listening")
+            if (line.startsWith("listening on ")) { url = line.removePrefix("listening on ").trim(); break }
+        }
+        Thread { reader.readLines() }.apply { isDaemon = true }.start()
+    }
+
+    override fun close() { process?.destroyForcibly()?.waitFor() }
+}
+
+private fun FormStateView.q(name: String): QuestionView = questions.first { it.name == name }
+
+fun main(args: Array<String>) = runBlocking {
+    val hubExe = args.getOrNull(0) ?: error("usage: DataLayerSmoke <sangam-hub> <form.xlsx>")
+    val formXlsx = args.getOrNull(1) ?: error("usage: DataLayerSmoke <sangam-hub> <form.xlsx>")
+    val dir = Files.createTempDirectory("sangam-data-layer").toFile()
+    val scope = "UP-SIT"
+
+    // Pure helpers first.
+    check(Json.parse("{\"a\":true,\"b\":false}") == mapOf("a" to true, "b" to false), "JSON objects parse")
+    check(Json.parse("[1, 2.5, \"x\\u0041\", null]") == listOf(1L, 2.5, "xA", null), "JSON arrays, numbers, escapes parse")
+    check(Answers.fromConflictJson("\"98765 43210\"") == AnswerValue.Text("98765 43210"), "a text conflict value")
+    check(Answers.fromConflictJson("6") == AnswerValue.Int(6L) && Answers.fromConflictJson("2.5") == AnswerValue.Decimal(2.5), "numeric conflict values")
+    check(Answers.fromConflictJson("{\"water\":true,\"debt\":true}") == AnswerValue.Choices(listOf("debt", "water")), "a multi-select conflict value")
+    check(Answers.integer("12") == AnswerValue.Int(12L) && Answers.integer("1x") == AnswerValue.Text("1x") && Answers.integer(" ") == null, "integer input")
+    check(Answers.geopoint("26.8", "80.9") == AnswerValue.Text("26.8 80.9") && Answers.geopointParts(AnswerValue.Text("26.8 80.9 0 5")) == Pair("26.8", "80.9"), "geopoint input")
+    check(Answers.toggle(AnswerValue.Choices(listOf("a")), "b", true) == AnswerValue.Choices(listOf("a", "b")) && Answers.toggle(AnswerValue.Choices(listOf("a")), "a", false) == null, "multi-select toggling")
+    check(Answers.dateTime(2026, 11, 29, 10, 5) == AnswerValue.Text("2026-11-29T10:05:00"), "datetime input")
+
+    Hub(hubExe, File(dir, "hub")).use { hub ->
+        val tokA = hub.enrol("asha-phone", "field-worker", scope)
+        val tokB = hub.enrol("bina-phone", "field-worker", scope)
+        val tokC = hub.enrol("chitra-tablet", "coordinator", scope)
+        hub.cli("form", "publish", "--data", hub.data.path, formXlsx, "--scope", scope)
+        hub.start()
+
+        val a = SangamRepository(File(dir, "a.db").path, InMemoryEnrolmentStorage())
+        check(!a.isEnrolled(), "a new phone is not enrolled")
+        a.enrol(EnrolmentSettings(hub.url, tokA, scope, "asha", "Asha", UserRole.FIELD_WORKER))
+        val progress = mutableListOf<SyncProgressInfo>()
+        a.sync { p -> synchronized(progress) { progress.add(p) } }
+        check(progress.isNotEmpty(), "sync reports progress")
+        val forms = a.listForms()
+        check(forms.size == 1, "the published form arrived")
+
+        // A household and a survey about it, with live skip logic, repeats and constraints.
+        val hh = a.createSubject("household", mapOf("name" to AnswerValue.Text("Sunita Devi"), "village" to AnswerValue.Text("Rampur"), "phone" to AnswerValue.Text("9876543210")))
+        check(a.searchSubjects("sun", "", "").any { it.id == hh } && a.searchSubjects("", "ram", "").any { it.id == hh }, "subjects are found by name and village prefix")
+        val r = a.createResponse(forms.first(), hh)
+        var st = a.formState(r, FormLanguages.ENGLISH)
+        check(!st.q("village").relevant, "household questions hidden before consent")
+        st = a.answer(r, "consent", AnswerValue.Text("yes"), FormLanguages.ENGLISH)
+        check(st.q("village").relevant, "skip logic: consent shows the household questions")
+        st = a.answer(r, "hh_size", Answers.integer("2"), FormLanguages.ENGLISH)
+        check(st.repeats.first { it.name == "members" }.expectedRows == 2u, "repeat_count follows the household size")
+        st = a.addRepeatRow(r, "members", FormLanguages.ENGLISH)
+        val row = st.repeats.first { it.name == "members" }.rows.single()
+        st = a.rowAnswer(r, "members", row.rowId, "member_age", Answers.integer("200"), FormLanguages.ENGLISH)
+        val age = st.repeats.first { it.name == "members" }.rows.single().questions.first { it.name == "member_age" }
+        check(age.problem == "Age must be between 0 and 120.", "a repeat row's constraint message is shown")
+        st = a.answer(r, "hh_size", Answers.integer("many"), FormLanguages.ENGLISH)
+        check(st.q("hh_size").problem != null, "text in a number question is kept and flagged")
+        st = a.answer(r, "hh_size", null, FormLanguages.ENGLISH)
+        check(st.q("hh_size").value == null, "clearing an answer")
+        st = a.answer(r, "concerns", Answers.toggle(null, "other", true), FormLanguages.ENGLISH)
+        check(st.q("concerns_other").relevant, "selected() skip logic on a multi-select")
+        st = a.answer(r, "location", Answers.geopoint("26.85", "80.95"), FormLanguages.ENGLISH)
+        check(st.q("location").problem == null, "a geopoint answer fits")
+        st = a.answer(r, "confirm", AnswerValue.Bool(true), FormLanguages.ENGLISH)
+        check(st.q("confirm").problem == null, "an acknowledge answer")
+        val hindi = a.formState(r, FormLanguages.HINDI)
+        check(hindi.language == FormLanguages.HINDI && hindi.q("village").label == "गाँव", "the Hindi switch renders Hindi labels")
+        st = a.removeRepeatRow(r, "members", row.rowId, FormLanguages.ENGLISH)
+        check(st.repeats.first { it.name == "members" }.rows.isEmpty(), "removing a repeat row")
+        val submitted = a.submit(r, FormLanguages.ENGLISH)
+        check(!submitted.ok && submitted.violations.isNotEmpty(), "submitting flags what is missing, keeps the data")
+        check(a.listResponses().any { it.id == r && it.status != null }, "the responses list shows the response and its status")
+        check(a.isUnsynced(r) && a.unsyncedCount() > 0, "the new response is unsynced")
+        a.sync { }
+        check(!a.isUnsynced(r), "after sync the response is synced")
+
+        // A meeting with attendance, minutes, a decision and an action item.
+        val m = a.createMeeting("District Entrepreneurship Coalition", "2026-11-29", "10:30", "Block office", listOf("Loans"))
+        a.addAgendaItem(m, "Market days")
+        val att = a.addAttendee(m, "Meena", "entrepreneur", "SHG", "")
+        a.setAttendance(m, att, true)
+        a.replaceMinutes(m, "Opened at 10:30.")
+        a.replaceMinutes(m, "Opened at 10:30. Loans discussed.")
+        a.addDecision(m, "Hold a loan camp")
+        val act = a.createAction(m, "Book the hall", "meena", "2026-12-01", "")
+        a.setActionStatus(act, ActionState.IN_PROGRESS)
+        a.updateActionDetails(act, "meena", null, "called the office")
+        val mv = a.meeting(m)
+        check(mv.minutes == "Opened at 10:30. Loans discussed." && mv.attendees.single().present == true && mv.decisions.size == 1 && mv.agenda.size == 2, "meeting: attendance, minutes, decisions, agenda")
+        val av = a.action(act)
+        check(av.status == ActionState.IN_PROGRESS && av.due == null && av.notes == "called the office", "action item updates")
+        check(a.listActions(m, true).size == 1 && a.listMeetings().any { it.id == m }, "meeting and open-action lists")
+
+        // Two phones edit one field offline; the coordinator resolves by picking a value.
+        val b = SangamRepository(File(dir, "b.db").path, InMemoryEnrolmentStorage())
+        b.enrol(EnrolmentSettings(hub.url, tokB, scope, "bina", "Bina", UserRole.FIELD_WORKER))
+        a.sync { }
+        b.sync { }
+        a.updateSubject(hh, mapOf("phone" to AnswerValue.Text("9000000001")), listOf())
+        b.updateSubject(hh, mapOf("phone" to AnswerValue.Text("9000000002")), listOf())
+        a.sync { }
+        val rb = b.sync { }
+        check(rb.newConflicts.contains(hh), "the second phone is told about the new conflict")
+        val c = SangamRepository(null, InMemoryEnrolmentStorage())
+        c.enrol(EnrolmentSettings(hub.url, tokC, scope, "chitra", "Chitra", UserRole.COORDINATOR))
+        c.sync { }
+        check(c.recordsWithConflicts().any { it.id == hh }, "the conflict screen lists the household")
+        val conflict = c.conflicts(hh).single()
+        try {
+            a.resolveConflict(hh, conflict.path, AnswerValue.Text("x"))
+            check(false, "a field worker may not resolve")
+        } catch (e: ApiException.Forbidden) {
+            check(userMessage(e).startsWith("Your role may not"), "a field worker may not resolve (${e::class.simpleName})")
+        }
+        val picked = Answers.fromConflictJson(conflict.values.first { it.by.userId == "bina" }.valueJson)!!
+        c.resolveConflict(hh, conflict.path, picked)
+        c.sync { }
+        a.sync { }
+        check(a.conflicts(hh).isEmpty() && a.subject(hh).attrs["phone"] == AnswerValue.Text("9000000002"), "the picked value reached the phone")
+        check(a.history(hh).any { it.by.userId == "chitra" }, "the resolution is in history")
+
+        // Cancelling the calling coroutine cancels the sync; the store keeps working.
+        a.createSubject("household", mapOf("name" to AnswerValue.Text("Kamla")))
+        lateinit var job: Job
+        job = launch(Dispatchers.Default) { a.sync { job.cancel() } }
+        job.join()
+        check(job.isCancelled && !a.syncRunning.value, "cancelling the coroutine ends the sync")
+        a.sync { }
+        check(a.unsyncedCount() == 0L, "the next sync sends everything")
+
+        // Bundles: the same changes carried on a file.
+        val bytes = a.exportBundle(false)
+        val d = SangamRepository(null, InMemoryEnrolmentStorage())
+        d.enrol(EnrolmentSettings("http://127.0.0.1:9", "sgm_x", scope, "dev", "Dev", UserRole.FIELD_WORKER))
+        check(d.importBundle(bytes).changed > 0uL && d.response(r).answers["consent"] == AnswerValue.Text("yes"), "a bundle carries the records")
+        try {
+            d.sync { }
+            check(false, "an unreachable hub is reported")
+        } catch (e: ApiException.Network) {
+            check(d.lastSync.value?.error != null, "an unreachable hub is reported and remembered (${e::class.simpleName})")
+        }
+        listOf(a, b, c, d).forEach { it.checkpoint() }
+    }
+    dir.deleteRecursively()
+    println("$passes passed, $failures failed")
+    if (failures > 0) kotlin.system.exitProcess(1)
+}
