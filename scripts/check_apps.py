@@ -40,7 +40,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Optional
+from typing import Iterable, Optional
 
 try:
     import tree_sitter
@@ -670,10 +670,10 @@ class KotlinChecker:
         if not rest:
             return
         name = ".".join(rest)
-        self.stats.hit(rest[0])
         if not (self.api.is_type(name) or (len(rest) == 1 and rest[0] in self.api.functions)):
             self.report(imp, f"import org.sangam.{name}: the generated bindings declare no {name}{self.suggest(rest[-1])}")
             return
+        self.stats.hit(rest[0])
         self.imports[alias or rest[-1]] = name
 
     def suggest(self, name: str, candidates: Optional[Iterable[str]] = None) -> str:
@@ -1277,8 +1277,6 @@ class KotlinChecker:
                 for p in named(first(c, "class_parameters")) if first(c, "class_parameters") is not None else []:
                     for x in p.named_children:
                         self.visit(x, env)
-                        if x.type == "user_type":
-                            pass
             else:
                 self.visit(c, env)
 
@@ -1420,6 +1418,1189 @@ KOTLIN_KNOWN_TYPES = {
 }
 
 
+
+# --------------------------------------------------------------------------------------------
+# Swift: the generated bindings
+
+# tree-sitter-swift 0.7 cannot parse an attribute inside `#if … #endif` (uniffi wraps every
+# `@_documentation(visibility: private)` that way): those three lines are blanked before parsing
+# the generated file, keeping line numbers.
+_DOC_ATTR = re.compile(rb"#if swift\(>=5\.8\)\n\s*@_documentation\(visibility: private\)\n#endif")
+
+
+def swift_generated_source(src: bytes) -> bytes:
+    return _DOC_ATTR.sub(lambda m: b"\n" * m.group(0).count(b"\n"), src)
+
+
+def sw_name(node: Optional[Node], src: bytes) -> str:
+    return text(node, src).strip("`")
+
+
+def sw_type(node: Optional[Node], src: bytes) -> Optional[Ty]:
+    if node is None:
+        return None
+    t = node.type
+    if t == "type_annotation":
+        return sw_type(node.child_by_field_name("name") or (named(node)[0] if named(node) else None), src)
+    if t == "optional_type":
+        inner = sw_type(node.child_by_field_name("wrapped") or (named(node)[0] if named(node) else None), src)
+        return inner.opt() if inner else None
+    if t == "implicitly_unwrapped_type":
+        return sw_type(named(node)[0], src) if named(node) else None
+    if t == "user_type":
+        ids = [text(c, src) for c in named(node, "type_identifier")]
+        args = []
+        for ta in named(node, "type_arguments"):
+            for p in named(ta):
+                args.append(sw_type(p, src) or Ty("?"))
+        name = ".".join(ids)
+        if name == "Optional" and args:
+            return args[0].opt()
+        if name in ("Array", "Set") and args:
+            return Ty("Array", (args[0],))
+        return Ty(name, tuple(args))
+    if t == "array_type":
+        inner = [c for c in named(node)]
+        return Ty("Array", (sw_type(inner[0], src) or Ty("?"),)) if inner else None
+    if t == "dictionary_type":
+        kids = named(node)
+        if len(kids) >= 2:
+            return Ty("Dictionary", (sw_type(kids[0], src) or Ty("?"), sw_type(kids[1], src) or Ty("?")))
+        return None
+    if t == "function_type":
+        params = []
+        pt = node.child_by_field_name("params")
+        if pt is not None:
+            for item in named(pt):
+                params.append(sw_type(named(item)[-1] if item.type == "tuple_type_item" and named(item) else item, src) or Ty("?"))
+        ret = None
+        rets = [c for c in named(node) if c != pt]
+        if rets:
+            ret = sw_type(rets[-1], src)
+        return Ty(FUNC, (), False, tuple(params), ret)
+    if t == "tuple_type":
+        items = named(node)
+        if len(items) == 1:
+            inner = named(items[0])
+            return sw_type(inner[-1] if inner else None, src)
+        return Ty("Tuple", tuple(sw_type(named(i)[-1] if named(i) else None, src) or Ty("?") for i in items))
+    if t == "tuple_type_item":
+        return sw_type(named(node)[-1], src) if named(node) else None
+    return None
+
+
+SW_TYPE_NODES = ("user_type", "optional_type", "array_type", "dictionary_type", "function_type", "tuple_type",
+                 "implicitly_unwrapped_type")
+
+
+def sw_params(fn: Node, src: bytes) -> list:
+    """Parameters of a function/init declaration: (label, internal name, type)."""
+    out = []
+    for p in named(fn, "parameter"):
+        ext = p.child_by_field_name("external_name")
+        names = [c for c in p.children_by_field_name("name") if c.type == "simple_identifier"]
+        internal = sw_name(names[0], src) if names else ""
+        label = sw_name(ext, src) if ext is not None else internal
+        ty = None
+        for c in p.children_by_field_name("name"):
+            if c.type in SW_TYPE_NODES:
+                ty = sw_type(c, src)
+        has_default = any(not c.is_named and c.type == "=" for c in p.children)
+        out.append((label, internal, ty, has_default))
+    return out
+
+
+def sw_fun_sig(fn: Node, src: bytes) -> tuple:
+    name_node = fn.child_by_field_name("name")
+    name = sw_name(name_node, src) if name_node is not None else "init"
+    params = sw_params(fn, src)
+    ret = None
+    seen_arrow = False
+    for c in fn.children:
+        if not c.is_named and c.type == "->":
+            seen_arrow = True
+        elif seen_arrow and c.type in SW_TYPE_NODES:
+            ret = sw_type(c, src)
+            break
+    return name, Sig([Param(l, t, d) for l, _, t, d in params], ret), params
+
+
+def sw_is_static(node: Node, src: bytes) -> bool:
+    mods = first(node, "modifiers")
+    return mods is not None and any(text(c, src) in ("static", "class") for c in named(mods))
+
+
+def sw_decl_kind(node: Node) -> str:
+    for c in node.children:
+        if not c.is_named and c.type in ("class", "struct", "enum", "protocol", "extension", "actor"):
+            return c.type
+    return "protocol" if node.type == "protocol_declaration" else "class"
+
+
+def sw_property_names(prop: Node, src: bytes) -> list:
+    out = []
+    for pat in prop.children_by_field_name("name"):
+        b = pat.child_by_field_name("bound_identifier") or first(pat, "simple_identifier")
+        if b is not None:
+            out.append(sw_name(b, src))
+    return out
+
+
+def sw_property_type(prop: Node, src: bytes) -> Optional[Ty]:
+    ta = first(prop, "type_annotation")
+    return sw_type(ta, src) if ta is not None else None
+
+
+def swift_api(raw: bytes) -> Api:
+    src = swift_generated_source(raw)
+    api = Api("swift")
+    tree = parse(SWIFT, src)
+    for n in tree.root_node.named_children:
+        if n.type in ("class_declaration", "protocol_declaration"):
+            kind = sw_decl_kind(n)
+            if kind == "extension":
+                continue
+            name = text(n.child_by_field_name("name"), src)
+            d = Decl(name, {"class": "class", "struct": "struct", "enum": "enum", "protocol": "protocol", "actor": "class"}[kind])
+            for spec in named(n, "inheritance_specifier"):
+                sup = sw_type(spec.child_by_field_name("inherits_from"), src)
+                if sup:
+                    d.supers.append(sup.name)
+            if "Error" in d.supers or "Swift.Error" in d.supers:
+                d.kind = "error"
+            body = n.child_by_field_name("body")
+            for m in named(body) if body is not None else []:
+                if m.type in ("function_declaration", "protocol_function_declaration"):
+                    fname, sig, _ = sw_fun_sig(m, src)
+                    (d.static_methods if sw_is_static(m, src) else d.methods).setdefault(fname, []).append(sig)
+                elif m.type == "init_declaration":
+                    _, sig, _ = sw_fun_sig(m, src)
+                    sig.ret = Ty(name)
+                    d.ctors.append(sig)
+                elif m.type in ("property_declaration", "protocol_property_declaration"):
+                    for pn in sw_property_names(m, src):
+                        (d.static_props if sw_is_static(m, src) else d.props)[pn] = sw_property_type(m, src)
+                elif m.type == "enum_entry":
+                    names = [c for c in m.children_by_field_name("name") if c.type == "simple_identifier"]
+                    data = m.child_by_field_name("data_contents")
+                    params = []
+                    if data is not None:
+                        kids = named(data)
+                        i = 0
+                        while i < len(kids):
+                            if kids[i].type == "simple_identifier" and i + 1 < len(kids) and kids[i + 1].type in SW_TYPE_NODES:
+                                params.append(Param(sw_name(kids[i], src), sw_type(kids[i + 1], src)))
+                                i += 2
+                            else:
+                                params.append(Param("_", sw_type(kids[i], src)))
+                                i += 1
+                    for cn in names:
+                        d.cases[sw_name(cn, src)] = Sig(params, Ty(name))
+            # A struct without an explicit init still has its memberwise one only inside its
+            # module; uniffi always writes a public init, read above.
+            api.types[name] = d
+        elif n.type == "function_declaration":
+            fname, sig, _ = sw_fun_sig(n, src)
+            api.functions.setdefault(fname, []).append(sig)
+    return api
+
+
+# --------------------------------------------------------------------------------------------
+# Swift: the app sources
+
+
+@dataclass
+class SwiftAppType:
+    name: str
+    kind: str
+    props: dict = field(default_factory=dict)  # name -> Ty | None | ("init", node, src)
+    methods: dict = field(default_factory=dict)  # name -> [Sig]
+    static_props: dict = field(default_factory=dict)
+    static_methods: dict = field(default_factory=dict)
+    ctors: list = field(default_factory=list)
+    cases: dict = field(default_factory=dict)
+    supers: list = field(default_factory=list)
+
+
+class SwiftApp:
+    def __init__(self):
+        self.types: dict[str, SwiftAppType] = {}
+        self.functions: dict[str, list] = {}
+        self.extensions: dict[tuple, list] = {}  # (binding type, member) -> [Sig] from app extensions
+        self.props: dict[str, object] = {}  # top-level lets and vars -> Ty | ("init", node, src) | None
+
+    def add_file(self, tree, src: bytes, path: str):
+        for n in tree.root_node.named_children:
+            self._add(n, src, "")
+
+    def _add(self, n: Node, src: bytes, prefix: str):
+        if n.type not in ("class_declaration", "protocol_declaration"):
+            if n.type == "function_declaration" and not prefix:
+                fname, sig, _ = sw_fun_sig(n, src)
+                self.functions.setdefault(fname, []).append(sig)
+            elif n.type == "property_declaration" and not prefix:
+                ty = sw_property_type(n, src)
+                value = n.child_by_field_name("value")
+                for pn in sw_property_names(n, src):
+                    self.props[pn] = ty if ty is not None else (("init", value, src) if value is not None else None)
+            return
+        kind = sw_decl_kind(n)
+        name_node = n.child_by_field_name("name")
+        if kind == "extension":
+            ext = sw_type(name_node, src) if name_node is not None else None
+            body = n.child_by_field_name("body")
+            if ext is not None and body is not None:
+                for m in named(body):
+                    if m.type == "function_declaration":
+                        fname, sig, _ = sw_fun_sig(m, src)
+                        self.extensions.setdefault((ext.name, fname), []).append(sig)
+                    elif m.type == "property_declaration":
+                        for pn in sw_property_names(m, src):
+                            self.extensions.setdefault((ext.name, pn), []).append(Sig([], sw_property_type(m, src)))
+            return
+        name = prefix + text(name_node, src)
+        t = SwiftAppType(name, kind)
+        for spec in named(n, "inheritance_specifier"):
+            sup = sw_type(spec.child_by_field_name("inherits_from"), src)
+            if sup:
+                t.supers.append(sup.name)
+        body = n.child_by_field_name("body")
+        for m in named(body) if body is not None else []:
+            static = sw_is_static(m, src)
+            if m.type in ("function_declaration", "protocol_function_declaration"):
+                fname, sig, _ = sw_fun_sig(m, src)
+                (t.static_methods if static else t.methods).setdefault(fname, []).append(sig)
+            elif m.type == "init_declaration":
+                _, sig, _ = sw_fun_sig(m, src)
+                sig.ret = Ty(name)
+                t.ctors.append(sig)
+            elif m.type == "property_declaration":
+                ty = sw_property_type(m, src)
+                value = m.child_by_field_name("value")
+                for pn in sw_property_names(m, src):
+                    (t.static_props if static else t.props)[pn] = ty if ty is not None else (("init", value, src) if value is not None else None)
+            elif m.type == "enum_entry":
+                for cn in m.children_by_field_name("name"):
+                    if cn.type == "simple_identifier":
+                        t.cases[sw_name(cn, src)] = Sig([], Ty(name))
+            elif m.type in ("class_declaration", "protocol_declaration"):
+                self._add(m, src, name + ".")
+        if kind == "struct" and not t.ctors:
+            # the memberwise initializer: stored properties in order
+            params = []
+            for m in named(body) if body is not None else []:
+                if m.type == "property_declaration" and not sw_is_static(m, src) and first(m, "computed_value") is None \
+                        and m.child_by_field_name("computed_value") is None:
+                    is_let_with_value = m.child_by_field_name("value") is not None and "let" in text(first(m, "value_binding_pattern"), src)
+                    if is_let_with_value or "@State" in text(first(m, "modifiers"), src) or "@Environment" in text(first(m, "modifiers"), src) \
+                            or "@EnvironmentObject" in text(first(m, "modifiers"), src) or "private" in text(first(m, "modifiers"), src):
+                        continue
+                    for pn in sw_property_names(m, src):
+                        params.append(Param(pn, sw_property_type(m, src), m.child_by_field_name("value") is not None))
+            t.ctors.append(Sig(params, Ty(name)))
+        self.types[name] = t
+
+
+SWIFT_LIST_ELEM_CLOSURES = {"filter", "map", "compactMap", "flatMap", "forEach", "first", "contains", "allSatisfy",
+                            "firstIndex", "lastIndex", "sorted", "min", "max", "last", "reduce", "drop", "prefix",
+                            "partition", "removeAll", "sort"}
+SWIFT_OPTIONAL_MEMBERS = {"map", "flatMap", "unsafelyUnwrapped", "debugDescription"}
+SWIFT_ELEM_RESULT = {"first", "last", "randomElement", "min", "max", "popLast", "removeFirst", "removeLast"}
+SWIFT_SAME_RESULT = {"filter", "sorted", "reversed", "shuffled", "dropFirst", "dropLast", "prefix", "suffix"}
+# Apple SDK and Swift standard library types the app names; a type name neither declared in the
+# app nor in the bindings nor here is reported when it is a near miss of a binding name.
+SWIFT_KNOWN_TYPES = {
+    "String", "Int", "Int64", "UInt32", "UInt64", "Double", "Bool", "Data", "Date", "URL", "Set", "Array", "Dictionary",
+    "Optional", "Error", "Void", "Any", "AnyObject", "Character", "Substring", "Task", "View", "Text", "Scene", "App",
+    "Binding", "State", "Published", "ObservableObject", "StateObject", "ObservedObject", "EnvironmentObject",
+    "Environment", "MainActor", "Sendable", "Equatable", "Hashable", "Identifiable", "FileDocument", "UTType",
+    "FileWrapper", "UserDefaults", "DispatchQueue", "CancellationError", "LocalizedError", "NSObject",
+}
+
+
+class SwiftChecker:
+    def __init__(self, api: Api, app: SwiftApp, stats: Stats):
+        self.api = api
+        self.app = app
+        self.stats = stats
+        self.findings: list = []
+        self._inferring: set = set()
+
+    def t(self, node: Optional[Node]) -> str:
+        return text(node, self.src)
+
+    def report(self, node: Node, message: str):
+        self.findings.append(at(self.path, node, message))
+
+    def suggest(self, name: str, candidates: Optional[Iterable[str]] = None) -> str:
+        pool = list(candidates) if candidates is not None else sorted(self.api.top_names())
+        close = difflib.get_close_matches(name, pool, n=1, cutoff=0.75)
+        return f" (did you mean {close[0]}?)" if close else ""
+
+    def check_file(self, path: str, tree, src: bytes):
+        self.path, self.src = path, src
+        env = Env()
+        for n in tree.root_node.named_children:
+            self.visit(n, env, None)
+
+    # ---- names and types ----
+
+    def binding_type_name(self, name: str, env: Env) -> Optional[str]:
+        if env.lookup(name) is not None or name in self.app.types:
+            return None
+        return name if self.api.is_type(name) else None
+
+    def is_binding(self, ty: Optional[Ty]) -> bool:
+        return ty is not None and self.api.is_type(ty.nn().name)
+
+    def unwrap(self, node: Optional[Node]) -> Optional[Node]:
+        while node is not None and node.type in ("try_expression", "await_expression", "parenthesized_expression"):
+            inner = node.child_by_field_name("expr") or (named(node)[-1] if named(node) else None)
+            if inner is None or inner == node:
+                break
+            node = inner
+        return node
+
+    def nav_parts(self, node: Node) -> tuple:
+        target = node.child_by_field_name("target")
+        suffix = node.child_by_field_name("suffix")
+        member = suffix.child_by_field_name("suffix") if suffix is not None else None
+        if member is None and suffix is not None:
+            member = first(suffix, "simple_identifier")
+        return target, member
+
+    def static_target(self, node: Optional[Node], env: Env) -> Optional[str]:
+        node = self.unwrap(node)
+        if node is None:
+            return None
+        if node.type == "simple_identifier":
+            return self.binding_type_name(self.t(node), env)
+        if node.type == "navigation_expression":
+            tgt, mem = self.nav_parts(node)
+            base = self.static_target(tgt, env)
+            if base and mem is not None and self.api.is_type(f"{base}.{self.t(mem)}"):
+                return f"{base}.{self.t(mem)}"
+        return None
+
+    def app_static_type(self, node: Optional[Node], env: Env) -> Optional[str]:
+        node = self.unwrap(node)
+        if node is not None and node.type == "simple_identifier":
+            name = self.t(node)
+            if env.lookup(name) is None and name in self.app.types:
+                return name
+        return None
+
+    def type_of(self, node: Optional[Node], env: Env) -> Optional[Ty]:
+        node = self.unwrap(node)
+        if node is None:
+            return None
+        k = node.type
+        if k == "simple_identifier":
+            name = self.t(node)
+            e = env.lookup(name)
+            if e and e[0] == "var":
+                return e[1]
+            if e is None and name in self.app.props:
+                return self.app_prop_type(self.app.props[name], env)
+            return None
+        if k == "self_expression":
+            return env.this
+        if k == "line_string_literal":
+            return T("String")
+        if k == "boolean_literal":
+            return T("Bool")
+        if k == "integer_literal":
+            return T("Int")
+        if k == "postfix_expression":
+            inner = self.type_of(node.child_by_field_name("target"), env)
+            return inner.nn() if inner else None
+        if k == "nil_coalescing_expression":
+            v = self.type_of(node.child_by_field_name("value"), env)
+            return v.nn() if v else self.type_of(node.child_by_field_name("if_nil"), env)
+        if k == "ternary_expression":
+            return self.type_of(node.child_by_field_name("if_true"), env) or self.type_of(node.child_by_field_name("if_false"), env)
+        if k == "as_expression":
+            ty = None
+            for c in named(node):
+                if c.type in SW_TYPE_NODES:
+                    ty = sw_type(c, self.src)
+            return ty
+        if k == "navigation_expression":
+            return self.navigation_type(node, env, check=False)
+        if k == "call_expression":
+            return self.call_type(node, env)
+        if k == "array_literal":
+            kids = named(node)
+            return T("Array", self.type_of(kids[0], env)) if kids and self.type_of(kids[0], env) else None
+        return None
+
+    def app_prop_type(self, entry, env: Env) -> Optional[Ty]:
+        if entry is None or isinstance(entry, Ty):
+            return entry
+        _, value, src = entry
+        if src is not self.src or id(value) in self._inferring:
+            return None
+        self._inferring.add(id(value))
+        try:
+            return self.type_of(value, Env(this=env.this))
+        finally:
+            self._inferring.discard(id(value))
+
+    def app_member(self, type_name: str, name: str, static: bool):
+        seen, todo = set(), [type_name]
+        while todo:
+            c = todo.pop()
+            if c in seen or c not in self.app.types:
+                continue
+            seen.add(c)
+            at_ = self.app.types[c]
+            props = at_.static_props if static else at_.props
+            methods = at_.static_methods if static else at_.methods
+            if name in props:
+                return ("prop", props[name])
+            if name in methods:
+                return ("method", methods[name])
+            if static and name in at_.cases:
+                return ("case", at_.cases[name])
+            todo.extend(at_.supers)
+        return None
+
+    def navigation_type(self, node: Node, env: Env, check: bool) -> Optional[Ty]:
+        target, member = self.nav_parts(node)
+        if target is None or member is None:
+            return None
+        name = self.t(member).strip("`")
+        static = self.static_target(target, env)
+        if static:
+            found = self.api.static(static, name)
+            if check:
+                self.stats.hit(static)
+                if found is None:
+                    what = "case" if self.api.kind_of(static) in ("enum", "error") else "member"
+                    self.report(member, f"{static} has no {what} '{name}' in the generated bindings{self.suggest(name, self.static_names(static))}")
+            if found is None:
+                return None
+            kind, info = found
+            if kind == "prop":
+                return info
+            if kind == "case":
+                return Ty(static)
+            return None
+        app_static = self.app_static_type(target, env)
+        if app_static:
+            found = self.app_member(app_static, name, static=True)
+            if found and found[0] == "prop":
+                return self.app_prop_type(found[1], env)
+            if found and found[0] == "case":
+                return Ty(app_static)
+            return None
+        rt = self.type_of(target, env)
+        if rt is not None and rt.nullable and name in SWIFT_OPTIONAL_MEMBERS and not self.optional_chained(node):
+            return None  # Optional's own map/flatMap, not a member of the wrapped binding type
+        return self.member_type(rt, name, member if check else None)
+
+    def optional_chained(self, nav: Node) -> bool:
+        return any(not c.is_named and c.type == "?" for c in nav.children) or \
+            any(c.type == "?" for c in nav.children_by_field_name("target"))
+
+    def static_names(self, type_name: str) -> list:
+        d = self.api.decl(type_name)
+        if not d:
+            return []
+        return sorted(set(d.nested) | set(d.static_props) | set(d.static_methods) | set(d.cases))
+
+    def member_type(self, rt: Optional[Ty], name: str, report_node: Optional[Node], call: Optional[Node] = None,
+                    env: Optional[Env] = None) -> Optional[Ty]:
+        if rt is None:
+            return None
+        base = rt.nn()
+        if self.api.is_type(base.name):
+            ext = self.app.extensions.get((base.name, name))
+            if ext:
+                if report_node is not None:
+                    self.stats.hit(base.name)
+                return ext[0].ret
+            found = self.api.member(base.name, name)
+            if report_node is not None:
+                self.stats.hit(base.name)
+                if found is None:
+                    self.report(report_node, f"{base.name} has no member '{name}' in the generated bindings{self.suggest(name, self.api.member_names(base.name))}")
+            if found is None:
+                return None
+            kind, info = found
+            if kind == "prop":
+                return info
+            if kind == "method":
+                if report_node is not None and call is not None and env is not None:
+                    self.check_labels(report_node, f"{base.name}.{name}", info, call, env)
+                return info[0].ret
+            if kind == "builtin":
+                return base if info is SELF else info
+            return None
+        if base.name in self.app.types:
+            found = self.app_member(base.name, name, static=False)
+            if found and found[0] == "prop":
+                return self.app_prop_type(found[1], env or Env(this=base))
+            if found and found[0] == "method":
+                return found[1][0].ret
+            return None
+        if base.name == "Array":
+            elem = base.arg(0)
+            if name in SWIFT_ELEM_RESULT:
+                return elem.opt() if elem else None
+            if name in SWIFT_SAME_RESULT:
+                return base
+            if name == "count":
+                return T("Int")
+            return None
+        if base.name == "Dictionary":
+            if name == "keys":
+                return T("Array", base.arg(0)) if base.arg(0) else None
+            if name == "values":
+                return T("Array", base.arg(1)) if base.arg(1) else None
+            return None
+        if base.name == "Task" and name == "value":
+            return base.arg(0)
+        return None
+
+    def call_args(self, call: Node) -> list:
+        """[(label or "_", expression)] of a call's parenthesised arguments, then trailing closures."""
+        out = []
+        for cs in named(call, "call_suffix"):
+            va = first(cs, "value_arguments")
+            if va is not None and not any(not c.is_named and c.type == "[" for c in va.children):
+                for a in named(va, "value_argument"):
+                    label = a.child_by_field_name("name")
+                    value = a.child_by_field_name("value")
+                    out.append((self.t(label).strip("`") if label is not None else "_", value))
+            for lam in named(cs, "lambda_literal"):
+                out.append(("{}", lam))
+        return out
+
+    def is_subscript(self, call: Node) -> bool:
+        for cs in named(call, "call_suffix"):
+            va = first(cs, "value_arguments")
+            if va is not None and any(not c.is_named and c.type == "[" for c in va.children):
+                return True
+        return False
+
+    def check_labels(self, node: Node, what: str, sigs: list, call: Node, env: Env) -> Optional[Sig]:
+        args = self.call_args(call)
+        labels = [l for l, _ in args if l != "{}"]
+        closures = sum(1 for l, _ in args if l == "{}")
+        for sig in sigs:
+            pl = sig.names()
+            required = [p.name for p in sig.params if not p.has_default]
+            if closures:
+                pl_main = pl[: len(pl) - closures]
+            else:
+                pl_main = pl
+            if labels == pl_main or (labels == [p for p in pl_main if p in labels] and all(r in labels for r in required[: len(pl_main)])):
+                return sig
+        shown = lambda ls: "(" + "".join(f"{l}:" for l in ls) + ")"
+        expected = " or ".join(shown(s.names()) for s in sigs)
+        self.report(node, f"{what}(…): argument labels {shown(labels)} do not match {expected}")
+        return None
+
+    def call_type(self, node: Node, env: Env) -> Optional[Ty]:
+        callee = named(node)[0] if named(node) else None
+        if callee is None:
+            return None
+        if self.is_subscript(node):
+            base = self.type_of(callee, env)
+            if base and base.nn().name == "Dictionary":
+                v = base.nn().arg(1)
+                return v.opt() if v else None
+            if base and base.nn().name == "Array":
+                return base.nn().arg(0)
+            return None
+        if callee.type == "prefix_expression":  # .text(value: …)
+            return None
+        if callee.type == "navigation_expression":
+            target, member = self.nav_parts(callee)
+            if member is None:
+                return None
+            name = self.t(member).strip("`")
+            static = self.static_target(target, env)
+            if static:
+                found = self.api.static(static, name)
+                if found and found[0] == "method":
+                    return found[1][0].ret
+                if found and found[0] == "case":
+                    return Ty(static)
+                return None
+            app_static = self.app_static_type(target, env)
+            if app_static:
+                found = self.app_member(app_static, name, static=True)
+                if found and found[0] == "method":
+                    return found[1][0].ret
+                return None
+            rt = self.type_of(target, env)
+            if rt is not None and rt.nn().name == "Array" and name in ("filter", "sorted", "reversed"):
+                return rt.nn()
+            if rt is not None and rt.nn().name == "Array" and name in ("first", "last", "min", "max"):
+                elem = rt.nn().arg(0)
+                return elem.opt() if elem else None
+            return self.member_type(rt, name, None)
+        if callee.type == "simple_identifier":
+            name = self.t(callee)
+            e = env.lookup(name)
+            if e and e[0] == "fun":
+                return e[1][0].ret if e[1] else None
+            if e and e[0] == "var" and e[1] is not None and e[1].name == FUNC:
+                return e[1].ret
+            bt = self.binding_type_name(name, env)
+            if bt:
+                return Ty(bt)
+            if name in self.api.functions and e is None:
+                return self.api.functions[name][0].ret
+            if name in self.app.types:
+                return Ty(name)
+            if name in self.app.functions:
+                return self.app.functions[name][0].ret
+            if name == "Array":
+                args = self.call_args(node)
+                inner = self.type_of(args[0][1], env) if args else None
+                return inner if inner and inner.name == "Array" else None
+        return None
+
+    # ---- implicit members in a typed context: .text(value: …), .inProgress ----
+
+    def check_in_context(self, expr: Optional[Node], expected: Optional[Ty], env: Env):
+        expr = self.unwrap(expr)
+        if expr is None or expected is None:
+            return
+        exp = expected.nn()
+        k = expr.type
+        if k == "ternary_expression":
+            self.check_in_context(expr.child_by_field_name("if_true"), expected, env)
+            self.check_in_context(expr.child_by_field_name("if_false"), expected, env)
+            return
+        if k == "nil_coalescing_expression":
+            self.check_in_context(expr.child_by_field_name("if_nil"), expected, env)
+            return
+        if k in ("disjunction_expression", "conjunction_expression"):
+            # The grammar reads `a == .x || b` as `a == (.x || b)`: the left operand is the
+            # implicit member compared with `a`.
+            self.check_in_context(expr.child_by_field_name("lhs"), expected, env)
+            return
+        if k == "dictionary_literal" and exp.name == "Dictionary":
+            kids = named(expr)
+            for i in range(1, len(kids), 2):
+                self.check_in_context(kids[i], exp.arg(1), env)
+            return
+        if k == "array_literal" and exp.name == "Array":
+            for c in named(expr):
+                self.check_in_context(c, exp.arg(0), env)
+            return
+        if not self.api.is_type(exp.name):
+            return
+        name_node, call = None, None
+        if k == "prefix_expression" and self.t(expr).startswith("."):
+            name_node = expr.child_by_field_name("target")
+        elif k == "call_expression" and named(expr) and named(expr)[0].type == "prefix_expression" and self.t(named(expr)[0]).startswith("."):
+            name_node = named(expr)[0].child_by_field_name("target")
+            call = expr
+        if name_node is None:
+            return
+        name = self.t(name_node).strip("`")
+        self.stats.hit(exp.name)
+        d = self.api.decl(exp.name)
+        if d is None:
+            return
+        if name in d.cases:
+            sig = d.cases[name]
+            if call is not None:
+                self.check_labels(name_node, f"{exp.name}.{name}", [sig], call, env)
+            elif sig.params:
+                self.report(name_node, f"{exp.name}.{name} needs its associated values ({', '.join(p.name for p in sig.params)})")
+        elif name in d.static_methods or name in d.static_props or name == "init":
+            pass
+        else:
+            what = "case" if d.kind in ("enum", "error") else "member"
+            self.report(name_node, f"{exp.name} has no {what} '{name}' in the generated bindings{self.suggest(name, sorted(d.cases) or self.static_names(exp.name))}")
+
+    def param_types_for(self, node: Node, env: Env) -> Optional[list]:
+        """Parameter (label, type) list of the function or constructor a call resolves to."""
+        callee = named(node)[0] if named(node) else None
+        if callee is None:
+            return None
+        sigs = None
+        if callee.type == "navigation_expression":
+            target, member = self.nav_parts(callee)
+            if member is None:
+                return None
+            name = self.t(member).strip("`")
+            static = self.static_target(target, env)
+            if static:
+                found = self.api.static(static, name)
+                sigs = found[1] if found and found[0] == "method" else ([found[1]] if found and found[0] == "case" else None)
+            else:
+                app_static = self.app_static_type(target, env)
+                if app_static:
+                    found = self.app_member(app_static, name, static=True)
+                    sigs = found[1] if found and found[0] == "method" else None
+                else:
+                    rt = self.type_of(target, env)
+                    if rt is not None and self.api.is_type(rt.nn().name):
+                        found = self.api.member(rt.nn().name, name)
+                        sigs = found[1] if found and found[0] == "method" else None
+                    elif rt is not None and rt.nn().name in self.app.types:
+                        found = self.app_member(rt.nn().name, name, static=False)
+                        sigs = found[1] if found and found[0] == "method" else None
+        elif callee.type == "simple_identifier":
+            name = self.t(callee)
+            e = env.lookup(name)
+            if e and e[0] == "var" and e[1] is not None and e[1].name == FUNC:
+                return [("_", p) for p in e[1].params]
+            if e and e[0] == "fun":
+                sigs = e[1]
+            elif self.binding_type_name(name, env):
+                sigs = self.api.decl(name).ctors
+            elif name in self.api.functions and e is None:
+                sigs = self.api.functions[name]
+            elif name in self.app.types:
+                sigs = self.app.types[name].ctors
+            elif name in self.app.functions:
+                sigs = self.app.functions[name]
+        if not sigs:
+            return None
+        labels = [l for l, _ in self.call_args(node)]
+        for sig in sigs:
+            if [p.name for p in sig.params][: len([l for l in labels if l != "{}"])] == [l for l in labels if l != "{}"]:
+                return [(p.name, p.ty) for p in sig.params]
+        return [(p.name, p.ty) for p in sigs[0].params]
+
+    # ---- closures ----
+
+    def closure_param_types(self, call: Node, lam: Node, label: str, env: Env) -> list:
+        callee = named(call)[0] if named(call) else None
+        if callee is None:
+            return []
+        if callee.type == "navigation_expression":
+            target, member = self.nav_parts(callee)
+            name = self.t(member) if member is not None else ""
+            rt = self.type_of(target, env)
+            if rt is not None:
+                base = rt.nn()
+                if base.name == "Array" and name in SWIFT_LIST_ELEM_CLOSURES:
+                    elem = base.arg(0)
+                    return [elem, elem]
+                if rt.nullable and name in ("map", "flatMap"):
+                    return [base]
+        if callee.type == "simple_identifier" and self.t(callee) == "ForEach":
+            args = self.call_args(call)
+            if args and args[0][0] == "_":
+                lst = self.type_of(args[0][1], env)
+                if lst is not None and lst.nn().name == "Array":
+                    return [lst.nn().arg(0)]
+        params = self.param_types_for(call, env)
+        if params:
+            # the closure's parameter: by label, else the last closure-typed parameter
+            cands = [t for l, t in params if (l == label and label not in ("_", "{}")) and t is not None and t.name == FUNC]
+            if not cands and label == "{}":
+                cands = [t for _, t in params if t is not None and t.name == FUNC][-1:]
+            if cands:
+                return list(cands[0].params)
+        return []
+
+    def visit_closure(self, lam: Node, env: Env, types: list, ret: Optional[Ty]):
+        inner = env.child()
+        ftype = lam.child_by_field_name("type")
+        explicit = False
+        if ftype is not None:
+            ps = first(ftype, "lambda_function_type_parameters")
+            for i, p in enumerate(named(ps, "lambda_parameter") if ps is not None else []):
+                pname = p.child_by_field_name("name") or first(p, "simple_identifier")
+                pty = None
+                for c in named(p):
+                    if c.type in SW_TYPE_NODES:
+                        pty = sw_type(c, self.src)
+                    elif c.type == "type_annotation":
+                        pty = sw_type(c, self.src)
+                if pname is not None:
+                    explicit = True
+                    inner.names[sw_name(pname, self.src)] = ("var", pty or (types[i] if i < len(types) else None))
+                    if pty is None:
+                        pass
+                    else:
+                        self.visit_type(p, env)
+        if not explicit:
+            for i, ty in enumerate(types[:4]):
+                inner.names[f"${i}"] = ("var", ty)
+        for c in lam.named_children:
+            if c.type in ("lambda_function_type", "capture_list"):
+                continue
+            self.visit(c, inner, ret)
+
+    # ---- the walk ----
+
+    def visit_type(self, n: Node, env: Env):
+        for ut in self.descendants(n, "user_type"):
+            ids = named(ut, "type_identifier")
+            if not ids:
+                continue
+            head = self.t(ids[0])
+            if self.api.is_type(head) and head not in self.app.types:
+                self.stats.hit(head)
+                cur = head
+                for i in ids[1:]:
+                    nxt = f"{cur}.{self.t(i)}"
+                    if not self.api.is_type(nxt):
+                        self.report(i, f"{nxt}: not declared in the generated bindings")
+                        break
+                    cur = nxt
+            elif head not in self.app.types and head not in SWIFT_KNOWN_TYPES and head[:1].isupper() and env.lookup(head) is None:
+                near = difflib.get_close_matches(head, sorted(n for n in self.api.top_names() if n[:1].isupper()), n=1, cutoff=0.85)
+                if near:
+                    self.report(ids[0], f"type {head} is not declared in the app or the generated bindings (did you mean {near[0]}?)")
+
+    def descendants(self, n: Node, typ: str) -> list:
+        out = []
+        stack = [n]
+        while stack:
+            x = stack.pop()
+            if x.type == typ:
+                out.append(x)
+            stack.extend(reversed(x.named_children))
+        return out
+
+    def bind_type_members(self, type_name: str, env: Env):
+        seen, todo = set(), [type_name]
+        while todo:
+            c = todo.pop()
+            if c in seen or c not in self.app.types:
+                continue
+            seen.add(c)
+            at_ = self.app.types[c]
+            for pn, entry in at_.props.items():
+                if pn not in env.names:
+                    env.names[pn] = ("var", self.app_prop_type(entry, env))
+            for mn, sigs in at_.methods.items():
+                env.names.setdefault(mn, ("fun", sigs))
+            todo.extend(at_.supers)
+
+    def visit(self, n: Node, env: Env, ret: Optional[Ty]):
+        k = n.type
+        if k in ("class_declaration", "protocol_declaration"):
+            kind = sw_decl_kind(n)
+            name_node = n.child_by_field_name("name")
+            tname = self.t(name_node)
+            if kind == "extension":
+                ext = sw_type(name_node, self.src) if name_node is not None else None
+                inner = env.child(this=ext)
+            else:
+                inner = env.child(this=Ty(tname))
+                self.bind_type_members(tname, inner)
+            for spec in named(n, "inheritance_specifier"):
+                self.visit_type(spec, env)
+            body = n.child_by_field_name("body")
+            for m in named(body) if body is not None else []:
+                self.visit(m, inner, None)
+            return
+        if k in ("function_declaration", "init_declaration", "protocol_function_declaration"):
+            _, sig, params = sw_fun_sig(n, self.src)
+            inner = env.child()
+            for label, internal, ty, _ in params:
+                inner.names[internal] = ("var", ty)
+            for p in named(n, "parameter"):
+                self.visit_type(p, env)
+            for c in n.named_children:
+                if c.type in SW_TYPE_NODES:
+                    self.visit_type(c, env)
+            body = n.child_by_field_name("body")
+            if body is not None:
+                self.visit(body, inner, sig.ret if k != "init_declaration" else None)
+            return
+        if k == "property_declaration":
+            ann = first(n, "type_annotation")
+            declared = sw_type(ann, self.src) if ann is not None else None
+            if ann is not None:
+                self.visit_type(ann, env)
+            value = n.child_by_field_name("value")
+            if value is not None:
+                self.visit(value, env, ret)
+                if declared is not None:
+                    self.check_in_context(value, declared, env)
+            ty = declared if declared is not None else (self.type_of(value, env) if value is not None else None)
+            for pn in sw_property_names(n, self.src):
+                if env.names.get(pn, ("var", None))[1] is None or env.parent is not None:
+                    env.names[pn] = ("var", ty)
+            for c in n.named_children:
+                if c.type in ("computed_value", "computed_property"):
+                    self.visit(c, env.child(), declared)
+                elif c.type not in ("type_annotation", "pattern", "value_binding_pattern", "modifiers") and c != value:
+                    self.visit(c, env, ret)
+            return
+        if k in ("if_statement", "guard_statement", "while_statement"):
+            self.visit_conditional(n, env, ret)
+            return
+        if k == "for_statement":
+            inner = env.child()
+            coll = n.child_by_field_name("collection")
+            item = n.child_by_field_name("item")
+            if coll is not None:
+                self.visit(coll, env, ret)
+            ct = self.type_of(coll, env)
+            elem = ct.nn().arg(0) if ct is not None and ct.nn().name == "Array" else None
+            if item is not None:
+                b = item.child_by_field_name("bound_identifier") or first(item, "simple_identifier")
+                if b is not None:
+                    inner.names[self.t(b)] = ("var", elem)
+            for c in n.named_children:
+                if c not in (coll, item):
+                    self.visit(c, inner, ret)
+            return
+        if k == "switch_statement":
+            subject = n.child_by_field_name("expr")
+            self.visit(subject, env, ret)
+            st = self.type_of(subject, env)
+            for entry in named(n, "switch_entry"):
+                inner = env.child()
+                for sp in named(entry, "switch_pattern"):
+                    self.check_pattern(sp, st, inner)
+                for c in named(entry):
+                    if c.type != "switch_pattern":
+                        self.visit(c, inner, ret)
+            return
+        if k == "lambda_literal":
+            self.visit_closure(n, env, [], None)
+            return
+        if k == "catch_block":
+            inner = env.child()
+            inner.names["error"] = ("var", T("Error"))
+            pat = n.child_by_field_name("error")
+            if pat is not None:
+                self.catch_pattern(pat, inner)
+            for c in n.named_children:
+                if c != pat:
+                    self.visit(c, inner, ret)
+            return
+        if k in ("statements", "function_body", "computed_property", "do_statement", "computed_value"):
+            inner = env.child()
+            for c in n.named_children:
+                self.visit(c, inner, ret)
+            return
+        if k == "control_transfer_statement":
+            result = n.child_by_field_name("result")
+            if result is not None:
+                self.visit(result, env, ret)
+                self.check_in_context(result, ret, env)
+            return
+        if k == "assignment":
+            target = n.child_by_field_name("target")
+            result = n.child_by_field_name("result")
+            for c in named(n):
+                self.visit(c, env, ret)
+            tt = self.type_of(named(target)[0] if target is not None and named(target) else None, env)
+            self.check_in_context(result, tt, env)
+            return
+        if k in ("equality_expression", "infix_expression", "comparison_expression"):
+            lhs = n.child_by_field_name("lhs")
+            rhs = n.child_by_field_name("rhs")
+            for c in named(n):
+                self.visit(c, env, ret)
+            if lhs is not None and rhs is not None:
+                self.check_in_context(rhs, self.type_of(lhs, env), env)
+                self.check_in_context(lhs, self.type_of(rhs, env), env)
+            return
+        if k == "navigation_expression":
+            parent = n.parent
+            is_callee = parent is not None and parent.type == "call_expression" and named(parent) and named(parent)[0] == n \
+                and not self.is_subscript(parent)
+            if not is_callee:
+                self.navigation_type(n, env, check=True)
+            target = n.child_by_field_name("target")
+            if target is not None:
+                self.visit(target, env, ret)
+            return
+        if k == "call_expression":
+            self.visit_call(n, env, ret)
+            return
+        if k in SW_TYPE_NODES or k == "type_annotation":
+            self.visit_type(n, env)
+            return
+        if k == "nil_coalescing_expression":
+            for c in named(n):
+                self.visit(c, env, ret)
+            lhs = self.type_of(n.child_by_field_name("value"), env)
+            self.check_in_context(n.child_by_field_name("if_nil"), lhs.nn() if lhs else None, env)
+            return
+        if k == "import_declaration":
+            return
+        for c in n.named_children:
+            self.visit(c, env, ret)
+
+    def visit_conditional(self, n: Node, env: Env, ret: Optional[Ty]):
+        """`if let x = e, case .a(let y) = e2, cond { … }`: the grammar hands the conditions over
+        flattened, as field `condition` (and `bound_identifier`) children in source order."""
+        inner = env if n.type == "guard_statement" else env.child()
+        kids = list(n.children)
+        bound: Optional[str] = None  # `let x` waiting for its `= value`
+        case_nodes: Optional[list] = None  # `case .a(let y)` waiting for its `= value`
+        for i, c in enumerate(kids):
+            f = n.field_name_for_child(i)
+            nxt = kids[i + 1] if i + 1 < len(kids) else None
+            if f == "bound_identifier":
+                bound = self.t(c)
+                if nxt is None or nxt.type != "=":  # `if let x {` shorthand
+                    e = env.lookup(bound)
+                    inner.names[bound] = ("var", e[1].nn() if e and e[0] == "var" and e[1] else None)
+                    bound = None
+                continue
+            if f == "condition":
+                if not c.is_named:
+                    if c.type == "case":
+                        case_nodes = []
+                    elif c.type == "=" and case_nodes is not None:
+                        case_nodes.append(c)
+                    continue
+                if c.type == "value_binding_pattern":
+                    continue
+                if case_nodes is not None and not any(x.type == "=" for x in case_nodes):
+                    case_nodes.append(c)  # the case name and its pattern, before `=`
+                    continue
+                self.visit(c, inner, ret)
+                if case_nodes is not None:
+                    self.bind_case(case_nodes, self.type_of(c, inner), inner)
+                    case_nodes = None
+                elif bound is not None:
+                    ty = self.type_of(c, inner)
+                    inner.names[bound] = ("var", ty.nn() if ty else None)
+                    bound = None
+                continue
+            if c.is_named:
+                self.visit(c, inner if n.type != "guard_statement" else env.child(), ret)
+
+    def catch_pattern(self, pat: Node, env: Env):
+        """`catch ApiError.Network(let m)` checks the case; `catch let e as ApiError` types e."""
+        kids = named(pat)
+        ut = first(pat, "user_type")
+        if ut is not None and any(x.type == "simple_identifier" for x in kids):
+            enum = sw_type(ut, self.src)
+            self.visit_type(ut, env)
+            rest = [x for x in kids if x != ut]
+            self.bind_case(rest, enum, env)
+            return
+        if ut is None:
+            ut = pat.child_by_field_name("name")
+        ty = sw_type(ut, self.src) if ut is not None else None
+        if ut is not None:
+            self.visit_type(ut, env)
+        for p in self.descendants(pat, "pattern"):
+            b = p.child_by_field_name("bound_identifier")
+            if b is not None:
+                env.names[self.t(b)] = ("var", ty)
+
+    def bind_case(self, nodes: list, subject: Optional[Ty], env: Env):
+        """`case .name(let a, let b) = value`: checks the case against the value's binding enum
+        and binds a and b to the associated value types."""
+        name_node = next((x for x in nodes if x.type == "simple_identifier"), None)
+        bound = [b for x in nodes for p in self.descendants(x, "pattern")
+                 for b in [p.child_by_field_name("bound_identifier")] if b is not None]
+        enum = subject.nn() if subject is not None else None
+        sig = None
+        if name_node is not None and enum is not None and self.api.kind_of(enum.name) in ("enum", "error"):
+            name = self.t(name_node).strip("`")
+            d = self.api.decl(enum.name)
+            self.stats.hit(enum.name)
+            if name not in d.cases:
+                self.report(name_node, f"{enum.name} has no case '{name}' in the generated bindings{self.suggest(name, sorted(d.cases))}")
+            else:
+                sig = d.cases[name]
+        for i, b in enumerate(bound):
+            env.names[self.t(b)] = ("var", sig.params[i].ty if sig is not None and i < len(sig.params) else None)
+
+    def check_pattern(self, sp: Node, subject: Optional[Ty], env: Env):
+        """A `case .text(let t):` of a switch over a binding enum: the case must exist; t gets
+        the associated value's type."""
+        top = first(sp, "pattern")
+        if top is None:
+            for c in named(sp):
+                self.visit(c, env, None)
+            return
+        kids = named(top)
+        if kids and kids[0].type == "simple_identifier" and self.t(top).lstrip().startswith("."):
+            self.bind_case(kids, subject, env)
+            return
+        for p in self.descendants(sp, "pattern"):
+            b = p.child_by_field_name("bound_identifier")
+            if b is not None:
+                env.names[self.t(b)] = ("var", None)
+
+    def visit_call(self, n: Node, env: Env, ret: Optional[Ty]):
+        callee = named(n)[0] if named(n) else None
+        if callee is None:
+            return
+        if self.is_subscript(n):
+            for c in named(n):
+                self.visit(c, env, ret)
+            return
+        if callee.type == "navigation_expression":
+            target, member = self.nav_parts(callee)
+            if member is not None:
+                name = self.t(member).strip("`")
+                static = self.static_target(target, env)
+                if static:
+                    self.stats.hit(static)
+                    found = self.api.static(static, name)
+                    if found is None:
+                        what = "case" if self.api.kind_of(static) in ("enum", "error") else "member"
+                        self.report(member, f"{static} has no {what} '{name}' in the generated bindings{self.suggest(name, self.static_names(static))}")
+                    elif found[0] == "method":
+                        self.check_labels(member, f"{static}.{name}", found[1], n, env)
+                    elif found[0] == "case":
+                        self.check_labels(member, f"{static}.{name}", [found[1]], n, env)
+                else:
+                    rt = self.type_of(target, env)
+                    if not (rt is not None and rt.nullable and name in SWIFT_OPTIONAL_MEMBERS and not self.optional_chained(callee)):
+                        self.member_type(rt, name, member, call=n, env=env)
+            if target is not None:
+                self.visit(target, env, ret)
+        elif callee.type == "simple_identifier":
+            name = self.t(callee)
+            if self.binding_type_name(name, env):
+                self.stats.hit(name)
+                d = self.api.decl(name)
+                if d.kind in ("protocol", "enum", "error"):
+                    self.report(callee, f"{name} cannot be constructed")
+                elif d.ctors:
+                    self.check_labels(callee, name, d.ctors, n, env)
+            elif name in self.api.functions and env.lookup(name) is None and name not in self.app.functions:
+                self.stats.hit(name)
+                self.check_labels(callee, name, self.api.functions[name], n, env)
+            elif name[:1].isupper() and name not in self.app.types and name not in SWIFT_KNOWN_TYPES and env.lookup(name) is None:
+                near = difflib.get_close_matches(name, sorted(x for x in self.api.top_names() if x[:1].isupper()), n=1, cutoff=0.85)
+                if near:
+                    self.report(callee, f"type {name} is not declared in the app or the generated bindings (did you mean {near[0]}?)")
+        elif callee.type == "prefix_expression":
+            pass  # an implicit member (.text(value:)): checked where its context type is known
+        else:
+            self.visit(callee, env, ret)
+        params = self.param_types_for(n, env)
+        by_label = {}
+        if params:
+            for l, t_ in params:
+                by_label.setdefault(l, t_)
+        positional = [t_ for l, t_ in params] if params else []
+        idx = 0
+        for label, expr in self.call_args(n):
+            if expr is None:
+                continue
+            if label == "{}":
+                if expr.type == "lambda_literal":
+                    self.visit_closure(expr, env, self.closure_param_types(n, expr, "{}", env), None)
+                continue
+            expected = by_label.get(label) if label != "_" else (positional[idx] if idx < len(positional) else None)
+            idx += 1
+            if expr.type == "lambda_literal":
+                types = list(expected.params) if expected is not None and expected.name == FUNC else self.closure_param_types(n, expr, label, env)
+                self.visit_closure(expr, env, types, expected.ret if expected is not None and expected.name == FUNC else None)
+            else:
+                self.visit(expr, env, ret)
+                self.check_in_context(expr, expected, env)
+
+
 # --------------------------------------------------------------------------------------------
 # Running the checks
 
@@ -1441,15 +2622,18 @@ def is_generated(src: bytes) -> bool:
 @dataclass
 class Result:
     findings: list
-    files: int
+    files: dict  # "kotlin" / "swift" -> [relative paths checked]
     skipped: list
     stats: dict
+
+    def count(self) -> int:
+        return sum(len(v) for v in self.files.values())
 
 
 def check_tree(label: str, kotlin_dirs: list, swift_dirs: list, kotlin_api: Optional[Api], swift_api: Optional[Api], rel: str) -> Result:
     findings: list = []
     skipped: list = []
-    files = 0
+    files = {"kotlin": [], "swift": []}
     stats = {"kotlin": Stats(), "swift": Stats()}
 
     # Kotlin
@@ -1461,7 +2645,7 @@ def check_tree(label: str, kotlin_dirs: list, swift_dirs: list, kotlin_api: Opti
         if is_generated(src):
             skipped.append(os.path.relpath(f, rel))
             continue
-        files += 1
+        files["kotlin"].append(os.path.relpath(f, rel))
         tree = parse(KOTLIN, src)
         for line, col, what in syntax_errors(tree, src):
             findings.append(Finding(os.path.relpath(f, rel), line, col, f"syntax: {what}"))
@@ -1483,7 +2667,7 @@ def check_tree(label: str, kotlin_dirs: list, swift_dirs: list, kotlin_api: Opti
         if is_generated(src):
             skipped.append(os.path.relpath(f, rel))
             continue
-        files += 1
+        files["swift"].append(os.path.relpath(f, rel))
         tree = parse(SWIFT, src)
         for line, col, what in syntax_errors(tree, src):
             findings.append(Finding(os.path.relpath(f, rel), line, col, f"syntax: {what}"))
@@ -1507,6 +2691,8 @@ SELFTEST_EXPECTED = [
     ("BadCalls.kt", "ActionState.FINISHED: not declared"),
     ("BadCalls.kt", "SangamStore.setAnswer(…): missing argument(s) value"),
     ("BadCalls.kt", "RecordRow has no member 'unsynced'"),
+    ("BadCalls.kt", "AnswerValue has no member 'valu'"),
+    ("BadCalls.kt", "SangamStore.formState(…): no parameter named responseID"),
     ("SyntaxError.kt", "syntax:"),
     ("BadCalls.swift", "SangamStore has no member 'listForm'"),
     ("BadCalls.swift", "SangamStore.formState(…): argument labels (id:language:) do not match (responseId:language:)"),
@@ -1515,6 +2701,8 @@ SELFTEST_EXPECTED = [
     ("BadCalls.swift", "ActionState has no case 'finished'"),
     ("BadCalls.swift", "type FormStatView is not declared"),
     ("BadCalls.swift", "MeetingInput(…): argument labels"),
+    ("BadCalls.swift", "ApiError has no case 'Netwrk'"),
+    ("BadCalls.swift", "QuestionView has no member 'labl'"),
     ("SyntaxError.swift", "syntax:"),
 ]
 
@@ -1531,7 +2719,7 @@ def run_selftest(root: str, kapi: Api, sapi: Api) -> list:
     good = check_tree("selftest", [os.path.join(base, "good")], [os.path.join(base, "good")], kapi, sapi, root)
     for f in good.findings:
         problems.append(f"false alarm on the clean sample: {f}")
-    if good.files == 0 or bad.files == 0:
+    if not good.files["kotlin"] or not good.files["swift"] or not bad.files["kotlin"] or not bad.files["swift"]:
         problems.append("self-test samples missing under scripts/check_apps_selftest/{good,bad}")
     return problems
 
@@ -1539,8 +2727,9 @@ def run_selftest(root: str, kapi: Api, sapi: Api) -> list:
 def main(argv: Optional[list] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--root", default=os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")))
-    ap.add_argument("--no-selftest", action="store_true")
-    ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--android", action="append", help="Kotlin source folder(s) to check (default: android-demo)")
+    ap.add_argument("--ios", action="append", help="Swift source folder(s) to check (default: ios-demo)")
+    ap.add_argument("--no-selftest", action="store_true", help="skip the self-test")
     args = ap.parse_args(argv)
     root = args.root
     kt_path = os.path.join(root, "build", "bindings", "kotlin", "org", "sangam", "sangam.kt")
@@ -1548,14 +2737,15 @@ def main(argv: Optional[list] = None) -> int:
     missing = [p for p in (kt_path, sw_path) if not os.path.exists(p)]
     if missing:
         print("check_apps: generated bindings missing: " + ", ".join(os.path.relpath(p, root) for p in missing))
-        print("  run: bash scripts/gen-bindings.sh")
+        print("  run first: bash scripts/gen-bindings.sh")
         return 2
     kapi = kotlin_api(open(kt_path, "rb").read())
     sapi = swift_api(open(sw_path, "rb").read())
-    store_methods = len(kapi.decl("SangamStoreInterface").methods) if kapi.decl("SangamStoreInterface") else 0
-    print(f"bindings: Kotlin {len(kapi.types)} types, {store_methods} SangamStore methods; "
-          f"Swift {len(sapi.types)} types, {len(sapi.decl('SangamStoreProtocol').methods) if sapi.decl('SangamStoreProtocol') else 0} SangamStore methods")
-    if store_methods < 10 or not sapi.decl("SangamStoreProtocol"):
+    k_store = kapi.decl("SangamStoreInterface")
+    s_store = sapi.decl("SangamStoreProtocol")
+    print(f"bindings: Kotlin {len(kapi.types)} declarations, SangamStore {len(k_store.methods) if k_store else 0} methods; "
+          f"Swift {len(sapi.types)} declarations, SangamStore {len(s_store.methods) if s_store else 0} methods")
+    if not k_store or not s_store or len(k_store.methods) < 10 or len(s_store.methods) < 10:
         print("check_apps: could not read the SangamStore API from the generated bindings")
         return 2
 
@@ -1568,26 +2758,29 @@ def main(argv: Optional[list] = None) -> int:
             for p in problems:
                 print(f"  {p}")
         else:
-            print(f"self-test: all {len(SELFTEST_EXPECTED)} planted mistakes reported, clean sample passes")
+            print(f"self-test: all {len(SELFTEST_EXPECTED)} planted mistakes in scripts/check_apps_selftest/bad reported; "
+                  f"the clean sample passes")
 
-    res = check_tree(
-        "apps",
-        [os.path.join(root, "android-demo")],
-        [os.path.join(root, "ios-demo")],
-        kapi, sapi, root,
-    )
+    android = [os.path.join(root, d) for d in (args.android or ["android-demo"])]
+    ios = [os.path.join(root, d) for d in (args.ios or ["ios-demo"])]
+    res = check_tree("apps", android, ios, kapi, sapi, root)
     for s in res.skipped:
-        print(f"skipped generated file: {s}")
+        print(f"skipped (generated): {s}")
+    syntax = [f for f in res.findings if f.message.startswith("syntax:")]
+    print(f"syntax: {len(res.files['kotlin'])} Kotlin files ({', '.join(os.path.relpath(d, root) for d in android)}), "
+          f"{len(res.files['swift'])} Swift files ({', '.join(os.path.relpath(d, root) for d in ios)}); "
+          f"{len({f.path for f in syntax})} with parse errors")
     for lang in ("kotlin", "swift"):
         st = res.stats[lang]
         per = ", ".join(f"{k} {v}" for k, v in sorted(st.checked.items(), key=lambda kv: (-kv[1], kv[0])))
-        print(f"{lang}: {st.total()} binding uses checked ({per})")
+        print(f"{lang}: {st.total()} uses of the bindings checked ({per or 'none'})")
+    bad_files = sorted({f.path for f in res.findings})
     if res.findings:
         failed = True
-        print(f"{len(res.findings)} problem(s) in the app sources:")
-        for f in res.findings:
+        print(f"{len(res.findings)} problem(s):")
+        for f in sorted(res.findings, key=lambda f: (f.path, f.line, f.col)):
             print(f"  {f}")
-    print(f"{res.files} app source files: {'FAILED' if failed else 'ok'}")
+    print(f"check_apps: {res.count() - len(bad_files)} passed, {len(bad_files)} failed")
     return 1 if failed else 0
 
 

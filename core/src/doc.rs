@@ -103,6 +103,27 @@ pub(crate) fn validate_chunks(bytes: &[u8]) -> std::result::Result<Option<Autome
     Ok(only_doc)
 }
 
+/// For bytes made only of change chunks: each change's hash and dependencies (`None` if any
+/// chunk is a whole document, or the bytes do not parse). Must run inside [`guard`].
+pub(crate) fn change_graph(bytes: &[u8]) -> Option<Vec<(ChangeHash, Vec<ChangeHash>)>> {
+    let mut rest = bytes;
+    let mut out = Vec::new();
+    while !rest.is_empty() {
+        if rest.len() < 9 || rest[..4] != MAGIC {
+            return None;
+        }
+        let (len, used) = uleb(&rest[9..])?;
+        let end = 9usize.checked_add(used)?.checked_add(usize::try_from(len).ok()?)?;
+        if end > rest.len() || !matches!(rest[8], 1 | 2) {
+            return None;
+        }
+        let change = automerge::Change::from_bytes(rest[..end].to_vec()).ok()?;
+        out.push((change.hash(), change.deps().to_vec()));
+        rest = &rest[end..];
+    }
+    Some(out)
+}
+
 fn uleb(b: &[u8]) -> Option<(u64, usize)> {
     let mut v: u64 = 0;
     for (i, byte) in b.iter().enumerate().take(10) {

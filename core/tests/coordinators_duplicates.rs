@@ -83,7 +83,7 @@ fn candidates_are_found_among_thousands_of_subjects() {
     let syllables = ["ra", "me", "su", "ni", "ta", "ka", "ma", "la", "de", "vi", "go", "pa", "an", "ji", "sa", "ro", "bi", "ha", "mo", "nu", "pu", "ya", "ve", "ku"];
     let villages = ["Rampur", "Sitapur", "Biswan", "Laharpur", "Mahmudabad", "Khairabad", "Sidhauli", "Misrikh"];
     let mut rng = rand::rngs::StdRng::seed_from_u64(5);
-    let mut word = |rng: &mut rand::rngs::StdRng| {
+    let word = |rng: &mut rand::rngs::StdRng| {
         let n = rng.gen_range(2..4);
         let w: String = (0..n).map(|_| syllables[rng.gen_range(0..syllables.len())]).collect();
         let mut c = w.chars();
@@ -199,7 +199,7 @@ fn unmerge_restores_both_subjects_and_the_responses() {
 
     let undo = s.unmerge_subject(&b).unwrap();
     assert_eq!(undo.removed, ["occupation"]);
-    assert_eq!(undo.responses_restored, [rb.clone()]);
+    assert_eq!(undo.responses_restored, [rb.as_str()]);
     assert!(undo.left_as_edited.is_empty());
     assert_eq!(s.subject(&a).unwrap().attrs, a_before);
     assert_eq!(s.subject(&b).unwrap().attrs, b_before);
@@ -286,7 +286,7 @@ fn the_same_pair_merged_on_two_devices_converges_to_one_result() {
     for s in [&c1, &c2] {
         let recs = s.merge_records(&a).unwrap();
         assert_eq!(recs.len(), 1, "one merge, not two");
-        assert_eq!(recs[0].responses, [r.clone()]);
+        assert_eq!(recs[0].responses, [r.as_str()]);
         assert_eq!(s.subject(&a).unwrap().attrs["occupation"], text("tailor"));
         assert_eq!(s.response(&r).unwrap().subject_id.as_deref(), Some(a.as_str()));
         assert_eq!(s.subject(&b).unwrap().merged_into.as_deref(), Some(a.as_str()));
@@ -338,12 +338,12 @@ fn a_merge_and_a_concurrent_edit_of_the_duplicate_lose_nothing() {
     let follow = c.merge_follow_ups(Some("S")).unwrap();
     assert_eq!(follow.len(), 1);
     assert_eq!(follow[0].changed_attrs, ["notes", "phone"]);
-    assert_eq!(follow[0].responses, [late.clone()]);
+    assert_eq!(follow[0].responses, [late.as_str()]);
 
     let again = c.merge_subjects(&a, &b).unwrap();
     assert!(again.refreshed);
     assert_eq!(again.gained, ["notes", "phone"], "A's phone came from B and nobody edited it: B's newer one replaces it");
-    assert_eq!(again.responses_moved, [late.clone()]);
+    assert_eq!(again.responses_moved, [late.as_str()]);
     let kept = c.subject(&a).unwrap();
     assert_eq!(kept.attrs["phone"], text("9000000002"));
     assert_eq!(kept.attrs["notes"], text("moved near the school"));

@@ -288,7 +288,7 @@ fn meeting_minutes_export_as_markdown_with_attendance_decisions_and_actions() {
     let report = s.export_meetings_markdown(&opts, dir.path(), &mut all_true).unwrap();
     assert_eq!(report.records, 1);
     let name = report.files[0].path.file_name().unwrap().to_string_lossy().into_owned();
-    assert_eq!(name, format!("2026-11-29-district-entrepreneurship-coalition-{}.md", &m[..8]));
+    assert_eq!(name, format!("2026-11-29-district-entrepreneurship-coalition-{m}.md"));
     let md = std::fs::read_to_string(&report.files[0].path).unwrap();
     for part in [
         "# District Entrepreneurship Coalition — 2026-11-29",

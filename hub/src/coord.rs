@@ -3,6 +3,11 @@
 //! store (`DATA/hub.db`), which acts as an admin; `--by NAME` records which coordinator
 //! acted. Everything they change reaches phones with their next sync. Every command that
 //! prints data has `--json`.
+//!
+//! Run the commands that write (review set/comment, conflicts resolve, merge, unmerge) while
+//! `serve` is stopped for the same data directory: a running hub keeps recently used records
+//! in memory and does not yet notice a write made by another process (like `bundle import`
+//! today). Listing and exporting are safe at any time.
 
 use std::path::{Path, PathBuf};
 
@@ -408,7 +413,7 @@ pub fn export(a: ExportArgs) -> Result<i32, HubError> {
     // Progress on stderr, every tenth of the way.
     let mut last_tenth = None;
     let mut progress = |p: &ExportProgress| {
-        let tenth = if p.total == 0 { 10 } else { p.done * 10 / p.total };
+        let tenth = p.done.saturating_mul(10).checked_div(p.total).unwrap_or(10);
         if last_tenth != Some(tenth) {
             eprintln!("exported {} of {}", p.done, p.total);
             last_tenth = Some(tenth);

@@ -1,4 +1,4 @@
-//! Meeting minutes as Markdown, one file per meeting (`DATE-COALITION-ID8.md`): when and
+//! Meeting minutes as Markdown, one file per meeting (`DATE-COALITION-ID.md`): when and
 //! where, the agenda, attendance (contact details are left out: minutes get shared), the
 //! minutes as written, decisions with who recorded them, and the action items that came out
 //! of the meeting with their owner, due date, status and notes as they stand today.
@@ -35,7 +35,7 @@ impl Store {
                 "{}-{}-{}.md",
                 file_safe(&meeting.date),
                 file_safe(&meeting.coalition.to_lowercase().replace(' ', "-")),
-                file_safe(&id.chars().take(8).collect::<String>())
+                file_safe(id)
             );
             let text = minutes_markdown(&meeting, &actions);
             let ((), files) = with_files(vec![OutFile::create(out_dir, &name)?], |files| {

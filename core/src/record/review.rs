@@ -259,7 +259,7 @@ impl Store {
                     Err(Error::NotFound(_)) | Err(Error::Rejected { .. }) => continue,
                     Err(e) => return Err(e),
                 };
-                if f.state.map_or(true, |s| s == review.state) {
+                if f.state.is_none() || f.state == Some(review.state) {
                     out.push(ReviewItem { summary, state: review.state, comments: review.comments.len() });
                     if out.len() >= limit {
                         return Ok(out);

@@ -156,17 +156,13 @@ impl<'a> SyncEngine<'a> {
             for pull in &resp.pull {
                 let id = id_from_wire(&pull.id);
                 let before = inner.row(&id)?.map(|r| r.conflicts).unwrap_or(0);
+                let (was_synced, up_before) = sync_marks(&inner.conn, &id)?;
                 match inner.apply(&id, &pull.changes, None) {
                     Ok(out) if out.pending => {
                         want_full.insert(pull.id);
                     }
                     Ok(out) => {
-                        // A whole record's heads come from the record itself.
-                        let heads: Vec<WireHash> = if pull.heads.is_empty() {
-                            out.incoming_heads.as_deref().unwrap_or_default().iter().map(|h| h.0).collect()
-                        } else {
-                            pull.heads.clone()
-                        };
+                        let heads = hub_heads(inner, &id, pull, &out, was_synced, &up_before)?;
                         if !heads.is_empty() {
                             set_up_heads(&inner.conn, &id, &heads)?;
                         }
@@ -217,6 +213,54 @@ impl<'a> SyncEngine<'a> {
     pub fn finish(self) -> SyncReport {
         self.report
     }
+}
+
+/// Whether record `id` had nothing unpushed, and the heads the hub was known to have.
+fn sync_marks(conn: &rusqlite::Connection, id: &str) -> Result<(bool, Vec<ChangeHash>)> {
+    let row: Option<(bool, Option<Vec<u8>>)> = conn
+        .prepare_cached("SELECT up_heads IS heads, up_heads FROM docs WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(match row {
+        Some((synced, up)) => (synced, up.map(|b| heads_from_blob(&b)).unwrap_or_default()),
+        None => (false, Vec::new()),
+    })
+}
+
+/// The hub's heads for a pulled record, which the hub spells out only when it must:
+/// - a whole record names its own heads;
+/// - a record that had nothing unpushed now holds exactly what the hub holds;
+/// - otherwise, the changes received plus what the hub was known to have, less everything
+///   those changes depend on. Every hash in that set is one the hub has, so the result never
+///   claims more than the hub holds (claiming less only costs a few bytes next time).
+fn hub_heads(
+    inner: &mut crate::store::Inner,
+    id: &str,
+    pull: &super::wire::PullDoc,
+    out: &crate::ApplyOutcome,
+    was_synced: bool,
+    up_before: &[ChangeHash],
+) -> Result<Vec<WireHash>> {
+    if !pull.heads.is_empty() {
+        return Ok(pull.heads.clone());
+    }
+    if let Some(h) = &out.incoming_heads {
+        return Ok(h.iter().map(|h| h.0).collect());
+    }
+    if was_synced {
+        return inner.with_doc(id, |d| Ok(d.get_heads().iter().map(|h| h.0).collect()));
+    }
+    let graph = crate::doc::guard(|| crate::doc::change_graph(&pull.changes)).ok().flatten().unwrap_or_default();
+    let deps: BTreeSet<ChangeHash> = graph.iter().flat_map(|(_, d)| d.iter().copied()).collect();
+    Ok(up_before
+        .iter()
+        .copied()
+        .chain(graph.iter().map(|(h, _)| *h))
+        .filter(|h| !deps.contains(h))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .map(|h| h.0)
+        .collect())
 }
 
 fn set_up_heads(conn: &rusqlite::Connection, id: &str, heads: &[WireHash]) -> Result<()> {

@@ -138,8 +138,8 @@ impl Store {
                     if known && d.get_changes_meta(&base).is_empty() {
                         return Ok((Vec::new(), Vec::new()));
                     }
-                    // A whole record carries its heads inside; only increments need them spelled out.
-                    Ok(if known { (d.save_after(&base), d.get_heads()) } else { (d.save(), Vec::new()) })
+                    // The device works out the hub's heads itself (see `engine::hub_heads`).
+                    Ok(if known { (d.save_after(&base), Vec::new()) } else { (d.save(), Vec::new()) })
                 })?;
                 next_cursor = *seq;
                 if changes.is_empty() {

@@ -152,7 +152,9 @@ impl Store {
 
     /// The index rows of live subjects, with their phonetic keys.
     fn duplicate_rows(&self, opts: &DuplicateOptions) -> Result<Vec<Row>> {
-        let raw: Vec<(String, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>)> =
+        /// id, scope, subject type, title, name, village and phone keys.
+        type Raw = (String, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
+        let raw: Vec<Raw> =
             self.read(|c| {
                 let mut st = c.prepare_cached(
                     "SELECT id, scope, form_id, title, k_name, k_village, k_phone FROM docs \

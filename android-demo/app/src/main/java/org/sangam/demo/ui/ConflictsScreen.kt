@@ -129,11 +129,13 @@ fun RecordConflictsScreen(id: String) {
     val message by vm.message.collectAsState()
     LazyColumn(Modifier.fillMaxSize().padding(horizontal = 16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
         item {
-            MessageCard(message) { vm.dismissMessage() }
-            if (!ui.canResolve) {
-                Text("Only a coordinator can resolve conflicts. You can see every value here.", style = MaterialTheme.typography.bodySmall)
+            Column {
+                MessageCard(message) { vm.dismissMessage() }
+                if (!ui.canResolve) {
+                    Text("Only a coordinator can resolve conflicts. You can see every value here.", style = MaterialTheme.typography.bodySmall)
+                }
+                if (ui.conflicts.isEmpty()) EmptyNote("No conflicting fields in this record.")
             }
-            if (ui.conflicts.isEmpty()) EmptyNote("No conflicting fields in this record.")
         }
         items(ui.conflicts, key = { it.path }) { c -> ConflictCard(c, ui.canResolve, vm) }
         item { SectionTitle("History (newest first)") }

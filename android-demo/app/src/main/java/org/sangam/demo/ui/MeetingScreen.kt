@@ -113,41 +113,51 @@ fun MeetingScreen(id: String) {
 
     LazyColumn(Modifier.fillMaxSize().padding(horizontal = 16.dp), verticalArrangement = Arrangement.spacedBy(4.dp)) {
         item {
-            MessageCard(message) { vm.dismissMessage() }
-            Text(meeting.coalition, style = MaterialTheme.typography.titleLarge)
-            Text("${meeting.date} ${meeting.time} · ${meeting.venue} · ${meeting.scope}")
-            SectionTitle("Agenda")
+            Column {
+                MessageCard(message) { vm.dismissMessage() }
+                Text(meeting.coalition, style = MaterialTheme.typography.titleLarge)
+                Text("${meeting.date} ${meeting.time} · ${meeting.venue} · ${meeting.scope}")
+                SectionTitle("Agenda")
+            }
         }
         items(meeting.agenda.withIndex().toList(), key = { "agenda-" + it.index }) { item ->
             Text("${item.index + 1}. ${item.value}")
         }
         item {
-            TextButton(onClick = { dialog = MeetingDialog.AGENDA }) { Text("Add agenda item") }
-            SectionTitle("Attendance (${meeting.attendees.count { it.present == true }} of ${meeting.attendees.size} present)")
+            Column {
+                TextButton(onClick = { dialog = MeetingDialog.AGENDA }) { Text("Add agenda item") }
+                SectionTitle("Attendance (${meeting.attendees.count { it.present == true }} of ${meeting.attendees.size} present)")
+            }
         }
         items(meeting.attendees, key = { "att-" + it.id }) { a -> AttendeeRow(a) { present -> vm.setPresent(a.id, present) } }
         item {
-            TextButton(onClick = { dialog = MeetingDialog.ATTENDEE }) { Text("Add attendee") }
-            SectionTitle("Minutes")
-            OutlinedTextField(
-                value = minutes ?: "",
-                onValueChange = { vm.editMinutes(it) },
-                placeholder = { Text("Write the minutes here; others' edits merge with yours.") },
-                minLines = 6,
-                modifier = Modifier.fillMaxWidth(),
-            )
-            SectionTitle("Decisions")
+            Column {
+                TextButton(onClick = { dialog = MeetingDialog.ATTENDEE }) { Text("Add attendee") }
+                SectionTitle("Minutes")
+                OutlinedTextField(
+                    value = minutes ?: "",
+                    onValueChange = { vm.editMinutes(it) },
+                    placeholder = { Text("Write the minutes here; others' edits merge with yours.") },
+                    minLines = 6,
+                    modifier = Modifier.fillMaxWidth(),
+                )
+                SectionTitle("Decisions")
+            }
         }
         items(meeting.decisions, key = { "dec-" + it.id }) { d: DecisionView ->
             ListItem(headlineContent = { Text(d.text) }, supportingContent = { Text("by ${d.by} · ${ago(d.atMs)}") })
         }
         item {
-            TextButton(onClick = { dialog = MeetingDialog.DECISION }) { Text("Record a decision") }
-            SectionTitle("Action items")
+            Column {
+                TextButton(onClick = { dialog = MeetingDialog.DECISION }) { Text("Record a decision") }
+                SectionTitle("Action items")
+            }
         }
         items(ui.actions, key = { "act-" + it.id }) { a -> ActionRow(a, onStatus = { s -> vm.setActionStatus(a.id, s) }) }
         item {
-            TextButton(onClick = { dialog = MeetingDialog.ACTION }, modifier = Modifier.padding(bottom = 24.dp)) { Text("Add action item") }
+            Column {
+                TextButton(onClick = { dialog = MeetingDialog.ACTION }, modifier = Modifier.padding(bottom = 24.dp)) { Text("Add action item") }
+            }
         }
     }
 

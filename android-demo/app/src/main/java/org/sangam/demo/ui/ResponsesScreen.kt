@@ -4,6 +4,7 @@ package org.sangam.demo.ui
 
 import androidx.compose.foundation.clickable
 import androidx.compose.foundation.layout.Arrangement
+import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.Row
 import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.foundation.layout.padding
@@ -60,10 +61,12 @@ fun ResponsesScreen(openSurvey: (String) -> Unit, openConflicts: (String) -> Uni
 
     LazyColumn(Modifier.fillMaxSize().padding(horizontal = 16.dp)) {
         item {
-            MessageCard(message) { vm.dismissMessage() }
-            Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                listOf(null, "draft", "submitted").forEach { s ->
-                    FilterChip(selected = status == s, onClick = { vm.filter(s) }, label = { Text(s ?: "all") })
+            Column {
+                MessageCard(message) { vm.dismissMessage() }
+                Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+                    listOf(null, "draft", "submitted").forEach { s ->
+                        FilterChip(selected = status == s, onClick = { vm.filter(s) }, label = { Text(s ?: "all") })
+                    }
                 }
             }
         }

@@ -89,14 +89,16 @@ fun SubjectsScreen(openSubject: (String) -> Unit) {
     Box(Modifier.fillMaxSize()) {
         LazyColumn(Modifier.fillMaxSize().padding(horizontal = 16.dp)) {
             item {
-                MessageCard(message) { vm.dismissMessage() }
-                OutlinedTextField(query.name, { vm.setQuery(query.copy(name = it)) }, label = { Text("Name starts with") }, singleLine = true, modifier = Modifier.fillMaxWidth())
-                Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                    OutlinedTextField(query.village, { vm.setQuery(query.copy(village = it)) }, label = { Text("Village") }, singleLine = true, modifier = Modifier.weight(1f))
-                    OutlinedTextField(
-                        query.phone, { vm.setQuery(query.copy(phone = it)) }, label = { Text("Phone") }, singleLine = true,
-                        keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Phone), modifier = Modifier.weight(1f),
-                    )
+                Column {
+                    MessageCard(message) { vm.dismissMessage() }
+                    OutlinedTextField(query.name, { vm.setQuery(query.copy(name = it)) }, label = { Text("Name starts with") }, singleLine = true, modifier = Modifier.fillMaxWidth())
+                    Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+                        OutlinedTextField(query.village, { vm.setQuery(query.copy(village = it)) }, label = { Text("Village") }, singleLine = true, modifier = Modifier.weight(1f))
+                        OutlinedTextField(
+                            query.phone, { vm.setQuery(query.copy(phone = it)) }, label = { Text("Phone") }, singleLine = true,
+                            keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Phone), modifier = Modifier.weight(1f),
+                        )
+                    }
                 }
             }
             if (rows.isEmpty()) item { EmptyNote("Nobody found. Register a household or person with +.") }
@@ -197,9 +199,11 @@ fun SubjectScreen(id: String, openSurvey: (String) -> Unit) {
 
     LazyColumn(Modifier.fillMaxSize().padding(horizontal = 16.dp)) {
         item {
-            MessageCard(message) { vm.dismissMessage() }
-            SectionTitle("${subject.subjectType} · ${subject.scope}")
-            if (subject.mergedInto != null) Text("Merged into another record: ${subject.mergedInto}")
+            Column {
+                MessageCard(message) { vm.dismissMessage() }
+                SectionTitle("${subject.subjectType} · ${subject.scope}")
+                if (subject.mergedInto != null) Text("Merged into another record: ${subject.mergedInto}")
+            }
         }
         items(subject.attrs.entries.sortedBy { it.key }, key = { it.key }) { e ->
             ListItem(
@@ -209,8 +213,10 @@ fun SubjectScreen(id: String, openSurvey: (String) -> Unit) {
             )
         }
         item {
-            OutlinedButton(onClick = { editing = Pair("", "") }) { Text("Add or change an attribute") }
-            SectionTitle("Surveys about ${subject.attrs["name"]?.let { Answers.display(it) } ?: "this record"}")
+            Column {
+                OutlinedButton(onClick = { editing = Pair("", "") }) { Text("Add or change an attribute") }
+                SectionTitle("Surveys about ${subject.attrs["name"]?.let { Answers.display(it) } ?: "this record"}")
+            }
         }
         items(ui.responses, key = { it.id }) { r ->
             ListItem(

@@ -131,18 +131,20 @@ fun SurveyScreen(responseId: String, onClose: () -> Unit) {
         verticalArrangement = Arrangement.spacedBy(12.dp),
     ) {
         item {
-            Row(horizontalArrangement = Arrangement.spacedBy(8.dp), verticalAlignment = Alignment.CenterVertically) {
-                FormLanguages.all.forEach { lang ->
-                    FilterChip(selected = ui.language == lang, onClick = { vm.setLanguage(lang) }, label = { Text(FormLanguages.shortName(lang)) })
+            Column {
+                Row(horizontalArrangement = Arrangement.spacedBy(8.dp), verticalAlignment = Alignment.CenterVertically) {
+                    FormLanguages.all.forEach { lang ->
+                        FilterChip(selected = ui.language == lang, onClick = { vm.setLanguage(lang) }, label = { Text(FormLanguages.shortName(lang)) })
+                    }
                 }
+                if (form != null && form.language != ui.language) {
+                    Text("This form has no ${FormLanguages.shortName(ui.language)} labels; showing ${form.language}.", style = MaterialTheme.typography.bodySmall)
+                }
+                Text(
+                    "Status: ${ui.status.ifEmpty { "…" }} · " + if (ui.unsynced) "not yet synced" else "synced",
+                    style = MaterialTheme.typography.bodySmall,
+                )
             }
-            if (form != null && form.language != ui.language) {
-                Text("This form has no ${FormLanguages.shortName(ui.language)} labels; showing ${form.language}.", style = MaterialTheme.typography.bodySmall)
-            }
-            Text(
-                "Status: ${ui.status.ifEmpty { "…" }} · " + if (ui.unsynced) "not yet synced" else "synced",
-                style = MaterialTheme.typography.bodySmall,
-            )
         }
         item { MessageCard(message) { vm.dismissMessage() } }
         if (form != null) {

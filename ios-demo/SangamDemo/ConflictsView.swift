@@ -1,0 +1,131 @@
+// The coordinator's conflict screen: every record with concurrent values, and per record each
+// conflicting field with every value, who wrote it, on which device and when. The coordinator
+// picks one value (or types a new one); that resolution supersedes them all and is recorded in
+// the record's history, shown below.
+import SangamKit
+import SwiftUI
+
+struct ConflictsView: View {
+    @EnvironmentObject var model: SangamModel
+    @State private var rows: [RecordRow] = []
+    @State private var message: String?
+
+    var body: some View {
+        List {
+            MessageBanner(message: $message)
+            if rows.isEmpty { Text("No conflicts on this phone.").foregroundColor(.secondary) }
+            ForEach(rows, id: \.id) { (row: RecordRow) in
+                NavigationLink(value: Route.recordConflicts(row.id)) {
+                    VStack(alignment: .leading) {
+                        Text(kindLabel(row.kind)).font(.caption).foregroundColor(.secondary)
+                        Text(row.title ?? row.id)
+                        Text("\(row.conflicts) field(s) with concurrent values · \(ago(row.updatedAtMs))").font(.caption)
+                    }
+                }
+            }
+        }
+        .navigationTitle("Conflicts")
+        .task(id: model.changes) {
+            do { rows = try await model.recordsWithConflicts() } catch { message = userMessage(error) }
+        }
+    }
+}
+
+func kindLabel(_ kind: RecordKind) -> String {
+    switch kind {
+    case .form: return "Form"
+    case .response: return "Survey response"
+    case .subject: return "Household / person"
+    case .meeting: return "Meeting"
+    case .action: return "Action item"
+    }
+}
+
+struct RecordConflictsView: View {
+    @EnvironmentObject var model: SangamModel
+    let recordId: String
+    @State private var conflicts: [FieldConflictView] = []
+    @State private var history: [HistoryEntryView] = []
+    @State private var message: String?
+
+    private var canResolve: Bool {
+        guard let role = model.settings?.role else { return false }
+        return role == .coordinator || role == .admin
+    }
+
+    var body: some View {
+        List {
+            MessageBanner(message: $message)
+            if !canResolve {
+                Text("Only a coordinator can resolve conflicts. You can see every value here.").font(.caption)
+            }
+            if conflicts.isEmpty { Text("No conflicting fields in this record.").foregroundColor(.secondary) }
+            ForEach(conflicts, id: \.path) { (c: FieldConflictView) in
+                ConflictSection(conflict: c, canResolve: canResolve) { (value: AnswerValue) in resolve(c.path, value) }
+            }
+            Section(header: Text("History (newest first)")) {
+                ForEach(history.reversed(), id: \.change) { (h: HistoryEntryView) in
+                    VStack(alignment: .leading) {
+                        Text(h.fields.isEmpty ? "(record created)" : h.fields.joined(separator: ", "))
+                        Text(describe(h.by)).font(.caption).foregroundColor(.secondary)
+                    }
+                }
+            }
+        }
+        .navigationTitle("Resolve conflicts")
+        .task(id: model.changes) { await load() }
+    }
+
+    private func load() async {
+        do {
+            conflicts = try await model.conflicts(id: recordId)
+            history = try await model.history(id: recordId)
+        } catch {
+            message = userMessage(error)
+        }
+    }
+
+    private func resolve(_ path: String, _ value: AnswerValue) {
+        Task {
+            do {
+                try await model.resolveConflict(id: recordId, path: path, value: value)
+                message = "Resolved. The choice is recorded in the record's history."
+            } catch {
+                message = userMessage(error)
+            }
+        }
+    }
+}
+
+struct ConflictSection: View {
+    let conflict: FieldConflictView
+    let canResolve: Bool
+    let onResolve: (AnswerValue) -> Void
+    @State private var typed = ""
+
+    var body: some View {
+        Section(header: Text(conflict.path)) {
+            ForEach(conflict.values, id: \.self) { (v: ConflictValueView) in
+                HStack {
+                    VStack(alignment: .leading) {
+                        let value = Answers.fromConflictJson(v.valueJson)
+                        Text((value.map { Answers.display($0) } ?? v.valueJson) + (v.shown ? "  (shown now)" : ""))
+                        Text(describe(v.by)).font(.caption).foregroundColor(.secondary)
+                    }
+                    Spacer()
+                    if canResolve, let value = Answers.fromConflictJson(v.valueJson) {
+                        Button("Use this") { onResolve(value) }.buttonStyle(.borderless)
+                    }
+                }
+            }
+            if canResolve {
+                HStack {
+                    TextField("Or type the right value", text: $typed)
+                    Button("Save") { onResolve(.text(value: typed.trimmingCharacters(in: .whitespaces))) }
+                        .disabled(typed.isEmpty)
+                        .buttonStyle(.borderless)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,190 @@
+// One input per question kind the core reports: text, integer, decimal, select_one,
+// select_multiple, date, time, datetime, geopoint (typed latitude/longitude), note, calculate
+// (read-only), acknowledge and image (a file name). Each change is handed to `onAnswer` at once;
+// nil clears the answer.
+import SangamKit
+import SwiftUI
+
+struct QuestionField: View {
+    let question: QuestionView
+    let fieldKey: String
+    let onAnswer: (AnswerValue?) -> Void
+
+    var body: some View {
+        VStack(alignment: .leading, spacing: 6) {
+            let label = question.label ?? question.name
+            Text(question.required ? "\(label) *" : label)
+                .font(question.kind == QuestionKinds.note ? .body : .headline)
+            if let hint = question.hint {
+                Text(hint).font(.caption).foregroundColor(.secondary)
+            }
+            input
+            if let problem = question.problem {
+                Text(problem).font(.caption).foregroundColor(.red)
+            }
+        }
+        .padding(.vertical, 4)
+        .id(fieldKey)
+    }
+
+    @ViewBuilder
+    private var input: some View {
+        let kind = question.kind
+        if kind == QuestionKinds.note {
+            EmptyView()
+        } else if kind == QuestionKinds.calculate || question.readOnly {
+            let shown = Answers.display(question.value, choices: question.choices)
+            Text(shown.isEmpty ? "—" : shown)
+        } else if kind == QuestionKinds.text {
+            TextAnswer(question: question, keyboard: .default, multiline: true, parse: Answers.text, onAnswer: onAnswer)
+        } else if kind == QuestionKinds.integer {
+            TextAnswer(question: question, keyboard: .numbersAndPunctuation, multiline: false, parse: Answers.integer, onAnswer: onAnswer)
+        } else if kind == QuestionKinds.decimal {
+            TextAnswer(question: question, keyboard: .decimalPad, multiline: false, parse: Answers.decimal, onAnswer: onAnswer)
+        } else if kind == QuestionKinds.image {
+            TextAnswer(question: question, keyboard: .default, multiline: false, parse: Answers.text, onAnswer: onAnswer,
+                       placeholder: "Photo file name, e.g. IMG_0042.jpg")
+        } else if kind == QuestionKinds.selectOne {
+            SelectOneAnswer(question: question, onAnswer: onAnswer)
+        } else if kind == QuestionKinds.selectMultiple {
+            SelectMultipleAnswer(question: question, onAnswer: onAnswer)
+        } else if kind == QuestionKinds.date {
+            DateAnswer(question: question, format: Answers.dateFormat, components: [.date], onAnswer: onAnswer)
+        } else if kind == QuestionKinds.time {
+            DateAnswer(question: question, format: Answers.timeFormat, components: [.hourAndMinute], onAnswer: onAnswer)
+        } else if kind == QuestionKinds.datetime {
+            DateAnswer(question: question, format: Answers.dateTimeFormat, components: [.date, .hourAndMinute], onAnswer: onAnswer)
+        } else if kind == QuestionKinds.geopoint {
+            GeopointAnswer(question: question, onAnswer: onAnswer)
+        } else if kind == QuestionKinds.acknowledge {
+            Toggle("OK", isOn: Binding(
+                get: { question.value == .bool(value: true) },
+                set: { (on: Bool) in onAnswer(on ? .bool(value: true) : nil) }
+            ))
+        } else {
+            TextAnswer(question: question, keyboard: .default, multiline: false, parse: Answers.text, onAnswer: onAnswer,
+                       placeholder: "(\(kind))")
+        }
+    }
+}
+
+/// A text field that keeps what is typed and saves each change.
+struct TextAnswer: View {
+    let question: QuestionView
+    let keyboard: UIKeyboardType
+    let multiline: Bool
+    let parse: (String) -> AnswerValue?
+    let onAnswer: (AnswerValue?) -> Void
+    var placeholder: String = ""
+    @State private var text: String
+
+    init(question: QuestionView, keyboard: UIKeyboardType, multiline: Bool, parse: @escaping (String) -> AnswerValue?,
+         onAnswer: @escaping (AnswerValue?) -> Void, placeholder: String = "") {
+        self.question = question
+        self.keyboard = keyboard
+        self.multiline = multiline
+        self.parse = parse
+        self.onAnswer = onAnswer
+        self.placeholder = placeholder
+        _text = State(initialValue: Answers.editText(question.value))
+    }
+
+    var body: some View {
+        TextField(placeholder, text: $text, axis: multiline ? .vertical : .horizontal)
+            .keyboardType(keyboard)
+            .textFieldStyle(.roundedBorder)
+            .overlay(RoundedRectangle(cornerRadius: 6).stroke(question.problem == nil ? Color.clear : Color.red))
+            .onChange(of: text) { (value: String) in onAnswer(parse(value)) }
+    }
+}
+
+struct SelectOneAnswer: View {
+    let question: QuestionView
+    let onAnswer: (AnswerValue?) -> Void
+
+    var body: some View {
+        let chosen = Answers.chosen(question.value)
+        ForEach(question.choices ?? [], id: \.name) { (c: ChoiceOption) in
+            Button {
+                onAnswer(.text(value: c.name))
+            } label: {
+                HStack {
+                    Image(systemName: chosen.contains(c.name) ? "largecircle.fill.circle" : "circle")
+                    Text(c.label)
+                }
+            }
+            .buttonStyle(.borderless)
+        }
+        if !chosen.isEmpty {
+            Button("Clear") { onAnswer(nil) }.buttonStyle(.borderless)
+        }
+    }
+}
+
+struct SelectMultipleAnswer: View {
+    let question: QuestionView
+    let onAnswer: (AnswerValue?) -> Void
+
+    var body: some View {
+        let chosen = Answers.chosen(question.value)
+        ForEach(question.choices ?? [], id: \.name) { (c: ChoiceOption) in
+            Toggle(c.label, isOn: Binding(
+                get: { chosen.contains(c.name) },
+                set: { (on: Bool) in onAnswer(Answers.toggle(question.value, choice: c.name, on: on)) }
+            ))
+        }
+    }
+}
+
+/// Date, time or datetime: a "Set" button until answered, then the platform picker.
+struct DateAnswer: View {
+    let question: QuestionView
+    let format: String
+    let components: DatePickerComponents
+    let onAnswer: (AnswerValue?) -> Void
+
+    var body: some View {
+        if let date = Answers.date(from: question.value, format: format) {
+            HStack {
+                DatePicker("", selection: Binding(
+                    get: { date },
+                    set: { (picked: Date) in onAnswer(Answers.dateAnswer(picked, format: format)) }
+                ), displayedComponents: components)
+                .labelsHidden()
+                Spacer()
+                Button("Clear") { onAnswer(nil) }.buttonStyle(.borderless)
+            }
+        } else {
+            Button("Set to now") { onAnswer(Answers.dateAnswer(Date(), format: format)) }
+                .buttonStyle(.borderless)
+        }
+    }
+}
+
+/// A geopoint typed in as latitude and longitude ("lat lon", as ODK stores it).
+struct GeopointAnswer: View {
+    let question: QuestionView
+    let onAnswer: (AnswerValue?) -> Void
+    @State private var latitude: String
+    @State private var longitude: String
+
+    init(question: QuestionView, onAnswer: @escaping (AnswerValue?) -> Void) {
+        self.question = question
+        self.onAnswer = onAnswer
+        let (lat, lon) = Answers.geopointParts(question.value)
+        _latitude = State(initialValue: lat)
+        _longitude = State(initialValue: lon)
+    }
+
+    var body: some View {
+        HStack {
+            TextField("Latitude", text: $latitude)
+                .keyboardType(.numbersAndPunctuation)
+                .onChange(of: latitude) { (v: String) in onAnswer(Answers.geopoint(latitude: v, longitude: longitude)) }
+            TextField("Longitude", text: $longitude)
+                .keyboardType(.numbersAndPunctuation)
+                .onChange(of: longitude) { (v: String) in onAnswer(Answers.geopoint(latitude: latitude, longitude: v)) }
+        }
+        .textFieldStyle(.roundedBorder)
+    }
+}

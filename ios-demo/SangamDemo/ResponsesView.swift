@@ -1,0 +1,70 @@
+// Survey responses on this phone: status (draft, submitted, reviewed…), conflicts, and whether
+// each has changes the hub does not have yet.
+import SangamKit
+import SwiftUI
+
+struct ResponsesView: View {
+    @EnvironmentObject var model: SangamModel
+    @State private var rows: [RecordRow] = []
+    @State private var status: String?
+    @State private var message: String?
+
+    var body: some View {
+        List {
+            MessageBanner(message: $message)
+            Picker("Status", selection: $status) {
+                Text("all").tag(String?.none)
+                Text("draft").tag(String?.some("draft"))
+                Text("submitted").tag(String?.some("submitted"))
+            }
+            .pickerStyle(.segmented)
+            if rows.isEmpty {
+                Text("No responses yet. Start one from Forms.").foregroundColor(.secondary)
+            }
+            ForEach(rows, id: \.id) { (row: RecordRow) in
+                NavigationLink(value: Route.survey(row.id)) {
+                    ResponseRowView(row: row)
+                }
+            }
+        }
+        .task(id: "\(model.changes)-\(status ?? "all")") { await load() }
+        .refreshable { await load() }
+    }
+
+    private func load() async {
+        do {
+            rows = try await model.listResponses(status: status)
+        } catch {
+            message = userMessage(error)
+        }
+    }
+}
+
+struct ResponseRowView: View {
+    @EnvironmentObject var model: SangamModel
+    let row: RecordRow
+    @State private var unsynced: Bool?
+
+    var body: some View {
+        HStack {
+            VStack(alignment: .leading) {
+                Text(row.title ?? row.formId ?? row.id)
+                Text("\(row.status ?? "draft") · \(row.formId ?? "") v\(row.formVersion ?? "?") · \(ago(row.updatedAtMs))")
+                    .font(.caption).foregroundColor(.secondary)
+            }
+            Spacer()
+            if row.conflicts > 0 {
+                NavigationLink(value: Route.recordConflicts(row.id)) {
+                    Text("\(row.conflicts) conflict(s)").font(.caption).foregroundColor(.orange)
+                }
+            }
+            if let u = unsynced {
+                Text(u ? "unsynced" : "synced").font(.caption2).foregroundColor(u ? .red : .secondary)
+            }
+        }
+        // Reads this one record, only for rows on screen.
+        .task(id: row.updatedAtMs) {
+            unsynced = try? await model.isUnsynced(responseId: row.id)
+        }
+    }
+}

@@ -1,0 +1,102 @@
+// Enrolment until the phone is enrolled; then tabs for forms, responses, subjects, meetings and
+// sync, with conflicts and enrolment reachable from every tab.
+import SangamKit
+import SwiftUI
+
+enum Route: Hashable {
+    case survey(String)
+    case subject(String)
+    case meeting(String)
+    case recordConflicts(String)
+    case conflicts
+    case enrolment
+}
+
+struct RootView: View {
+    @EnvironmentObject var model: SangamModel
+    @Binding var enrolmentCode: String?
+
+    var body: some View {
+        if model.isEnrolled && enrolmentCode == nil {
+            TabView {
+                TabScreen(title: "Forms", systemImage: "doc.text") { FormsView() }
+                TabScreen(title: "Responses", systemImage: "tray.full") { ResponsesView() }
+                TabScreen(title: "Subjects", systemImage: "person.2") { SubjectsView() }
+                TabScreen(title: "Meetings", systemImage: "calendar") { MeetingsView() }
+                TabScreen(title: "Sync", systemImage: "arrow.triangle.2.circlepath") { SyncView() }
+            }
+        } else {
+            NavigationStack {
+                EnrolmentView(initialCode: enrolmentCode) { enrolmentCode = nil }
+            }
+        }
+    }
+}
+
+/// One tab: a navigation stack whose screens can open records, conflicts and enrolment.
+struct TabScreen<Content: View>: View {
+    let title: String
+    let systemImage: String
+    @ViewBuilder let content: () -> Content
+
+    var body: some View {
+        NavigationStack {
+            content()
+                .navigationTitle(title)
+                .toolbar {
+                    ToolbarItemGroup(placement: .navigationBarTrailing) {
+                        NavigationLink(value: Route.conflicts) { Image(systemName: "exclamationmark.triangle") }
+                        NavigationLink(value: Route.enrolment) { Image(systemName: "gearshape") }
+                    }
+                }
+                .navigationDestination(for: Route.self) { route in
+                    destination(route)
+                }
+        }
+        .tabItem { Label(title, systemImage: systemImage) }
+    }
+
+    @ViewBuilder
+    private func destination(_ route: Route) -> some View {
+        switch route {
+        case .survey(let id): SurveyView(responseId: id)
+        case .subject(let id): SubjectDetailView(subjectId: id)
+        case .meeting(let id): MeetingDetailView(meetingId: id)
+        case .recordConflicts(let id): RecordConflictsView(recordId: id)
+        case .conflicts: ConflictsView()
+        case .enrolment: EnrolmentView(initialCode: nil, onDone: nil)
+        }
+    }
+}
+
+/// A dismissible message under the navigation bar.
+struct MessageBanner: View {
+    @Binding var message: String?
+
+    var body: some View {
+        if let text = message {
+            HStack {
+                Text(text).font(.callout)
+                Spacer()
+                Button("OK") { message = nil }
+            }
+            .padding(10)
+            .background(Color.yellow.opacity(0.2))
+            .cornerRadius(8)
+        }
+    }
+}
+
+/// "5 minutes ago" for list rows.
+func ago(_ ms: Int64) -> String {
+    guard ms > 0 else { return "" }
+    let f = RelativeDateTimeFormatter()
+    f.unitsStyle = .short
+    return f.localizedString(for: Date(timeIntervalSince1970: TimeInterval(ms) / 1000), relativeTo: Date())
+}
+
+/// Who changed something, on which device, when.
+func describe(_ by: ChangeBy) -> String {
+    let name = by.userName.isEmpty ? by.userId : by.userName
+    return "\(name) · device \(by.device.prefix(8)) · \(ago(by.timeMs))"
+}

@@ -1,0 +1,210 @@
+// Filling a survey, rendered from the live form state the core computes: only relevant
+// questions are shown, constraint and required messages appear under their questions, and the
+// state is re-read after every answer, so skip logic and calculations follow at once. Every
+// change is saved as it is made (setAnswer / setRowAnswer), one after another in order.
+import SangamKit
+import SwiftUI
+
+@MainActor
+final class SurveyModel: ObservableObject {
+    @Published var form: FormStateView?
+    @Published var language = FormLanguages.english
+    @Published var status = ""
+    @Published var unsynced = false
+    @Published var validation: ValidationResult?
+    @Published var migration: MigrationResult?
+    @Published var message: String?
+
+    let responseId: String
+    private let edits = SerialTasks()
+    private(set) var edited = false
+
+    init(responseId: String) {
+        self.responseId = responseId
+    }
+
+    func load(_ model: SangamModel) async {
+        do {
+            let state: FormStateView = try await model.formState(responseId: responseId, language: language)
+            form = state
+            let r: ResponseView = try await model.response(id: responseId)
+            status = r.status
+            unsynced = r.unsynced
+        } catch {
+            message = userMessage(error)
+        }
+    }
+
+    private func edit(_ model: SangamModel, _ op: @escaping (String) async throws -> FormStateView) {
+        edited = true
+        edits.enqueue { [weak self] in
+            guard let self = self else { return }
+            do {
+                self.form = try await op(self.language)
+                self.unsynced = true
+            } catch {
+                self.message = userMessage(error)
+            }
+        }
+    }
+
+    func answer(_ model: SangamModel, name: String, value: AnswerValue?) {
+        let id = responseId
+        edit(model) { lang in try await model.answer(responseId: id, name: name, value: value, language: lang) }
+    }
+
+    func rowAnswer(_ model: SangamModel, repeatName: String, rowId: String, name: String, value: AnswerValue?) {
+        let id = responseId
+        edit(model) { lang in
+            try await model.rowAnswer(responseId: id, repeatName: repeatName, rowId: rowId, name: name, value: value, language: lang)
+        }
+    }
+
+    func addRow(_ model: SangamModel, repeatName: String) {
+        let id = responseId
+        edit(model) { lang in try await model.addRepeatRow(responseId: id, repeatName: repeatName, language: lang) }
+    }
+
+    func removeRow(_ model: SangamModel, repeatName: String, rowId: String) {
+        let id = responseId
+        edit(model) { lang in try await model.removeRepeatRow(responseId: id, repeatName: repeatName, rowId: rowId, language: lang) }
+    }
+
+    func submit(_ model: SangamModel) {
+        edits.enqueue { [weak self] in
+            guard let self = self else { return }
+            do {
+                let result: ValidationResult = try await model.submit(responseId: self.responseId, language: self.language)
+                self.validation = result
+                self.message = result.ok ? "Submitted." : "Submitted and kept; \(result.violations.count) answer(s) need attention."
+                await self.load(model)
+            } catch {
+                self.message = userMessage(error)
+            }
+        }
+    }
+
+    func moveToNewest(_ model: SangamModel) {
+        edits.enqueue { [weak self] in
+            guard let self = self else { return }
+            do {
+                self.migration = try await model.moveDraftToNewest(responseId: self.responseId)
+                await self.load(model)
+            } catch {
+                self.message = userMessage(error)
+            }
+        }
+    }
+}
+
+struct SurveyView: View {
+    @EnvironmentObject var model: SangamModel
+    @StateObject private var survey: SurveyModel
+
+    init(responseId: String) {
+        _survey = StateObject(wrappedValue: SurveyModel(responseId: responseId))
+    }
+
+    var body: some View {
+        List {
+            Section {
+                Picker("Language", selection: $survey.language) {
+                    ForEach(FormLanguages.all, id: \.self) { (lang: String) in
+                        Text(FormLanguages.shortName(lang)).tag(lang)
+                    }
+                }
+                .pickerStyle(.segmented)
+                if let form = survey.form, form.language != survey.language {
+                    Text("This form has no \(FormLanguages.shortName(survey.language)) labels; showing \(form.language).")
+                        .font(.caption)
+                }
+                Text("Status: \(survey.status.isEmpty ? "…" : survey.status) · \(survey.unsynced ? "not yet synced" : "synced")")
+                    .font(.caption)
+                MessageBanner(message: $survey.message)
+            }
+            if let form = survey.form {
+                Section {
+                    ForEach(form.questions.filter { $0.relevant }, id: \.name) { (q: QuestionView) in
+                        QuestionField(question: q, fieldKey: survey.responseId + "/" + q.name) { (value: AnswerValue?) in
+                            survey.answer(model, name: q.name, value: value)
+                        }
+                    }
+                }
+                ForEach(form.repeats.filter { $0.relevant }, id: \.name) { (rep: RepeatView) in
+                    RepeatSection(survey: survey, repeatView: rep)
+                }
+                SubmitSection(survey: survey)
+            }
+        }
+        .navigationTitle("Survey")
+        .task { await survey.load(model) }
+        .onChange(of: survey.language) { _ in
+            Task { await survey.load(model) }
+        }
+        .onDisappear {
+            if survey.edited { BackgroundSync.schedule(soon: true) }
+        }
+    }
+}
+
+struct RepeatSection: View {
+    @EnvironmentObject var model: SangamModel
+    @ObservedObject var survey: SurveyModel
+    let repeatView: RepeatView
+
+    var body: some View {
+        Section(header: Text(repeatView.label ?? repeatView.name)) {
+            if let expected = repeatView.expectedRows {
+                Text("Expected rows: \(expected) (now \(repeatView.rows.count))").font(.caption)
+            }
+            ForEach(repeatView.rows, id: \.rowId) { (row: RepeatRowState) in
+                VStack(alignment: .leading, spacing: 8) {
+                    HStack {
+                        Text("\(repeatView.label ?? repeatView.name) \(position(of: row))").font(.headline)
+                        Spacer()
+                        Button("Remove", role: .destructive) {
+                            survey.removeRow(model, repeatName: repeatView.name, rowId: row.rowId)
+                        }
+                        .buttonStyle(.borderless)
+                    }
+                    ForEach(row.questions.filter { $0.relevant }, id: \.name) { (q: QuestionView) in
+                        QuestionField(question: q, fieldKey: survey.responseId + "/" + row.rowId + "/" + q.name) { (value: AnswerValue?) in
+                            survey.rowAnswer(model, repeatName: repeatView.name, rowId: row.rowId, name: q.name, value: value)
+                        }
+                    }
+                }
+            }
+            Button("Add \(repeatView.label ?? repeatView.name)") {
+                survey.addRow(model, repeatName: repeatView.name)
+            }
+        }
+    }
+
+    private func position(of row: RepeatRowState) -> Int {
+        (repeatView.rows.firstIndex { $0.rowId == row.rowId } ?? 0) + 1
+    }
+}
+
+struct SubmitSection: View {
+    @EnvironmentObject var model: SangamModel
+    @ObservedObject var survey: SurveyModel
+
+    var body: some View {
+        Section(footer: Text("Every answer is saved as you type; leaving keeps the draft.")) {
+            if let validation = survey.validation, !validation.ok {
+                Text("Needs attention (kept as submitted)").font(.headline)
+                ForEach(validation.violations, id: \.self) { (v: Violation) in
+                    Text("• \(v.question)\(v.rowId == nil ? "" : " (row)"): \(v.message)").foregroundColor(.red)
+                }
+            }
+            if let migration = survey.migration {
+                Text("Moved from version \(migration.fromVersion) to \(migration.toVersion): kept \(migration.kept), converted \(migration.converted.count).")
+                ForEach(migration.leftOut, id: \.self) { (l: LeftOutAnswer) in
+                    Text("• \(l.question): \(l.reason)").font(.caption)
+                }
+            }
+            Button("Submit") { survey.submit(model) }
+            Button("Use newest form version") { survey.moveToNewest(model) }
+        }
+    }
+}

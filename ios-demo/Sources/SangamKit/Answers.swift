@@ -1,0 +1,193 @@
+// Converting between what a person types or taps and the core's AnswerValue, turning a
+// conflict's JSON value back into an AnswerValue, and error messages a person can act on.
+import Foundation
+
+public enum FormLanguages {
+    public static let english = "English (en)"
+    public static let hindi = "Hindi (hi)"
+    public static let all = [english, hindi]
+
+    public static func shortName(_ language: String) -> String {
+        switch language {
+        case hindi: return "हिन्दी"
+        case english: return "English"
+        default: return language
+        }
+    }
+}
+
+/// The question kinds the core reports in QuestionView.kind.
+public enum QuestionKinds {
+    public static let text = "text"
+    public static let integer = "integer"
+    public static let decimal = "decimal"
+    public static let selectOne = "select_one"
+    public static let selectMultiple = "select_multiple"
+    public static let date = "date"
+    public static let time = "time"
+    public static let datetime = "datetime"
+    public static let geopoint = "geopoint"
+    public static let note = "note"
+    public static let calculate = "calculate"
+    public static let acknowledge = "acknowledge"
+    public static let image = "image"
+}
+
+public enum Answers {
+    /// A value as a person reads it; choice names are shown by their labels when known.
+    public static func display(_ value: AnswerValue?, choices: [ChoiceOption]? = nil) -> String {
+        func label(_ name: String) -> String {
+            choices?.first { $0.name == name }?.label ?? name
+        }
+        guard let value = value else { return "" }
+        switch value {
+        case .bool(let b): return b ? "✓" : "✗"
+        case .int(let i): return String(i)
+        case .decimal(let d): return String(d)
+        case .text(let t): return choices == nil ? t : label(t)
+        case .choices(let names): return names.map(label).joined(separator: ", ")
+        }
+    }
+
+    /// The raw text to put back into an input field.
+    public static func editText(_ value: AnswerValue?) -> String {
+        guard let value = value else { return "" }
+        switch value {
+        case .bool(let b): return b ? "true" : ""
+        case .int(let i): return String(i)
+        case .decimal(let d): return String(d)
+        case .text(let t): return t
+        case .choices(let names): return names.joined(separator: " ")
+        }
+    }
+
+    /// The chosen names of a select question.
+    public static func chosen(_ value: AnswerValue?) -> Set<String> {
+        switch value {
+        case .choices(let names)?: return Set(names)
+        case .text(let t)?: return Set(t.split(separator: " ").map(String.init))
+        default: return []
+        }
+    }
+
+    /// A typed integer; text that is not a number is kept as text, so the core flags it.
+    public static func integer(_ raw: String) -> AnswerValue? {
+        let t = raw.trimmingCharacters(in: .whitespaces)
+        if t.isEmpty { return nil }
+        if let i = Int64(t) { return .int(value: i) }
+        return .text(value: t)
+    }
+
+    /// A typed decimal; text that is not a number is kept as text, so the core flags it.
+    public static func decimal(_ raw: String) -> AnswerValue? {
+        let t = raw.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: ",", with: ".")
+        if t.isEmpty { return nil }
+        if let d = Double(t), d.isFinite { return .decimal(value: d) }
+        return .text(value: raw.trimmingCharacters(in: .whitespaces))
+    }
+
+    /// Free text; an empty field clears the answer.
+    public static func text(_ raw: String) -> AnswerValue? {
+        raw.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : .text(value: raw)
+    }
+
+    /// A geopoint as the core stores it: "lat lon" (ODK order); nil when both parts are empty.
+    public static func geopoint(latitude: String, longitude: String) -> AnswerValue? {
+        let lat = latitude.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: ",", with: ".")
+        let lon = longitude.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: ",", with: ".")
+        if lat.isEmpty && lon.isEmpty { return nil }
+        return .text(value: "\(lat) \(lon)".trimmingCharacters(in: .whitespaces))
+    }
+
+    /// A stored geopoint split into latitude and longitude text.
+    public static func geopointParts(_ value: AnswerValue?) -> (String, String) {
+        let parts = editText(value).split(separator: " ").map(String.init)
+        return (parts.count > 0 ? parts[0] : "", parts.count > 1 ? parts[1] : "")
+    }
+
+    /// A multi-select answer after toggling one choice.
+    public static func toggle(_ value: AnswerValue?, choice: String, on: Bool) -> AnswerValue? {
+        var now = chosen(value)
+        if on { now.insert(choice) } else { now.remove(choice) }
+        return now.isEmpty ? nil : .choices(values: now.sorted())
+    }
+
+    private static func formatter(_ format: String) -> DateFormatter {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.calendar = Calendar(identifier: .gregorian)
+        f.dateFormat = format
+        return f
+    }
+
+    public static let dateFormat = "yyyy-MM-dd"
+    public static let timeFormat = "HH:mm"
+    public static let dateTimeFormat = "yyyy-MM-dd'T'HH:mm:ss"
+
+    /// A picked date as the core stores a date, time or datetime answer.
+    public static func dateAnswer(_ date: Date, format: String) -> AnswerValue {
+        .text(value: formatter(format).string(from: date))
+    }
+
+    /// A stored date, time or datetime answer as a Date (nil when empty or unreadable).
+    public static func date(from value: AnswerValue?, format: String) -> Date? {
+        let t = editText(value)
+        if t.isEmpty { return nil }
+        if let d = formatter(format).date(from: t) { return d }
+        // a datetime saved with less precision, or a date only
+        return formatter("yyyy-MM-dd'T'HH:mm").date(from: t) ?? formatter(dateFormat).date(from: String(t.prefix(10)))
+    }
+
+    /// A conflicting value (ConflictValueView.valueJson) as an AnswerValue to write back.
+    public static func fromConflictJson(_ json: String) -> AnswerValue? {
+        guard let data = json.data(using: .utf8),
+              let v = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return nil }
+        if let s = v as? String { return .text(value: s) }
+        if let n = v as? NSNumber {
+            if CFGetTypeID(n) == CFBooleanGetTypeID() { return .bool(value: n.boolValue) }
+            if json.contains(".") || json.lowercased().contains("e") { return .decimal(value: n.doubleValue) }
+            return .int(value: n.int64Value)
+        }
+        if let m = v as? [String: Any] {
+            return .choices(values: m.filter { ($0.value as? Bool) == true }.map { $0.key }.sorted())
+        }
+        if let a = v as? [Any] {
+            return .choices(values: a.compactMap { $0 as? String })
+        }
+        return nil
+    }
+}
+
+public enum SangamKitError: Error, LocalizedError {
+    case notEnrolled
+    case syncAlreadyRunning
+    case notAForm
+
+    public var errorDescription: String? {
+        switch self {
+        case .notEnrolled: return "This phone is not enrolled yet."
+        case .syncAlreadyRunning: return "A sync is already running."
+        case .notAForm: return "That row is not a form."
+        }
+    }
+}
+
+/// A message a field worker can act on; never includes answers (the core's messages do not).
+public func userMessage(_ error: Error) -> String {
+    if let e = error as? ApiError {
+        switch e {
+        case .Network: return "The hub could not be reached. Your work is saved on this phone; sync will try again."
+        case .Auth: return "The hub refused this phone's token. Ask your coordinator to enrol the phone again."
+        case .Forbidden(let message): return "Your role may not do this: \(message)"
+        case .Cancelled: return "Sync was cancelled. What was already sent is kept."
+        case .Validation(let message): return "Please check: \(message)"
+        case .InvalidInput(let message): return "Not accepted: \(message)"
+        case .NotFound(let message): return "Not found on this phone: \(message)"
+        case .Storage(let message): return "The phone's store had a problem (nothing was deleted): \(message)"
+        case .Other(let message): return "Something went wrong in Sangam: \(message)"
+        }
+    }
+    if let e = error as? SangamKitError { return e.errorDescription ?? "Error" }
+    if error is CancellationError { return "Cancelled." }
+    return "Unexpected error (\(type(of: error)))."
+}

@@ -1,0 +1,2 @@
+// SangamKit re-exports the generated bindings, so the app imports one module.
+@_exported import Sangam

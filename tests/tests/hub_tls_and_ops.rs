@@ -1,0 +1,79 @@
+//! Operating the hub: HTTPS with a certificate, health and metrics endpoints, a loud warning
+//! when serving off loopback without TLS, and graceful shutdown on SIGTERM.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use sangam_tests::*;
+
+const EXE: &str = env!("CARGO_BIN_EXE_hub-under-test");
+
+#[test]
+fn the_hub_serves_https_with_a_given_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    let ok = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl is needed for this test");
+    assert!(ok.success());
+    let data = dir.path().join("hub");
+    let hub = Hub::start_with(EXE, &data, &["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()]);
+    assert!(hub.url.starts_with("https://"), "{}", hub.url);
+    let out = Command::new("curl").args(["-sS", "--cacert"]).arg(&cert).arg(format!("{}/healthz", hub.url.replace("127.0.0.1", "localhost"))).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok", "{}", String::from_utf8_lossy(&out.stderr));
+    // Plain HTTP to the TLS port gets nothing useful.
+    let plain = hub.url.replace("https://", "http://");
+    assert!(ureq::get(&format!("{plain}/healthz")).timeout(Duration::from_secs(5)).call().is_err());
+}
+
+#[test]
+fn metrics_are_prometheus_text_and_sigterm_shuts_down_gracefully() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let token = enrol(EXE, &data, "a", "field-worker", &["S"]);
+    let mut hub = Hub::start(EXE, &data);
+    let phone = Phone::new(dir.path(), "a", sangam_core::Role::FieldWorker, token);
+    response(&phone.store, "S");
+    phone.sync(&hub.url).unwrap();
+    let text = ureq::get(&format!("{}/metrics", hub.url)).call().unwrap().into_string().unwrap();
+    for name in ["sangam_sync_requests_total", "sangam_docs_in_total", "sangam_bytes_in_total", "sangam_sync_seconds_bucket", "sangam_rejections_total"] {
+        assert!(text.contains(name), "{name} missing from /metrics");
+    }
+    assert_eq!(hub.metric("sangam_docs_in_total"), 1);
+    let pid = hub.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let mut exited = false;
+    for _ in 0..100 {
+        if let Ok(Some(status)) = hub.child.try_wait() {
+            assert!(status.success(), "graceful shutdown exits 0, got {status}");
+            exited = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(exited, "the hub did not stop on SIGTERM");
+}
+
+#[test]
+fn serving_off_loopback_without_tls_warns_loudly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(EXE)
+        .args(["serve", "--data"])
+        .arg(dir.path().join("hub"))
+        .args(["--listen", "0.0.0.0:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("WARNING") && err.contains("without TLS"), "{err}");
+}
