@@ -7,6 +7,8 @@ echo "== Rust workspace tests"
 cargo test --workspace --all-features
 echo "== Kotlin bindings on the JVM"
 bash android-demo/kotlin-tests/run.sh
+echo "== The Android app's data layer on the JVM"
+bash android-demo/data-layer-test/run.sh
 echo "== Android and iOS app sources"
 python3 scripts/check_apps.py
 echo "== all tests passed"
