@@ -283,3 +283,24 @@ fn bundles_round_trip_import_twice_and_refuse_damage() {
     assert_eq!(rep.changed, 1);
     assert_eq!(h2.response(&r).unwrap().answers["later"], FieldValue::Int(1));
 }
+
+#[test]
+fn the_hub_validates_submitted_responses_and_the_flags_come_back() {
+    let h = hub();
+    let def = sangam_core::forms::xlsform::import_file(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/forms/deep_listening.xlsx"))
+        .expect("fixture imports");
+    h.publish_form(&def, "S").unwrap();
+    let p = peer(&["S"], Role::FieldWorker);
+    let a = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    sync(&a, &h, &p);
+    let r = a
+        .create_response(NewResponse { form_id: def.form_id.clone(), form_version: def.version.clone(), scope: "S".into(), subject_id: None })
+        .unwrap();
+    // Submitted without the phone's own check (an old app, say): required answers are missing.
+    a.set_response_status(&r, ResponseStatus::Submitted).unwrap();
+    sync(&a, &h, &p);
+    let flagged = a.response_validation(&r).unwrap().expect("the hub's validation came back");
+    assert!(!flagged.ok && !flagged.violations.is_empty());
+    assert_eq!(a.response(&r).unwrap().status, "submitted", "flagged, never dropped");
+    assert!(a.conflicts(&r).unwrap().is_empty());
+}

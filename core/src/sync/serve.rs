@@ -82,6 +82,25 @@ impl Store {
             Ok(())
         })?;
 
+        // Submitted responses are validated here too (DESIGN §6): violations are flagged on the
+        // record, never dropped, and travel back in this very answer.
+        drop(g);
+        for ack in &resp.acks {
+            let id = id_from_wire(&ack.id);
+            let submitted = self
+                .summary(&id)
+                .map(|s| s.kind == crate::Kind::Response && s.status.as_deref() == Some("submitted"))
+                .unwrap_or(false);
+            if submitted {
+                match self.validate_response(&id, None, crate::forms::expr::Clock::system()) {
+                    Ok(_) | Err(Error::NotFound(_)) => {}
+                    Err(e) => tracing::warn!(error = %e, "validating a submitted response failed"),
+                }
+            }
+        }
+        let mut g = self.lock();
+        let inner = &mut *g;
+
         // 2. Records the peer asked for whole.
         let mut budget = req.max_pull_bytes.clamp(64 * 1024, 32 * 1024 * 1024);
         for id in &req.want_full {
