@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== Rust workspace tests"
-cargo test --workspace --all-features
+cargo test --workspace
 echo "== Kotlin bindings on the JVM"
 bash android-demo/kotlin-tests/run.sh
 echo "== The Android app's data layer on the JVM"

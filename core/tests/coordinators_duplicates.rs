@@ -157,7 +157,7 @@ fn merge_moves_responses_gains_attributes_and_turns_differences_into_conflicts()
     let mut values: Vec<String> = conflicts[0].values.iter().map(|v| v.value.to_string()).collect();
     values.sort();
     assert_eq!(values, ["\"9123456780\"", "\"9876543210\""], "both values kept, none picked silently");
-    assert!(conflicts[0].values.iter().all(|v| v.author.user_id == "meena" && v.author.device == s.device_id()));
+    assert!(conflicts[0].values.iter().all(|v| v.author.user_id == "meena" && v.author.device == s.device_id()), "{:?} device {}", conflicts[0].values, s.device_id());
     assert_eq!(s.summary(&a).unwrap().conflicts, 1, "the index counts it for the worklist");
 
     for r in [&rb1, &rb2, &ra] {

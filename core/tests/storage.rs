@@ -109,3 +109,26 @@ fn the_document_cache_stays_bounded() {
     }
     assert!(s.cached_docs() <= sangam_core::store::CACHE_DOCS);
 }
+
+#[test]
+fn two_processes_on_one_file_never_overwrite_each_other() {
+    // A hub serving and a coordinator's command on the same store: two connections, two caches.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hub.db");
+    let a = Store::open(&path, Identity::field_worker("a", "A")).unwrap();
+    let b = Store::open(&path, Identity::coordinator("b", "B")).unwrap();
+    let r = a
+        .create_response(NewResponse { form_id: "f".into(), form_version: "1".into(), scope: "S".into(), subject_id: None })
+        .unwrap();
+    a.set_answer(&r, "one", &FieldValue::Int(1)).unwrap(); // cached in a
+    b.set_answer(&r, "two", &FieldValue::Int(2)).unwrap(); // written through b
+    a.set_answer(&r, "three", &FieldValue::Int(3)).unwrap(); // a must see b's write first
+    for s in [&a, &b] {
+        let ans = s.response(&r).unwrap().answers;
+        assert_eq!((ans.get("one"), ans.get("two"), ans.get("three")), (Some(&FieldValue::Int(1)), Some(&FieldValue::Int(2)), Some(&FieldValue::Int(3))));
+    }
+    drop((a, b));
+    let c = Store::open(&path, Identity::field_worker("c", "C")).unwrap();
+    assert_eq!(c.response(&r).unwrap().answers.len(), 3);
+    c.integrity_check().unwrap();
+}

@@ -20,6 +20,18 @@ impl Inner {
         bytes: &[u8],
         check: Option<&dyn Fn(Option<&str>, &Automerge, &Automerge) -> Result<()>>,
     ) -> Result<ApplyOutcome> {
+        let own = self.begin()?;
+        let out = self.apply_in(id, bytes, check);
+        self.finish(own, out.is_ok())?;
+        out
+    }
+
+    fn apply_in(
+        &mut self,
+        id: &str,
+        bytes: &[u8],
+        check: Option<&dyn Fn(Option<&str>, &Automerge, &Automerge) -> Result<()>>,
+    ) -> Result<ApplyOutcome> {
         if bytes.len() > MAX_CHANGE_BYTES {
             return Err(Error::rejected(id, "changes too large"));
         }
@@ -113,8 +125,8 @@ impl Inner {
             }
         }
         let now = now_ms();
-        // A savepoint: its own transaction alone, or part of a sync batch's transaction.
-        let tx = self.conn.savepoint()?;
+        // Inside the transaction (or savepoint) `apply` began.
+        let tx = &self.conn;
         if waiting {
             let hash = Sha256::digest(bytes).to_vec();
             tx.execute(
@@ -125,9 +137,8 @@ impl Inner {
             tx.execute("DELETE FROM pending WHERE doc_id = ?1", [id])?;
         }
         if let Some(body) = encoded {
-            write_encoded(&tx, id, row.as_ref(), &copy.get_heads(), body, &index, now, self.serving)?;
+            write_encoded(tx, id, row.as_ref(), &copy.get_heads(), body, &index, now, self.serving)?;
         }
-        tx.commit()?;
         let conflicts = if changed { index.conflicts as usize } else { doc::conflict_count(&copy) };
         if changed || row.is_some() {
             self.prepare(&mut copy);

@@ -70,6 +70,8 @@ pub(crate) struct Inner {
     pub(crate) serving: bool,
     /// The scopes the hub enrolled this device for (learnt at sync); `None` before the first.
     pub(crate) enrolled: Option<Vec<String>>,
+    /// SQLite's `data_version` when the cache was last known fresh.
+    data_version: i64,
 }
 
 /// The actor id for changes made by `identity` on this device in this session: the 16-byte
@@ -182,6 +184,7 @@ impl Store {
             identity,
             serving,
             enrolled,
+            data_version: 0,
         };
         Ok(Store { inner: Mutex::new(inner), path })
     }
@@ -295,6 +298,19 @@ impl Store {
     ) -> Result<R> {
         let mut g = self.lock();
         let inner = &mut *g;
+        let own = inner.begin()?;
+        let out = Self::edit_in(inner, id, kind, message, f);
+        inner.finish(own, out.is_ok())?;
+        out
+    }
+
+    fn edit_in<R>(
+        inner: &mut Inner,
+        id: &str,
+        kind: Option<Kind>,
+        message: &str,
+        f: impl FnOnce(&mut Transaction<'_>) -> Result<R>,
+    ) -> Result<R> {
         let row = inner.row(id)?.ok_or_else(|| Error::NotFound(id.to_string()))?;
         if let Some(k) = kind {
             if row.kind != k {
@@ -322,9 +338,7 @@ impl Store {
         // On any failure below, the in-memory document is dropped: SQLite holds the truth.
         // A local edit cannot create a conflict, so a record without any skips the walk.
         let index = write::index_row(&doc, (row.conflicts == 0).then_some(0))?;
-        let tx = inner.conn.transaction()?;
-        write::write_doc(&tx, id, Some(&row), &doc, &old_heads, &index, now, inner.serving)?;
-        tx.commit()?;
+        write::write_doc(&inner.conn, id, Some(&row), &doc, &old_heads, &index, now, inner.serving)?;
         inner.cache.put(id, doc);
         Ok(out)
     }
@@ -333,6 +347,7 @@ impl Store {
     pub(crate) fn view<R>(&self, id: &str, f: impl FnOnce(&Automerge) -> Result<R>) -> Result<R> {
         let mut g = self.lock();
         let inner = &mut *g;
+        inner.refresh()?;
         inner.row(id)?.ok_or_else(|| Error::NotFound(id.to_string()))?;
         if inner.cache.get(id).is_none() {
             let doc = inner.load_doc(id)?;
@@ -519,11 +534,67 @@ impl Store {
 }
 
 impl Inner {
+    /// Drops the cached documents if another connection committed since we last looked: a
+    /// coordinator's command beside a running hub, say. Without this, our next write would be
+    /// based on a stale document and could overwrite theirs.
+    pub(crate) fn refresh(&mut self) -> Result<()> {
+        let v: i64 = self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        if v != self.data_version {
+            self.cache.clear();
+            self.data_version = v;
+        }
+        Ok(())
+    }
+
+    /// Starts a write: `BEGIN IMMEDIATE` (taking SQLite's write lock before anything is read,
+    /// so another process cannot write in between) and a cache refresh; inside a batch, a
+    /// savepoint. Returns whether this call owns the transaction.
+    pub(crate) fn begin(&mut self) -> Result<bool> {
+        if self.conn.is_autocommit() {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            if let Err(e) = self.refresh() {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                return Err(e);
+            }
+            Ok(true)
+        } else {
+            self.conn.execute_batch("SAVEPOINT sangam_write")?;
+            Ok(false)
+        }
+    }
+
+    /// Ends what [`Inner::begin`] started: commit (or release) on success, roll back otherwise.
+    /// A failed commit drops the cache, which may hold what was never stored.
+    pub(crate) fn finish(&mut self, own: bool, ok: bool) -> Result<()> {
+        let sql = match (own, ok) {
+            (true, true) => "COMMIT",
+            (true, false) => "ROLLBACK",
+            (false, true) => "RELEASE sangam_write",
+            (false, false) => "ROLLBACK TO sangam_write; RELEASE sangam_write",
+        };
+        if let Err(e) = self.conn.execute_batch(sql) {
+            if own {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
+            self.cache.clear();
+            return Err(e.into());
+        }
+        if !ok {
+            // What failed may have left a half-edited document in the cache.
+            self.cache.clear();
+        }
+        Ok(())
+    }
+
     /// Runs `f` as one SQLite transaction (many record writes, one sync to disk). On failure
     /// everything rolls back and the document cache is dropped, since it may hold documents
     /// that were never committed.
     pub(crate) fn batch<R>(&mut self, f: impl FnOnce(&mut Inner) -> Result<R>) -> Result<R> {
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        if let Err(e) = self.refresh() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            return Err(e);
+        }
         match f(self) {
             Ok(r) => match self.conn.execute_batch("COMMIT") {
                 Ok(()) => Ok(r),

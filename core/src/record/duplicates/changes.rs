@@ -55,8 +55,10 @@ pub(super) fn make_change(
 ) -> Result<Option<Vec<u8>>> {
     let heads = d.get_heads();
     let mut copy = d.clone();
-    copy.set_actor(actor.clone());
+    // The author first: setting an author draws a fresh random actor, which `set_actor` then
+    // replaces with ours.
     copy.set_author(Some(a.author.clone()));
+    copy.set_actor(actor.clone());
     let mut tx = copy.transaction();
     if let Err(e) = body(&mut tx) {
         tx.rollback();
