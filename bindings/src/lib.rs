@@ -5,11 +5,13 @@
 //! where core errors become [`ApiError`]. Every exported function returns `Result`, and a panic
 //! anywhere below is caught and returned as `ApiError::Other`, so nothing unwinds across the FFI.
 
+mod coordinator;
 mod error;
 mod store;
 mod sync;
 mod views;
 
+pub use coordinator::*;
 pub use error::ApiError;
 pub use store::SangamStore;
 pub use sync::{CancelToken, Enrolment, SyncProgressListener};

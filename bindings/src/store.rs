@@ -19,6 +19,12 @@ pub struct SangamStore(Store);
 
 type R<T> = Result<T, ApiError>;
 
+impl SangamStore {
+    pub(crate) fn core(&self) -> &Store {
+        &self.0
+    }
+}
+
 fn clock() -> core::forms::expr::Clock {
     core::forms::expr::Clock::system()
 }

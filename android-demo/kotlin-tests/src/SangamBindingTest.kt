@@ -151,6 +151,24 @@ fun main(args: Array<String>) {
         check(mv.minutes == "[A] Opened at 10:30." && mv.attendees[0].present == true && mv.decisions.size == 1, "meeting minutes, attendance and decisions")
         check(a.listActions(ActionQuery(null, "meena", null, true, null, null)).size == 1, "open actions by owner")
         check(parseEnrolment("sangam://enrol?hub=http%3A%2F%2F10.0.0.2%3A8787&token=sgm_t").hubUrl == "http://10.0.0.2:8787", "enrolment codes parse")
+        // The coordinator's tablet: review, the conflict worklist, duplicates and a reversible merge.
+        c.setReview(r, ReviewStatus.HAS_ISSUES, "Please add the respondent's age")
+        c.sync(hub.url, tokC, null, null)
+        a.sync(hub.url, tokA, null, null)
+        val rv = a.review(r)
+        check(rv.state == ReviewStatus.HAS_ISSUES && rv.comments.size == 1, "the field worker sees the review and its comment")
+        expectThrows<ApiException.Forbidden>("a field worker setting a review") { a.setReview(r, ReviewStatus.APPROVED, null) }
+        check(c.conflictedRecords(scope, 50u, 0u).none { it.record.id == hh }, "a resolved record leaves the conflict worklist")
+        val dup = a.createSubject("household", scope, mapOf("name" to AnswerValue.Text("सुनीता देवी"), "village" to AnswerValue.Text("Rampur")))
+        a.sync(hub.url, tokA, null, null)
+        c.sync(hub.url, tokC, null, null)
+        val pairs = c.duplicateCandidates(scope, 0u)
+        check(pairs.any { setOf(it.keep, it.duplicate) == setOf(hh, dup) }, "the coordinator sees the duplicate household (Devanagari and Latin names)")
+        c.mergeSubjects(hh, dup)
+        check(c.subject(dup).mergedInto == hh, "merged")
+        c.unmergeSubject(dup)
+        check(c.subject(dup).mergedInto == null, "and unmerged")
+        check(a.enrolledScopes() == listOf(scope), "the device knows its enrolled scopes")
         listOf(a, b, c, d).forEach { it.shutdown() }
     }
     dir.deleteRecursively()
