@@ -4,10 +4,9 @@
 //! acted. Everything they change reaches phones with their next sync. Every command that
 //! prints data has `--json`.
 //!
-//! Run the commands that write (review set/comment, conflicts resolve, merge, unmerge) while
-//! `serve` is stopped for the same data directory: a running hub keeps recently used records
-//! in memory and does not yet notice a write made by another process (like `bundle import`
-//! today). Listing and exporting are safe at any time.
+//! They may run while `serve` runs on the same data directory: every write takes SQLite's
+//! write lock before reading, and a store drops cached records another process has changed
+//! (`PRAGMA data_version`), so neither side overwrites the other.
 
 use std::path::{Path, PathBuf};
 
