@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 profile="${1:-debug}"
 flag=""; [ "$profile" = release ] && flag="--release"
-cargo build -p sangam-ffi $flag
+# One invocation for both, so shared dependencies are built once with one feature set.
+cargo build -p sangam-ffi -p sangam-hub $flag
 lib="target/$profile/libsangam_ffi.so"
 [ -f "$lib" ] || lib="target/$profile/libsangam_ffi.dylib"
 rm -rf build/bindings

@@ -5,7 +5,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 bash scripts/gen-bindings.sh debug
-cargo build -p sangam-hub
+# (gen-bindings.sh built sangam-hub alongside the library.)
 jna="${JNA_JAR:-/usr/share/java/jna.jar}"
 [ -f "$jna" ] || { echo "JNA not found at $jna (install libjna-java)"; exit 1; }
 kotlinc="${KOTLINC:-$(command -v kotlinc || echo "$(npm root -g 2>/dev/null)/kotlin-compiler/bin/kotlinc")}"
