@@ -539,6 +539,8 @@ pub struct SyncResult {
     pub rejected: Vec<Rejected>,
     pub new_conflicts: Vec<String>,
     pub reset: bool,
+    /// Whole records from the hub this phone could not read at all, with the reason.
+    pub unreadable: Vec<String>,
 }
 
 impl From<core::sync::SyncReport> for SyncResult {
@@ -548,6 +550,7 @@ impl From<core::sync::SyncReport> for SyncResult {
             rejected: r.rejected.into_iter().map(|(id, reason)| Rejected { id, reason }).collect(),
             new_conflicts: r.new_conflicts,
             reset: r.reset,
+            unreadable: r.unreadable,
         }
     }
 }

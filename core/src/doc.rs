@@ -55,7 +55,7 @@ fn truncate(s: &str, n: usize) -> &str {
     }
 }
 
-const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
+pub(crate) const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 
 /// Checks that `bytes` is a sequence of well-formed Automerge chunks, each with a valid
 /// checksum, without applying anything. Automerge's own incremental load skips chunks it
@@ -124,7 +124,7 @@ pub(crate) fn change_graph(bytes: &[u8]) -> Option<Vec<(ChangeHash, Vec<ChangeHa
     Some(out)
 }
 
-fn uleb(b: &[u8]) -> Option<(u64, usize)> {
+pub(crate) fn uleb(b: &[u8]) -> Option<(u64, usize)> {
     let mut v: u64 = 0;
     for (i, byte) in b.iter().enumerate().take(10) {
         v |= u64::from(byte & 0x7f).checked_shl(7 * i as u32)?;

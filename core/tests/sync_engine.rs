@@ -304,3 +304,80 @@ fn the_hub_validates_submitted_responses_and_the_flags_come_back() {
     assert_eq!(a.response(&r).unwrap().status, "submitted", "flagged, never dropped");
     assert!(a.conflicts(&r).unwrap().is_empty());
 }
+
+#[test]
+fn whole_records_travel_compact_both_ways_and_name_themselves() {
+    let h = hub();
+    let p = peer(&["S"], Role::FieldWorker);
+    let a = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let ids: Vec<String> = (0..20).map(|_| response(&a, "S")).collect();
+    // A new record goes up whole and compact: no separate id, no head hashes, no checksum.
+    let mut engine = SyncEngine::new(&a);
+    let req = engine.next_request().unwrap().unwrap();
+    assert_eq!((req.push.len(), req.push_whole.len()), (0, 20));
+    for (small, id) in req.push_whole.iter().zip(&ids) {
+        let whole = a.export_changes(id, &[]).unwrap();
+        assert!(small.len() + 36 <= whole.len(), "{} vs {}", small.len(), whole.len());
+    }
+    let (resp, stats) = h.serve_sync(&p, &req).unwrap();
+    assert_eq!((resp.acks.len(), stats.docs_in), (20, 20));
+    assert!(resp.acks.iter().all(|ack| ack.heads.is_none()), "the hub derived the same heads");
+    engine.handle_response(resp, 0, 0).unwrap();
+    assert_eq!(a.unsynced_count().unwrap(), 0);
+    // A new phone gets them whole and compact, and holds exactly the same records.
+    let b = Store::open_in_memory(Identity::field_worker("b", "B")).unwrap();
+    let mut engine = SyncEngine::new(&b);
+    let req = engine.next_request().unwrap().unwrap();
+    let (resp, _) = h.serve_sync(&p, &req).unwrap();
+    assert_eq!((resp.pull.len(), resp.whole.len()), (0, 20));
+    engine.handle_response(resp, 0, 0).unwrap();
+    for id in &ids {
+        assert_eq!(b.record_json(id, None).unwrap(), a.record_json(id, None).unwrap());
+        assert_eq!(b.heads(id).unwrap(), a.heads(id).unwrap());
+    }
+    // Both know what the hub has: nothing to push, nothing more to pull.
+    assert_eq!(b.unsynced_count().unwrap(), 0);
+    let (_, sizes) = sync(&b, &h, &p);
+    assert_eq!(sizes.len(), 1);
+}
+
+#[test]
+fn unreadable_whole_records_from_a_broken_peer_are_reported_and_change_nothing() {
+    let h = hub();
+    let p = peer(&["S"], Role::FieldWorker);
+    let a = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let r = response(&a, "S");
+    // The hub gets garbage whole records: it answers nothing for them and keeps serving.
+    let mut engine = SyncEngine::new(&a);
+    let mut req = engine.next_request().unwrap().unwrap();
+    let good = req.push_whole[0].clone();
+    let mut cut = good.clone();
+    cut.truncate(good.len() / 2);
+    let mut flipped = good.clone();
+    flipped[good.len() / 3] ^= 0x5a;
+    req.push_whole = vec![vec![], vec![0xff; 40], cut.clone(), flipped.clone()];
+    let (resp, stats) = h.serve_sync(&p, &req).unwrap();
+    assert!(resp.acks.is_empty() && stats.docs_in == 0);
+    // The device is told nothing about its record: it reports that and stops offering it.
+    engine.handle_response(resp, 0, 0).unwrap();
+    assert!(engine.next_request().unwrap().is_none(), "the sync ends instead of looping");
+    let report = engine.finish();
+    assert_eq!(report.rejected, vec![(r.clone(), "the hub did not answer for this record".to_string())]);
+    assert!(a.is_unsynced(&r).unwrap(), "still waiting to be pushed next time");
+    // A phone fed garbage whole records by a broken hub reports them and changes nothing.
+    let b = Store::open_in_memory(Identity::field_worker("b", "B")).unwrap();
+    let mut engine = SyncEngine::new(&b);
+    let req = engine.next_request().unwrap().unwrap();
+    let (mut resp, _) = h.serve_sync(&p, &req).unwrap();
+    resp.whole = vec![vec![1, 2, 3], cut, flipped];
+    engine.handle_response(resp, 0, 0).unwrap();
+    let report = engine.finish();
+    assert!(report.unreadable.len() >= 2, "{:?}", report.unreadable);
+    assert_eq!(b.list_responses(&ResponseFilter::default()).unwrap().len(), 0);
+    // And the next good sync brings everything.
+    let (report, _) = sync(&a, &h, &p);
+    assert!(report.rejected.is_empty());
+    b.reset_sync_state().unwrap();
+    sync(&b, &h, &p);
+    assert_eq!(b.record_json(&r, None).unwrap(), a.record_json(&r, None).unwrap());
+}

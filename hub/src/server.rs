@@ -230,10 +230,11 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
         Ok(r) => r,
         Err(e) => return json_error(StatusCode::BAD_REQUEST, e.to_string()),
     };
-    if req.push.len() > s.config.max_docs {
+    let pushed = req.push.len() + req.push_whole.len();
+    if pushed > s.config.max_docs {
         return json_error(
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!("{} records in one request; the hub takes at most {}", req.push.len(), s.config.max_docs),
+            format!("{pushed} records in one request; the hub takes at most {}", s.config.max_docs),
         );
     }
     let store = s.store.clone();
@@ -267,7 +268,7 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
     s.metrics.docs_in.fetch_add(stats.docs_in, Relaxed);
     s.metrics.docs_out.fetch_add(stats.docs_out, Relaxed);
     s.metrics.rejections.fetch_add(stats.rejected, Relaxed);
-    tracing::info!(device = %peer_name, pushed = req.push.len(), docs_in = stats.docs_in, docs_out = stats.docs_out, rejected = stats.rejected, "sync");
+    tracing::info!(device = %peer_name, pushed, docs_in = stats.docs_in, docs_out = stats.docs_out, rejected = stats.rejected, "sync");
     match encode(&resp) {
         Ok(out) => {
             s.metrics.bytes_out.fetch_add(out.len() as u64, Relaxed);

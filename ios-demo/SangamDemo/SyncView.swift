@@ -63,6 +63,9 @@ struct SyncView: View {
                         ForEach(r.rejected, id: \.id) { (rej: Rejected) in
                             Text("Refused by the hub: \(rej.id.prefix(8))… — \(rej.reason)").foregroundColor(.red)
                         }
+                        if let first = r.unreadable.first {
+                            Text("\(r.unreadable.count) record(s) from the hub could not be read: \(first). Tell your coordinator.").foregroundColor(.red)
+                        }
                     }
                 }
             }

@@ -13,6 +13,7 @@ use automerge::{Automerge, ChangeHash};
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
+use super::compact;
 use super::wire::{id_from_wire, id_to_wire, PushDoc, SyncRequest, SyncResponse, WireHash, WireId};
 use crate::{Error, Result, Store};
 
@@ -43,6 +44,9 @@ pub struct SyncReport {
     pub new_conflicts: Vec<String>,
     /// The hub did not recognise our cursor (a new or restored hub): everything was offered again.
     pub reset: bool,
+    /// Whole records from the hub that could not be read at all (not even which record they
+    /// were), with the reason. Nothing here changed; a broken or hostile hub is the cause.
+    pub unreadable: Vec<String>,
 }
 
 /// Builds requests and applies responses for one sync session.
@@ -83,23 +87,26 @@ impl<'a> SyncEngine<'a> {
     /// The next request to send, or `None` when the sync is complete.
     pub fn next_request(&mut self) -> Result<Option<SyncRequest>> {
         let (hub_store, cursor, cursor_token) = self.store.upstream_state()?;
-        let push = self.collect_push()?;
-        if push.is_empty() && self.want_full.is_empty() && !self.more {
+        let (push, push_whole, in_flight) = self.collect_push()?;
+        if in_flight.is_empty() && self.want_full.is_empty() && !self.more {
             return Ok(None);
         }
-        self.in_flight = push.iter().map(|p| (p.id, p.heads.clone())).collect();
-        self.report.progress.docs_sent += push.len() as u64;
+        self.report.progress.docs_sent += in_flight.len() as u64;
+        self.in_flight = in_flight;
         Ok(Some(SyncRequest {
             hub_store,
             cursor,
             cursor_token,
             push,
+            push_whole,
             want_full: self.want_full.iter().copied().collect(),
             max_pull_bytes: self.max_bytes,
         }))
     }
 
-    fn collect_push(&mut self) -> Result<Vec<PushDoc>> {
+    /// Records to push: increments, whole records (compact), and every pushed record's heads.
+    #[allow(clippy::type_complexity)]
+    fn collect_push(&mut self) -> Result<(Vec<PushDoc>, Vec<Vec<u8>>, HashMap<WireId, Vec<WireHash>>)> {
         let mut g = self.store.lock();
         let candidates: Vec<(String, Option<Vec<u8>>)> = {
             let mut st = g.conn.prepare_cached(
@@ -108,25 +115,43 @@ impl<'a> SyncEngine<'a> {
             let rows = st.query_map([(self.max_docs + self.refused.len()) as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
-        let mut out = Vec::new();
+        let (mut push, mut whole, mut heads_of) = (Vec::new(), Vec::new(), HashMap::new());
         let mut bytes = 0u64;
         for (id, up) in candidates {
-            if self.refused.contains(&id) || out.len() >= self.max_docs {
+            if self.refused.contains(&id) || heads_of.len() >= self.max_docs {
                 continue;
             }
             let up: Vec<ChangeHash> = up.map(|b| heads_from_blob(&b)).unwrap_or_default();
-            let (changes, heads) = g.with_doc(&id, |d| {
+            let (changes, is_whole, heads) = g.with_doc(&id, |d| {
                 let known = !up.is_empty() && up.iter().all(|h| d.get_change_meta_by_hash(h).is_some());
-                let changes = if known { d.save_after(&up) } else { d.save() };
-                Ok((changes, d.get_heads()))
+                // A record the hub has never seen goes whole, without what the hub works out
+                // itself (ADR 0006); the frame's zstd compresses it better uncompressed.
+                let (changes, is_whole) = match known {
+                    true => (d.save_after(&up), false),
+                    false => {
+                        let chunk = d.save_nocompress();
+                        match compact::compact(&chunk) {
+                            Some(small) => (small, true),
+                            None => (chunk, false),
+                        }
+                    }
+                };
+                Ok((changes, is_whole, d.get_heads()))
             })?;
             bytes += changes.len() as u64;
-            out.push(PushDoc { id: id_to_wire(&id)?, heads: heads.iter().map(|h| h.0).collect(), changes });
+            let wid = id_to_wire(&id)?;
+            let heads: Vec<WireHash> = heads.iter().map(|h| h.0).collect();
+            heads_of.insert(wid, heads.clone());
+            if is_whole {
+                whole.push(changes);
+            } else {
+                push.push(PushDoc { id: wid, heads, changes });
+            }
             if bytes >= self.max_bytes {
                 break;
             }
         }
-        Ok(out)
+        Ok((push, whole, heads_of))
     }
 
     /// Applies the hub's response (one transaction), and records what to do next.
@@ -135,11 +160,12 @@ impl<'a> SyncEngine<'a> {
         p.round_trips += 1;
         p.bytes_sent += bytes_sent;
         p.bytes_received += bytes_received;
-        p.docs_received += resp.pull.len() as u64;
+        p.docs_received += (resp.pull.len() + resp.whole.len()) as u64;
         let in_flight = std::mem::take(&mut self.in_flight);
         let mut g = self.store.lock();
         let mut new_conflicts = Vec::new();
         let mut want_full = BTreeSet::new();
+        let mut unreadable = Vec::new();
         g.batch(|inner| {
             if resp.cursor_reset {
                 // A hub we do not know (or one restored from an old copy): offer it everything.
@@ -153,16 +179,16 @@ impl<'a> SyncEngine<'a> {
             for id in &resp.resend_full {
                 inner.conn.execute("UPDATE docs SET up_heads = NULL WHERE id = ?1", [id_from_wire(id)])?;
             }
-            for pull in &resp.pull {
-                let id = id_from_wire(&pull.id);
+            let mut receive = |inner: &mut crate::store::Inner, wid: WireId, changes: &[u8]| -> Result<()> {
+                let id = id_from_wire(&wid);
                 let before = inner.row(&id)?.map(|r| r.conflicts).unwrap_or(0);
                 let (was_synced, up_before) = sync_marks(&inner.conn, &id)?;
-                match inner.apply(&id, &pull.changes, None) {
+                match inner.apply(&id, changes, None) {
                     Ok(out) if out.pending => {
-                        want_full.insert(pull.id);
+                        want_full.insert(wid);
                     }
                     Ok(out) => {
-                        let heads = hub_heads(inner, &id, pull, &out, was_synced, &up_before)?;
+                        let heads = hub_heads(inner, &id, changes, &out, was_synced, &up_before)?;
                         if !heads.is_empty() {
                             set_up_heads(&inner.conn, &id, &heads)?;
                         }
@@ -172,9 +198,24 @@ impl<'a> SyncEngine<'a> {
                     }
                     // The hub checked what it serves; a record we cannot apply is asked for whole.
                     Err(Error::Rejected { .. }) => {
-                        want_full.insert(pull.id);
+                        want_full.insert(wid);
                     }
                     Err(e) => return Err(e),
+                }
+                Ok(())
+            };
+            for pull in &resp.pull {
+                receive(inner, pull.id, &pull.changes)?;
+            }
+            for small in &resp.whole {
+                // A whole record names itself; one that does not even say which record it is
+                // cannot be asked for again, so it is reported (and the next full pull brings it).
+                match crate::doc::guard(|| compact::expand(small)) {
+                    Ok(Ok(whole)) => match id_to_wire(&whole.id) {
+                        Ok(wid) => receive(inner, wid, &whole.chunk)?,
+                        Err(_) => unreadable.push(format!("a record from the hub has a malformed id ({:?})", whole.id)),
+                    },
+                    Ok(Err(reason)) | Err(reason) => unreadable.push(reason),
                 }
             }
             if inner.enrolled.as_ref() != Some(&resp.scopes) {
@@ -197,10 +238,27 @@ impl<'a> SyncEngine<'a> {
             self.refused.insert(id.clone());
             self.report.rejected.push((id, r.reason.clone()));
         }
+        // Every pushed record is acknowledged, refused or asked for whole. One the hub said
+        // nothing about (it could not even read which record it was) is not offered again this
+        // session, so a broken hub cannot keep a sync going forever.
+        for wid in in_flight.keys() {
+            let answered = resp.acks.iter().any(|a| a.id == *wid)
+                || resp.rejected.iter().any(|r| r.id == *wid)
+                || resp.resend_full.contains(wid);
+            if !answered {
+                let id = id_from_wire(wid);
+                self.refused.insert(id.clone());
+                self.report.rejected.push((id, "the hub did not answer for this record".into()));
+            }
+        }
         // A record asked for whole twice in a row is not asked again this session.
         let repeat: BTreeSet<WireId> = want_full.intersection(&self.want_full).copied().collect();
         self.want_full = want_full.difference(&repeat).copied().collect();
         self.report.new_conflicts.extend(new_conflicts);
+        for reason in &unreadable {
+            tracing::warn!(%reason, "skipped a record the hub sent");
+        }
+        self.report.unreadable.extend(unreadable);
         self.report.reset |= resp.cursor_reset;
         self.more = resp.more || resp.cursor_reset || !resp.resend_full.is_empty();
         Ok(())
@@ -227,7 +285,7 @@ fn sync_marks(conn: &rusqlite::Connection, id: &str) -> Result<(bool, Vec<Change
     })
 }
 
-/// The hub's heads for a pulled record, which the hub spells out only when it must:
+/// The hub's heads for a pulled record, which the hub never spells out:
 /// - a whole record names its own heads;
 /// - a record that had nothing unpushed now holds exactly what the hub holds;
 /// - otherwise, the changes received plus what the hub was known to have, less everything
@@ -236,21 +294,18 @@ fn sync_marks(conn: &rusqlite::Connection, id: &str) -> Result<(bool, Vec<Change
 fn hub_heads(
     inner: &mut crate::store::Inner,
     id: &str,
-    pull: &super::wire::PullDoc,
+    changes: &[u8],
     out: &crate::ApplyOutcome,
     was_synced: bool,
     up_before: &[ChangeHash],
 ) -> Result<Vec<WireHash>> {
-    if !pull.heads.is_empty() {
-        return Ok(pull.heads.clone());
-    }
     if let Some(h) = &out.incoming_heads {
         return Ok(h.iter().map(|h| h.0).collect());
     }
     if was_synced {
         return inner.with_doc(id, |d| Ok(d.get_heads().iter().map(|h| h.0).collect()));
     }
-    let graph = crate::doc::guard(|| crate::doc::change_graph(&pull.changes)).ok().flatten().unwrap_or_default();
+    let graph = crate::doc::guard(|| crate::doc::change_graph(changes)).ok().flatten().unwrap_or_default();
     let deps: BTreeSet<ChangeHash> = graph.iter().flat_map(|(_, d)| d.iter().copied()).collect();
     Ok(up_before
         .iter()

@@ -8,6 +8,7 @@
 //! - `client` (feature `client`): a blocking HTTP transport, so shells call one function.
 
 pub mod bundle;
+mod compact;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod engine;

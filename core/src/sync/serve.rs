@@ -13,9 +13,10 @@ use automerge::ChangeHash;
 use rusqlite::{params_from_iter, OptionalExtension};
 use sha2::{Digest, Sha256};
 
+use super::compact;
 use super::engine::heads_from_blob;
 use super::policy::{check_write, PeerInfo};
-use super::wire::{id_from_wire, id_to_wire, Ack, PullDoc, Rejection, SyncRequest, SyncResponse, WireHash};
+use super::wire::{id_from_wire, id_to_wire, Ack, PullDoc, Rejection, SyncRequest, SyncResponse, WireHash, WireId};
 use crate::store::Inner;
 use crate::{Error, Result, Store};
 
@@ -34,7 +35,7 @@ impl Store {
     /// Answers one sync request from `peer`. Only storage failures are errors; everything wrong
     /// with an individual record is a rejection inside the response.
     pub fn serve_sync(&self, peer: &PeerInfo, req: &SyncRequest) -> Result<(SyncResponse, ServeStats)> {
-        if req.push.len() > MAX_DOCS_PER_REQUEST || req.want_full.len() > MAX_DOCS_PER_REQUEST {
+        if req.push.len() + req.push_whole.len() > MAX_DOCS_PER_REQUEST || req.want_full.len() > MAX_DOCS_PER_REQUEST {
             return Err(Error::invalid(format!("at most {MAX_DOCS_PER_REQUEST} records per request")));
         }
         let hub_store = self.device_id();
@@ -53,32 +54,47 @@ impl Store {
         // 1. Pushed records, one transaction; each refused alone.
         let mut pushed: HashMap<[u8; 16], Vec<ChangeHash>> = HashMap::new();
         inner.batch(|inner| {
-            for p in &req.push {
-                let id = id_from_wire(&p.id);
+            let mut land = |inner: &mut Inner, wid: WireId, changes: &[u8], theirs: Vec<ChangeHash>| -> Result<()> {
+                let id = id_from_wire(&wid);
                 let check = |_: Option<&str>, before: &automerge::Automerge, after: &automerge::Automerge| {
                     check_write(peer, before, after)
                 };
-                match inner.apply(&id, &p.changes, Some(&check)) {
-                    Ok(out) if out.pending => resp.resend_full.push(p.id),
+                match inner.apply(&id, changes, Some(&check)) {
+                    Ok(out) if out.pending => resp.resend_full.push(wid),
                     Ok(out) => {
                         stats.docs_in += u64::from(out.changed);
                         let hub_heads = inner.with_doc(&id, |d| Ok(d.get_heads()))?;
-                        let theirs: Vec<ChangeHash> = p.heads.iter().map(|h| ChangeHash(*h)).collect();
                         let same = sorted(&hub_heads) == sorted(&theirs);
-                        resp.acks.push(Ack { id: p.id, heads: (!same).then(|| wire_heads(&hub_heads)) });
-                        pushed.insert(p.id, theirs);
+                        resp.acks.push(Ack { id: wid, heads: (!same).then(|| wire_heads(&hub_heads)) });
+                        pushed.insert(wid, theirs);
                     }
-                    Err(Error::Rejected { reason, .. }) => {
+                    Err(Error::Rejected { reason, .. }) | Err(Error::Forbidden(reason)) | Err(Error::InvalidInput(reason)) => {
                         stats.rejected += 1;
-                        resp.rejected.push(Rejection { id: p.id, reason });
-                    }
-                    Err(Error::Forbidden(reason)) | Err(Error::InvalidInput(reason)) => {
-                        stats.rejected += 1;
-                        resp.rejected.push(Rejection { id: p.id, reason });
+                        resp.rejected.push(Rejection { id: wid, reason });
                     }
                     Err(e) => return Err(e),
                 }
+                Ok(())
+            };
+            for p in &req.push {
+                land(inner, p.id, &p.changes, p.heads.iter().map(|h| ChangeHash(*h)).collect())?;
             }
+            let mut unreadable = 0;
+            for small in &req.push_whole {
+                // A whole record names itself. One that cannot say which record it is gets no
+                // answer, and the device stops offering it for the session (it is counted here).
+                match crate::doc::guard(|| compact::expand(small)) {
+                    Ok(Ok(whole)) => match id_to_wire(&whole.id) {
+                        Ok(wid) => land(inner, wid, &whole.chunk, whole.heads)?,
+                        Err(_) => unreadable += 1,
+                    },
+                    Ok(Err(reason)) | Err(reason) => {
+                        tracing::warn!(%reason, "a pushed whole record could not be read");
+                        unreadable += 1;
+                    }
+                }
+            }
+            stats.rejected += unreadable;
             Ok(())
         })?;
 
@@ -109,9 +125,9 @@ impl Store {
             if !peer.may_see(&row.scope) {
                 continue;
             }
-            let (changes, heads) = inner.with_doc(&sid, |d| Ok((d.save(), Vec::new())))?;
-            budget = budget.saturating_sub(changes.len() as u64);
-            resp.pull.push(PullDoc { id: *id, heads: wire_heads(&heads), changes });
+            let whole = inner.with_doc(&sid, |d| Ok(d.save_nocompress()))?;
+            budget = budget.saturating_sub(whole.len() as u64);
+            push_whole(&mut resp, *id, whole);
         }
 
         // 3. Records changed after the cursor, in the peer's scopes, until the budget is spent.
@@ -138,7 +154,7 @@ impl Store {
                 break;
             }
             for (id, seq, rid) in &rows {
-                if resp.pull.len() >= MAX_DOCS_PER_REQUEST || budget == 0 {
+                if resp.pull.len() + resp.whole.len() >= MAX_DOCS_PER_REQUEST || budget == 0 {
                     resp.more = true;
                     break 'pages;
                 }
@@ -152,13 +168,15 @@ impl Store {
                 if let Some(p) = pushed.get(&wid) {
                     base.extend(p.iter().copied());
                 }
-                let (changes, heads) = inner.with_doc(id, |d| {
+                let (changes, whole) = inner.with_doc(id, |d| {
                     let known = !base.is_empty() && base.iter().all(|h| d.get_change_meta_by_hash(h).is_some());
                     if known && d.get_changes_meta(&base).is_empty() {
-                        return Ok((Vec::new(), Vec::new()));
+                        return Ok((Vec::new(), false));
                     }
                     // The device works out the hub's heads itself (see `engine::hub_heads`).
-                    Ok(if known { (d.save_after(&base), Vec::new()) } else { (d.save(), Vec::new()) })
+                    // Whole records go uncompressed inside: the frame's zstd does better across
+                    // a batch of similar records than Automerge's per-column deflate.
+                    Ok(if known { (d.save_after(&base), false) } else { (d.save_nocompress(), true) })
                 })?;
                 next_cursor = *seq;
                 if changes.is_empty() {
@@ -166,7 +184,11 @@ impl Store {
                 }
                 budget = budget.saturating_sub(changes.len() as u64);
                 stats.docs_out += 1;
-                resp.pull.push(PullDoc { id: wid, heads: wire_heads(&heads), changes });
+                if whole {
+                    push_whole(&mut resp, wid, changes);
+                } else {
+                    resp.pull.push(PullDoc { id: wid, changes });
+                }
             }
             if rows.len() < page {
                 next_cursor = last_seq.max(next_cursor);
@@ -209,6 +231,15 @@ fn cursor_token(inner: &Inner, hub: &str, seq: i64) -> Result<Option<[u8; 8]>> {
         let d = Sha256::digest(format!("{hub}:{seq}:{id}"));
         d[..8].try_into().expect("8 bytes")
     }))
+}
+
+/// Adds a whole record to the answer, compact (ADR 0006); a chunk that cannot be made compact
+/// (never expected from `save`) goes as it is, with its id.
+fn push_whole(resp: &mut SyncResponse, id: WireId, chunk: Vec<u8>) {
+    match compact::compact(&chunk) {
+        Some(small) => resp.whole.push(small),
+        None => resp.pull.push(PullDoc { id, changes: chunk }),
+    }
 }
 
 fn sorted(h: &[ChangeHash]) -> Vec<ChangeHash> {

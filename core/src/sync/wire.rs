@@ -1,4 +1,8 @@
-//! The sync wire format, version 1.
+//! The sync wire format, version 2.
+//!
+//! Version 2 (ADR 0006) sends whole records in compact form both ways (`push_whole`, `whole`)
+//! and drops the hub's heads from pulled increments; version 1 peers are refused with a clear
+//! error.
 //!
 //! A frame is `MAGIC (4 bytes) | protocol version (u16, little endian) | zstd(postcard(msg))`.
 //! postcard gives a compact, stable binary encoding; zstd shrinks batches of similar records.
@@ -9,7 +13,7 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use crate::{Error, Result};
 
 /// The protocol version this code speaks.
-pub const PROTOCOL_VERSION: u16 = 1;
+pub const PROTOCOL_VERSION: u16 = 2;
 const MAGIC: &[u8; 4] = b"SGSY";
 /// Largest decoded message accepted (a hostile frame must not make us allocate without bound).
 pub const MAX_DECODED_BYTES: usize = 256 * 1024 * 1024;
@@ -38,6 +42,8 @@ pub struct SyncRequest {
     pub cursor_token: Option<[u8; 8]>,
     /// Records changed here that the hub lacks.
     pub push: Vec<PushDoc>,
+    /// Records the hub is not known to have at all, whole and compact (as `SyncResponse::whole`).
+    pub push_whole: Vec<Vec<u8>>,
     /// Records the sender needs whole (it could not apply an increment).
     pub want_full: Vec<WireId>,
     /// Stop adding pulled records once this many change bytes are in the answer.
@@ -67,6 +73,9 @@ pub struct SyncResponse {
     /// send them whole.
     pub resend_full: Vec<WireId>,
     pub pull: Vec<PullDoc>,
+    /// Whole records in compact form (see `compact`): a document chunk without the checksum and
+    /// head hashes the receiver works out itself; each names its record in its `id` field.
+    pub whole: Vec<Vec<u8>>,
     /// The new cursor, to send next time, with its token.
     pub cursor: i64,
     pub cursor_token: Option<[u8; 8]>,
@@ -91,9 +100,8 @@ pub struct Rejection {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PullDoc {
     pub id: WireId,
-    /// The hub's heads for this record; empty when `changes` is the whole record (a document
-    /// chunk names its own heads).
-    pub heads: Vec<WireHash>,
+    /// The changes since the version the receiver is known to have. The receiver works out the
+    /// hub's heads itself (`engine::hub_heads`).
     pub changes: Vec<u8>,
 }
 
@@ -139,6 +147,7 @@ mod tests {
             cursor: 42,
             cursor_token: Some([7; 8]),
             push: vec![PushDoc { id: [1; 16], heads: vec![[2; 32]], changes: vec![1, 2, 3] }],
+            push_whole: vec![vec![4, 5]],
             want_full: vec![[3; 16]],
             max_pull_bytes: 1 << 20,
         }
@@ -152,7 +161,7 @@ mod tests {
 
     /// Golden bytes: an accidental change to the wire format fails loudly here.
     #[test]
-    fn the_version_1_encoding_is_stable() {
+    fn the_version_2_encoding_is_stable() {
         let raw = postcard::to_stdvec(&sample()).unwrap();
         assert_eq!(
             hex::encode(&raw),
@@ -161,11 +170,35 @@ mod tests {
     }
 
     #[test]
+    fn the_version_2_response_encoding_is_stable() {
+        let resp = SyncResponse {
+            hub_store: "ab".into(),
+            cursor_reset: false,
+            acks: vec![Ack { id: [4; 16], heads: None }],
+            rejected: vec![Rejection { id: [5; 16], reason: "no".into() }],
+            resend_full: vec![],
+            pull: vec![PullDoc { id: [6; 16], changes: vec![9] }],
+            whole: vec![vec![7, 8]],
+            cursor: 300,
+            cursor_token: None,
+            more: true,
+            scopes: vec!["A".into()],
+        };
+        let raw = postcard::to_stdvec(&resp).unwrap();
+        assert_eq!(
+            hex::encode(&raw),
+            "026162000104040404040404040404040404040404000105050505050505050505050505050505026e6f000106060606060606060606060606060606010901020708d8040001010141"
+        );
+        let f = encode(&resp).unwrap();
+        assert_eq!(decode::<SyncResponse>(&f).unwrap(), resp);
+    }
+
+    #[test]
     fn other_versions_and_garbage_are_refused_clearly() {
         let mut f = encode(&sample()).unwrap();
         f[4] = 9;
         let e = decode::<SyncRequest>(&f).unwrap_err().to_string();
-        assert!(e.contains("version 9") && e.contains("version 1"), "{e}");
+        assert!(e.contains("version 9") && e.contains("version 2"), "{e}");
         assert!(decode::<SyncRequest>(b"hello").is_err());
         let f = encode(&sample()).unwrap();
         for cut in [5, 14, f.len() - 1] {

@@ -147,6 +147,7 @@ fun SyncScreen() {
                 if (r.reset) Text("The hub's history was reset; this phone sent everything again.")
                 if (r.newConflicts.isNotEmpty()) Text("${r.newConflicts.size} record(s) now have conflicts (see Conflicts).")
                 r.rejected.forEach { rej -> Text("Refused by the hub: ${rej.id.take(8)}… — ${rej.reason}", color = MaterialTheme.colorScheme.error) }
+                if (r.unreadable.isNotEmpty()) Text("${r.unreadable.size} record(s) from the hub could not be read: ${r.unreadable.first()}. Tell your coordinator.", color = MaterialTheme.colorScheme.error)
             }
         }
 
