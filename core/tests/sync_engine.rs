@@ -314,11 +314,15 @@ fn whole_records_travel_compact_both_ways_and_name_themselves() {
     // A new record goes up whole and compact: no separate id, no head hashes, no checksum.
     let mut engine = SyncEngine::new(&a);
     let req = engine.next_request().unwrap().unwrap();
-    assert_eq!((req.push.len(), req.push_whole.len()), (0, 20));
-    for (small, id) in req.push_whole.iter().zip(&ids) {
-        let whole = a.export_changes(id, &[]).unwrap();
-        assert!(small.len() + 36 <= whole.len(), "{} vs {}", small.len(), whole.len());
-    }
+    assert_eq!((req.push.len(), req.push_whole.count), (0, 20));
+    let b = &req.push_whole;
+    let carried = b.heads.len()
+        + b.layout.len()
+        + b.tails.len()
+        + b.columns.iter().map(|c| c.2.len()).sum::<usize>()
+        + b.values.iter().map(|v| v.1.len()).sum::<usize>();
+    let chunks: usize = ids.iter().map(|id| a.export_changes(id, &[]).unwrap().len()).sum();
+    assert!(carried + 20 * 36 <= chunks, "{carried} B carried for {chunks} B of records");
     let (resp, stats) = h.serve_sync(&p, &req).unwrap();
     assert_eq!((resp.acks.len(), stats.docs_in), (20, 20));
     assert!(resp.acks.iter().all(|ack| ack.heads.is_none()), "the hub derived the same heads");
@@ -329,7 +333,7 @@ fn whole_records_travel_compact_both_ways_and_name_themselves() {
     let mut engine = SyncEngine::new(&b);
     let req = engine.next_request().unwrap().unwrap();
     let (resp, _) = h.serve_sync(&p, &req).unwrap();
-    assert_eq!((resp.pull.len(), resp.whole.len()), (0, 20));
+    assert_eq!((resp.pull.len(), resp.whole.count), (0, 20));
     engine.handle_response(resp, 0, 0).unwrap();
     for id in &ids {
         assert_eq!(b.record_json(id, None).unwrap(), a.record_json(id, None).unwrap());
@@ -350,12 +354,16 @@ fn unreadable_whole_records_from_a_broken_peer_are_reported_and_change_nothing()
     // The hub gets garbage whole records: it answers nothing for them and keeps serving.
     let mut engine = SyncEngine::new(&a);
     let mut req = engine.next_request().unwrap().unwrap();
-    let good = req.push_whole[0].clone();
+    let good = req.push_whole.clone();
     let mut cut = good.clone();
-    cut.truncate(good.len() / 2);
+    cut.tails.truncate(good.tails.len() / 2);
     let mut flipped = good.clone();
-    flipped[good.len() / 3] ^= 0x5a;
-    req.push_whole = vec![vec![], vec![0xff; 40], cut.clone(), flipped.clone()];
+    flipped.heads[0] ^= 0x5a;
+    for bad in [cut, flipped] {
+        req.push_whole = bad;
+        let (resp, stats) = h.serve_sync(&p, &req).unwrap();
+        assert!(resp.acks.is_empty() && stats.docs_in == 0 && stats.rejected > 0);
+    }
     let (resp, stats) = h.serve_sync(&p, &req).unwrap();
     assert!(resp.acks.is_empty() && stats.docs_in == 0);
     // The device is told nothing about its record: it reports that and stops offering it.
@@ -365,16 +373,27 @@ fn unreadable_whole_records_from_a_broken_peer_are_reported_and_change_nothing()
     assert_eq!(report.rejected, vec![(r.clone(), "the hub did not answer for this record".to_string())]);
     assert!(a.is_unsynced(&r).unwrap(), "still waiting to be pushed next time");
     // A phone fed garbage whole records by a broken hub reports them and changes nothing.
+    // A batch that claims more records than it holds: those it holds land, the rest is
+    // reported.
+    let mut short = good.clone();
+    short.count = 3;
+    let c = Store::open_in_memory(Identity::field_worker("c", "C")).unwrap();
+    let mut req = SyncEngine::new(&c).next_request().unwrap().unwrap();
+    req.push_whole = short;
+    let (resp, stats) = h.serve_sync(&p, &req).unwrap();
+    assert_eq!((resp.acks.len(), stats.docs_in, stats.rejected), (1, 1, 1));
     let b = Store::open_in_memory(Identity::field_worker("b", "B")).unwrap();
     let mut engine = SyncEngine::new(&b);
     let req = engine.next_request().unwrap().unwrap();
     let (mut resp, _) = h.serve_sync(&p, &req).unwrap();
-    resp.whole = vec![vec![1, 2, 3], cut, flipped];
+    let mut garbage = good.clone();
+    garbage.values.iter_mut().for_each(|v| v.1.iter_mut().for_each(|b| *b = 0xff));
+    resp.whole = garbage;
     engine.handle_response(resp, 0, 0).unwrap();
     let report = engine.finish();
-    assert!(report.unreadable.len() >= 2, "{:?}", report.unreadable);
+    assert!(!report.unreadable.is_empty(), "{:?}", report.unreadable);
     assert_eq!(b.list_responses(&ResponseFilter::default()).unwrap().len(), 0);
-    // And the next good sync brings everything.
+    // And the next good syncs bring everything.
     let (report, _) = sync(&a, &h, &p);
     assert!(report.rejected.is_empty());
     b.reset_sync_state().unwrap();

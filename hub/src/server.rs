@@ -230,7 +230,7 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
         Ok(r) => r,
         Err(e) => return json_error(StatusCode::BAD_REQUEST, e.to_string()),
     };
-    let pushed = req.push.len() + req.push_whole.len();
+    let pushed = req.push.len() + req.push_whole.count as usize;
     if pushed > s.config.max_docs {
         return json_error(
             StatusCode::PAYLOAD_TOO_LARGE,

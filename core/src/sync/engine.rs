@@ -13,8 +13,8 @@ use automerge::{Automerge, ChangeHash};
 use rusqlite::{params, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
-use super::compact;
-use super::wire::{id_from_wire, id_to_wire, PushDoc, SyncRequest, SyncResponse, WireHash, WireId};
+use super::batch;
+use super::wire::{id_from_wire, id_to_wire, PushDoc, SyncRequest, SyncResponse, WholeBatch, WireHash, WireId};
 use crate::{Error, Result, Store};
 
 /// The peer name under which a device keeps its hub's cursor.
@@ -106,7 +106,7 @@ impl<'a> SyncEngine<'a> {
 
     /// Records to push: increments, whole records (compact), and every pushed record's heads.
     #[allow(clippy::type_complexity)]
-    fn collect_push(&mut self) -> Result<(Vec<PushDoc>, Vec<Vec<u8>>, HashMap<WireId, Vec<WireHash>>)> {
+    fn collect_push(&mut self) -> Result<(Vec<PushDoc>, WholeBatch, HashMap<WireId, Vec<WireHash>>)> {
         let mut g = self.store.lock();
         let candidates: Vec<(String, Option<Vec<u8>>)> = {
             let mut st = g.conn.prepare_cached(
@@ -126,24 +126,17 @@ impl<'a> SyncEngine<'a> {
                 let known = !up.is_empty() && up.iter().all(|h| d.get_change_meta_by_hash(h).is_some());
                 // A record the hub has never seen goes whole, without what the hub works out
                 // itself (ADR 0006); the frame's zstd compresses it better uncompressed.
-                let (changes, is_whole) = match known {
-                    true => (d.save_after(&up), false),
-                    false => {
-                        let chunk = d.save_nocompress();
-                        match compact::compact(&chunk) {
-                            Some(small) => (small, true),
-                            None => (chunk, false),
-                        }
-                    }
-                };
-                Ok((changes, is_whole, d.get_heads()))
+                Ok(match known {
+                    true => (d.save_after(&up), false, d.get_heads()),
+                    false => (d.save_nocompress(), true, d.get_heads()),
+                })
             })?;
             bytes += changes.len() as u64;
             let wid = id_to_wire(&id)?;
             let heads: Vec<WireHash> = heads.iter().map(|h| h.0).collect();
             heads_of.insert(wid, heads.clone());
             if is_whole {
-                whole.push(changes);
+                whole.push((wid, changes));
             } else {
                 push.push(PushDoc { id: wid, heads, changes });
             }
@@ -151,7 +144,12 @@ impl<'a> SyncEngine<'a> {
                 break;
             }
         }
-        Ok((push, whole, heads_of))
+        let (batch, plain) = batch::pack_whole(whole);
+        for (id, changes) in plain {
+            let heads = heads_of.get(&id).cloned().unwrap_or_default();
+            push.push(PushDoc { id, heads, changes });
+        }
+        Ok((push, batch, heads_of))
     }
 
     /// Applies the hub's response (one transaction), and records what to do next.
@@ -160,7 +158,7 @@ impl<'a> SyncEngine<'a> {
         p.round_trips += 1;
         p.bytes_sent += bytes_sent;
         p.bytes_received += bytes_received;
-        p.docs_received += (resp.pull.len() + resp.whole.len()) as u64;
+        p.docs_received += resp.pull.len() as u64 + u64::from(resp.whole.count);
         let in_flight = std::mem::take(&mut self.in_flight);
         let mut g = self.store.lock();
         let mut new_conflicts = Vec::new();
@@ -207,15 +205,15 @@ impl<'a> SyncEngine<'a> {
             for pull in &resp.pull {
                 receive(inner, pull.id, &pull.changes)?;
             }
-            for small in &resp.whole {
+            for whole in batch::unpack_whole(&resp.whole) {
                 // A whole record names itself; one that does not even say which record it is
                 // cannot be asked for again, so it is reported (and the next full pull brings it).
-                match crate::doc::guard(|| compact::expand(small)) {
-                    Ok(Ok(whole)) => match id_to_wire(&whole.id) {
+                match whole {
+                    Ok(whole) => match id_to_wire(&whole.id) {
                         Ok(wid) => receive(inner, wid, &whole.chunk)?,
                         Err(_) => unreadable.push(format!("a record from the hub has a malformed id ({:?})", whole.id)),
                     },
-                    Ok(Err(reason)) | Err(reason) => unreadable.push(reason),
+                    Err(reason) => unreadable.push(reason),
                 }
             }
             if inner.enrolled.as_ref() != Some(&resp.scopes) {

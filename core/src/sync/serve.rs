@@ -13,7 +13,7 @@ use automerge::ChangeHash;
 use rusqlite::{params_from_iter, OptionalExtension};
 use sha2::{Digest, Sha256};
 
-use super::compact;
+use super::batch;
 use super::engine::heads_from_blob;
 use super::policy::{check_write, PeerInfo};
 use super::wire::{id_from_wire, id_to_wire, Ack, PullDoc, Rejection, SyncRequest, SyncResponse, WireHash, WireId};
@@ -35,7 +35,7 @@ impl Store {
     /// Answers one sync request from `peer`. Only storage failures are errors; everything wrong
     /// with an individual record is a rejection inside the response.
     pub fn serve_sync(&self, peer: &PeerInfo, req: &SyncRequest) -> Result<(SyncResponse, ServeStats)> {
-        if req.push.len() + req.push_whole.len() > MAX_DOCS_PER_REQUEST || req.want_full.len() > MAX_DOCS_PER_REQUEST {
+        if req.push.len() + req.push_whole.count as usize > MAX_DOCS_PER_REQUEST || req.want_full.len() > MAX_DOCS_PER_REQUEST {
             return Err(Error::invalid(format!("at most {MAX_DOCS_PER_REQUEST} records per request")));
         }
         let hub_store = self.device_id();
@@ -80,15 +80,12 @@ impl Store {
                 land(inner, p.id, &p.changes, p.heads.iter().map(|h| ChangeHash(*h)).collect())?;
             }
             let mut unreadable = 0;
-            for small in &req.push_whole {
+            for whole in batch::unpack_whole(&req.push_whole) {
                 // A whole record names itself. One that cannot say which record it is gets no
                 // answer, and the device stops offering it for the session (it is counted here).
-                match crate::doc::guard(|| compact::expand(small)) {
-                    Ok(Ok(whole)) => match id_to_wire(&whole.id) {
-                        Ok(wid) => land(inner, wid, &whole.chunk, whole.heads)?,
-                        Err(_) => unreadable += 1,
-                    },
-                    Ok(Err(reason)) | Err(reason) => {
+                match whole.and_then(|w| Ok((id_to_wire(&w.id).map_err(|e| e.to_string())?, w))) {
+                    Ok((wid, whole)) => land(inner, wid, &whole.chunk, whole.heads)?,
+                    Err(reason) => {
                         tracing::warn!(%reason, "a pushed whole record could not be read");
                         unreadable += 1;
                     }
@@ -118,6 +115,7 @@ impl Store {
         let inner = &mut *g;
 
         // 2. Records the peer asked for whole.
+        let mut wholes: Vec<(WireId, Vec<u8>)> = Vec::new();
         let mut budget = req.max_pull_bytes.clamp(64 * 1024, 32 * 1024 * 1024);
         for id in &req.want_full {
             let sid = id_from_wire(id);
@@ -127,7 +125,7 @@ impl Store {
             }
             let whole = inner.with_doc(&sid, |d| Ok(d.save_nocompress()))?;
             budget = budget.saturating_sub(whole.len() as u64);
-            push_whole(&mut resp, *id, whole);
+            wholes.push((*id, whole));
         }
 
         // 3. Records changed after the cursor, in the peer's scopes, until the budget is spent.
@@ -154,7 +152,7 @@ impl Store {
                 break;
             }
             for (id, seq, rid) in &rows {
-                if resp.pull.len() + resp.whole.len() >= MAX_DOCS_PER_REQUEST || budget == 0 {
+                if resp.pull.len() + wholes.len() >= MAX_DOCS_PER_REQUEST || budget == 0 {
                     resp.more = true;
                     break 'pages;
                 }
@@ -185,7 +183,7 @@ impl Store {
                 budget = budget.saturating_sub(changes.len() as u64);
                 stats.docs_out += 1;
                 if whole {
-                    push_whole(&mut resp, wid, changes);
+                    wholes.push((wid, changes));
                 } else {
                     resp.pull.push(PullDoc { id: wid, changes });
                 }
@@ -195,6 +193,9 @@ impl Store {
                 break;
             }
         }
+        let (batch, plain) = batch::pack_whole(wholes);
+        resp.whole = batch;
+        resp.pull.extend(plain.into_iter().map(|(id, changes)| PullDoc { id, changes }));
         resp.cursor = next_cursor;
         resp.cursor_token = cursor_token(inner, &hub_store, next_cursor)?;
         Ok((resp, stats))
@@ -231,15 +232,6 @@ fn cursor_token(inner: &Inner, hub: &str, seq: i64) -> Result<Option<[u8; 8]>> {
         let d = Sha256::digest(format!("{hub}:{seq}:{id}"));
         d[..8].try_into().expect("8 bytes")
     }))
-}
-
-/// Adds a whole record to the answer, compact (ADR 0006); a chunk that cannot be made compact
-/// (never expected from `save`) goes as it is, with its id.
-fn push_whole(resp: &mut SyncResponse, id: WireId, chunk: Vec<u8>) {
-    match compact::compact(&chunk) {
-        Some(small) => resp.whole.push(small),
-        None => resp.pull.push(PullDoc { id, changes: chunk }),
-    }
 }
 
 fn sorted(h: &[ChangeHash]) -> Vec<ChangeHash> {

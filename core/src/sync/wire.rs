@@ -10,6 +10,7 @@
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
+pub use super::batch::WholeBatch;
 use crate::{Error, Result};
 
 /// The protocol version this code speaks.
@@ -17,6 +18,9 @@ pub const PROTOCOL_VERSION: u16 = 2;
 const MAGIC: &[u8; 4] = b"SGSY";
 /// Largest decoded message accepted (a hostile frame must not make us allocate without bound).
 pub const MAX_DECODED_BYTES: usize = 256 * 1024 * 1024;
+
+/// Messages at least this big are compressed harder.
+const BIG_MESSAGE: usize = 128 * 1024;
 
 /// A record id on the wire: the 16 bytes of its UUID.
 pub type WireId = [u8; 16];
@@ -42,8 +46,9 @@ pub struct SyncRequest {
     pub cursor_token: Option<[u8; 8]>,
     /// Records changed here that the hub lacks.
     pub push: Vec<PushDoc>,
-    /// Records the hub is not known to have at all, whole and compact (as `SyncResponse::whole`).
-    pub push_whole: Vec<Vec<u8>>,
+    /// Records the hub is not known to have at all, whole, compact and transposed (as
+    /// `SyncResponse::whole`).
+    pub push_whole: WholeBatch,
     /// Records the sender needs whole (it could not apply an increment).
     pub want_full: Vec<WireId>,
     /// Stop adding pulled records once this many change bytes are in the answer.
@@ -73,9 +78,10 @@ pub struct SyncResponse {
     /// send them whole.
     pub resend_full: Vec<WireId>,
     pub pull: Vec<PullDoc>,
-    /// Whole records in compact form (see `compact`): a document chunk without the checksum and
-    /// head hashes the receiver works out itself; each names its record in its `id` field.
-    pub whole: Vec<Vec<u8>>,
+    /// Whole records: each a document chunk without the checksum and head hashes the receiver
+    /// works out itself, naming its record in its own `id` field (`compact`), and the lot
+    /// transposed so that compression sees like next to like (`batch`).
+    pub whole: WholeBatch,
     /// The new cursor, to send next time, with its token.
     pub cursor: i64,
     pub cursor_token: Option<[u8; 8]>,
@@ -111,7 +117,11 @@ pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(raw.len() / 3 + 16);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&PROTOCOL_VERSION.to_le_bytes());
-    let z = zstd::bulk::compress(&raw, 3)?;
+    // Small messages (the daily sync) at zstd's fast default; big ones (a bootstrap, a week
+    // offline) at a level that costs the sender ~10 ms per MB more and carries ~12 % fewer bytes
+    // over a slow link. Decompression speed is the same.
+    let level = if raw.len() >= BIG_MESSAGE { 9 } else { 3 };
+    let z = zstd::bulk::compress(&raw, level)?;
     out.extend_from_slice(&(raw.len() as u64).to_le_bytes());
     out.extend_from_slice(&z);
     Ok(out)
@@ -141,13 +151,24 @@ pub fn decode<T: DeserializeOwned>(frame: &[u8]) -> Result<T> {
 mod tests {
     use super::*;
 
+    fn sample_batch() -> WholeBatch {
+        WholeBatch {
+            count: 1,
+            heads: vec![4],
+            layout: vec![5],
+            columns: vec![(1, 87, vec![6])],
+            values: vec![(Some(b"k".to_vec()), vec![7]), (None, vec![8])],
+            tails: vec![0, 0],
+        }
+    }
+
     fn sample() -> SyncRequest {
         SyncRequest {
             hub_store: Some("cd".into()),
             cursor: 42,
             cursor_token: Some([7; 8]),
             push: vec![PushDoc { id: [1; 16], heads: vec![[2; 32]], changes: vec![1, 2, 3] }],
-            push_whole: vec![vec![4, 5]],
+            push_whole: sample_batch(),
             want_full: vec![[3; 16]],
             max_pull_bytes: 1 << 20,
         }
@@ -165,7 +186,7 @@ mod tests {
         let raw = postcard::to_stdvec(&sample()).unwrap();
         assert_eq!(
             hex::encode(&raw),
-            "01026364540107070707070707070101010101010101010101010101010101010202020202020202020202020202020202020202020202020202020202020202030102030103030303030303030303030303030303808040"
+            "0102636454010707070707070707010101010101010101010101010101010101020202020202020202020202020202020202020202020202020202020202020203010203010104010501015701060201016b01070001080200000103030303030303030303030303030303808040"
         );
     }
 
@@ -178,7 +199,7 @@ mod tests {
             rejected: vec![Rejection { id: [5; 16], reason: "no".into() }],
             resend_full: vec![],
             pull: vec![PullDoc { id: [6; 16], changes: vec![9] }],
-            whole: vec![vec![7, 8]],
+            whole: sample_batch(),
             cursor: 300,
             cursor_token: None,
             more: true,
@@ -187,7 +208,7 @@ mod tests {
         let raw = postcard::to_stdvec(&resp).unwrap();
         assert_eq!(
             hex::encode(&raw),
-            "026162000104040404040404040404040404040404000105050505050505050505050505050505026e6f000106060606060606060606060606060606010901020708d8040001010141"
+            "026162000104040404040404040404040404040404000105050505050505050505050505050505026e6f0001060606060606060606060606060606060109010104010501015701060201016b0107000108020000d8040001010141"
         );
         let f = encode(&resp).unwrap();
         assert_eq!(decode::<SyncResponse>(&f).unwrap(), resp);
