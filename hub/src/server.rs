@@ -68,6 +68,51 @@ struct AppState {
 /// Sync requests served at once.
 const CONCURRENT_SYNCS: usize = 4;
 
+enum BodyError {
+    TooBig,
+    Broken,
+}
+
+/// Reads a request body of at most `limit` bytes. An over-limit body is still read to its end
+/// (and thrown away, within bounds), because a client that sends its whole body before reading
+/// the answer would otherwise see a broken pipe instead of the 413 and its message.
+async fn read_bounded(mut body: Body, limit: usize, declared: Option<usize>) -> Result<Bytes, BodyError> {
+    use axum::body::HttpBody;
+    let mut buf = Vec::with_capacity(declared.unwrap_or(0).min(limit));
+    let mut too_big = declared.is_some_and(|n| n > limit);
+    let mut seen = 0usize;
+    let drain_cap = limit.saturating_mul(4).max(64 * 1024 * 1024);
+    let deadline = tokio::time::sleep(Duration::from_secs(30));
+    tokio::pin!(deadline);
+    loop {
+        let frame = tokio::select! {
+            f = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)) => f,
+            _ = &mut deadline => return Err(if too_big { BodyError::TooBig } else { BodyError::Broken }),
+        };
+        let Some(frame) = frame else { break };
+        let Ok(frame) = frame else {
+            return Err(if too_big { BodyError::TooBig } else { BodyError::Broken });
+        };
+        let Some(data) = frame.data_ref() else { continue };
+        seen = seen.saturating_add(data.len());
+        if seen > limit {
+            too_big = true;
+            buf = Vec::new();
+        }
+        if too_big {
+            if seen > drain_cap {
+                return Err(BodyError::TooBig);
+            }
+            continue;
+        }
+        buf.extend_from_slice(data);
+    }
+    if too_big {
+        return Err(BodyError::TooBig);
+    }
+    Ok(Bytes::from(buf))
+}
+
 fn json_error(status: StatusCode, msg: impl Into<String>) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], serde_json::json!({ "error": msg.into() }).to_string())
         .into_response()
@@ -210,20 +255,11 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
             format!("request body over the hub's limit of {} bytes; sync in smaller batches", limit),
         )
     };
-    if let Some(len) = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok()) {
-        if len > limit {
-            return too_big();
-        }
-    }
-    let bytes: Bytes = match axum::body::to_bytes(body, limit).await {
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let bytes: Bytes = match read_bounded(body, limit, declared).await {
         Ok(b) => b,
-        Err(e) => {
-            let text = e.to_string();
-            if text.contains("length limit") {
-                return too_big();
-            }
-            return json_error(StatusCode::BAD_REQUEST, "the request body could not be read in full");
-        }
+        Err(BodyError::TooBig) => return too_big(),
+        Err(BodyError::Broken) => return json_error(StatusCode::BAD_REQUEST, "the request body could not be read in full"),
     };
     s.metrics.bytes_in.fetch_add(bytes.len() as u64, Relaxed);
     let req: SyncRequest = match decode(&bytes) {
