@@ -2690,7 +2690,7 @@ SELFTEST_EXPECTED = [
     ("BadCalls.kt", "QuestionView has no member 'readonly'"),
     ("BadCalls.kt", "ActionState.FINISHED: not declared"),
     ("BadCalls.kt", "SangamStore.setAnswer(…): missing argument(s) value"),
-    ("BadCalls.kt", "RecordRow has no member 'unsynced'"),
+    ("BadCalls.kt", "RecordRow has no member 'stale'"),
     ("BadCalls.kt", "AnswerValue has no member 'valu'"),
     ("BadCalls.kt", "SangamStore.formState(…): no parameter named responseID"),
     ("SyntaxError.kt", "syntax:"),

@@ -129,8 +129,10 @@ fun main(args: Array<String>) = runBlocking {
         check(!submitted.ok && submitted.violations.isNotEmpty(), "submitting flags what is missing, keeps the data")
         check(a.listResponses().any { it.id == r && it.status != null }, "the responses list shows the response and its status")
         check(a.isUnsynced(r) && a.unsyncedCount() > 0, "the new response is unsynced")
+        check(a.listResponses().first { it.id == r }.unsynced, "the responses list marks it not sent")
         a.sync { }
         check(!a.isUnsynced(r), "after sync the response is synced")
+        check(!a.listResponses().first { it.id == r }.unsynced, "and the list marks it sent")
 
         // A meeting with attendance, minutes, a decision and an action item.
         val m = a.createMeeting("District Entrepreneurship Coalition", "2026-11-29", "10:30", "Block office", listOf("Loans"))

@@ -116,6 +116,8 @@ pub struct RecordRow {
     pub due: Option<String>,
     pub updated_at_ms: i64,
     pub conflicts: i64,
+    /// Changes not yet sent to the hub.
+    pub unsynced: bool,
 }
 
 impl From<core::RecordSummary> for RecordRow {
@@ -133,6 +135,7 @@ impl From<core::RecordSummary> for RecordRow {
             due: r.due,
             updated_at_ms: r.updated_at_ms,
             conflicts: r.conflicts,
+            unsynced: r.unsynced,
         }
     }
 }

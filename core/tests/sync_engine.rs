@@ -59,6 +59,12 @@ fn two_devices_converge_through_the_hub_and_see_the_conflict() {
     assert_eq!(a.conflicts(&r).unwrap().len(), 1);
     assert_eq!(a.unsynced_count().unwrap(), 0);
     assert_eq!(b.unsynced_count().unwrap(), 0);
+    // Lists say which records are not sent yet, without loading them.
+    a.set_answer(&r, "q", &FieldValue::Int(4)).unwrap();
+    let row = |s: &Store| s.list_responses(&ResponseFilter::default()).unwrap().into_iter().find(|x| x.id == r).unwrap();
+    assert!(row(&a).unsynced && !row(&b).unsynced);
+    sync(&a, &h, &p);
+    assert!(!row(&a).unsynced);
 }
 
 #[test]

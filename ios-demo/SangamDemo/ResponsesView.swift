@@ -41,9 +41,7 @@ struct ResponsesView: View {
 }
 
 struct ResponseRowView: View {
-    @EnvironmentObject var model: SangamModel
     let row: RecordRow
-    @State private var unsynced: Bool?
 
     var body: some View {
         HStack {
@@ -58,13 +56,7 @@ struct ResponseRowView: View {
                     Text("\(row.conflicts) conflict(s)").font(.caption).foregroundColor(.orange)
                 }
             }
-            if let u = unsynced {
-                Text(u ? "unsynced" : "synced").font(.caption2).foregroundColor(u ? .red : .secondary)
-            }
-        }
-        // Reads this one record, only for rows on screen.
-        .task(id: row.updatedAtMs) {
-            unsynced = try? await model.isUnsynced(responseId: row.id)
+            Text(row.unsynced ? "not sent" : "sent").font(.caption2).foregroundColor(row.unsynced ? .red : .secondary)
         }
     }
 }

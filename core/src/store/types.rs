@@ -119,10 +119,13 @@ pub struct RecordSummary {
     pub conflicts: i64,
     /// Changelog sequence of the record's last change in this store.
     pub seq: i64,
+    /// The record has changes this store's hub does not have yet ("not sent").
+    pub unsynced: bool,
 }
 
 pub(crate) const SUMMARY_COLS: &str =
-    "id, kind, scope, title, form_id, form_version, status, subject_id, owner, due, updated_at, conflicts, seq";
+    "id, kind, scope, title, form_id, form_version, status, subject_id, owner, due, updated_at, conflicts, seq, \
+     up_heads IS NOT heads";
 
 pub(crate) fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RecordSummary> {
     let kind: String = r.get(1)?;
@@ -140,6 +143,7 @@ pub(crate) fn summary_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Record
         updated_at_ms: r.get(10)?,
         conflicts: r.get(11)?,
         seq: r.get(12)?,
+        unsynced: r.get(13)?,
     })
 }
 

@@ -25,7 +25,7 @@ class Bad(private val store: SangamStore) {
 
     fun readOnly(q: QuestionView): Boolean = q.readonly
 
-    fun unsynced(rows: List<RecordRow>) = rows.filter { it.unsynced }
+    fun stale(rows: List<RecordRow>) = rows.filter { it.stale }
 
     fun shown(v: AnswerValue): String = when (v) {
         is AnswerValue.Text -> v.valu

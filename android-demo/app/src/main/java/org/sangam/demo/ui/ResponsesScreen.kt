@@ -19,7 +19,6 @@ import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
-import androidx.compose.runtime.produceState
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.viewModelScope
@@ -47,9 +46,6 @@ class ResponsesViewModel(repo: SangamRepository) : SangamViewModel(repo) {
         _status.value = status
         load()
     }
-
-    /** Reads one record, so it is only asked for rows on screen. */
-    suspend fun isUnsynced(id: String): Boolean? = runCatching { repo.isUnsynced(id) }.getOrNull()
 }
 
 @Composable
@@ -71,13 +67,12 @@ fun ResponsesScreen(openSurvey: (String) -> Unit, openConflicts: (String) -> Uni
             }
         }
         if (rows.isEmpty()) item { EmptyNote("No responses yet. Start one from Forms.") }
-        items(rows, key = { it.id }) { row -> ResponseRow(row, vm, openSurvey, openConflicts) }
+        items(rows, key = { it.id }) { row -> ResponseRow(row, openSurvey, openConflicts) }
     }
 }
 
 @Composable
-private fun ResponseRow(row: RecordRow, vm: ResponsesViewModel, openSurvey: (String) -> Unit, openConflicts: (String) -> Unit) {
-    val unsynced: Boolean? by produceState<Boolean?>(null, row.id, row.updatedAtMs) { value = vm.isUnsynced(row.id) }
+private fun ResponseRow(row: RecordRow, openSurvey: (String) -> Unit, openConflicts: (String) -> Unit) {
     ListItem(
         headlineContent = { Text(row.title ?: row.formId ?: row.id) },
         supportingContent = {
@@ -88,10 +83,10 @@ private fun ResponseRow(row: RecordRow, vm: ResponsesViewModel, openSurvey: (Str
                 if (row.conflicts > 0) {
                     AssistChip(onClick = { openConflicts(row.id) }, label = { Text("${row.conflicts} conflict(s)") })
                 }
-                when (unsynced) {
-                    true -> Text("unsynced", color = MaterialTheme.colorScheme.error, style = MaterialTheme.typography.labelSmall)
-                    false -> Text("synced", style = MaterialTheme.typography.labelSmall)
-                    null -> Unit
+                if (row.unsynced) {
+                    Text("not sent", color = MaterialTheme.colorScheme.error, style = MaterialTheme.typography.labelSmall)
+                } else {
+                    Text("sent", style = MaterialTheme.typography.labelSmall)
                 }
             }
         },
