@@ -34,6 +34,9 @@ const VALUE_RAW: u64 = 87;
 /// Bounds on what one record may claim, so a hostile batch cannot make us loop or allocate
 /// without end.
 const MAX_ROWS: u64 = 1 << 20;
+/// Rows cut by key in one batch in all; the sender stays within it (cutting no further), so only
+/// a hostile batch runs into it.
+const BATCH_ROWS: u64 = 1 << 22;
 const MAX_COLUMNS: u64 = 256;
 const MAX_ACTORS: u64 = 1 << 16;
 
@@ -221,7 +224,7 @@ fn read_u64(r: &mut Reader<'_>) -> Option<u64> {
 /// and text elements) and the length of its value. `None` if the columns are malformed or do not
 /// add up to `total` bytes. Sender and receiver both derive the cut from the same bytes with this
 /// one function, so the cut is lossless whatever the bytes mean.
-fn value_cuts<'a>(keys: &'a [u8], meta: &'a [u8], total: u64) -> Option<Vec<(Option<&'a [u8]>, u64)>> {
+fn value_cuts<'a>(keys: &'a [u8], meta: &'a [u8], total: u64, budget: &mut u64) -> Option<Vec<(Option<&'a [u8]>, u64)>> {
     let mut keys = Rle::new(keys, read_str);
     let mut meta = Rle::new(meta, read_u64);
     let mut out = Vec::new();
@@ -229,9 +232,10 @@ fn value_cuts<'a>(keys: &'a [u8], meta: &'a [u8], total: u64) -> Option<Vec<(Opt
     let mut rows = 0u64;
     while !meta.exhausted() {
         rows += 1;
-        if rows > MAX_ROWS {
+        if rows > MAX_ROWS || *budget == 0 {
             return None;
         }
+        *budget -= 1;
         let len = meta.next_row().ok()?.unwrap_or(0) >> 4;
         let key = keys.next_row().ok()?;
         sum = sum.checked_add(len)?;
@@ -249,8 +253,9 @@ pub(crate) fn pack(records: &[Vec<u8>]) -> (WholeBatch, Vec<usize>) {
     let mut columns: BTreeMap<(u8, u64), Vec<u8>> = BTreeMap::new();
     let mut values: BTreeMap<Option<Vec<u8>>, Vec<u8>> = BTreeMap::new();
     let mut left = Vec::new();
+    let mut budget = BATCH_ROWS;
     for (i, rec) in records.iter().enumerate() {
-        match cut(rec) {
+        match cut(rec, &mut budget) {
             Some(pieces) => {
                 batch.count += 1;
                 batch.heads.extend_from_slice(pieces.heads);
@@ -320,7 +325,7 @@ struct Pieces<'a> {
     tail: &'a [u8],
 }
 
-fn cut(rec: &[u8]) -> Option<Pieces<'_>> {
+fn cut<'a>(rec: &'a [u8], budget: &mut u64) -> Option<Pieces<'a>> {
     let mut r = Reader::new(rec);
     let heads = read_heads(&mut r)?;
     let (layout, cols) = read_layout(&mut r)?;
@@ -335,7 +340,9 @@ fn cut(rec: &[u8]) -> Option<Pieces<'_>> {
         if section == 1 && spec == VALUE_RAW && std::mem::take(&mut first_values) {
             let keys = seen.get(&(1, KEY_STR)).copied().unwrap_or(&[]);
             let meta = seen.get(&(1, VALUE_META)).copied().unwrap_or(&[]);
-            if let Some(cuts) = value_cuts(keys, meta, len) {
+            let mut left = *budget;
+            if let Some(cuts) = value_cuts(keys, meta, len, &mut left) {
+                *budget = left;
                 let mut at = Reader::new(bytes);
                 let pieces = cuts.into_iter().map(|(k, n)| Some((k, at.take(n)?))).collect::<Option<Vec<_>>>()?;
                 values = Some(pieces);
@@ -359,8 +366,9 @@ pub(crate) fn unpack(batch: &WholeBatch) -> (Vec<Vec<u8>>, Option<String>) {
     let mut values: BTreeMap<Option<&[u8]>, Reader<'_>> =
         batch.values.iter().map(|(k, b)| (k.as_deref(), Reader::new(b))).collect();
     let mut out = Vec::with_capacity(batch.count.min(100_000) as usize);
+    let mut budget = BATCH_ROWS;
     for _ in 0..batch.count {
-        match next_record(&mut heads, &mut layout, &mut tails, &mut columns, &mut values) {
+        match next_record(&mut heads, &mut layout, &mut tails, &mut columns, &mut values, &mut budget) {
             Some(rec) => out.push(rec),
             None => return (out, Some("a batch of whole records from the peer is malformed".into())),
         }
@@ -374,6 +382,7 @@ fn next_record<'a>(
     tails: &mut Reader<'a>,
     columns: &mut BTreeMap<(u8, u64), Reader<'a>>,
     values: &mut BTreeMap<Option<&'a [u8]>, Reader<'a>>,
+    budget: &mut u64,
 ) -> Option<Vec<u8>> {
     let mut rec = Vec::new();
     rec.extend_from_slice(read_heads(heads)?);
@@ -386,7 +395,7 @@ fn next_record<'a>(
         if section == 1 && spec == VALUE_RAW && std::mem::take(&mut first_values) && by_key {
             let keys = seen.get(&(1, KEY_STR)).copied().unwrap_or(&[]);
             let meta = seen.get(&(1, VALUE_META)).copied().unwrap_or(&[]);
-            for (key, n) in value_cuts(keys, meta, len)? {
+            for (key, n) in value_cuts(keys, meta, len, budget)? {
                 rec.extend_from_slice(values.get_mut(&key)?.take(n)?);
             }
             continue;
@@ -458,6 +467,38 @@ mod tests {
         let (back, err) = unpack(&batch);
         assert_eq!(err, None);
         assert_eq!(back, vec![record(1), deflated]);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// Arbitrary batches (what a hostile peer can send): never a panic, never a hang, and
+        /// nothing out that was not in.
+        #[test]
+        fn arbitrary_batches_never_panic(
+            count in 0u32..20,
+            heads in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+            layout in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+            tails in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64),
+            col in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256),
+            vals in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256),
+        ) {
+            let b = WholeBatch {
+                count,
+                heads,
+                layout,
+                columns: vec![(1, KEY_STR, col.clone()), (1, VALUE_META, col.clone()), (0, 1, col)],
+                values: vec![(None, vals.clone()), (Some(b"k".to_vec()), vals)],
+                tails,
+            };
+            let inside: usize = b.heads.len() + b.layout.len() + b.tails.len()
+                + b.columns.iter().map(|c| c.2.len()).sum::<usize>()
+                + b.values.iter().map(|v| v.1.len()).sum::<usize>();
+            let (records, _) = unpack(&b);
+            proptest::prop_assert!(records.iter().map(Vec::len).sum::<usize>() <= inside);
+            for r in unpack_whole(&b) {
+                let _ = r;
+            }
+        }
     }
 
     #[test]
