@@ -264,6 +264,8 @@ fn bundles_round_trip_import_twice_and_refuse_damage() {
     assert_eq!((again.changed, again.unchanged), (0, 2));
     assert_eq!(hub.response(&r).unwrap().answers["q"], FieldValue::Text("saved offline".into()));
     assert!(hub.meeting(&m).is_ok());
+    assert_eq!(hub.heads(&r).unwrap(), a.heads(&r).unwrap(), "whole records arrive exactly as they left");
+    assert_eq!(hub.heads(&m).unwrap(), a.heads(&m).unwrap());
     // Damage: truncation and bit flips anywhere are refused whole.
     let fresh = Store::open_in_memory(Identity::field_worker("z", "Z")).unwrap();
     for cut in [0, 3, 10, bundle.len() / 2, bundle.len() - 1] {
