@@ -178,12 +178,30 @@ fn main() -> Result<()> {
     if args.len() == 5 && args[1] == "--phone" {
         return phone_bootstrap(Path::new(&args[2]), &args[3], &args[4]);
     }
+    // The hub's side of the setup runs in child processes, so this process's peak RSS is the
+    // phone's (W3 and W2 run their phone here).
+    if args.len() == 4 && args[1] == "--seed" {
+        let (json, floor) = seed(Path::new(&args[2]), args[3].parse().unwrap_or(0))?;
+        println!("SEED {json} {floor}");
+        return Ok(());
+    }
+    if args.len() == 5 && args[1] == "--change" {
+        for id in change_at_hub(Path::new(&args[2]), args[3].parse().unwrap_or(0), args[4].parse().unwrap_or(0))? {
+            println!("{id}");
+        }
+        return Ok(());
+    }
     let n: usize = std::env::var("SANGAM_BENCH_RECORDS").ok().and_then(|v| v.parse().ok()).unwrap_or(50_000);
     let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("sync-bench-{n}"));
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&root)?;
     let data = root.join("hub");
-    let (json_bytes, json_floor) = seed(&data, n)?;
+    let out = Command::new(std::env::current_exe()?).arg("--seed").arg(&data).arg(n.to_string()).output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find(|l| l.starts_with("SEED ")).unwrap_or_else(|| panic!("seeding failed: {}", String::from_utf8_lossy(&out.stderr)));
+    let f: Vec<usize> = line.split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+    let (json_bytes, json_floor) = (f[0], f[1]);
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
     let devices = Devices::open(&data).map_err(|e| Error::InvalidInput(e.to_string()))?;
     let token = devices.add("phone", Role::FieldWorker, &[SCOPE.to_string()]).map_err(|e| Error::InvalidInput(e.to_string()))?;
     let load_tokens: Vec<String> = (0..200)
@@ -210,33 +228,45 @@ fn main() -> Result<()> {
     let line = text.lines().find(|l| l.starts_with("W1 ")).unwrap_or_else(|| panic!("phone failed: {}", String::from_utf8_lossy(&out.stderr)));
     let f: Vec<&str> = line.split_whitespace().collect();
     println!(
-        "W1 bootstrap        {} requests, payload {} B up / {} B down, wire {wire_up} B up / {wire_down} B down ({:.2} MB; target <= 3.0 MB; {:.2} x the records' JSON at zstd -19), {} records, wall {} s, phone CPU {} s, hub CPU {:.2} s, phone peak RSS {:.1} MB (target <= 128 MB)",
-        f[1], f[2], f[3], (wire_up + wire_down) as f64 / 1e6, (wire_up + wire_down) as f64 / json_floor.max(1) as f64, f[4], f[5], f[6], cpu_secs(&hub_pid) - hub_cpu0, f[7].parse::<f64>().unwrap_or(0.0) / 1024.0
+        "W1 bootstrap        {} requests, payload {} B up / {} B down, wire {wire_up} B up / {wire_down} B down ({:.2} MB; target <= 3.0 MB; {:.2} x the records' JSON at zstd -19), {} records, wall {} s, phone CPU {} s, hub CPU {:.2} s, phone peak RSS {:.1} MB (target <= 128 MB), hub peak RSS {:.1} MB",
+        f[1], f[2], f[3], (wire_up + wire_down) as f64 / 1e6, (wire_up + wire_down) as f64 / json_floor.max(1) as f64, f[4], f[5], f[6], cpu_secs(&hub_pid) - hub_cpu0, f[7].parse::<f64>().unwrap_or(0.0) / 1024.0,
+        hwm_kb(&hub_pid) as f64 / 1024.0
     );
 
     // W3: nothing changed.
     let phone = Store::open(&phone_db, Identity::field_worker("phone", "Phone"))?;
     let mut w3 = Vec::new();
     for _ in 0..5 {
+        let (cpu0, hub0, t) = (cpu_secs("thread-self"), cpu_secs(&hub_pid), Instant::now());
         let r = phone.sync(&proxy.url, &token, &opts())?;
+        let (wall, cpu, hub_cpu) = (t.elapsed().as_secs_f64(), cpu_secs("thread-self") - cpu0, cpu_secs(&hub_pid) - hub0);
         let (u, d) = proxy.take();
-        w3.push((r.progress.round_trips, r.progress.bytes_sent, r.progress.bytes_received, u, d));
+        w3.push((r.progress.round_trips, r.progress.bytes_sent, r.progress.bytes_received, u, d, wall, cpu, hub_cpu));
     }
-    let (rt, pu, pd, u, d) = w3[2];
-    println!("W3 nothing changed  {rt} request(s), payload {pu} B up / {pd} B down, wire {} B in all (target: 1 request, <= 600 B)", u + d);
+    w3.sort_by(|a, b| a.5.total_cmp(&b.5));
+    let (rt, pu, pd, u, d, wall, cpu, hub_cpu) = w3[2];
+    println!(
+        "W3 nothing changed  {rt} request(s), payload {pu} B up / {pd} B down, wire {} B in all (target: 1 request, <= 600 B); median of 5: wall {:.1} ms, phone CPU {:.0} ms, hub CPU {:.0} ms (clock ticks of 10 ms)",
+        u + d,
+        wall * 1e3,
+        cpu * 1e3,
+        hub_cpu * 1e3
+    );
 
     // W2: 500 changed at the hub; the phone pushes its day (25 new, 5 edited).
     hub.kill();
-    let changed_at_hub = change_at_hub(&data, 500, 1)?;
+    let changed_at_hub = change_in_child(&data, 500, 1)?;
     let hub2 = Hub::start(EXE, &data);
     let target: std::net::SocketAddr = hub2.url.trim_start_matches("http://").parse().expect("addr");
     let proxy = Proxy::start(target, None);
     let touched = phone_day(&phone, 1)?;
     let before: BTreeMap<String, Vec<String>> =
         touched.iter().chain(&changed_at_hub).filter_map(|id| Some((id.clone(), phone.heads(id).ok()?))).collect();
-    let t = Instant::now();
+    let hub_pid = hub2.child.id().to_string();
+    let (t, cpu0, hub0) = (Instant::now(), cpu_secs("thread-self"), cpu_secs(&hub_pid));
     let r = phone.sync(&proxy.url, &token, &opts())?;
     let wall = t.elapsed();
+    let (cpu, hub_cpu) = (cpu_secs("thread-self") - cpu0, cpu_secs(&hub_pid) - hub0);
     let (u, d) = proxy.take();
     // The floor: the automerge changes actually carried, zstd-compressed.
     let mut carried = Vec::new();
@@ -247,37 +277,44 @@ fn main() -> Result<()> {
     }
     let floor = zstd_len(&carried);
     println!(
-        "W2 daily sync       {} round trip(s), payload {} B up / {} B down, wire {u} B up / {d} B down, wall {:.3} s; carried changes {} B zstd -> wire/floor {:.2} (target <= 1.5 x + 1 KB: {} B)",
-        r.progress.round_trips, r.progress.bytes_sent, r.progress.bytes_received, wall.as_secs_f64(), floor,
+        "W2 daily sync       {} round trip(s), payload {} B up / {} B down, wire {u} B up / {d} B down, wall {:.3} s, phone CPU {:.2} s, hub CPU {:.2} s; carried changes {} B zstd -> wire/floor {:.2} (target <= 1.5 x + 1 KB: {} B)",
+        r.progress.round_trips, r.progress.bytes_sent, r.progress.bytes_received, wall.as_secs_f64(), cpu, hub_cpu, floor,
         (u + d) as f64 / floor as f64, (1.5 * floor as f64) as u64 + 1024
     );
 
     // W2 on Regular 2G: the phone's push (hub unchanged), then a full daily sync.
     let shaped = Proxy::start(target, Some(Shape::regular_2g()));
     phone_day(&phone, 2)?;
-    let t = Instant::now();
+    let (t, cpu0, hub0) = (Instant::now(), cpu_secs("thread-self"), cpu_secs(&hub_pid));
     let r = phone.sync(&shaped.url, &token, &opts())?;
     let (u, d) = shaped.take();
     println!(
-        "W2 push on 2G       {} round trip(s), wire {u} B up / {d} B down, wall {:.2} s (target <= 2.5 s)",
+        "W2 push on 2G       {} round trip(s), wire {u} B up / {d} B down, wall {:.2} s (target <= 2.5 s), phone CPU {:.2} s, hub CPU {:.2} s, hub peak RSS {:.1} MB",
         r.progress.round_trips,
-        t.elapsed().as_secs_f64()
+        t.elapsed().as_secs_f64(),
+        cpu_secs("thread-self") - cpu0,
+        cpu_secs(&hub_pid) - hub0,
+        hwm_kb(&hub_pid) as f64 / 1024.0
     );
     drop(hub2);
-    change_at_hub(&data, 500, 3)?;
+    change_in_child(&data, 500, 3)?;
     let hub3 = Hub::start(EXE, &data);
     let hub_pid = hub3.child.id().to_string();
     let target: std::net::SocketAddr = hub3.url.trim_start_matches("http://").parse().expect("addr");
     let shaped = Proxy::start(target, Some(Shape::regular_2g()));
     phone_day(&phone, 3)?;
-    let t = Instant::now();
+    let (t, cpu0, hub0) = (Instant::now(), cpu_secs("thread-self"), cpu_secs(&hub_pid));
     let r = phone.sync(&shaped.url, &token, &opts())?;
     let (u, d) = shaped.take();
     println!(
-        "W2 full day on 2G   {} round trip(s), wire {u} B up / {d} B down, wall {:.2} s (push and 500-record pull)",
+        "W2 full day on 2G   {} round trip(s), wire {u} B up / {d} B down, wall {:.2} s (push and 500-record pull), phone CPU {:.2} s, hub CPU {:.2} s",
         r.progress.round_trips,
-        t.elapsed().as_secs_f64()
+        t.elapsed().as_secs_f64(),
+        cpu_secs("thread-self") - cpu0,
+        cpu_secs(&hub_pid) - hub0
     );
+    // This process has been the phone for W3 and W2 (the hub's setup ran in children).
+    println!("W3+W2 phone peak RSS {:.1} MB (this process, proxies included)", hwm_kb("self") as f64 / 1024.0);
 
     // W8: 200 phones at once over loopback, each pushing a day then checking in with nothing new.
     let url = hub3.url.clone();
@@ -317,7 +354,16 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-/// The floor: the same compressor and level as the wire (zstd 3).
+/// Runs `change_at_hub` in a child process (the hub must be stopped); returns the ids changed.
+fn change_in_child(data: &Path, n: usize, round: i64) -> Result<Vec<String>> {
+    let out = Command::new(std::env::current_exe()?).arg("--change").arg(data).arg(n.to_string()).arg(round.to_string()).output()?;
+    if !out.status.success() {
+        panic!("changing records at the hub failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect())
+}
+
+/// The floor: the same compressor and level as the wire for a message this size (zstd 3).
 fn zstd_len(b: &[u8]) -> usize {
     zstd::bulk::compress(b, 3).map(|z| z.len()).unwrap_or(b.len())
 }
