@@ -408,8 +408,11 @@ fn walk_conflicts(doc: &Automerge, obj: &ObjId, path: &mut Vec<String>, out: &mu
                         });
                     ConflictValue { value: value_json(doc, v, id), author, shown: i + 1 == all.len() }
                 })
-                .collect();
-            out.push(FieldConflict { path: path.join("/"), values });
+                .collect::<Vec<_>>();
+            // Two people who wrote the same value at once agree: nothing for anyone to resolve.
+            if values.windows(2).any(|w| w[0].value != w[1].value) {
+                out.push(FieldConflict { path: path.join("/"), values });
+            }
         } else if let Some((Value::Object(ObjType::Map), id)) = all.first() {
             // Containers are walked; any other map (a multi-select answer) is one field.
             if is_container(path) {

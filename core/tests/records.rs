@@ -218,6 +218,30 @@ fn concurrent_answers_are_kept_as_a_conflict_and_a_coordinator_resolves_it() {
 }
 
 #[test]
+fn two_people_writing_the_same_value_at_once_is_not_a_conflict() {
+    let a = fw("asha");
+    let b = fw("bina");
+    let r = a
+        .create_response(NewResponse { form_id: "f".into(), form_version: "1".into(), scope: "S".into(), subject_id: None })
+        .unwrap();
+    sync_one(&a, &b, &r);
+    a.set_answer(&r, "village", &FieldValue::Text("Rampur".into())).unwrap();
+    b.set_answer(&r, "village", &FieldValue::Text("Rampur".into())).unwrap();
+    a.set_answer(&r, "needs", &FieldValue::Choices(["loan".to_string()].into())).unwrap();
+    b.set_answer(&r, "needs", &FieldValue::Choices(["loan".to_string()].into())).unwrap();
+    a.set_answer(&r, "age", &FieldValue::Int(30)).unwrap();
+    b.set_answer(&r, "age", &FieldValue::Int(31)).unwrap();
+    sync_one(&a, &b, &r);
+    sync_one(&b, &a, &r);
+    for s in [&a, &b] {
+        let paths: Vec<String> = s.conflicts(&r).unwrap().into_iter().map(|c| c.path).collect();
+        assert_eq!(paths, vec!["answers/age".to_string()], "only the disagreement is listed");
+        assert_eq!(s.summary(&r).unwrap().conflicts, 1);
+        assert_eq!(s.response(&r).unwrap().answers["village"], FieldValue::Text("Rampur".into()));
+    }
+}
+
+#[test]
 fn history_shows_who_changed_what_and_past_versions() {
     let s = fw("asha");
     let r = s
