@@ -212,3 +212,41 @@ fn conflicts_are_listed_per_scope_with_every_value_and_resolved_by_pick() {
     assert_eq!(last.message.as_deref(), Some("resolve"), "the resolution stands in history");
     assert_eq!(last.author.user_id, "meena");
 }
+
+#[test]
+fn review_states_are_indexed_and_a_store_from_before_the_index_fills_it_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("coord.db");
+    let c = Store::open(&path, Identity::coordinator("meena", "Meena")).unwrap();
+    // More responses than one page of the listing, most of them never reviewed.
+    let ids: Vec<String> = (0..300).map(|_| response(&c, "S")).collect();
+    c.set_review(&ids[10], ReviewState::HasIssues, Some("Age is missing")).unwrap();
+    c.set_review(&ids[290], ReviewState::HasIssues, None).unwrap();
+    c.set_review(&ids[5], ReviewState::Approved, None).unwrap();
+    let states = |path: &std::path::Path| -> Vec<Option<String>> {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        let mut st = conn.prepare("SELECT review FROM docs WHERE kind = 'response' ORDER BY rid").unwrap();
+        st.query_map([], |r| r.get(0)).unwrap().collect::<rusqlite::Result<_>>().unwrap()
+    };
+    let indexed = states(&path);
+    assert_eq!(indexed.iter().filter(|s| s.as_deref() == Some("has-issues")).count(), 2);
+    assert_eq!(indexed.iter().filter(|s| s.as_deref() == Some("received")).count(), 297);
+    let issues = |c: &Store| {
+        let f = ReviewFilter { state: Some(ReviewState::HasIssues), ..Default::default() };
+        let mut got: Vec<String> = c.list_by_review(&f).unwrap().into_iter().map(|i| i.summary.id).collect();
+        got.sort();
+        got
+    };
+    let mut want = vec![ids[10].clone(), ids[290].clone()];
+    want.sort();
+    assert_eq!(issues(&c), want);
+    drop(c);
+    // As if written before the index existed: the listing still finds them, and fills it in.
+    rusqlite::Connection::open(&path).unwrap().execute("UPDATE docs SET review = NULL", []).unwrap();
+    let c = Store::open(&path, Identity::coordinator("meena", "Meena")).unwrap();
+    assert_eq!(issues(&c), want);
+    let all = c.list_by_review(&ReviewFilter { limit: Some(1000), ..Default::default() }).unwrap();
+    assert_eq!(all.len(), 300);
+    drop(c);
+    assert_eq!(states(&path), indexed, "the listing filled in the index");
+}

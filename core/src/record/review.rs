@@ -226,13 +226,12 @@ impl Store {
 
     /// Responses by review state, most recently updated first.
     ///
-    /// The state lives in each document, not in the index, so this pages through the scope's
-    /// responses in the index and reads each document's review: its cost grows with the
-    /// number of responses that match the other filters (about 0.1-1 ms each), not with the
-    /// size of the store.
+    /// The state is in the index (schema 3), so a filter by state reads only the responses in
+    /// that state. Responses stored before schema 3 have no indexed state yet: they are read
+    /// from their documents as they come up, and their state is written into the index then.
     pub fn list_by_review(&self, f: &ReviewFilter) -> Result<Vec<ReviewItem>> {
         let limit = f.limit.unwrap_or(50).min(10_000) as usize;
-        let mut sql = format!("SELECT {SUMMARY_COLS} FROM docs WHERE kind = 'response' AND deleted = 0");
+        let mut sql = format!("SELECT {SUMMARY_COLS}, review FROM docs WHERE kind = 'response' AND deleted = 0");
         let mut args: Vec<SqlValue> = Vec::new();
         for (col, v) in [("scope", &f.scope), ("form_id", &f.form_id), ("status", &f.status)] {
             if let Some(v) = v {
@@ -240,37 +239,60 @@ impl Store {
                 sql += &format!(" AND {col} = ?{}", args.len());
             }
         }
+        if let Some(state) = f.state {
+            args.push(SqlValue::Text(state.as_str().into()));
+            sql += &format!(" AND (review = ?{} OR review IS NULL)", args.len());
+        }
         sql += &format!(" ORDER BY updated_at DESC, rid DESC LIMIT {PAGE} OFFSET ?{}", args.len() + 1);
         let mut out = Vec::new();
+        let mut unindexed = Vec::new();
         let mut offset: i64 = 0;
         loop {
             let mut page_args = args.clone();
             page_args.push(SqlValue::Integer(offset));
-            let rows: Vec<RecordSummary> = self.read(|c| {
+            let rows: Vec<(RecordSummary, Option<String>)> = self.read(|c| {
                 let mut st = c.prepare_cached(&sql)?;
-                let rows = st.query_map(params_from_iter(page_args.iter()), summary_from_row)?;
+                let rows = st.query_map(params_from_iter(page_args.iter()), |r| Ok((summary_from_row(r)?, r.get(14)?)))?;
                 Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
             })?;
             let n = rows.len();
-            for summary in rows {
+            for (summary, indexed) in rows {
                 let review = match self.review(&summary.id) {
                     Ok(r) => r,
                     // A record removed or unreadable since the page was read is skipped.
                     Err(Error::NotFound(_)) | Err(Error::Rejected { .. }) => continue,
                     Err(e) => return Err(e),
                 };
+                if indexed.is_none() {
+                    unindexed.push((summary.id.clone(), review.state));
+                }
                 if f.state.is_none() || f.state == Some(review.state) {
                     out.push(ReviewItem { summary, state: review.state, comments: review.comments.len() });
                     if out.len() >= limit {
-                        return Ok(out);
+                        break;
                     }
                 }
             }
-            if n < PAGE as usize {
-                return Ok(out);
+            if out.len() >= limit || n < PAGE as usize {
+                break;
             }
             offset += i64::from(PAGE);
         }
+        // Filled in once the pages are read, so the pages did not shift under the offset.
+        if !unindexed.is_empty() {
+            self.read(|c| {
+                let tx = c.unchecked_transaction()?;
+                {
+                    // Only fills a gap: a state indexed meanwhile by a write is left alone.
+                    let mut st = tx.prepare_cached("UPDATE docs SET review = ?2 WHERE id = ?1 AND review IS NULL")?;
+                    for (id, state) in &unindexed {
+                        st.execute(rusqlite::params![id, state.as_str()])?;
+                    }
+                }
+                Ok(tx.commit()?)
+            })?;
+        }
+        Ok(out)
     }
 
     /// Records with unresolved conflicts (optionally of one scope), most recently updated

@@ -7,7 +7,7 @@ use rusqlite::{Connection, Transaction};
 use crate::{Error, Result};
 
 /// The schema version this code writes.
-pub const VERSION: i64 = 2;
+pub const VERSION: i64 = 3;
 
 const V1: &str = r#"
 CREATE TABLE meta (
@@ -130,9 +130,18 @@ CREATE TABLE sync_state (
 ) WITHOUT ROWID;
 "#;
 
+/// Version 3: a response's review state in the index, so a coordinator's "has issues" list is
+/// a query rather than a read of every response. Responses stored before it have no value yet
+/// (NULL); `list_by_review` reads those from their documents and fills the column in.
+const V3: &str = r#"
+ALTER TABLE docs ADD COLUMN review TEXT;
+CREATE INDEX docs_review ON docs(review, updated_at) WHERE kind = 'response';
+"#;
+
 fn upgrade_from(tx: &Transaction<'_>, v: i64) -> Result<()> {
     match v {
         1 => Ok(tx.execute_batch(V2)?),
+        2 => Ok(tx.execute_batch(V3)?),
         other => Err(Error::invalid(format!("no migration from schema version {other}"))),
     }
 }

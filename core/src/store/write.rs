@@ -89,17 +89,18 @@ pub(crate) fn write_encoded(
         ix.k_phone,
         ix.owner,
         ix.due,
-        ix.meeting_id
+        ix.meeting_id,
+        ix.review
     ];
     const IX: &str = "deleted = ?1, conflicts = ?2, title = ?3, form_id = ?4, form_version = ?5, status = ?6, \
-         subject_id = ?7, k_name = ?8, k_village = ?9, k_phone = ?10, owner = ?11, due = ?12, meeting_id = ?13";
+         subject_id = ?7, k_name = ?8, k_village = ?9, k_phone = ?10, owner = ?11, due = ?12, meeting_id = ?13, review = ?14";
     match (row, body) {
         (None, Encoded::Snapshot(snapshot) | Encoded::Chunk(snapshot)) => {
             let snapshot = pack(snapshot);
             tx.prepare_cached(
                 "INSERT INTO docs(deleted, conflicts, title, form_id, form_version, status, subject_id, k_name, k_village, \
-                 k_phone, owner, due, meeting_id, id, kind, scope, seq, heads, snapshot, chunks, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, 0, ?20)",
+                 k_phone, owner, due, meeting_id, review, id, kind, scope, seq, heads, snapshot, chunks, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, 0, ?21)",
             )?
             .execute(rusqlite::params_from_iter(
                 index.iter().copied().chain(params![id, ix.kind, ix.scope, seq, heads, snapshot, now].iter().copied()),
@@ -111,7 +112,7 @@ pub(crate) fn write_encoded(
                 tx.prepare_cached("DELETE FROM chunks WHERE rid = ?1")?.execute([r.rid])?;
             }
             tx.prepare_cached(&format!(
-                "UPDATE docs SET {IX}, snapshot = ?14, chunks = 0, heads = ?15, seq = ?16, updated_at = ?17 WHERE rid = ?18"
+                "UPDATE docs SET {IX}, snapshot = ?15, chunks = 0, heads = ?16, seq = ?17, updated_at = ?18 WHERE rid = ?19"
             ))?
             .execute(rusqlite::params_from_iter(
                 index.iter().copied().chain(params![snapshot, heads, seq, now, r.rid].iter().copied()),
@@ -121,7 +122,7 @@ pub(crate) fn write_encoded(
             tx.prepare_cached("INSERT OR REPLACE INTO chunks(rid, n, data) VALUES (?1, ?2, ?3)")?
                 .execute(params![r.rid, r.chunks, chunk])?;
             tx.prepare_cached(&format!(
-                "UPDATE docs SET {IX}, chunks = chunks + 1, heads = ?14, seq = ?15, updated_at = ?16 WHERE rid = ?17"
+                "UPDATE docs SET {IX}, chunks = chunks + 1, heads = ?15, seq = ?16, updated_at = ?17 WHERE rid = ?18"
             ))?
             .execute(rusqlite::params_from_iter(
                 index.iter().copied().chain(params![heads, seq, now, r.rid].iter().copied()),
