@@ -223,14 +223,14 @@ fn review_states_are_indexed_and_a_store_from_before_the_index_fills_it_in() {
     c.set_review(&ids[10], ReviewState::HasIssues, Some("Age is missing")).unwrap();
     c.set_review(&ids[290], ReviewState::HasIssues, None).unwrap();
     c.set_review(&ids[5], ReviewState::Approved, None).unwrap();
-    let states = |path: &std::path::Path| -> Vec<Option<String>> {
+    let states = |path: &std::path::Path| -> Vec<Option<i64>> {
         let conn = rusqlite::Connection::open(path).unwrap();
         let mut st = conn.prepare("SELECT review FROM docs WHERE kind = 'response' ORDER BY rid").unwrap();
         st.query_map([], |r| r.get(0)).unwrap().collect::<rusqlite::Result<_>>().unwrap()
     };
     let indexed = states(&path);
-    assert_eq!(indexed.iter().filter(|s| s.as_deref() == Some("has-issues")).count(), 2);
-    assert_eq!(indexed.iter().filter(|s| s.as_deref() == Some("received")).count(), 297);
+    assert_eq!(indexed.iter().filter(|s| **s == Some(1)).count(), 2, "has issues");
+    assert_eq!(indexed.iter().filter(|s| **s == Some(0)).count(), 297, "received");
     let issues = |c: &Store| {
         let f = ReviewFilter { state: Some(ReviewState::HasIssues), ..Default::default() };
         let mut got: Vec<String> = c.list_by_review(&f).unwrap().into_iter().map(|i| i.summary.id).collect();

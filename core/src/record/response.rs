@@ -286,5 +286,5 @@ pub(crate) fn index(d: &Automerge, ix: &mut IndexRow) {
     ix.status = doc::get_str(d, &ROOT, "status");
     ix.subject_id = doc::get_str(d, &ROOT, "subject_id");
     ix.title = ix.form_id.clone();
-    ix.review = Some(super::review::read_review(d).state.as_str().to_string());
+    ix.review = Some(super::review::read_review(d).state.code());
 }

@@ -60,6 +60,17 @@ impl ReviewState {
         }
     }
 
+    /// The state's code in the index column `docs.review` (a small integer costs SQLite no
+    /// bytes beyond its type tag).
+    pub(crate) fn code(&self) -> i64 {
+        match self {
+            ReviewState::Received => 0,
+            ReviewState::HasIssues => 1,
+            ReviewState::Approved => 2,
+            ReviewState::Rejected => 3,
+        }
+    }
+
     pub fn parse(s: &str) -> Option<ReviewState> {
         Some(match s {
             "received" => ReviewState::Received,
@@ -240,7 +251,7 @@ impl Store {
             }
         }
         if let Some(state) = f.state {
-            args.push(SqlValue::Text(state.as_str().into()));
+            args.push(SqlValue::Integer(state.code()));
             sql += &format!(" AND (review = ?{} OR review IS NULL)", args.len());
         }
         sql += &format!(" ORDER BY updated_at DESC, rid DESC LIMIT {PAGE} OFFSET ?{}", args.len() + 1);
@@ -250,7 +261,7 @@ impl Store {
         loop {
             let mut page_args = args.clone();
             page_args.push(SqlValue::Integer(offset));
-            let rows: Vec<(RecordSummary, Option<String>)> = self.read(|c| {
+            let rows: Vec<(RecordSummary, Option<i64>)> = self.read(|c| {
                 let mut st = c.prepare_cached(&sql)?;
                 let rows = st.query_map(params_from_iter(page_args.iter()), |r| Ok((summary_from_row(r)?, r.get(14)?)))?;
                 Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -286,7 +297,7 @@ impl Store {
                     // Only fills a gap: a state indexed meanwhile by a write is left alone.
                     let mut st = tx.prepare_cached("UPDATE docs SET review = ?2 WHERE id = ?1 AND review IS NULL")?;
                     for (id, state) in &unindexed {
-                        st.execute(rusqlite::params![id, state.as_str()])?;
+                        st.execute(rusqlite::params![id, state.code()])?;
                     }
                 }
                 Ok(tx.commit()?)

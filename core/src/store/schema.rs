@@ -130,12 +130,13 @@ CREATE TABLE sync_state (
 ) WITHOUT ROWID;
 "#;
 
-/// Version 3: a response's review state in the index, so a coordinator's "has issues" list is
-/// a query rather than a read of every response. Responses stored before it have no value yet
-/// (NULL); `list_by_review` reads those from their documents and fills the column in.
+/// Version 3: a response's review state in the index, so a coordinator's "has issues" list
+/// checks a column of each row rather than reading every response's document. Responses stored
+/// before it have no value yet (NULL); `list_by_review` reads those from their documents and
+/// fills the column in. No index on it: the list walks `docs_kind_updated` newest first, which
+/// its ORDER BY needs anyway, and the column costs each row one byte.
 const V3: &str = r#"
-ALTER TABLE docs ADD COLUMN review TEXT;
-CREATE INDEX docs_review ON docs(review, updated_at) WHERE kind = 'response';
+ALTER TABLE docs ADD COLUMN review INTEGER;    -- ReviewState::code
 "#;
 
 fn upgrade_from(tx: &Transaction<'_>, v: i64) -> Result<()> {

@@ -165,7 +165,7 @@ pub(crate) struct IndexRow {
     pub owner: Option<String>,
     pub due: Option<String>,
     pub meeting_id: Option<String>,
-    /// A response's review state.
-    pub review: Option<String>,
+    /// A response's review state (`ReviewState::code`).
+    pub review: Option<i64>,
 }
 
