@@ -124,6 +124,19 @@ pub(crate) fn change_graph(bytes: &[u8]) -> Option<Vec<(ChangeHash, Vec<ChangeHa
     Some(out)
 }
 
+/// Appends `v` as unsigned LEB128 (the integer encoding of Automerge's chunks).
+pub(crate) fn put_uleb(out: &mut Vec<u8>, mut v: u64) {
+    loop {
+        let b = (v & 0x7f) as u8;
+        v >>= 7;
+        if v == 0 {
+            out.push(b);
+            return;
+        }
+        out.push(b | 0x80);
+    }
+}
+
 pub(crate) fn uleb(b: &[u8]) -> Option<(u64, usize)> {
     let mut v: u64 = 0;
     for (i, byte) in b.iter().enumerate().take(10) {

@@ -72,16 +72,7 @@ pub(crate) fn compact(chunk: &[u8]) -> Option<Vec<u8>> {
 
 fn chunk_of(data: &[u8]) -> Vec<u8> {
     let mut len = Vec::with_capacity(5);
-    let mut v = data.len() as u64;
-    loop {
-        let b = (v & 0x7f) as u8;
-        v >>= 7;
-        if v == 0 {
-            len.push(b);
-            break;
-        }
-        len.push(b | 0x80);
-    }
+    doc::put_uleb(&mut len, data.len() as u64);
     let mut h = Sha256::new();
     h.update([0u8]);
     h.update(&len);
