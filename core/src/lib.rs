@@ -11,6 +11,7 @@ pub mod doc;
 mod error;
 pub mod export;
 pub mod forms;
+pub mod incoming;
 pub mod record;
 pub mod store;
 pub mod sync;

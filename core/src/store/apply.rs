@@ -1,37 +1,55 @@
 //! Applying changes from elsewhere (a peer, a bundle, another store) to a record: untrusted
-//! bytes are validated and applied to a copy inside a panic guard, checked, and only then
-//! persisted and swapped in. Changes waiting for their dependencies are kept durably.
+//! bytes are validated and applied to a copy inside a panic guard, bounded and checked from the
+//! changes themselves (`crate::incoming`), and only then persisted and swapped in.
+//!
+//! Changes whose dependencies have not arrived are *parked* in `pending`, with the peer that
+//! sent them. Parking is only a convenience (the sender keeps its changes and is asked to send
+//! the record whole), so it is bounded: a parked change must be for a record the sender may
+//! see, each sender has a quota, and parked changes expire. A parked change that later becomes
+//! applicable is checked against the peer that *sent* it, never against whoever completed it.
 
 use automerge::{Automerge, ReadDoc, ROOT};
 use rusqlite::params;
 use sha2::{Digest, Sha256};
 
 use super::write::{encode, index_row, write_encoded, Encoded};
-use super::{now_ms, ApplyOutcome, Inner, IndexRow, Kind, MAX_CHANGE_BYTES};
+use super::{now_ms, ApplyOutcome, Inner, IndexRow, Kind, RowInfo, MAX_CHANGE_BYTES};
 use crate::doc;
+use crate::incoming::{inspect, Incoming, LIMITS};
+use crate::sync::policy::{check_write, PeerInfo};
 use crate::{Error, Result};
 
+/// Parked changes kept per record.
+pub const PENDING_PER_RECORD: i64 = 16;
+/// Parked changes kept per sending peer.
+pub const PENDING_PER_PEER: i64 = 256;
+/// Bytes of parked changes kept per sending peer.
+pub const PENDING_BYTES_PER_PEER: i64 = 8 * 1024 * 1024;
+/// Parked changes older than this are dropped (their sender still holds them).
+pub const PENDING_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// What applying the untrusted bytes to a copy gave.
+enum Attempt {
+    /// Nothing new.
+    Unchanged { copy: Automerge },
+    /// The bytes need changes this store lacks.
+    Waiting,
+    /// New changes, bounded and described.
+    Changed { copy: Automerge, incoming: Incoming },
+}
+
 impl Inner {
-    /// Applies untrusted bytes to record `id` (see [`Store::apply_changes`]). `check` lets the
-    /// caller (the hub) refuse a result, e.g. a scope the peer may not write.
-    pub(crate) fn apply(
-        &mut self,
-        id: &str,
-        bytes: &[u8],
-        check: Option<&dyn Fn(Option<&str>, &Automerge, &Automerge) -> Result<()>>,
-    ) -> Result<ApplyOutcome> {
+    /// Applies untrusted bytes to record `id` (see [`Store::apply_changes`]). With `peer` (a
+    /// hub serving a device, or a bundle from a known sender), the result must pass the write
+    /// policy for that peer.
+    pub(crate) fn apply(&mut self, id: &str, bytes: &[u8], peer: Option<&PeerInfo>) -> Result<ApplyOutcome> {
         let own = self.begin()?;
-        let out = self.apply_in(id, bytes, check);
+        let out = self.apply_in(id, bytes, peer);
         self.finish(own, out.is_ok())?;
         out
     }
 
-    fn apply_in(
-        &mut self,
-        id: &str,
-        bytes: &[u8],
-        check: Option<&dyn Fn(Option<&str>, &Automerge, &Automerge) -> Result<()>>,
-    ) -> Result<ApplyOutcome> {
+    fn apply_in(&mut self, id: &str, bytes: &[u8], peer: Option<&PeerInfo>) -> Result<ApplyOutcome> {
         if bytes.len() > MAX_CHANGE_BYTES {
             return Err(Error::rejected(id, "changes too large"));
         }
@@ -43,108 +61,225 @@ impl Inner {
             Some(_) => self.take_doc(id)?,
             None => Automerge::new(),
         };
-        let pending: Vec<Vec<u8>> = {
-            let mut st = self.conn.prepare_cached("SELECT data FROM pending WHERE doc_id = ?1")?;
-            let rows = st.query_map([id], |r| r.get(0))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
         let old_heads = live.get_heads();
+        let mut incoming_heads = None;
         // Everything that touches the untrusted bytes happens on a copy, inside the guard.
-        let attempt = doc::guard(|| -> Result<(Automerge, bool, Option<Encoded>, IndexRow, Option<Vec<automerge::ChangeHash>>)> {
+        let attempt = doc::guard(|| -> Result<Attempt> {
             // Automerge skips chunks it cannot parse; a strict load first refuses them instead.
             let whole = doc::validate_chunks(bytes).map_err(|e| Error::rejected(id, e))?;
-            let incoming = whole.as_ref().map(|d| d.get_heads());
-            let fresh = row.is_none() && pending.is_empty();
-            let mut copy = match whole {
+            incoming_heads = whole.as_ref().map(|d| d.get_heads());
+            let copy = match whole {
                 // A whole new record: the validated load is the record.
-                Some(d) if fresh => d,
+                Some(d) if row.is_none() => d,
                 _ => {
                     let mut copy = live.clone();
                     copy.load_incremental(bytes).map_err(|e| Error::rejected(id, e.to_string()))?;
                     copy
                 }
             };
-            for p in &pending {
-                // Earlier pending bytes were accepted once; a failure now only means "not yet".
-                let _ = copy.load_incremental(p);
+            if !copy.get_missing_deps(&[]).is_empty() {
+                return Ok(Attempt::Waiting);
             }
-            let waiting = !copy.get_missing_deps(&[]).is_empty();
-            let heads = copy.get_heads();
-            if heads == old_heads {
-                return Ok((copy, waiting, None, IndexRow::default(), incoming));
+            if copy.get_heads() == old_heads {
+                return Ok(Attempt::Unchanged { copy });
             }
-            // Deriving the index walks the whole result, and encoding it for storage proves it
-            // is usable, both before we keep anything.
-            let index = index_row(&copy, None).map_err(|e| Error::rejected(id, e.to_string()))?;
-            let encoded = if fresh && !waiting && whole_is(&bytes, &copy) {
-                Encoded::Snapshot(bytes.to_vec())
-            } else {
-                encode(row.as_ref(), &copy, &old_heads)
-            };
-            Ok((copy, waiting, Some(encoded), index, incoming))
+            // The bounds hold before anything walks the result.
+            let incoming = inspect(&copy, &copy.get_changes(&old_heads), &LIMITS).map_err(|e| Error::rejected(id, e))?;
+            Ok(Attempt::Changed { copy, incoming })
         });
         let restore = |inner: &mut Inner, live: Automerge| {
             if row.is_some() {
                 inner.cache.put(id, live);
             }
         };
-        let (mut copy, waiting, encoded, index, incoming_heads) = match attempt {
+        let attempt = match attempt {
+            Ok(Ok(a)) => a,
+            Ok(Err(e)) => {
+                restore(self, live);
+                return Err(e);
+            }
+            // The library panicked: the live document was never touched; refuse the payload.
+            Err(reason) => return Err(Error::rejected(id, reason)),
+        };
+        let (copy, incoming) = match attempt {
+            Attempt::Waiting => {
+                let parked = self.park(id, row.as_ref(), bytes, peer);
+                restore(self, live);
+                parked?;
+                return Ok(ApplyOutcome { changed: false, pending: true, conflicts: 0, incoming_heads });
+            }
+            Attempt::Unchanged { copy } => {
+                let conflicts = row.as_ref().map(|r| r.conflicts as usize).unwrap_or(0);
+                drop(copy);
+                restore(self, live);
+                return Ok(ApplyOutcome { changed: false, pending: false, conflicts, incoming_heads });
+            }
+            Attempt::Changed { copy, incoming } => (copy, incoming),
+        };
+        if let Err(e) = check_result(id, row.as_ref(), peer, &live, &copy, &incoming) {
+            restore(self, live);
+            return Err(e);
+        }
+        // Parked changes this made applicable, each checked against the peer that sent it.
+        let (mut copy, completed) = self.complete_parked(id, row.as_ref(), &live, copy)?;
+        let fresh_whole = row.is_none() && !completed && incoming_heads.is_some();
+        let prepared = doc::guard(|| -> Result<(IndexRow, Encoded)> {
+            // Deriving the index walks the whole result (bounded above), and encoding it for
+            // storage proves it is usable, both before we keep anything.
+            let index = index_row(&copy, None).map_err(|e| Error::rejected(id, e.to_string()))?;
+            let encoded = if fresh_whole && whole_is(bytes, &copy) {
+                Encoded::Snapshot(bytes.to_vec())
+            } else {
+                encode(row.as_ref(), &copy, &old_heads)
+            };
+            Ok((index, encoded))
+        });
+        let (index, encoded) = match prepared {
             Ok(Ok(v)) => v,
             Ok(Err(e)) => {
                 restore(self, live);
                 return Err(e);
             }
-            Err(reason) => {
-                // The library panicked: the live document was never touched; drop any state
-                // derived from it and refuse the payload.
-                return Err(Error::rejected(id, reason));
-            }
+            Err(reason) => return Err(Error::rejected(id, reason)),
         };
-        let changed = encoded.is_some();
-        if changed {
-            let stored_id = doc::get_str(&copy, &ROOT, "id");
-            if stored_id.as_deref() != Some(id) {
-                restore(self, live);
-                return Err(Error::rejected(id, "the changes belong to another record"));
-            }
-            if Kind::parse(&index.kind).is_none() {
-                restore(self, live);
-                return Err(Error::rejected(id, "unknown record kind"));
-            }
-            if let Some(r) = &row {
-                if r.scope != index.scope || r.kind.as_str() != index.kind {
-                    restore(self, live);
-                    return Err(Error::rejected(id, "a record's scope and kind cannot change"));
-                }
-            }
-            if let Some(check) = check {
-                if let Err(e) = check(row.as_ref().map(|r| r.scope.as_str()), &live, &copy) {
-                    restore(self, live);
-                    return Err(e);
-                }
+        let now = now_ms();
+        // Inside the transaction (or savepoint) `apply` began.
+        write_encoded(&self.conn, id, row.as_ref(), &copy.get_heads(), encoded, &index, now, self.serving)?;
+        let conflicts = index.conflicts as usize;
+        self.prepare(&mut copy);
+        self.cache.put(id, copy);
+        Ok(ApplyOutcome { changed: true, pending: false, conflicts, incoming_heads })
+    }
+
+    /// Parks `bytes` (changes waiting for their dependencies) for record `id`, within the
+    /// sender's quota. Over quota, nothing is kept: the sender is told to send the record whole.
+    fn park(&mut self, id: &str, row: Option<&RowInfo>, bytes: &[u8], peer: Option<&PeerInfo>) -> Result<()> {
+        if let (Some(p), Some(r)) = (peer, row) {
+            if !p.may_see(&r.scope) {
+                return Err(Error::Forbidden("record is outside the scopes this device is enrolled for".into()));
             }
         }
         let now = now_ms();
-        // Inside the transaction (or savepoint) `apply` began.
         let tx = &self.conn;
-        if waiting {
-            let hash = Sha256::digest(bytes).to_vec();
-            tx.execute(
-                "INSERT OR IGNORE INTO pending(doc_id, hash, data, received_at) VALUES (?1, ?2, ?3, ?4)",
-                params![id, hash, bytes, now],
-            )?;
-        } else if !pending.is_empty() {
-            tx.execute("DELETE FROM pending WHERE doc_id = ?1", [id])?;
+        tx.prepare_cached("DELETE FROM pending WHERE received_at < ?1")?.execute([now - PENDING_TTL_MS])?;
+        let name = peer.map(|p| p.name.as_str());
+        let on_record: i64 = tx
+            .prepare_cached("SELECT count(*) FROM pending WHERE doc_id = ?1")?
+            .query_row([id], |r| r.get(0))?;
+        let (by_peer, peer_bytes): (i64, i64) = tx
+            .prepare_cached("SELECT count(*), COALESCE(sum(length(data)), 0) FROM pending WHERE peer IS ?1")?
+            .query_row([name], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        if on_record >= PENDING_PER_RECORD
+            || (peer.is_some() && (by_peer >= PENDING_PER_PEER || peer_bytes + bytes.len() as i64 > PENDING_BYTES_PER_PEER))
+        {
+            tracing::debug!(doc = %id, "parking quota reached; the sender will send the record whole");
+            return Ok(());
         }
-        if let Some(body) = encoded {
-            write_encoded(tx, id, row.as_ref(), &copy.get_heads(), body, &index, now, self.serving)?;
+        let info = peer.map(serde_json::to_string).transpose()?;
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO pending(doc_id, hash, data, received_at, peer, peer_info) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![id, Sha256::digest(bytes).to_vec(), bytes, now, name, info])?;
+        Ok(())
+    }
+
+    /// Applies the parked changes of record `id` that `copy` now makes applicable, each checked
+    /// against the peer that sent it; drops those that are refused, already present or expired.
+    /// Returns the result and whether any parked change was added.
+    fn complete_parked(
+        &mut self,
+        id: &str,
+        row: Option<&RowInfo>,
+        live: &Automerge,
+        mut copy: Automerge,
+    ) -> Result<(Automerge, bool)> {
+        let parked: Vec<(Vec<u8>, Vec<u8>, i64, Option<String>)> = {
+            let mut st = self
+                .conn
+                .prepare_cached("SELECT hash, data, received_at, peer_info FROM pending WHERE doc_id = ?1 ORDER BY received_at")?;
+            let rows = st.query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let mut added = false;
+        let now = now_ms();
+        for (hash, data, received_at, info) in parked {
+            let sender: Option<PeerInfo> = match info.as_deref().map(serde_json::from_str).transpose() {
+                Ok(s) => s,
+                Err(_) => None,
+            };
+            // A serving store parks only with a known sender; rows from before that was
+            // recorded are dropped (their senders resend whole).
+            let unknown_sender = self.serving && sender.is_none();
+            let trial = if unknown_sender || received_at < now - PENDING_TTL_MS {
+                None
+            } else {
+                let base = copy.get_heads();
+                let t = doc::guard(|| -> Option<std::result::Result<(Automerge, Incoming), String>> {
+                    let mut t = copy.clone();
+                    t.load_incremental(&data).ok()?;
+                    if !t.get_missing_deps(&[]).is_empty() {
+                        return None; // still waiting
+                    }
+                    Some(inspect(&t, &t.get_changes(&base), &LIMITS).map(|inc| (t, inc)))
+                });
+                match t {
+                    Ok(None) => continue,
+                    Ok(Some(r)) => Some(r),
+                    Err(reason) => Some(Err(reason)),
+                }
+            };
+            let keep = match trial {
+                Some(Ok((t, incoming))) if incoming.changes.is_empty() => {
+                    drop(t);
+                    None
+                }
+                Some(Ok((t, incoming))) => match check_result(id, row, sender.as_ref(), live, &t, &incoming) {
+                    Ok(()) => Some(t),
+                    Err(e) => {
+                        tracing::warn!(doc = %id, reason = %e, "a parked change was refused for its sender");
+                        None
+                    }
+                },
+                Some(Err(reason)) => {
+                    tracing::warn!(doc = %id, %reason, "a parked change was refused");
+                    None
+                }
+                None => None,
+            };
+            if let Some(t) = keep {
+                copy = t;
+                added = true;
+            }
+            self.conn.prepare_cached("DELETE FROM pending WHERE doc_id = ?1 AND hash = ?2")?.execute(params![id, hash])?;
         }
-        let conflicts = if changed { index.conflicts as usize } else { doc::conflict_count(&copy) };
-        if changed || row.is_some() {
-            self.prepare(&mut copy);
-            self.cache.put(id, copy);
+        Ok((copy, added))
+    }
+}
+
+/// The checks every applied result passes: it is the record it claims to be, of a known kind,
+/// with the scope and kind it had, and (with a peer) within that peer's write policy.
+fn check_result(
+    id: &str,
+    row: Option<&RowInfo>,
+    peer: Option<&PeerInfo>,
+    before: &Automerge,
+    after: &Automerge,
+    incoming: &Incoming,
+) -> Result<()> {
+    if doc::get_str(after, &ROOT, "id").as_deref() != Some(id) {
+        return Err(Error::rejected(id, "the changes belong to another record"));
+    }
+    let kind = doc::get_str(after, &ROOT, "kind").and_then(|k| Kind::parse(&k));
+    let Some(kind) = kind else { return Err(Error::rejected(id, "unknown record kind")) };
+    let scope = doc::get_str(after, &ROOT, "scope");
+    if let Some(r) = row {
+        if Some(&r.scope) != scope.as_ref() || r.kind != kind {
+            return Err(Error::rejected(id, "a record's scope and kind cannot change"));
         }
-        Ok(ApplyOutcome { changed, pending: waiting, conflicts, incoming_heads })
+    }
+    match peer {
+        Some(p) => check_write(p, before, after, incoming),
+        None => Ok(()),
     }
 }
 

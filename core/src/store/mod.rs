@@ -20,6 +20,7 @@ pub mod schema;
 mod types;
 mod write;
 
+pub use apply::{PENDING_BYTES_PER_PEER, PENDING_PER_PEER, PENDING_PER_RECORD, PENDING_TTL_MS};
 pub use types::{ApplyOutcome, Identity, Kind, RecordSummary, Role};
 pub(crate) use types::{summary_from_row, IndexRow, SUMMARY_COLS};
 

@@ -7,7 +7,7 @@ use rusqlite::{Connection, Transaction};
 use crate::{Error, Result};
 
 /// The schema version this code writes.
-pub const VERSION: i64 = 3;
+pub const VERSION: i64 = 4;
 
 const V1: &str = r#"
 CREATE TABLE meta (
@@ -139,10 +139,19 @@ const V3: &str = r#"
 ALTER TABLE docs ADD COLUMN review INTEGER;    -- ReviewState::code
 "#;
 
+/// Version 4: parked changes remember the peer that sent them (name for its quota, and its
+/// role and scopes, against which they are checked when they become applicable).
+const V4: &str = r#"
+ALTER TABLE pending ADD COLUMN peer TEXT;
+ALTER TABLE pending ADD COLUMN peer_info TEXT;
+CREATE INDEX pending_peer ON pending(peer);
+"#;
+
 fn upgrade_from(tx: &Transaction<'_>, v: i64) -> Result<()> {
     match v {
         1 => Ok(tx.execute_batch(V2)?),
         2 => Ok(tx.execute_batch(V3)?),
+        3 => Ok(tx.execute_batch(V4)?),
         other => Err(Error::invalid(format!("no migration from schema version {other}"))),
     }
 }

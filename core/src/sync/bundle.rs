@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::batch::{self, WholeBatch};
 use super::engine::heads_from_blob;
-use super::policy::{check_write, PeerInfo};
+use super::policy::PeerInfo;
 use super::wire::{id_from_wire, id_to_wire, WireId, MAX_DECODED_BYTES};
 use crate::store::now_ms;
 use crate::{Error, Result, Store};
@@ -145,11 +145,7 @@ impl Store {
         let mut g = self.lock();
         g.batch(|inner| {
             let mut land = |inner: &mut crate::store::Inner, id: String, changes: &[u8]| -> Result<()> {
-                let check = |_: Option<&str>, before: &automerge::Automerge, after: &automerge::Automerge| match peer {
-                    Some(p) => check_write(p, before, after),
-                    None => Ok(()),
-                };
-                match inner.apply(&id, changes, Some(&check)) {
+                match inner.apply(&id, changes, peer) {
                     Ok(out) if out.changed => report.changed += 1,
                     Ok(out) if out.pending => report.pending += 1,
                     Ok(_) => report.unchanged += 1,

@@ -2,12 +2,11 @@
 //! before it accepts the same from a bundle: known kind, scope within the peer's scopes, and no
 //! field written that the peer's role may not write.
 
-use std::collections::BTreeSet;
-
 use automerge::{Automerge, ROOT};
 use serde::{Deserialize, Serialize};
 
 use crate::doc;
+use crate::incoming::Incoming;
 use crate::store::{Kind, Role};
 use crate::{Error, Result};
 
@@ -28,34 +27,35 @@ impl PeerInfo {
 /// Top-level fields only coordinators (and admins) may write.
 const COORDINATOR_FIELDS: &[&str] = &["review", "resolutions", "merged_into", "merged_from"];
 
+/// Top-level fields fixed when a record is created: no one writes them afterwards, not even
+/// with a concurrent write that loses (it would still be kept and could surface later).
+const IDENTITY_FIELDS: &[&str] = &["kind", "id", "scope", "created_at", "created_by"];
+
 /// Checks the result of applying a peer's changes: `before` is the record as it was (empty
-/// for a new record), `after` with the changes applied.
-pub(crate) fn check_write(peer: &PeerInfo, before: &Automerge, after: &Automerge) -> Result<()> {
+/// for a new record), `after` with the changes applied, and `incoming` what the new changes
+/// did (every op, visible in `after` or not: see [`crate::incoming`]).
+pub(crate) fn check_write(peer: &PeerInfo, before: &Automerge, after: &Automerge, incoming: &Incoming) -> Result<()> {
     let kind = doc::get_str(after, &ROOT, "kind").and_then(|k| Kind::parse(&k)).ok_or_else(|| refuse("unknown record kind"))?;
     let scope = doc::get_str(after, &ROOT, "scope").ok_or_else(|| refuse("record has no scope"))?;
     if !peer.may_see(&scope) {
         return Err(refuse("record is outside the scopes this device is enrolled for"));
     }
+    let existed = !before.get_heads().is_empty();
     if let Some(old) = doc::get_str(before, &ROOT, "scope") {
         if old != scope {
             return Err(refuse("a record's scope cannot change"));
+        }
+    }
+    if existed {
+        if let Some(f) = incoming.root_keys.iter().find(|f| IDENTITY_FIELDS.contains(&f.as_str())) {
+            return Err(refuse(&format!("'{f}' is fixed when a record is created and cannot be written again")));
         }
     }
     if kind == Kind::Form && peer.role != Role::Admin {
         return Err(refuse("only an admin may publish or change forms"));
     }
     if !peer.role.can_coordinate() {
-        let touched: BTreeSet<String> = after
-            .diff(&before.get_heads(), &after.get_heads())
-            .into_iter()
-            .filter_map(|p| match (p.path.first(), &p.action) {
-                (Some((_, automerge::Prop::Map(k))), _) => Some(k.clone()),
-                (None, automerge::PatchAction::PutMap { key, .. }) => Some(key.clone()),
-                (None, automerge::PatchAction::DeleteMap { key }) => Some(key.clone()),
-                _ => None,
-            })
-            .collect();
-        if let Some(f) = touched.iter().find(|f| COORDINATOR_FIELDS.contains(&f.as_str())) {
+        if let Some(f) = incoming.root_keys.iter().find(|f| COORDINATOR_FIELDS.contains(&f.as_str())) {
             return Err(refuse(&format!("a {} may not write '{f}'", peer.role.as_str())));
         }
     }

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::batch;
 use super::engine::heads_from_blob;
-use super::policy::{check_write, PeerInfo};
+use super::policy::PeerInfo;
 use super::wire::{id_from_wire, id_to_wire, Ack, PullDoc, Rejection, SyncRequest, SyncResponse, WireHash, WireId};
 use crate::store::Inner;
 use crate::{Error, Result, Store};
@@ -56,10 +56,7 @@ impl Store {
         inner.batch(|inner| {
             let mut land = |inner: &mut Inner, wid: WireId, changes: &[u8], theirs: Vec<ChangeHash>| -> Result<()> {
                 let id = id_from_wire(&wid);
-                let check = |_: Option<&str>, before: &automerge::Automerge, after: &automerge::Automerge| {
-                    check_write(peer, before, after)
-                };
-                match inner.apply(&id, changes, Some(&check)) {
+                match inner.apply(&id, changes, Some(peer)) {
                     Ok(out) if out.pending => resp.resend_full.push(wid),
                     Ok(out) => {
                         stats.docs_in += u64::from(out.changed);

@@ -45,6 +45,10 @@ const PYXFORM_TYPES: [&str; 52] = [
     "uri:subscriberid",
 ];
 
+/// Deepest nesting of groups and repeats accepted (real forms use a handful; the form's
+/// definition is walked recursively, so its depth is bounded here where it is read).
+pub(crate) const MAX_GROUP_NESTING: usize = 32;
+
 fn parse_type(raw: &str) -> TypeSpec {
     let t: String = raw.split_whitespace().collect::<Vec<_>>().join(" ");
     let lower = t.to_lowercase();
@@ -341,6 +345,13 @@ pub(crate) fn build(sheet: &Sheet, settings: Settings, mut choices: Choices, pro
                     }
                     FrameKind::Group(Group { name, label, relevant, appearance, items: Vec::new() })
                 };
+                if stack.len() > MAX_GROUP_NESTING {
+                    cx.problems.push(cx.at(row_no, "type").problem(
+                        ProblemKind::InvalidValue,
+                        format!("groups and repeats are nested more than {MAX_GROUP_NESTING} deep"),
+                    ));
+                    break;
+                }
                 stack.push(Frame { kind, row: row_no, items: Vec::new() });
             }
             TypeSpec::Unsupported(t) => {

@@ -1,0 +1,275 @@
+//! The trust boundary, attacked as a field worker with one enrolled phone would: crafted records
+//! pushed straight at a hub's `serve_sync` (and through a bundle). Each attack once took a hub
+//! down, forged a coordinator's authority or poisoned a record; each must now be refused with a
+//! reason while the hub stays up and every honest write still lands.
+
+use automerge::transaction::Transactable;
+use automerge::{ActorId, Automerge, ObjType, ReadDoc, ROOT};
+use sangam_core::sync::wire::PushDoc;
+use sangam_core::sync::{PeerInfo, SyncEngine, SyncRequest};
+use sangam_core::*;
+
+fn hub() -> Store {
+    let h = Store::open_in_memory(Identity::new("hub", "Hub", Role::Admin)).unwrap();
+    h.enable_serving().unwrap();
+    h
+}
+
+fn peer(name: &str, scopes: &[&str], role: Role) -> PeerInfo {
+    PeerInfo { name: name.into(), role, scopes: scopes.iter().map(|s| s.to_string()).collect() }
+}
+
+fn wire(id: &str) -> [u8; 16] {
+    *uuid::Uuid::parse_str(id).unwrap().as_bytes()
+}
+
+/// Pushes raw `changes` for record `id` as `p`; returns the hub's answer.
+fn push(h: &Store, p: &PeerInfo, id: &str, changes: Vec<u8>) -> sangam_core::sync::SyncResponse {
+    let req = SyncRequest {
+        push: vec![PushDoc { id: wire(id), heads: vec![], changes }],
+        max_pull_bytes: 1 << 20,
+        ..Default::default()
+    };
+    h.serve_sync(p, &req).unwrap().0
+}
+
+/// A full sync of `dev` with `h` as `p`, through the real engine.
+fn sync(dev: &Store, h: &Store, p: &PeerInfo) -> sangam_core::sync::SyncReport {
+    let mut engine = SyncEngine::new(dev);
+    let mut rounds = 0;
+    while let Some(req) = engine.next_request().unwrap() {
+        let (resp, _) = h.serve_sync(p, &req).unwrap();
+        engine.handle_response(resp, 0, 0).unwrap();
+        rounds += 1;
+        assert!(rounds < 20, "sync did not finish");
+    }
+    engine.finish()
+}
+
+fn response(s: &Store, scope: &str) -> String {
+    s.create_response(NewResponse { form_id: "f".into(), form_version: "1".into(), scope: scope.into(), subject_id: None })
+        .unwrap()
+}
+
+/// The record's document as raw automerge, with an actor of the attacker's choosing.
+fn raw(s: &Store, id: &str, actor: u8) -> Automerge {
+    let mut d = Automerge::load(&s.export_changes(id, &[]).unwrap()).unwrap();
+    d.set_actor(ActorId::from(vec![actor; 16]));
+    d
+}
+
+fn nest(tx: &mut impl Transactable, at: &automerge::ObjId, key: &str, depth: usize) {
+    let mut obj = tx.put_object(at, key, ObjType::Map).unwrap();
+    for i in 0..depth {
+        obj = tx.put_object(&obj, format!("d{i}"), ObjType::Map).unwrap();
+    }
+}
+
+#[test]
+fn a_deeply_nested_concurrent_answer_is_refused_and_the_hub_stays_up() {
+    let h = hub();
+    let fw = peer("fw", &["S"], Role::FieldWorker);
+    let phone = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let r = response(&phone, "S");
+    // Two concurrent values of answers.x: a string, and a map nested 1000 deep.
+    let mut left = raw(&phone, &r, 1);
+    let mut right = left.fork().with_actor(ActorId::from(vec![2; 16]));
+    let answers = left.get(&ROOT, "answers").unwrap().unwrap().1;
+    let mut tx = left.transaction();
+    tx.put(&answers, "x", "plain").unwrap();
+    tx.commit();
+    let mut tx = right.transaction();
+    nest(&mut tx, &answers, "x", 1000);
+    tx.commit();
+    left.merge(&mut right).unwrap();
+    let resp = push(&h, &fw, &r, left.save());
+    assert_eq!(resp.rejected.len(), 1, "{resp:?}");
+    assert!(resp.rejected[0].reason.contains("nested too deep"), "{}", resp.rejected[0].reason);
+    assert!(h.summary(&r).is_err(), "nothing of the refused record is kept");
+
+    // The same record in a bundle is refused the same way, by a phone too.
+    let victim = Store::open_in_memory(Identity::field_worker("v", "V")).unwrap();
+    let e = victim.apply_changes(&r, &left.save()).unwrap_err().to_string();
+    assert!(e.contains("nested too deep"), "{e}");
+
+    // And the honest record still lands.
+    let report = sync(&phone, &h, &fw);
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    assert_eq!(h.summary(&r).unwrap().kind, Kind::Response);
+}
+
+#[test]
+fn visible_nesting_thousands_deep_is_refused_quickly() {
+    let h = hub();
+    let fw = peer("fw", &["S"], Role::FieldWorker);
+    let phone = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let r = response(&phone, "S");
+    sync(&phone, &h, &fw);
+    let mut d = raw(&phone, &r, 3);
+    let before = d.get_heads();
+    let answers = d.get(&ROOT, "answers").unwrap().unwrap().1;
+    let mut tx = d.transaction();
+    nest(&mut tx, &answers, "deep", 6000);
+    tx.commit();
+    let started = std::time::Instant::now();
+    let resp = push(&h, &fw, &r, d.save_after(&before));
+    assert_eq!(resp.rejected.len(), 1);
+    assert!(resp.rejected[0].reason.contains("nested too deep"));
+    assert!(started.elapsed() < std::time::Duration::from_secs(5), "took {:?}", started.elapsed());
+    assert!(h.record_json(&r, None).unwrap()["answers"].get("deep").is_none());
+}
+
+#[test]
+fn a_field_worker_cannot_write_a_review_even_one_that_loses_a_conflict() {
+    let h = hub();
+    let fw = peer("fw", &["S"], Role::FieldWorker);
+    let co = peer("co", &["S"], Role::Coordinator);
+    let phone = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let coord = Store::open_in_memory(Identity::coordinator("c", "C")).unwrap();
+    let r = response(&phone, "S");
+    sync(&phone, &h, &fw);
+    // The attacker writes a review map concurrently with the coordinator's.
+    let mut forged = raw(&phone, &r, 0x01); // low actor: its map loses to the coordinator's
+    let base = forged.get_heads();
+    let mut tx = forged.transaction();
+    let m = tx.put_object(ROOT, "review", ObjType::Map).unwrap();
+    tx.put(&m, "state", "approved").unwrap();
+    let comments = tx.put_object(&m, "comments", ObjType::Map).unwrap();
+    let c = tx.put_object(&comments, "forged", ObjType::Map).unwrap();
+    tx.put(&c, "by", "c").unwrap();
+    tx.put(&c, "text", "looks fine").unwrap();
+    tx.commit();
+    sync(&coord, &h, &co);
+    coord.set_review(&r, ReviewState::HasIssues, Some("age missing")).unwrap();
+    sync(&coord, &h, &co);
+
+    let resp = push(&h, &fw, &r, forged.save_after(&base));
+    assert_eq!(resp.rejected.len(), 1, "{resp:?}");
+    assert!(resp.rejected[0].reason.contains("may not write 'review'"), "{}", resp.rejected[0].reason);
+    let review = h.review(&r).unwrap();
+    assert_eq!(review.state, ReviewState::HasIssues);
+    assert!(review.comments.iter().all(|c| c.text != "looks fine"));
+    assert!(!review.conflicted);
+}
+
+#[test]
+fn identity_fields_cannot_be_rewritten_even_concurrently() {
+    let h = hub();
+    let fw = peer("fw", &["S"], Role::FieldWorker);
+    let phone = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let r = response(&phone, "S");
+    sync(&phone, &h, &fw);
+    let mut d = raw(&phone, &r, 9);
+    let base = d.get_heads();
+    let mut tx = d.transaction();
+    tx.put(ROOT, "created_by", "coord1").unwrap();
+    tx.commit();
+    let resp = push(&h, &fw, &r, d.save_after(&base));
+    assert_eq!(resp.rejected.len(), 1);
+    assert!(resp.rejected[0].reason.contains("created_by"), "{}", resp.rejected[0].reason);
+}
+
+/// A change on `r` whose dependency the hub lacks: `phone` makes one edit it does not send,
+/// then a second on top; the second alone is returned.
+fn orphan_change(phone: &Store, r: &str, key: &str) -> Vec<u8> {
+    phone.set_answer(r, &format!("{key}-hidden"), &FieldValue::Int(1)).unwrap();
+    let mid = phone.heads(r).unwrap();
+    phone.set_answer(r, key, &FieldValue::Text("x".repeat(64))).unwrap();
+    phone.export_changes(r, &mid).unwrap()
+}
+
+#[test]
+fn a_parked_change_from_another_scope_is_refused_and_never_blocks_the_owner() {
+    let h = hub();
+    let owner = peer("owner", &["A"], Role::FieldWorker);
+    let intruder = peer("intruder", &["B"], Role::FieldWorker);
+    let phone = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let r = response(&phone, "A");
+    sync(&phone, &h, &owner);
+    // The intruder (scope B) gets a copy of the record somehow and parks a change on it.
+    let other = Store::open_in_memory(Identity::field_worker("b", "B")).unwrap();
+    other.apply_changes(&r, &phone.export_changes(&r, &[]).unwrap()).unwrap();
+    let resp = push(&h, &intruder, &r, orphan_change(&other, &r, "poison"));
+    assert_eq!(resp.rejected.len(), 1, "{resp:?}");
+    assert!(resp.resend_full.is_empty());
+    assert_eq!(h.pending_count().unwrap(), 0);
+
+    // Even a change parked by someone allowed to does not make the owner's pushes wait.
+    let colleague = peer("colleague", &["A"], Role::FieldWorker);
+    let third = Store::open_in_memory(Identity::field_worker("c", "C")).unwrap();
+    third.apply_changes(&r, &phone.export_changes(&r, &[]).unwrap()).unwrap();
+    let resp = push(&h, &colleague, &r, orphan_change(&third, &r, "later"));
+    assert_eq!(resp.resend_full.len(), 1);
+    assert_eq!(h.pending_count().unwrap(), 1);
+    for i in 0..3 {
+        phone.set_answer(&r, "q", &FieldValue::Int(i)).unwrap();
+        let report = sync(&phone, &h, &owner);
+        assert!(report.rejected.is_empty());
+        assert_eq!(phone.unsynced_count().unwrap(), 0, "the owner's edit {i} was not acknowledged");
+    }
+    assert_eq!(h.response(&r).unwrap().answers["q"], FieldValue::Int(2));
+}
+
+#[test]
+fn parking_is_bounded_per_device() {
+    let h = hub();
+    let fw = peer("fw", &["S"], Role::FieldWorker);
+    let phone = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let mut records = Vec::new();
+    for _ in 0..40 {
+        records.push(response(&phone, "S"));
+    }
+    sync(&phone, &h, &fw);
+    let mut parked_bytes = 0;
+    for r in &records {
+        for k in 0..20 {
+            let bytes = orphan_change(&phone, r, &format!("k{k}"));
+            parked_bytes += bytes.len();
+            push(&h, &fw, r, bytes);
+        }
+    }
+    let pending = h.pending_count().unwrap();
+    assert!(pending <= sangam_core::store::PENDING_PER_PEER, "{pending} parked");
+    assert!(pending > 0);
+    assert!(parked_bytes > 0);
+    // The phone still syncs everything: what was not parked is sent whole.
+    let report = sync(&phone, &h, &fw);
+    assert!(report.rejected.is_empty());
+    assert_eq!(phone.unsynced_count().unwrap(), 0);
+    for r in &records {
+        assert_eq!(h.record_json(r, None).unwrap(), phone.record_json(r, None).unwrap());
+    }
+}
+
+#[test]
+fn a_parked_review_completed_by_a_coordinator_is_checked_against_its_sender() {
+    let h = hub();
+    let fw = peer("fw", &["S"], Role::FieldWorker);
+    let co = peer("co", &["S"], Role::Coordinator);
+    let phone = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let r = response(&phone, "S");
+    sync(&phone, &h, &fw);
+    // The field worker makes an innocent change C1 and, on top, a review change C2; it pushes
+    // only C2, which waits for C1.
+    let mut d = raw(&phone, &r, 7);
+    let base = d.get_heads();
+    let answers = d.get(&ROOT, "answers").unwrap().unwrap().1;
+    let mut tx = d.transaction();
+    tx.put(&answers, "innocent", 1).unwrap();
+    tx.commit();
+    let c1 = d.save_after(&base);
+    let mid = d.get_heads();
+    let mut tx = d.transaction();
+    let m = tx.put_object(ROOT, "review", ObjType::Map).unwrap();
+    tx.put(&m, "state", "approved").unwrap();
+    tx.commit();
+    let resp = push(&h, &fw, &r, d.save_after(&mid));
+    assert_eq!(resp.resend_full.len(), 1);
+    // A coordinator's phone relays C1 (say, from a bundle).
+    let resp = push(&h, &co, &r, c1);
+    assert_eq!(resp.acks.len(), 1, "{resp:?}");
+    assert_eq!(h.response(&r).unwrap().answers["innocent"], FieldValue::Int(1));
+    let json = h.record_json(&r, None).unwrap();
+    assert!(json.get("review").is_none(), "the parked review took effect: {json}");
+    assert_eq!(h.pending_count().unwrap(), 0, "the refused parked change is dropped");
+}
