@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== Rust workspace tests"
 cargo test --workspace
+echo "== Hostile, trust-boundary, property and crash tests in the release profile (what ships)"
+cargo test --release -p sangam-core --test hostile --test trust_boundary --test convergence --test crash
 echo "== Kotlin bindings on the JVM"
 bash android-demo/kotlin-tests/run.sh
 echo "== The Android app's data layer on the JVM"
