@@ -10,6 +10,7 @@
 pub mod doc;
 mod error;
 pub mod export;
+pub mod files;
 pub mod forms;
 pub mod incoming;
 pub mod record;
@@ -21,14 +22,18 @@ pub use doc::{ChangeAuthor, ConflictValue, FieldConflict, HistoryEntry};
 pub use error::{Error, Result};
 pub use export::{ExportOptions, ExportProgress, ExportReport, ExportedFile};
 pub use forms::{FormDefinition, FormState, InspectReport, LiveForm};
-pub use record::form::{LeftOut, MigrationReport, ValidationReport};
 pub use record::action::{Action, ActionFilter, ActionStatus, ActionUpdate, NewAction};
-pub use record::meeting::{Attendee, Decision, Meeting, NewAttendee, NewMeeting};
 pub use record::duplicates::{
-    ConflictedAttr, DuplicateCandidate, DuplicateOptions, MatchReason, MergeFollowUp, MergeRecord, MergeReport, UnmergeReport,
+    ConflictedAttr, DuplicateCandidate, DuplicateOptions, MatchReason, MergeFollowUp, MergeRecord,
+    MergeReport, UnmergeReport,
 };
+pub use record::form::{LeftOut, MigrationReport, ValidationReport};
+pub use record::meeting::{Attendee, Decision, Meeting, NewAttendee, NewMeeting};
 pub use record::response::{NewResponse, RepeatRow, Response, ResponseFilter, ResponseStatus};
-pub use record::review::{ConflictField, RecordConflicts, Review, ReviewComment, ReviewEvent, ReviewFilter, ReviewItem, ReviewState};
+pub use record::review::{
+    ConflictField, RecordConflicts, Review, ReviewComment, ReviewEvent, ReviewFilter, ReviewItem,
+    ReviewState,
+};
 pub use record::subject::{NewSubject, Subject, SubjectQuery};
 pub use store::{ApplyOutcome, Identity, Kind, RecordSummary, Role, Store};
 pub use value::FieldValue;

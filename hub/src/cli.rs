@@ -15,7 +15,11 @@ use crate::server::{serve, HubConfig};
 use crate::{open_store, HubError};
 
 #[derive(Parser)]
-#[command(name = "sangam-hub", version, about = "Sangam district sync hub and coordinator tools")]
+#[command(
+    name = "sangam-hub",
+    version,
+    about = "Sangam district sync hub and coordinator tools"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -175,7 +179,8 @@ pub fn main() -> i32 {
     if matches!(cli.cmd, Cmd::Serve { .. }) {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(
-                tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sangam_core=warn".into()),
+                tracing_subscriber::EnvFilter::try_from_default_env()
+                    .unwrap_or_else(|_| "info,sangam_core=warn".into()),
             )
             .with_writer(std::io::stderr)
             .try_init();
@@ -209,7 +214,10 @@ fn run(cli: Cli) -> Result<i32, HubError> {
             config.upstream = upstream.zip(upstream_token);
             config.upstream_interval = Duration::from_secs(upstream_interval_secs.max(1));
             config.tls = tls_cert.zip(tls_key);
-            let rt = tokio::runtime::Builder::new_multi_thread().max_blocking_threads(16).enable_all().build()?;
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .max_blocking_threads(16)
+                .enable_all()
+                .build()?;
             rt.block_on(serve(config))?;
             Ok(0)
         }
@@ -228,13 +236,26 @@ fn run(cli: Cli) -> Result<i32, HubError> {
 
 fn device(cmd: DeviceCmd) -> Result<i32, HubError> {
     match cmd {
-        DeviceCmd::Add { data, name, scopes, role, hub_url } => {
+        DeviceCmd::Add {
+            data,
+            name,
+            scopes,
+            role,
+            hub_url,
+        } => {
             let role = Role::parse(&role).map_err(|e| HubError::Usage(e.to_string()))?;
             let token = Devices::open(&data)?.add(&name, role, &scopes)?;
             if let Some(url) = hub_url {
-                println!("enrolment code: sangam://enrol?hub={}&token={token}", percent_encode(&url));
+                println!(
+                    "enrolment code: sangam://enrol?hub={}&token={token}",
+                    percent_encode(&url)
+                );
             }
-            println!("enrolled '{name}' as {} for {}; its token (shown once):", role.as_str(), scopes.join(", "));
+            println!(
+                "enrolled '{name}' as {} for {}; its token (shown once):",
+                role.as_str(),
+                scopes.join(", ")
+            );
             println!("{token}");
             Ok(0)
         }
@@ -267,15 +288,29 @@ fn bundle(cmd: BundleCmd) -> Result<i32, HubError> {
     match cmd {
         BundleCmd::Export { data, out, scopes } => {
             let store = open_store(&data)?;
-            let bytes = store.export_bundle(&BundleOptions { scopes, only_unsynced: false })?;
-            let tmp = out.with_extension("partial");
-            std::fs::write(&tmp, &bytes)?;
-            std::fs::rename(&tmp, &out)?;
+            let bytes = store.export_bundle(&BundleOptions {
+                scopes,
+                only_unsynced: false,
+            })?;
+            // Private (0600), never through a planted link, never over a store.
+            sangam_core::files::write_private(&out, &bytes).map_err(|e| {
+                HubError::Usage(format!("cannot write the bundle to {}: {e}", out.display()))
+            })?;
             let h = sangam_core::sync::bundle_header(&bytes)?;
-            println!("wrote {} records ({} bytes) to {}", h.records, bytes.len(), out.display());
+            println!(
+                "wrote {} records ({} bytes) to {}",
+                h.records,
+                bytes.len(),
+                out.display()
+            );
             Ok(0)
         }
-        BundleCmd::Import { data, file, device, json } => {
+        BundleCmd::Import {
+            data,
+            file,
+            device,
+            json,
+        } => {
             let peer = Devices::open(&data)?.peer(&device)?;
             let bytes = std::fs::read(&file)?;
             let store = open_store(&data)?;
@@ -318,7 +353,10 @@ fn form(cmd: FormCmd) -> Result<i32, HubError> {
             };
             let store = open_store(&data)?;
             let id = store.publish_form(def, &scope)?;
-            println!("published {} version {} to scope {scope} as record {id}", def.form_id, def.version);
+            println!(
+                "published {} version {} to scope {scope} as record {id}",
+                def.form_id, def.version
+            );
             Ok(0)
         }
         FormCmd::List { data, json } => {
@@ -346,7 +384,9 @@ fn form(cmd: FormCmd) -> Result<i32, HubError> {
 fn percent_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

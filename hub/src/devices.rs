@@ -37,13 +37,25 @@ fn hash(token: &str) -> Vec<u8> {
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 impl Devices {
     pub fn open(dir: &Path) -> Result<Devices, HubError> {
-        std::fs::create_dir_all(dir)?;
-        let conn = Connection::open(dir.join("devices.db"))?;
+        sangam_core::files::private_dir(dir)?;
+        let path = dir.join("devices.db");
+        if !path.exists() {
+            // Token hashes and enrolments: private from the first byte (SQLite gives the WAL
+            // the same mode).
+            match sangam_core::files::create_new_private(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e.into()),
+                _ => {}
+            }
+        }
+        let conn = Connection::open(&path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(
@@ -57,7 +69,9 @@ impl Devices {
                 last_seen_ms INTEGER
             );",
         )?;
-        Ok(Devices { conn: Mutex::new(conn) })
+        Ok(Devices {
+            conn: Mutex::new(conn),
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -70,25 +84,52 @@ impl Devices {
             return Err(HubError::Usage("a device name is 1-100 characters".into()));
         }
         if scopes.is_empty() {
-            return Err(HubError::Usage("a device needs at least one --scope".into()));
+            return Err(HubError::Usage(
+                "a device needs at least one --scope".into(),
+            ));
         }
         for s in scopes {
-            if s.is_empty() || !s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-                return Err(HubError::Usage(format!("'{s}' is not a scope (letters, digits, '-', '_', '.')")));
+            if s.is_empty()
+                || !s
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            {
+                return Err(HubError::Usage(format!(
+                    "'{s}' is not a scope (letters, digits, '-', '_', '.')"
+                )));
             }
         }
         let mut raw = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut raw);
         let token = format!("sgm_{}", hex::encode(raw));
         let c = self.lock();
-        let taken: bool = c.query_row("SELECT count(*) FROM devices WHERE name = ?1", [name], |r| r.get::<_, i64>(0))? > 0;
-        if taken {
-            return Err(HubError::Usage(format!("a device named '{name}' already exists; revoke it or pick another name")));
+        let revoked: Option<i64> = c
+            .query_row("SELECT revoked FROM devices WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        match revoked {
+            Some(0) => {
+                return Err(HubError::Usage(format!(
+                    "a device named '{name}' is enrolled; revoke it first ('sangam-hub device revoke') or pick another name"
+                )))
+            }
+            // A revoked name is enrolled afresh: new token, role and scopes; the old token
+            // stays dead because its hash is gone.
+            Some(_) => {
+                c.execute(
+                    "UPDATE devices SET role = ?2, scopes = ?3, token_hash = ?4, created_ms = ?5, revoked = 0, last_seen_ms = NULL
+                     WHERE name = ?1",
+                    params![name, role.as_str(), serde_json::to_string(scopes)?, hash(&token), now_ms()],
+                )?;
+            }
+            None => {
+                c.execute(
+                    "INSERT INTO devices(name, role, scopes, token_hash, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![name, role.as_str(), serde_json::to_string(scopes)?, hash(&token), now_ms()],
+                )?;
+            }
         }
-        c.execute(
-            "INSERT INTO devices(name, role, scopes, token_hash, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![name, role.as_str(), serde_json::to_string(scopes)?, hash(&token), now_ms()],
-        )?;
         Ok(token)
     }
 
@@ -110,7 +151,9 @@ impl Devices {
     }
 
     pub fn revoke(&self, name: &str) -> Result<(), HubError> {
-        let n = self.lock().execute("UPDATE devices SET revoked = 1 WHERE name = ?1", [name])?;
+        let n = self
+            .lock()
+            .execute("UPDATE devices SET revoked = 1 WHERE name = ?1", [name])?;
         if n == 0 {
             return Err(HubError::Usage(format!("no device named '{name}'")));
         }
@@ -128,11 +171,16 @@ impl Devices {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .optional()?;
-        let Some((name, role, scopes, stored, revoked)) = row else { return Ok(None) };
+        let Some((name, role, scopes, stored, revoked)) = row else {
+            return Ok(None);
+        };
         if !bool::from(stored.ct_eq(&h)) || revoked != 0 {
             return Ok(None);
         }
-        let _ = c.execute("UPDATE devices SET last_seen_ms = ?2 WHERE name = ?1", params![name, now_ms()]);
+        let _ = c.execute(
+            "UPDATE devices SET last_seen_ms = ?2 WHERE name = ?1",
+            params![name, now_ms()],
+        );
         Ok(Some(PeerInfo {
             name,
             role: Role::parse(&role).map_err(|e| HubError::Usage(e.to_string()))?,
@@ -144,7 +192,11 @@ impl Devices {
     pub fn peer(&self, name: &str) -> Result<PeerInfo, HubError> {
         let c = self.lock();
         let row: Option<(String, String, i64)> = c
-            .query_row("SELECT role, scopes, revoked FROM devices WHERE name = ?1", [name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row(
+                "SELECT role, scopes, revoked FROM devices WHERE name = ?1",
+                [name],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
             .optional()?;
         match row {
             Some((_, _, 1)) => Err(HubError::Usage(format!("device '{name}' is revoked"))),

@@ -5,6 +5,7 @@
 //! `sangam-hub --help`.
 
 pub mod cli;
+pub mod conn;
 pub mod coord;
 pub mod demo;
 pub mod devices;
@@ -34,8 +35,11 @@ pub enum HubError {
 
 /// Opens (creating on first run) the hub's record store in `data`.
 pub fn open_store(data: &Path) -> Result<Store, HubError> {
-    std::fs::create_dir_all(data)?;
-    let store = Store::open(data.join("hub.db"), Identity::new("hub", "District hub", Role::Admin))?;
+    sangam_core::files::private_dir(data)?;
+    let store = Store::open(
+        data.join("hub.db"),
+        Identity::new("hub", "District hub", Role::Admin),
+    )?;
     store.enable_serving()?;
     Ok(store)
 }

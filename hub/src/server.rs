@@ -3,7 +3,15 @@
 //! The server only authenticates, enforces limits and moves bytes; everything about records is
 //! `sangam-core` (`Store::serve_sync`), run on blocking threads. Bad input never produces a 5xx:
 //! unknown or revoked tokens get 401, malformed or wrong-version bodies 400, oversized ones
-//! 413, each with a JSON `{"error": "..."}` that says what to do.
+//! 413, a device already syncing twice 429, each with a JSON `{"error": "..."}` that says what
+//! to do.
+//!
+//! Connection hygiene (see `docs/LIMITS.md`): a connection that has not sent a complete request
+//! head within [`HEADER_READ_TIMEOUT`] (idle, or sending headers slowly) is closed; a body that
+//! stalls for [`BODY_IDLE_TIMEOUT`] is dropped; each device has at most
+//! [`SYNCS_PER_DEVICE`] requests in flight; and one of the [`CONCURRENT_SYNCS`] permits is taken
+//! only once the body is read, so slow uploads never hold up other devices. Pushed bodies
+//! decompress to at most four times `--max-body-mib`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -18,7 +26,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use std::sync::atomic::Ordering::Relaxed;
 
-use sangam_core::sync::wire::{decode, encode, SyncRequest};
+use sangam_core::sync::wire::{decode_limited, encode, Limits, SyncRequest};
 use sangam_core::{Error as CoreError, Store};
 
 use crate::devices::Devices;
@@ -60,13 +68,61 @@ struct AppState {
     devices: Arc<Devices>,
     metrics: Arc<Metrics>,
     config: Arc<HubConfig>,
-    /// Requests being read and served at once. The store serialises writes anyway; waiting
-    /// here, before a body is read, keeps memory flat when hundreds of phones arrive together.
+    /// Requests decoded and served at once. The store serialises writes anyway; waiting here
+    /// bounds the memory of decoded requests when hundreds of phones arrive together.
     gate: Arc<tokio::sync::Semaphore>,
+    inflight: Arc<InFlight>,
 }
 
-/// Sync requests served at once.
-const CONCURRENT_SYNCS: usize = 4;
+/// Sync requests decoded and served at once (bodies already read).
+pub const CONCURRENT_SYNCS: usize = 4;
+/// Requests one device may have in flight (reading, waiting or being served).
+pub const SYNCS_PER_DEVICE: usize = 2;
+/// A connection must send a whole request head within this long, also between requests on a
+/// kept-alive connection.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// A request body that sends nothing for this long is dropped.
+pub const BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest a whole body may take (a 32 MiB body at 2G's 50 kbit/s takes about 90 minutes;
+/// phones send far smaller batches).
+pub const BODY_TOTAL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// Requests in flight per device.
+#[derive(Default)]
+struct InFlight(std::sync::Mutex<std::collections::HashMap<String, usize>>);
+
+/// One request's slot in [`InFlight`], given back when dropped.
+struct Slot {
+    map: Arc<InFlight>,
+    name: String,
+}
+
+impl InFlight {
+    fn take(self: &Arc<Self>, name: &str) -> Option<Slot> {
+        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = m.entry(name.to_string()).or_insert(0);
+        if *n >= SYNCS_PER_DEVICE {
+            return None;
+        }
+        *n += 1;
+        Some(Slot {
+            map: self.clone(),
+            name: name.to_string(),
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut m = self.map.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = m.get_mut(&self.name) {
+            *n -= 1;
+            if *n == 0 {
+                m.remove(&self.name);
+            }
+        }
+    }
+}
 
 enum BodyError {
     TooBig,
@@ -76,24 +132,35 @@ enum BodyError {
 /// Reads a request body of at most `limit` bytes. An over-limit body is still read to its end
 /// (and thrown away, within bounds), because a client that sends its whole body before reading
 /// the answer would otherwise see a broken pipe instead of the 413 and its message.
-async fn read_bounded(mut body: Body, limit: usize, declared: Option<usize>) -> Result<Bytes, BodyError> {
+async fn read_bounded(
+    mut body: Body,
+    limit: usize,
+    declared: Option<usize>,
+) -> Result<Bytes, BodyError> {
     use axum::body::HttpBody;
     let mut buf = Vec::with_capacity(declared.unwrap_or(0).min(limit));
     let mut too_big = declared.is_some_and(|n| n > limit);
     let mut seen = 0usize;
     let drain_cap = limit.saturating_mul(4).max(64 * 1024 * 1024);
-    let deadline = tokio::time::sleep(Duration::from_secs(30));
+    let deadline = tokio::time::sleep(BODY_TOTAL_TIMEOUT);
     tokio::pin!(deadline);
     loop {
         let frame = tokio::select! {
             f = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)) => f,
+            _ = tokio::time::sleep(BODY_IDLE_TIMEOUT) => return Err(if too_big { BodyError::TooBig } else { BodyError::Broken }),
             _ = &mut deadline => return Err(if too_big { BodyError::TooBig } else { BodyError::Broken }),
         };
         let Some(frame) = frame else { break };
         let Ok(frame) = frame else {
-            return Err(if too_big { BodyError::TooBig } else { BodyError::Broken });
+            return Err(if too_big {
+                BodyError::TooBig
+            } else {
+                BodyError::Broken
+            });
         };
-        let Some(data) = frame.data_ref() else { continue };
+        let Some(data) = frame.data_ref() else {
+            continue;
+        };
         seen = seen.saturating_add(data.len());
         if seen > limit {
             too_big = true;
@@ -114,7 +181,11 @@ async fn read_bounded(mut body: Body, limit: usize, declared: Option<usize>) -> 
 }
 
 fn json_error(status: StatusCode, msg: impl Into<String>) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/json")], serde_json::json!({ "error": msg.into() }).to_string())
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::json!({ "error": msg.into() }).to_string(),
+    )
         .into_response()
 }
 
@@ -139,6 +210,7 @@ pub async fn serve_until(
         metrics: metrics.clone(),
         config: config.clone(),
         gate: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_SYNCS)),
+        inflight: Arc::new(InFlight::default()),
     };
     let app = Router::new()
         .route("/v1/sync", post(sync))
@@ -155,9 +227,19 @@ pub async fn serve_until(
         shutdown.graceful_shutdown(Some(Duration::from_secs(10)));
     });
     if let Some((url, token)) = config.upstream.clone() {
-        tokio::spawn(crate::upstream::run(store.clone(), url, token, config.upstream_interval, metrics.clone()));
+        tokio::spawn(crate::upstream::run(
+            store.clone(),
+            url,
+            token,
+            config.upstream_interval,
+            metrics.clone(),
+        ));
     }
-    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     if config.tls.is_none() && !config.listen.ip().is_loopback() {
         tracing::warn!("!!! serving WITHOUT TLS on {} — tokens and survey data cross the network in clear text. Use --tls-cert/--tls-key, or keep the hub on a trusted office LAN only. !!!", config.listen);
         eprintln!("WARNING: serving without TLS on {}: tokens and data travel in clear text; use --tls-cert and --tls-key", config.listen);
@@ -180,13 +262,42 @@ pub async fn serve_until(
             let _ = rustls::crypto::ring::default_provider().install_default();
             let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
                 .await
-                .map_err(|e| HubError::Usage(format!("cannot load the TLS certificate or key: {e}")))?;
-            axum_server::bind_rustls(config.listen, tls).handle(handle).serve(service).await?;
+                .map_err(|e| {
+                    HubError::Usage(format!("cannot load the TLS certificate or key: {e}"))
+                })?;
+            // axum-server closes a TLS handshake that takes over 10 s; then the request must start.
+            let acceptor = crate::conn::Guarded {
+                inner: axum_server::tls_rustls::RustlsAcceptor::new(tls),
+                timeout: HEADER_READ_TIMEOUT,
+            };
+            let mut server = axum_server::bind(config.listen).acceptor(acceptor);
+            timeouts(server.http_builder());
+            server.handle(handle).serve(service).await?;
         }
-        None => axum_server::bind(config.listen).handle(handle).serve(service).await?,
+        None => {
+            let acceptor = crate::conn::Guarded {
+                inner: axum_server::accept::DefaultAcceptor,
+                timeout: HEADER_READ_TIMEOUT,
+            };
+            let mut server = axum_server::bind(config.listen).acceptor(acceptor);
+            timeouts(server.http_builder());
+            server.handle(handle).serve(service).await?;
+        }
     }
     store.checkpoint().ok();
     Ok(())
+}
+
+/// Closes connections that idle or send their request head too slowly (HTTP/1), and those
+/// that stop answering pings (HTTP/2).
+fn timeouts(b: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>) {
+    b.http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    b.http2()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(20)))
+        .keep_alive_timeout(HEADER_READ_TIMEOUT);
 }
 
 async fn shutdown_signal() {
@@ -207,13 +318,39 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
-async fn metrics_text(State(s): State<AppState>) -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], s.metrics.render()).into_response()
+/// The metrics tell the activity of every scope, so only an enrolled admin device may read
+/// them (a Prometheus scraper is enrolled with `device add --role admin`).
+async fn metrics_text(State(s): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(token) = bearer(&headers) else {
+        return json_error(
+            StatusCode::UNAUTHORIZED,
+            "missing 'Authorization: Bearer <token>' of an admin device",
+        );
+    };
+    let devices = s.devices.clone();
+    match tokio::task::spawn_blocking(move || devices.authenticate(&token)).await {
+        Ok(Ok(Some(p))) if p.role == sangam_core::Role::Admin => (
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+            s.metrics.render(),
+        )
+            .into_response(),
+        Ok(Ok(Some(_))) => json_error(
+            StatusCode::FORBIDDEN,
+            "only an admin device may read the hub's metrics",
+        ),
+        Ok(Ok(None)) => json_error(StatusCode::UNAUTHORIZED, "unknown or revoked device token"),
+        _ => json_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the hub's device registry failed",
+        ),
+    }
 }
 
 fn bearer(headers: &HeaderMap) -> Option<String> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    v.strip_prefix("Bearer ").map(|t| t.trim().to_string()).filter(|t| !t.is_empty())
+    v.strip_prefix("Bearer ")
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
 }
 
 async fn sync(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Response {
@@ -238,31 +375,60 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
     let devices = s.devices.clone();
     let peer = match tokio::task::spawn_blocking(move || devices.authenticate(&token)).await {
         Ok(Ok(Some(p))) => p,
-        Ok(Ok(None)) => return json_error(StatusCode::UNAUTHORIZED, "unknown or revoked device token"),
+        Ok(Ok(None)) => {
+            return json_error(StatusCode::UNAUTHORIZED, "unknown or revoked device token")
+        }
         Ok(Err(e)) => {
             tracing::error!(error = %e, "device registry failed");
-            return json_error(StatusCode::INTERNAL_SERVER_ERROR, "the hub's device registry failed");
+            return json_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the hub's device registry failed",
+            );
         }
         Err(_) => return json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
     };
-    let Ok(_permit) = s.gate.acquire().await else {
-        return json_error(StatusCode::SERVICE_UNAVAILABLE, "the hub is shutting down; retry later");
+    let Some(_slot) = s.inflight.take(&peer.name) else {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::CONTENT_TYPE, "application/json"), (header::RETRY_AFTER, "5")],
+            serde_json::json!({ "error": format!("this device already has {SYNCS_PER_DEVICE} syncs in progress; retry when they finish") })
+                .to_string(),
+        )
+            .into_response();
     };
     let limit = s.config.max_body;
     let too_big = || {
         json_error(
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!("request body over the hub's limit of {} bytes; sync in smaller batches", limit),
+            format!(
+                "request body over the hub's limit of {} bytes; sync in smaller batches",
+                limit
+            ),
         )
     };
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
     let bytes: Bytes = match read_bounded(body, limit, declared).await {
         Ok(b) => b,
         Err(BodyError::TooBig) => return too_big(),
-        Err(BodyError::Broken) => return json_error(StatusCode::BAD_REQUEST, "the request body could not be read in full"),
+        Err(BodyError::Broken) => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read in full",
+            )
+        }
     };
     s.metrics.bytes_in.fetch_add(bytes.len() as u64, Relaxed);
-    let req: SyncRequest = match decode(&bytes) {
+    // The body is in: only now wait for a permit, so a slow upload holds no one up.
+    let Ok(_permit) = s.gate.acquire().await else {
+        return json_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the hub is shutting down; retry later",
+        );
+    };
+    let req: SyncRequest = match decode_limited(&bytes, &Limits::for_body(limit)) {
         Ok(r) => r,
         Err(e) => return json_error(StatusCode::BAD_REQUEST, e.to_string()),
     };
@@ -270,7 +436,10 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
     if pushed > s.config.max_docs {
         return json_error(
             StatusCode::PAYLOAD_TOO_LARGE,
-            format!("{pushed} records in one request; the hub takes at most {}", s.config.max_docs),
+            format!(
+                "{pushed} records in one request; the hub takes at most {}",
+                s.config.max_docs
+            ),
         );
     }
     let store = s.store.clone();
@@ -289,7 +458,10 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
         Err(CoreError::InvalidInput(msg)) => return json_error(StatusCode::BAD_REQUEST, msg),
         Err(e) => {
             tracing::error!(device = %peer_name, error = %e, "sync failed");
-            return json_error(StatusCode::INTERNAL_SERVER_ERROR, "the hub could not store this batch; nothing was lost, retry later");
+            return json_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the hub could not store this batch; nothing was lost, retry later",
+            );
         }
     };
     // Payloads that made the document library fail are kept for inspection.
@@ -321,10 +493,16 @@ fn quarantine(data: &std::path::Path, device: &str, bytes: &[u8]) {
     let dir = data.join("quarantine");
     let name = format!(
         "{}-{}.bin",
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0),
-        device.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect::<String>()
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0),
+        device
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect::<String>()
     );
-    if let Err(e) = std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(dir.join(&name), bytes)) {
+    if let Err(e) = sangam_core::files::write_private(&dir.join(&name), bytes) {
         tracing::error!(error = %e, "could not quarantine a payload");
     } else {
         tracing::warn!(file = %name, "payload quarantined");

@@ -20,6 +20,8 @@ pub struct Hub {
     pub child: Child,
     pub url: String,
     pub data: PathBuf,
+    /// An admin device's token, for reading /metrics.
+    pub admin_token: String,
 }
 
 impl Hub {
@@ -28,6 +30,13 @@ impl Hub {
     }
 
     pub fn start_with(exe: &str, data: &Path, extra: &[&str]) -> Hub {
+        static SCRAPERS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let scraper = format!(
+            "scraper-{}-{}",
+            std::process::id(),
+            SCRAPERS.fetch_add(1, Ordering::Relaxed)
+        );
+        let admin_token = enrol(exe, data, &scraper, "admin", &["ops"]);
         let mut child = Command::new(exe)
             .args(["serve", "--data"])
             .arg(data)
@@ -54,7 +63,12 @@ impl Hub {
         };
         // Keep draining stdout so the hub never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Hub { child, url, data: data.to_path_buf() }
+        Hub {
+            child,
+            url,
+            data: data.to_path_buf(),
+            admin_token,
+        }
     }
 
     pub fn kill(&mut self) {
@@ -62,8 +76,18 @@ impl Hub {
         let _ = self.child.wait();
     }
 
+    /// The /metrics text, read as an admin device.
+    pub fn metrics_text(&self) -> String {
+        ureq::get(&format!("{}/metrics", self.url))
+            .set("Authorization", &format!("Bearer {}", self.admin_token))
+            .call()
+            .expect("metrics")
+            .into_string()
+            .expect("text")
+    }
+
     pub fn metric(&self, name: &str) -> u64 {
-        let text = ureq::get(&format!("{}/metrics", self.url)).call().expect("metrics").into_string().expect("text");
+        let text = self.metrics_text();
         text.lines()
             .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
             .and_then(|l| l.split_whitespace().nth(1))
@@ -81,13 +105,25 @@ impl Drop for Hub {
 /// Enrols a device through the hub's command line; returns the token (its last line).
 pub fn enrol(exe: &str, data: &Path, name: &str, role: &str, scopes: &[&str]) -> String {
     let mut cmd = Command::new(exe);
-    cmd.args(["device", "add", "--data"]).arg(data).args(["--name", name, "--role", role]);
+    cmd.args(["device", "add", "--data"])
+        .arg(data)
+        .args(["--name", name, "--role", role]);
     for s in scopes {
         cmd.args(["--scope", s]);
     }
     let out = cmd.output().expect("device add");
-    assert!(out.status.success(), "device add failed: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).expect("utf8").lines().last().expect("token line").trim().to_string()
+    assert!(
+        out.status.success(),
+        "device add failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf8")
+        .lines()
+        .last()
+        .expect("token line")
+        .trim()
+        .to_string()
 }
 
 /// A phone: a store on disk plus its enrolment token.
@@ -98,18 +134,34 @@ pub struct Phone {
 
 impl Phone {
     pub fn new(dir: &Path, name: &str, role: Role, token: String) -> Phone {
-        let store = Store::open(dir.join(format!("{name}.db")), Identity::new(name, name, role)).expect("open phone");
+        let store = Store::open(
+            dir.join(format!("{name}.db")),
+            Identity::new(name, name, role),
+        )
+        .expect("open phone");
         Phone { store, token }
     }
 
     pub fn sync(&self, url: &str) -> CoreResult<SyncReport> {
-        self.store.sync(url, &self.token, &SyncOptions { timeout: Duration::from_secs(20), ..Default::default() })
+        self.store.sync(
+            url,
+            &self.token,
+            &SyncOptions {
+                timeout: Duration::from_secs(20),
+                ..Default::default()
+            },
+        )
     }
 }
 
 pub fn response(s: &Store, scope: &str) -> String {
-    s.create_response(NewResponse { form_id: "f".into(), form_version: "1".into(), scope: scope.into(), subject_id: None })
-        .expect("create response")
+    s.create_response(NewResponse {
+        form_id: "f".into(),
+        form_version: "1".into(),
+        scope: scope.into(),
+        subject_id: None,
+    })
+    .expect("create response")
 }
 
 /// Where a proxy cuts a connection.
@@ -144,7 +196,10 @@ impl CuttingProxy {
                 }
             }
         });
-        CuttingProxy { url: format!("http://{addr}"), stop }
+        CuttingProxy {
+            url: format!("http://{addr}"),
+            stop,
+        }
     }
 }
 
@@ -156,7 +211,9 @@ impl Drop for CuttingProxy {
 
 fn relay(mut client: TcpStream, target: SocketAddr, cut: Cut) {
     let _ = client.set_nonblocking(false);
-    let Ok(mut hub) = TcpStream::connect(target) else { return };
+    let Ok(mut hub) = TcpStream::connect(target) else {
+        return;
+    };
     let _ = client.set_read_timeout(Some(Duration::from_secs(5)));
     let _ = hub.set_read_timeout(Some(Duration::from_secs(5)));
     // Client → hub, until the request is complete (headers + Content-Length) or the cut.
@@ -207,7 +264,9 @@ fn relay(mut client: TcpStream, target: SocketAddr, cut: Cut) {
 }
 
 fn request_complete(req: &[u8]) -> bool {
-    let Some(end) = req.windows(4).position(|w| w == b"\r\n\r\n") else { return false };
+    let Some(end) = req.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
     let head = String::from_utf8_lossy(&req[..end]).to_ascii_lowercase();
     let len = head
         .lines()

@@ -13,7 +13,17 @@ fn the_hub_serves_https_with_a_given_certificate() {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     let ok = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+        ])
         .arg("-keyout")
         .arg(&key)
         .arg("-out")
@@ -23,13 +33,38 @@ fn the_hub_serves_https_with_a_given_certificate() {
         .expect("openssl is needed for this test");
     assert!(ok.success());
     let data = dir.path().join("hub");
-    let hub = Hub::start_with(EXE, &data, &["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()]);
+    let hub = Hub::start_with(
+        EXE,
+        &data,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
     assert!(hub.url.starts_with("https://"), "{}", hub.url);
-    let out = Command::new("curl").args(["-sS", "--cacert"]).arg(&cert).arg(format!("{}/healthz", hub.url.replace("127.0.0.1", "localhost"))).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "ok", "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("curl")
+        .args(["-sS", "--cacert"])
+        .arg(&cert)
+        .arg(format!(
+            "{}/healthz",
+            hub.url.replace("127.0.0.1", "localhost")
+        ))
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "ok",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Plain HTTP to the TLS port gets nothing useful.
     let plain = hub.url.replace("https://", "http://");
-    assert!(ureq::get(&format!("{plain}/healthz")).timeout(Duration::from_secs(5)).call().is_err());
+    assert!(ureq::get(&format!("{plain}/healthz"))
+        .timeout(Duration::from_secs(5))
+        .call()
+        .is_err());
 }
 
 #[test]
@@ -41,13 +76,35 @@ fn metrics_are_prometheus_text_and_sigterm_shuts_down_gracefully() {
     let phone = Phone::new(dir.path(), "a", sangam_core::Role::FieldWorker, token);
     response(&phone.store, "S");
     phone.sync(&hub.url).unwrap();
-    let text = ureq::get(&format!("{}/metrics", hub.url)).call().unwrap().into_string().unwrap();
-    for name in ["sangam_sync_requests_total", "sangam_docs_in_total", "sangam_bytes_in_total", "sangam_sync_seconds_bucket", "sangam_rejections_total"] {
+    // Without an admin token the metrics (which tell every scope's activity) stay closed.
+    match ureq::get(&format!("{}/metrics", hub.url)).call() {
+        Err(ureq::Error::Status(401, _)) => {}
+        other => panic!("metrics without a token: {other:?}"),
+    }
+    match ureq::get(&format!("{}/metrics", hub.url))
+        .set("Authorization", &format!("Bearer {}", phone.token))
+        .call()
+    {
+        Err(ureq::Error::Status(403, _)) => {}
+        other => panic!("metrics with a field worker's token: {other:?}"),
+    }
+    let text = hub.metrics_text();
+    for name in [
+        "sangam_sync_requests_total",
+        "sangam_docs_in_total",
+        "sangam_bytes_in_total",
+        "sangam_sync_seconds_bucket",
+        "sangam_rejections_total",
+    ] {
         assert!(text.contains(name), "{name} missing from /metrics");
     }
     assert_eq!(hub.metric("sangam_docs_in_total"), 1);
     let pid = hub.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
     let mut exited = false;
     for _ in 0..100 {
         if let Ok(Some(status)) = hub.child.try_wait() {
@@ -75,5 +132,8 @@ fn serving_off_loopback_without_tls_warns_loudly() {
     let _ = child.kill();
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("WARNING") && err.contains("without TLS"), "{err}");
+    assert!(
+        err.contains("WARNING") && err.contains("without TLS"),
+        "{err}"
+    );
 }

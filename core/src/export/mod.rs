@@ -6,8 +6,9 @@
 //! a record edited during the export is written once), each document is read through the
 //! store's bounded cache and written out before the next, so memory stays flat whatever the
 //! number of records. Progress goes to a callback after every page; returning `false` from it
-//! cancels ([`Error::Cancelled`]). Files are written as `NAME.partial` and renamed when
-//! complete, so a cancelled or failed export never leaves a file that looks finished.
+//! cancels ([`Error::Cancelled`]). Files are written under a private temporary name
+//! (mode 0600) and renamed when complete, so a cancelled or failed export never leaves a file
+//! that looks finished.
 //!
 //! ```
 //! use sangam_core::{Store, Identity, NewResponse, FieldValue, ExportOptions};
@@ -34,8 +35,8 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use ::automerge::{Automerge, ObjId, ObjType, ReadDoc, ScalarValue, Value, ROOT};
-use rusqlite::types::Value as SqlValue;
 use rusqlite::params_from_iter;
+use rusqlite::types::Value as SqlValue;
 use serde::{Deserialize, Serialize};
 
 use crate::record::response::Response;
@@ -59,7 +60,13 @@ pub struct ExportOptions {
 
 impl Default for ExportOptions {
     fn default() -> Self {
-        ExportOptions { scope: None, version: None, language: None, include_drafts: false, page_size: 256 }
+        ExportOptions {
+            scope: None,
+            version: None,
+            language: None,
+            include_drafts: false,
+            page_size: 256,
+        }
     }
 }
 
@@ -131,16 +138,27 @@ impl Store {
     /// A range scan of the table by row id: there is no index on (form, row id), and through
     /// the (form, updated) index SQLite would sort every match again for each page. The scan
     /// visits each row once over the whole export, so an export costs one pass over the table.
-    pub(crate) fn export_page(&self, filter: &(String, Vec<SqlValue>), after: i64, page: u32) -> Result<Vec<(i64, String)>> {
+    pub(crate) fn export_page(
+        &self,
+        filter: &(String, Vec<SqlValue>),
+        after: i64,
+        page: u32,
+    ) -> Result<Vec<(i64, String)>> {
         let n = filter.1.len();
-        let sql =
-            format!("SELECT rid, id FROM docs NOT INDEXED WHERE {} AND rid > ?{} ORDER BY rid LIMIT ?{}", filter.0, n + 1, n + 2);
+        let sql = format!(
+            "SELECT rid, id FROM docs NOT INDEXED WHERE {} AND rid > ?{} ORDER BY rid LIMIT ?{}",
+            filter.0,
+            n + 1,
+            n + 2
+        );
         let mut args = filter.1.clone();
         args.push(SqlValue::Integer(after));
         args.push(SqlValue::Integer(i64::from(page.clamp(1, 10_000))));
         self.read(|c| {
             let mut st = c.prepare_cached(&sql)?;
-            let rows = st.query_map(params_from_iter(args.iter()), |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let rows = st.query_map(params_from_iter(args.iter()), |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
     }
@@ -154,7 +172,10 @@ impl Store {
         progress: &mut Progress<'_>,
         mut each: impl FnMut(&str) -> Result<()>,
     ) -> Result<u64> {
-        let mut state = ExportProgress { done: 0, total: self.export_count(filter)? };
+        let mut state = ExportProgress {
+            done: 0,
+            total: self.export_count(filter)?,
+        };
         if !progress(&state) {
             return Err(Error::Cancelled);
         }
@@ -180,13 +201,29 @@ impl Store {
     }
 
     /// The form versions that have responses matching `opts`, oldest version first.
-    pub(crate) fn export_versions(&self, form_id: &str, opts: &ExportOptions) -> Result<Vec<String>> {
-        let sel = Selection { form_id, version: None, opts };
+    pub(crate) fn export_versions(
+        &self,
+        form_id: &str,
+        opts: &ExportOptions,
+    ) -> Result<Vec<String>> {
+        let sel = Selection {
+            form_id,
+            version: None,
+            opts,
+        };
         let (filter, args) = sel.filter();
         let mut versions: Vec<String> = self.read(|c| {
-            let mut st = c.prepare_cached(&format!("SELECT DISTINCT form_version FROM docs WHERE {filter}"))?;
-            let rows = st.query_map(params_from_iter(args.iter()), |r| r.get::<_, Option<String>>(0))?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?.into_iter().flatten().collect())
+            let mut st = c.prepare_cached(&format!(
+                "SELECT DISTINCT form_version FROM docs WHERE {filter}"
+            ))?;
+            let rows = st.query_map(params_from_iter(args.iter()), |r| {
+                r.get::<_, Option<String>>(0)
+            })?;
+            Ok(rows
+                .collect::<rusqlite::Result<Vec<_>>>()?
+                .into_iter()
+                .flatten()
+                .collect())
         })?;
         versions.sort_by(|a, b| crate::record::form::compare_versions(a, b));
         Ok(versions)
@@ -224,7 +261,9 @@ pub(crate) fn read_response_fast(d: &Automerge, id: &str) -> Response {
         scope: doc::get_str(d, &ROOT, "scope").unwrap_or_default(),
         subject_id: doc::get_str(d, &ROOT, "subject_id"),
         status: doc::get_str(d, &ROOT, "status").unwrap_or_else(|| "draft".into()),
-        answers: doc::get_obj(d, &ROOT, "answers").map(|a| read_fields_fast(d, &a)).unwrap_or_default(),
+        answers: doc::get_obj(d, &ROOT, "answers")
+            .map(|a| read_fields_fast(d, &a))
+            .unwrap_or_default(),
         repeats,
         deleted: doc::get_bool(d, &ROOT, "deleted").unwrap_or(false),
         created_by: doc::get_str(d, &ROOT, "created_by").unwrap_or_default(),
@@ -262,10 +301,10 @@ fn read_fields_fast(d: &Automerge, obj: &ObjId) -> BTreeMap<String, FieldValue> 
     out
 }
 
-/// A file being written: `NAME.partial` until [`OutFile::finish`] renames it.
+/// A file being written under a private temporary name until [`OutFile::finish`] renames it
+/// (see [`crate::files::AtomicFile`]: 0600, links never followed, never over a database).
 pub(crate) struct OutFile {
-    tmp: PathBuf,
-    path: PathBuf,
+    file: crate::files::AtomicFile,
     pub(crate) w: BufWriter<File>,
     pub(crate) rows: u64,
     sync: bool,
@@ -273,11 +312,15 @@ pub(crate) struct OutFile {
 
 impl OutFile {
     pub(crate) fn create(dir: &Path, name: &str) -> Result<OutFile> {
-        std::fs::create_dir_all(dir)?;
-        let path = dir.join(name);
-        let tmp = dir.join(format!("{name}.partial"));
-        let w = BufWriter::with_capacity(64 * 1024, File::create(&tmp)?);
-        Ok(OutFile { tmp, path, w, rows: 0, sync: true })
+        crate::files::private_dir(dir)?;
+        let mut file = crate::files::AtomicFile::create(&dir.join(name))?;
+        let w = BufWriter::with_capacity(64 * 1024, file.file().try_clone()?);
+        Ok(OutFile {
+            file,
+            w,
+            rows: 0,
+            sync: true,
+        })
     }
 
     /// Skips the sync to disk when finished (for exports of one small file per record).
@@ -287,26 +330,29 @@ impl OutFile {
     }
 
     pub(crate) fn finish(self) -> Result<ExportedFile> {
-        let OutFile { tmp, path, w, rows, sync } = self;
-        let file = w.into_inner().map_err(|e| Error::Io(e.into_error()))?;
-        if sync {
-            file.sync_all()?;
-        }
-        drop(file);
-        std::fs::rename(&tmp, &path)?;
+        let OutFile {
+            file,
+            w,
+            rows,
+            sync,
+        } = self;
+        let handle = w.into_inner().map_err(|e| Error::Io(e.into_error()))?;
+        drop(handle);
+        let path = file.commit(sync)?;
         Ok(ExportedFile { path, rows })
     }
 
     /// Removes the partial file (best effort, after a failure or cancel).
     pub(crate) fn abandon(self) {
-        let OutFile { tmp, w, .. } = self;
-        drop(w);
-        let _ = std::fs::remove_file(tmp);
+        drop(self);
     }
 }
 
 /// Writes everything through `f`, then finishes the files; on failure removes them.
-pub(crate) fn with_files<R>(files: Vec<OutFile>, f: impl FnOnce(&mut [OutFile]) -> Result<R>) -> Result<(R, Vec<ExportedFile>)> {
+pub(crate) fn with_files<R>(
+    files: Vec<OutFile>,
+    f: impl FnOnce(&mut [OutFile]) -> Result<R>,
+) -> Result<(R, Vec<ExportedFile>)> {
     let mut files = files;
     match f(&mut files) {
         Ok(r) => {
@@ -334,7 +380,13 @@ pub(crate) fn file_safe(s: &str) -> String {
     let out: String = s
         .chars()
         .take(80)
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     match out.trim_start_matches('.') {
         "" => "_".into(),
@@ -358,7 +410,15 @@ pub(crate) fn civil_from_ms(ms: i64) -> (i64, u32, u32, u32, u32, u32, u32) {
     let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day, (rem / 3600) as u32, (rem % 3600 / 60) as u32, (rem % 60) as u32, milli)
+    (
+        year,
+        month,
+        day,
+        (rem / 3600) as u32,
+        (rem % 3600 / 60) as u32,
+        (rem % 60) as u32,
+        milli,
+    )
 }
 
 /// Unix milliseconds as ISO 8601 UTC, e.g. `2026-11-29T10:30:00.000Z`.
@@ -385,20 +445,37 @@ mod tests {
         let a = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
         let b = Store::open_in_memory(Identity::field_worker("b", "B")).unwrap();
         let r = a
-            .create_response(NewResponse { form_id: "f".into(), form_version: "1".into(), scope: "S".into(), subject_id: None })
+            .create_response(NewResponse {
+                form_id: "f".into(),
+                form_version: "1".into(),
+                scope: "S".into(),
+                subject_id: None,
+            })
             .unwrap();
         a.set_answer(&r, "n", &FieldValue::Int(1)).unwrap();
-        a.set_answer(&r, "tags", &FieldValue::Choices(["x".to_string(), "y".to_string()].into())).unwrap();
-        a.set_answer(&r, "tags", &FieldValue::Choices(["y".to_string()].into())).unwrap();
+        a.set_answer(
+            &r,
+            "tags",
+            &FieldValue::Choices(["x".to_string(), "y".to_string()].into()),
+        )
+        .unwrap();
+        a.set_answer(&r, "tags", &FieldValue::Choices(["y".to_string()].into()))
+            .unwrap();
         a.set_answer(&r, "ok", &FieldValue::Bool(false)).unwrap();
         a.set_answer(&r, "d", &FieldValue::Decimal(2.5)).unwrap();
-        let rows: Vec<String> = (0..3).map(|_| a.add_repeat_row(&r, "kids").unwrap()).collect();
-        a.set_row_answer(&r, "kids", &rows[1], "age", Some(&FieldValue::Int(4))).unwrap();
+        let rows: Vec<String> = (0..3)
+            .map(|_| a.add_repeat_row(&r, "kids").unwrap())
+            .collect();
+        a.set_row_answer(&r, "kids", &rows[1], "age", Some(&FieldValue::Int(4)))
+            .unwrap();
         a.remove_repeat_row(&r, "kids", &rows[0]).unwrap();
-        b.apply_changes(&r, &a.export_changes(&r, &[]).unwrap()).unwrap();
+        b.apply_changes(&r, &a.export_changes(&r, &[]).unwrap())
+            .unwrap();
         a.set_answer(&r, "n", &FieldValue::Int(2)).unwrap();
-        b.set_answer(&r, "n", &FieldValue::Text("two".into())).unwrap();
-        a.apply_changes(&r, &b.export_changes(&r, &[]).unwrap()).unwrap();
+        b.set_answer(&r, "n", &FieldValue::Text("two".into()))
+            .unwrap();
+        a.apply_changes(&r, &b.export_changes(&r, &[]).unwrap())
+            .unwrap();
         assert_eq!(a.conflicts(&r).unwrap().len(), 1);
         let fast = a.view(&r, |d| Ok(read_response_fast(d, &r))).unwrap();
         assert_eq!(fast, a.response(&r).unwrap());

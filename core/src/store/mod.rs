@@ -21,8 +21,8 @@ mod types;
 mod write;
 
 pub use apply::{PENDING_BYTES_PER_PEER, PENDING_PER_PEER, PENDING_PER_RECORD, PENDING_TTL_MS};
-pub use types::{ApplyOutcome, Identity, Kind, RecordSummary, Role};
 pub(crate) use types::{summary_from_row, IndexRow, SUMMARY_COLS};
+pub use types::{ApplyOutcome, Identity, Kind, RecordSummary, Role};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -93,7 +93,10 @@ pub struct Store {
 }
 
 pub(crate) fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 pub(crate) fn new_id() -> String {
@@ -101,7 +104,10 @@ pub(crate) fn new_id() -> String {
 }
 
 fn is_corruption(e: &rusqlite::Error) -> bool {
-    matches!(e.sqlite_error_code(), Some(ErrorCode::NotADatabase) | Some(ErrorCode::DatabaseCorrupt))
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::NotADatabase) | Some(ErrorCode::DatabaseCorrupt)
+    )
 }
 
 impl Store {
@@ -130,6 +136,18 @@ impl Store {
     }
 
     fn open_conn(path: &Path) -> Result<Connection> {
+        // A new store file is made private first (0600; SQLite gives its journal and WAL the
+        // same mode), in a private directory if the directory is new.
+        if !path.exists() {
+            if let Some(dir) = path.parent() {
+                crate::files::private_dir(dir)?;
+            }
+            match crate::files::create_new_private(path) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         let mut conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         // Touching the schema is what reveals a file that is not a database.
@@ -155,22 +173,33 @@ impl Store {
 
     fn from_conn(conn: Connection, identity: Identity, path: Option<PathBuf>) -> Result<Store> {
         let device_bytes: Vec<u8> = match conn
-            .query_row("SELECT value FROM meta WHERE key = 'device'", [], |r| r.get(0))
+            .query_row("SELECT value FROM meta WHERE key = 'device'", [], |r| {
+                r.get(0)
+            })
             .optional()?
         {
             Some(b) => b,
             None => {
                 let b = uuid::Uuid::new_v4().as_bytes().to_vec();
-                conn.execute("INSERT INTO meta(key, value) VALUES ('device', ?1)", params![b])?;
+                conn.execute(
+                    "INSERT INTO meta(key, value) VALUES ('device', ?1)",
+                    params![b],
+                )?;
                 b
             }
         };
         let serving = conn
-            .query_row("SELECT value FROM meta WHERE key = 'serving'", [], |r| r.get::<_, Vec<u8>>(0))
+            .query_row("SELECT value FROM meta WHERE key = 'serving'", [], |r| {
+                r.get::<_, Vec<u8>>(0)
+            })
             .optional()?
             .is_some();
         let enrolled: Option<Vec<String>> = conn
-            .query_row("SELECT value FROM meta WHERE key = 'enrolled_scopes'", [], |r| r.get::<_, Vec<u8>>(0))
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'enrolled_scopes'",
+                [],
+                |r| r.get::<_, Vec<u8>>(0),
+            )
             .optional()?
             .and_then(|b| serde_json::from_slice(&b).ok());
         let session = uuid::Uuid::new_v4().as_bytes()[..4].to_vec();
@@ -187,14 +216,20 @@ impl Store {
             enrolled,
             data_version: 0,
         };
-        Ok(Store { inner: Mutex::new(inner), path })
+        Ok(Store {
+            inner: Mutex::new(inner),
+            path,
+        })
     }
 
     /// Makes this store a server for other peers (a hub): from now on it keeps recent record
     /// versions so that each peer is sent only what it lacks.
     pub fn enable_serving(&self) -> Result<()> {
         let mut g = self.lock();
-        g.conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('serving', x'01')", [])?;
+        g.conn.execute(
+            "INSERT OR IGNORE INTO meta(key, value) VALUES ('serving', x'01')",
+            [],
+        )?;
         g.serving = true;
         Ok(())
     }
@@ -261,7 +296,9 @@ impl Store {
         // Refuse here what the hub would refuse, so honest devices never meet a rejection.
         if let Some(scopes) = &g.enrolled {
             if !scopes.iter().any(|s| s == scope) {
-                return Err(Error::Forbidden(format!("this device is not enrolled for scope {scope}")));
+                return Err(Error::Forbidden(format!(
+                    "this device is not enrolled for scope {scope}"
+                )));
             }
         }
         let inner = &mut *g;
@@ -279,7 +316,11 @@ impl Store {
             tx.rollback();
             return Err(e);
         }
-        tx.commit_with(CommitOptions::default().with_time(now).with_message("create"));
+        tx.commit_with(
+            CommitOptions::default()
+                .with_time(now)
+                .with_message("create"),
+        );
         let index = write::index_row(&doc, None)?;
         let tx = inner.conn.transaction()?;
         write::write_doc(&tx, &id, None, &doc, &[], &index, now, inner.serving)?;
@@ -312,10 +353,16 @@ impl Store {
         message: &str,
         f: impl FnOnce(&mut Transaction<'_>) -> Result<R>,
     ) -> Result<R> {
-        let row = inner.row(id)?.ok_or_else(|| Error::NotFound(id.to_string()))?;
+        let row = inner
+            .row(id)?
+            .ok_or_else(|| Error::NotFound(id.to_string()))?;
         if let Some(k) = kind {
             if row.kind != k {
-                return Err(Error::invalid(format!("record {id} is a {}, not a {}", row.kind.as_str(), k.as_str())));
+                return Err(Error::invalid(format!(
+                    "record {id} is a {}, not a {}",
+                    row.kind.as_str(),
+                    k.as_str()
+                )));
             }
         }
         let mut doc = inner.take_doc(id)?;
@@ -331,7 +378,11 @@ impl Store {
                 return Err(e);
             }
         };
-        let (hash, _) = tx.commit_with(CommitOptions::default().with_time(now).with_message(message));
+        let (hash, _) = tx.commit_with(
+            CommitOptions::default()
+                .with_time(now)
+                .with_message(message),
+        );
         if hash.is_none() {
             inner.cache.put(id, doc);
             return Ok(out);
@@ -339,7 +390,16 @@ impl Store {
         // On any failure below, the in-memory document is dropped: SQLite holds the truth.
         // A local edit cannot create a conflict, so a record without any skips the walk.
         let index = write::index_row(&doc, (row.conflicts == 0).then_some(0))?;
-        write::write_doc(&inner.conn, id, Some(&row), &doc, &old_heads, &index, now, inner.serving)?;
+        write::write_doc(
+            &inner.conn,
+            id,
+            Some(&row),
+            &doc,
+            &old_heads,
+            &index,
+            now,
+            inner.serving,
+        )?;
         inner.cache.put(id, doc);
         Ok(out)
     }
@@ -349,7 +409,9 @@ impl Store {
         let mut g = self.lock();
         let inner = &mut *g;
         inner.refresh()?;
-        inner.row(id)?.ok_or_else(|| Error::NotFound(id.to_string()))?;
+        inner
+            .row(id)?
+            .ok_or_else(|| Error::NotFound(id.to_string()))?;
         if inner.cache.get(id).is_none() {
             let doc = inner.load_doc(id)?;
             inner.cache.put(id, doc);
@@ -361,7 +423,9 @@ impl Store {
     /// The kind of record `id`.
     pub fn kind_of(&self, id: &str) -> Result<Kind> {
         let mut g = self.lock();
-        Ok(g.row(id)?.ok_or_else(|| Error::NotFound(id.to_string()))?.kind)
+        Ok(g.row(id)?
+            .ok_or_else(|| Error::NotFound(id.to_string()))?
+            .kind)
     }
 
     /// Soft-deletes a record: it leaves lists, and its history and data stay (and sync).
@@ -423,13 +487,16 @@ impl Store {
         value.check()?;
         let identity = self.identity();
         if !identity.role.can_coordinate() {
-            return Err(Error::Forbidden("only a coordinator can resolve conflicts".into()));
+            return Err(Error::Forbidden(
+                "only a coordinator can resolve conflicts".into(),
+            ));
         }
         let before = self.conflicts(id)?;
         let Some(conflict) = before.into_iter().find(|c| c.path == path) else {
             return Err(Error::invalid("that field has no conflict to resolve"));
         };
-        let replaced = serde_json::to_string(&conflict.values.iter().map(|v| &v.value).collect::<Vec<_>>())?;
+        let replaced =
+            serde_json::to_string(&conflict.values.iter().map(|v| &v.value).collect::<Vec<_>>())?;
         self.edit(id, None, "resolve", |tx| {
             doc::write_path(tx, path, value)?;
             let list = match doc::get_obj(tx, &ROOT, "resolutions") {
@@ -469,8 +536,10 @@ impl Store {
     /// Records changed after changelog sequence `after`, oldest first: (id, seq).
     pub fn changed_since(&self, after: i64, limit: usize) -> Result<Vec<(String, i64)>> {
         self.read(|c| {
-            let mut st = c.prepare_cached("SELECT id, seq FROM docs WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
-            let rows = st.query_map(params![after, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let mut st =
+                c.prepare_cached("SELECT id, seq FROM docs WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+            let rows =
+                st.query_map(params![after, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
     }
@@ -488,9 +557,13 @@ impl Store {
     /// Summary of one record from the index.
     pub fn summary(&self, id: &str) -> Result<RecordSummary> {
         self.read(|c| {
-            c.query_row(&format!("SELECT {SUMMARY_COLS} FROM docs WHERE id = ?1"), [id], summary_from_row)
-                .optional()?
-                .ok_or_else(|| Error::NotFound(id.to_string()))
+            c.query_row(
+                &format!("SELECT {SUMMARY_COLS} FROM docs WHERE id = ?1"),
+                [id],
+                summary_from_row,
+            )
+            .optional()?
+            .ok_or_else(|| Error::NotFound(id.to_string()))
         })
     }
 
@@ -523,7 +596,11 @@ impl Store {
             if res == "ok" {
                 Ok(())
             } else {
-                Err(Error::Corrupt { path: PathBuf::new(), moved_to: PathBuf::new(), reason: res })
+                Err(Error::Corrupt {
+                    path: PathBuf::new(),
+                    moved_to: PathBuf::new(),
+                    reason: res,
+                })
             }
         })
     }
@@ -539,7 +616,9 @@ impl Inner {
     /// coordinator's command beside a running hub, say. Without this, our next write would be
     /// based on a stale document and could overwrite theirs.
     pub(crate) fn refresh(&mut self) -> Result<()> {
-        let v: i64 = self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        let v: i64 = self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?;
         if v != self.data_version {
             self.cache.clear();
             self.data_version = v;
@@ -615,7 +694,10 @@ impl Inner {
 
     /// Sets this device's actor and the current user as author on a document.
     pub(crate) fn prepare(&self, doc: &mut Automerge) {
-        let author = Author::from(doc::author_bytes(&self.identity.user_id, &self.identity.display_name));
+        let author = Author::from(doc::author_bytes(
+            &self.identity.user_id,
+            &self.identity.display_name,
+        ));
         doc.set_author(Some(author));
         doc.set_actor(self.actor.clone());
     }
@@ -653,7 +735,9 @@ impl Inner {
             .optional()?
             .ok_or_else(|| Error::NotFound(id.to_string()))?;
         let mut bytes = write::unpack(snapshot.unwrap_or_default())?;
-        let mut st = self.conn.prepare_cached("SELECT data FROM chunks WHERE rid = ?1 ORDER BY n")?;
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT data FROM chunks WHERE rid = ?1 ORDER BY n")?;
         let rows = st.query_map([rid], |r| r.get::<_, Vec<u8>>(0))?;
         for chunk in rows {
             bytes.extend_from_slice(&chunk?);
@@ -677,14 +761,23 @@ fn check_identity(id: &Identity) -> Result<()> {
         return Err(Error::invalid("a user id is required"));
     }
     if id.user_id.contains('\u{1f}') {
-        return Err(Error::invalid("a user id must not contain control characters"));
+        return Err(Error::invalid(
+            "a user id must not contain control characters",
+        ));
     }
     Ok(())
 }
 
 pub(crate) fn check_scope(scope: &str) -> Result<()> {
-    if scope.is_empty() || scope.len() > 64 || !scope.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-        return Err(Error::invalid("a scope is 1-64 letters, digits, '-', '_' or '.'"));
+    if scope.is_empty()
+        || scope.len() > 64
+        || !scope
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        return Err(Error::invalid(
+            "a scope is 1-64 letters, digits, '-', '_' or '.'",
+        ));
     }
     Ok(())
 }
@@ -692,7 +785,9 @@ pub(crate) fn check_scope(scope: &str) -> Result<()> {
 /// Checks a field or attribute name: non-empty, no `/` (paths use it), not reserved.
 pub(crate) fn check_name(name: &str) -> Result<()> {
     if name.is_empty() || name.len() > 128 || name.contains('/') || name.starts_with('_') {
-        return Err(Error::invalid("a field name is 1-128 characters, without '/', not starting with '_'"));
+        return Err(Error::invalid(
+            "a field name is 1-128 characters, without '/', not starting with '_'",
+        ));
     }
     Ok(())
 }
@@ -711,5 +806,9 @@ fn move_aside(path: &Path, reason: &str) -> Error {
         }
     }
     tracing::error!(moved_to = %moved_to.display(), "store unreadable; moved aside");
-    Error::Corrupt { path: path.into(), moved_to, reason: reason.into() }
+    Error::Corrupt {
+        path: path.into(),
+        moved_to,
+        reason: reason.into(),
+    }
 }

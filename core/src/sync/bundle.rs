@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use super::batch::{self, WholeBatch};
 use super::engine::heads_from_blob;
 use super::policy::PeerInfo;
-use super::wire::{id_from_wire, id_to_wire, WireId, MAX_DECODED_BYTES};
+use super::wire::{id_from_wire, id_to_wire, inflate, Inflate, Limits, WireId};
 use crate::store::now_ms;
 use crate::{Error, Result, Store};
 
@@ -95,17 +95,29 @@ impl Store {
             }
             let up: Vec<ChangeHash> = up.map(|b| heads_from_blob(&b)).unwrap_or_default();
             let (changes, whole) = g.with_doc(&id, |d| {
-                let known = !up.is_empty() && up.iter().all(|h| d.get_change_meta_by_hash(h).is_some());
-                Ok(if known { (d.save_after(&up), false) } else { (d.save_nocompress(), true) })
+                let known =
+                    !up.is_empty() && up.iter().all(|h| d.get_change_meta_by_hash(h).is_some());
+                Ok(if known {
+                    (d.save_after(&up), false)
+                } else {
+                    (d.save_nocompress(), true)
+                })
             })?;
             match whole {
                 true => wholes.push((id_to_wire(&id)?, changes)),
-                false => docs.push(BundleDoc { id: id_to_wire(&id)?, changes }),
+                false => docs.push(BundleDoc {
+                    id: id_to_wire(&id)?,
+                    changes,
+                }),
             }
         }
         let records = docs.len() + wholes.len();
         let (whole, plain) = batch::pack_whole(wholes);
-        docs.extend(plain.into_iter().map(|(id, changes)| BundleDoc { id, changes }));
+        docs.extend(
+            plain
+                .into_iter()
+                .map(|(id, changes)| BundleDoc { id, changes }),
+        );
         let body = BundleBody { docs, whole };
         let header = BundleHeader {
             source: g_device(&g),
@@ -140,22 +152,26 @@ impl Store {
         if body.whole.count as u64 > header.records {
             return Err(damaged("record count"));
         }
-        let mut report = BundleReport { header: Some(header), ..Default::default() };
+        let mut report = BundleReport {
+            header: Some(header),
+            ..Default::default()
+        };
         let wholes = batch::unpack_whole(&body.whole);
         let mut g = self.lock();
         g.batch(|inner| {
-            let mut land = |inner: &mut crate::store::Inner, id: String, changes: &[u8]| -> Result<()> {
-                match inner.apply(&id, changes, peer) {
-                    Ok(out) if out.changed => report.changed += 1,
-                    Ok(out) if out.pending => report.pending += 1,
-                    Ok(_) => report.unchanged += 1,
-                    Err(Error::Rejected { reason, .. }) | Err(Error::Forbidden(reason)) | Err(Error::InvalidInput(reason)) => {
-                        report.rejected.push((id, reason))
+            let mut land =
+                |inner: &mut crate::store::Inner, id: String, changes: &[u8]| -> Result<()> {
+                    match inner.apply(&id, changes, peer) {
+                        Ok(out) if out.changed => report.changed += 1,
+                        Ok(out) if out.pending => report.pending += 1,
+                        Ok(_) => report.unchanged += 1,
+                        Err(Error::Rejected { reason, .. })
+                        | Err(Error::Forbidden(reason))
+                        | Err(Error::InvalidInput(reason)) => report.rejected.push((id, reason)),
+                        Err(e) => return Err(e),
                     }
-                    Err(e) => return Err(e),
-                }
-                Ok(())
-            };
+                    Ok(())
+                };
             for d in &body.docs {
                 land(inner, id_from_wire(&d.id), &d.changes)?;
             }
@@ -184,7 +200,9 @@ pub fn bundle_header(bytes: &[u8]) -> Result<BundleHeader> {
 }
 
 fn damaged(what: &str) -> Error {
-    Error::invalid(format!("this bundle is damaged or incomplete ({what}); nothing was imported"))
+    Error::invalid(format!(
+        "this bundle is damaged or incomplete ({what}); nothing was imported"
+    ))
 }
 
 fn parse_bundle(bytes: &[u8]) -> Result<(BundleHeader, BundleBody)> {
@@ -202,16 +220,24 @@ fn parse_bundle(bytes: &[u8]) -> Result<(BundleHeader, BundleBody)> {
         return Err(damaged("checksum mismatch"));
     }
     let hlen = u32::from_le_bytes(content[6..10].try_into().expect("4 bytes")) as usize;
-    let hend = 10usize.checked_add(hlen).filter(|e| *e + 8 <= content.len()).ok_or_else(|| damaged("header length"))?;
-    let header: BundleHeader = postcard::from_bytes(&content[10..hend]).map_err(|_| damaged("header"))?;
+    let hend = 10usize
+        .checked_add(hlen)
+        .filter(|e| *e + 8 <= content.len())
+        .ok_or_else(|| damaged("header length"))?;
+    let header: BundleHeader =
+        postcard::from_bytes(&content[10..hend]).map_err(|_| damaged("header"))?;
     let blen = u64::from_le_bytes(content[hend..hend + 8].try_into().expect("8 bytes"));
     let body = &content[hend + 8..];
     if blen != body.len() as u64 || body.len() < 8 {
         return Err(damaged("body length"));
     }
     let raw_len = u64::from_le_bytes(body[..8].try_into().expect("8 bytes"));
-    let raw_len = usize::try_from(raw_len).ok().filter(|l| *l <= MAX_DECODED_BYTES).ok_or_else(|| damaged("body too large"))?;
-    let raw = zstd::bulk::decompress(&body[8..], raw_len).map_err(|_| damaged("body"))?;
+    let raw = inflate(&body[8..], raw_len, &Limits::default()).map_err(|e| match e {
+        Inflate::TooLarge(cap) => Error::invalid(format!(
+            "this bundle decompresses to more than {cap} bytes (a real bundle grows a few times, this one without bound); nothing was imported"
+        )),
+        Inflate::Damaged => damaged("body"),
+    })?;
     let body: BundleBody = postcard::from_bytes(&raw).map_err(|_| damaged("records"))?;
     Ok((header, body))
 }

@@ -43,7 +43,9 @@ impl Store {
     pub fn sync(&self, hub_url: &str, token: &str, opts: &SyncOptions<'_>) -> Result<SyncReport> {
         let url = format!("{}/v1/sync", hub_url.trim_end_matches('/'));
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(Error::invalid("the hub address must start with http:// or https://"));
+            return Err(Error::invalid(
+                "the hub address must start with http:// or https://",
+            ));
         }
         let agent = ureq::AgentBuilder::new()
             .timeout_connect(Duration::from_secs(15))
@@ -58,7 +60,9 @@ impl Store {
             }
             rounds += 1;
             if rounds > MAX_ROUNDS {
-                return Err(Error::Network("the hub kept asking for more; stopped".into()));
+                return Err(Error::Network(
+                    "the hub kept asking for more; stopped".into(),
+                ));
             }
             let body = encode(&req)?;
             let (resp, received) = post(&agent, &url, token, &body)?;
@@ -83,7 +87,9 @@ fn post(agent: &ureq::Agent, url: &str, token: &str, body: &[u8]) -> Result<(Syn
             resp.into_reader()
                 .take(MAX_DECODED_BYTES as u64)
                 .read_to_end(&mut buf)
-                .map_err(|e| Error::Network(format!("the connection broke while receiving: {e}")))?;
+                .map_err(|e| {
+                    Error::Network(format!("the connection broke while receiving: {e}"))
+                })?;
             let n = buf.len() as u64;
             Ok((decode(&buf)?, n))
         }
@@ -96,7 +102,11 @@ fn post(agent: &ureq::Agent, url: &str, token: &str, body: &[u8]) -> Result<(Syn
             Err(match code {
                 401 | 403 => Error::Auth(msg),
                 400 | 413 | 422 if msg.contains("version") => Error::Incompatible(msg),
-                400..=499 => Error::InvalidInput(format!("the hub refused the request ({code}): {msg}")),
+                // Busy: the same device is already syncing; worth retrying.
+                429 | 503 => Error::Network(format!("the hub is busy ({code}): {msg}")),
+                400..=499 => {
+                    Error::InvalidInput(format!("the hub refused the request ({code}): {msg}"))
+                }
                 _ => Error::Network(format!("the hub failed ({code}): {msg}")),
             })
         }

@@ -16,8 +16,82 @@ use crate::{Error, Result};
 /// The protocol version this code speaks.
 pub const PROTOCOL_VERSION: u16 = 2;
 const MAGIC: &[u8; 4] = b"SGSY";
-/// Largest decoded message accepted (a hostile frame must not make us allocate without bound).
+/// Largest decoded message a phone accepts from its hub, and the ceiling of every other limit
+/// (a hostile frame must not make us allocate without bound). A hub decodes pushed requests
+/// under a tighter limit that follows its body limit (`Limits::for_body`).
 pub const MAX_DECODED_BYTES: usize = 256 * 1024 * 1024;
+/// Most a frame may grow when decompressed, as a ratio to its compressed size. Our payloads
+/// are mostly Automerge chunks (already compact) and random ids and hashes; real frames grow
+/// 2-6 times. A zstd bomb grows thousands of times.
+pub const MAX_EXPANSION: usize = 64;
+/// Frames this small are never refused for their ratio (tiny frames compress oddly).
+const RATIO_FLOOR: usize = 1024 * 1024;
+
+/// How much a decoder may inflate. Memory follows what the data really holds, never the length
+/// a frame declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest decoded message, in bytes.
+    pub max_decoded: usize,
+}
+
+impl Limits {
+    /// The limit for requests whose bodies are at most `max_body` bytes: four times the body
+    /// limit, within `MAX_DECODED_BYTES`.
+    pub fn for_body(max_body: usize) -> Self {
+        Limits {
+            max_decoded: max_body
+                .saturating_mul(4)
+                .clamp(RATIO_FLOOR, MAX_DECODED_BYTES),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_decoded: MAX_DECODED_BYTES,
+        }
+    }
+}
+
+/// Why a compressed body did not inflate.
+#[derive(Debug)]
+pub(crate) enum Inflate {
+    /// More than the limit (the declared length or the real output).
+    TooLarge(usize),
+    /// Not valid zstd, or not the declared length.
+    Damaged,
+}
+
+/// Decompresses `z`, which declares `declared` bytes of output, under `limits` and the
+/// expansion ratio. Streams into a buffer that grows with real output, so a frame that lies
+/// about its length or inflates without end costs at most the limit.
+pub(crate) fn inflate(
+    z: &[u8],
+    declared: u64,
+    limits: &Limits,
+) -> std::result::Result<Vec<u8>, Inflate> {
+    use std::io::Read;
+    let cap = limits
+        .max_decoded
+        .min(z.len().saturating_mul(MAX_EXPANSION).max(RATIO_FLOOR));
+    let declared = usize::try_from(declared).map_err(|_| Inflate::TooLarge(cap))?;
+    if declared > cap {
+        return Err(Inflate::TooLarge(cap));
+    }
+    let mut dec = zstd::stream::read::Decoder::with_buffer(z).map_err(|_| Inflate::Damaged)?;
+    // Start small: the declared length is only a claim.
+    let mut out = Vec::with_capacity(declared.min(1024 * 1024));
+    (&mut dec)
+        .take(declared as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|_| Inflate::Damaged)?;
+    if out.len() != declared {
+        return Err(Inflate::Damaged);
+    }
+    Ok(out)
+}
 
 /// Messages at least this big are compressed harder.
 const BIG_MESSAGE: usize = 128 * 1024;
@@ -28,7 +102,9 @@ pub type WireId = [u8; 16];
 pub type WireHash = [u8; 32];
 
 pub(crate) fn id_to_wire(id: &str) -> Result<WireId> {
-    uuid::Uuid::parse_str(id).map(|u| *u.as_bytes()).map_err(|_| Error::invalid("record ids are UUIDs"))
+    uuid::Uuid::parse_str(id)
+        .map(|u| *u.as_bytes())
+        .map_err(|_| Error::invalid("record ids are UUIDs"))
 }
 
 pub(crate) fn id_from_wire(id: &WireId) -> String {
@@ -113,7 +189,8 @@ pub struct PullDoc {
 
 /// Encodes a message as a version-1 frame.
 pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>> {
-    let raw = postcard::to_stdvec(msg).map_err(|e| Error::invalid(format!("cannot encode message: {e}")))?;
+    let raw = postcard::to_stdvec(msg)
+        .map_err(|e| Error::invalid(format!("cannot encode message: {e}")))?;
     let mut out = Vec::with_capacity(raw.len() / 3 + 16);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&PROTOCOL_VERSION.to_le_bytes());
@@ -129,6 +206,11 @@ pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>> {
 
 /// Decodes a frame, refusing other versions and malformed bytes with a clear error.
 pub fn decode<T: DeserializeOwned>(frame: &[u8]) -> Result<T> {
+    decode_limited(frame, &Limits::default())
+}
+
+/// Decodes a frame under `limits` (a hub decodes pushed requests under `Limits::for_body`).
+pub fn decode_limited<T: DeserializeOwned>(frame: &[u8], limits: &Limits) -> Result<T> {
     if frame.len() < 14 || &frame[..4] != MAGIC {
         return Err(Error::invalid("not a Sangam sync message"));
     }
@@ -139,12 +221,14 @@ pub fn decode<T: DeserializeOwned>(frame: &[u8]) -> Result<T> {
         )));
     }
     let len = u64::from_le_bytes(frame[6..14].try_into().expect("8 bytes"));
-    let len = usize::try_from(len).ok().filter(|l| *l <= MAX_DECODED_BYTES).ok_or_else(|| Error::invalid("sync message too large"))?;
-    let raw = zstd::bulk::decompress(&frame[14..], len).map_err(|_| Error::invalid("sync message is damaged (decompression failed)"))?;
-    if raw.len() != len {
-        return Err(Error::invalid("sync message is damaged (wrong length)"));
-    }
-    postcard::from_bytes(&raw).map_err(|e| Error::invalid(format!("sync message is malformed: {e}")))
+    let raw = inflate(&frame[14..], len, limits).map_err(|e| match e {
+        Inflate::TooLarge(cap) => Error::invalid(format!(
+            "sync message too large: it decompresses to more than {cap} bytes; sync in smaller batches"
+        )),
+        Inflate::Damaged => Error::invalid("sync message is damaged (decompression failed or wrong length)"),
+    })?;
+    postcard::from_bytes(&raw)
+        .map_err(|e| Error::invalid(format!("sync message is malformed: {e}")))
 }
 
 #[cfg(test)]
@@ -167,7 +251,11 @@ mod tests {
             hub_store: Some("cd".into()),
             cursor: 42,
             cursor_token: Some([7; 8]),
-            push: vec![PushDoc { id: [1; 16], heads: vec![[2; 32]], changes: vec![1, 2, 3] }],
+            push: vec![PushDoc {
+                id: [1; 16],
+                heads: vec![[2; 32]],
+                changes: vec![1, 2, 3],
+            }],
             push_whole: sample_batch(),
             want_full: vec![[3; 16]],
             max_pull_bytes: 1 << 20,
@@ -195,10 +283,19 @@ mod tests {
         let resp = SyncResponse {
             hub_store: "ab".into(),
             cursor_reset: false,
-            acks: vec![Ack { id: [4; 16], heads: None }],
-            rejected: vec![Rejection { id: [5; 16], reason: "no".into() }],
+            acks: vec![Ack {
+                id: [4; 16],
+                heads: None,
+            }],
+            rejected: vec![Rejection {
+                id: [5; 16],
+                reason: "no".into(),
+            }],
             resend_full: vec![],
-            pull: vec![PullDoc { id: [6; 16], changes: vec![9] }],
+            pull: vec![PullDoc {
+                id: [6; 16],
+                changes: vec![9],
+            }],
             whole: sample_batch(),
             cursor: 300,
             cursor_token: None,
@@ -232,5 +329,47 @@ mod tests {
         let mut huge = f.clone();
         huge[6..14].copy_from_slice(&u64::MAX.to_le_bytes());
         assert!(decode::<SyncRequest>(&huge).is_err());
+    }
+
+    /// A zstd bomb: a few KB that inflate to hundreds of MB. Refused by its ratio without
+    /// allocating what it declares or what it holds.
+    #[test]
+    fn a_zstd_bomb_is_refused_by_ratio_and_by_limit() {
+        let raw = vec![0u8; 64 * 1024 * 1024];
+        let z = zstd::bulk::compress(&raw, 19).unwrap();
+        assert!(z.len() < 16 * 1024, "{}", z.len());
+        let mut frame = Vec::new();
+        frame.extend_from_slice(MAGIC);
+        frame.extend_from_slice(&PROTOCOL_VERSION.to_le_bytes());
+        frame.extend_from_slice(&(raw.len() as u64).to_le_bytes());
+        frame.extend_from_slice(&z);
+        let e = decode::<SyncRequest>(&frame).unwrap_err().to_string();
+        assert!(e.contains("too large"), "{e}");
+        // Lying about the length: a small declared length with a huge real output is damaged,
+        // and only declared+1 bytes are ever produced.
+        frame[6..14].copy_from_slice(&1000u64.to_le_bytes());
+        let e = decode::<SyncRequest>(&frame).unwrap_err().to_string();
+        assert!(e.contains("damaged"), "{e}");
+        // The body limit caps what an honest big frame may decode to.
+        let limits = Limits::for_body(1024 * 1024);
+        assert_eq!(limits.max_decoded, 4 * 1024 * 1024);
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let big: Vec<u8> = (0..6 * 1024 * 1024)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 56) as u8
+            })
+            .collect();
+        let z = zstd::bulk::compress(&big, 1).unwrap();
+        let r = inflate(&z, big.len() as u64, &limits);
+        assert!(matches!(r, Err(Inflate::TooLarge(_))));
+        assert_eq!(
+            inflate(&z, big.len() as u64, &Limits::default())
+                .ok()
+                .as_deref(),
+            Some(&big[..])
+        );
     }
 }
