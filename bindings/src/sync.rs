@@ -1,5 +1,7 @@
 //! Sync from the apps: a progress listener implemented in Kotlin/Swift, a cancel token, and
-//! enrolment strings (`sangam://enrol?hub=URL&token=T`, shown as a QR code by the hub).
+//! enrolment strings (`sangam://enrol?hub=URL&token=T`, shown as a QR code by the hub). For a
+//! hub with a self-signed certificate, URL ends in `#sha256=<hex>`, the certificate's pin: keep
+//! the whole string as the hub address, and sync trusts exactly that certificate.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -53,6 +55,8 @@ pub(crate) fn parse_enrolment(text: &str) -> Result<Enrolment, ApiError> {
     if !(hub_url.starts_with("http://") || hub_url.starts_with("https://")) || token.is_empty() {
         return Err(bad());
     }
+    // A pin, if any, must be well formed (and needs https).
+    sangam_core::sync::client::parse_hub_address(&hub_url).map_err(|e| ApiError::InvalidInput { message: e.to_string() })?;
     Ok(Enrolment { hub_url, token })
 }
 
@@ -82,6 +86,10 @@ mod tests {
         let e = parse_enrolment("sangam://enrol?hub=http%3A%2F%2F192.168.1.10%3A8787&token=sgm_abc").unwrap();
         assert_eq!(e.hub_url, "http://192.168.1.10:8787");
         assert_eq!(e.token, "sgm_abc");
+        let pin = "ab".repeat(32);
+        let e = parse_enrolment(&format!("sangam://enrol?hub=https%3A%2F%2F10.0.0.2%3A8787%23sha256%3D{pin}&token=t")).unwrap();
+        assert_eq!(e.hub_url, format!("https://10.0.0.2:8787#sha256={pin}"));
+        assert!(parse_enrolment("sangam://enrol?hub=http%3A%2F%2Fx%23sha256%3Dab&token=t").is_err());
         for bad in ["", "http://x", "sangam://enrol?hub=ftp://x&token=t", "sangam://enrol?hub=http://x", "sangam://enrol?hub=%ZZ&token=t"] {
             assert!(parse_enrolment(bad).is_err(), "{bad}");
         }

@@ -273,3 +273,35 @@ fn a_parked_review_completed_by_a_coordinator_is_checked_against_its_sender() {
     assert!(json.get("review").is_none(), "the parked review took effect: {json}");
     assert_eq!(h.pending_count().unwrap(), 0, "the refused parked change is dropped");
 }
+
+/// Attack 8: a device's pull cursor once jumped to the hub-wide changelog position, so a field
+/// worker of scope A could watch how busy scope B was. Now the cursor moves only with A's own
+/// records and is sealed, and what B does leaves A's next answer byte-for-byte the same.
+#[test]
+fn a_devices_cursor_tells_nothing_of_other_scopes() {
+    let h = hub();
+    let a = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let b = Store::open_in_memory(Identity::field_worker("b", "B")).unwrap();
+    let (pa, pb) = (peer("a", &["A"], Role::FieldWorker), peer("b", &["B"], Role::FieldWorker));
+    response(&a, "A");
+    sync(&a, &h, &pa);
+    let ask = |dev: &Store| {
+        let mut engine = SyncEngine::new(dev);
+        let req = engine.next_request().unwrap().unwrap();
+        h.serve_sync(&pa, &req).unwrap().0
+    };
+    let before = ask(&a);
+    for _ in 0..20 {
+        response(&b, "B");
+    }
+    sync(&b, &h, &pb);
+    let after = ask(&a);
+    assert_eq!((before.cursor, before.cursor_token), (after.cursor, after.cursor_token), "B's activity moved A's cursor");
+    // A's own new record moves it, to a value that does not count positions.
+    let r = response(&a, "A");
+    sync(&a, &h, &pa);
+    let moved = ask(&a);
+    assert_ne!(moved.cursor, after.cursor);
+    assert!(moved.cursor.unsigned_abs() > 1 << 20, "the cursor is sealed, not a small position: {}", moved.cursor);
+    assert!(a.summary(&r).is_ok());
+}

@@ -107,8 +107,13 @@ enum DeviceCmd {
         #[arg(long)]
         role: String,
         /// The hub's address as phones reach it: also print an enrolment code (for a QR code).
+        /// For an https:// address the code pins the hub's certificate (from --hub-cert, or the
+        /// one `serve --tls-cert` last used with this data directory), so phones trust exactly it.
         #[arg(long)]
         hub_url: Option<String>,
+        /// The hub's TLS certificate (PEM) to pin in the enrolment code.
+        #[arg(long, requires = "hub_url")]
+        hub_cert: Option<PathBuf>,
     },
     List {
         #[arg(long)]
@@ -213,6 +218,13 @@ fn run(cli: Cli) -> Result<i32, HubError> {
             config.max_docs = max_docs.max(1);
             config.upstream = upstream.zip(upstream_token);
             config.upstream_interval = Duration::from_secs(upstream_interval_secs.max(1));
+            if let Some(cert) = &tls_cert {
+                // Remembered so that `device add --hub-url https://…` pins this certificate.
+                let pin = crate::cert_pin(cert)?;
+                sangam_core::files::private_dir(&config.data)?;
+                sangam_core::files::write_private(&config.data.join(crate::TLS_PIN_FILE), pin.as_bytes())?;
+                println!("certificate pin: sha256={pin}");
+            }
             config.tls = tls_cert.zip(tls_key);
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .max_blocking_threads(16)
@@ -242,8 +254,10 @@ fn device(cmd: DeviceCmd) -> Result<i32, HubError> {
             scopes,
             role,
             hub_url,
+            hub_cert,
         } => {
             let role = Role::parse(&role).map_err(|e| HubError::Usage(e.to_string()))?;
+            let hub_url = hub_url.map(|u| pinned_address(&data, &u, hub_cert.as_deref())).transpose()?;
             let token = Devices::open(&data)?.add(&name, role, &scopes)?;
             if let Some(url) = hub_url {
                 println!(
@@ -378,6 +392,30 @@ fn form(cmd: FormCmd) -> Result<i32, HubError> {
             Ok(0)
         }
     }
+}
+
+/// The hub address for an enrolment code: an https:// address gets the pin of `cert`, or of
+/// the certificate `serve` last used with `data`; an address that already has a pin keeps it.
+fn pinned_address(data: &std::path::Path, url: &str, cert: Option<&std::path::Path>) -> Result<String, HubError> {
+    let url = url.trim();
+    if !url.starts_with("https://") || url.contains('#') {
+        if cert.is_some() && !url.starts_with("https://") {
+            return Err(HubError::Usage("--hub-cert needs an https:// --hub-url".into()));
+        }
+        sangam_core::sync::client::parse_hub_address(url)?;
+        return Ok(url.to_string());
+    }
+    let pin = match cert {
+        Some(c) => Some(crate::cert_pin(c)?),
+        None => std::fs::read_to_string(data.join(crate::TLS_PIN_FILE)).ok().map(|s| s.trim().to_string()),
+    };
+    Ok(match pin {
+        Some(p) => format!("{url}#sha256={p}"),
+        None => {
+            eprintln!("note: no certificate pinned (pass --hub-cert, or run 'serve --tls-cert' once); phones will need a CA-signed certificate");
+            url.to_string()
+        }
+    })
 }
 
 /// Percent-encodes a URL for use as a query value.

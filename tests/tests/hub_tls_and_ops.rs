@@ -137,3 +137,77 @@ fn serving_off_loopback_without_tls_warns_loudly() {
         "{err}"
     );
 }
+
+fn self_signed(dir: &std::path::Path, stem: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (cert, key) = (dir.join(format!("{stem}-cert.pem")), dir.join(format!("{stem}-key.pem")));
+    let ok = Command::new("openssl")
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=district-hub"])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl is needed for this test");
+    assert!(ok.success());
+    (cert, key)
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            out.push(u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap(), 16).unwrap());
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// Attack 8: a LAN hub's self-signed certificate. The enrolment code pins it, the phone trusts
+/// exactly it (whatever name it carries), and a hub with another certificate (an impostor on
+/// the office Wi-Fi) is refused.
+#[test]
+fn the_enrolment_code_pins_the_hubs_certificate_and_phones_trust_exactly_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = self_signed(dir.path(), "hub");
+    let data = dir.path().join("hub");
+    let hub = Hub::start_with(EXE, &data, &["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()]);
+    let out = Command::new(EXE)
+        .args(["device", "add", "--data"])
+        .arg(&data)
+        .args(["--name", "asha", "--role", "field-worker", "--scope", "S", "--hub-url", &hub.url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let code = text.lines().find_map(|l| l.strip_prefix("enrolment code: ")).expect("an enrolment code").to_string();
+    let token = text.lines().last().unwrap().trim().to_string();
+    let hub_param = code.split(['?', '&']).find_map(|p| p.strip_prefix("hub=")).unwrap();
+    let address = percent_decode(hub_param);
+    assert!(address.starts_with(&hub.url) && address.contains("#sha256="), "{address}");
+
+    let phone = Phone::new(dir.path(), "asha", sangam_core::Role::FieldWorker, token.clone());
+    response(&phone.store, "S");
+    // Without the pin the self-signed certificate is not trusted.
+    assert!(phone.sync(&hub.url).is_err());
+    let rep = phone.sync(&address).expect("the pinned hub is trusted");
+    assert!(rep.rejected.is_empty());
+
+    // An impostor: same address, another certificate.
+    drop(hub);
+    let (cert2, key2) = self_signed(dir.path(), "impostor");
+    let impostor_data = dir.path().join("impostor");
+    let impostor = Hub::start_with(EXE, &impostor_data, &["--tls-cert", cert2.to_str().unwrap(), "--tls-key", key2.to_str().unwrap()]);
+    let (_, pin) = address.split_once('#').unwrap();
+    let e = phone.sync(&format!("{}#{pin}", impostor.url)).unwrap_err().to_string();
+    assert!(e.contains("pin") || e.contains("certificate"), "{e}");
+    // Malformed pins are clear errors.
+    let e = phone.sync(&format!("{}#sha256=abc", impostor.url)).unwrap_err().to_string();
+    assert!(e.contains("certificate pin"), "{e}");
+}

@@ -7,7 +7,7 @@ use rusqlite::{Connection, Transaction};
 use crate::{Error, Result};
 
 /// The schema version this code writes.
-pub const VERSION: i64 = 4;
+pub const VERSION: i64 = 5;
 
 const V1: &str = r#"
 CREATE TABLE meta (
@@ -147,8 +147,17 @@ ALTER TABLE pending ADD COLUMN peer_info TEXT;
 CREATE INDEX pending_peer ON pending(peer);
 "#;
 
+/// Version 5: a serving store finds the records of a device's scopes changed after its
+/// cursor by range scans of (scope, seq), so its cost follows what changed in those scopes and
+/// the cursor it hands out need not move past other scopes' changes (which would tell a device
+/// how busy the rest of the district is).
+const V5: &str = r#"
+CREATE INDEX docs_scope_seq ON docs(scope, seq);
+"#;
+
 fn upgrade_from(tx: &Transaction<'_>, v: i64) -> Result<()> {
     match v {
+        4 => Ok(tx.execute_batch(V5)?),
         1 => Ok(tx.execute_batch(V2)?),
         2 => Ok(tx.execute_batch(V3)?),
         3 => Ok(tx.execute_batch(V4)?),

@@ -1,5 +1,11 @@
 //! A blocking HTTP transport for sync (feature `client`): phones and upstream-syncing hubs call
 //! [`Store::sync`] and get a report. TLS is rustls; one agent (connection reuse) per sync.
+//!
+//! A hub on an office LAN usually has a self-signed certificate. Its address may then carry
+//! the certificate's SHA-256 fingerprint as a fragment, `https://10.0.0.2:8787#sha256=<hex>`
+//! (the hub's enrolment code includes it): the client trusts exactly that certificate and no
+//! other, whatever CA signed it and whatever name it carries. A fragment never travels in an
+//! HTTP request, so the address stays one string the apps store as they always have.
 
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,17 +47,16 @@ impl Store {
     /// Syncs with the hub at `hub_url` (e.g. `http://192.168.1.10:8787`) using this device's
     /// enrolment token. Runs round trips until both sides have everything, or until cancelled.
     pub fn sync(&self, hub_url: &str, token: &str, opts: &SyncOptions<'_>) -> Result<SyncReport> {
-        let url = format!("{}/v1/sync", hub_url.trim_end_matches('/'));
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(Error::invalid(
-                "the hub address must start with http:// or https://",
-            ));
-        }
-        let agent = ureq::AgentBuilder::new()
+        let (base, pin) = parse_hub_address(hub_url)?;
+        let url = format!("{}/v1/sync", base.trim_end_matches('/'));
+        let mut agent = ureq::AgentBuilder::new()
             .timeout_connect(Duration::from_secs(15))
             .timeout(opts.timeout)
-            .user_agent(concat!("sangam/", env!("CARGO_PKG_VERSION")))
-            .build();
+            .user_agent(concat!("sangam/", env!("CARGO_PKG_VERSION")));
+        if let Some(pin) = pin {
+            agent = agent.tls_config(std::sync::Arc::new(pinned_tls(pin)?));
+        }
+        let agent = agent.build();
         let mut engine = SyncEngine::new(self).with_batch(opts.batch_docs, opts.batch_bytes);
         let mut rounds = 0;
         while let Some(req) = engine.next_request()? {
@@ -72,6 +77,82 @@ impl Store {
             }
         }
         Ok(engine.finish())
+    }
+}
+
+/// Splits a hub address into its URL and its certificate pin (`#sha256=<64 hex digits>`).
+pub fn parse_hub_address(address: &str) -> Result<(String, Option<[u8; 32]>)> {
+    let address = address.trim();
+    if !(address.starts_with("http://") || address.starts_with("https://")) {
+        return Err(Error::invalid("the hub address must start with http:// or https://"));
+    }
+    let Some((base, fragment)) = address.split_once('#') else { return Ok((address.to_string(), None)) };
+    let bad = || Error::invalid(format!("'#{fragment}' is not a certificate pin; it reads #sha256= and 64 hex digits"));
+    let hex_digits = fragment.strip_prefix("sha256=").ok_or_else(bad)?.replace(':', "");
+    let pin: [u8; 32] = hex::decode(&hex_digits).ok().and_then(|b| b.try_into().ok()).ok_or_else(bad)?;
+    if !base.starts_with("https://") {
+        return Err(Error::invalid("a certificate pin needs an https:// hub address"));
+    }
+    Ok((base.to_string(), Some(pin)))
+}
+
+/// TLS that trusts exactly the certificate whose SHA-256 is `pin`.
+fn pinned_tls(pin: [u8; 32]) -> Result<rustls::ClientConfig> {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = std::sync::Arc::new(Pinned { pin, provider: provider.clone() });
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::invalid(format!("TLS setup failed: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth())
+}
+
+/// Accepts the one certificate whose SHA-256 fingerprint is `pin`; the handshake signatures
+/// are still verified against it, so only the holder of its private key passes.
+#[derive(Debug)]
+struct Pinned {
+    pin: [u8; 32],
+    provider: std::sync::Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for Pinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        use sha2::Digest;
+        if sha2::Sha256::digest(end_entity.as_ref()).as_slice() == self.pin {
+            Ok(rustls::client::danger::ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General("the hub's certificate is not the one this device was enrolled with (pin mismatch)".into()))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }
 

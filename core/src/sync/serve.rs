@@ -43,7 +43,8 @@ impl Store {
         let inner = &mut *g;
         let mut stats = ServeStats::default();
         let mut resp = SyncResponse { hub_store: hub_store.clone(), scopes: peer.scopes.clone(), ..Default::default() };
-        let mut cursor = req.cursor;
+        let key = cursor_key(inner)?;
+        let mut cursor = unseal(req.cursor, &key);
         if req.hub_store.as_deref() != Some(hub_store.as_str())
             || (cursor != 0 && (req.cursor_token.is_none() || cursor_token(inner, &hub_store, cursor)? != req.cursor_token))
         {
@@ -126,7 +127,8 @@ impl Store {
         }
 
         // 3. Records changed after the cursor, in the peer's scopes, until the budget is spent.
-        let last_seq: i64 = inner.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM docs", [], |r| r.get(0))?;
+        // The cursor stops at the last record of those scopes (never the hub-wide position),
+        // and travels sealed, so a device learns nothing of other scopes' activity.
         let mut next_cursor = cursor;
         let page = 256usize;
         'pages: loop {
@@ -145,7 +147,6 @@ impl Store {
                 rows.collect::<rusqlite::Result<_>>()?
             };
             if rows.is_empty() {
-                next_cursor = last_seq.max(next_cursor);
                 break;
             }
             for (id, seq, rid) in &rows {
@@ -186,14 +187,13 @@ impl Store {
                 }
             }
             if rows.len() < page {
-                next_cursor = last_seq.max(next_cursor);
                 break;
             }
         }
         let (batch, plain) = batch::pack_whole(wholes);
         resp.whole = batch;
         resp.pull.extend(plain.into_iter().map(|(id, changes)| PullDoc { id, changes }));
-        resp.cursor = next_cursor;
+        resp.cursor = seal(next_cursor, &key);
         resp.cursor_token = cursor_token(inner, &hub_store, next_cursor)?;
         Ok((resp, stats))
     }
@@ -229,6 +229,75 @@ fn cursor_token(inner: &Inner, hub: &str, seq: i64) -> Result<Option<[u8; 8]>> {
         let d = Sha256::digest(format!("{hub}:{seq}:{id}"));
         d[..8].try_into().expect("8 bytes")
     }))
+}
+
+/// This hub's secret for sealing cursors, made on first use.
+fn cursor_key(inner: &Inner) -> Result<[u8; 32]> {
+    let found: Option<Vec<u8>> =
+        inner.conn.query_row("SELECT value FROM meta WHERE key = 'cursor_key'", [], |r| r.get(0)).optional()?;
+    if let Some(k) = found.and_then(|k| <[u8; 32]>::try_from(k).ok()) {
+        return Ok(k);
+    }
+    let mut k = [0u8; 32];
+    k[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    k[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    inner.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('cursor_key', ?1)", [&k[..]])?;
+    Ok(k)
+}
+
+/// One round of the cursor cipher: 32 bits from the key, the round and the other half.
+fn round(key: &[u8; 32], r: u8, half: u32) -> u32 {
+    let d = Sha256::new().chain_update(key).chain_update([r]).chain_update(half.to_le_bytes()).finalize();
+    u32::from_le_bytes(d[..4].try_into().expect("4 bytes"))
+}
+
+/// A changelog position as the device sees it: a keyed permutation of the 64-bit position
+/// (a four-round Feistel network), so consecutive cursors reveal neither the position nor how
+/// far apart they are. 0 (the start) stays 0.
+fn seal(seq: i64, key: &[u8; 32]) -> i64 {
+    if seq <= 0 {
+        return 0;
+    }
+    let v = seq as u64;
+    let (mut l, mut r) = ((v >> 32) as u32, v as u32);
+    for i in 0..4 {
+        (l, r) = (r, l ^ round(key, i, r));
+    }
+    (((l as u64) << 32) | r as u64) as i64
+}
+
+/// The inverse of [`seal`]. A cursor this hub did not seal opens to some position whose
+/// cursor token will not match, and the device starts over.
+fn unseal(cursor: i64, key: &[u8; 32]) -> i64 {
+    if cursor == 0 {
+        return 0;
+    }
+    let v = cursor as u64;
+    let (mut l, mut r) = ((v >> 32) as u32, v as u32);
+    for i in (0..4).rev() {
+        (l, r) = (r ^ round(key, i, l), l);
+    }
+    (((l as u64) << 32) | r as u64) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_cursors_open_to_the_same_position_and_hide_it() {
+        let key = [7u8; 32];
+        for seq in [1i64, 2, 3, 1000, 1001, i64::MAX / 3] {
+            let c = seal(seq, &key);
+            assert_ne!(c, seq);
+            assert_eq!(unseal(c, &key), seq);
+        }
+        assert_eq!(seal(0, &key), 0);
+        assert_eq!(unseal(0, &key), 0);
+        // Neighbours are far apart once sealed.
+        assert!((seal(1000, &key) - seal(1001, &key)).unsigned_abs() > 1 << 20);
+        assert_ne!(seal(5, &[8u8; 32]), seal(5, &key));
+    }
 }
 
 fn sorted(h: &[ChangeHash]) -> Vec<ChangeHash> {
