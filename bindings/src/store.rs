@@ -272,7 +272,7 @@ impl SangamStore {
 
     /// Imports a bundle; a damaged one is refused whole (`ApiError::InvalidInput`).
     pub fn import_bundle(&self, bytes: Vec<u8>) -> R<BundleResult> {
-        guard(|| Ok(self.0.import_bundle(&bytes, None)?.into()))
+        guard(|| Ok(self.0.import_bundle_on_device(&bytes)?.into()))
     }
 }
 

@@ -168,6 +168,11 @@ pub(crate) fn author_bytes(user_id: &str, display_name: &str) -> Vec<u8> {
     v
 }
 
+/// The user id in Automerge author bytes.
+pub(crate) fn author_user(bytes: &[u8]) -> String {
+    decode_author(Some(bytes)).0
+}
+
 fn decode_author(bytes: Option<&[u8]>) -> (String, String) {
     let Some(b) = bytes else { return (String::new(), String::new()) };
     let s = String::from_utf8_lossy(b);

@@ -13,6 +13,7 @@
 //! - [`Incoming::root_keys`] names every top-level field any op writes under, which the write
 //!   policy (`sync::policy`) checks against the sender's role.
 
+use sha2::Digest;
 use std::collections::{BTreeSet, HashMap};
 
 use automerge::legacy::{Key, ObjectId, OpType};
@@ -58,6 +59,8 @@ pub struct IncomingChange {
     pub actor: ActorId,
     /// The Automerge author bytes (`user_id 0x1f display_name`), if any.
     pub author: Option<Vec<u8>>,
+    /// The top-level fields this change writes into (directly or below).
+    pub root_keys: BTreeSet<String>,
 }
 
 /// What the new changes of one apply do.
@@ -98,7 +101,17 @@ pub fn inspect(after: &Automerge, changes: &[Change], limits: &Limits) -> Result
             hash: change.hash(),
             actor: change.actor_id().clone(),
             author: change.author().map(|a| a.as_bytes().to_vec()),
+            root_keys: BTreeSet::new(),
         });
+        // An author must match the actor: ours end in 4 bytes of SHA-256 of the user id.
+        if let Some(author) = change.author() {
+            let actor = change.actor_id().to_bytes();
+            let user = crate::doc::author_user(author.as_bytes());
+            let tag = sha2::Sha256::digest(user.as_bytes());
+            if actor.len() != 24 || actor[20..] != tag[..4] {
+                return Err("a change's author does not match its actor id".into());
+            }
+        }
         let start = expanded.start_op.get();
         for (i, op) in expanded.operations.iter().enumerate() {
             let (parent_depth, root_key) = match &op.obj {
@@ -144,6 +157,11 @@ pub fn inspect(after: &Automerge, changes: &[Change], limits: &Limits) -> Result
                     return Err(format!("a value is too long (at most {} bytes)", limits.max_scalar_bytes));
                 }
                 _ => {}
+            }
+            if let Some(c) = out.changes.last_mut() {
+                if !c.root_keys.contains(&root_key) {
+                    c.root_keys.insert(root_key.clone());
+                }
             }
             out.root_keys.insert(root_key);
         }

@@ -12,7 +12,7 @@ fn hub() -> Store {
 }
 
 fn peer(scopes: &[&str], role: Role) -> PeerInfo {
-    PeerInfo { name: "p".into(), role, scopes: scopes.iter().map(|s| s.to_string()).collect() }
+    PeerInfo::new("p", role, scopes.iter().map(|s| s.to_string()).collect())
 }
 
 /// Runs a whole sync through encoded frames; returns the report and the frames' sizes.

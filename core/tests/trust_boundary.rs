@@ -16,7 +16,7 @@ fn hub() -> Store {
 }
 
 fn peer(name: &str, scopes: &[&str], role: Role) -> PeerInfo {
-    PeerInfo { name: name.into(), role, scopes: scopes.iter().map(|s| s.to_string()).collect() }
+    PeerInfo::new(name, role, scopes.iter().map(|s| s.to_string()).collect())
 }
 
 fn wire(id: &str) -> [u8; 16] {
@@ -304,4 +304,139 @@ fn a_devices_cursor_tells_nothing_of_other_scopes() {
     assert_ne!(moved.cursor, after.cursor);
     assert!(moved.cursor.unsigned_abs() > 1 << 20, "the cursor is sealed, not a small position: {}", moved.cursor);
     assert!(a.summary(&r).is_ok());
+}
+
+fn device(s: &Store) -> [u8; 16] {
+    hex::decode(s.device_id()).unwrap().try_into().unwrap()
+}
+
+/// `d` set to make changes as `user` on the device `dev` (an actor as our stores make them).
+fn as_made_on(d: &mut Automerge, dev: [u8; 16], user: &str) {
+    use sha2::Digest;
+    let mut actor = dev.to_vec();
+    actor.extend_from_slice(&[0xee; 4]);
+    actor.extend_from_slice(&sha2::Sha256::digest(user.as_bytes())[..4]);
+    // Setting the author draws a fresh actor, so the actor comes second.
+    d.set_author(Some(automerge::Author::from(format!("{user}\u{1f}{user}").into_bytes())));
+    d.set_actor(ActorId::from(actor));
+}
+
+/// A review change on `r` made on `dev` as `user`.
+fn review_change(s: &Store, r: &str, dev: [u8; 16], user: &str) -> Vec<u8> {
+    let mut d = Automerge::load(&s.export_changes(r, &[]).unwrap()).unwrap();
+    as_made_on(&mut d, dev, user);
+    let base = d.get_heads();
+    let mut tx = d.transaction();
+    let m = tx.put_object(ROOT, "review", ObjType::Map).unwrap();
+    tx.put(&m, "state", "approved").unwrap();
+    tx.commit();
+    d.save_after(&base)
+}
+
+/// Attack 6: an author that does not match its actor, and a `created_by` naming someone other
+/// than the author of the creating change, are refused.
+#[test]
+fn forged_authorship_is_refused() {
+    let h = hub();
+    let phone = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let fw = peer("fw", &["S"], Role::FieldWorker).with_device(device(&phone));
+    let r = response(&phone, "S");
+    sync(&phone, &h, &fw);
+    // Author "coord1" on an actor of the attacker's choosing.
+    let mut d = raw(&phone, &r, 3);
+    d.set_author(Some(automerge::Author::from(b"coord1\x1fCoordinator".to_vec())));
+    d.set_actor(ActorId::from(vec![3u8; 24]));
+    let base = d.get_heads();
+    let answers = d.get(&ROOT, "answers").unwrap().unwrap().1;
+    let mut tx = d.transaction();
+    tx.put(&answers, "q", "forged").unwrap();
+    tx.commit();
+    let resp = push(&h, &fw, &r, d.save_after(&base));
+    assert_eq!(resp.rejected.len(), 1, "{resp:?}");
+    assert!(resp.rejected[0].reason.contains("author does not match"), "{}", resp.rejected[0].reason);
+    // A new record claiming to be created by coord1, written by the field worker.
+    let mut n = Automerge::new();
+    as_made_on(&mut n, device(&phone), "a");
+    let id = uuid::Uuid::now_v7().to_string();
+    let mut tx = n.transaction();
+    for (k, v) in [("kind", "response"), ("id", id.as_str()), ("scope", "S"), ("created_by", "coord1"), ("form_id", "f"), ("form_version", "1"), ("status", "draft")] {
+        tx.put(ROOT, k, v).unwrap();
+    }
+    tx.put(ROOT, "created_at", 1i64).unwrap();
+    tx.put_object(ROOT, "answers", ObjType::Map).unwrap();
+    tx.commit();
+    let resp = push(&h, &fw, &id, n.save());
+    assert_eq!(resp.rejected.len(), 1, "{resp:?}");
+    assert!(resp.rejected[0].reason.contains("created_by"), "{}", resp.rejected[0].reason);
+    assert!(h.summary(&id).is_err());
+}
+
+/// Attack 6: a field worker's change relayed through a coordinator's phone is checked as the
+/// field worker's; so is a change from a device the hub has never seen; the coordinator's own
+/// review still lands.
+#[test]
+fn a_relayed_change_is_checked_against_the_device_that_made_it() {
+    let h = hub();
+    let phone = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let coord = Store::open_in_memory(Identity::coordinator("c", "C")).unwrap();
+    let fw = peer("fw", &["S"], Role::FieldWorker).with_device(device(&phone));
+    let co = peer("co", &["S"], Role::Coordinator).with_device(device(&coord));
+    let r = response(&phone, "S");
+    sync(&phone, &h, &fw);
+    sync(&coord, &h, &co);
+    // The field worker's own review change, handed to the coordinator's phone and pushed by it.
+    let laundered = review_change(&phone, &r, device(&phone), "a");
+    let resp = push(&h, &co, &r, laundered);
+    assert_eq!(resp.rejected.len(), 1, "{resp:?}");
+    let why = &resp.rejected[0].reason;
+    assert!(why.contains("may not write 'review'") && why.contains("made on device 'fw'"), "{why}");
+    // A device no one enrolled: a field worker's authority, whoever relays it.
+    let stranger = review_change(&phone, &r, [0x5a; 16], "c");
+    let resp = push(&h, &co, &r, stranger);
+    assert_eq!(resp.rejected.len(), 1, "{resp:?}");
+    assert!(h.record_json(&r, None).unwrap().get("review").is_none());
+    // The coordinator's own review lands.
+    coord.set_review(&r, ReviewState::Approved, None).unwrap();
+    let rep = sync(&coord, &h, &co);
+    assert!(rep.rejected.is_empty(), "{rep:?}");
+    assert_eq!(h.review(&r).unwrap().state, ReviewState::Approved);
+    // A device id belongs to one enrolment: another enrolment cannot claim it.
+    let thief = peer("thief", &["S"], Role::Coordinator).with_device(device(&phone));
+    let e = h.serve_sync(&thief, &SyncRequest::default()).unwrap_err().to_string();
+    assert!(e.contains("enrolled as 'fw'"), "{e}");
+}
+
+/// Attack 6: a bundle is checked as from the device that wrote it: one written on a field
+/// worker's phone cannot be imported as a coordinator's, and a phone importing someone's
+/// bundle takes records from it, never a coordinator's authority.
+#[test]
+fn a_bundle_is_checked_as_from_its_writer_on_hubs_and_phones() {
+    let h = hub();
+    let phone = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let fw = peer("fw", &["S"], Role::FieldWorker).with_device(device(&phone));
+    let r = response(&phone, "S");
+    sync(&phone, &h, &fw);
+    // The field worker forges a review on its own phone and exports a bundle.
+    phone.apply_changes(&r, &review_change(&phone, &r, device(&phone), "a")).unwrap();
+    let bundle = phone.export_bundle(&Default::default()).unwrap();
+    // Passed off as a coordinator's bundle at the hub: refused whole.
+    let as_coord = peer("co", &["S"], Role::Coordinator);
+    let e = h.import_bundle(&bundle, Some(&as_coord)).unwrap_err().to_string();
+    assert!(e.contains("enrolled as 'fw'"), "{e}");
+    // As its real sender: the review is refused, the rest lands.
+    let rep = h.import_bundle(&bundle, Some(&peer("fw", &["S"], Role::FieldWorker))).unwrap();
+    assert_eq!(rep.rejected.len(), 1, "{rep:?}");
+    assert!(h.record_json(&r, None).unwrap().get("review").is_none());
+    // Another phone (even a coordinator's) importing it takes the record without the review.
+    let other = Store::open_in_memory(Identity::coordinator("c", "C")).unwrap();
+    let rep = other.import_bundle_on_device(&bundle).unwrap();
+    assert_eq!(rep.rejected.len(), 1, "{rep:?}");
+    assert!(rep.rejected[0].1.contains("review"), "{rep:?}");
+    // Its own work in a bundle comes back whole to the phone that made it.
+    let mine = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let r2 = response(&mine, "S");
+    let b2 = mine.export_bundle(&Default::default()).unwrap();
+    let fresh = Store::open_in_memory(Identity::field_worker("z", "Z")).unwrap();
+    assert!(fresh.import_bundle_on_device(&b2).unwrap().rejected.is_empty());
+    assert!(fresh.summary(&r2).is_ok());
 }

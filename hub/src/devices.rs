@@ -181,11 +181,7 @@ impl Devices {
             "UPDATE devices SET last_seen_ms = ?2 WHERE name = ?1",
             params![name, now_ms()],
         );
-        Ok(Some(PeerInfo {
-            name,
-            role: Role::parse(&role).map_err(|e| HubError::Usage(e.to_string()))?,
-            scopes: serde_json::from_str(&scopes)?,
-        }))
+        Ok(Some(PeerInfo::new(name, Role::parse(&role).map_err(|e| HubError::Usage(e.to_string()))?, serde_json::from_str(&scopes)?)))
     }
 
     /// The enrolment of device `name` (for checking a bundle it sent).
@@ -200,11 +196,9 @@ impl Devices {
             .optional()?;
         match row {
             Some((_, _, 1)) => Err(HubError::Usage(format!("device '{name}' is revoked"))),
-            Some((role, scopes, _)) => Ok(PeerInfo {
-                name: name.into(),
-                role: Role::parse(&role).map_err(|e| HubError::Usage(e.to_string()))?,
-                scopes: serde_json::from_str(&scopes)?,
-            }),
+            Some((role, scopes, _)) => {
+                Ok(PeerInfo::new(name, Role::parse(&role).map_err(|e| HubError::Usage(e.to_string()))?, serde_json::from_str(&scopes)?))
+            }
             None => Err(HubError::Usage(format!("no device named '{name}'"))),
         }
     }

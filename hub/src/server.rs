@@ -442,6 +442,20 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
             ),
         );
     }
+    // Which device this is (its store's device id): bound to this enrolment for good, so that
+    // every change is checked against the device that made it (see sangam_core::sync::policy).
+    let device = headers
+        .get(sangam_core::sync::client::DEVICE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| hex::decode(v.trim()).ok())
+        .and_then(|d| <[u8; 16]>::try_from(d).ok());
+    let Some(device) = device else {
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            format!("missing or malformed '{}' header (32 hex digits); update the app", sangam_core::sync::client::DEVICE_HEADER),
+        );
+    };
+    let peer = peer.with_device(device);
     let store = s.store.clone();
     let peer_name = peer.name.clone();
     let served = tokio::task::spawn_blocking(move || {
@@ -456,6 +470,7 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
     let (resp, stats) = match out {
         Ok(v) => v,
         Err(CoreError::InvalidInput(msg)) => return json_error(StatusCode::BAD_REQUEST, msg),
+        Err(CoreError::Forbidden(msg)) => return json_error(StatusCode::FORBIDDEN, msg),
         Err(e) => {
             tracing::error!(device = %peer_name, error = %e, "sync failed");
             return json_error(

@@ -105,6 +105,7 @@ fn stalled_body(url: &str, token: &str) -> TcpStream {
 fn post(url: &str, token: &str, body: &[u8]) -> (u16, String) {
     match ureq::post(&format!("{url}/v1/sync"))
         .set("Authorization", &format!("Bearer {token}"))
+        .set("X-Sangam-Device", "00112233445566778899aabbccddeeff")
         .timeout(Duration::from_secs(20))
         .send_bytes(body)
     {

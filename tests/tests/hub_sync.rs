@@ -11,7 +11,11 @@ use sangam_tests::*;
 const EXE: &str = env!("CARGO_BIN_EXE_hub-under-test");
 
 fn post_raw(url: &str, token: &str, body: &[u8]) -> (u16, String) {
-    match ureq::post(&format!("{url}/v1/sync")).set("Authorization", &format!("Bearer {token}")).send_bytes(body) {
+    match ureq::post(&format!("{url}/v1/sync"))
+        .set("Authorization", &format!("Bearer {token}"))
+        .set("X-Sangam-Device", "0f0e0d0c0b0a09080706050403020100")
+        .send_bytes(body)
+    {
         Ok(r) => (r.status(), String::new()),
         Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
         Err(e) => panic!("transport error: {e}"),

@@ -16,7 +16,7 @@ use super::write::{encode, index_row, write_encoded, Encoded};
 use super::{now_ms, ApplyOutcome, Inner, IndexRow, Kind, RowInfo, MAX_CHANGE_BYTES};
 use crate::doc;
 use crate::incoming::{inspect, Incoming, LIMITS};
-use crate::sync::policy::{check_write, PeerInfo};
+use crate::sync::policy::{authority, check_write, PeerInfo};
 use crate::{Error, Result};
 
 /// Parked changes kept per record.
@@ -116,7 +116,8 @@ impl Inner {
             }
             Attempt::Changed { copy, incoming } => (copy, incoming),
         };
-        if let Err(e) = check_result(id, row.as_ref(), peer, &live, &copy, &incoming) {
+        let bound = |d: &[u8; 16]| self.bound_device(d);
+        if let Err(e) = check_result(id, row.as_ref(), peer, &live, &copy, &incoming, &bound) {
             restore(self, live);
             return Err(e);
         }
@@ -233,7 +234,7 @@ impl Inner {
                     drop(t);
                     None
                 }
-                Some(Ok((t, incoming))) => match check_result(id, row, sender.as_ref(), live, &t, &incoming) {
+                Some(Ok((t, incoming))) => match check_result(id, row, sender.as_ref(), live, &t, &incoming, &|d| self.bound_device(d)) {
                     Ok(()) => Some(t),
                     Err(e) => {
                         tracing::warn!(doc = %id, reason = %e, "a parked change was refused for its sender");
@@ -265,6 +266,7 @@ fn check_result(
     before: &Automerge,
     after: &Automerge,
     incoming: &Incoming,
+    bound: &dyn Fn(&[u8; 16]) -> Option<PeerInfo>,
 ) -> Result<()> {
     if doc::get_str(after, &ROOT, "id").as_deref() != Some(id) {
         return Err(Error::rejected(id, "the changes belong to another record"));
@@ -278,9 +280,47 @@ fn check_result(
         }
     }
     match peer {
-        Some(p) => check_write(p, before, after, incoming),
+        Some(p) => check_by_maker(p, before, after, incoming, bound),
         None => Ok(()),
     }
+}
+
+/// The write policy, each change checked with the authority of the device that made it as
+/// `sender` delivers it (see [`authority`]): changes are grouped by that authority and each
+/// group must pass on its own.
+fn check_by_maker(
+    sender: &PeerInfo,
+    before: &Automerge,
+    after: &Automerge,
+    incoming: &Incoming,
+    bound: &dyn Fn(&[u8; 16]) -> Option<PeerInfo>,
+) -> Result<()> {
+    let mut groups: Vec<(PeerInfo, Incoming)> = Vec::new();
+    for c in &incoming.changes {
+        let a = authority(sender, &c.actor.to_bytes(), bound);
+        let at = match groups.iter().position(|(g, _)| *g == a) {
+            Some(i) => i,
+            None => {
+                groups.push((a, Incoming::default()));
+                groups.len() - 1
+            }
+        };
+        let g = &mut groups[at].1;
+        g.root_keys.extend(c.root_keys.iter().cloned());
+        g.changes.push(c.clone());
+    }
+    if groups.is_empty() {
+        return check_write(sender, before, after, incoming);
+    }
+    for (a, g) in &groups {
+        check_write(a, before, after, g).map_err(|e| match e {
+            Error::Forbidden(reason) if a.name != sender.name => {
+                Error::Forbidden(format!("{reason} (a change made on device '{}', delivered by '{}')", a.name, sender.name))
+            }
+            e => e,
+        })?;
+    }
+    Ok(())
 }
 
 /// Whether `bytes` (a validated single document chunk) already is `doc`'s snapshot.

@@ -16,6 +16,7 @@
 
 mod apply;
 mod cache;
+mod makers;
 pub mod schema;
 mod types;
 mod write;
@@ -700,6 +701,10 @@ impl Inner {
         ));
         doc.set_author(Some(author));
         doc.set_actor(self.actor.clone());
+    }
+
+    pub(crate) fn device_bytes(&self) -> &[u8] {
+        &self.device_bytes
     }
 
     pub(crate) fn device_hex(&self) -> String {

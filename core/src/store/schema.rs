@@ -7,7 +7,7 @@ use rusqlite::{Connection, Transaction};
 use crate::{Error, Result};
 
 /// The schema version this code writes.
-pub const VERSION: i64 = 5;
+pub const VERSION: i64 = 6;
 
 const V1: &str = r#"
 CREATE TABLE meta (
@@ -155,8 +155,21 @@ const V5: &str = r#"
 CREATE INDEX docs_scope_seq ON docs(scope, seq);
 "#;
 
+/// Version 6: which enrolled device owns which device id (serving stores; see
+/// `store::makers`), so every incoming change is checked with the authority of the device that
+/// made it, whoever delivers it.
+const V6: &str = r#"
+CREATE TABLE device_owners (
+    device  BLOB PRIMARY KEY,    -- 16-byte device id, the start of its actor ids
+    name    TEXT NOT NULL,       -- the enrolled device's name at the hub
+    info    TEXT NOT NULL,       -- its PeerInfo (JSON) when last seen
+    seen_at INTEGER NOT NULL
+) WITHOUT ROWID;
+"#;
+
 fn upgrade_from(tx: &Transaction<'_>, v: i64) -> Result<()> {
     match v {
+        5 => Ok(tx.execute_batch(V6)?),
         4 => Ok(tx.execute_batch(V5)?),
         1 => Ok(tx.execute_batch(V2)?),
         2 => Ok(tx.execute_batch(V3)?),

@@ -152,12 +152,26 @@ impl Store {
         if body.whole.count as u64 > header.records {
             return Err(damaged("record count"));
         }
-        let mut report = BundleReport {
-            header: Some(header),
-            ..Default::default()
+        // A bundle imported as from an enrolled device must have been written by that device:
+        // its writer's device id is bound to the enrolment (or already is), so the same file
+        // cannot be passed off as another device's.
+        let sender = match peer {
+            Some(p) if p.device.is_none() => {
+                let device = hex::decode(&header.source).ok().and_then(|d| <[u8; 16]>::try_from(d).ok());
+                Some(match device {
+                    Some(d) => p.clone().with_device(d),
+                    None => return Err(damaged("writer")),
+                })
+            }
+            other => other.cloned(),
         };
+        let peer = sender.as_ref();
+        let mut report = BundleReport { header: Some(header), ..Default::default() };
         let wholes = batch::unpack_whole(&body.whole);
         let mut g = self.lock();
+        if let (Some(p), true) = (peer, g.serving) {
+            g.bind_device(p)?;
+        }
         g.batch(|inner| {
             let mut land =
                 |inner: &mut crate::store::Inner, id: String, changes: &[u8]| -> Result<()> {
@@ -187,6 +201,22 @@ impl Store {
             Ok(())
         })?;
         Ok(report)
+    }
+}
+
+impl Store {
+    /// Imports a bundle that reached this device (a phone) from elsewhere: a USB stick, a
+    /// Bluetooth share. Its changes are checked as a field worker's in this device's scopes
+    /// (any scope before the first sync), except those this device made itself, which keep its
+    /// own role: a bundle can carry records, never a coordinator's authority.
+    pub fn import_bundle_on_device(&self, bytes: &[u8]) -> Result<BundleReport> {
+        let me = {
+            let g = self.lock();
+            let scopes = g.enrolled.clone().unwrap_or_else(|| vec![super::policy::ANY_SCOPE.to_string()]);
+            let device: [u8; 16] = g.device_bytes().try_into().map_err(|_| Error::invalid("this store has no device id"))?;
+            PeerInfo::new("this device", g.identity.role, scopes).with_device(device)
+        };
+        self.import_bundle(bytes, Some(&me))
     }
 }
 

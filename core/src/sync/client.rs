@@ -57,6 +57,8 @@ impl Store {
             agent = agent.tls_config(std::sync::Arc::new(pinned_tls(pin)?));
         }
         let agent = agent.build();
+        // Which device this is: the hub binds it to the enrolment (see `sync::policy`).
+        let device = self.device_id();
         let mut engine = SyncEngine::new(self).with_batch(opts.batch_docs, opts.batch_bytes);
         let mut rounds = 0;
         while let Some(req) = engine.next_request()? {
@@ -70,7 +72,7 @@ impl Store {
                 ));
             }
             let body = encode(&req)?;
-            let (resp, received) = post(&agent, &url, token, &body)?;
+            let (resp, received) = post(&agent, &url, token, &device, &body)?;
             engine.handle_response(resp, body.len() as u64, received)?;
             if let Some(p) = opts.progress {
                 p(engine.progress());
@@ -156,10 +158,14 @@ impl rustls::client::danger::ServerCertVerifier for Pinned {
     }
 }
 
-fn post(agent: &ureq::Agent, url: &str, token: &str, body: &[u8]) -> Result<(SyncResponse, u64)> {
+/// The request header that names the syncing device (its store's device id, hex).
+pub const DEVICE_HEADER: &str = "X-Sangam-Device";
+
+fn post(agent: &ureq::Agent, url: &str, token: &str, device: &str, body: &[u8]) -> Result<(SyncResponse, u64)> {
     let result = agent
         .post(url)
         .set("Authorization", &format!("Bearer {token}"))
+        .set(DEVICE_HEADER, device)
         .set("Content-Type", "application/x-sangam-sync")
         .send_bytes(body);
     match result {
@@ -181,7 +187,8 @@ fn post(agent: &ureq::Agent, url: &str, token: &str, body: &[u8]) -> Result<(Syn
                 .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
                 .unwrap_or(text);
             Err(match code {
-                401 | 403 => Error::Auth(msg),
+                401 => Error::Auth(msg),
+                403 => Error::Forbidden(msg),
                 400 | 413 | 422 if msg.contains("version") => Error::Incompatible(msg),
                 // Busy: the same device is already syncing; worth retrying.
                 429 | 503 => Error::Network(format!("the hub is busy ({code}): {msg}")),

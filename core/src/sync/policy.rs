@@ -1,6 +1,13 @@
-//! Who may write what (DESIGN §5), checked by a hub on every incoming record and by the core
-//! before it accepts the same from a bundle: known kind, scope within the peer's scopes, and no
-//! field written that the peer's role may not write.
+//! Who may write what, checked by a hub on every incoming record and by the core before it
+//! accepts the same from a bundle: known kind, scope within the peer's scopes, and no field
+//! written that the peer's role may not write.
+//!
+//! Each change is checked against the device that *made* it, not only the one that delivers it
+//! (see [`authority`]): a serving store binds each enrolled device to the 16-byte device id
+//! that begins its actor ids, so a field worker's change relayed through a coordinator's phone
+//! is checked as a field worker's, and a change claiming another device's id gets no more than
+//! both devices together may do. A change from a device the hub has never seen gets a field
+//! worker's authority, unless a hub (admin) relays it: hubs check what they accept themselves.
 
 use automerge::{Automerge, ROOT};
 use serde::{Deserialize, Serialize};
@@ -10,18 +17,87 @@ use crate::incoming::Incoming;
 use crate::store::{Kind, Role};
 use crate::{Error, Result};
 
-/// A peer as a hub knows it: enrolled for some scopes with a role.
+/// A peer as a hub knows it: enrolled for some scopes with a role, and (when it said) the
+/// device id that begins the actor ids of the changes it makes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeerInfo {
     pub name: String,
     pub role: Role,
     pub scopes: Vec<String>,
+    /// The peer's own store's device id (`Store::device_id`, 16 bytes).
+    #[serde(default)]
+    pub device: Option<[u8; 16]>,
 }
 
+/// A scope list holding only this matches every scope (a phone importing a bundle before it
+/// has ever learnt its scopes). `device add` never accepts it as a scope.
+pub const ANY_SCOPE: &str = "*";
+
 impl PeerInfo {
-    pub fn may_see(&self, scope: &str) -> bool {
-        self.scopes.iter().any(|s| s == scope)
+    pub fn new(name: impl Into<String>, role: Role, scopes: Vec<String>) -> Self {
+        PeerInfo { name: name.into(), role, scopes, device: None }
     }
+
+    /// The same peer, saying which device it is.
+    pub fn with_device(mut self, device: [u8; 16]) -> Self {
+        self.device = Some(device);
+        self
+    }
+
+    pub fn may_see(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope || s == ANY_SCOPE)
+    }
+
+    /// What both may do: the lower role and the common scopes (named after `maker`).
+    pub fn narrowed(&self, maker: &PeerInfo) -> PeerInfo {
+        let role = if rank(maker.role) < rank(self.role) { maker.role } else { self.role };
+        let scopes = if self.scopes.iter().any(|s| s == ANY_SCOPE) {
+            maker.scopes.clone()
+        } else {
+            self.scopes.iter().filter(|s| maker.may_see(s)).cloned().collect()
+        };
+        PeerInfo { name: maker.name.clone(), role, scopes, device: maker.device }
+    }
+}
+
+fn rank(r: Role) -> u8 {
+    match r {
+        Role::FieldWorker => 0,
+        Role::Coordinator => 1,
+        Role::Admin => 2,
+    }
+}
+
+/// The device id an actor id begins with (ADR 0002), if it is one of ours.
+pub fn device_of(actor: &[u8]) -> Option<[u8; 16]> {
+    actor.get(..16).and_then(|d| d.try_into().ok())
+}
+
+/// The authority a change with `actor` has when `sender` delivers it. `bound` looks up the
+/// enrolled device a device id belongs to (a serving store's bindings).
+pub fn authority(sender: &PeerInfo, actor: &[u8], bound: &dyn Fn(&[u8; 16]) -> Option<PeerInfo>) -> PeerInfo {
+    let Some(device) = device_of(actor) else {
+        return unknown_maker(sender);
+    };
+    if sender.device == Some(device) {
+        return sender.clone();
+    }
+    match bound(&device) {
+        Some(maker) if maker.name == sender.name => sender.clone(),
+        Some(maker) => sender.narrowed(&maker),
+        None => unknown_maker(sender),
+    }
+}
+
+/// A change from a device no hub has bound: what a field worker of the sender's scopes may do,
+/// unless a hub relays it (or the sender did not say which device it is: then it answers for
+/// everything it sends, as before devices were bound).
+fn unknown_maker(sender: &PeerInfo) -> PeerInfo {
+    if sender.role == Role::Admin || sender.device.is_none() {
+        return sender.clone();
+    }
+    let fw = PeerInfo { name: format!("{} (relayed)", sender.name), role: Role::FieldWorker, scopes: sender.scopes.clone(), device: None };
+    sender.narrowed(&fw)
 }
 
 /// Top-level fields only coordinators (and admins) may write.
@@ -49,6 +125,14 @@ pub(crate) fn check_write(peer: &PeerInfo, before: &Automerge, after: &Automerge
     if existed {
         if let Some(f) = incoming.root_keys.iter().find(|f| IDENTITY_FIELDS.contains(&f.as_str())) {
             return Err(refuse(&format!("'{f}' is fixed when a record is created and cannot be written again")));
+        }
+    }
+    // Who created a record is who wrote its creation: `created_by` names the change's author.
+    for c in incoming.changes.iter().filter(|c| c.root_keys.contains("created_by")) {
+        let user = c.author.as_deref().map(doc::author_user);
+        let created_by = doc::get_str(after, &ROOT, "created_by");
+        if user.is_none() || user.as_deref() != created_by.as_deref() {
+            return Err(refuse("'created_by' must name the author of the change that creates the record"));
         }
     }
     if kind == Kind::Form && peer.role != Role::Admin {

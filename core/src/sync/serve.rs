@@ -43,6 +43,10 @@ impl Store {
         let inner = &mut *g;
         let mut stats = ServeStats::default();
         let mut resp = SyncResponse { hub_store: hub_store.clone(), scopes: peer.scopes.clone(), ..Default::default() };
+        // The device says which it is; its id belongs to this enrolment from now on.
+        if inner.serving {
+            inner.bind_device(peer)?;
+        }
         let key = cursor_key(inner)?;
         let mut cursor = unseal(req.cursor, &key);
         if req.hub_store.as_deref() != Some(hub_store.as_str())
