@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 echo "== Rust workspace tests"
 cargo test --workspace
 echo "== Hostile, trust-boundary, property and crash tests in the release profile (what ships)"
-cargo test --release -p sangam-core --test hostile --test trust_boundary --test convergence --test crash
+cargo test --release -p sangam-core --test hostile --test trust_boundary --test convergence --test crash --test fuzz_regressions
 echo "== Kotlin bindings on the JVM"
 bash android-demo/kotlin-tests/run.sh
 echo "== The Android app's data layer on the JVM"

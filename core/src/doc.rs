@@ -64,6 +64,8 @@ pub(crate) const MAGIC: [u8; 4] = [0x85, 0x6f, 0x4a, 0x83];
 /// When `bytes` is exactly one document chunk, the loaded document is returned (so a caller
 /// with nothing to merge it into need not load it twice).
 pub(crate) fn validate_chunks(bytes: &[u8]) -> std::result::Result<Option<Automerge>, String> {
+    // Bounded before Automerge decodes anything (its decoders trust run lengths).
+    crate::chunks::check(bytes)?;
     let mut rest = bytes;
     let mut n = 0;
     let mut only_doc = None;

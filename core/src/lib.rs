@@ -7,6 +7,7 @@
 //!
 //! Start with [`Store::open`]; see `docs/ARCHITECTURE.md` for the layers.
 
+pub mod chunks;
 pub mod doc;
 mod error;
 pub mod export;

@@ -116,6 +116,7 @@ pub(crate) fn expand(compact: &[u8]) -> std::result::Result<Expanded, String> {
         data
     };
     let placeholder = chunk_of(&splice(&vec![0u8; n * 32]));
+    crate::chunks::check(&placeholder).map_err(|e| format!("{BAD}: {e}"))?;
     let loaded = Automerge::load_with_options(
         &placeholder,
         LoadOptions::new().on_partial_load(OnPartialLoad::Error).verification_mode(VerificationMode::DontCheck),
