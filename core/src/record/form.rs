@@ -133,7 +133,7 @@ impl Store {
     pub fn form_record_id(&self, form_id: &str, version: &str) -> Result<Option<String>> {
         self.read(|c| {
             let mut st = c.prepare_cached(
-                "SELECT id FROM docs WHERE kind = 'form' AND deleted = 0 AND form_id = ?1 AND form_version = ?2 ORDER BY seq LIMIT 1",
+                "SELECT id FROM docs INDEXED BY docs_forms WHERE kind = 'form' AND deleted = 0 AND form_id = ?1 AND form_version = ?2 ORDER BY seq LIMIT 1",
             )?;
             let mut rows = st.query_map([form_id, version], |r| r.get::<_, String>(0))?;
             Ok(rows.next().transpose()?)
@@ -143,7 +143,7 @@ impl Store {
     /// The newest published version of `form_id`, if any.
     pub fn newest_form_version(&self, form_id: &str) -> Result<Option<String>> {
         let versions: Vec<String> = self.read(|c| {
-            let mut st = c.prepare_cached("SELECT form_version FROM docs WHERE kind = 'form' AND deleted = 0 AND form_id = ?1")?;
+            let mut st = c.prepare_cached("SELECT form_version FROM docs INDEXED BY docs_forms WHERE kind = 'form' AND deleted = 0 AND form_id = ?1")?;
             let rows = st.query_map([form_id], |r| r.get::<_, Option<String>>(0))?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?.into_iter().flatten().collect())
         })?;
@@ -175,9 +175,28 @@ impl Store {
     /// person answers (see [`LiveForm::set_answer`]).
     pub fn live_form(&self, response_id: &str, clock: Clock) -> Result<LiveForm> {
         let r = self.response(response_id)?;
-        let def = self.form_definition(&r.form_id, Some(&r.form_version))?;
-        let form = CompiledForm::new(def).map_err(|i| Error::invalid(format!("the stored form has {} problem(s)", i.len())))?;
-        Ok(LiveForm::new(Arc::new(form), &r.answers, &r.repeats, clock))
+        let form = self.compiled_form(&r.form_id, &r.form_version)?;
+        Ok(LiveForm::new(form, &r.answers, &r.repeats, clock))
+    }
+
+    /// The compiled form `form_id` at `version`, compiled once per version of its record.
+    fn compiled_form(&self, form_id: &str, version: &str) -> Result<Arc<CompiledForm>> {
+        let id = self.form_record_id(form_id, version)?.ok_or_else(|| Error::NotFound(format!("form {form_id} version {version}")))?;
+        let heads: Vec<u8> = self.read(|c| Ok(c.prepare_cached("SELECT heads FROM docs WHERE id = ?1")?.query_row([&id], |r| r.get(0))?))?;
+        let cache = || self.compiled_forms.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((h, form)) = cache().get(&id) {
+            if *h == heads {
+                return Ok(form.clone());
+            }
+        }
+        let def = self.form_definition_by_record(&id)?;
+        let form = Arc::new(CompiledForm::new(def).map_err(|i| Error::invalid(format!("the stored form has {} problem(s)", i.len())))?);
+        let mut c = cache();
+        if c.len() >= 64 {
+            c.clear();
+        }
+        c.insert(id, (heads, form.clone()));
+        Ok(form)
     }
 
     /// The live state of a response in `language` (the form's default when `None`).

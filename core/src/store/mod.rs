@@ -91,6 +91,9 @@ fn actor_for(device: &[u8], session: &[u8], identity: &Identity) -> ActorId {
 pub struct Store {
     inner: Mutex<Inner>,
     path: Option<PathBuf>,
+    /// Compiled forms by form record id, with the heads they were compiled at: validating a
+    /// submitted response (a hub does it for every one it takes in) reuses them.
+    pub(crate) compiled_forms: Mutex<std::collections::HashMap<String, (Vec<u8>, std::sync::Arc<crate::forms::state::CompiledForm>)>>,
 }
 
 pub(crate) fn now_ms() -> i64 {
@@ -217,10 +220,7 @@ impl Store {
             enrolled,
             data_version: 0,
         };
-        Ok(Store {
-            inner: Mutex::new(inner),
-            path,
-        })
+        Ok(Store { inner: Mutex::new(inner), path, compiled_forms: Mutex::default() })
     }
 
     /// Makes this store a server for other peers (a hub): from now on it keeps recent record

@@ -7,7 +7,7 @@ use rusqlite::{Connection, Transaction};
 use crate::{Error, Result};
 
 /// The schema version this code writes.
-pub const VERSION: i64 = 6;
+pub const VERSION: i64 = 7;
 
 const V1: &str = r#"
 CREATE TABLE meta (
@@ -167,8 +167,16 @@ CREATE TABLE device_owners (
 ) WITHOUT ROWID;
 "#;
 
+/// Version 7: forms found by id and version without walking every response of the form
+/// (responses share `form_id`, so `docs_form_updated` made each lookup cost the form's whole
+/// response count; a hub validating each submitted response paid it per record).
+const V7: &str = r#"
+CREATE INDEX docs_forms ON docs(form_id, form_version) WHERE kind = 'form';
+"#;
+
 fn upgrade_from(tx: &Transaction<'_>, v: i64) -> Result<()> {
     match v {
+        6 => Ok(tx.execute_batch(V7)?),
         5 => Ok(tx.execute_batch(V6)?),
         4 => Ok(tx.execute_batch(V5)?),
         1 => Ok(tx.execute_batch(V2)?),
