@@ -18,6 +18,7 @@
 //! `label::Hindi (hi)`. Names must be unique in the whole form, and repeats cannot nest
 //! (answers are stored by name, rows per repeat).
 
+mod cfb;
 mod check;
 mod choices;
 mod sheet;

@@ -139,6 +139,10 @@ pub(crate) type BadCell = (String, u32, String, String);
 /// Opens a workbook from bytes (xlsx, and also xls/ods which calamine reads) and returns its
 /// sheets. Cells holding spreadsheet errors are reported as (sheet, row, letter, message).
 pub(crate) fn read_workbook(bytes: &[u8]) -> Result<(Vec<Sheet>, Vec<BadCell>), String> {
+    // Legacy .xls: bounded before calamine trusts its sector numbers (see cfb.rs).
+    if super::cfb::is_compound(bytes) {
+        super::cfb::check(bytes)?;
+    }
     let mut wb = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| format!("the file is not a readable spreadsheet ({e})"))?;
     let mut sheets = Vec::new();
