@@ -213,3 +213,51 @@ mod tests {
         assert!(read_workbook(&[0x50, 0x4b, 3, 4, 0, 0]).is_err());
     }
 }
+
+/// What pyxform does to every cell before reading it (its `clean_text_values`, on unless the
+/// settings say `clean_text_values: no`): typographic quotes become straight quotes (so
+/// `${a} = ’x’` is an expression, and choice names are stored as ODK stores them), and on
+/// the survey sheet runs of spaces become one space.
+pub(crate) fn clean_text(sheet: &mut Sheet, collapse_spaces: bool) {
+    for (_, row) in sheet.rows.iter_mut() {
+        for cell in row.iter_mut() {
+            if let Some(clean) = cleaned(cell, collapse_spaces) {
+                *cell = clean;
+            }
+        }
+    }
+}
+
+fn cleaned(cell: &str, collapse_spaces: bool) -> Option<String> {
+    let quotes = cell.contains(['\u{2018}', '\u{2019}', '\u{201c}', '\u{201d}']);
+    let spaces = collapse_spaces && cell.contains("  ");
+    if !quotes && !spaces {
+        return None;
+    }
+    let mut out = String::with_capacity(cell.len());
+    for c in cell.chars() {
+        let c = match c {
+            '\u{2018}' | '\u{2019}' => '\'',
+            '\u{201c}' | '\u{201d}' => '"',
+            c => c,
+        };
+        if collapse_spaces && c == ' ' && out.ends_with(' ') {
+            continue;
+        }
+        out.push(c);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod clean_tests {
+    use super::cleaned;
+
+    #[test]
+    fn typographic_quotes_are_straightened_and_spaces_collapsed() {
+        assert_eq!(cleaned("${a}=\u{2019}x\u{2019} and ${b} = \u{201c}y\u{201d}", false).as_deref(), Some("${a}='x' and ${b} = \"y\""));
+        assert_eq!(cleaned("(. >= 30)  or  . = 1", true).as_deref(), Some("(. >= 30) or . = 1"));
+        assert_eq!(cleaned("(. >= 30)  or", false), None);
+        assert_eq!(cleaned("plain", true), None);
+    }
+}

@@ -7,12 +7,18 @@ use std::collections::HashMap;
 use super::choices::{Choices, Settings};
 use super::sheet::Sheet;
 use super::{At, Problem, ProblemKind};
-use crate::forms::definition::{Choice, FormDefinition, Group, Item, Question, QuestionType, Repeat, Translated};
+use crate::forms::definition::{Choice, FormDefinition, FormSettings, Group, Item, Question, QuestionType, Repeat, Translated};
 
 const TRANSLATABLE: [&str; 4] = ["label", "hint", "required_message", "constraint_message"];
-const PLAIN: [&str; 11] = [
+const PLAIN: [&str; 12] = [
     "type", "name", "required", "relevant", "constraint", "calculation", "default", "choice_filter", "appearance",
-    "read_only", "repeat_count",
+    "read_only", "repeat_count", "parameters",
+];
+
+/// Columns whose meaning Sangam does not carry out: refused by name rather than ignored.
+const MEANINGFUL: [(&str, &str); 2] = [
+    ("trigger", "a calculation recomputed only when another question changes (trigger) is not supported"),
+    ("save_to", "saving answers to an entity (save_to) is not supported"),
 ];
 
 /// What a `type` cell says.
@@ -24,11 +30,8 @@ enum TypeSpec {
     Unknown,
 }
 
-const UNSUPPORTED_TYPES: [&str; 30] = [
-    "geotrace", "geoshape", "audio", "video", "file", "barcode", "range", "rank", "start", "end", "today", "deviceid",
-    "subscriberid", "simserial", "phonenumber", "username", "email", "audit", "hidden", "xml-external", "csv-external",
-    "start-geopoint", "background-audio", "background-geopoint", "osm", "imei", "uri:deviceid", "uri:username",
-    "uri:email", "signature",
+const UNSUPPORTED_TYPES: [&str; 8] = [
+    "start-geopoint-disabled", "background-audio", "osm", "imei", "uri:deviceid", "uri:username", "uri:email", "signature",
 ];
 
 /// Further types pyxform knows (legacy spellings and metadata), reported as unsupported by
@@ -63,7 +66,7 @@ fn parse_type(raw: &str) -> TypeSpec {
     if norm.starts_with("begin ") || norm.starts_with("end ") {
         return TypeSpec::Unsupported(lower);
     }
-    const SELECTS: [(&str, QuestionType); 18] = [
+    const SELECTS: [(&str, QuestionType); 19] = [
         ("select_one_from_file", QuestionType::SelectOne),
         ("select_multiple_from_file", QuestionType::SelectMultiple),
         ("select one from file", QuestionType::SelectOne),
@@ -82,6 +85,7 @@ fn parse_type(raw: &str) -> TypeSpec {
         ("select multiple", QuestionType::SelectMultiple),
         ("select_one", QuestionType::SelectOne),
         ("select one", QuestionType::SelectOne),
+        ("rank", QuestionType::Rank),
     ];
     for (prefix, kind) in SELECTS {
         if let Some(rest) = lower.strip_prefix(prefix) {
@@ -120,6 +124,28 @@ fn parse_type(raw: &str) -> TypeSpec {
         "calculate" | "calculation" => QuestionType::Calculate,
         "acknowledge" | "trigger" => QuestionType::Acknowledge,
         "image" | "photo" => QuestionType::Image,
+        "audio" => QuestionType::Audio,
+        "video" => QuestionType::Video,
+        "file" => QuestionType::File,
+        "hidden" => QuestionType::Hidden,
+        "range" => QuestionType::Range,
+        "geotrace" => QuestionType::Geotrace,
+        "geoshape" => QuestionType::Geoshape,
+        "barcode" => QuestionType::Barcode,
+        "start" => QuestionType::Start,
+        "end" => QuestionType::End,
+        "today" => QuestionType::Today,
+        "deviceid" => QuestionType::DeviceId,
+        "phonenumber" => QuestionType::PhoneNumber,
+        "username" => QuestionType::Username,
+        "email" => QuestionType::Email,
+        "subscriberid" => QuestionType::SubscriberId,
+        "simserial" => QuestionType::SimSerial,
+        "audit" => QuestionType::Audit,
+        "start-geopoint" => QuestionType::StartGeopoint,
+        "background-geopoint" => QuestionType::BackgroundGeopoint,
+        "xml-external" => QuestionType::XmlExternal,
+        "csv-external" => QuestionType::CsvExternal,
         other if UNSUPPORTED_TYPES.contains(&other) || PYXFORM_TYPES.contains(&other) || other.starts_with("select") => {
             return TypeSpec::Unsupported(other.to_string())
         }
@@ -131,11 +157,11 @@ fn parse_type(raw: &str) -> TypeSpec {
     TypeSpec::Question(kind, None, false)
 }
 
-/// Whether `name` can name a question: an XML name without `:`, not starting with `_` (the
-/// store reserves those), at most 128 characters.
+/// Whether `name` can name a question: an XML name without `:` (a letter or `_`, then
+/// letters, digits, `_`, `-`, `.`), at most 128 characters.
 fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();
-    let first_ok = chars.next().map(|c| c.is_alphabetic()).unwrap_or(false);
+    let first_ok = chars.next().map(|c| c.is_alphabetic() || c == '_').unwrap_or(false);
     first_ok && name.chars().count() <= 128 && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
@@ -214,7 +240,12 @@ impl Ctx<'_> {
     }
 }
 
-/// Reports columns that this import does not understand, once each, where first used.
+fn is_media_column(base: &str) -> bool {
+    matches!(base, "image" | "audio" | "video" | "big-image" | "media") || base.starts_with("media::") || base.starts_with("media:")
+}
+
+/// Reports columns that this import does not use, once each, where first used: as a warning,
+/// or refused when the column changes what the form means.
 fn check_columns(sheet: &Sheet, problems: &mut Vec<Problem>) {
     for (i, h) in sheet.headers.iter().enumerate() {
         let known = if h.lang.is_some() { TRANSLATABLE.contains(&h.base.as_str()) } else { TRANSLATABLE.contains(&h.base.as_str()) || PLAIN.contains(&h.base.as_str()) };
@@ -226,8 +257,17 @@ fn check_columns(sheet: &Sheet, problems: &mut Vec<Problem>) {
         };
         let at = At { sheet: sheet.name.clone(), row: Some(*row_no), column: Some(h.raw.clone()), letter: Some(h.letter.clone()) };
         // A column without a header holds the author's notes, as in pyxform.
-        if !h.raw.is_empty() {
-            problems.push(at.unsupported(format!("column {}", h.raw), format!("the column '{}' is not supported", h.raw)));
+        if h.raw.is_empty() {
+            continue;
+        }
+        if let Some((_, why)) = MEANINGFUL.iter().find(|(c, _)| h.lang.is_none() && *c == h.base) {
+            problems.push(at.unsupported(format!("column {}", h.raw), *why));
+        } else if is_media_column(&h.base) {
+            problems.push(at.ignored(format!("column {}", h.raw), format!("media in labels ('{}') is not shown: the text label is", h.raw)));
+        } else {
+            // Analysis columns, notes and other tools' columns (`instance::…`, `bind::…`,
+            // `body::…`, `cht::…`) change nothing about the data Sangam keeps.
+            problems.push(at.ignored(format!("column {}", h.raw), format!("the column '{}' is not used by Sangam and is ignored", h.raw)));
         }
     }
 }
@@ -315,7 +355,7 @@ pub(crate) fn build(sheet: &Sheet, settings: Settings, mut choices: Choices, pro
         if !valid_name(&name) {
             cx.problems.push(cx.at(row_no, "name").problem(
                 ProblemKind::InvalidName,
-                format!("'{name}' is not a valid name: start with a letter, then letters, digits, '_', '-' or '.'"),
+                format!("'{name}' is not a valid name: start with a letter or '_', then letters, digits, '_', '-' or '.'"),
             ));
         }
         if let Some(first) = rows_of.get(&name) {
@@ -334,7 +374,11 @@ pub(crate) fn build(sheet: &Sheet, settings: Settings, mut choices: Choices, pro
                 for col in ["required", "constraint", "calculation", "default", "choice_filter", "read_only"] {
                     if cx.plain(row, col).is_some() {
                         let what = if repeat { "repeat" } else { "group" };
-                        cx.problems.push(cx.at(row_no, col).unsupported(format!("{col} on a {what}"), format!("'{col}' is not supported on a {what}")));
+                        // pyxform writes these on the group's bind, where ODK does nothing with them.
+                        cx.problems.push(cx.at(row_no, col).ignored(
+                            format!("{col} on a {what}"),
+                            format!("'{col}' on a {what} has no effect (as in ODK) and is ignored"),
+                        ));
                     }
                 }
                 let kind = if repeat {
@@ -378,6 +422,7 @@ pub(crate) fn build(sheet: &Sheet, settings: Settings, mut choices: Choices, pro
                 q.choice_filter = cx.plain(row, "choice_filter");
                 q.appearance = appearance;
                 q.read_only = cx.flag(row, "read_only");
+                q.parameters = cx.plain(row, "parameters");
                 check_question(&mut cx, row_no, &q, &choices);
                 if cx.plain(row, "repeat_count").is_some() {
                     cx.problems.push(cx.at(row_no, "repeat_count").problem(ProblemKind::InvalidValue, "repeat_count belongs on a begin repeat row"));
@@ -420,6 +465,7 @@ pub(crate) fn build(sheet: &Sheet, settings: Settings, mut choices: Choices, pro
         languages,
         items,
         choice_lists: choices.lists.clone(),
+        settings: FormSettings { instance_name: settings.instance_name.clone(), style: settings.style.clone() },
     };
     check_choice_names(&def, &choices, cx.problems);
     super::check::labels(&def, sheet, &rows_of, &skipped, cx.problems);
@@ -432,10 +478,10 @@ fn check_question(cx: &mut Ctx<'_>, row_no: u32, q: &Question, choices: &Choices
     if q.kind == QuestionType::Calculate && q.calculation.is_none() {
         cx.problems.push(cx.at(row_no, "calculation").problem(ProblemKind::MissingColumn, "a calculate question needs a calculation"));
     }
-    if q.kind != QuestionType::Calculate && q.calculation.is_some() {
-        cx.problems.push(cx.at(row_no, "calculation").unsupported(
-            format!("calculation on a {} question", q.kind.as_str()),
-            "a calculation on a question that is not a calculate is not supported: add a calculate question",
+    if q.kind.is_media() {
+        cx.problems.push(cx.at(row_no, "type").ignored(
+            format!("type {}", q.kind.as_str()),
+            format!("the {} question is answered without file storage: the answer names the file, the file is not kept", q.kind.as_str()),
         ));
     }
     if q.choice_filter.is_some() && !q.kind.is_select() {
