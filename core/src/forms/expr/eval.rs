@@ -50,6 +50,9 @@ pub(crate) fn eval(n: &Node, scope: &dyn Scope) -> Result<Value, EvalError> {
         Node::Num(x) => Value::Num(*x),
         Node::Str(s) => Value::Str(s.clone()),
         Node::Ref(name) => scope.reference(name),
+        // A path that names no question (resolved ones became references when the form
+        // was compiled) is an empty node-set, as in XPath.
+        Node::Path(_) => Value::Nodes(Vec::new()),
         Node::Current => scope.current(),
         Node::Parent => Value::Nodes(Vec::new()),
         Node::Column(c) => scope.column(c),

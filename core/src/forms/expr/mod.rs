@@ -30,7 +30,7 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use dates::Clock;
-pub(crate) use dates::format_iso_date;
+pub(crate) use dates::{format_iso_date, format_iso_datetime};
 pub use eval::MapScope;
 pub use value::Value;
 
@@ -155,6 +155,9 @@ pub(crate) enum Node {
     Str(String),
     /// `${name}`
     Ref(String),
+    /// An XPath location path (`/data/g/q`, `../q`, `./q`), until
+    /// [`Expr::resolve_paths`] turns it into the reference it names.
+    Path(String),
     /// `.`
     Current,
     /// `..` (only as the argument of `position`)
@@ -212,6 +215,32 @@ impl Expr {
         out
     }
 
+    /// Every XPath location path this expression holds, not yet resolved.
+    pub fn paths(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        visit(&self.root, &mut |n| {
+            if let Node::Path(p) = n {
+                out.insert(p.clone());
+            }
+        });
+        out
+    }
+
+    /// Replaces each location path by the reference `resolve` gives for it (a question's
+    /// name), or leaves it (an empty node-set) and returns `resolve`'s message.
+    pub fn resolve_paths(&mut self, resolve: &mut dyn FnMut(&str) -> Result<String, String>) -> Vec<String> {
+        let mut errors = Vec::new();
+        visit_mut(&mut self.root, &mut |n| {
+            if let Node::Path(p) = n {
+                match resolve(p) {
+                    Ok(name) => *n = Node::Ref(name),
+                    Err(e) => errors.push(e),
+                }
+            }
+        });
+        errors
+    }
+
     /// Every bare name (choice column) this expression uses.
     pub fn columns(&self) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
@@ -247,6 +276,19 @@ fn visit(n: &Node, f: &mut dyn FnMut(&Node)) {
             visit(b, f);
         }
         Node::Call(_, args) => args.iter().for_each(|a| visit(a, f)),
+        _ => {}
+    }
+}
+
+fn visit_mut(n: &mut Node, f: &mut dyn FnMut(&mut Node)) {
+    f(n);
+    match n {
+        Node::Neg(a) | Node::RegexLit(a, _) => visit_mut(a, f),
+        Node::Bin(_, a, b) => {
+            visit_mut(a, f);
+            visit_mut(b, f);
+        }
+        Node::Call(_, args) => args.iter_mut().for_each(|a| visit_mut(a, f)),
         _ => {}
     }
 }

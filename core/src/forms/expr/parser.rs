@@ -119,6 +119,7 @@ impl Parser {
             Some(Tok::Num(n)) => Ok((Node::Num(n), 1)),
             Some(Tok::Str(s)) => Ok((Node::Str(s), 1)),
             Some(Tok::Ref(r)) => Ok((Node::Ref(r), 1)),
+            Some(Tok::Path(p)) => Ok((Node::Path(p), 1)),
             Some(Tok::Dot) => Ok((Node::Current, 1)),
             Some(Tok::DotDot) => Ok((Node::Parent, 1)),
             Some(Tok::LParen) => {

@@ -12,6 +12,20 @@ use crate::forms::expr::{Clock, Scope, Value};
 use crate::record::response::RepeatRow;
 use crate::{Error, FieldValue, Result};
 
+/// What the device and its user tell the metadata questions
+/// ([`LiveForm::fill_metadata`]). `None` leaves a question empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceInfo {
+    pub device_id: Option<String>,
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub phone_number: Option<String>,
+    pub subscriber_id: Option<String>,
+    pub sim_serial: Option<String>,
+    /// `lat lon [alt [accuracy]]` where the phone is.
+    pub location: Option<String>,
+}
+
 /// The results of one node in one context (top level, or one repeat row).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct NodeResult {
@@ -156,6 +170,8 @@ impl LiveForm {
         }
     }
 
+    /// Whether the app may set an answer: every question but calculates (hidden values and
+    /// metadata are set by the app, not typed).
     fn takes_answer(&self, i: usize) -> bool {
         matches!(self.form.nodes[i].kind, NodeKind::Question(k) if k != QuestionType::Calculate)
     }
@@ -217,6 +233,59 @@ impl LiveForm {
             dirty[d] = true;
         }
         Ok(self.run(dirty))
+    }
+
+    /// Fills ODK's metadata questions as ODK Collect does: `start` and `today` once, when the
+    /// response starts (left as they are after that), `end` with the clock's time at every
+    /// call (call it when the response is saved), and `deviceid`, `username`, `email`,
+    /// `phonenumber`, `subscriberid`, `simserial` and `start-geopoint` from `device` where
+    /// still empty. Returns the names of the nodes recomputed. The values are answers, so
+    /// they are kept in the response like any other.
+    pub fn fill_metadata(&mut self, device: &DeviceInfo) -> Vec<String> {
+        use crate::forms::expr::{format_iso_date, format_iso_datetime};
+        let now = format_iso_datetime(self.clock.now_ms, self.clock.utc_offset_min);
+        let today = format_iso_date(self.clock.today());
+        let form = Arc::clone(&self.form);
+        let mut dirty = vec![false; form.nodes.len()];
+        for (i, node) in form.nodes.iter().enumerate() {
+            let NodeKind::Question(kind) = node.kind else { continue };
+            if node.repeat.is_some() || !kind.is_metadata() {
+                continue;
+            }
+            let set = self.answered[node.slot].is_some();
+            let value = match kind {
+                QuestionType::Start if !set => Some(now.clone()),
+                QuestionType::Today if !set => Some(today.clone()),
+                QuestionType::End => Some(now.clone()),
+                QuestionType::DeviceId if !set => device.device_id.clone(),
+                QuestionType::Username if !set => device.username.clone(),
+                QuestionType::Email if !set => device.email.clone(),
+                QuestionType::PhoneNumber if !set => device.phone_number.clone(),
+                QuestionType::SubscriberId if !set => device.subscriber_id.clone(),
+                QuestionType::SimSerial if !set => device.sim_serial.clone(),
+                QuestionType::StartGeopoint if !set => device.location.clone(),
+                _ => None,
+            };
+            let Some(v) = value else { continue };
+            let fv = FieldValue::Text(v);
+            self.values[node.slot] = to_value(kind, &fv);
+            self.answered[node.slot] = Some(fv);
+            dirty[i] = true;
+            for &d in &form.dependents[i] {
+                dirty[d] = true;
+            }
+        }
+        self.run(dirty)
+    }
+
+    /// The response's name in lists: the form's `instance_name` evaluated over the answers,
+    /// or `None` when the form has none (or it comes out empty).
+    pub fn instance_name(&self) -> Option<String> {
+        let e = self.form.instance_name.as_ref()?;
+        let ctx = Ctx { live: self, row: None, current: empty(), choice: None };
+        let v = e.eval(&ctx).ok()?.to_text();
+        let v = v.trim();
+        (!v.is_empty()).then(|| v.to_string())
     }
 
     /// Adds an empty row to a repeat (as [`crate::Store::add_repeat_row`] did).
@@ -354,7 +423,16 @@ impl LiveForm {
         res.required = run("required", node.exprs.required.as_ref(), &ctx).map(|v| v.to_bool()).unwrap_or(false);
         res.read_only = run("read_only", node.exprs.read_only.as_ref(), &ctx).map(|v| v.to_bool()).unwrap_or(false);
         let mut calc = None;
-        if node.exprs.calculation.is_some() && node.kind == NodeKind::Question(QuestionType::Calculate) {
+        let computed = matches!(node.kind, NodeKind::Question(k) if k.is_computed());
+        if node.exprs.calculation.is_some() && computed {
+            calc = Some(if res.relevant {
+                run("calculation", node.exprs.calculation.as_ref(), &ctx).map(|v| v.first()).unwrap_or_else(empty)
+            } else {
+                empty()
+            });
+        } else if node.exprs.calculation.is_some() && !self.is_answered(i, row) {
+            // On a question that takes an answer, a calculation is a computed default that
+            // stays editable (as in ODK): it gives the value until someone answers.
             calc = Some(if res.relevant {
                 run("calculation", node.exprs.calculation.as_ref(), &ctx).map(|v| v.first()).unwrap_or_else(empty)
             } else {
@@ -404,6 +482,18 @@ impl LiveForm {
                 self.rows.get(&r).and_then(|rows| rows.get(ri)).map(|x| x.values[node.slot].clone()).unwrap_or_else(empty)
             }
             (Some(_), _) => empty(),
+        }
+    }
+
+    /// Whether node `i` holds an answer given by a person (or the app) in context `row`.
+    pub(crate) fn is_answered(&self, i: usize, row: Option<(usize, usize)>) -> bool {
+        let node = &self.form.nodes[i];
+        match (node.repeat, row) {
+            (None, _) => self.answered.get(node.slot).map(Option::is_some).unwrap_or(false),
+            (Some(r), Some((cr, ri))) if r == cr => {
+                self.rows.get(&r).and_then(|rows| rows.get(ri)).and_then(|x| x.answered.get(node.slot)).map(Option::is_some).unwrap_or(false)
+            }
+            _ => false,
         }
     }
 

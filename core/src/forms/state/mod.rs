@@ -38,5 +38,5 @@ mod live;
 mod render;
 
 pub use compiled::{CompiledForm, FormIssue, IssueKind};
-pub use live::LiveForm;
+pub use live::{DeviceInfo, LiveForm};
 pub use render::{ChoiceView, FormState, GroupState, QuestionState, RepeatState, RowState, Violation, ViolationKind};

@@ -350,7 +350,8 @@ impl LiveForm {
                 .map(|(_, c)| ChoiceView { name: c.name.clone(), label: def.text(&c.label, lang).unwrap_or(&c.name).to_string() })
                 .collect::<Vec<_>>()
         });
-        let shown = if kind == QuestionType::Calculate {
+        let computed_default = answered.is_none() && q.map(|q| q.calculation.is_some()).unwrap_or(false);
+        let shown = if kind.is_computed() || computed_default {
             Some(value.to_text()).filter(|s| !s.is_empty()).map(FieldValue::Text)
         } else {
             answered.cloned()
@@ -364,12 +365,12 @@ impl LiveForm {
         };
         let mut violation = None;
         if res.relevant && kind.takes_answer() {
-            let empty = answered.map(to_text_empty).unwrap_or(true);
+            let empty = shown.as_ref().map(to_text_empty).unwrap_or(true);
             if empty {
                 if res.required {
                     violation = Some(flag(ViolationKind::Required, q.map(|q| &q.required_message)));
                 }
-            } else if let (Some(q), Some(a)) = (q, answered) {
+            } else if let (Some(q), Some(a)) = (q, shown.as_ref()) {
                 let allowed = |c: &str| choices.as_ref().map(|cs| cs.iter().any(|x| x.name == c)).unwrap_or(false);
                 if !fits(q, a, &allowed) {
                     violation = Some(flag(ViolationKind::Invalid, None));
@@ -385,7 +386,7 @@ impl LiveForm {
             hint: q.and_then(|q| def.text(&q.hint, lang)).map(str::to_string),
             relevant: res.relevant,
             required: res.required,
-            read_only: res.read_only || kind == QuestionType::Note || kind == QuestionType::Calculate,
+            read_only: res.read_only || !kind.takes_answer(),
             value: shown,
             choices,
             violation,

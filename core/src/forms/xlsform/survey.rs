@@ -358,13 +358,17 @@ pub(crate) fn build(sheet: &Sheet, settings: Settings, mut choices: Choices, pro
                 format!("'{name}' is not a valid name: start with a letter or '_', then letters, digits, '_', '-' or '.'"),
             ));
         }
-        if let Some(first) = rows_of.get(&name) {
+        // Names are unique among the items of one group or repeat (XLSForm's rule).
+        let path: Vec<&str> = stack.iter().skip(1).map(Frame::name).chain(std::iter::once(name.as_str())).collect();
+        let path = path.join("/");
+        if let Some(first) = rows_of.get(&path) {
             cx.problems.push(cx.at(row_no, "name").problem(
                 ProblemKind::DuplicateName,
-                format!("the name '{name}' is already used at row {first}; names must be unique in a form"),
+                format!("the name '{name}' is already used at row {first} in the same group; names must be unique within their group or repeat"),
             ));
         } else {
-            rows_of.insert(name.clone(), row_no);
+            rows_of.insert(path, row_no);
+            rows_of.entry(name.clone()).or_insert(row_no);
         }
         let label = cx.translated(row, "label");
         let relevant = cx.plain(row, "relevant");
