@@ -146,6 +146,35 @@ funcs! {
     Position = "position"(0, 1),
     Count = "count"(1, 1),
     Sum = "sum"(1, 1),
+    Floor = "floor"(1, 1),
+    Ceiling = "ceiling"(1, 1),
+    Abs = "abs"(1, 1),
+    Pow = "pow"(2, 2),
+    Sqrt = "sqrt"(1, 1),
+    Exp = "exp"(1, 1),
+    Log = "log"(1, 1),
+    Log10 = "log10"(1, 1),
+    Pi = "pi"(0, 0),
+    Min = "min"(1, usize::MAX),
+    Max = "max"(1, usize::MAX),
+    Join = "join"(1, usize::MAX),
+    Once = "once"(1, 1),
+    ChoiceName = "jr:choice-name"(2, 2),
+    DateTime = "date-time"(1, 1),
+    DecimalDateTime = "decimal-date-time"(1, 1),
+    FormatDateTime = "format-date-time"(2, 2),
+    IndexedRepeat = "indexed-repeat"(3, 3),
+    Uuid = "uuid"(0, 1),
+    Random = "random"(0, 0),
+    Digest = "digest"(2, 3),
+    BooleanFromString = "boolean-from-string"(1, 1),
+    SubstringBefore = "substring-before"(2, 2),
+    SubstringAfter = "substring-after"(2, 2),
+    NormalizeSpace = "normalize-space"(0, 1),
+    Translate = "translate"(3, 3),
+    CountNonEmpty = "count-non-empty"(1, 1),
+    Area = "area"(1, 1),
+    Distance = "distance"(1, 1),
 }
 
 /// A parsed expression tree.
@@ -262,7 +291,7 @@ impl Expr {
     /// Whether the expression reads the clock (`today()`, `now()`).
     pub fn uses_clock(&self) -> bool {
         let mut found = false;
-        visit(&self.root, &mut |n| found |= matches!(n, Node::Call(Func::Today | Func::Now, _)));
+        visit(&self.root, &mut |n| found |= matches!(n, Node::Call(Func::Today | Func::Now | Func::Random | Func::Uuid, _)));
         found
     }
 }
@@ -314,6 +343,24 @@ pub trait Scope {
     /// 1-based position of the current repeat row.
     fn position(&self) -> Option<usize> {
         None
+    }
+
+    /// Every answer of question `name`, one per repeat row wherever the expression stands
+    /// (for `indexed-repeat`); for a question outside repeats, its one answer.
+    fn all_rows(&self, name: &str) -> Value {
+        self.reference(name)
+    }
+
+    /// The label of choice `value` of select question `question` (`jr:choice-name`).
+    fn choice_label(&self, _question: &str, _value: &str) -> Option<String> {
+        None
+    }
+
+    /// Random bits for `random()` and `uuid()`.
+    fn random_u64(&self) -> u64 {
+        let b = uuid::Uuid::new_v4();
+        let (hi, _) = b.as_u64_pair();
+        hi
     }
 
     /// The time `today()` and `now()` read.

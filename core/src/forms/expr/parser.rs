@@ -179,6 +179,23 @@ impl Parser {
             Func::Count | Func::Sum if !matches!(args.first(), Some(Node::Ref(_))) => {
                 return Err(ExprError::syntax(at, format!("{}() counts a question or repeat: write {}(${{name}})", func.name(), func.name())));
             }
+            // jr:choice-name(value, '${q}'): the question is named in a string.
+            Func::ChoiceName => match args.get(1) {
+                Some(Node::Str(q)) => {
+                    let q = q.trim();
+                    let named = match q.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
+                        Some(n) => Node::Ref(n.trim().to_string()),
+                        None if q.starts_with('/') || q.starts_with('.') => Node::Path(q.to_string()),
+                        None => return Err(ExprError::syntax(at, "jr:choice-name() names its question as '${name}'")),
+                    };
+                    args[1] = named;
+                }
+                Some(Node::Ref(_) | Node::Path(_)) => {}
+                _ => return Err(ExprError::syntax(at, "jr:choice-name() names its question as '${name}'")),
+            },
+            Func::IndexedRepeat if !matches!(args.first(), Some(Node::Ref(_) | Node::Path(_))) || !matches!(args.get(1), Some(Node::Ref(_) | Node::Path(_))) => {
+                return Err(ExprError::syntax(at, "indexed-repeat() takes a question, its repeat and a row number: indexed-repeat(${q}, ${repeat}, 1)"));
+            }
             Func::Position if !args.is_empty() && !matches!(args[0], Node::Parent) => {
                 return Err(ExprError::syntax(at, "position() takes no argument or '..'"));
             }

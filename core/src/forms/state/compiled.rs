@@ -315,7 +315,28 @@ impl CompiledForm {
                 }
             }
         }
-        let (order, cyclic) = topo(&dependents, &children);
+        // A group whose relevance reads one of its own answered questions (CHT's
+        // `./source = 'user'` on `inputs`) is no circle: the answer does not depend on the
+        // group. Such edges mark the group for recomputation but do not order it.
+        let is_below = |d: usize, a: usize| {
+            let mut p = nodes[d].parent;
+            while let Some(x) = p {
+                if x == a {
+                    return true;
+                }
+                p = nodes[x].parent;
+            }
+            false
+        };
+        let ordering: Vec<Vec<usize>> = dependents
+            .iter()
+            .enumerate()
+            .map(|(d, ds)| {
+                let answered = nodes[d].exprs.calculation.is_none() && !matches!(nodes[d].kind, NodeKind::Repeat);
+                ds.iter().copied().filter(|&a| !(answered && is_below(d, a))).collect()
+            })
+            .collect();
+        let (order, cyclic) = topo(&ordering, &children);
         for i in cyclic {
             issues.push(issue(
                 &nodes[i].name,

@@ -539,6 +539,25 @@ impl Scope for Ctx<'_> {
         Value::Nodes(vec![self.current.clone()])
     }
 
+    fn all_rows(&self, name: &str) -> Value {
+        let live = self.live;
+        let Some(i) = live.form.node(name) else { return Value::Nodes(Vec::new()) };
+        let node = &live.form.nodes[i];
+        match node.repeat {
+            Some(r) if node.kind != NodeKind::Repeat => Value::Nodes(
+                live.rows.get(&r).map(|rows| rows.iter().map(|x| x.values[node.slot].clone()).collect()).unwrap_or_default(),
+            ),
+            _ => self.reference(name),
+        }
+    }
+
+    fn choice_label(&self, question: &str, value: &str) -> Option<String> {
+        let live = self.live;
+        let list = live.choice_list(live.form.node(question)?)?;
+        let c = list.choices.iter().find(|c| c.name == value)?;
+        live.form.def.text(&c.label, &live.form.def.default_language).map(str::to_string)
+    }
+
     fn column(&self, name: &str) -> Value {
         let Some(c) = self.choice else { return Value::Nodes(Vec::new()) };
         let v = match name {
