@@ -338,6 +338,56 @@ fn call(f: Func, args: &[Node], scope: &dyn Scope) -> Result<Value, EvalError> {
             Value::Nodes(n) => Value::Num(n.iter().filter(|v| !v.is_empty_answer()).count() as f64),
             v => Value::Num(if v.is_empty_answer() { 0.0 } else { 1.0 }),
         },
+        Func::DifferenceInMonths => {
+            let off = clock().utc_offset_min;
+            let (a, b) = (arg(0)?.to_date(off), arg(1)?.to_date(off));
+            match (a, b) {
+                (Ok(Some(a)), Ok(Some(b))) => {
+                    let ((y1, m1, d1), (y2, m2, d2)) = (dates::civil_from_days(a), dates::civil_from_days(b));
+                    let mut months = (y2 - y1) * 12 + i64::from(m2) - i64::from(m1);
+                    if d2 < d1 {
+                        months -= 1;
+                    }
+                    Value::Num(months as f64)
+                }
+                // CHT gives an empty result for an empty or unreadable date.
+                _ => Value::Str(String::new()),
+            }
+        }
+        Func::AddDate => {
+            let off = clock().utc_offset_min;
+            let start = arg(0)?.first();
+            let (ms, off) = match &start {
+                Value::DateTime(ms, o) => (*ms, *o),
+                Value::Str(t) if t.contains('T') => match dates::parse_datetime(t, off) {
+                    Some(x) => x,
+                    None => return Ok(Value::Str(String::new())),
+                },
+                v => match v.to_date(off) {
+                    Ok(Some(d)) => (d * 86_400_000 - i64::from(off) * 60_000, off),
+                    _ => return Ok(Value::Str(String::new())),
+                },
+            };
+            let mut n = [0f64; 5];
+            for (k, slot) in n.iter_mut().enumerate() {
+                if let Some(a) = args.get(k + 1) {
+                    let x = eval(a, scope)?.to_num();
+                    *slot = if x.is_finite() { x.trunc().clamp(-1e6, 1e6) } else { 0.0 };
+                }
+            }
+            let local = ms + i64::from(off) * 60_000;
+            let (days, in_day) = (local.div_euclid(86_400_000), local.rem_euclid(86_400_000));
+            let (y, m, d) = dates::civil_from_days(days);
+            let total_months = y * 12 + i64::from(m) - 1 + (n[0] as i64) * 12 + n[1] as i64;
+            let (ny, nm) = (total_months.div_euclid(12), (total_months.rem_euclid(12) + 1) as u32);
+            if ny.abs() > 100_000 {
+                return Err(EvalError::Type("add-date() goes out of range".into()));
+            }
+            // A day past the end of the month rolls over, as JavaScript dates do.
+            let base = dates::days_from_civil(ny, nm, 1) + i64::from(d) - 1 + n[2] as i64;
+            let local = base * 86_400_000 + in_day + (n[3] as i64) * 3_600_000 + (n[4] as i64) * 60_000;
+            Value::DateTime(local - i64::from(off) * 60_000, off)
+        }
         Func::Area => Value::Num(geo_area(&arg(0)?.to_text())),
         Func::Distance => Value::Num(geo_distance(&arg(0)?.to_text())),
     })

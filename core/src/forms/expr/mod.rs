@@ -175,6 +175,9 @@ funcs! {
     CountNonEmpty = "count-non-empty"(1, 1),
     Area = "area"(1, 1),
     Distance = "distance"(1, 1),
+    // The Community Health Toolkit's date functions (its forms use them throughout).
+    DifferenceInMonths = "difference-in-months"(2, 2),
+    AddDate = "add-date"(1, 6),
 }
 
 /// A parsed expression tree.

@@ -461,7 +461,9 @@ fn check_columns(def: &FormDefinition, n: &NodeDef, column: &str, e: &Expr, issu
         return;
     }
     if column != "choice_filter" {
-        for c in cols {
+        // Bare `true`, `false` and `null` name no node: an empty node-set (false), as in
+        // ODK, which forms use to switch a question off (`relevant: FALSE`).
+        for c in cols.into_iter().filter(|c| !matches!(c.to_lowercase().as_str(), "true" | "false" | "null")) {
             issues.push(issue(
                 &n.name,
                 column,

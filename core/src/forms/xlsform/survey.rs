@@ -34,6 +34,12 @@ const UNSUPPORTED_TYPES: [&str; 8] = [
     "start-geopoint-disabled", "background-audio", "osm", "imei", "uri:deviceid", "uri:username", "uri:email", "signature",
 ];
 
+/// SurveyCTO's own types: refused by name.
+const SURVEYCTO_TYPES: [&str; 9] = [
+    "caseid", "calculate_here", "comments", "text audit", "audio audit", "sensor_stream", "sensor_statistic", "speed violations list",
+    "speed violations count",
+];
+
 /// Further types pyxform knows (legacy spellings and metadata), reported as unsupported by
 /// name rather than as unknown.
 const PYXFORM_TYPES: [&str; 52] = [
@@ -146,6 +152,10 @@ fn parse_type(raw: &str) -> TypeSpec {
         "background-geopoint" => QuestionType::BackgroundGeopoint,
         "xml-external" => QuestionType::XmlExternal,
         "csv-external" => QuestionType::CsvExternal,
+        other if SURVEYCTO_TYPES.iter().any(|t| other == *t || other.starts_with(&format!("{t} "))) => {
+            return TypeSpec::Unsupported(format!("{other} (SurveyCTO only)"))
+        }
+        "tel" => return TypeSpec::Unsupported("tel (Enketo's phone-number input)".into()),
         other if UNSUPPORTED_TYPES.contains(&other) || PYXFORM_TYPES.contains(&other) || other.starts_with("select") => {
             return TypeSpec::Unsupported(other.to_string())
         }
@@ -308,7 +318,10 @@ pub(crate) fn build(sheet: &Sheet, settings: Settings, mut choices: Choices, pro
 
     let mut cx = Ctx { sheet, default_lang: default_lang.clone(), problems };
     let mut stack = vec![Frame { kind: FrameKind::Root, row: 0, items: Vec::new() }];
+    // Name (first use) and path (`group/name`) → row, to place problems; path → row, to find
+    // names used twice among siblings.
     let mut rows_of: HashMap<String, u32> = HashMap::new();
+    let mut rows_of_path: HashMap<String, u32> = HashMap::new();
     let mut other_lists: Vec<(String, u32)> = Vec::new();
     // Names of rows left out as unsupported: references to them are not reported twice.
     let mut skipped: std::collections::HashSet<String> = std::collections::HashSet::new();
@@ -361,12 +374,13 @@ pub(crate) fn build(sheet: &Sheet, settings: Settings, mut choices: Choices, pro
         // Names are unique among the items of one group or repeat (XLSForm's rule).
         let path: Vec<&str> = stack.iter().skip(1).map(Frame::name).chain(std::iter::once(name.as_str())).collect();
         let path = path.join("/");
-        if let Some(first) = rows_of.get(&path) {
+        if let Some(first) = rows_of_path.get(&path) {
             cx.problems.push(cx.at(row_no, "name").problem(
                 ProblemKind::DuplicateName,
                 format!("the name '{name}' is already used at row {first} in the same group; names must be unique within their group or repeat"),
             ));
         } else {
+            rows_of_path.insert(path.clone(), row_no);
             rows_of.insert(path, row_no);
             rows_of.entry(name.clone()).or_insert(row_no);
         }
