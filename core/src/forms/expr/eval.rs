@@ -388,6 +388,15 @@ fn call(f: Func, args: &[Node], scope: &dyn Scope) -> Result<Value, EvalError> {
             let local = base * 86_400_000 + in_day + (n[3] as i64) * 3_600_000 + (n[4] as i64) * 60_000;
             Value::DateTime(local - i64::from(off) * 60_000, off)
         }
+        Func::ParseTimestampToDate => {
+            // Milliseconds since 1970 (as CHT stores times) to a date-time.
+            let ms = arg(0)?.to_num();
+            if !ms.is_finite() || ms.abs() > (dates::MAX_DAYS as f64) * 86_400_000.0 {
+                Value::Str(String::new())
+            } else {
+                Value::DateTime(ms as i64, clock().utc_offset_min)
+            }
+        }
         Func::Area => Value::Num(geo_area(&arg(0)?.to_text())),
         Func::Distance => Value::Num(geo_distance(&arg(0)?.to_text())),
     })

@@ -178,6 +178,7 @@ funcs! {
     // The Community Health Toolkit's date functions (its forms use them throughout).
     DifferenceInMonths = "difference-in-months"(2, 2),
     AddDate = "add-date"(1, 6),
+    ParseTimestampToDate = "parse-timestamp-to-date"(1, 1),
 }
 
 /// A parsed expression tree.

@@ -190,11 +190,9 @@ pub fn import_bytes_with_warnings(bytes: &[u8], fallback_id: &str) -> Result<Imp
         let v = s.rows.first().and_then(|(_, r)| s.get(r, "clean_text_values")).map(str::to_lowercase);
         matches!(v.as_deref(), Some("no" | "false" | "false()"))
     });
-    if clean {
-        for s in sheets.iter_mut() {
-            let survey = s.name.trim().eq_ignore_ascii_case("survey");
-            sheet::clean_text(s, survey);
-        }
+    for s in sheets.iter_mut() {
+        let survey = s.name.trim().eq_ignore_ascii_case("survey");
+        sheet::clean_text(s, clean, survey);
     }
     let mut problems: Vec<Problem> = bad_cells
         .into_iter()

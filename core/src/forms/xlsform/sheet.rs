@@ -218,9 +218,16 @@ mod tests {
 /// settings say `clean_text_values: no`): typographic quotes become straight quotes (so
 /// `${a} = ’x’` is an expression, and choice names are stored as ODK stores them), and on
 /// the survey sheet runs of spaces become one space.
-pub(crate) fn clean_text(sheet: &mut Sheet, collapse_spaces: bool) {
+/// With `clean` off only line breaks are made `\n`.
+pub(crate) fn clean_text(sheet: &mut Sheet, clean: bool, collapse_spaces: bool) {
     for (_, row) in sheet.rows.iter_mut() {
         for cell in row.iter_mut() {
+            if !clean {
+                if cell.contains("\r\n") {
+                    *cell = cell.replace("\r\n", "\n");
+                }
+                continue;
+            }
             if let Some(clean) = cleaned(cell, collapse_spaces) {
                 *cell = clean;
             }
@@ -231,11 +238,13 @@ pub(crate) fn clean_text(sheet: &mut Sheet, collapse_spaces: bool) {
 fn cleaned(cell: &str, collapse_spaces: bool) -> Option<String> {
     let quotes = cell.contains(['\u{2018}', '\u{2019}', '\u{201c}', '\u{201d}']);
     let spaces = collapse_spaces && cell.contains("  ");
-    if !quotes && !spaces {
+    let crlf = cell.contains("\r\n");
+    if !quotes && !spaces && !crlf {
         return None;
     }
     let mut out = String::with_capacity(cell.len());
-    for c in cell.chars() {
+    // Line breaks are read as pyxform's reader gives them: `\n`.
+    for c in cell.replace("\r\n", "\n").chars() {
         let c = match c {
             '\u{2018}' | '\u{2019}' => '\'',
             '\u{201c}' | '\u{201d}' => '"',
@@ -259,5 +268,6 @@ mod clean_tests {
         assert_eq!(cleaned("(. >= 30)  or  . = 1", true).as_deref(), Some("(. >= 30) or . = 1"));
         assert_eq!(cleaned("(. >= 30)  or", false), None);
         assert_eq!(cleaned("plain", true), None);
+        assert_eq!(cleaned("a,\r\nb", true).as_deref(), Some("a,\nb"));
     }
 }

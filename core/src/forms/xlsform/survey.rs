@@ -119,7 +119,8 @@ fn parse_type(raw: &str) -> TypeSpec {
         }
     }
     let kind = match lower.as_str() {
-        "text" | "string" => QuestionType::Text,
+        // `tel` is Enketo's phone-number input (CHT forms): the answer is text.
+        "text" | "string" | "tel" => QuestionType::Text,
         "integer" | "int" => QuestionType::Integer,
         "decimal" => QuestionType::Decimal,
         "date" => QuestionType::Date,
@@ -155,7 +156,6 @@ fn parse_type(raw: &str) -> TypeSpec {
         other if SURVEYCTO_TYPES.iter().any(|t| other == *t || other.starts_with(&format!("{t} "))) => {
             return TypeSpec::Unsupported(format!("{other} (SurveyCTO only)"))
         }
-        "tel" => return TypeSpec::Unsupported("tel (Enketo's phone-number input)".into()),
         other if UNSUPPORTED_TYPES.contains(&other) || PYXFORM_TYPES.contains(&other) || other.starts_with("select") => {
             return TypeSpec::Unsupported(other.to_string())
         }
