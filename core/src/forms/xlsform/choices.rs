@@ -50,7 +50,7 @@ pub(crate) fn read_settings(sheet: Option<&Sheet>, fallback_id: &str, problems: 
         match h.base.as_str() {
             "form_id" | "set_form_id" | "id_string" => s.form_id = v.to_string(),
             "version" => s.version = v.to_string(),
-            "form_title" | "set_form_title" => s.title = Some(v.to_string()),
+            "form_title" | "set_form_title" | "title" => s.title = Some(v.to_string()),
             "default_language" => s.default_language = v.to_string(),
             "instance_name" => s.instance_name = Some(v.to_string()),
             "style" => s.style = Some(v.to_string()),
@@ -119,6 +119,7 @@ pub(crate) fn read_choices(sheet: Option<&Sheet>, default_lang: &str, allow_dupl
         }
     }
     let mut media_reported = false;
+    let mut spaced_reported: Vec<String> = Vec::new();
     for (row_no, row) in &sheet.rows {
         let list = sheet.get(row, "list_name");
         let name = sheet.get(row, "name");
@@ -144,6 +145,15 @@ pub(crate) fn read_choices(sheet: Option<&Sheet>, default_lang: &str, allow_dupl
                     problems.push(
                         At { sheet: sheet.name.clone(), row: Some(*row_no), column: Some(h.raw.clone()), letter: Some(h.letter.clone()) }
                             .ignored(format!("column {}", h.raw), format!("media in choices ('{}') is not shown: choices show their labels", h.raw)),
+                    );
+                }
+            } else if h.raw.chars().any(char::is_whitespace) {
+                // No choice filter can name it (pyxform leaves it out too).
+                if !spaced_reported.contains(&h.letter) {
+                    spaced_reported.push(h.letter.clone());
+                    problems.push(
+                        At { sheet: sheet.name.clone(), row: Some(*row_no), column: Some(h.raw.clone()), letter: Some(h.letter.clone()) }
+                            .ignored(format!("column {}", h.raw), format!("the column '{}' has a space in its name, so no choice filter can use it: ignored", h.raw)),
                     );
                 }
             } else {

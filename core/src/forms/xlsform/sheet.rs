@@ -111,7 +111,16 @@ const SINGLE_COLON: [&str; 8] = ["label", "hint", "constraint_message", "require
 /// Splits `label::Hindi (hi)` into (`label`, `Hindi (hi)`). `media::image::Hindi (hi)` keeps
 /// `media::image` as the base.
 pub(crate) fn parse_header(raw: &str, letter: String) -> Header {
-    let t = raw.trim();
+    let raw = raw.trim();
+    // pyxform reads `bind:relevant`, `bind::jr:constraintMsg` as the plain columns.
+    let lower = raw.to_lowercase();
+    let t = if lower.starts_with("bind::") {
+        &raw[6..]
+    } else if lower.starts_with("bind:") {
+        &raw[5..]
+    } else {
+        raw
+    };
     let (base, lang) = if let Some(rest) = t.strip_prefix("media::") {
         match rest.split_once("::") {
             Some((m, l)) => (format!("media::{}", m.trim()), Some(l.trim().to_string())),
@@ -130,7 +139,7 @@ pub(crate) fn parse_header(raw: &str, letter: String) -> Header {
         }
     };
     let lang = lang.filter(|l| !l.is_empty());
-    Header { raw: t.to_string(), base: canonical(&base), lang, letter }
+    Header { raw: raw.to_string(), base: canonical(&base), lang, letter }
 }
 
 /// A cell holding a spreadsheet error: sheet, row, column letter, message.

@@ -30,8 +30,8 @@ enum TypeSpec {
     Unknown,
 }
 
-const UNSUPPORTED_TYPES: [&str; 8] = [
-    "start-geopoint-disabled", "background-audio", "osm", "imei", "uri:deviceid", "uri:username", "uri:email", "signature",
+const UNSUPPORTED_TYPES: [&str; 7] = [
+    "start-geopoint-disabled", "background-audio", "osm", "uri:deviceid", "uri:username", "uri:email", "signature",
 ];
 
 /// SurveyCTO's own types: refused by name.
@@ -130,10 +130,10 @@ fn parse_type(raw: &str) -> TypeSpec {
         "note" => QuestionType::Note,
         "calculate" | "calculation" => QuestionType::Calculate,
         "acknowledge" | "trigger" => QuestionType::Acknowledge,
-        "image" | "photo" => QuestionType::Image,
-        "audio" => QuestionType::Audio,
-        "video" => QuestionType::Video,
-        "file" => QuestionType::File,
+        "image" | "photo" | "add image prompt" | "add photo prompt" => QuestionType::Image,
+        "audio" | "add audio prompt" => QuestionType::Audio,
+        "video" | "add video prompt" => QuestionType::Video,
+        "file" | "add file prompt" => QuestionType::File,
         "hidden" => QuestionType::Hidden,
         "range" => QuestionType::Range,
         "geotrace" => QuestionType::Geotrace,
@@ -142,7 +142,8 @@ fn parse_type(raw: &str) -> TypeSpec {
         "start" => QuestionType::Start,
         "end" => QuestionType::End,
         "today" => QuestionType::Today,
-        "deviceid" => QuestionType::DeviceId,
+        // pyxform reads `imei` as `deviceid`.
+        "deviceid" | "imei" => QuestionType::DeviceId,
         "phonenumber" => QuestionType::PhoneNumber,
         "username" => QuestionType::Username,
         "email" => QuestionType::Email,
@@ -258,6 +259,16 @@ fn is_media_column(base: &str) -> bool {
 /// or refused when the column changes what the form means.
 fn check_columns(sheet: &Sheet, problems: &mut Vec<Problem>) {
     for (i, h) in sheet.headers.iter().enumerate() {
+        if !h.raw.is_empty() {
+            if let Some(first) = sheet.headers[..i].iter().find(|o| o.base == h.base && o.lang == h.lang) {
+                let at = At { sheet: sheet.name.clone(), row: Some(1), column: Some(h.raw.clone()), letter: Some(h.letter.clone()) };
+                problems.push(at.problem(
+                    ProblemKind::InvalidValue,
+                    format!("the column '{}' says the same as column {} ('{}'): keep one", h.raw, first.letter, first.raw),
+                ));
+                continue;
+            }
+        }
         let known = if h.lang.is_some() { TRANSLATABLE.contains(&h.base.as_str()) } else { TRANSLATABLE.contains(&h.base.as_str()) || PLAIN.contains(&h.base.as_str()) };
         if known {
             continue;
