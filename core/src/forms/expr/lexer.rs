@@ -197,6 +197,15 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, ExprError> {
                 out.push(Token { tok: Tok::Name(name), at });
                 i = j;
             }
+            // `instance('list')/root/item[name = ${x}]/label`: a lookup in a secondary
+            // instance, which Sangam does not hold; named so the form says what it needs.
+            '[' | ']' if src.contains("instance(") => {
+                return Err(ExprError {
+                    at,
+                    message: "lookups in a secondary instance (instance('…')/root/item[…]) are not supported".into(),
+                    unsupported_function: Some("instance".into()),
+                })
+            }
             '[' | ']' => return Err(ExprError::syntax(at, "XPath predicates [...] are not supported")),
             '|' => return Err(ExprError::syntax(at, "the | union operator is not supported")),
             '@' => return Err(ExprError::syntax(at, "attributes (@…) are not supported")),

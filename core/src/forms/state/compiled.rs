@@ -336,7 +336,24 @@ impl CompiledForm {
                 ds.iter().copied().filter(|&a| !(answered && is_below(d, a))).collect()
             })
             .collect();
-        let (order, cyclic) = topo(&ordering, &children);
+        let (mut order, mut cyclic) = topo(&ordering, &children);
+        if !cyclic.is_empty() {
+            // A select whose choice filter (or relevance, constraint) reads a calculation
+            // that reads the select's own answer (rosters that hide the members already
+            // picked) is no circle either: the answer is not computed. Ordered without the
+            // edges into answered questions; LiveForm goes over the order again when a node
+            // earlier in it is marked (a few passes at most).
+            let relaxed: Vec<Vec<usize>> = ordering
+                .iter()
+                .map(|ds| {
+                    ds.iter()
+                        .copied()
+                        .filter(|&a| !(matches!(nodes[a].kind, NodeKind::Question(k) if !k.is_computed()) && nodes[a].exprs.calculation.is_none()))
+                        .collect()
+                })
+                .collect();
+            (order, cyclic) = topo(&relaxed, &children);
+        }
         for i in cyclic {
             issues.push(issue(
                 &nodes[i].name,

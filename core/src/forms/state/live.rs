@@ -335,23 +335,41 @@ impl LiveForm {
 
     /// Recomputes the dirty nodes in topological order, marking dependents of what changed.
     fn run(&mut self, mut dirty: Vec<bool>) -> Vec<String> {
+        /// Passes over the order at most: one suffices unless the form has answered
+        /// questions whose state reads calculations ordered after them (see CompiledForm).
+        const MAX_PASSES: usize = 8;
         let form = Arc::clone(&self.form);
+        let mut rank = vec![0usize; form.nodes.len()];
+        for (k, &i) in form.order.iter().enumerate() {
+            rank[i] = k;
+        }
         let mut touched = Vec::new();
-        for &i in &form.order {
-            if !dirty[i] {
-                continue;
-            }
-            touched.push(form.nodes[i].name.clone());
-            let (value_changed, relevance_changed) = self.recompute(i);
-            if value_changed || relevance_changed {
-                for &d in &form.dependents[i] {
+        let mut seen = vec![false; form.nodes.len()];
+        for _ in 0..MAX_PASSES {
+            let mut again = false;
+            for (k, &i) in form.order.iter().enumerate() {
+                if !dirty[i] {
+                    continue;
+                }
+                dirty[i] = false;
+                if !seen[i] {
+                    seen[i] = true;
+                    touched.push(form.nodes[i].name.clone());
+                }
+                let (value_changed, relevance_changed) = self.recompute(i);
+                let mut mark = |d: usize| {
                     dirty[d] = true;
+                    again |= rank[d] <= k;
+                };
+                if value_changed || relevance_changed {
+                    form.dependents[i].iter().for_each(|&d| mark(d));
+                }
+                if relevance_changed {
+                    form.children[i].iter().for_each(|&c| mark(c));
                 }
             }
-            if relevance_changed {
-                for &c in &form.children[i] {
-                    dirty[c] = true;
-                }
+            if !again {
+                break;
             }
         }
         touched

@@ -514,7 +514,7 @@ fn check_question(cx: &mut Ctx<'_>, row_no: u32, q: &Question, choices: &Choices
         ));
     }
     if q.choice_filter.is_some() && !q.kind.is_select() {
-        cx.problems.push(cx.at(row_no, "choice_filter").problem(ProblemKind::InvalidValue, "a choice_filter only applies to select questions"));
+        cx.problems.push(cx.at(row_no, "choice_filter").ignored("choice_filter on a question that is not a select", "a choice_filter only applies to select questions: here it does nothing"));
     }
     if q.or_other && q.choice_filter.is_some() {
         cx.problems.push(cx.at(row_no, "choice_filter").unsupported("or_other with choice_filter", "or_other cannot be combined with a choice_filter"));
