@@ -5,7 +5,9 @@
 //! the live state of a response from it ([`crate::forms::state`]). Expressions (`relevant`,
 //! `constraint`, …) are kept as their source text; [`crate::forms::expr`] parses them.
 //!
-//! Question names are unique across the whole form (answers are stored by name), and a
+//! Question names are unique among the items of one group or repeat (XLSForm's rule). A
+//! name used once in the form keys its answers; a name used in several groups is keyed by
+//! its path from the top (`inputs/contact/_id`) in the live state and in responses. A
 //! repeat's rows hold the answers of the questions inside it.
 
 use std::collections::BTreeMap;

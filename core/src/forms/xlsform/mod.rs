@@ -10,13 +10,19 @@
 //! }
 //! ```
 //!
-//! Nothing is dropped silently: a type, column, setting, sheet or function this import does
-//! not support is a problem of kind [`ProblemKind::Unsupported`] that names it, so the author
-//! removes it knowingly instead of discovering in the field that it did nothing. Supported:
-//! the question types of [`crate::forms::definition::QuestionType`], groups, repeats with
-//! `repeat_count`, the columns listed in the definition, `or_other`, and languages written
-//! `label::Hindi (hi)`. Names must be unique in the whole form, and repeats cannot nest
-//! (answers are stored by name, rows per repeat).
+//! Nothing is dropped silently. A type, column, setting, sheet or function whose meaning
+//! Sangam does not carry out is a problem of kind [`ProblemKind::Unsupported`] that names it,
+//! so the author removes it knowingly instead of discovering in the field that it did nothing.
+//! What changes nothing Sangam stores or checks (display or transport settings, analysis
+//! columns, other tools' columns, media shown beside labels, media answered without file
+//! storage) is a warning of kind [`ProblemKind::Ignored`]: the form imports, and
+//! [`import_file_with_warnings`] says what was left aside. Supported: the question types of
+//! [`crate::forms::definition::QuestionType`] (metadata included), groups, repeats with
+//! `repeat_count`, the columns listed in the definition, `or_other`, languages written
+//! `label::Hindi (hi)`, `${name}` and XPath paths (`/data/g/q`, `../q`, `./q`). Names are
+//! unique among the items of one group or repeat (XLSForm's rule); repeats cannot nest. Cells
+//! are cleaned as pyxform cleans them (typographic quotes straightened, runs of spaces on the
+//! survey sheet collapsed) unless `clean_text_values` is `no`. docs/FORMS.md has the list.
 
 mod check;
 mod choices;

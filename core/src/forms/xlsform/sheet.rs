@@ -90,7 +90,7 @@ fn canonical(base: &str) -> String {
         "jr:constraintmsg" | "constraining_message" | "constraint message" => "constraint_message",
         "jr:requiredmsg" | "requiredmsg" | "required message" => "required_message",
         "relevance" => "relevant",
-        "readonly" | "read-only" => "read_only",
+        "readonly" | "read-only" | "read only" => "read_only",
         "calculate" => "calculation",
         "count" | "jr:count" => "repeat_count",
         "caption" => "label",
