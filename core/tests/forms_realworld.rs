@@ -143,3 +143,14 @@ fn indexed_repeat_and_range() {
     l.set_answer("road", None, Some(&t("12.9 77.5"))).unwrap();
     assert!(l.state(None).violations.iter().any(|v| v.question == "road" && v.kind == ViolationKind::Invalid), "a trace has two points");
 }
+
+#[test]
+fn inspect_lists_warnings() {
+    let report = sangam_core::forms::inspect(path());
+    assert!(report.ok());
+    assert!(report.warnings.iter().any(|w| w.feature.as_deref() == Some("setting public_key")));
+    let text = report.to_text();
+    assert!(text.contains("warnings (the form imports"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+    assert!(json["warnings"].as_array().map(|w| !w.is_empty()).unwrap_or(false));
+}
