@@ -344,6 +344,7 @@ fn once_keeps_a_value_and_bare_false_is_empty() {
     assert_eq!(Expr::parse("once(${age})").unwrap().eval(&s).unwrap().to_text(), "21");
     assert!(!truth("FALSE"), "a bare name is an empty node-set, as in ODK");
     assert!(!truth("null"));
+    assert_eq!(text("coalesce(${empty}, '', 'third')"), "third", "coalesce takes more than two values");
 }
 
 #[test]

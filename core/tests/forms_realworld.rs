@@ -154,3 +154,27 @@ fn inspect_lists_warnings() {
     let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
     assert!(json["warnings"].as_array().map(|w| !w.is_empty()).unwrap_or(false));
 }
+
+#[test]
+fn secondary_instance_values_come_from_the_app() {
+    use sangam_core::forms::definition::{FormDefinition, Question};
+    let mut q = Question::new("uuid", QuestionType::Calculate);
+    q.calculation = Some("if(instance('contact-summary')/context/uuid != '', instance('contact-summary')/context/uuid, 'none')".into());
+    let def = FormDefinition {
+        form_id: "f".into(),
+        version: "1".into(),
+        title: "F".into(),
+        default_language: "default".into(),
+        languages: vec![],
+        items: vec![Item::Question(q)],
+        choice_lists: BTreeMap::new(),
+        settings: Default::default(),
+    };
+    let mut l = LiveForm::new(Arc::new(CompiledForm::new(def).unwrap()), &BTreeMap::new(), &BTreeMap::new(), clock());
+    assert_eq!(l.state(None).question("uuid").unwrap().value, Some(t("none")));
+    l.set_instance_values("contact-summary", BTreeMap::from([("/context/uuid".to_string(), "p-17".to_string())]));
+    assert_eq!(l.state(None).question("uuid").unwrap().value, Some(t("p-17")));
+    // Lookups with predicates stay refused, by name.
+    let e = sangam_core::forms::expr::Expr::parse("instance('features')/root/item[id=${f}]/geometry").unwrap_err();
+    assert_eq!(e.unsupported_function.as_deref(), Some("instance"));
+}

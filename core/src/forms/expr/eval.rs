@@ -53,6 +53,7 @@ pub(crate) fn eval(n: &Node, scope: &dyn Scope) -> Result<Value, EvalError> {
         // A path that names no question (resolved ones became references when the form
         // was compiled) is an empty node-set, as in XPath.
         Node::Path(_) => Value::Nodes(Vec::new()),
+        Node::Instance(name, path) => scope.instance_value(name, path),
         Node::Current => scope.current(),
         Node::Parent => Value::Nodes(Vec::new()),
         Node::Column(c) => scope.column(c),
@@ -143,12 +144,16 @@ fn call(f: Func, args: &[Node], scope: &dyn Scope) -> Result<Value, EvalError> {
             }
         }
         Func::Coalesce => {
-            let a = arg(0)?;
-            if a.is_empty_answer() {
-                arg(1)?.first()
-            } else {
-                a.first()
+            // The first value that is not empty (ODK takes two; CHT and SurveyCTO more).
+            let mut last = Value::Str(String::new());
+            for a in args {
+                let v = eval(a, scope)?;
+                if !v.is_empty_answer() {
+                    return Ok(v.first());
+                }
+                last = v.first();
             }
+            last
         }
         Func::Round => {
             let x = arg(0)?.to_num();

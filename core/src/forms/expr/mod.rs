@@ -130,7 +130,7 @@ funcs! {
     EndsWith = "ends-with"(2, 2),
     Regex = "regex"(2, 2),
     If = "if"(3, 3),
-    Coalesce = "coalesce"(2, 2),
+    Coalesce = "coalesce"(2, usize::MAX),
     Round = "round"(1, 2),
     Int = "int"(1, 1),
     Number = "number"(1, 1),
@@ -191,6 +191,9 @@ pub(crate) enum Node {
     /// An XPath location path (`/data/g/q`, `../q`, `./q`), until
     /// [`Expr::resolve_paths`] turns it into the reference it names.
     Path(String),
+    /// `instance('name')/path/to/value`: a value of a secondary instance the app supplies
+    /// (CHT's `contact-summary`), without predicates.
+    Instance(String, String),
     /// `.`
     Current,
     /// `..` (only as the argument of `position`)
@@ -358,6 +361,12 @@ pub trait Scope {
     /// The label of choice `value` of select question `question` (`jr:choice-name`).
     fn choice_label(&self, _question: &str, _value: &str) -> Option<String> {
         None
+    }
+
+    /// The value at `path` (`/context/x`) of secondary instance `instance`
+    /// (`instance('contact-summary')/context/x`); an empty node-set when it has none.
+    fn instance_value(&self, _instance: &str, _path: &str) -> Value {
+        Value::Nodes(Vec::new())
     }
 
     /// Random bits for `random()` and `uuid()`.

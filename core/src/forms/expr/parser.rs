@@ -128,6 +128,9 @@ impl Parser {
                 Ok(inner)
             }
             Some(Tok::Name(name)) => {
+                if name == "instance" && self.peek() == Some(&Tok::LParen) {
+                    return self.instance(at);
+                }
                 if self.peek() == Some(&Tok::LParen) {
                     self.bump();
                     self.call(&name, at)
@@ -136,6 +139,24 @@ impl Parser {
                 }
             }
             Some(_) => Err(ExprError::syntax(at, "expected a value, a reference or a function here")),
+        }
+    }
+
+    /// `instance('name')/path`: the '(' is at the cursor.
+    fn instance(&mut self, at: usize) -> Result<(Node, usize), ExprError> {
+        self.bump();
+        let name = match self.bump() {
+            Some(Tok::Str(s)) => s,
+            _ => return Err(ExprError::unsupported_function(at, "instance")),
+        };
+        self.expect_rparen()?;
+        match self.peek() {
+            Some(Tok::Path(p)) if p.starts_with('/') => {
+                let p = p.clone();
+                self.bump();
+                Ok((Node::Instance(name, p), 1))
+            }
+            _ => Err(ExprError::unsupported_function(at, "instance")),
         }
     }
 

@@ -71,6 +71,8 @@ pub struct LiveForm {
     pub(crate) rows: BTreeMap<usize, Vec<Row>>,
     /// Answers for names the form does not have (kept, reported, never dropped).
     pub(crate) unknown: BTreeMap<String, FieldValue>,
+    /// Secondary instances the app supplies: name → path (`/context/x`) → value.
+    pub(crate) secondary: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 fn empty() -> Value {
@@ -114,6 +116,7 @@ impl LiveForm {
             results: vec![NodeResult::default(); top],
             rows: form.members.keys().map(|&r| (r, Vec::new())).collect(),
             unknown: BTreeMap::new(),
+            secondary: BTreeMap::new(),
             form,
         };
         for (name, v) in answers {
@@ -276,6 +279,15 @@ impl LiveForm {
             }
         }
         self.run(dirty)
+    }
+
+    /// Gives the values of secondary instance `name` (CHT's `contact-summary`: what the app
+    /// knows of the person), read by `instance('name')/context/x`; recomputes everything.
+    /// Paths are written from the instance's root element, e.g. `/context/pregnancy_uuid`.
+    pub fn set_instance_values(&mut self, name: &str, values: BTreeMap<String, String>) -> Vec<String> {
+        self.secondary.insert(name.to_string(), values);
+        let all = vec![true; self.form.nodes.len()];
+        self.run(all)
     }
 
     /// The response's name in lists: the form's `instance_name` evaluated over the answers,
@@ -566,6 +578,13 @@ impl Scope for Ctx<'_> {
                 live.rows.get(&r).map(|rows| rows.iter().map(|x| x.values[node.slot].clone()).collect()).unwrap_or_default(),
             ),
             _ => self.reference(name),
+        }
+    }
+
+    fn instance_value(&self, instance: &str, path: &str) -> Value {
+        match self.live.secondary.get(instance).and_then(|m| m.get(path)) {
+            Some(v) => Value::Nodes(vec![Value::Str(v.clone())]),
+            None => Value::Nodes(Vec::new()),
         }
     }
 
