@@ -80,9 +80,9 @@ const OUT_OF_SCOPE: &[(&str, Refusal, &str)] = &[
     ("ipa_phq9_gad7_es.xlsx", Named, SURVEYCTO),
     ("ipa_random_module_order.xlsx", Named, SURVEYCTO),
     ("ipa_repeat_allows_selection.xlsx", Named, SURVEYCTO),
-    ("rhomis_core_v1_6_farm_household.xlsx", BothRefuse, CHOICE_DUPLICATES),
-    ("unhcr_demo_tigrinya_amharic_oromo.xlsx", BothRefuse, CHOICE_DUPLICATES),
-    ("unhcr_kobo_sample_form.xls", BothRefuse, CHOICE_DUPLICATES),
+    ("rhomis_core_v1_6_farm_household.xlsx", BothRefuse, "a choice name twice in one list (pyxform refuses it); also choice filters on columns the lists lack and lists missing from the choices sheet (the module-import build of RHoMIS fills them)"),
+    ("unhcr_demo_tigrinya_amharic_oromo.xlsx", BothRefuse, "a choice name twice in one list (pyxform refuses it); also a bare word (Ethopia) where a question or a quoted text is meant, which we refuse as a likely typo"),
+    ("unhcr_kobo_sample_form.xls", BothRefuse, "a choice name twice in one list (pyxform refuses it); also a bare `name` in a relevant (a choice-filter column outside a choice filter), which we refuse as a likely mistake"),
     ("unicef_liberia_coverage_r1.xlsx", BothRefuse, CHOICE_DUPLICATES),
     ("unicef_liberia_village_r2.xlsx", BothRefuse, "a choice name twice in one list (pyxform refuses it); also pulldata(), which needs an attached CSV file (external files not done yet)"),
 ];
