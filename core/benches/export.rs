@@ -51,6 +51,7 @@ fn form() -> FormDefinition {
         languages: vec!["default".into()],
         items,
         choice_lists: lists,
+        settings: Default::default(),
     }
 }
 

@@ -53,6 +53,7 @@ fn form() -> FormDefinition {
             }),
         ],
         choice_lists: lists,
+        settings: Default::default(),
     }
 }
 

@@ -237,7 +237,7 @@ fn syntax_errors_say_where_and_what() {
     assert!(parse_err("'open").contains("not closed"));
     assert!(parse_err("${age").contains("not closed"));
     assert!(parse_err("${}").contains("question name"));
-    assert!(parse_err("/data/age > 1").contains("paths"));
+    assert!(parse_err("/data/ > 1").contains("path step"));
     assert!(parse_err("${a}[1]").contains("predicates"));
     assert!(parse_err("${a} | ${b}").contains("union"));
     assert!(parse_err("@id").contains("attributes"));
@@ -260,8 +260,103 @@ fn unsupported_functions_are_named() {
     let e = Expr::parse("pulldata('hh', 'name', 'id', ${id})").unwrap_err();
     assert_eq!(e.unsupported_function.as_deref(), Some("pulldata"));
     assert!(e.to_string().contains("pulldata() is not supported"));
-    let e = Expr::parse("jr:choice-name(${a}, '${a}')").unwrap_err();
-    assert_eq!(e.unsupported_function.as_deref(), Some("jr:choice-name"));
+    // SurveyCTO's own functions stay refused by name.
+    let e = Expr::parse("duration()").unwrap_err();
+    assert_eq!(e.unsupported_function.as_deref(), Some("duration"));
+    assert!(parse_err("jr:choice-name(${a}, 'a')").contains("'${name}'"));
+    assert!(parse_err("indexed-repeat(1, ${r}, 1)").contains("indexed-repeat("));
+}
+
+#[test]
+fn odk_number_functions() {
+    assert_eq!(num("floor(2.7)"), 2.0);
+    assert_eq!(num("floor(-2.5)"), -3.0);
+    assert_eq!(num("ceiling(2.1)"), 3.0);
+    assert_eq!(num("abs(-4)"), 4.0);
+    assert_eq!(num("pow(2, 10)"), 1024.0);
+    assert_eq!(num("sqrt(81)"), 9.0);
+    assert!((num("log10(1000)") - 3.0).abs() < 1e-12);
+    assert!((num("pi()") - std::f64::consts::PI).abs() < 1e-12);
+    assert_eq!(num("min(${ages})"), 7.0);
+    assert_eq!(num("max(${ages}, 50)"), 50.0);
+    assert_eq!(num("min(3, ${age}, 5)"), 3.0);
+    assert!(num("max(${incomes})").is_nan(), "an empty value makes min/max NaN, as in ODK");
+    assert!(num("floor(${empty})").is_nan());
+    assert_eq!(num("count-non-empty(${incomes})"), 2.0);
+    let r = num("random()");
+    assert!((0.0..1.0).contains(&r));
+}
+
+#[test]
+fn odk_text_functions() {
+    assert_eq!(text("join(', ', ${ages})"), "12, 40, 7");
+    assert_eq!(text("join('-', 'a', ${age})"), "a-21");
+    assert_eq!(text("substring-before('2024-03-05', '-')"), "2024");
+    assert_eq!(text("substring-after('2024-03-05', '-')"), "03-05");
+    assert_eq!(text("normalize-space('  a   b ')"), "a b");
+    assert_eq!(text("translate('abc', 'ab', 'A')"), "Ac");
+    assert!(truth("boolean-from-string('true')"));
+    assert!(truth("boolean-from-string('1')"));
+    assert!(!truth("boolean-from-string('yes')"));
+    let u = text("uuid()");
+    assert_eq!(u.len(), 36);
+    assert_eq!(u.as_bytes()[14], b'4');
+    assert_eq!(text("uuid(12)").len(), 12);
+    assert_eq!(text("digest('abc', 'SHA-256', 'hex')"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_eq!(text("digest('abc', 'SHA-256')"), "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=");
+    assert!(Expr::parse("digest('abc', 'MD5')").unwrap().eval(&scope()).is_err());
+}
+
+#[test]
+fn odk_date_functions() {
+    assert_eq!(num("decimal-date-time('1970-01-02')"), 1.0);
+    assert_eq!(num("decimal-date-time('1970-01-01T12:00:00.000+00:00')"), 0.5);
+    assert_eq!(text("format-date-time('2024-03-05T06:30:00.000+00:00', '%Y-%m-%d %H:%M')"), "2024-03-05 06:30");
+    assert_eq!(text("format-date-time(date-time(0.5), '%H:%M')"), "12:00");
+    assert_eq!(text("format-date(date-time('2024-03-05'), '%Y/%m/%d')"), "2024/03/05");
+    assert!(num("decimal-date-time(${empty})").is_nan());
+    // The Community Health Toolkit's functions.
+    assert_eq!(num("difference-in-months('2000-02-29', '2000-05-28')"), 2.0);
+    assert_eq!(num("difference-in-months('2000-02-29', '2001-03-01')"), 12.0);
+    assert_eq!(num("floor(difference-in-months(${dob}, today()) div 12)"), 24.0);
+    assert_eq!(text("difference-in-months(${empty}, today())"), "");
+    assert_eq!(text("format-date(add-date('2024-01-31', 0, 1), '%Y-%m-%d')"), "2024-03-02");
+    assert_eq!(text("format-date(add-date('2024-03-05', -1, -2, 10), '%Y-%m-%d')"), "2023-01-15");
+    assert_eq!(text("format-date-time(parse-timestamp-to-date(0), '%Y-%m-%d %H:%M')"), "1970-01-01 05:30");
+}
+
+#[test]
+fn odk_geo_functions() {
+    // One degree of latitude along a meridian, about 111 km.
+    let d = num("distance('0 0; 1 0')");
+    assert!((d - 111_319.0).abs() < 100.0, "{d}");
+    // A square of 0.01° near the equator, about 1.11 km on a side.
+    let a = num("area('0 0; 0 0.01; 0.01 0.01; 0.01 0; 0 0')");
+    assert!((a - 1_239_000.0).abs() < 10_000.0, "{a}");
+    assert!(num("distance('nonsense')").is_nan());
+}
+
+#[test]
+fn once_keeps_a_value_and_bare_false_is_empty() {
+    let s = scope().current(Value::Str("7".into()));
+    assert_eq!(Expr::parse("once(${age})").unwrap().eval(&s).unwrap().to_text(), "7");
+    let s = scope().current(Value::Str(String::new()));
+    assert_eq!(Expr::parse("once(${age})").unwrap().eval(&s).unwrap().to_text(), "21");
+    assert!(!truth("FALSE"), "a bare name is an empty node-set, as in ODK");
+    assert!(!truth("null"));
+    assert_eq!(text("coalesce(${empty}, '', 'third')"), "third", "coalesce takes more than two values");
+}
+
+#[test]
+fn paths_parse_and_name_their_steps() {
+    let e = Expr::parse("../inputs/contact/_id != '' and /data/age > 1 and ./source = 'user'").unwrap();
+    let paths: Vec<String> = e.paths().into_iter().collect();
+    assert_eq!(paths, vec!["../inputs/contact/_id".to_string(), "./source".into(), "/data/age".into()]);
+    let mut e = Expr::parse("/data/age > 18").unwrap();
+    assert!(e.resolve_paths(&mut |p| if p == "/data/age" { Ok("age".into()) } else { Err("no".into()) }).is_empty());
+    assert!(e.eval_bool(&scope()).unwrap());
+    let e = Expr::parse("jr:choice-name(${a}, '${fruit}')").unwrap();
+    assert!(e.references().contains("fruit"));
 }
 
 #[test]

@@ -5,7 +5,9 @@
 //! the live state of a response from it ([`crate::forms::state`]). Expressions (`relevant`,
 //! `constraint`, …) are kept as their source text; [`crate::forms::expr`] parses them.
 //!
-//! Question names are unique across the whole form (answers are stored by name), and a
+//! Question names are unique among the items of one group or repeat (XLSForm's rule). A
+//! name used once in the form keys its answers; a name used in several groups is keyed by
+//! its path from the top (`inputs/contact/_id`) in the live state and in responses. A
 //! repeat's rows hold the answers of the questions inside it.
 
 use std::collections::BTreeMap;
@@ -32,6 +34,27 @@ pub struct FormDefinition {
     pub items: Vec<Item>,
     /// Choice lists by list name.
     pub choice_lists: BTreeMap<String, ChoiceList>,
+    /// Settings that shape how responses are shown.
+    #[serde(default, skip_serializing_if = "FormSettings::is_empty")]
+    pub settings: FormSettings,
+}
+
+/// Settings of the settings sheet that Sangam keeps.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct FormSettings {
+    /// `instance_name`: an expression over the answers naming a response in lists
+    /// ([`crate::forms::LiveForm::instance_name`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_name: Option<String>,
+    /// `style`: how the form is laid out (`pages`, `theme-grid`, …), for the renderer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<String>,
+}
+
+impl FormSettings {
+    pub fn is_empty(&self) -> bool {
+        self.instance_name.is_none() && self.style.is_none()
+    }
 }
 
 /// One entry of the survey tree.
@@ -90,6 +113,40 @@ pub enum QuestionType {
     Acknowledge,
     /// A reference to a photo (a file name or media id), not the image bytes.
     Image,
+    /// Media answered by reference: the file itself is not stored yet ("answered without
+    /// file storage").
+    Audio,
+    Video,
+    File,
+    /// A value set by calculation or default, never shown (CHT's `hidden`).
+    Hidden,
+    /// A number picked on a scale (`parameters`: start, end, step).
+    Range,
+    /// The choices put in order: the answer is every choice name, space-separated.
+    Rank,
+    Geotrace,
+    Geoshape,
+    Barcode,
+    /// ODK metadata, filled from the clock, the device and the user
+    /// ([`crate::forms::LiveForm::fill_metadata`]), never asked.
+    Start,
+    End,
+    Today,
+    DeviceId,
+    PhoneNumber,
+    Username,
+    Email,
+    SubscriberId,
+    SimSerial,
+    /// ODK's audit log of the session: a file, kept aside like media.
+    Audit,
+    /// Where the phone was when the form was opened (`start-geopoint`) or in the
+    /// background (`background-geopoint`): filled from the device's location.
+    StartGeopoint,
+    BackgroundGeopoint,
+    /// A secondary instance the form reads (`xml-external`, `csv-external`): takes no answer.
+    XmlExternal,
+    CsvExternal,
 }
 
 impl QuestionType {
@@ -108,16 +165,62 @@ impl QuestionType {
             QuestionType::Calculate => "calculate",
             QuestionType::Acknowledge => "acknowledge",
             QuestionType::Image => "image",
+            QuestionType::Audio => "audio",
+            QuestionType::Video => "video",
+            QuestionType::File => "file",
+            QuestionType::Hidden => "hidden",
+            QuestionType::Range => "range",
+            QuestionType::Rank => "rank",
+            QuestionType::Geotrace => "geotrace",
+            QuestionType::Geoshape => "geoshape",
+            QuestionType::Barcode => "barcode",
+            QuestionType::Start => "start",
+            QuestionType::End => "end",
+            QuestionType::Today => "today",
+            QuestionType::DeviceId => "deviceid",
+            QuestionType::PhoneNumber => "phonenumber",
+            QuestionType::Username => "username",
+            QuestionType::Email => "email",
+            QuestionType::SubscriberId => "subscriberid",
+            QuestionType::SimSerial => "simserial",
+            QuestionType::Audit => "audit",
+            QuestionType::StartGeopoint => "start-geopoint",
+            QuestionType::BackgroundGeopoint => "background-geopoint",
+            QuestionType::XmlExternal => "xml-external",
+            QuestionType::CsvExternal => "csv-external",
         }
     }
 
-    /// Whether a person types or picks an answer (notes and calculations take none).
-    pub fn takes_answer(&self) -> bool {
-        !matches!(self, QuestionType::Note | QuestionType::Calculate)
+    /// Metadata that the app fills from the clock, the device and the user: never asked.
+    pub fn is_metadata(&self) -> bool {
+        use QuestionType::*;
+        matches!(
+            self,
+            Start | End | Today | DeviceId | PhoneNumber | Username | Email | SubscriberId | SimSerial | Audit | StartGeopoint
+                | BackgroundGeopoint
+        )
     }
 
+    /// Media whose file is not stored yet: the answer is a file name or reference.
+    pub fn is_media(&self) -> bool {
+        matches!(self, QuestionType::Image | QuestionType::Audio | QuestionType::Video | QuestionType::File | QuestionType::Audit)
+    }
+
+    /// Whether a person types or picks an answer (notes, calculations, hidden values,
+    /// secondary instances and metadata take none).
+    pub fn takes_answer(&self) -> bool {
+        !matches!(self, QuestionType::Note | QuestionType::Calculate | QuestionType::Hidden | QuestionType::XmlExternal | QuestionType::CsvExternal)
+            && !self.is_metadata()
+    }
+
+    /// Whether the value is computed (by `calculation`) rather than answered.
+    pub fn is_computed(&self) -> bool {
+        matches!(self, QuestionType::Calculate | QuestionType::Hidden)
+    }
+
+    /// Whether the question picks from a choice list (`rank` puts the list in order).
     pub fn is_select(&self) -> bool {
-        matches!(self, QuestionType::SelectOne | QuestionType::SelectMultiple)
+        matches!(self, QuestionType::SelectOne | QuestionType::SelectMultiple | QuestionType::Rank)
     }
 }
 
@@ -150,7 +253,8 @@ pub struct Question {
     pub constraint_message: Translated,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calculation: Option<String>,
-    /// The answer a new response starts with (a literal, as the sheet wrote it).
+    /// The answer a new response starts with: a literal as the sheet wrote it, or an
+    /// expression (ODK's dynamic default) evaluated once when the response starts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -160,6 +264,10 @@ pub struct Question {
     /// An expression; `yes`/`true` in the sheet become `true()`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<String>,
+    /// The `parameters` column as written (`start=0 end=10 step=1` for a range,
+    /// `randomize=true` for a select).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<String>,
 }
 
 impl Question {
@@ -182,6 +290,7 @@ impl Question {
             choice_filter: None,
             appearance: None,
             read_only: None,
+            parameters: None,
         }
     }
 }
@@ -303,6 +412,7 @@ mod tests {
                 }),
             ],
             choice_lists: BTreeMap::new(),
+            settings: FormSettings::default(),
         }
     }
 

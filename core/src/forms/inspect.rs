@@ -19,15 +19,22 @@ pub struct InspectReport {
     pub definition: Option<FormDefinition>,
     /// Every problem found (empty when the form is fine).
     pub problems: Vec<Problem>,
+    /// What the import left aside without refusing the form (display-only settings, unused
+    /// columns, media answered without file storage).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Problem>,
 }
 
 /// Imports `path` and reports on it.
 pub fn inspect(path: impl AsRef<Path>) -> InspectReport {
     let path = path.as_ref();
     let file = path.display().to_string();
-    match xlsform::import_file(path) {
-        Ok(def) => InspectReport { file, definition: Some(def), problems: Vec::new() },
-        Err(problems) => InspectReport { file, definition: None, problems },
+    match xlsform::import_file_with_warnings(path) {
+        Ok(i) => InspectReport { file, definition: Some(i.definition), problems: Vec::new(), warnings: i.warnings },
+        Err(all) => {
+            let (warnings, problems) = all.into_iter().partition(Problem::is_warning);
+            InspectReport { file, definition: None, problems, warnings }
+        }
     }
 }
 
@@ -46,13 +53,17 @@ impl InspectReport {
         }
     }
 
-    /// JSON: `{"file", "ok", "definition"}` or `{"file", "ok", "problems": [...]}`.
+    /// JSON: `{"file", "ok", "definition"}` or `{"file", "ok", "problems": [...]}`, with
+    /// `"warnings": [...]` when there are any.
     pub fn to_json(&self) -> String {
         let mut v = serde_json::json!({ "file": self.file, "ok": self.ok() });
         if let Some(d) = &self.definition {
             v["definition"] = serde_json::to_value(d).unwrap_or(serde_json::Value::Null);
         } else {
             v["problems"] = serde_json::to_value(&self.problems).unwrap_or(serde_json::Value::Null);
+        }
+        if !self.warnings.is_empty() {
+            v["warnings"] = serde_json::to_value(&self.warnings).unwrap_or(serde_json::Value::Null);
         }
         serde_json::to_string_pretty(&v).unwrap_or_default()
     }
@@ -68,6 +79,13 @@ impl InspectReport {
                 for p in &self.problems {
                     let _ = writeln!(out, "  {p}");
                 }
+            }
+        }
+        if !self.warnings.is_empty() {
+            let n = self.warnings.len();
+            let _ = writeln!(out, "\n{n} warning{} (the form imports; these change nothing Sangam keeps):", if n == 1 { "" } else { "s" });
+            for w in &self.warnings {
+                let _ = writeln!(out, "  {w}");
             }
         }
         out

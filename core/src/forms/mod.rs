@@ -21,5 +21,5 @@ pub mod xlsform;
 
 pub use definition::FormDefinition;
 pub use inspect::{inspect, InspectReport};
-pub use state::{CompiledForm, FormState, LiveForm};
+pub use state::{CompiledForm, DeviceInfo, FormState, LiveForm};
 pub use xlsform::{Problem, ProblemKind};

@@ -12,7 +12,7 @@
 //! let def = FormDefinition {
 //!     form_id: "hh".into(), version: "1".into(), title: "Household".into(),
 //!     default_language: "default".into(), languages: vec!["default".into()],
-//!     items: vec![Item::Question(q)], choice_lists: Default::default(),
+//!     items: vec![Item::Question(q)], choice_lists: Default::default(), settings: Default::default(),
 //! };
 //! store.publish_form(&def, "UP-SIT").unwrap();
 //! let r = store.create_response(NewResponse {

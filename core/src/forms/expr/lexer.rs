@@ -8,6 +8,8 @@ pub(crate) enum Tok {
     Str(String),
     /// `${name}`
     Ref(String),
+    /// An XPath location path: `/data/group/q`, `../q`, `./q`, `../../g/q`.
+    Path(String),
     /// A bare name: a function, an operator word (`and`, `div`, …) or a choice column.
     Name(String),
     LParen,
@@ -44,6 +46,48 @@ fn name_char(c: char) -> bool {
 fn is_mark(c: char) -> bool {
     // Combining marks (Devanagari vowel signs and the like) continue a name.
     matches!(c as u32, 0x0300..=0x036F | 0x0900..=0x0903 | 0x093A..=0x094F | 0x0951..=0x0957 | 0x0962..=0x0963)
+}
+
+/// Whether `.` or `..` at `i` begins a relative path (`./x`, `../x`).
+fn starts_path(chars: &[char], i: usize) -> bool {
+    match (chars.get(i + 1), chars.get(i + 2)) {
+        (Some('/'), _) => true,
+        (Some('.'), Some('/')) => true,
+        _ => false,
+    }
+}
+
+/// Reads a location path from `i`: steps (names, `.`, `..`) separated by `/`. Returns the
+/// path and where it ends.
+fn lex_path(chars: &[char], mut i: usize) -> Result<(String, usize), String> {
+    let start = i;
+    let mut steps = 0;
+    loop {
+        if chars.get(i) == Some(&'/') {
+            i += 1;
+        }
+        let s = i;
+        if chars.get(i) == Some(&'.') && chars.get(i + 1) == Some(&'.') {
+            i += 2;
+        } else if chars.get(i) == Some(&'.') && !chars.get(i + 1).map(|c| name_char(*c) && *c != '.').unwrap_or(false) {
+            i += 1;
+        } else if chars.get(i).map(|c| name_start(*c)).unwrap_or(false) {
+            while i < chars.len() && name_char(chars[i]) {
+                i += 1;
+            }
+        } else {
+            return Err("a path step must be a name, '.' or '..'".into());
+        }
+        steps += 1;
+        if steps > 64 {
+            return Err("the path has too many steps".into());
+        }
+        let _ = s;
+        if chars.get(i) != Some(&'/') {
+            break;
+        }
+    }
+    Ok((chars[start..i].iter().collect(), i))
 }
 
 /// Tokenises `src`.
@@ -117,6 +161,11 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, ExprError> {
                 out.push(Token { tok: Tok::Ref(name), at });
                 i += end + 3;
             }
+            '/' | '.' if c == '/' || starts_path(&chars, i) => {
+                let (path, j) = lex_path(&chars, i).map_err(|m| ExprError::syntax(at, m))?;
+                out.push(Token { tok: Tok::Path(path), at });
+                i = j;
+            }
             '.' if next == Some('.') => {
                 out.push(Token { tok: Tok::DotDot, at });
                 i += 2;
@@ -148,7 +197,15 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, ExprError> {
                 out.push(Token { tok: Tok::Name(name), at });
                 i = j;
             }
-            '/' => return Err(ExprError::syntax(at, "XPath paths (/…) are not supported: refer to questions as ${name}")),
+            // `instance('list')/root/item[name = ${x}]/label`: a lookup in a secondary
+            // instance, which Sangam does not hold; named so the form says what it needs.
+            '[' | ']' if src.contains("instance(") => {
+                return Err(ExprError {
+                    at,
+                    message: "lookups in a secondary instance (instance('…')/root/item[…]) are not supported".into(),
+                    unsupported_function: Some("instance".into()),
+                })
+            }
             '[' | ']' => return Err(ExprError::syntax(at, "XPath predicates [...] are not supported")),
             '|' => return Err(ExprError::syntax(at, "the | union operator is not supported")),
             '@' => return Err(ExprError::syntax(at, "attributes (@…) are not supported")),
@@ -190,6 +247,14 @@ mod tests {
         assert!(lex("${age").is_err());
         assert!(lex("${}").is_err());
         assert!(lex("$age").is_err());
-        assert!(lex("/data/age").is_err());
+        assert!(lex("/data/").is_err());
+    }
+
+    #[test]
+    fn lexes_paths() {
+        assert_eq!(toks("/data/g/age > 1"), vec![Tok::Path("/data/g/age".into()), Tok::Gt, Tok::Num(1.0)]);
+        assert_eq!(toks("../x = ./source"), vec![Tok::Path("../x".into()), Tok::Eq, Tok::Path("./source".into())]);
+        assert_eq!(toks("../../inputs/_id"), vec![Tok::Path("../../inputs/_id".into())]);
+        assert_eq!(toks(". > ../a"), vec![Tok::Dot, Tok::Gt, Tok::Path("../a".into())]);
     }
 }

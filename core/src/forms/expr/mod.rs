@@ -30,7 +30,7 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use dates::Clock;
-pub(crate) use dates::format_iso_date;
+pub(crate) use dates::{format_iso_date, format_iso_datetime};
 pub use eval::MapScope;
 pub use value::Value;
 
@@ -130,7 +130,7 @@ funcs! {
     EndsWith = "ends-with"(2, 2),
     Regex = "regex"(2, 2),
     If = "if"(3, 3),
-    Coalesce = "coalesce"(2, 2),
+    Coalesce = "coalesce"(2, usize::MAX),
     Round = "round"(1, 2),
     Int = "int"(1, 1),
     Number = "number"(1, 1),
@@ -146,6 +146,39 @@ funcs! {
     Position = "position"(0, 1),
     Count = "count"(1, 1),
     Sum = "sum"(1, 1),
+    Floor = "floor"(1, 1),
+    Ceiling = "ceiling"(1, 1),
+    Abs = "abs"(1, 1),
+    Pow = "pow"(2, 2),
+    Sqrt = "sqrt"(1, 1),
+    Exp = "exp"(1, 1),
+    Log = "log"(1, 1),
+    Log10 = "log10"(1, 1),
+    Pi = "pi"(0, 0),
+    Min = "min"(1, usize::MAX),
+    Max = "max"(1, usize::MAX),
+    Join = "join"(1, usize::MAX),
+    Once = "once"(1, 1),
+    ChoiceName = "jr:choice-name"(2, 2),
+    DateTime = "date-time"(1, 1),
+    DecimalDateTime = "decimal-date-time"(1, 1),
+    FormatDateTime = "format-date-time"(2, 2),
+    IndexedRepeat = "indexed-repeat"(3, 3),
+    Uuid = "uuid"(0, 1),
+    Random = "random"(0, 0),
+    Digest = "digest"(2, 3),
+    BooleanFromString = "boolean-from-string"(1, 1),
+    SubstringBefore = "substring-before"(2, 2),
+    SubstringAfter = "substring-after"(2, 2),
+    NormalizeSpace = "normalize-space"(0, 1),
+    Translate = "translate"(3, 3),
+    CountNonEmpty = "count-non-empty"(1, 1),
+    Area = "area"(1, 1),
+    Distance = "distance"(1, 1),
+    // The Community Health Toolkit's date functions (its forms use them throughout).
+    DifferenceInMonths = "difference-in-months"(2, 2),
+    AddDate = "add-date"(1, 6),
+    ParseTimestampToDate = "parse-timestamp-to-date"(1, 1),
 }
 
 /// A parsed expression tree.
@@ -155,6 +188,12 @@ pub(crate) enum Node {
     Str(String),
     /// `${name}`
     Ref(String),
+    /// An XPath location path (`/data/g/q`, `../q`, `./q`), until
+    /// [`Expr::resolve_paths`] turns it into the reference it names.
+    Path(String),
+    /// `instance('name')/path/to/value`: a value of a secondary instance the app supplies
+    /// (CHT's `contact-summary`), without predicates.
+    Instance(String, String),
     /// `.`
     Current,
     /// `..` (only as the argument of `position`)
@@ -212,6 +251,32 @@ impl Expr {
         out
     }
 
+    /// Every XPath location path this expression holds, not yet resolved.
+    pub fn paths(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        visit(&self.root, &mut |n| {
+            if let Node::Path(p) = n {
+                out.insert(p.clone());
+            }
+        });
+        out
+    }
+
+    /// Replaces each location path by the reference `resolve` gives for it (a question's
+    /// name), or leaves it (an empty node-set) and returns `resolve`'s message.
+    pub fn resolve_paths(&mut self, resolve: &mut dyn FnMut(&str) -> Result<String, String>) -> Vec<String> {
+        let mut errors = Vec::new();
+        visit_mut(&mut self.root, &mut |n| {
+            if let Node::Path(p) = n {
+                match resolve(p) {
+                    Ok(name) => *n = Node::Ref(name),
+                    Err(e) => errors.push(e),
+                }
+            }
+        });
+        errors
+    }
+
     /// Every bare name (choice column) this expression uses.
     pub fn columns(&self) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
@@ -233,7 +298,7 @@ impl Expr {
     /// Whether the expression reads the clock (`today()`, `now()`).
     pub fn uses_clock(&self) -> bool {
         let mut found = false;
-        visit(&self.root, &mut |n| found |= matches!(n, Node::Call(Func::Today | Func::Now, _)));
+        visit(&self.root, &mut |n| found |= matches!(n, Node::Call(Func::Today | Func::Now | Func::Random | Func::Uuid, _)));
         found
     }
 }
@@ -247,6 +312,19 @@ fn visit(n: &Node, f: &mut dyn FnMut(&Node)) {
             visit(b, f);
         }
         Node::Call(_, args) => args.iter().for_each(|a| visit(a, f)),
+        _ => {}
+    }
+}
+
+fn visit_mut(n: &mut Node, f: &mut dyn FnMut(&mut Node)) {
+    f(n);
+    match n {
+        Node::Neg(a) | Node::RegexLit(a, _) => visit_mut(a, f),
+        Node::Bin(_, a, b) => {
+            visit_mut(a, f);
+            visit_mut(b, f);
+        }
+        Node::Call(_, args) => args.iter_mut().for_each(|a| visit_mut(a, f)),
         _ => {}
     }
 }
@@ -272,6 +350,30 @@ pub trait Scope {
     /// 1-based position of the current repeat row.
     fn position(&self) -> Option<usize> {
         None
+    }
+
+    /// Every answer of question `name`, one per repeat row wherever the expression stands
+    /// (for `indexed-repeat`); for a question outside repeats, its one answer.
+    fn all_rows(&self, name: &str) -> Value {
+        self.reference(name)
+    }
+
+    /// The label of choice `value` of select question `question` (`jr:choice-name`).
+    fn choice_label(&self, _question: &str, _value: &str) -> Option<String> {
+        None
+    }
+
+    /// The value at `path` (`/context/x`) of secondary instance `instance`
+    /// (`instance('contact-summary')/context/x`); an empty node-set when it has none.
+    fn instance_value(&self, _instance: &str, _path: &str) -> Value {
+        Value::Nodes(Vec::new())
+    }
+
+    /// Random bits for `random()` and `uuid()`.
+    fn random_u64(&self) -> u64 {
+        let b = uuid::Uuid::new_v4();
+        let (hi, _) = b.as_u64_pair();
+        hi
     }
 
     /// The time `today()` and `now()` read.

@@ -119,6 +119,7 @@ impl Parser {
             Some(Tok::Num(n)) => Ok((Node::Num(n), 1)),
             Some(Tok::Str(s)) => Ok((Node::Str(s), 1)),
             Some(Tok::Ref(r)) => Ok((Node::Ref(r), 1)),
+            Some(Tok::Path(p)) => Ok((Node::Path(p), 1)),
             Some(Tok::Dot) => Ok((Node::Current, 1)),
             Some(Tok::DotDot) => Ok((Node::Parent, 1)),
             Some(Tok::LParen) => {
@@ -127,6 +128,9 @@ impl Parser {
                 Ok(inner)
             }
             Some(Tok::Name(name)) => {
+                if name == "instance" && self.peek() == Some(&Tok::LParen) {
+                    return self.instance(at);
+                }
                 if self.peek() == Some(&Tok::LParen) {
                     self.bump();
                     self.call(&name, at)
@@ -135,6 +139,24 @@ impl Parser {
                 }
             }
             Some(_) => Err(ExprError::syntax(at, "expected a value, a reference or a function here")),
+        }
+    }
+
+    /// `instance('name')/path`: the '(' is at the cursor.
+    fn instance(&mut self, at: usize) -> Result<(Node, usize), ExprError> {
+        self.bump();
+        let name = match self.bump() {
+            Some(Tok::Str(s)) => s,
+            _ => return Err(ExprError::unsupported_function(at, "instance")),
+        };
+        self.expect_rparen()?;
+        match self.peek() {
+            Some(Tok::Path(p)) if p.starts_with('/') => {
+                let p = p.clone();
+                self.bump();
+                Ok((Node::Instance(name, p), 1))
+            }
+            _ => Err(ExprError::unsupported_function(at, "instance")),
         }
     }
 
@@ -177,6 +199,23 @@ impl Parser {
         match func {
             Func::Count | Func::Sum if !matches!(args.first(), Some(Node::Ref(_))) => {
                 return Err(ExprError::syntax(at, format!("{}() counts a question or repeat: write {}(${{name}})", func.name(), func.name())));
+            }
+            // jr:choice-name(value, '${q}'): the question is named in a string.
+            Func::ChoiceName => match args.get(1) {
+                Some(Node::Str(q)) => {
+                    let q = q.trim();
+                    let named = match q.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
+                        Some(n) => Node::Ref(n.trim().to_string()),
+                        None if q.starts_with('/') || q.starts_with('.') => Node::Path(q.to_string()),
+                        None => return Err(ExprError::syntax(at, "jr:choice-name() names its question as '${name}'")),
+                    };
+                    args[1] = named;
+                }
+                Some(Node::Ref(_) | Node::Path(_)) => {}
+                _ => return Err(ExprError::syntax(at, "jr:choice-name() names its question as '${name}'")),
+            },
+            Func::IndexedRepeat if !matches!(args.first(), Some(Node::Ref(_) | Node::Path(_))) || !matches!(args.get(1), Some(Node::Ref(_) | Node::Path(_))) => {
+                return Err(ExprError::syntax(at, "indexed-repeat() takes a question, its repeat and a row number: indexed-repeat(${q}, ${repeat}, 1)"));
             }
             Func::Position if !args.is_empty() && !matches!(args[0], Node::Parent) => {
                 return Err(ExprError::syntax(at, "position() takes no argument or '..'"));

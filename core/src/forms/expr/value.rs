@@ -100,7 +100,7 @@ impl Value {
     }
 
     /// The value as (fractional) days for comparing with a date; strings are parsed as dates.
-    fn to_days(&self, offset: i32) -> f64 {
+    pub(crate) fn to_days(&self, offset: i32) -> f64 {
         match self {
             Value::Str(s) => {
                 if let Some(d) = dates::parse_date(s) {

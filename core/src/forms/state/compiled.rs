@@ -83,6 +83,8 @@ pub struct CompiledForm {
     /// Repeat node → its member nodes, in slot order.
     pub(crate) members: HashMap<usize, Vec<usize>>,
     pub(crate) uses_clock: bool,
+    /// The `instance_name` setting, parsed.
+    pub(crate) instance_name: Option<Expr>,
 }
 
 struct Builder<'a> {
@@ -200,6 +202,18 @@ impl Builder<'_> {
 const COLUMNS: [&str; 7] = ["relevant", "required", "read_only", "constraint", "calculation", "choice_filter", "repeat_count"];
 
 impl Exprs {
+    fn all_mut(&mut self) -> [(&'static str, Option<&mut Expr>); 7] {
+        [
+            (COLUMNS[0], self.relevant.as_mut()),
+            (COLUMNS[1], self.required.as_mut()),
+            (COLUMNS[2], self.read_only.as_mut()),
+            (COLUMNS[3], self.constraint.as_mut()),
+            (COLUMNS[4], self.calculation.as_mut()),
+            (COLUMNS[5], self.choice_filter.as_mut()),
+            (COLUMNS[6], self.repeat_count.as_mut()),
+        ]
+    }
+
     pub(crate) fn all(&self) -> [(&'static str, Option<&Expr>); 7] {
         [
             (COLUMNS[0], self.relevant.as_ref()),
@@ -218,7 +232,23 @@ impl CompiledForm {
     pub fn new(def: FormDefinition) -> Result<CompiledForm, Vec<FormIssue>> {
         let mut b = Builder { def: &def, nodes: Vec::new(), issues: Vec::new(), top_slots: 0, members: HashMap::new() };
         b.add(&def.items, None, None);
-        let Builder { nodes, mut issues, top_slots, members, .. } = b;
+        let Builder { mut nodes, mut issues, top_slots, members, .. } = b;
+        let ambiguous = key_duplicates(&mut nodes);
+        resolve_paths(&mut nodes, &mut issues);
+        let instance_name = match def.settings.instance_name.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(src) => match Expr::parse(src) {
+                Ok(e) => Some(e),
+                Err(e) => {
+                    let kind = match &e.unsupported_function {
+                        Some(f) => IssueKind::UnsupportedFunction(f.clone()),
+                        None => IssueKind::Syntax,
+                    };
+                    issues.push(issue("", "instance_name", kind, format!("in the instance_name setting: {e}")));
+                    None
+                }
+            },
+        };
         let mut by_name = HashMap::new();
         for (i, n) in nodes.iter().enumerate() {
             if by_name.insert(n.name.clone(), i).is_some() {
@@ -253,6 +283,12 @@ impl CompiledForm {
                             deps.insert(d);
                         }
                         Some(_) => {}
+                        None if ambiguous.contains(&r) => issues.push(issue(
+                            &n.name,
+                            column,
+                            IssueKind::UnknownReference(r.clone()),
+                            format!("${{{r}}} is ambiguous: several questions are called '{r}' (in different groups); refer to one by its path, e.g. ../{r}"),
+                        )),
                         None => issues.push(issue(
                             &n.name,
                             column,
@@ -267,7 +303,57 @@ impl CompiledForm {
                 dependents[d].push(i);
             }
         }
-        let (order, cyclic) = topo(&dependents, &children);
+        if let Some(e) = &instance_name {
+            for r in e.references() {
+                if !by_name.contains_key(&r) {
+                    issues.push(issue(
+                        "",
+                        "instance_name",
+                        IssueKind::UnknownReference(r.clone()),
+                        format!("${{{r}}} in the instance_name setting refers to a question that does not exist"),
+                    ));
+                }
+            }
+        }
+        // A group whose relevance reads one of its own answered questions (CHT's
+        // `./source = 'user'` on `inputs`) is no circle: the answer does not depend on the
+        // group. Such edges mark the group for recomputation but do not order it.
+        let is_below = |d: usize, a: usize| {
+            let mut p = nodes[d].parent;
+            while let Some(x) = p {
+                if x == a {
+                    return true;
+                }
+                p = nodes[x].parent;
+            }
+            false
+        };
+        let ordering: Vec<Vec<usize>> = dependents
+            .iter()
+            .enumerate()
+            .map(|(d, ds)| {
+                let answered = nodes[d].exprs.calculation.is_none() && !matches!(nodes[d].kind, NodeKind::Repeat);
+                ds.iter().copied().filter(|&a| !(answered && is_below(d, a))).collect()
+            })
+            .collect();
+        let (mut order, mut cyclic) = topo(&ordering, &children);
+        if !cyclic.is_empty() {
+            // A select whose choice filter (or relevance, constraint) reads a calculation
+            // that reads the select's own answer (rosters that hide the members already
+            // picked) is no circle either: the answer is not computed. Ordered without the
+            // edges into answered questions; LiveForm goes over the order again when a node
+            // earlier in it is marked (a few passes at most).
+            let relaxed: Vec<Vec<usize>> = ordering
+                .iter()
+                .map(|ds| {
+                    ds.iter()
+                        .copied()
+                        .filter(|&a| !(matches!(nodes[a].kind, NodeKind::Question(k) if !k.is_computed()) && nodes[a].exprs.calculation.is_none()))
+                        .collect()
+                })
+                .collect();
+            (order, cyclic) = topo(&relaxed, &children);
+        }
         for i in cyclic {
             issues.push(issue(
                 &nodes[i].name,
@@ -279,7 +365,7 @@ impl CompiledForm {
         if !issues.is_empty() {
             return Err(issues);
         }
-        Ok(CompiledForm { def, nodes, by_name, dependents, children, order, top_slots, members, uses_clock })
+        Ok(CompiledForm { def, nodes, by_name, dependents, children, order, top_slots, members, uses_clock, instance_name })
     }
 
     /// The definition this was compiled from.
@@ -292,6 +378,99 @@ impl CompiledForm {
     }
 }
 
+/// Names need only be unique among siblings (XLSForm's rule). A node whose name is used
+/// elsewhere in the form is keyed by its path from the top (`inputs/contact/_id`), so answers
+/// and state stay apart; unique names are their own key. Returns the names used more than
+/// once (a `${name}` to one of them is ambiguous).
+fn key_duplicates(nodes: &mut [NodeDef]) -> std::collections::HashSet<String> {
+    let mut count: HashMap<&str, usize> = HashMap::new();
+    for n in nodes.iter() {
+        *count.entry(n.name.as_str()).or_default() += 1;
+    }
+    let dup: std::collections::HashSet<String> = count.into_iter().filter(|(_, c)| *c > 1).map(|(n, _)| n.to_string()).collect();
+    if dup.is_empty() {
+        return dup;
+    }
+    // Parents come before their children, so a parent's path is known when a child's is made.
+    let mut paths: Vec<String> = Vec::with_capacity(nodes.len());
+    for i in 0..nodes.len() {
+        let p = match nodes[i].parent {
+            Some(p) => format!("{}/{}", paths[p], nodes[i].name),
+            None => nodes[i].name.clone(),
+        };
+        paths.push(p);
+    }
+    for (n, p) in nodes.iter_mut().zip(paths) {
+        if dup.contains(&n.name) {
+            n.name = p;
+        }
+    }
+    dup
+}
+
+/// Where a path step stands: the form's root element or a node.
+#[derive(Clone, Copy, PartialEq)]
+enum Step {
+    Root,
+    Node(usize),
+}
+
+/// Turns every XPath location path (`/data/g/q`, `../q`, `./q`) into a reference to the node
+/// it names, walking the group/repeat tree from the node the expression belongs to (its
+/// context, as in ODK); a path that names no node is reported.
+fn resolve_paths(nodes: &mut [NodeDef], issues: &mut Vec<FormIssue>) {
+    let parents: Vec<Option<usize>> = nodes.iter().map(|n| n.parent).collect();
+    let names: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
+    let child = |of: Step, name: &str| -> Option<usize> {
+        let want = match of {
+            Step::Root => None,
+            Step::Node(p) => Some(p),
+        };
+        (0..names.len()).find(|&k| parents[k] == want && names[k].rsplit('/').next() == Some(name))
+    };
+    let resolve = |context: usize, path: &str| -> Result<String, String> {
+        let (mut at, rest) = match path.strip_prefix('/') {
+            // The first step names the form's root element, whatever it is called.
+            Some(abs) => (Step::Root, abs.split_once('/').map(|(_, r)| r).unwrap_or("")),
+            None => (Step::Node(context), path),
+        };
+        for step in rest.split('/').filter(|s| !s.is_empty()) {
+            at = match (step, at) {
+                (".", a) => a,
+                ("..", Step::Node(k)) => parents[k].map(Step::Node).unwrap_or(Step::Root),
+                ("..", Step::Root) => return Err(format!("the path {path} goes above the form")),
+                (name, a) => match child(a, name) {
+                    Some(k) => Step::Node(k),
+                    None => return Err(format!("the path {path} names no question ('{name}' is not there)")),
+                },
+            };
+        }
+        match at {
+            Step::Node(k) => Ok(names[k].clone()),
+            Step::Root => Err(format!("the path {path} names the whole form, not a question")),
+        }
+    };
+    for i in 0..nodes.len() {
+        let mut exprs = std::mem::take(&mut nodes[i].exprs);
+        let name = nodes[i].name.clone();
+        for (column, e) in exprs.all_mut() {
+            let Some(e) = e else { continue };
+            let mut failed = Vec::new();
+            let errors = e.resolve_paths(&mut |p| {
+                let r = resolve(i, p);
+                if r.is_err() {
+                    failed.push(p.to_string());
+                }
+                r
+            });
+            for (msg, p) in errors.into_iter().zip(failed) {
+                issues.push(issue(&name, column, IssueKind::UnknownReference(p), msg));
+            }
+        }
+        nodes[i].exprs = exprs;
+    }
+}
+
 /// Bare names are only meaningful in a choice filter, where they name choice columns.
 fn check_columns(def: &FormDefinition, n: &NodeDef, column: &str, e: &Expr, issues: &mut Vec<FormIssue>) {
     let cols = e.columns();
@@ -299,7 +478,9 @@ fn check_columns(def: &FormDefinition, n: &NodeDef, column: &str, e: &Expr, issu
         return;
     }
     if column != "choice_filter" {
-        for c in cols {
+        // Bare `true`, `false` and `null` name no node: an empty node-set (false), as in
+        // ODK, which forms use to switch a question off (`relevant: FALSE`).
+        for c in cols.into_iter().filter(|c| !matches!(c.to_lowercase().as_str(), "true" | "false" | "null")) {
             issues.push(issue(
                 &n.name,
                 column,

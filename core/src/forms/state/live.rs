@@ -12,6 +12,20 @@ use crate::forms::expr::{Clock, Scope, Value};
 use crate::record::response::RepeatRow;
 use crate::{Error, FieldValue, Result};
 
+/// What the device and its user tell the metadata questions
+/// ([`LiveForm::fill_metadata`]). `None` leaves a question empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceInfo {
+    pub device_id: Option<String>,
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub phone_number: Option<String>,
+    pub subscriber_id: Option<String>,
+    pub sim_serial: Option<String>,
+    /// `lat lon [alt [accuracy]]` where the phone is.
+    pub location: Option<String>,
+}
+
 /// The results of one node in one context (top level, or one repeat row).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct NodeResult {
@@ -57,6 +71,8 @@ pub struct LiveForm {
     pub(crate) rows: BTreeMap<usize, Vec<Row>>,
     /// Answers for names the form does not have (kept, reported, never dropped).
     pub(crate) unknown: BTreeMap<String, FieldValue>,
+    /// Secondary instances the app supplies: name → path (`/context/x`) → value.
+    pub(crate) secondary: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 fn empty() -> Value {
@@ -100,6 +116,7 @@ impl LiveForm {
             results: vec![NodeResult::default(); top],
             rows: form.members.keys().map(|&r| (r, Vec::new())).collect(),
             unknown: BTreeMap::new(),
+            secondary: BTreeMap::new(),
             form,
         };
         for (name, v) in answers {
@@ -156,6 +173,8 @@ impl LiveForm {
         }
     }
 
+    /// Whether the app may set an answer: every question but calculates (hidden values and
+    /// metadata are set by the app, not typed).
     fn takes_answer(&self, i: usize) -> bool {
         matches!(self.form.nodes[i].kind, NodeKind::Question(k) if k != QuestionType::Calculate)
     }
@@ -219,6 +238,68 @@ impl LiveForm {
         Ok(self.run(dirty))
     }
 
+    /// Fills ODK's metadata questions as ODK Collect does: `start` and `today` once, when the
+    /// response starts (left as they are after that), `end` with the clock's time at every
+    /// call (call it when the response is saved), and `deviceid`, `username`, `email`,
+    /// `phonenumber`, `subscriberid`, `simserial` and `start-geopoint` from `device` where
+    /// still empty. Returns the names of the nodes recomputed. The values are answers, so
+    /// they are kept in the response like any other.
+    pub fn fill_metadata(&mut self, device: &DeviceInfo) -> Vec<String> {
+        use crate::forms::expr::{format_iso_date, format_iso_datetime};
+        let now = format_iso_datetime(self.clock.now_ms, self.clock.utc_offset_min);
+        let today = format_iso_date(self.clock.today());
+        let form = Arc::clone(&self.form);
+        let mut dirty = vec![false; form.nodes.len()];
+        for (i, node) in form.nodes.iter().enumerate() {
+            let NodeKind::Question(kind) = node.kind else { continue };
+            if node.repeat.is_some() || !kind.is_metadata() {
+                continue;
+            }
+            let set = self.answered[node.slot].is_some();
+            let value = match kind {
+                QuestionType::Start if !set => Some(now.clone()),
+                QuestionType::Today if !set => Some(today.clone()),
+                QuestionType::End => Some(now.clone()),
+                QuestionType::DeviceId if !set => device.device_id.clone(),
+                QuestionType::Username if !set => device.username.clone(),
+                QuestionType::Email if !set => device.email.clone(),
+                QuestionType::PhoneNumber if !set => device.phone_number.clone(),
+                QuestionType::SubscriberId if !set => device.subscriber_id.clone(),
+                QuestionType::SimSerial if !set => device.sim_serial.clone(),
+                QuestionType::StartGeopoint if !set => device.location.clone(),
+                _ => None,
+            };
+            let Some(v) = value else { continue };
+            let fv = FieldValue::Text(v);
+            self.values[node.slot] = to_value(kind, &fv);
+            self.answered[node.slot] = Some(fv);
+            dirty[i] = true;
+            for &d in &form.dependents[i] {
+                dirty[d] = true;
+            }
+        }
+        self.run(dirty)
+    }
+
+    /// Gives the values of secondary instance `name` (CHT's `contact-summary`: what the app
+    /// knows of the person), read by `instance('name')/context/x`; recomputes everything.
+    /// Paths are written from the instance's root element, e.g. `/context/pregnancy_uuid`.
+    pub fn set_instance_values(&mut self, name: &str, values: BTreeMap<String, String>) -> Vec<String> {
+        self.secondary.insert(name.to_string(), values);
+        let all = vec![true; self.form.nodes.len()];
+        self.run(all)
+    }
+
+    /// The response's name in lists: the form's `instance_name` evaluated over the answers,
+    /// or `None` when the form has none (or it comes out empty).
+    pub fn instance_name(&self) -> Option<String> {
+        let e = self.form.instance_name.as_ref()?;
+        let ctx = Ctx { live: self, row: None, current: empty(), choice: None };
+        let v = e.eval(&ctx).ok()?.to_text();
+        let v = v.trim();
+        (!v.is_empty()).then(|| v.to_string())
+    }
+
     /// Adds an empty row to a repeat (as [`crate::Store::add_repeat_row`] did).
     pub fn add_row(&mut self, repeat: &str, row_id: &str) -> Result<Vec<String>> {
         let r = self.repeat_node(repeat)?;
@@ -266,23 +347,41 @@ impl LiveForm {
 
     /// Recomputes the dirty nodes in topological order, marking dependents of what changed.
     fn run(&mut self, mut dirty: Vec<bool>) -> Vec<String> {
+        /// Passes over the order at most: one suffices unless the form has answered
+        /// questions whose state reads calculations ordered after them (see CompiledForm).
+        const MAX_PASSES: usize = 8;
         let form = Arc::clone(&self.form);
+        let mut rank = vec![0usize; form.nodes.len()];
+        for (k, &i) in form.order.iter().enumerate() {
+            rank[i] = k;
+        }
         let mut touched = Vec::new();
-        for &i in &form.order {
-            if !dirty[i] {
-                continue;
-            }
-            touched.push(form.nodes[i].name.clone());
-            let (value_changed, relevance_changed) = self.recompute(i);
-            if value_changed || relevance_changed {
-                for &d in &form.dependents[i] {
+        let mut seen = vec![false; form.nodes.len()];
+        for _ in 0..MAX_PASSES {
+            let mut again = false;
+            for (k, &i) in form.order.iter().enumerate() {
+                if !dirty[i] {
+                    continue;
+                }
+                dirty[i] = false;
+                if !seen[i] {
+                    seen[i] = true;
+                    touched.push(form.nodes[i].name.clone());
+                }
+                let (value_changed, relevance_changed) = self.recompute(i);
+                let mut mark = |d: usize| {
                     dirty[d] = true;
+                    again |= rank[d] <= k;
+                };
+                if value_changed || relevance_changed {
+                    form.dependents[i].iter().for_each(|&d| mark(d));
+                }
+                if relevance_changed {
+                    form.children[i].iter().for_each(|&c| mark(c));
                 }
             }
-            if relevance_changed {
-                for &c in &form.children[i] {
-                    dirty[c] = true;
-                }
+            if !again {
+                break;
             }
         }
         touched
@@ -354,7 +453,16 @@ impl LiveForm {
         res.required = run("required", node.exprs.required.as_ref(), &ctx).map(|v| v.to_bool()).unwrap_or(false);
         res.read_only = run("read_only", node.exprs.read_only.as_ref(), &ctx).map(|v| v.to_bool()).unwrap_or(false);
         let mut calc = None;
-        if node.exprs.calculation.is_some() && node.kind == NodeKind::Question(QuestionType::Calculate) {
+        let computed = matches!(node.kind, NodeKind::Question(k) if k.is_computed());
+        if node.exprs.calculation.is_some() && computed {
+            calc = Some(if res.relevant {
+                run("calculation", node.exprs.calculation.as_ref(), &ctx).map(|v| v.first()).unwrap_or_else(empty)
+            } else {
+                empty()
+            });
+        } else if node.exprs.calculation.is_some() && !self.is_answered(i, row) {
+            // On a question that takes an answer, a calculation is a computed default that
+            // stays editable (as in ODK): it gives the value until someone answers.
             calc = Some(if res.relevant {
                 run("calculation", node.exprs.calculation.as_ref(), &ctx).map(|v| v.first()).unwrap_or_else(empty)
             } else {
@@ -407,6 +515,18 @@ impl LiveForm {
         }
     }
 
+    /// Whether node `i` holds an answer given by a person (or the app) in context `row`.
+    pub(crate) fn is_answered(&self, i: usize, row: Option<(usize, usize)>) -> bool {
+        let node = &self.form.nodes[i];
+        match (node.repeat, row) {
+            (None, _) => self.answered.get(node.slot).map(Option::is_some).unwrap_or(false),
+            (Some(r), Some((cr, ri))) if r == cr => {
+                self.rows.get(&r).and_then(|rows| rows.get(ri)).and_then(|x| x.answered.get(node.slot)).map(Option::is_some).unwrap_or(false)
+            }
+            _ => false,
+        }
+    }
+
     pub(crate) fn result_at(&self, i: usize, row: Option<(usize, usize)>) -> Option<&NodeResult> {
         let node = &self.form.nodes[i];
         match (node.repeat, row) {
@@ -447,6 +567,32 @@ impl Scope for Ctx<'_> {
 
     fn current(&self) -> Value {
         Value::Nodes(vec![self.current.clone()])
+    }
+
+    fn all_rows(&self, name: &str) -> Value {
+        let live = self.live;
+        let Some(i) = live.form.node(name) else { return Value::Nodes(Vec::new()) };
+        let node = &live.form.nodes[i];
+        match node.repeat {
+            Some(r) if node.kind != NodeKind::Repeat => Value::Nodes(
+                live.rows.get(&r).map(|rows| rows.iter().map(|x| x.values[node.slot].clone()).collect()).unwrap_or_default(),
+            ),
+            _ => self.reference(name),
+        }
+    }
+
+    fn instance_value(&self, instance: &str, path: &str) -> Value {
+        match self.live.secondary.get(instance).and_then(|m| m.get(path)) {
+            Some(v) => Value::Nodes(vec![Value::Str(v.clone())]),
+            None => Value::Nodes(Vec::new()),
+        }
+    }
+
+    fn choice_label(&self, question: &str, value: &str) -> Option<String> {
+        let live = self.live;
+        let list = live.choice_list(live.form.node(question)?)?;
+        let c = list.choices.iter().find(|c| c.name == value)?;
+        live.form.def.text(&c.label, &live.form.def.default_language).map(str::to_string)
     }
 
     fn column(&self, name: &str) -> Value {

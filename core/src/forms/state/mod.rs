@@ -21,7 +21,7 @@
 //!     form_id: "f".into(), version: "1".into(), title: "F".into(),
 //!     default_language: "default".into(), languages: vec![],
 //!     items: vec![Item::Question(age), Item::Question(school)],
-//!     choice_lists: BTreeMap::new(),
+//!     choice_lists: BTreeMap::new(), settings: Default::default(),
 //! };
 //! let form = Arc::new(CompiledForm::new(def).unwrap());
 //! let mut live = LiveForm::new(form, &BTreeMap::new(), &BTreeMap::new(), Clock::system());
@@ -38,5 +38,5 @@ mod live;
 mod render;
 
 pub use compiled::{CompiledForm, FormIssue, IssueKind};
-pub use live::LiveForm;
+pub use live::{DeviceInfo, LiveForm};
 pub use render::{ChoiceView, FormState, GroupState, QuestionState, RepeatState, RowState, Violation, ViolationKind};

@@ -177,10 +177,76 @@ fn fits(q: &Question, v: &FieldValue, allowed: &dyn Fn(&str) -> bool) -> bool {
         QuestionType::Date => text(v).map(|t| Value::Str(t).to_date(0).map(|d| d.is_some()).unwrap_or(false)).unwrap_or(false),
         QuestionType::Datetime => text(v).map(|t| t.contains('T') && Value::Str(t).to_date(0).is_ok()).unwrap_or(false),
         QuestionType::Time => text(v).map(|t| is_time(&t)).unwrap_or(false),
-        QuestionType::Geopoint => text(v).map(|t| is_geopoint(&t)).unwrap_or(false),
+        QuestionType::Geopoint | QuestionType::StartGeopoint | QuestionType::BackgroundGeopoint => {
+            text(v).map(|t| is_geopoint(&t)).unwrap_or(false)
+        }
+        QuestionType::Geotrace => text(v).map(|t| is_geo_list(&t, 2)).unwrap_or(false),
+        QuestionType::Geoshape => text(v).map(|t| is_geo_list(&t, 4)).unwrap_or(false),
+        QuestionType::Range => num(v).map(|n| in_range(q, n)).unwrap_or(false),
+        QuestionType::Rank => match v {
+            FieldValue::Choices(c) => c.iter().all(|c| allowed(c)),
+            FieldValue::Text(t) => t.split_whitespace().all(allowed),
+            _ => false,
+        },
+        QuestionType::Start | QuestionType::End => {
+            text(v).map(|t| t.contains('T') && Value::Str(t).to_date(0).is_ok()).unwrap_or(false)
+        }
+        QuestionType::Today => text(v).map(|t| Value::Str(t).to_date(0).map(|d| d.is_some()).unwrap_or(false)).unwrap_or(false),
         QuestionType::Acknowledge => matches!(v, FieldValue::Bool(_)) || text(v).as_deref() == Some("OK"),
-        QuestionType::Text | QuestionType::Image | QuestionType::Note | QuestionType::Calculate => !matches!(v, FieldValue::Choices(_)),
+        QuestionType::Text
+        | QuestionType::Image
+        | QuestionType::Audio
+        | QuestionType::Video
+        | QuestionType::File
+        | QuestionType::Audit
+        | QuestionType::Barcode
+        | QuestionType::Hidden
+        | QuestionType::DeviceId
+        | QuestionType::PhoneNumber
+        | QuestionType::Username
+        | QuestionType::Email
+        | QuestionType::SubscriberId
+        | QuestionType::SimSerial
+        | QuestionType::XmlExternal
+        | QuestionType::CsvExternal
+        | QuestionType::Note
+        | QuestionType::Calculate => !matches!(v, FieldValue::Choices(_)),
     }
+}
+
+/// `parameters` of a range: `start=1 end=10 step=1` (ODK's defaults 1, 10, 1).
+pub(crate) fn range_parameters(q: &Question) -> (f64, f64, f64) {
+    let (mut start, mut end, mut step) = (1.0, 10.0, 1.0);
+    for part in q.parameters.as_deref().unwrap_or("").split([' ', ';', ',']).filter(|p| !p.is_empty()) {
+        let Some((k, v)) = part.split_once('=') else { continue };
+        let v = Value::Str(v.trim().into()).to_num();
+        match k.trim().to_lowercase().as_str() {
+            "start" => start = v,
+            "end" => end = v,
+            "step" => step = v,
+            _ => {}
+        }
+    }
+    (start, end, step)
+}
+
+fn in_range(q: &Question, n: f64) -> bool {
+    let (start, end, step) = range_parameters(q);
+    let (lo, hi) = if start <= end { (start, end) } else { (end, start) };
+    if !(lo..=hi).contains(&n) {
+        return false;
+    }
+    if step.is_finite() && step != 0.0 {
+        let k = (n - start) / step;
+        return (k - k.round()).abs() < 1e-9;
+    }
+    true
+}
+
+/// Points `lat lon [alt [acc]]` separated by `;`, at least `min` of them.
+fn is_geo_list(t: &str, min: usize) -> bool {
+    let points: Vec<&str> = t.split(';').map(str::trim).filter(|p| !p.is_empty()).collect();
+    points.len() >= min && points.iter().all(|p| is_geopoint(p))
 }
 
 fn is_time(t: &str) -> bool {
@@ -284,7 +350,8 @@ impl LiveForm {
                 .map(|(_, c)| ChoiceView { name: c.name.clone(), label: def.text(&c.label, lang).unwrap_or(&c.name).to_string() })
                 .collect::<Vec<_>>()
         });
-        let shown = if kind == QuestionType::Calculate {
+        let computed_default = answered.is_none() && q.map(|q| q.calculation.is_some()).unwrap_or(false);
+        let shown = if kind.is_computed() || computed_default {
             Some(value.to_text()).filter(|s| !s.is_empty()).map(FieldValue::Text)
         } else {
             answered.cloned()
@@ -298,12 +365,12 @@ impl LiveForm {
         };
         let mut violation = None;
         if res.relevant && kind.takes_answer() {
-            let empty = answered.map(to_text_empty).unwrap_or(true);
+            let empty = shown.as_ref().map(to_text_empty).unwrap_or(true);
             if empty {
                 if res.required {
                     violation = Some(flag(ViolationKind::Required, q.map(|q| &q.required_message)));
                 }
-            } else if let (Some(q), Some(a)) = (q, answered) {
+            } else if let (Some(q), Some(a)) = (q, shown.as_ref()) {
                 let allowed = |c: &str| choices.as_ref().map(|cs| cs.iter().any(|x| x.name == c)).unwrap_or(false);
                 if !fits(q, a, &allowed) {
                     violation = Some(flag(ViolationKind::Invalid, None));
@@ -319,7 +386,7 @@ impl LiveForm {
             hint: q.and_then(|q| def.text(&q.hint, lang)).map(str::to_string),
             relevant: res.relevant,
             required: res.required,
-            read_only: res.read_only || kind == QuestionType::Note || kind == QuestionType::Calculate,
+            read_only: res.read_only || !kind.takes_answer(),
             value: shown,
             choices,
             violation,

@@ -13,11 +13,32 @@ pub(crate) struct Settings {
     pub version: String,
     pub title: Option<String>,
     pub default_language: String,
+    /// The expression that names a response in lists (`instance_name`).
+    pub instance_name: Option<String>,
+    /// The display style (`style`: `pages`, `theme-grid`, …), kept for the renderer.
+    pub style: Option<String>,
+    /// `allow_choice_duplicates`: a choice name may appear twice in one list.
+    pub allow_choice_duplicates: bool,
 }
+
+/// Settings that change nothing Sangam stores or checks: how ODK submits or encrypts
+/// (Sangam syncs its own way), where a tool keeps the form, XML names. Read as warnings.
+const TRANSPORT_SETTINGS: [&str; 12] = [
+    "public_key", "submission_url", "path", "namespaces", "auto_send", "auto_delete", "xml_root", "clean_text_values",
+    "omit_instanceID", "environment", "logging", "prefix",
+];
 
 /// Reads the first data row of the settings sheet. Unknown settings are reported by name.
 pub(crate) fn read_settings(sheet: Option<&Sheet>, fallback_id: &str, problems: &mut Vec<Problem>) -> Settings {
-    let mut s = Settings { form_id: fallback_id.to_string(), version: "1".into(), title: None, default_language: DEFAULT_LANGUAGE.into() };
+    let mut s = Settings {
+        form_id: fallback_id.to_string(),
+        version: "1".into(),
+        title: None,
+        default_language: DEFAULT_LANGUAGE.into(),
+        instance_name: None,
+        style: None,
+        allow_choice_duplicates: false,
+    };
     let Some(sheet) = sheet else { return s };
     let Some((row_no, row)) = sheet.rows.first() else { return s };
     for (i, h) in sheet.headers.iter().enumerate() {
@@ -29,9 +50,20 @@ pub(crate) fn read_settings(sheet: Option<&Sheet>, fallback_id: &str, problems: 
         match h.base.as_str() {
             "form_id" | "set_form_id" | "id_string" => s.form_id = v.to_string(),
             "version" => s.version = v.to_string(),
-            "form_title" | "set_form_title" => s.title = Some(v.to_string()),
+            "form_title" | "set_form_title" | "title" => s.title = Some(v.to_string()),
             "default_language" => s.default_language = v.to_string(),
-            other => problems.push(at.unsupported(format!("setting {other}"), format!("the setting '{other}' is not supported"))),
+            "instance_name" => s.instance_name = Some(v.to_string()),
+            "style" => s.style = Some(v.to_string()),
+            "allow_choice_duplicates" => match v.to_lowercase().as_str() {
+                "yes" | "true" | "true()" => s.allow_choice_duplicates = true,
+                "no" | "false" | "false()" => {}
+                _ => problems.push(at.problem(ProblemKind::InvalidValue, "allow_choice_duplicates is yes or no")),
+            },
+            other if TRANSPORT_SETTINGS.iter().any(|t| t.eq_ignore_ascii_case(other)) => problems.push(at.ignored(
+                format!("setting {other}"),
+                format!("the setting '{other}' is about ODK's submission or files and changes nothing in Sangam"),
+            )),
+            other => problems.push(at.ignored(format!("setting {other}"), format!("the setting '{other}' is not known and is ignored"))),
         }
     }
     if sheet.rows.len() > 1 {
@@ -58,8 +90,8 @@ pub(crate) struct Choices {
 const MEDIA: [&str; 4] = ["image", "audio", "video", "big-image"];
 
 /// Reads the choices sheet into lists. Columns other than list_name, name and label are kept
-/// as extra columns (for choice filters); media columns are reported as unsupported.
-pub(crate) fn read_choices(sheet: Option<&Sheet>, default_lang: &str, problems: &mut Vec<Problem>) -> Choices {
+/// as extra columns (for choice filters); media columns are warned about (labels are shown).
+pub(crate) fn read_choices(sheet: Option<&Sheet>, default_lang: &str, allow_duplicates: bool, problems: &mut Vec<Problem>) -> Choices {
     let mut out = Choices::default();
     let Some(sheet) = sheet else { return out };
     out.sheet = sheet.name.clone();
@@ -87,6 +119,7 @@ pub(crate) fn read_choices(sheet: Option<&Sheet>, default_lang: &str, problems: 
         }
     }
     let mut media_reported = false;
+    let mut spaced_reported: Vec<String> = Vec::new();
     for (row_no, row) in &sheet.rows {
         let list = sheet.get(row, "list_name");
         let name = sheet.get(row, "name");
@@ -111,7 +144,16 @@ pub(crate) fn read_choices(sheet: Option<&Sheet>, default_lang: &str, problems: 
                     media_reported = true;
                     problems.push(
                         At { sheet: sheet.name.clone(), row: Some(*row_no), column: Some(h.raw.clone()), letter: Some(h.letter.clone()) }
-                            .unsupported(format!("column {}", h.raw), format!("media in choices ('{}') is not supported", h.raw)),
+                            .ignored(format!("column {}", h.raw), format!("media in choices ('{}') is not shown: choices show their labels", h.raw)),
+                    );
+                }
+            } else if h.raw.chars().any(char::is_whitespace) {
+                // No choice filter can name it (pyxform leaves it out too).
+                if !spaced_reported.contains(&h.letter) {
+                    spaced_reported.push(h.letter.clone());
+                    problems.push(
+                        At { sheet: sheet.name.clone(), row: Some(*row_no), column: Some(h.raw.clone()), letter: Some(h.letter.clone()) }
+                            .ignored(format!("column {}", h.raw), format!("the column '{}' has a space in its name, so no choice filter can use it: ignored", h.raw)),
                     );
                 }
             } else {
@@ -119,6 +161,11 @@ pub(crate) fn read_choices(sheet: Option<&Sheet>, default_lang: &str, problems: 
             }
         }
         let key = (list.to_string(), name.to_string());
+        if let (Some(_), true) = (out.rows.get(&key), allow_duplicates) {
+            // allow_choice_duplicates: kept as ODK keeps them; answers name the choice.
+            out.lists.entry(list.to_string()).or_default().choices.push(choice);
+            continue;
+        }
         if let Some(first) = out.rows.get(&key) {
             problems.push(at(*row_no, "name").problem(
                 ProblemKind::DuplicateName,

@@ -10,13 +10,19 @@
 //! }
 //! ```
 //!
-//! Nothing is dropped silently: a type, column, setting, sheet or function this import does
-//! not support is a problem of kind [`ProblemKind::Unsupported`] that names it, so the author
-//! removes it knowingly instead of discovering in the field that it did nothing. Supported:
-//! the question types of [`crate::forms::definition::QuestionType`], groups, repeats with
-//! `repeat_count`, the columns listed in the definition, `or_other`, and languages written
-//! `label::Hindi (hi)`. Names must be unique in the whole form, and repeats cannot nest
-//! (answers are stored by name, rows per repeat).
+//! Nothing is dropped silently. A type, column, setting, sheet or function whose meaning
+//! Sangam does not carry out is a problem of kind [`ProblemKind::Unsupported`] that names it,
+//! so the author removes it knowingly instead of discovering in the field that it did nothing.
+//! What changes nothing Sangam stores or checks (display or transport settings, analysis
+//! columns, other tools' columns, media shown beside labels, media answered without file
+//! storage) is a warning of kind [`ProblemKind::Ignored`]: the form imports, and
+//! [`import_file_with_warnings`] says what was left aside. Supported: the question types of
+//! [`crate::forms::definition::QuestionType`] (metadata included), groups, repeats with
+//! `repeat_count`, the columns listed in the definition, `or_other`, languages written
+//! `label::Hindi (hi)`, `${name}` and XPath paths (`/data/g/q`, `../q`, `./q`). Names are
+//! unique among the items of one group or repeat (XLSForm's rule); repeats cannot nest. Cells
+//! are cleaned as pyxform cleans them (typographic quotes straightened, runs of spaces on the
+//! survey sheet collapsed) unless `clean_text_values` is `no`. docs/FORMS.md has the list.
 
 mod cfb;
 mod check;
@@ -60,6 +66,11 @@ pub enum ProblemKind {
     Cycle,
     /// A repeat inside a repeat.
     NestedRepeat,
+    /// Not a refusal: a column, setting or sheet that changes nothing Sangam stores or
+    /// checks (analysis columns, display or transport settings, another tool's columns), or
+    /// a feature accepted with a limit (media answered without file storage). The form
+    /// imports; the warning says what is left aside.
+    Ignored,
 }
 
 /// One problem in a form.
@@ -121,6 +132,26 @@ impl At {
         let feature = feature.into();
         Problem { feature: Some(feature), ..self.problem(ProblemKind::Unsupported, message) }
     }
+
+    /// A warning (kind [`ProblemKind::Ignored`]) about `feature`.
+    pub fn ignored(&self, feature: impl Into<String>, message: impl Into<String>) -> Problem {
+        let feature = feature.into();
+        Problem { feature: Some(feature), ..self.problem(ProblemKind::Ignored, message) }
+    }
+}
+
+impl Problem {
+    /// Whether this is a warning rather than a reason to refuse the form.
+    pub fn is_warning(&self) -> bool {
+        self.kind == ProblemKind::Ignored
+    }
+}
+
+/// A form that imports, with the warnings about what it left aside.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Imported {
+    pub definition: FormDefinition,
+    pub warnings: Vec<Problem>,
 }
 
 /// Largest workbook accepted.
@@ -129,6 +160,11 @@ pub const MAX_FILE_BYTES: usize = 32 * 1024 * 1024;
 /// Imports the XLSForm at `path`. The form id defaults to the file name when the settings
 /// sheet has none.
 pub fn import_file(path: impl AsRef<Path>) -> Result<FormDefinition, Vec<Problem>> {
+    import_file_with_warnings(path).map(|i| i.definition)
+}
+
+/// As [`import_file`], keeping the warnings of a form that imports.
+pub fn import_file_with_warnings(path: impl AsRef<Path>) -> Result<Imported, Vec<Problem>> {
     let path = path.as_ref();
     let unreadable = |m: String| vec![At { sheet: String::new(), ..At::default() }.problem(ProblemKind::UnreadableFile, m)];
     let meta = std::fs::metadata(path).map_err(|e| unreadable(format!("the file could not be opened ({})", e.kind())))?;
@@ -137,12 +173,18 @@ pub fn import_file(path: impl AsRef<Path>) -> Result<FormDefinition, Vec<Problem
     }
     let bytes = std::fs::read(path).map_err(|e| unreadable(format!("the file could not be read ({})", e.kind())))?;
     let stem = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-    import_bytes(&bytes, &stem)
+    import_bytes_with_warnings(&bytes, &stem)
 }
 
 /// Imports an XLSForm from the bytes of a workbook; `fallback_id` is the form id used when
 /// the settings sheet has none (pyxform uses the file name).
 pub fn import_bytes(bytes: &[u8], fallback_id: &str) -> Result<FormDefinition, Vec<Problem>> {
+    import_bytes_with_warnings(bytes, fallback_id).map(|i| i.definition)
+}
+
+/// As [`import_bytes`], keeping the warnings of a form that imports. A form that is refused
+/// gets its warnings in the list too, after the problems.
+pub fn import_bytes_with_warnings(bytes: &[u8], fallback_id: &str) -> Result<Imported, Vec<Problem>> {
     let unreadable = |m: String| vec![At::default().problem(ProblemKind::UnreadableFile, m)];
     if bytes.len() > MAX_FILE_BYTES {
         return Err(unreadable("the file is too large".into()));
@@ -150,7 +192,15 @@ pub fn import_bytes(bytes: &[u8], fallback_id: &str) -> Result<FormDefinition, V
     // A spreadsheet library meeting hostile bytes must not take the app down.
     let read = crate::doc::guard(|| sheet::read_workbook(bytes))
         .map_err(|_| unreadable("the file is not a readable spreadsheet (the reader failed on it)".into()))?;
-    let (sheets, bad_cells) = read.map_err(unreadable)?;
+    let (mut sheets, bad_cells) = read.map_err(unreadable)?;
+    let clean = !sheets.iter().filter(|s| s.name.trim().eq_ignore_ascii_case("settings")).any(|s| {
+        let v = s.rows.first().and_then(|(_, r)| s.get(r, "clean_text_values")).map(str::to_lowercase);
+        matches!(v.as_deref(), Some("no" | "false" | "false()"))
+    });
+    for s in sheets.iter_mut() {
+        let survey = s.name.trim().eq_ignore_ascii_case("survey");
+        sheet::clean_text(s, clean, survey);
+    }
     let mut problems: Vec<Problem> = bad_cells
         .into_iter()
         .map(|(sheet, row, letter, msg)| {
@@ -174,7 +224,7 @@ pub fn import_bytes(bytes: &[u8], fallback_id: &str) -> Result<FormDefinition, V
     let settings = choices::read_settings(find("settings"), fallback_id, &mut problems);
     // An empty choices sheet is as good as none.
     let choice_sheet = find("choices").filter(|s| !s.headers.is_empty() || !s.rows.is_empty());
-    let choices = choices::read_choices(choice_sheet, &settings.default_language, &mut problems);
+    let choices = choices::read_choices(choice_sheet, &settings.default_language, settings.allow_choice_duplicates, &mut problems);
     let def = survey::build(survey, settings, choices, &mut problems);
     let sheet_order = |s: &str| match s.to_lowercase().as_str() {
         "survey" => 0,
@@ -182,9 +232,9 @@ pub fn import_bytes(bytes: &[u8], fallback_id: &str) -> Result<FormDefinition, V
         "settings" => 2,
         _ => 3,
     };
-    problems.sort_by_key(|p| (sheet_order(&p.sheet), p.row));
-    if problems.is_empty() {
-        Ok(def)
+    problems.sort_by_key(|p| (p.is_warning(), sheet_order(&p.sheet), p.row));
+    if problems.iter().all(Problem::is_warning) {
+        Ok(Imported { definition: def, warnings: problems })
     } else {
         Err(problems)
     }

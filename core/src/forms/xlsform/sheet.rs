@@ -90,7 +90,7 @@ fn canonical(base: &str) -> String {
         "jr:constraintmsg" | "constraining_message" | "constraint message" => "constraint_message",
         "jr:requiredmsg" | "requiredmsg" | "required message" => "required_message",
         "relevance" => "relevant",
-        "readonly" | "read-only" => "read_only",
+        "readonly" | "read-only" | "read only" => "read_only",
         "calculate" => "calculation",
         "count" | "jr:count" => "repeat_count",
         "caption" => "label",
@@ -111,7 +111,16 @@ const SINGLE_COLON: [&str; 8] = ["label", "hint", "constraint_message", "require
 /// Splits `label::Hindi (hi)` into (`label`, `Hindi (hi)`). `media::image::Hindi (hi)` keeps
 /// `media::image` as the base.
 pub(crate) fn parse_header(raw: &str, letter: String) -> Header {
-    let t = raw.trim();
+    let raw = raw.trim();
+    // pyxform reads `bind:relevant`, `bind::jr:constraintMsg` as the plain columns.
+    let lower = raw.to_lowercase();
+    let t = if lower.starts_with("bind::") {
+        &raw[6..]
+    } else if lower.starts_with("bind:") {
+        &raw[5..]
+    } else {
+        raw
+    };
     let (base, lang) = if let Some(rest) = t.strip_prefix("media::") {
         match rest.split_once("::") {
             Some((m, l)) => (format!("media::{}", m.trim()), Some(l.trim().to_string())),
@@ -130,7 +139,7 @@ pub(crate) fn parse_header(raw: &str, letter: String) -> Header {
         }
     };
     let lang = lang.filter(|l| !l.is_empty());
-    Header { raw: t.to_string(), base: canonical(&base), lang, letter }
+    Header { raw: raw.to_string(), base: canonical(&base), lang, letter }
 }
 
 /// A cell holding a spreadsheet error: sheet, row, column letter, message.
@@ -215,5 +224,63 @@ mod tests {
     fn garbage_bytes_are_an_error_not_a_panic() {
         assert!(read_workbook(b"not a spreadsheet").is_err());
         assert!(read_workbook(&[0x50, 0x4b, 3, 4, 0, 0]).is_err());
+    }
+}
+
+/// What pyxform does to every cell before reading it (its `clean_text_values`, on unless the
+/// settings say `clean_text_values: no`): typographic quotes become straight quotes (so
+/// `${a} = ’x’` is an expression, and choice names are stored as ODK stores them), and on
+/// the survey sheet runs of spaces become one space.
+/// With `clean` off only line breaks are made `\n`.
+pub(crate) fn clean_text(sheet: &mut Sheet, clean: bool, collapse_spaces: bool) {
+    for (_, row) in sheet.rows.iter_mut() {
+        for cell in row.iter_mut() {
+            if !clean {
+                if cell.contains("\r\n") {
+                    *cell = cell.replace("\r\n", "\n");
+                }
+                continue;
+            }
+            if let Some(clean) = cleaned(cell, collapse_spaces) {
+                *cell = clean;
+            }
+        }
+    }
+}
+
+fn cleaned(cell: &str, collapse_spaces: bool) -> Option<String> {
+    let quotes = cell.contains(['\u{2018}', '\u{2019}', '\u{201c}', '\u{201d}']);
+    let spaces = collapse_spaces && cell.contains("  ");
+    let crlf = cell.contains("\r\n");
+    if !quotes && !spaces && !crlf {
+        return None;
+    }
+    let mut out = String::with_capacity(cell.len());
+    // Line breaks are read as pyxform's reader gives them: `\n`.
+    for c in cell.replace("\r\n", "\n").chars() {
+        let c = match c {
+            '\u{2018}' | '\u{2019}' => '\'',
+            '\u{201c}' | '\u{201d}' => '"',
+            c => c,
+        };
+        if collapse_spaces && c == ' ' && out.ends_with(' ') {
+            continue;
+        }
+        out.push(c);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod clean_tests {
+    use super::cleaned;
+
+    #[test]
+    fn typographic_quotes_are_straightened_and_spaces_collapsed() {
+        assert_eq!(cleaned("${a}=\u{2019}x\u{2019} and ${b} = \u{201c}y\u{201d}", false).as_deref(), Some("${a}='x' and ${b} = \"y\""));
+        assert_eq!(cleaned("(. >= 30)  or  . = 1", true).as_deref(), Some("(. >= 30) or . = 1"));
+        assert_eq!(cleaned("(. >= 30)  or", false), None);
+        assert_eq!(cleaned("plain", true), None);
+        assert_eq!(cleaned("a,\r\nb", true).as_deref(), Some("a,\nb"));
     }
 }

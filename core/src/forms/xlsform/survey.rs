@@ -7,12 +7,18 @@ use std::collections::HashMap;
 use super::choices::{Choices, Settings};
 use super::sheet::Sheet;
 use super::{At, Problem, ProblemKind};
-use crate::forms::definition::{Choice, FormDefinition, Group, Item, Question, QuestionType, Repeat, Translated};
+use crate::forms::definition::{Choice, FormDefinition, FormSettings, Group, Item, Question, QuestionType, Repeat, Translated};
 
 const TRANSLATABLE: [&str; 4] = ["label", "hint", "required_message", "constraint_message"];
-const PLAIN: [&str; 11] = [
+const PLAIN: [&str; 12] = [
     "type", "name", "required", "relevant", "constraint", "calculation", "default", "choice_filter", "appearance",
-    "read_only", "repeat_count",
+    "read_only", "repeat_count", "parameters",
+];
+
+/// Columns whose meaning Sangam does not carry out: refused by name rather than ignored.
+const MEANINGFUL: [(&str, &str); 2] = [
+    ("trigger", "a calculation recomputed only when another question changes (trigger) is not supported"),
+    ("save_to", "saving answers to an entity (save_to) is not supported"),
 ];
 
 /// What a `type` cell says.
@@ -24,11 +30,14 @@ enum TypeSpec {
     Unknown,
 }
 
-const UNSUPPORTED_TYPES: [&str; 30] = [
-    "geotrace", "geoshape", "audio", "video", "file", "barcode", "range", "rank", "start", "end", "today", "deviceid",
-    "subscriberid", "simserial", "phonenumber", "username", "email", "audit", "hidden", "xml-external", "csv-external",
-    "start-geopoint", "background-audio", "background-geopoint", "osm", "imei", "uri:deviceid", "uri:username",
-    "uri:email", "signature",
+const UNSUPPORTED_TYPES: [&str; 7] = [
+    "start-geopoint-disabled", "background-audio", "osm", "uri:deviceid", "uri:username", "uri:email", "signature",
+];
+
+/// SurveyCTO's own types: refused by name.
+const SURVEYCTO_TYPES: [&str; 9] = [
+    "caseid", "calculate_here", "comments", "text audit", "audio audit", "sensor_stream", "sensor_statistic", "speed violations list",
+    "speed violations count",
 ];
 
 /// Further types pyxform knows (legacy spellings and metadata), reported as unsupported by
@@ -63,7 +72,7 @@ fn parse_type(raw: &str) -> TypeSpec {
     if norm.starts_with("begin ") || norm.starts_with("end ") {
         return TypeSpec::Unsupported(lower);
     }
-    const SELECTS: [(&str, QuestionType); 18] = [
+    const SELECTS: [(&str, QuestionType); 19] = [
         ("select_one_from_file", QuestionType::SelectOne),
         ("select_multiple_from_file", QuestionType::SelectMultiple),
         ("select one from file", QuestionType::SelectOne),
@@ -82,6 +91,7 @@ fn parse_type(raw: &str) -> TypeSpec {
         ("select multiple", QuestionType::SelectMultiple),
         ("select_one", QuestionType::SelectOne),
         ("select one", QuestionType::SelectOne),
+        ("rank", QuestionType::Rank),
     ];
     for (prefix, kind) in SELECTS {
         if let Some(rest) = lower.strip_prefix(prefix) {
@@ -109,7 +119,8 @@ fn parse_type(raw: &str) -> TypeSpec {
         }
     }
     let kind = match lower.as_str() {
-        "text" | "string" => QuestionType::Text,
+        // `tel` is Enketo's phone-number input (CHT forms): the answer is text.
+        "text" | "string" | "tel" => QuestionType::Text,
         "integer" | "int" => QuestionType::Integer,
         "decimal" => QuestionType::Decimal,
         "date" => QuestionType::Date,
@@ -119,7 +130,33 @@ fn parse_type(raw: &str) -> TypeSpec {
         "note" => QuestionType::Note,
         "calculate" | "calculation" => QuestionType::Calculate,
         "acknowledge" | "trigger" => QuestionType::Acknowledge,
-        "image" | "photo" => QuestionType::Image,
+        "image" | "photo" | "add image prompt" | "add photo prompt" => QuestionType::Image,
+        "audio" | "add audio prompt" => QuestionType::Audio,
+        "video" | "add video prompt" => QuestionType::Video,
+        "file" | "add file prompt" => QuestionType::File,
+        "hidden" => QuestionType::Hidden,
+        "range" => QuestionType::Range,
+        "geotrace" => QuestionType::Geotrace,
+        "geoshape" => QuestionType::Geoshape,
+        "barcode" => QuestionType::Barcode,
+        "start" => QuestionType::Start,
+        "end" => QuestionType::End,
+        "today" => QuestionType::Today,
+        // pyxform reads `imei` as `deviceid`.
+        "deviceid" | "imei" => QuestionType::DeviceId,
+        "phonenumber" => QuestionType::PhoneNumber,
+        "username" => QuestionType::Username,
+        "email" => QuestionType::Email,
+        "subscriberid" => QuestionType::SubscriberId,
+        "simserial" => QuestionType::SimSerial,
+        "audit" => QuestionType::Audit,
+        "start-geopoint" => QuestionType::StartGeopoint,
+        "background-geopoint" => QuestionType::BackgroundGeopoint,
+        "xml-external" => QuestionType::XmlExternal,
+        "csv-external" => QuestionType::CsvExternal,
+        other if SURVEYCTO_TYPES.iter().any(|t| other == *t || other.starts_with(&format!("{t} "))) => {
+            return TypeSpec::Unsupported(format!("{other} (SurveyCTO only)"))
+        }
         other if UNSUPPORTED_TYPES.contains(&other) || PYXFORM_TYPES.contains(&other) || other.starts_with("select") => {
             return TypeSpec::Unsupported(other.to_string())
         }
@@ -131,11 +168,11 @@ fn parse_type(raw: &str) -> TypeSpec {
     TypeSpec::Question(kind, None, false)
 }
 
-/// Whether `name` can name a question: an XML name without `:`, not starting with `_` (the
-/// store reserves those), at most 128 characters.
+/// Whether `name` can name a question: an XML name without `:` (a letter or `_`, then
+/// letters, digits, `_`, `-`, `.`), at most 128 characters.
 fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();
-    let first_ok = chars.next().map(|c| c.is_alphabetic()).unwrap_or(false);
+    let first_ok = chars.next().map(|c| c.is_alphabetic() || c == '_').unwrap_or(false);
     first_ok && name.chars().count() <= 128 && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
 }
 
@@ -214,9 +251,24 @@ impl Ctx<'_> {
     }
 }
 
-/// Reports columns that this import does not understand, once each, where first used.
+fn is_media_column(base: &str) -> bool {
+    matches!(base, "image" | "audio" | "video" | "big-image" | "media") || base.starts_with("media::") || base.starts_with("media:")
+}
+
+/// Reports columns that this import does not use, once each, where first used: as a warning,
+/// or refused when the column changes what the form means.
 fn check_columns(sheet: &Sheet, problems: &mut Vec<Problem>) {
     for (i, h) in sheet.headers.iter().enumerate() {
+        if !h.raw.is_empty() {
+            if let Some(first) = sheet.headers[..i].iter().find(|o| o.base == h.base && o.lang == h.lang) {
+                let at = At { sheet: sheet.name.clone(), row: Some(1), column: Some(h.raw.clone()), letter: Some(h.letter.clone()) };
+                problems.push(at.problem(
+                    ProblemKind::InvalidValue,
+                    format!("the column '{}' says the same as column {} ('{}'): keep one", h.raw, first.letter, first.raw),
+                ));
+                continue;
+            }
+        }
         let known = if h.lang.is_some() { TRANSLATABLE.contains(&h.base.as_str()) } else { TRANSLATABLE.contains(&h.base.as_str()) || PLAIN.contains(&h.base.as_str()) };
         if known {
             continue;
@@ -226,8 +278,17 @@ fn check_columns(sheet: &Sheet, problems: &mut Vec<Problem>) {
         };
         let at = At { sheet: sheet.name.clone(), row: Some(*row_no), column: Some(h.raw.clone()), letter: Some(h.letter.clone()) };
         // A column without a header holds the author's notes, as in pyxform.
-        if !h.raw.is_empty() {
-            problems.push(at.unsupported(format!("column {}", h.raw), format!("the column '{}' is not supported", h.raw)));
+        if h.raw.is_empty() {
+            continue;
+        }
+        if let Some((_, why)) = MEANINGFUL.iter().find(|(c, _)| h.lang.is_none() && *c == h.base) {
+            problems.push(at.unsupported(format!("column {}", h.raw), *why));
+        } else if is_media_column(&h.base) {
+            problems.push(at.ignored(format!("column {}", h.raw), format!("media in labels ('{}') is not shown: the text label is", h.raw)));
+        } else {
+            // Analysis columns, notes and other tools' columns (`instance::…`, `bind::…`,
+            // `body::…`, `cht::…`) change nothing about the data Sangam keeps.
+            problems.push(at.ignored(format!("column {}", h.raw), format!("the column '{}' is not used by Sangam and is ignored", h.raw)));
         }
     }
 }
@@ -268,7 +329,10 @@ pub(crate) fn build(sheet: &Sheet, settings: Settings, mut choices: Choices, pro
 
     let mut cx = Ctx { sheet, default_lang: default_lang.clone(), problems };
     let mut stack = vec![Frame { kind: FrameKind::Root, row: 0, items: Vec::new() }];
+    // Name (first use) and path (`group/name`) → row, to place problems; path → row, to find
+    // names used twice among siblings.
     let mut rows_of: HashMap<String, u32> = HashMap::new();
+    let mut rows_of_path: HashMap<String, u32> = HashMap::new();
     let mut other_lists: Vec<(String, u32)> = Vec::new();
     // Names of rows left out as unsupported: references to them are not reported twice.
     let mut skipped: std::collections::HashSet<String> = std::collections::HashSet::new();
@@ -315,16 +379,21 @@ pub(crate) fn build(sheet: &Sheet, settings: Settings, mut choices: Choices, pro
         if !valid_name(&name) {
             cx.problems.push(cx.at(row_no, "name").problem(
                 ProblemKind::InvalidName,
-                format!("'{name}' is not a valid name: start with a letter, then letters, digits, '_', '-' or '.'"),
+                format!("'{name}' is not a valid name: start with a letter or '_', then letters, digits, '_', '-' or '.'"),
             ));
         }
-        if let Some(first) = rows_of.get(&name) {
+        // Names are unique among the items of one group or repeat (XLSForm's rule).
+        let path: Vec<&str> = stack.iter().skip(1).map(Frame::name).chain(std::iter::once(name.as_str())).collect();
+        let path = path.join("/");
+        if let Some(first) = rows_of_path.get(&path) {
             cx.problems.push(cx.at(row_no, "name").problem(
                 ProblemKind::DuplicateName,
-                format!("the name '{name}' is already used at row {first}; names must be unique in a form"),
+                format!("the name '{name}' is already used at row {first} in the same group; names must be unique within their group or repeat"),
             ));
         } else {
-            rows_of.insert(name.clone(), row_no);
+            rows_of_path.insert(path.clone(), row_no);
+            rows_of.insert(path, row_no);
+            rows_of.entry(name.clone()).or_insert(row_no);
         }
         let label = cx.translated(row, "label");
         let relevant = cx.plain(row, "relevant");
@@ -334,7 +403,11 @@ pub(crate) fn build(sheet: &Sheet, settings: Settings, mut choices: Choices, pro
                 for col in ["required", "constraint", "calculation", "default", "choice_filter", "read_only"] {
                     if cx.plain(row, col).is_some() {
                         let what = if repeat { "repeat" } else { "group" };
-                        cx.problems.push(cx.at(row_no, col).unsupported(format!("{col} on a {what}"), format!("'{col}' is not supported on a {what}")));
+                        // pyxform writes these on the group's bind, where ODK does nothing with them.
+                        cx.problems.push(cx.at(row_no, col).ignored(
+                            format!("{col} on a {what}"),
+                            format!("'{col}' on a {what} has no effect (as in ODK) and is ignored"),
+                        ));
                     }
                 }
                 let kind = if repeat {
@@ -378,6 +451,7 @@ pub(crate) fn build(sheet: &Sheet, settings: Settings, mut choices: Choices, pro
                 q.choice_filter = cx.plain(row, "choice_filter");
                 q.appearance = appearance;
                 q.read_only = cx.flag(row, "read_only");
+                q.parameters = cx.plain(row, "parameters");
                 check_question(&mut cx, row_no, &q, &choices);
                 if cx.plain(row, "repeat_count").is_some() {
                     cx.problems.push(cx.at(row_no, "repeat_count").problem(ProblemKind::InvalidValue, "repeat_count belongs on a begin repeat row"));
@@ -420,6 +494,7 @@ pub(crate) fn build(sheet: &Sheet, settings: Settings, mut choices: Choices, pro
         languages,
         items,
         choice_lists: choices.lists.clone(),
+        settings: FormSettings { instance_name: settings.instance_name.clone(), style: settings.style.clone() },
     };
     check_choice_names(&def, &choices, cx.problems);
     super::check::labels(&def, sheet, &rows_of, &skipped, cx.problems);
@@ -432,14 +507,14 @@ fn check_question(cx: &mut Ctx<'_>, row_no: u32, q: &Question, choices: &Choices
     if q.kind == QuestionType::Calculate && q.calculation.is_none() {
         cx.problems.push(cx.at(row_no, "calculation").problem(ProblemKind::MissingColumn, "a calculate question needs a calculation"));
     }
-    if q.kind != QuestionType::Calculate && q.calculation.is_some() {
-        cx.problems.push(cx.at(row_no, "calculation").unsupported(
-            format!("calculation on a {} question", q.kind.as_str()),
-            "a calculation on a question that is not a calculate is not supported: add a calculate question",
+    if q.kind.is_media() {
+        cx.problems.push(cx.at(row_no, "type").ignored(
+            format!("type {}", q.kind.as_str()),
+            format!("the {} question is answered without file storage: the answer names the file, the file is not kept", q.kind.as_str()),
         ));
     }
     if q.choice_filter.is_some() && !q.kind.is_select() {
-        cx.problems.push(cx.at(row_no, "choice_filter").problem(ProblemKind::InvalidValue, "a choice_filter only applies to select questions"));
+        cx.problems.push(cx.at(row_no, "choice_filter").ignored("choice_filter on a question that is not a select", "a choice_filter only applies to select questions: here it does nothing"));
     }
     if q.or_other && q.choice_filter.is_some() {
         cx.problems.push(cx.at(row_no, "choice_filter").unsupported("or_other with choice_filter", "or_other cannot be combined with a choice_filter"));
