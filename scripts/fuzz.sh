@@ -5,7 +5,7 @@
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz`); runs on a stable toolchain through
 # RUSTC_BOOTSTRAP=1. Each target runs for SECONDS_PER_TARGET (default 300) on one core, growing
-# fuzz/corpus/<target>/ (kept out of git except the seeds). A crash lands in
+# fuzz/corpus/<target>/ (kept out of git; the seeds in fuzz/seeds/<target>/ are read too). A crash lands in
 # fuzz/artifacts/<target>/: copy it into fuzz/regressions/<target>/ once fixed, and
 # `cargo test -p sangam-core --test fuzz_regressions` replays it for ever after.
 # Prints, per target, the time run, executions, coverage and whether anything was found.
