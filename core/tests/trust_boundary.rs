@@ -432,6 +432,20 @@ fn a_bundle_is_checked_as_from_its_writer_on_hubs_and_phones() {
     let rep = other.import_bundle_on_device(&bundle).unwrap();
     assert_eq!(rep.rejected.len(), 1, "{rep:?}");
     assert!(rep.rejected[0].1.contains("review"), "{rep:?}");
+    // A bundle written by the phone's own hub comes in whole: the hub checked it.
+    let coord = Store::open_in_memory(Identity::coordinator("c", "C")).unwrap();
+    let co = peer("co", &["S"], Role::Coordinator).with_device(device(&coord));
+    sync(&coord, &h, &co);
+    coord.set_review(&r, ReviewState::Approved, None).unwrap();
+    sync(&coord, &h, &co);
+    let hub_bundle = h.export_bundle(&Default::default()).unwrap();
+    let enrolled = Store::open_in_memory(Identity::field_worker("e", "E")).unwrap();
+    sync(&enrolled, &h, &peer("e", &["S"], Role::FieldWorker).with_device(device(&enrolled)));
+    let rep = enrolled.import_bundle_on_device(&hub_bundle).unwrap();
+    assert!(rep.rejected.is_empty(), "{rep:?}");
+    // The same hub bundle on a phone that never synced with that hub: checked strictly.
+    let stranger = Store::open_in_memory(Identity::field_worker("s", "S")).unwrap();
+    assert_eq!(stranger.import_bundle_on_device(&hub_bundle).unwrap().rejected.len(), 1);
     // Its own work in a bundle comes back whole to the phone that made it.
     let mine = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
     let r2 = response(&mine, "S");

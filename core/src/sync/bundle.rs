@@ -206,10 +206,16 @@ impl Store {
 
 impl Store {
     /// Imports a bundle that reached this device (a phone) from elsewhere: a USB stick, a
-    /// Bluetooth share. Its changes are checked as a field worker's in this device's scopes
-    /// (any scope before the first sync), except those this device made itself, which keep its
-    /// own role: a bundle can carry records, never a coordinator's authority.
+    /// Bluetooth share. A bundle written by this device's own hub (the store it syncs with)
+    /// comes in whole, forms and coordinators' work included: the hub checked all of it. Any
+    /// other bundle's changes are checked as a field worker's in this device's scopes (any
+    /// scope before the first sync), except those this device made itself, which keep its own
+    /// role: a bundle from another phone can carry records, never a coordinator's authority.
     pub fn import_bundle_on_device(&self, bytes: &[u8]) -> Result<BundleReport> {
+        let writer = bundle_header(bytes)?.source;
+        if self.upstream_state()?.0.as_deref() == Some(writer.as_str()) {
+            return self.import_bundle(bytes, None);
+        }
         let me = {
             let g = self.lock();
             let scopes = g.enrolled.clone().unwrap_or_else(|| vec![super::policy::ANY_SCOPE.to_string()]);
