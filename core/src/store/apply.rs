@@ -194,7 +194,8 @@ impl Inner {
         live: &Automerge,
         mut copy: Automerge,
     ) -> Result<(Automerge, bool)> {
-        let parked: Vec<(Vec<u8>, Vec<u8>, i64, Option<String>)> = {
+        type Parked = (Vec<u8>, Vec<u8>, i64, Option<String>);
+        let parked: Vec<Parked> = {
             let mut st = self
                 .conn
                 .prepare_cached("SELECT hash, data, received_at, peer_info FROM pending WHERE doc_id = ?1 ORDER BY received_at")?;
@@ -204,10 +205,7 @@ impl Inner {
         let mut added = false;
         let now = now_ms();
         for (hash, data, received_at, info) in parked {
-            let sender: Option<PeerInfo> = match info.as_deref().map(serde_json::from_str).transpose() {
-                Ok(s) => s,
-                Err(_) => None,
-            };
+            let sender: Option<PeerInfo> = info.as_deref().map(serde_json::from_str).transpose().unwrap_or_default();
             // A serving store parks only with a known sender; rows from before that was
             // recorded are dropped (their senders resend whole).
             let unknown_sender = self.serving && sender.is_none();
@@ -297,7 +295,7 @@ fn check_by_maker(
 ) -> Result<()> {
     let mut groups: Vec<(PeerInfo, Incoming)> = Vec::new();
     for c in &incoming.changes {
-        let a = authority(sender, &c.actor.to_bytes(), bound);
+        let a = authority(sender, c.actor.to_bytes(), bound);
         let at = match groups.iter().position(|(g, _)| *g == a) {
             Some(i) => i,
             None => {

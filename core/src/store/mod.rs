@@ -87,13 +87,16 @@ fn actor_for(device: &[u8], session: &[u8], identity: &Identity) -> ActorId {
     ActorId::from(actor)
 }
 
+/// Compiled forms by form record id, with the heads of the record they were compiled from.
+pub(crate) type CompiledForms = std::collections::HashMap<String, (Vec<u8>, std::sync::Arc<crate::forms::state::CompiledForm>)>;
+
 /// The record store of one device (or of a hub).
 pub struct Store {
     inner: Mutex<Inner>,
     path: Option<PathBuf>,
     /// Compiled forms by form record id, with the heads they were compiled at: validating a
     /// submitted response (a hub does it for every one it takes in) reuses them.
-    pub(crate) compiled_forms: Mutex<std::collections::HashMap<String, (Vec<u8>, std::sync::Arc<crate::forms::state::CompiledForm>)>>,
+    pub(crate) compiled_forms: Mutex<CompiledForms>,
 }
 
 pub(crate) fn now_ms() -> i64 {

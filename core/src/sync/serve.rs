@@ -284,6 +284,16 @@ fn unseal(cursor: i64, key: &[u8; 32]) -> i64 {
     (((l as u64) << 32) | r as u64) as i64
 }
 
+fn sorted(h: &[ChangeHash]) -> Vec<ChangeHash> {
+    let mut v = h.to_vec();
+    v.sort();
+    v
+}
+
+fn wire_heads(h: &[ChangeHash]) -> Vec<WireHash> {
+    h.iter().map(|c| c.0).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -302,14 +312,4 @@ mod tests {
         assert!((seal(1000, &key) - seal(1001, &key)).unsigned_abs() > 1 << 20);
         assert_ne!(seal(5, &[8u8; 32]), seal(5, &key));
     }
-}
-
-fn sorted(h: &[ChangeHash]) -> Vec<ChangeHash> {
-    let mut v = h.to_vec();
-    v.sort();
-    v
-}
-
-fn wire_heads(h: &[ChangeHash]) -> Vec<WireHash> {
-    h.iter().map(|c| c.0).collect()
 }
