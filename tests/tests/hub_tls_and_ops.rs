@@ -11,27 +11,7 @@ const EXE: &str = env!("CARGO_BIN_EXE_hub-under-test");
 #[test]
 fn the_hub_serves_https_with_a_given_certificate() {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    let ok = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=localhost",
-        ])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .stderr(Stdio::null())
-        .status()
-        .expect("openssl is needed for this test");
-    assert!(ok.success());
+    let (cert, key) = self_signed(dir.path(), "hub", "localhost");
     let data = dir.path().join("hub");
     let hub = Hub::start_with(
         EXE,
@@ -138,10 +118,11 @@ fn serving_off_loopback_without_tls_warns_loudly() {
     );
 }
 
-fn self_signed(dir: &std::path::Path, stem: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+/// A self-signed certificate and key for `cn`, made with openssl.
+fn self_signed(dir: &std::path::Path, stem: &str, cn: &str) -> (std::path::PathBuf, std::path::PathBuf) {
     let (cert, key) = (dir.join(format!("{stem}-cert.pem")), dir.join(format!("{stem}-key.pem")));
     let ok = Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=district-hub"])
+        .args(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", &format!("/CN={cn}")])
         .arg("-keyout")
         .arg(&key)
         .arg("-out")
@@ -175,7 +156,7 @@ fn percent_decode(s: &str) -> String {
 #[test]
 fn the_enrolment_code_pins_the_hubs_certificate_and_phones_trust_exactly_it() {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, key) = self_signed(dir.path(), "hub");
+    let (cert, key) = self_signed(dir.path(), "hub", "district-hub");
     let data = dir.path().join("hub");
     let hub = Hub::start_with(EXE, &data, &["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()]);
     let out = Command::new(EXE)
@@ -201,7 +182,7 @@ fn the_enrolment_code_pins_the_hubs_certificate_and_phones_trust_exactly_it() {
 
     // An impostor: same address, another certificate.
     drop(hub);
-    let (cert2, key2) = self_signed(dir.path(), "impostor");
+    let (cert2, key2) = self_signed(dir.path(), "impostor", "district-hub");
     let impostor_data = dir.path().join("impostor");
     let impostor = Hub::start_with(EXE, &impostor_data, &["--tls-cert", cert2.to_str().unwrap(), "--tls-key", key2.to_str().unwrap()]);
     let (_, pin) = address.split_once('#').unwrap();
