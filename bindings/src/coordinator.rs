@@ -3,7 +3,7 @@
 
 use sangam_core as core;
 use sangam_core::record::duplicates::DuplicateOptions;
-use sangam_core::record::review::ReviewState;
+use sangam_core::ReviewState;
 
 use crate::error::guard;
 use crate::views::{FieldConflictView, RecordRow};
@@ -57,8 +57,8 @@ pub struct ReviewView {
     pub comments: Vec<ReviewCommentView>,
 }
 
-impl From<core::record::review::Review> for ReviewView {
-    fn from(r: core::record::review::Review) -> Self {
+impl From<core::Review> for ReviewView {
+    fn from(r: core::Review) -> Self {
         ReviewView {
             state: r.state.into(),
             state_by: r.state_by,

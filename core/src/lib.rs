@@ -14,6 +14,7 @@ pub mod export;
 pub mod files;
 pub mod forms;
 pub mod incoming;
+pub mod model;
 pub mod record;
 pub mod store;
 pub mod sync;
@@ -23,18 +24,17 @@ pub use doc::{ChangeAuthor, ConflictValue, FieldConflict, HistoryEntry};
 pub use error::{Error, Result};
 pub use export::{ExportOptions, ExportProgress, ExportReport, ExportedFile};
 pub use forms::{FormDefinition, FormState, InspectReport, LiveForm};
-pub use record::action::{Action, ActionFilter, ActionStatus, ActionUpdate, NewAction};
+pub use model::action::{Action, ActionFilter, ActionStatus, ActionUpdate, NewAction};
 pub use record::duplicates::{
     ConflictedAttr, DuplicateCandidate, DuplicateOptions, MatchReason, MergeFollowUp, MergeRecord,
     MergeReport, UnmergeReport,
 };
 pub use record::form::{LeftOut, MigrationReport, ValidationReport};
-pub use record::meeting::{Attendee, Decision, Meeting, NewAttendee, NewMeeting};
-pub use record::response::{NewResponse, RepeatRow, Response, ResponseFilter, ResponseStatus};
-pub use record::review::{
-    ConflictField, RecordConflicts, Review, ReviewComment, ReviewEvent, ReviewFilter, ReviewItem,
-    ReviewState,
-};
-pub use record::subject::{NewSubject, Subject, SubjectQuery};
-pub use store::{ApplyOutcome, Identity, Kind, RecordSummary, Role, Store};
+pub use model::meeting::{Attendee, Decision, Meeting, NewAttendee, NewMeeting};
+pub use model::response::{NewResponse, RepeatRow, Response, ResponseFilter, ResponseStatus};
+pub use model::review::{Review, ReviewComment, ReviewEvent, ReviewFilter, ReviewItem, ReviewState};
+pub use record::conflicts::{field_value_from_json, RecordConflicts};
+pub use model::subject::{NewSubject, Subject, SubjectQuery};
+pub use model::{Identity, Kind, RecordSummary, Role};
+pub use store::{ApplyOutcome, Store};
 pub use value::FieldValue;

@@ -194,7 +194,7 @@ fn conflicts_are_listed_per_scope_with_every_value_and_resolved_by_pick() {
     assert_eq!(listed[0].fields.len(), 1);
     let field = &listed[0].fields[0];
     assert_eq!(field.path, "answers/members");
-    assert!(!field.agreeing);
+    assert_ne!(field.values[0].value, field.values[1].value, "values written alike are no conflict");
     let mut users: Vec<&str> = field.values.iter().map(|v| v.author.user_id.as_str()).collect();
     users.sort();
     assert_eq!(users, ["asha", "ravi"], "each value says who wrote it");

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use sangam_core::record::review::field_value_from_json;
+use sangam_core::field_value_from_json;
 use sangam_core::{
     DuplicateOptions, ExportOptions, ExportProgress, ExportReport, Identity, ReviewFilter, ReviewState, Role, Store,
 };
@@ -284,7 +284,7 @@ pub fn conflicts(cmd: ConflictsCmd) -> Result<i32, HubError> {
             for r in records {
                 println!("{} {} {} {}", r.summary.id, r.summary.kind.as_str(), r.summary.scope, r.summary.title.unwrap_or_default());
                 for f in r.fields {
-                    println!("  {}{}", f.path, if f.agreeing { " (same value written twice)" } else { "" });
+                    println!("  {}", f.path);
                     for (i, v) in f.values.iter().enumerate() {
                         println!(
                             "    [{i}] {}  by {} on device {} at {}{}",

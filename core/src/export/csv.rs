@@ -17,9 +17,9 @@ use std::path::Path;
 
 use super::{file_safe, iso_utc, with_files, ExportOptions, ExportProgress, ExportReport, OutFile, Progress, Selection};
 use crate::forms::definition::{FormDefinition, QuestionType};
-use super::read_response_fast;
-use crate::record::response::Response;
-use crate::record::review::read_review;
+use crate::model::response::read_response;
+use crate::model::response::Response;
+use crate::model::review::read_review;
 use crate::{Error, FieldValue, Result, Store};
 
 /// One column of a table.
@@ -122,7 +122,7 @@ impl Store {
             }
             let mut cells: Vec<String> = Vec::new();
             self.export_each(&filter, opts.page_size, progress, |id| {
-                let (r, review) = self.view(id, |d| Ok((read_response_fast(d, id), read_review(d))))?;
+                let (r, review) = self.view(id, |d| Ok((read_response(d, id), read_review(d))))?;
                 let key = format!("uuid:{id}");
                 cells.clear();
                 cells.push(iso_utc(r.created_at_ms));
@@ -196,7 +196,7 @@ impl Store {
         let mut repeats: BTreeMap<String, Seen> = BTreeMap::new();
         self.export_each(filter, page, &mut |_: &ExportProgress| true, |id| {
             self.view(id, |d| {
-                let r = read_response_fast(d, id);
+                let r = read_response(d, id);
                 main.add(&r.answers);
                 for (name, rows) in &r.repeats {
                     let seen = repeats.entry(name.clone()).or_default();

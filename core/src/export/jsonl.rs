@@ -6,8 +6,8 @@ use std::io::Write;
 use std::path::Path;
 
 use super::{file_safe, iso_utc, with_files, ExportOptions, ExportReport, OutFile, Progress, Selection};
-use super::read_response_fast;
-use crate::record::review::read_review;
+use crate::model::response::read_response;
+use crate::model::review::read_review;
 use crate::{Result, Store};
 
 impl Store {
@@ -22,7 +22,7 @@ impl Store {
             let f = &mut files[0];
             self.export_each(&filter, opts.page_size, progress, |id| {
                 let line = self.view(id, |d| {
-                    let r = read_response_fast(d, id);
+                    let r = read_response(d, id);
                     let review = read_review(d);
                     let mut v = serde_json::to_value(&r)?;
                     if let Some(obj) = v.as_object_mut() {

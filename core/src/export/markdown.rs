@@ -10,7 +10,7 @@ use std::path::Path;
 use rusqlite::types::Value as SqlValue;
 
 use super::{file_safe, iso_utc, with_files, ExportOptions, ExportReport, OutFile, Progress};
-use crate::record::meeting::Meeting;
+use crate::model::meeting::Meeting;
 use crate::{Action, ActionFilter, Result, Store};
 
 impl Store {

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::forms::definition::{FormDefinition, Placement, Question, QuestionType};
 use crate::forms::expr::Value;
-use crate::record::response::RepeatRow;
+use crate::model::response::RepeatRow;
 use crate::FieldValue;
 
 /// An answer that could not be kept.

@@ -35,7 +35,9 @@ use crate::forms::definition::FormDefinition;
 use crate::forms::expr::Clock;
 use crate::forms::migrate::{self, Decision};
 use crate::forms::state::{CompiledForm, FormState, LiveForm, Violation};
-use crate::store::{now_ms, summary_from_row, Kind, RecordSummary, Role, SUMMARY_COLS};
+use crate::model::checks::now_ms;
+pub use crate::model::form::compare_versions;
+use crate::model::{Kind, Role};
 use crate::{Error, Result, Store};
 
 pub use crate::forms::migrate::{LeftOut, MigrationReport};
@@ -50,36 +52,6 @@ pub struct ValidationReport {
     pub violations: Vec<Violation>,
     pub checked_at_ms: i64,
     pub checked_by: String,
-}
-
-/// Orders form versions: numerically when both are whole numbers (`9` < `10`), otherwise
-/// piece by piece with digit runs compared as numbers (`2024.2` < `2024.10`).
-pub fn compare_versions(a: &str, b: &str) -> Ordering {
-    fn pieces(s: &str) -> Vec<(bool, String)> {
-        let mut out: Vec<(bool, String)> = Vec::new();
-        for c in s.chars() {
-            let d = c.is_ascii_digit();
-            match out.last_mut() {
-                Some((pd, p)) if *pd == d => p.push(c),
-                _ => out.push((d, c.to_string())),
-            }
-        }
-        out
-    }
-    let (pa, pb) = (pieces(a.trim()), pieces(b.trim()));
-    for (x, y) in pa.iter().zip(pb.iter()) {
-        let o = match (x, y) {
-            ((true, x), (true, y)) => {
-                let (x, y) = (x.trim_start_matches('0'), y.trim_start_matches('0'));
-                x.len().cmp(&y.len()).then_with(|| x.cmp(y))
-            }
-            ((_, x), (_, y)) => x.cmp(y),
-        };
-        if o != Ordering::Equal {
-            return o;
-        }
-    }
-    pa.len().cmp(&pb.len())
 }
 
 impl Store {
@@ -110,44 +82,6 @@ impl Store {
             tx.put(ROOT, "definition", json.as_str())?;
             Ok(())
         })
-    }
-
-    /// Published forms (every version), optionally of one scope, by form id then version.
-    pub fn list_forms(&self, scope: Option<&str>) -> Result<Vec<RecordSummary>> {
-        let mut rows = self.read(|c| {
-            let mut st = c.prepare_cached(&format!(
-                "SELECT {SUMMARY_COLS} FROM docs WHERE kind = 'form' AND deleted = 0 AND (?1 IS NULL OR scope = ?1)"
-            ))?;
-            let rows = st.query_map([scope], summary_from_row)?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-        })?;
-        rows.sort_by(|a, b| {
-            a.form_id.cmp(&b.form_id).then_with(|| {
-                compare_versions(a.form_version.as_deref().unwrap_or(""), b.form_version.as_deref().unwrap_or(""))
-            })
-        });
-        Ok(rows)
-    }
-
-    /// The record id of a published form version.
-    pub fn form_record_id(&self, form_id: &str, version: &str) -> Result<Option<String>> {
-        self.read(|c| {
-            let mut st = c.prepare_cached(
-                "SELECT id FROM docs INDEXED BY docs_forms WHERE kind = 'form' AND deleted = 0 AND form_id = ?1 AND form_version = ?2 ORDER BY seq LIMIT 1",
-            )?;
-            let mut rows = st.query_map([form_id, version], |r| r.get::<_, String>(0))?;
-            Ok(rows.next().transpose()?)
-        })
-    }
-
-    /// The newest published version of `form_id`, if any.
-    pub fn newest_form_version(&self, form_id: &str) -> Result<Option<String>> {
-        let versions: Vec<String> = self.read(|c| {
-            let mut st = c.prepare_cached("SELECT form_version FROM docs INDEXED BY docs_forms WHERE kind = 'form' AND deleted = 0 AND form_id = ?1")?;
-            let rows = st.query_map([form_id], |r| r.get::<_, Option<String>>(0))?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?.into_iter().flatten().collect())
-        })?;
-        Ok(versions.into_iter().max_by(|a, b| compare_versions(a, b)))
     }
 
     /// The definition of `form_id` at `version`, or its newest version when `None`.
@@ -182,7 +116,7 @@ impl Store {
     /// The compiled form `form_id` at `version`, compiled once per version of its record.
     fn compiled_form(&self, form_id: &str, version: &str) -> Result<Arc<CompiledForm>> {
         let id = self.form_record_id(form_id, version)?.ok_or_else(|| Error::NotFound(format!("form {form_id} version {version}")))?;
-        let heads: Vec<u8> = self.read(|c| Ok(c.prepare_cached("SELECT heads FROM docs WHERE id = ?1")?.query_row([&id], |r| r.get(0))?))?;
+        let heads = self.stored_heads(&id)?;
         let cache = || self.compiled_forms.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((h, form)) = cache().get(&id) {
             if *h == heads {
@@ -386,20 +320,5 @@ impl Store {
             }
             Ok(out)
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn versions_compare_as_numbers_where_they_are_numbers() {
-        assert_eq!(compare_versions("9", "10"), Ordering::Less);
-        assert_eq!(compare_versions("2024061001", "2024061002"), Ordering::Less);
-        assert_eq!(compare_versions("2024.2", "2024.10"), Ordering::Less);
-        assert_eq!(compare_versions("1.0", "1.0"), Ordering::Equal);
-        assert_eq!(compare_versions("v2", "v10"), Ordering::Less);
-        assert_eq!(compare_versions("007", "7"), Ordering::Equal);
     }
 }

@@ -5,80 +5,13 @@
 use std::collections::BTreeMap;
 
 use automerge::transaction::Transactable;
-use automerge::{Automerge, ObjId, ObjType, ReadDoc, ROOT};
-use rusqlite::types::Value as SqlValue;
-use rusqlite::params_from_iter;
-use serde::{Deserialize, Serialize};
+use automerge::{ObjId, ObjType, ReadDoc, ROOT};
 
-use super::subject::expect_kind;
 use crate::doc;
-use crate::store::{check_name, new_id, summary_from_row, IndexRow, Kind, RecordSummary, SUMMARY_COLS};
+use crate::model::checks::{check_name, new_id};
+use crate::model::response::{read_response, NewResponse, Response, ResponseStatus};
+use crate::model::{expect_kind, Kind};
 use crate::{Error, FieldValue, Result, Store};
-
-/// Where a response is in its life on the phone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ResponseStatus {
-    Draft,
-    Submitted,
-}
-
-impl ResponseStatus {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            ResponseStatus::Draft => "draft",
-            ResponseStatus::Submitted => "submitted",
-        }
-    }
-}
-
-/// A response to create.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewResponse {
-    pub form_id: String,
-    pub form_version: String,
-    pub scope: String,
-    pub subject_id: Option<String>,
-}
-
-/// One row of a repeat group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RepeatRow {
-    pub row_id: String,
-    pub answers: BTreeMap<String, FieldValue>,
-}
-
-/// A response as read from its document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Response {
-    pub id: String,
-    pub form_id: String,
-    pub form_version: String,
-    pub scope: String,
-    pub subject_id: Option<String>,
-    pub status: String,
-    pub answers: BTreeMap<String, FieldValue>,
-    /// Repeat name → rows in their order (removed rows left out).
-    pub repeats: BTreeMap<String, Vec<RepeatRow>>,
-    pub deleted: bool,
-    pub created_by: String,
-    pub created_at_ms: i64,
-}
-
-/// Filters for listing responses; every given part must match. Newest updates first.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ResponseFilter {
-    pub form_id: Option<String>,
-    pub form_version: Option<String>,
-    pub status: Option<String>,
-    pub subject_id: Option<String>,
-    pub scope: Option<String>,
-    /// Only responses updated at or after this time (Unix ms).
-    pub updated_since_ms: Option<i64>,
-    pub has_conflicts: Option<bool>,
-    pub limit: Option<u32>,
-    pub offset: Option<u32>,
-}
 
 impl Store {
     /// Starts a response (a draft) for a form version, optionally about a subject.
@@ -201,41 +134,6 @@ impl Store {
         })
     }
 
-    /// Lists responses from the index.
-    pub fn list_responses(&self, f: &ResponseFilter) -> Result<Vec<RecordSummary>> {
-        let mut sql = format!("SELECT {SUMMARY_COLS} FROM docs WHERE kind = 'response' AND deleted = 0");
-        let mut args: Vec<SqlValue> = Vec::new();
-        let mut eq = |col: &str, v: &Option<String>, sql: &mut String| {
-            if let Some(v) = v {
-                args.push(SqlValue::Text(v.clone()));
-                *sql += &format!(" AND {col} = ?{}", args.len());
-            }
-        };
-        eq("form_id", &f.form_id, &mut sql);
-        eq("form_version", &f.form_version, &mut sql);
-        eq("status", &f.status, &mut sql);
-        eq("subject_id", &f.subject_id, &mut sql);
-        eq("scope", &f.scope, &mut sql);
-        if let Some(t) = f.updated_since_ms {
-            args.push(SqlValue::Integer(t));
-            sql += &format!(" AND updated_at >= ?{}", args.len());
-        }
-        match f.has_conflicts {
-            Some(true) => sql += " AND conflicts > 0",
-            Some(false) => sql += " AND conflicts = 0",
-            None => {}
-        }
-        sql += &format!(
-            " ORDER BY updated_at DESC LIMIT {} OFFSET {}",
-            f.limit.unwrap_or(50).min(10_000),
-            f.offset.unwrap_or(0)
-        );
-        self.read(|c| {
-            let mut st = c.prepare_cached(&sql)?;
-            let rows = st.query_map(params_from_iter(args.iter()), summary_from_row)?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-        })
-    }
 }
 
 fn clear<T: automerge::transaction::Transactable + ReadDoc>(tx: &mut T, obj: &ObjId, name: &str) -> Result<()> {
@@ -243,48 +141,4 @@ fn clear<T: automerge::transaction::Transactable + ReadDoc>(tx: &mut T, obj: &Ob
         tx.delete(obj, name)?;
     }
     Ok(())
-}
-
-pub(crate) fn read_response(d: &Automerge, id: &str) -> Response {
-    let mut repeats = BTreeMap::new();
-    if let Some(reps) = doc::get_obj(d, &ROOT, "repeats") {
-        for name in d.keys(&reps).collect::<Vec<_>>() {
-            let Some(rows_obj) = doc::get_obj(d, &reps, &name) else { continue };
-            let mut rows: Vec<(i64, RepeatRow)> = Vec::new();
-            for row_id in d.keys(&rows_obj).collect::<Vec<_>>() {
-                let Some(row) = doc::get_obj(d, &rows_obj, &row_id) else { continue };
-                if doc::get_bool(d, &row, "_removed").unwrap_or(false) {
-                    continue;
-                }
-                let pos = doc::get_i64(d, &row, "_pos").unwrap_or(i64::MAX);
-                let mut answers = doc::read_fields(d, &row);
-                answers.retain(|k, _| !k.starts_with('_'));
-                rows.push((pos, RepeatRow { row_id, answers }));
-            }
-            rows.sort_by(|a, b| (a.0, &a.1.row_id).cmp(&(b.0, &b.1.row_id)));
-            repeats.insert(name, rows.into_iter().map(|(_, r)| r).collect());
-        }
-    }
-    Response {
-        id: id.to_string(),
-        form_id: doc::get_str(d, &ROOT, "form_id").unwrap_or_default(),
-        form_version: doc::get_str(d, &ROOT, "form_version").unwrap_or_default(),
-        scope: doc::get_str(d, &ROOT, "scope").unwrap_or_default(),
-        subject_id: doc::get_str(d, &ROOT, "subject_id"),
-        status: doc::get_str(d, &ROOT, "status").unwrap_or_else(|| "draft".into()),
-        answers: doc::get_obj(d, &ROOT, "answers").map(|a| doc::read_fields(d, &a)).unwrap_or_default(),
-        repeats,
-        deleted: doc::get_bool(d, &ROOT, "deleted").unwrap_or(false),
-        created_by: doc::get_str(d, &ROOT, "created_by").unwrap_or_default(),
-        created_at_ms: doc::get_i64(d, &ROOT, "created_at").unwrap_or(0),
-    }
-}
-
-pub(crate) fn index(d: &Automerge, ix: &mut IndexRow) {
-    ix.form_id = doc::get_str(d, &ROOT, "form_id");
-    ix.form_version = doc::get_str(d, &ROOT, "form_version");
-    ix.status = doc::get_str(d, &ROOT, "status");
-    ix.subject_id = doc::get_str(d, &ROOT, "subject_id");
-    ix.title = ix.form_id.clone();
-    ix.review = Some(super::review::read_review(d).state.code());
 }

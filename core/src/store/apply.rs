@@ -12,8 +12,10 @@ use automerge::{Automerge, ReadDoc, ROOT};
 use rusqlite::params;
 use sha2::{Digest, Sha256};
 
-use super::write::{encode, index_row, write_encoded, Encoded};
-use super::{now_ms, ApplyOutcome, Inner, IndexRow, Kind, RowInfo, MAX_CHANGE_BYTES};
+use super::write::{encode, write_encoded, Encoded};
+use super::{ApplyOutcome, Inner, RowInfo, MAX_CHANGE_BYTES};
+use crate::model::checks::now_ms;
+use crate::model::{index_row, IndexRow, Kind};
 use crate::doc;
 use crate::incoming::{inspect, Incoming, LIMITS};
 use crate::sync::policy::{authority, check_write, PeerInfo};

@@ -6,7 +6,8 @@
 
 use rusqlite::{params, OptionalExtension};
 
-use super::{now_ms, Inner};
+use super::Inner;
+use crate::model::checks::now_ms;
 use crate::sync::policy::PeerInfo;
 use crate::{Error, Result};
 

@@ -16,26 +16,28 @@
 
 mod apply;
 mod cache;
+pub(crate) mod lists;
 mod makers;
 pub mod schema;
 mod types;
 mod write;
 
 pub use apply::{PENDING_BYTES_PER_PEER, PENDING_PER_PEER, PENDING_PER_RECORD, PENDING_TTL_MS};
-pub(crate) use types::{summary_from_row, IndexRow, SUMMARY_COLS};
-pub use types::{ApplyOutcome, Identity, Kind, RecordSummary, Role};
+pub(crate) use types::{summary_from_row, SUMMARY_COLS};
+pub use types::ApplyOutcome;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use automerge::transaction::Transactable;
 use automerge::transaction::{CommitOptions, Transaction};
-use automerge::{ActorId, Author, Automerge, ReadDoc, ROOT};
+use automerge::{ActorId, Author, Automerge, ROOT};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
 use sha2::{Digest, Sha256};
 
-use crate::doc::{self, FieldConflict, HistoryEntry};
+use crate::doc::{self, HistoryEntry};
+use crate::model::checks::{check_scope, new_id, now_ms};
+use crate::model::{index_row, Identity, Kind, RecordSummary};
 use crate::{Error, Result};
 use cache::DocCache;
 
@@ -99,17 +101,6 @@ pub struct Store {
     pub(crate) compiled_forms: Mutex<CompiledForms>,
 }
 
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
-pub(crate) fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
 fn is_corruption(e: &rusqlite::Error) -> bool {
     matches!(
         e.sqlite_error_code(),
@@ -125,7 +116,7 @@ impl Store {
     /// newer schema is refused with [`Error::SchemaTooNew`] and left untouched.
     pub fn open(path: impl AsRef<Path>, identity: Identity) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
-        check_identity(&identity)?;
+        identity.check()?;
         match Self::open_conn(&path) {
             Ok(conn) => Self::from_conn(conn, identity, Some(path)),
             Err(Error::Sqlite(e)) if is_corruption(&e) => Err(move_aside(&path, &e.to_string())),
@@ -136,7 +127,7 @@ impl Store {
 
     /// A store in memory, for tests and throw-away work.
     pub fn open_in_memory(identity: Identity) -> Result<Store> {
-        check_identity(&identity)?;
+        identity.check()?;
         let mut conn = Connection::open_in_memory()?;
         schema::migrate(&mut conn)?;
         Self::from_conn(conn, identity, None)
@@ -259,7 +250,7 @@ impl Store {
 
     /// Switches the person using this store; their later changes carry their name.
     pub fn set_identity(&self, identity: Identity) -> Result<()> {
-        check_identity(&identity)?;
+        identity.check()?;
         let mut g = self.lock();
         g.actor = actor_for(&g.device_bytes, &g.session, &identity);
         g.identity = identity;
@@ -325,7 +316,7 @@ impl Store {
                 .with_time(now)
                 .with_message("create"),
         );
-        let index = write::index_row(&doc, None)?;
+        let index = index_row(&doc, None)?;
         let tx = inner.conn.transaction()?;
         write::write_doc(&tx, &id, None, &doc, &[], &index, now, inner.serving)?;
         tx.commit()?;
@@ -393,7 +384,7 @@ impl Store {
         }
         // On any failure below, the in-memory document is dropped: SQLite holds the truth.
         // A local edit cannot create a conflict, so a record without any skips the walk.
-        let index = write::index_row(&doc, (row.conflicts == 0).then_some(0))?;
+        let index = index_row(&doc, (row.conflicts == 0).then_some(0))?;
         write::write_doc(
             &inner.conn,
             id,
@@ -478,44 +469,6 @@ impl Store {
     pub fn apply_changes(&self, id: &str, bytes: &[u8]) -> Result<ApplyOutcome> {
         let mut g = self.lock();
         g.apply(id, bytes, None)
-    }
-
-    /// Every field of record `id` that holds concurrent values, with who wrote each and when.
-    pub fn conflicts(&self, id: &str) -> Result<Vec<FieldConflict>> {
-        self.view(id, |d| Ok(doc::conflicts(d)))
-    }
-
-    /// Resolves the conflict at `path` by writing `value`, which supersedes every concurrent
-    /// value; the resolution is recorded in the record. Coordinators only.
-    pub fn resolve_conflict(&self, id: &str, path: &str, value: &crate::FieldValue) -> Result<()> {
-        value.check()?;
-        let identity = self.identity();
-        if !identity.role.can_coordinate() {
-            return Err(Error::Forbidden(
-                "only a coordinator can resolve conflicts".into(),
-            ));
-        }
-        let before = self.conflicts(id)?;
-        let Some(conflict) = before.into_iter().find(|c| c.path == path) else {
-            return Err(Error::invalid("that field has no conflict to resolve"));
-        };
-        let replaced =
-            serde_json::to_string(&conflict.values.iter().map(|v| &v.value).collect::<Vec<_>>())?;
-        self.edit(id, None, "resolve", |tx| {
-            doc::write_path(tx, path, value)?;
-            let list = match doc::get_obj(tx, &ROOT, "resolutions") {
-                Some(l) => l,
-                None => tx.put_object(ROOT, "resolutions", automerge::ObjType::List)?,
-            };
-            let at = tx.length(&list);
-            let entry = tx.insert_object(&list, at, automerge::ObjType::Map)?;
-            tx.put(&entry, "path", path)?;
-            tx.put(&entry, "value", serde_json::to_string(&value.to_json())?)?;
-            tx.put(&entry, "replaced", replaced)?;
-            tx.put(&entry, "by", identity.user_id.as_str())?;
-            tx.put(&entry, "at", now_ms())?;
-            Ok(())
-        })
     }
 
     /// Who changed which fields when, oldest first.
@@ -762,42 +715,6 @@ impl Inner {
             None => self.load_doc(id),
         }
     }
-}
-
-fn check_identity(id: &Identity) -> Result<()> {
-    if id.user_id.trim().is_empty() {
-        return Err(Error::invalid("a user id is required"));
-    }
-    if id.user_id.contains('\u{1f}') {
-        return Err(Error::invalid(
-            "a user id must not contain control characters",
-        ));
-    }
-    Ok(())
-}
-
-pub(crate) fn check_scope(scope: &str) -> Result<()> {
-    if scope.is_empty()
-        || scope.len() > 64
-        || !scope
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-    {
-        return Err(Error::invalid(
-            "a scope is 1-64 letters, digits, '-', '_' or '.'",
-        ));
-    }
-    Ok(())
-}
-
-/// Checks a field or attribute name: non-empty, no `/` (paths use it), not reserved.
-pub(crate) fn check_name(name: &str) -> Result<()> {
-    if name.is_empty() || name.len() > 128 || name.contains('/') || name.starts_with('_') {
-        return Err(Error::invalid(
-            "a field name is 1-128 characters, without '/', not starting with '_'",
-        ));
-    }
-    Ok(())
 }
 
 /// Moves a corrupt database (and its WAL) aside, keeping it, and builds the error to report.

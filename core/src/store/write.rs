@@ -1,9 +1,10 @@
 //! Writing a document and its index row to SQLite, and deriving the index row.
 
-use automerge::{Automerge, ChangeHash, ROOT};
+use automerge::{Automerge, ChangeHash};
 use rusqlite::params;
 
-use super::{IndexRow, Kind, RowInfo, COMPACT_AFTER, COMPACT_BELOW_BYTES};
+use super::{RowInfo, COMPACT_AFTER, COMPACT_BELOW_BYTES};
+use crate::model::IndexRow;
 use crate::doc;
 use crate::{Error, Result};
 
@@ -155,32 +156,5 @@ fn record_version(tx: &rusqlite::Connection, id: &str, seq: i64, heads: &[u8]) -
 
 fn next_seq(tx: &rusqlite::Connection) -> Result<i64> {
     Ok(tx.prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM docs")?.query_row([], |r| r.get(0))?)
-}
-
-/// Derives a record's index columns from its document.
-/// `known_conflicts` skips the conflict walk when the caller knows the count.
-pub(crate) fn index_row(doc: &Automerge, known_conflicts: Option<i64>) -> Result<IndexRow> {
-    let kind = doc::get_str(doc, &ROOT, "kind").ok_or_else(|| Error::invalid("record has no kind"))?;
-    let scope = doc::get_str(doc, &ROOT, "scope").ok_or_else(|| Error::invalid("record has no scope"))?;
-    let mut ix = IndexRow {
-        deleted: doc::get_bool(doc, &ROOT, "deleted").unwrap_or(false),
-        conflicts: known_conflicts.unwrap_or_else(|| doc::conflict_count(doc) as i64),
-        ..IndexRow::default()
-    };
-    match Kind::parse(&kind) {
-        Some(Kind::Subject) => crate::record::subject::index(doc, &mut ix),
-        Some(Kind::Response) => crate::record::response::index(doc, &mut ix),
-        Some(Kind::Meeting) => crate::record::meeting::index(doc, &mut ix),
-        Some(Kind::Action) => crate::record::action::index(doc, &mut ix),
-        Some(Kind::Form) => {
-            ix.title = doc::get_str(doc, &ROOT, "title");
-            ix.form_id = doc::get_str(doc, &ROOT, "form_id");
-            ix.form_version = doc::get_str(doc, &ROOT, "form_version");
-        }
-        None => {}
-    }
-    ix.kind = kind;
-    ix.scope = scope;
-    Ok(ix)
 }
 

@@ -16,7 +16,7 @@ use super::batch::{self, WholeBatch};
 use super::engine::heads_from_blob;
 use super::policy::PeerInfo;
 use super::wire::{id_from_wire, id_to_wire, inflate, Inflate, Limits, WireId};
-use crate::store::now_ms;
+use crate::model::checks::now_ms;
 use crate::{Error, Result, Store};
 
 const MAGIC: &[u8; 4] = b"SGBN";

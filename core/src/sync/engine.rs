@@ -226,7 +226,7 @@ impl<'a> SyncEngine<'a> {
             inner.conn.execute(
                 "INSERT INTO sync_state(peer, peer_store, cursor, token, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
                  ON CONFLICT(peer) DO UPDATE SET peer_store = ?2, cursor = ?3, token = ?4, updated_at = ?5",
-                params![UPSTREAM, resp.hub_store, resp.cursor, resp.cursor_token.map(|t| t.to_vec()), crate::store::now_ms()],
+                params![UPSTREAM, resp.hub_store, resp.cursor, resp.cursor_token.map(|t| t.to_vec()), crate::model::checks::now_ms()],
             )?;
             Ok(())
         })?;

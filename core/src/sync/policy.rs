@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::doc;
 use crate::incoming::Incoming;
-use crate::store::{Kind, Role};
+use crate::model::{Kind, Role};
 use crate::{Error, Result};
 
 /// A peer as a hub knows it: enrolled for some scopes with a role, and (when it said) the

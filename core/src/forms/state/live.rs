@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::compiled::{CompiledForm, NodeKind};
 use crate::forms::definition::QuestionType;
 use crate::forms::expr::{Clock, Scope, Value};
-use crate::record::response::RepeatRow;
+use crate::model::response::RepeatRow;
 use crate::{Error, FieldValue, Result};
 
 /// What the device and its user tell the metadata questions

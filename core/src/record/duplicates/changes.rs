@@ -8,7 +8,8 @@ use automerge::{ActorId, Author, Automerge, ObjId, ObjType, ReadDoc, ROOT};
 use sha2::{Digest, Sha256};
 
 use crate::doc;
-use crate::store::{now_ms, Inner};
+use crate::model::checks::now_ms;
+use crate::store::Inner;
 use crate::{Error, FieldValue, Result, Store};
 
 /// A field to hold several values, written as concurrent changes: value `i` by lane `i`.

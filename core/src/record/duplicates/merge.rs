@@ -30,8 +30,9 @@ use serde::{Deserialize, Serialize};
 
 use super::changes::{change_record, distinct, lane_changes, point_at, put_fresh, settle, values_at, Actors, Lanes};
 use crate::doc;
-use crate::record::review::{field_value_from_json, maps_at};
-use crate::store::Kind;
+use crate::model::review::maps_at;
+use crate::record::conflicts::field_value_from_json;
+use crate::model::Kind;
 use crate::{Error, FieldValue, Result, Store};
 
 /// What a merge did.
@@ -233,7 +234,7 @@ impl Store {
     /// The merges recorded on subject `keep` (undone ones included, marked).
     pub fn merge_records(&self, keep: &str) -> Result<Vec<MergeRecord>> {
         self.view(keep, |d| {
-            crate::record::subject::expect_kind(d, keep, Kind::Subject)?;
+            crate::model::expect_kind(d, keep, Kind::Subject)?;
             Ok(read_records(d))
         })
     }

@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::now_ms;
+use crate::model::checks::now_ms;
 use crate::{FieldValue, Result, Store};
 
 pub use merge::{ConflictedAttr, MergeFollowUp, MergeRecord, MergeReport, UnmergeReport};

@@ -1,0 +1,124 @@
+//! Rules every record obeys, checked before anything is written: names, scopes, dates; ids
+//! and clock readings; and the normal forms names, places and phone numbers are indexed in.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::{Error, Result};
+
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+pub(crate) fn check_scope(scope: &str) -> Result<()> {
+    if scope.is_empty()
+        || scope.len() > 64
+        || !scope
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        return Err(Error::invalid(
+            "a scope is 1-64 letters, digits, '-', '_' or '.'",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a field or attribute name: non-empty, no `/` (paths use it), not reserved.
+pub(crate) fn check_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.len() > 128 || name.contains('/') || name.starts_with('_') {
+        return Err(Error::invalid(
+            "a field name is 1-128 characters, without '/', not starting with '_'",
+        ));
+    }
+    Ok(())
+}
+
+/// Normalises a name or place for search: lower case, single spaces, no punctuation.
+pub(crate) fn normalise(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        if c.is_alphanumeric() || is_combining(c) {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.extend(c.to_lowercase());
+        } else {
+            space = true;
+        }
+    }
+    out
+}
+
+fn is_combining(c: char) -> bool {
+    // Devanagari vowel signs and other marks are part of a word.
+    matches!(c as u32, 0x0900..=0x0903 | 0x093A..=0x094F | 0x0951..=0x0957 | 0x0962..=0x0963 | 0x0300..=0x036F)
+}
+
+/// Normalises a phone number: digits only, without an Indian country code or trunk zero.
+pub(crate) fn normalise_phone(s: &str) -> String {
+    let digits: String = s.chars().filter(|c| c.is_ascii_digit()).collect();
+    let d = digits.as_str();
+    let d = if d.len() == 12 && d.starts_with("91") { &d[2..] } else { d };
+    let d = if d.len() == 11 && d.starts_with('0') { &d[1..] } else { d };
+    d.to_string()
+}
+
+/// Normalises the start of a phone number typed into a search box: a `+91` country code or
+/// leading zeros are dropped, as [`normalise_phone`] drops them from stored numbers.
+pub(crate) fn normalise_phone_prefix(s: &str) -> String {
+    let t = s.trim_start();
+    let digits: String = t.chars().filter(|c| c.is_ascii_digit()).collect();
+    if t.starts_with('+') && digits.starts_with("91") {
+        digits[2..].to_string()
+    } else {
+        digits.trim_start_matches('0').to_string()
+    }
+}
+
+/// Checks a calendar date written as `YYYY-MM-DD`.
+pub(crate) fn check_date(s: &str) -> crate::Result<()> {
+    let ok = s.len() == 10
+        && s.as_bytes()[4] == b'-'
+        && s.as_bytes()[7] == b'-'
+        && s[..4].parse::<u32>().is_ok()
+        && s[5..7].parse::<u32>().map(|m| (1..=12).contains(&m)).unwrap_or(false)
+        && s[8..].parse::<u32>().map(|d| (1..=31).contains(&d)).unwrap_or(false);
+    if ok {
+        Ok(())
+    } else {
+        Err(crate::Error::invalid("dates are written YYYY-MM-DD"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalise_folds_case_and_punctuation() {
+        assert_eq!(normalise("  Sunita   DEVI. "), "sunita devi");
+        assert_eq!(normalise("सुनीता देवी"), "सुनीता देवी");
+    }
+
+    #[test]
+    fn phones_lose_country_code_and_trunk_zero() {
+        assert_eq!(normalise_phone("+91 98765-43210"), "9876543210");
+        assert_eq!(normalise_phone("098765 43210"), "9876543210");
+    }
+
+    #[test]
+    fn dates_are_checked() {
+        assert!(check_date("2026-11-29").is_ok());
+        assert!(check_date("2026-13-01").is_err());
+        assert!(check_date("29/11/2026").is_err());
+    }
+}

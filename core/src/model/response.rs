@@ -1,0 +1,124 @@
+//! Responses: one filled-in form, its answers and repeat rows.
+
+use std::collections::BTreeMap;
+
+use automerge::{Automerge, ROOT};
+use serde::{Deserialize, Serialize};
+
+use super::IndexRow;
+use crate::doc;
+use crate::FieldValue;
+
+/// Where a response is in its life on the phone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResponseStatus {
+    Draft,
+    Submitted,
+}
+
+impl ResponseStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ResponseStatus::Draft => "draft",
+            ResponseStatus::Submitted => "submitted",
+        }
+    }
+}
+
+/// A response to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewResponse {
+    pub form_id: String,
+    pub form_version: String,
+    pub scope: String,
+    pub subject_id: Option<String>,
+}
+
+/// One row of a repeat group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepeatRow {
+    pub row_id: String,
+    pub answers: BTreeMap<String, FieldValue>,
+}
+
+/// A response as read from its document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Response {
+    pub id: String,
+    pub form_id: String,
+    pub form_version: String,
+    pub scope: String,
+    pub subject_id: Option<String>,
+    pub status: String,
+    pub answers: BTreeMap<String, FieldValue>,
+    /// Repeat name → rows in their order (removed rows left out).
+    pub repeats: BTreeMap<String, Vec<RepeatRow>>,
+    pub deleted: bool,
+    pub created_by: String,
+    pub created_at_ms: i64,
+}
+
+/// Filters for listing responses; every given part must match. Newest updates first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResponseFilter {
+    pub form_id: Option<String>,
+    pub form_version: Option<String>,
+    pub status: Option<String>,
+    pub subject_id: Option<String>,
+    pub scope: Option<String>,
+    /// Only responses updated at or after this time (Unix ms).
+    pub updated_since_ms: Option<i64>,
+    pub has_conflicts: Option<bool>,
+    pub limit: Option<u32>,
+    pub offset: Option<u32>,
+}
+
+pub(crate) fn index(d: &Automerge, ix: &mut IndexRow) {
+    ix.form_id = doc::get_str(d, &ROOT, "form_id");
+    ix.form_version = doc::get_str(d, &ROOT, "form_version");
+    ix.status = doc::get_str(d, &ROOT, "status");
+    ix.subject_id = doc::get_str(d, &ROOT, "subject_id");
+    ix.title = ix.form_id.clone();
+    ix.review = Some(super::review::read_review(d).state.code());
+}
+
+/// Reads a response from its document: answers, and repeat rows in their order (removed rows
+/// left out). The one decoder of responses, used by reads, the index and exports.
+pub(crate) fn read_response(d: &Automerge, id: &str) -> Response {
+    let mut repeats = BTreeMap::new();
+    if let Some(reps) = doc::get_obj(d, &ROOT, "repeats") {
+        for (name, rows_obj) in doc::child_maps(d, &reps) {
+            let mut rows: Vec<(i64, RepeatRow)> = Vec::new();
+            for (row_id, row) in doc::child_maps(d, &rows_obj) {
+                let mut answers = doc::read_fields(d, &row);
+                if matches!(answers.get("_removed"), Some(FieldValue::Bool(true))) {
+                    continue;
+                }
+                let pos = match answers.get("_pos") {
+                    Some(FieldValue::Int(p)) => *p,
+                    _ => i64::MAX,
+                };
+                answers.retain(|k, _| !k.starts_with('_'));
+                rows.push((pos, RepeatRow { row_id, answers }));
+            }
+            rows.sort_by(|a, b| (a.0, &a.1.row_id).cmp(&(b.0, &b.1.row_id)));
+            repeats.insert(name, rows.into_iter().map(|(_, r)| r).collect());
+        }
+    }
+    Response {
+        id: id.to_string(),
+        form_id: doc::get_str(d, &ROOT, "form_id").unwrap_or_default(),
+        form_version: doc::get_str(d, &ROOT, "form_version").unwrap_or_default(),
+        scope: doc::get_str(d, &ROOT, "scope").unwrap_or_default(),
+        subject_id: doc::get_str(d, &ROOT, "subject_id"),
+        status: doc::get_str(d, &ROOT, "status").unwrap_or_else(|| "draft".into()),
+        answers: doc::get_obj(d, &ROOT, "answers")
+            .map(|a| doc::read_fields(d, &a))
+            .unwrap_or_default(),
+        repeats,
+        deleted: doc::get_bool(d, &ROOT, "deleted").unwrap_or(false),
+        created_by: doc::get_str(d, &ROOT, "created_by").unwrap_or_default(),
+        created_at_ms: doc::get_i64(d, &ROOT, "created_at").unwrap_or(0),
+    }
+}

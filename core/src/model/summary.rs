@@ -1,0 +1,48 @@
+//! What a list shows of a record, and the index columns a record's document yields.
+
+use serde::{Deserialize, Serialize};
+
+use super::Kind;
+
+/// A summary row for list screens, read from the index (never from the document).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordSummary {
+    pub id: String,
+    pub kind: Kind,
+    pub scope: String,
+    pub title: Option<String>,
+    pub form_id: Option<String>,
+    pub form_version: Option<String>,
+    pub status: Option<String>,
+    pub subject_id: Option<String>,
+    pub owner: Option<String>,
+    pub due: Option<String>,
+    pub updated_at_ms: i64,
+    pub conflicts: i64,
+    /// Changelog sequence of the record's last change in this store.
+    pub seq: i64,
+    /// The record has changes this store's hub does not have yet ("not sent").
+    pub unsynced: bool,
+}
+
+/// The index columns of one record, derived from its document.
+#[derive(Debug, Default)]
+pub(crate) struct IndexRow {
+    pub kind: String,
+    pub scope: String,
+    pub deleted: bool,
+    pub conflicts: i64,
+    pub title: Option<String>,
+    pub form_id: Option<String>,
+    pub form_version: Option<String>,
+    pub status: Option<String>,
+    pub subject_id: Option<String>,
+    pub k_name: Option<String>,
+    pub k_village: Option<String>,
+    pub k_phone: Option<String>,
+    pub owner: Option<String>,
+    pub due: Option<String>,
+    pub meeting_id: Option<String>,
+    /// A response's review state (`ReviewState::code`).
+    pub review: Option<i64>,
+}
