@@ -1,4 +1,4 @@
-//! Forms benchmark (DESIGN §6): a 300-question XLSForm with 60 relevance and 60 constraint
+//! Forms benchmark: a 300-question XLSForm with 60 relevance and 60 constraint
 //! expressions (core/tests/fixtures/forms/bench_300.xlsx, made by
 //! scripts/make_form_fixtures.py).
 //!

@@ -1,4 +1,4 @@
-//! The coordinator's commands (DESIGN §7): review responses, list and resolve conflicts, find
+//! The coordinator's commands: review responses, list and resolve conflicts, find
 //! and merge (or unmerge) duplicate subjects, and export data. They work on the hub's own
 //! store (`DATA/hub.db`), which acts as an admin; `--by NAME` records which coordinator
 //! acted. Everything they change reaches phones with their next sync. Every command that

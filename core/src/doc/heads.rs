@@ -18,3 +18,8 @@ pub(crate) fn heads_from_hex(heads: &[String]) -> Result<Vec<ChangeHash>> {
 pub(crate) fn heads_to_blob(heads: &[ChangeHash]) -> Vec<u8> {
     heads.iter().flat_map(|h| h.0).collect()
 }
+
+/// Reads heads stored as a blob of 32-byte change hashes.
+pub(crate) fn heads_from_blob(b: &[u8]) -> Vec<ChangeHash> {
+    b.chunks_exact(32).filter_map(|c| ChangeHash::try_from(c).ok()).collect()
+}

@@ -13,7 +13,7 @@ impl Store {
     /// The report lists `out_dir` once, with the number of files written (not every file, so
     /// that memory stays flat for any number of records).
     pub fn export_automerge(&self, form_id: &str, opts: &ExportOptions, out_dir: &Path, progress: &mut Progress<'_>) -> Result<ExportReport> {
-        let filter = Selection { form_id, version: None, opts }.filter();
+        let filter = Selection { form_id, version: None, opts }.set();
         std::fs::create_dir_all(out_dir)?;
         let records = self.export_each(&filter, opts.page_size, progress, |id| {
             self.export_record_automerge(id, out_dir)?;

@@ -62,11 +62,11 @@ impl Store {
     pub fn export_csv(&self, form_id: &str, opts: &ExportOptions, out_dir: &Path, progress: &mut Progress<'_>) -> Result<ExportReport> {
         let versions = match &opts.version {
             Some(v) => vec![v.clone()],
-            None => self.export_versions(form_id, opts)?,
+            None => self.export_versions(&Selection { form_id, version: None, opts }.set())?,
         };
         let mut total = 0;
         for v in &versions {
-            total += self.export_count(&Selection { form_id, version: Some(v), opts }.filter())?;
+            total += self.export_count(&Selection { form_id, version: Some(v), opts }.set())?;
         }
         let mut report = ExportReport::default();
         for v in &versions {
@@ -87,7 +87,7 @@ impl Store {
         out_dir: &Path,
         progress: &mut Progress<'_>,
     ) -> Result<(u64, Vec<super::ExportedFile>)> {
-        let filter = Selection { form_id, version: Some(version), opts }.filter();
+        let filter = Selection { form_id, version: Some(version), opts }.set();
         let plan = match self.form_definition(form_id, Some(version)) {
             Ok(def) => plan_from_definition(def),
             Err(Error::NotFound(_)) => self.plan_from_data(&filter, opts.page_size)?,
@@ -166,7 +166,7 @@ impl Store {
     }
 
     /// Finds the columns of a form version that is not published here, from its responses.
-    fn plan_from_data(&self, filter: &(String, Vec<rusqlite::types::Value>), page: u32) -> Result<Plan> {
+    fn plan_from_data(&self, filter: &crate::store::ExportSet, page: u32) -> Result<Plan> {
         #[derive(Default)]
         struct Seen {
             answers: BTreeSet<String>,

@@ -13,7 +13,7 @@ use crate::{Result, Store};
 impl Store {
     /// Exports the responses of `form_id` as JSON lines into `out_dir`.
     pub fn export_jsonl(&self, form_id: &str, opts: &ExportOptions, out_dir: &Path, progress: &mut Progress<'_>) -> Result<ExportReport> {
-        let filter = Selection { form_id, version: None, opts }.filter();
+        let filter = Selection { form_id, version: None, opts }.set();
         let name = match &opts.version {
             Some(v) => format!("{}-v{}.jsonl", file_safe(form_id), file_safe(v)),
             None => format!("{}.jsonl", file_safe(form_id)),

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
 
-use rusqlite::types::Value as SqlValue;
+use crate::store::ExportSet;
 
 use super::{file_safe, iso_utc, with_files, ExportOptions, ExportReport, OutFile, Progress};
 use crate::model::meeting::Meeting;
@@ -16,13 +16,7 @@ use crate::{Action, ActionFilter, Result, Store};
 impl Store {
     /// Exports meetings (of `opts.scope`, or all) as Markdown minutes into `out_dir`.
     pub fn export_meetings_markdown(&self, opts: &ExportOptions, out_dir: &Path, progress: &mut Progress<'_>) -> Result<ExportReport> {
-        let mut sql = String::from("kind = 'meeting' AND deleted = 0");
-        let mut args = Vec::new();
-        if let Some(s) = &opts.scope {
-            args.push(SqlValue::Text(s.clone()));
-            sql += " AND scope = ?1";
-        }
-        let filter = (sql, args);
+        let filter = ExportSet::Meetings { scope: opts.scope.clone() };
         let mut report = ExportReport::default();
         report.records = self.export_each(&filter, opts.page_size, progress, |id| {
             let meeting = self.meeting(id)?;

@@ -1,4 +1,4 @@
-//! Exports for the people who analyse and report (DESIGN §7): responses as CSV per form
+//! Exports for the people who analyse and report: responses as CSV per form
 //! version (ODK-style, one file per repeat), as JSON lines, or as raw Automerge documents, and
 //! meeting minutes as Markdown.
 //!
@@ -33,9 +33,9 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use rusqlite::params_from_iter;
-use rusqlite::types::Value as SqlValue;
 use serde::{Deserialize, Serialize};
+
+use crate::store::ExportSet;
 
 use crate::{Error, Result, Store};
 
@@ -101,84 +101,38 @@ pub(crate) struct Selection<'a> {
 }
 
 impl Selection<'_> {
-    fn filter(&self) -> (String, Vec<SqlValue>) {
-        let mut sql = String::from("kind = 'response' AND deleted = 0 AND form_id = ?1");
-        let mut args = vec![SqlValue::Text(self.form_id.to_string())];
-        if let Some(v) = self.version.or(self.opts.version.as_deref()) {
-            args.push(SqlValue::Text(v.to_string()));
-            sql += &format!(" AND form_version = ?{}", args.len());
+    /// The records this selection covers, as the store's export scan takes them.
+    pub(crate) fn set(&self) -> ExportSet {
+        ExportSet::Responses {
+            form_id: self.form_id.to_string(),
+            version: self.version.or(self.opts.version.as_deref()).map(str::to_string),
+            scope: self.opts.scope.clone(),
+            include_drafts: self.opts.include_drafts,
         }
-        if let Some(s) = &self.opts.scope {
-            args.push(SqlValue::Text(s.clone()));
-            sql += &format!(" AND scope = ?{}", args.len());
-        }
-        if !self.opts.include_drafts {
-            sql += " AND status = 'submitted'";
-        }
-        (sql, args)
     }
 }
 
 impl Store {
-    /// Number of records matching `filter`.
-    pub(crate) fn export_count(&self, filter: &(String, Vec<SqlValue>)) -> Result<u64> {
-        self.read(|c| {
-            let n: i64 = c
-                .prepare_cached(&format!("SELECT count(*) FROM docs WHERE {}", filter.0))?
-                .query_row(params_from_iter(filter.1.iter()), |r| r.get(0))?;
-            Ok(n.max(0) as u64)
-        })
-    }
-
-    /// One page of record ids matching `filter` after row id `after`, in row id order.
-    ///
-    /// A range scan of the table by row id: there is no index on (form, row id), and through
-    /// the (form, updated) index SQLite would sort every match again for each page. The scan
-    /// visits each row once over the whole export, so an export costs one pass over the table.
-    pub(crate) fn export_page(
-        &self,
-        filter: &(String, Vec<SqlValue>),
-        after: i64,
-        page: u32,
-    ) -> Result<Vec<(i64, String)>> {
-        let n = filter.1.len();
-        let sql = format!(
-            "SELECT rid, id FROM docs NOT INDEXED WHERE {} AND rid > ?{} ORDER BY rid LIMIT ?{}",
-            filter.0,
-            n + 1,
-            n + 2
-        );
-        let mut args = filter.1.clone();
-        args.push(SqlValue::Integer(after));
-        args.push(SqlValue::Integer(i64::from(page.clamp(1, 10_000))));
-        self.read(|c| {
-            let mut st = c.prepare_cached(&sql)?;
-            let rows = st.query_map(params_from_iter(args.iter()), |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-        })
-    }
 
     /// Calls `each` with every record id matching `filter`, a page at a time, reporting
     /// progress after each page.
     pub(crate) fn export_each(
         &self,
-        filter: &(String, Vec<SqlValue>),
+        set: &ExportSet,
         page: u32,
         progress: &mut Progress<'_>,
         mut each: impl FnMut(&str) -> Result<()>,
     ) -> Result<u64> {
         let mut state = ExportProgress {
             done: 0,
-            total: self.export_count(filter)?,
+            total: self.export_count(set)?,
         };
         if !progress(&state) {
             return Err(Error::Cancelled);
         }
         let mut after = 0;
         loop {
-            let rows = self.export_page(filter, after, page)?;
+            let rows = self.export_page(set, after, page)?;
             let Some((last, _)) = rows.last() else { break };
             after = *last;
             for (_, id) in &rows {
@@ -197,34 +151,6 @@ impl Store {
         Ok(state.done)
     }
 
-    /// The form versions that have responses matching `opts`, oldest version first.
-    pub(crate) fn export_versions(
-        &self,
-        form_id: &str,
-        opts: &ExportOptions,
-    ) -> Result<Vec<String>> {
-        let sel = Selection {
-            form_id,
-            version: None,
-            opts,
-        };
-        let (filter, args) = sel.filter();
-        let mut versions: Vec<String> = self.read(|c| {
-            let mut st = c.prepare_cached(&format!(
-                "SELECT DISTINCT form_version FROM docs WHERE {filter}"
-            ))?;
-            let rows = st.query_map(params_from_iter(args.iter()), |r| {
-                r.get::<_, Option<String>>(0)
-            })?;
-            Ok(rows
-                .collect::<rusqlite::Result<Vec<_>>>()?
-                .into_iter()
-                .flatten()
-                .collect())
-        })?;
-        versions.sort_by(|a, b| crate::record::form::compare_versions(a, b));
-        Ok(versions)
-    }
 }
 
 /// A file being written under a private temporary name until [`OutFile::finish`] renames it

@@ -1,5 +1,5 @@
 //! Forms: XLSForm surveys imported into a typed definition, the expression language of their
-//! columns, and the live state a phone renders from (DESIGN §6).
+//! columns, and the live state a phone renders from.
 //!
 //! - [`definition`]: the typed form ([`FormDefinition`]) that a `form` record stores as JSON.
 //! - [`xlsform`]: reads an `.xlsx` XLSForm into a definition, or reports every problem with

@@ -149,7 +149,7 @@ impl Inner {
         // Inside the transaction (or savepoint) `apply` began.
         write_encoded(&self.conn, id, row.as_ref(), &copy.get_heads(), encoded, &index, now, self.serving)?;
         let conflicts = index.conflicts as usize;
-        self.prepare(&mut copy);
+        self.set_actor_and_author(&mut copy);
         self.cache.put(id, copy);
         Ok(ApplyOutcome { changed: true, pending: false, conflicts, incoming_heads })
     }

@@ -15,6 +15,17 @@ use crate::model::subject::SubjectQuery;
 use crate::model::RecordSummary;
 use crate::Result;
 
+/// A subject's indexed search keys (normalised name, village and phone).
+pub(crate) struct SubjectKeys {
+    pub(crate) id: String,
+    pub(crate) scope: String,
+    pub(crate) subject_type: Option<String>,
+    pub(crate) title: Option<String>,
+    pub(crate) name: Option<String>,
+    pub(crate) village: Option<String>,
+    pub(crate) phone: Option<String>,
+}
+
 /// Rows read per index page when a list has to look inside documents.
 pub(crate) const PAGE: u32 = 200;
 
@@ -235,6 +246,51 @@ impl Store {
                 .query_row([id], |r| r.get(0))
                 .optional()?
                 .ok_or_else(|| crate::Error::NotFound(id.to_string()))
+        })
+    }
+
+    /// The responses about subject `subject`, oldest first.
+    pub(crate) fn responses_about(&self, subject: &str) -> Result<Vec<String>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached("SELECT id FROM docs WHERE kind = 'response' AND subject_id = ?1 ORDER BY rid")?;
+            let rows = st.query_map([subject], |r| r.get::<_, String>(0))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    /// Subjects merged into another (of one scope, or all): (duplicate, kept), oldest first.
+    pub(crate) fn merged_subjects(&self, scope: Option<&str>) -> Result<Vec<(String, String)>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT id, subject_id FROM docs WHERE kind = 'subject' AND status = 'merged' AND subject_id IS NOT NULL \
+                 AND (?1 IS NULL OR scope = ?1) ORDER BY rid",
+            )?;
+            let rows = st.query_map([scope], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    /// The indexed search keys of every live subject (of one scope and type, or all), oldest
+    /// first: what duplicate detection compares.
+    pub(crate) fn subject_keys(&self, scope: Option<&str>, subject_type: Option<&str>) -> Result<Vec<SubjectKeys>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT id, scope, form_id, title, k_name, k_village, k_phone FROM docs \
+                 WHERE kind = 'subject' AND deleted = 0 AND (?1 IS NULL OR scope = ?1) AND (?2 IS NULL OR form_id = ?2) \
+                 ORDER BY rid",
+            )?;
+            let rows = st.query_map(params![scope, subject_type], |r| {
+                Ok(SubjectKeys {
+                    id: r.get(0)?,
+                    scope: r.get(1)?,
+                    subject_type: r.get(2)?,
+                    title: r.get(3)?,
+                    name: r.get(4)?,
+                    village: r.get(5)?,
+                    phone: r.get(6)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
     }
 }

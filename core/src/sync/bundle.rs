@@ -8,12 +8,10 @@
 //! Version 2 carries whole records as sync does (compact and transposed, ADR 0006), which makes
 //! a district's bundle about half the size for a Bluetooth share.
 
-use automerge::ChangeHash;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::batch::{self, WholeBatch};
-use super::engine::heads_from_blob;
 use super::policy::PeerInfo;
 use super::wire::{id_from_wire, id_to_wire, inflate, Inflate, Limits, WireId};
 use crate::model::checks::now_ms;
@@ -77,23 +75,13 @@ impl Store {
     /// Writes a bundle of records' changes.
     pub fn export_bundle(&self, opts: &BundleOptions) -> Result<Vec<u8>> {
         let mut g = self.lock();
-        let rows: Vec<(String, String, Option<Vec<u8>>)> = {
-            let sql = if opts.only_unsynced {
-                "SELECT id, scope, up_heads FROM docs WHERE up_heads IS NOT heads ORDER BY seq"
-            } else {
-                "SELECT id, scope, NULL FROM docs ORDER BY seq"
-            };
-            let mut st = g.conn.prepare(sql)?;
-            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
+        let rows = g.records_for_bundle(opts.only_unsynced)?;
         let mut docs = Vec::new();
         let mut wholes = Vec::new();
         for (id, scope, up) in rows {
             if !opts.scopes.is_empty() && !opts.scopes.contains(&scope) {
                 continue;
             }
-            let up: Vec<ChangeHash> = up.map(|b| heads_from_blob(&b)).unwrap_or_default();
             let (changes, whole) = g.with_doc(&id, |d| {
                 let known =
                     !up.is_empty() && up.iter().all(|h| d.get_change_meta_by_hash(h).is_some());
@@ -121,7 +109,7 @@ impl Store {
         let body = BundleBody { docs, whole };
         let header = BundleHeader {
             source: g_device(&g),
-            exported_by: g.identity.user_id.clone(),
+            exported_by: g.identity().user_id.clone(),
             created_ms: now_ms(),
             scopes: opts.scopes.clone(),
             since_upstream: opts.only_unsynced,
@@ -169,7 +157,7 @@ impl Store {
         let mut report = BundleReport { header: Some(header), ..Default::default() };
         let wholes = batch::unpack_whole(&body.whole);
         let mut g = self.lock();
-        if let (Some(p), true) = (peer, g.serving) {
+        if let (Some(p), true) = (peer, g.is_serving()) {
             g.bind_device(p)?;
         }
         g.batch(|inner| {
@@ -213,14 +201,14 @@ impl Store {
     /// role: a bundle from another phone can carry records, never a coordinator's authority.
     pub fn import_bundle_on_device(&self, bytes: &[u8]) -> Result<BundleReport> {
         let writer = bundle_header(bytes)?.source;
-        if self.upstream_state()?.0.as_deref() == Some(writer.as_str()) {
+        if self.upstream()?.hub_store.as_deref() == Some(writer.as_str()) {
             return self.import_bundle(bytes, None);
         }
         let me = {
             let g = self.lock();
-            let scopes = g.enrolled.clone().unwrap_or_else(|| vec![super::policy::ANY_SCOPE.to_string()]);
+            let scopes = g.enrolled().map(<[String]>::to_vec).unwrap_or_else(|| vec![super::policy::ANY_SCOPE.to_string()]);
             let device: [u8; 16] = g.device_bytes().try_into().map_err(|_| Error::invalid("this store has no device id"))?;
-            PeerInfo::new("this device", g.identity.role, scopes).with_device(device)
+            PeerInfo::new("this device", g.identity().role, scopes).with_device(device)
         };
         self.import_bundle(bytes, Some(&me))
     }

@@ -9,16 +9,14 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use automerge::{Automerge, ChangeHash};
-use rusqlite::{params, OptionalExtension};
+use automerge::ChangeHash;
 use serde::{Deserialize, Serialize};
 
 use super::batch;
 use super::wire::{id_from_wire, id_to_wire, PushDoc, SyncRequest, SyncResponse, WholeBatch, WireHash, WireId};
+use crate::store::Upstream;
 use crate::{Error, Result, Store};
 
-/// The peer name under which a device keeps its hub's cursor.
-pub const UPSTREAM: &str = "upstream";
 /// Default bound on one request's pushed change bytes (and on pulled bytes per response).
 pub const BATCH_BYTES: u64 = 2 * 1024 * 1024;
 /// Default bound on records per request.
@@ -86,7 +84,7 @@ impl<'a> SyncEngine<'a> {
 
     /// The next request to send, or `None` when the sync is complete.
     pub fn next_request(&mut self) -> Result<Option<SyncRequest>> {
-        let (hub_store, cursor, cursor_token) = self.store.upstream_state()?;
+        let Upstream { hub_store, cursor, token: cursor_token } = self.store.upstream()?;
         let (push, push_whole, in_flight) = self.collect_push()?;
         if in_flight.is_empty() && self.want_full.is_empty() && !self.more {
             return Ok(None);
@@ -108,20 +106,13 @@ impl<'a> SyncEngine<'a> {
     #[allow(clippy::type_complexity)]
     fn collect_push(&mut self) -> Result<(Vec<PushDoc>, WholeBatch, HashMap<WireId, Vec<WireHash>>)> {
         let mut g = self.store.lock();
-        let candidates: Vec<(String, Option<Vec<u8>>)> = {
-            let mut st = g.conn.prepare_cached(
-                "SELECT id, up_heads FROM docs WHERE up_heads IS NOT heads ORDER BY seq LIMIT ?1",
-            )?;
-            let rows = st.query_map([(self.max_docs + self.refused.len()) as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
+        let candidates = g.unsent(self.max_docs + self.refused.len())?;
         let (mut push, mut whole, mut heads_of) = (Vec::new(), Vec::new(), HashMap::new());
         let mut bytes = 0u64;
         for (id, up) in candidates {
             if self.refused.contains(&id) || heads_of.len() >= self.max_docs {
                 continue;
             }
-            let up: Vec<ChangeHash> = up.map(|b| heads_from_blob(&b)).unwrap_or_default();
             let (changes, is_whole, heads) = g.with_doc(&id, |d| {
                 let known = !up.is_empty() && up.iter().all(|h| d.get_change_meta_by_hash(h).is_some());
                 // A record the hub has never seen goes whole, without what the hub works out
@@ -167,20 +158,20 @@ impl<'a> SyncEngine<'a> {
         g.batch(|inner| {
             if resp.cursor_reset {
                 // A hub we do not know (or one restored from an old copy): offer it everything.
-                inner.conn.execute("UPDATE docs SET up_heads = NULL", [])?;
+                inner.forget_all_up_heads()?;
             }
             for ack in &resp.acks {
                 let Some(pushed) = in_flight.get(&ack.id) else { continue };
                 let heads = ack.heads.as_ref().unwrap_or(pushed);
-                set_up_heads(&inner.conn, &id_from_wire(&ack.id), heads)?;
+                inner.set_up_heads(&id_from_wire(&ack.id), heads)?;
             }
             for id in &resp.resend_full {
-                inner.conn.execute("UPDATE docs SET up_heads = NULL WHERE id = ?1", [id_from_wire(id)])?;
+                inner.forget_up_heads(&id_from_wire(id))?;
             }
             let mut receive = |inner: &mut crate::store::Inner, wid: WireId, changes: &[u8]| -> Result<()> {
                 let id = id_from_wire(&wid);
                 let before = inner.row(&id)?.map(|r| r.conflicts).unwrap_or(0);
-                let (was_synced, up_before) = sync_marks(&inner.conn, &id)?;
+                let (was_synced, up_before) = inner.sync_marks(&id)?;
                 match inner.apply(&id, changes, None) {
                     Ok(out) if out.pending => {
                         want_full.insert(wid);
@@ -188,7 +179,7 @@ impl<'a> SyncEngine<'a> {
                     Ok(out) => {
                         let heads = hub_heads(inner, &id, changes, &out, was_synced, &up_before)?;
                         if !heads.is_empty() {
-                            set_up_heads(&inner.conn, &id, &heads)?;
+                            inner.set_up_heads(&id, &heads)?;
                         }
                         if before == 0 && out.conflicts > 0 {
                             new_conflicts.push(id);
@@ -217,20 +208,10 @@ impl<'a> SyncEngine<'a> {
                     Err(reason) => unreadable.push(reason),
                 }
             }
-            if inner.enrolled.as_ref() != Some(&resp.scopes) {
-                inner.conn.execute(
-                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('enrolled_scopes', ?1)",
-                    [serde_json::to_vec(&resp.scopes)?],
-                )?;
-            }
-            inner.conn.execute(
-                "INSERT INTO sync_state(peer, peer_store, cursor, token, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
-                 ON CONFLICT(peer) DO UPDATE SET peer_store = ?2, cursor = ?3, token = ?4, updated_at = ?5",
-                params![UPSTREAM, resp.hub_store, resp.cursor, resp.cursor_token.map(|t| t.to_vec()), crate::model::checks::now_ms()],
-            )?;
+            inner.set_enrolled(&resp.scopes)?;
+            inner.save_upstream(&Upstream { hub_store: Some(resp.hub_store.clone()), cursor: resp.cursor, token: resp.cursor_token })?;
             Ok(())
         })?;
-        g.enrolled = Some(resp.scopes.clone());
         drop(g);
         for r in &resp.rejected {
             let id = id_from_wire(&r.id);
@@ -272,18 +253,6 @@ impl<'a> SyncEngine<'a> {
     }
 }
 
-/// Whether record `id` had nothing unpushed, and the heads the hub was known to have.
-fn sync_marks(conn: &rusqlite::Connection, id: &str) -> Result<(bool, Vec<ChangeHash>)> {
-    let row: Option<(bool, Option<Vec<u8>>)> = conn
-        .prepare_cached("SELECT up_heads IS heads, up_heads FROM docs WHERE id = ?1")?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    Ok(match row {
-        Some((synced, up)) => (synced, up.map(|b| heads_from_blob(&b)).unwrap_or_default()),
-        None => (false, Vec::new()),
-    })
-}
-
 /// The hub's heads for a pulled record, which the hub never spells out:
 /// - a whole record names its own heads;
 /// - a record that had nothing unpushed now holds exactly what the hub holds;
@@ -315,65 +284,4 @@ fn hub_heads(
         .into_iter()
         .map(|h| h.0)
         .collect())
-}
-
-fn set_up_heads(conn: &rusqlite::Connection, id: &str, heads: &[WireHash]) -> Result<()> {
-    let blob: Vec<u8> = heads.iter().flatten().copied().collect();
-    conn.prepare_cached("UPDATE docs SET up_heads = ?2 WHERE id = ?1")?.execute(params![id, blob])?;
-    Ok(())
-}
-
-pub(crate) fn heads_from_blob(b: &[u8]) -> Vec<ChangeHash> {
-    b.chunks_exact(32).filter_map(|c| ChangeHash::try_from(c).ok()).collect()
-}
-
-impl crate::store::Inner {
-    /// Runs `f` on record `id`'s document (loading it into the cache if needed).
-    pub(crate) fn with_doc<R>(&mut self, id: &str, f: impl FnOnce(&Automerge) -> Result<R>) -> Result<R> {
-        let doc = self.take_doc(id)?;
-        let out = f(&doc);
-        self.cache.put(id, doc);
-        out
-    }
-}
-
-impl Store {
-    /// The hub store and cursor this device last synced with.
-    pub(crate) fn upstream_state(&self) -> Result<(Option<String>, i64, Option<[u8; 8]>)> {
-        self.read(|c| {
-            let row: Option<(Option<String>, i64, Option<Vec<u8>>)> = c
-                .query_row("SELECT peer_store, cursor, token FROM sync_state WHERE peer = ?1", [UPSTREAM], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })
-                .optional()?;
-            Ok(match row {
-                Some((store, cursor, token)) => (store, cursor, token.and_then(|t| t.try_into().ok())),
-                None => (None, 0, None),
-            })
-        })
-    }
-
-    /// Records changed here that the hub does not have yet.
-    pub fn unsynced_count(&self) -> Result<i64> {
-        self.read(|c| Ok(c.query_row("SELECT count(*) FROM docs WHERE up_heads IS NOT heads", [], |r| r.get(0))?))
-    }
-
-    /// Whether record `id` has changes the hub does not have yet.
-    pub fn is_unsynced(&self, id: &str) -> Result<bool> {
-        self.read(|c| {
-            c.query_row("SELECT up_heads IS NOT heads FROM docs WHERE id = ?1", [id], |r| r.get(0))
-                .optional()?
-                .ok_or_else(|| Error::NotFound(id.to_string()))
-        })
-    }
-
-    /// Forgets what the hub is known to have, so the next sync offers every record whole and
-    /// pulls everything again (the repair path after restoring a backup).
-    pub fn reset_sync_state(&self) -> Result<()> {
-        self.read(|c| {
-            c.execute_batch("UPDATE docs SET up_heads = NULL; DELETE FROM sync_state;")?;
-            Ok(())
-        })
-    }
-
 }

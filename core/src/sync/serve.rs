@@ -10,11 +10,9 @@
 use std::collections::HashMap;
 
 use automerge::ChangeHash;
-use rusqlite::{params_from_iter, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 use super::batch;
-use super::engine::heads_from_blob;
 use super::policy::PeerInfo;
 use super::wire::{id_from_wire, id_to_wire, Ack, PullDoc, Rejection, SyncRequest, SyncResponse, WireHash, WireId};
 use crate::store::Inner;
@@ -44,13 +42,13 @@ impl Store {
         let mut stats = ServeStats::default();
         let mut resp = SyncResponse { hub_store: hub_store.clone(), scopes: peer.scopes.clone(), ..Default::default() };
         // The device says which it is; its id belongs to this enrolment from now on.
-        if inner.serving {
+        if inner.is_serving() {
             inner.bind_device(peer)?;
         }
-        let key = cursor_key(inner)?;
+        let key = inner.cursor_key()?;
         let mut cursor = unseal(req.cursor, &key);
         if req.hub_store.as_deref() != Some(hub_store.as_str())
-            || (cursor != 0 && (req.cursor_token.is_none() || cursor_token(inner, &hub_store, cursor)? != req.cursor_token))
+            || (cursor != 0 && (req.cursor_token.is_none() || inner.cursor_token(&hub_store, cursor)? != req.cursor_token))
         {
             resp.cursor_reset = cursor != 0 || req.hub_store.is_some();
             cursor = 0;
@@ -97,7 +95,7 @@ impl Store {
             Ok(())
         })?;
 
-        // Submitted responses are validated here too (DESIGN §6): violations are flagged on the
+        // Submitted responses are validated here too: violations are flagged on the
         // record, never dropped, and travel back in this very answer.
         drop(g);
         for ack in &resp.acks {
@@ -136,20 +134,7 @@ impl Store {
         let mut next_cursor = cursor;
         let page = 256usize;
         'pages: loop {
-            let marks = vec!["?"; peer.scopes.len().max(1)].join(", ");
-            let sql = format!(
-                "SELECT id, seq, rid FROM docs WHERE seq > ?1 AND scope IN ({marks}) ORDER BY seq LIMIT {page}"
-            );
-            let mut args: Vec<rusqlite::types::Value> = vec![next_cursor.into()];
-            if peer.scopes.is_empty() {
-                args.push(rusqlite::types::Value::Null);
-            }
-            args.extend(peer.scopes.iter().map(|s| rusqlite::types::Value::from(s.clone())));
-            let rows: Vec<(String, i64, i64)> = {
-                let mut st = inner.conn.prepare_cached(&sql)?;
-                let rows = st.query_map(params_from_iter(args.iter()), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-                rows.collect::<rusqlite::Result<_>>()?
-            };
+            let rows = inner.changed_in_scopes(next_cursor, &peer.scopes, page)?;
             if rows.is_empty() {
                 break;
             }
@@ -164,7 +149,7 @@ impl Store {
                     continue;
                 }
                 // What the peer has: the version it was sent at its cursor, plus what it pushed now.
-                let mut base: Vec<ChangeHash> = version_at(inner, *rid, cursor)?;
+                let mut base: Vec<ChangeHash> = inner.version_at(*rid, cursor)?;
                 if let Some(p) = pushed.get(&wid) {
                     base.extend(p.iter().copied());
                 }
@@ -198,55 +183,9 @@ impl Store {
         resp.whole = batch;
         resp.pull.extend(plain.into_iter().map(|(id, changes)| PullDoc { id, changes }));
         resp.cursor = seal(next_cursor, &key);
-        resp.cursor_token = cursor_token(inner, &hub_store, next_cursor)?;
+        resp.cursor_token = inner.cursor_token(&hub_store, next_cursor)?;
         Ok((resp, stats))
     }
-}
-
-/// The record's heads as of changelog sequence `cursor` (empty if unknown or too old).
-fn version_at(inner: &Inner, rid: i64, cursor: i64) -> Result<Vec<ChangeHash>> {
-    if cursor <= 0 {
-        return Ok(Vec::new());
-    }
-    let blob: Option<Vec<u8>> = inner
-        .conn
-        .prepare_cached("SELECT heads FROM doc_versions WHERE rid = ?1 AND seq <= ?2 ORDER BY seq DESC LIMIT 1")?
-        .query_row(rusqlite::params![rid, cursor], |r| r.get(0))
-        .optional()?;
-    Ok(blob.map(|b| heads_from_blob(&b)).unwrap_or_default())
-}
-
-/// A token naming changelog position `seq` of this hub: the hash of the hub, the position and
-/// the record logged there. A hub restored from an old copy has logged other records at those
-/// positions (or none), so a cursor it did not issue is recognised and the peer starts over
-/// instead of silently skipping records.
-fn cursor_token(inner: &Inner, hub: &str, seq: i64) -> Result<Option<[u8; 8]>> {
-    if seq <= 0 {
-        return Ok(None);
-    }
-    let id: Option<String> = inner
-        .conn
-        .prepare_cached("SELECT d.id FROM changelog c JOIN docs d ON d.rid = c.rid WHERE c.seq = ?1")?
-        .query_row([seq], |r| r.get(0))
-        .optional()?;
-    Ok(id.map(|id| {
-        let d = Sha256::digest(format!("{hub}:{seq}:{id}"));
-        d[..8].try_into().expect("8 bytes")
-    }))
-}
-
-/// This hub's secret for sealing cursors, made on first use.
-fn cursor_key(inner: &Inner) -> Result<[u8; 32]> {
-    let found: Option<Vec<u8>> =
-        inner.conn.query_row("SELECT value FROM meta WHERE key = 'cursor_key'", [], |r| r.get(0)).optional()?;
-    if let Some(k) = found.and_then(|k| <[u8; 32]>::try_from(k).ok()) {
-        return Ok(k);
-    }
-    let mut k = [0u8; 32];
-    k[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
-    k[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
-    inner.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('cursor_key', ?1)", [&k[..]])?;
-    Ok(k)
 }
 
 /// One round of the cursor cipher: 32 bits from the key, the round and the other half.

@@ -223,13 +223,6 @@ fn changed_attrs_since(d: &Automerge, heads: &[String]) -> Option<BTreeSet<Strin
 }
 
 impl Store {
-    fn subject_ids_referring(&self, subject: &str) -> Result<Vec<String>> {
-        self.read(|c| {
-            let mut st = c.prepare_cached("SELECT id FROM docs WHERE kind = 'response' AND subject_id = ?1 ORDER BY rid")?;
-            let rows = st.query_map([subject], |r| r.get::<_, String>(0))?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-        })
-    }
 
     /// The merges recorded on subject `keep` (undone ones included, marked).
     pub fn merge_records(&self, keep: &str) -> Result<Vec<MergeRecord>> {
@@ -327,7 +320,7 @@ impl Store {
             record.conflicted.insert(k.clone(), ConflictedAttr { keep: keep_values, duplicate: theirs[0].to_json() });
             report.conflicts.push(k.clone());
         }
-        let moving = self.subject_ids_referring(duplicate)?;
+        let moving = self.responses_about(duplicate)?;
         // Responses moved earlier that two devices both moved: settle their doubled value.
         let mut settle_ids = Vec::new();
         for r in &record.responses {
@@ -475,14 +468,7 @@ impl Store {
     /// Merged pairs (optionally of one scope) with something to fold in: duplicates edited
     /// after their merge, or responses still about them. Merge the pair again to fold them.
     pub fn merge_follow_ups(&self, scope: Option<&str>) -> Result<Vec<MergeFollowUp>> {
-        let merged: Vec<(String, String)> = self.read(|c| {
-            let mut st = c.prepare_cached(
-                "SELECT id, subject_id FROM docs WHERE kind = 'subject' AND status = 'merged' AND subject_id IS NOT NULL \
-                 AND (?1 IS NULL OR scope = ?1) ORDER BY rid",
-            )?;
-            let rows = st.query_map([scope], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-        })?;
+        let merged = self.merged_subjects(scope)?;
         let mut out = Vec::new();
         for (dup, keep) in merged {
             let Ok(records) = self.merge_records(&keep) else { continue };
@@ -492,7 +478,7 @@ impl Store {
             let changed = self.view(&dup, |d| Ok(changed_attrs_since(d, &rec.duplicate_heads)))?.unwrap_or_default();
             let changed_attrs: Vec<String> =
                 changed.into_iter().filter(|k| b.attrs.get(k).is_some_and(|v| a.attrs.get(k) != Some(v))).collect();
-            let responses = self.subject_ids_referring(&dup)?;
+            let responses = self.responses_about(&dup)?;
             if !changed_attrs.is_empty() || !responses.is_empty() {
                 out.push(MergeFollowUp { keep, duplicate: dup, changed_attrs, responses });
             }

@@ -28,6 +28,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::model::checks::now_ms;
+use crate::store::SubjectKeys;
 use crate::{FieldValue, Result, Store};
 
 pub use merge::{ConflictedAttr, MergeFollowUp, MergeRecord, MergeReport, UnmergeReport};
@@ -152,23 +153,10 @@ impl Store {
 
     /// The index rows of live subjects, with their phonetic keys.
     fn duplicate_rows(&self, opts: &DuplicateOptions) -> Result<Vec<Row>> {
-        /// id, scope, subject type, title, name, village and phone keys.
-        type Raw = (String, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
-        let raw: Vec<Raw> =
-            self.read(|c| {
-                let mut st = c.prepare_cached(
-                    "SELECT id, scope, form_id, title, k_name, k_village, k_phone FROM docs \
-                     WHERE kind = 'subject' AND deleted = 0 AND (?1 IS NULL OR scope = ?1) AND (?2 IS NULL OR form_id = ?2) \
-                     ORDER BY rid",
-                )?;
-                let rows = st.query_map(rusqlite::params![opts.scope, opts.subject_type], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?))
-                })?;
-                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-            })?;
+        let raw = self.subject_keys(opts.scope.as_deref(), opts.subject_type.as_deref())?;
         Ok(raw
             .into_iter()
-            .map(|(id, scope, subject_type, title, name, village, phone)| {
+            .map(|SubjectKeys { id, scope, subject_type, title, name, village, phone }| {
                 let raw_name = name.unwrap_or_default();
                 let mut tokens = names::name_tokens(&raw_name);
                 tokens.sort();

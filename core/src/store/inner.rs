@@ -1,0 +1,212 @@
+//! What the store's mutex guards: the SQLite connection, the cache of loaded documents and
+//! this device's identity, with the transaction discipline every write follows (`begin` /
+//! `finish`, `batch`) and the loading of documents from their snapshot and chunks.
+
+
+use automerge::{ActorId, Author, Automerge};
+use rusqlite::{Connection, OptionalExtension};
+
+use super::cache::DocCache;
+use super::write;
+use crate::doc::{self};
+use crate::model::{Identity, Kind};
+use crate::{Error, Result};
+
+/// What the store knows about a record's row.
+pub(crate) struct RowInfo {
+    pub(crate) rid: i64,
+    pub(crate) kind: Kind,
+    pub(crate) scope: String,
+    pub(crate) chunks: i64,
+    pub(crate) snapshot_len: i64,
+    pub(crate) conflicts: i64,
+}
+
+pub(crate) struct Inner {
+    pub(super) conn: Connection,
+    pub(super) cache: DocCache,
+    pub(super) actor: ActorId,
+    pub(super) device: String,
+    pub(super) device_bytes: Vec<u8>,
+    pub(super) session: Vec<u8>,
+    pub(super) identity: Identity,
+    /// This store serves other peers (a hub): it keeps record versions for their cursors.
+    pub(super) serving: bool,
+    /// The scopes the hub enrolled this device for (learnt at sync); `None` before the first.
+    pub(super) enrolled: Option<Vec<String>>,
+    /// SQLite's `data_version` when the cache was last known fresh.
+    pub(super) data_version: i64,
+}
+
+impl Inner {
+    /// Drops the cached documents if another connection committed since we last looked: a
+    /// coordinator's command beside a running hub, say. Without this, our next write would be
+    /// based on a stale document and could overwrite theirs.
+    pub(crate) fn refresh(&mut self) -> Result<()> {
+        let v: i64 = self
+            .conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        if v != self.data_version {
+            self.cache.clear();
+            self.data_version = v;
+        }
+        Ok(())
+    }
+
+    /// Starts a write: `BEGIN IMMEDIATE` (taking SQLite's write lock before anything is read,
+    /// so another process cannot write in between) and a cache refresh; inside a batch, a
+    /// savepoint. Returns whether this call owns the transaction.
+    pub(crate) fn begin(&mut self) -> Result<bool> {
+        if self.conn.is_autocommit() {
+            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            if let Err(e) = self.refresh() {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                return Err(e);
+            }
+            Ok(true)
+        } else {
+            self.conn.execute_batch("SAVEPOINT sangam_write")?;
+            Ok(false)
+        }
+    }
+
+    /// Ends what [`Inner::begin`] started: commit (or release) on success, roll back otherwise.
+    /// A failed commit drops the cache, which may hold what was never stored.
+    pub(crate) fn finish(&mut self, own: bool, ok: bool) -> Result<()> {
+        let sql = match (own, ok) {
+            (true, true) => "COMMIT",
+            (true, false) => "ROLLBACK",
+            (false, true) => "RELEASE sangam_write",
+            (false, false) => "ROLLBACK TO sangam_write; RELEASE sangam_write",
+        };
+        if let Err(e) = self.conn.execute_batch(sql) {
+            if own {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
+            self.cache.clear();
+            return Err(e.into());
+        }
+        if !ok {
+            // What failed may have left a half-edited document in the cache.
+            self.cache.clear();
+        }
+        Ok(())
+    }
+
+    /// Runs `f` as one SQLite transaction (many record writes, one sync to disk). On failure
+    /// everything rolls back and the document cache is dropped, since it may hold documents
+    /// that were never committed.
+    pub(crate) fn batch<R>(&mut self, f: impl FnOnce(&mut Inner) -> Result<R>) -> Result<R> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        if let Err(e) = self.refresh() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+            return Err(e);
+        }
+        match f(self) {
+            Ok(r) => match self.conn.execute_batch("COMMIT") {
+                Ok(()) => Ok(r),
+                Err(e) => {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                    self.cache.clear();
+                    Err(e.into())
+                }
+            },
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                self.cache.clear();
+                Err(e)
+            }
+        }
+    }
+
+    /// Sets this device's actor and the current user as author on a document.
+    pub(crate) fn set_actor_and_author(&self, doc: &mut Automerge) {
+        let author = Author::from(doc::author_bytes(
+            &self.identity.user_id,
+            &self.identity.display_name,
+        ));
+        doc.set_author(Some(author));
+        doc.set_actor(self.actor.clone());
+    }
+
+    /// The person using the store.
+    pub(crate) fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    /// Whether this store serves other peers (a hub).
+    pub(crate) fn is_serving(&self) -> bool {
+        self.serving
+    }
+
+    /// The scopes the hub enrolled this device for (`None` before the first sync).
+    pub(crate) fn enrolled(&self) -> Option<&[String]> {
+        self.enrolled.as_deref()
+    }
+
+    pub(crate) fn device_bytes(&self) -> &[u8] {
+        &self.device_bytes
+    }
+
+    pub(crate) fn device_hex(&self) -> String {
+        self.device.clone()
+    }
+
+    pub(crate) fn row(&mut self, id: &str) -> Result<Option<RowInfo>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT rid, kind, scope, chunks, COALESCE(length(snapshot), 0), conflicts FROM docs WHERE id = ?1",
+        )?;
+        let r = st
+            .query_row([id], |r| {
+                let kind: String = r.get(1)?;
+                Ok(RowInfo {
+                    rid: r.get(0)?,
+                    kind: Kind::parse(&kind).unwrap_or(Kind::Response),
+                    scope: r.get(2)?,
+                    chunks: r.get(3)?,
+                    snapshot_len: r.get(4)?,
+                    conflicts: r.get(5)?,
+                })
+            })
+            .optional()?;
+        Ok(r)
+    }
+
+    /// Loads a document from its snapshot and chunks.
+    pub(super) fn load_doc(&self, id: &str) -> Result<Automerge> {
+        let (rid, snapshot): (i64, Option<Vec<u8>>) = self
+            .conn
+            .prepare_cached("SELECT rid, snapshot FROM docs WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .ok_or_else(|| Error::NotFound(id.to_string()))?;
+        let mut bytes = write::unpack(snapshot.unwrap_or_default())?;
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT data FROM chunks WHERE rid = ?1 ORDER BY n")?;
+        let rows = st.query_map([rid], |r| r.get::<_, Vec<u8>>(0))?;
+        for chunk in rows {
+            bytes.extend_from_slice(&chunk?);
+        }
+        let doc = doc::guard(|| Automerge::load(&bytes))
+            .map_err(|reason| Error::rejected(id, format!("stored document unreadable: {reason}")))?
+            .map_err(|e| Error::rejected(id, format!("stored document unreadable: {e}")))?;
+        Ok(doc)
+    }
+
+    /// Runs `f` on record `id`'s document (loading it into the cache if needed).
+    pub(crate) fn with_doc<R>(&mut self, id: &str, f: impl FnOnce(&Automerge) -> Result<R>) -> Result<R> {
+        let doc = self.take_doc(id)?;
+        let out = f(&doc);
+        self.cache.put(id, doc);
+        out
+    }
+
+    pub(crate) fn take_doc(&mut self, id: &str) -> Result<Automerge> {
+        match self.cache.take(id) {
+            Some(d) => Ok(d),
+            None => self.load_doc(id),
+        }
+    }
+}
+

@@ -1,0 +1,165 @@
+//! Opening a store: the file made private, SQLite set up (WAL, full sync), the schema
+//! migrated, this device's id read or made; a file that is not a readable store moved aside.
+
+use std::path::{Path, PathBuf};
+
+use automerge::ActorId;
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
+use sha2::{Digest, Sha256};
+
+use std::sync::Mutex;
+
+use super::cache::DocCache;
+use super::{schema, Inner, Store, CACHE_DOCS};
+use crate::model::checks::now_ms;
+use crate::model::Identity;
+use crate::{Error, Result};
+
+impl Store {
+    /// Opens (or creates) the store at `path` for `identity`.
+    ///
+    /// A file that is not a readable Sangam store is moved aside (never deleted) and
+    /// [`Error::Corrupt`] is returned; opening again then starts a fresh store. A file from a
+    /// newer schema is refused with [`Error::SchemaTooNew`] and left untouched.
+    pub fn open(path: impl AsRef<Path>, identity: Identity) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        identity.check()?;
+        match Self::open_conn(&path) {
+            Ok(conn) => Self::from_conn(conn, identity, Some(path)),
+            Err(Error::Sqlite(e)) if is_corruption(&e) => Err(move_aside(&path, &e.to_string())),
+            Err(Error::Corrupt { reason, .. }) => Err(move_aside(&path, &reason)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A store in memory, for tests and throw-away work.
+    pub fn open_in_memory(identity: Identity) -> Result<Store> {
+        identity.check()?;
+        let mut conn = Connection::open_in_memory()?;
+        schema::migrate(&mut conn)?;
+        Self::from_conn(conn, identity, None)
+    }
+
+    fn open_conn(path: &Path) -> Result<Connection> {
+        // A new store file is made private first (0600; SQLite gives its journal and WAL the
+        // same mode), in a private directory if the directory is new.
+        if !path.exists() {
+            if let Some(dir) = path.parent() {
+                crate::files::private_dir(dir)?;
+            }
+            match crate::files::create_new_private(path) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Touching the schema is what reveals a file that is not a database.
+        let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if tables > 0 && version == 0 {
+            return Err(Error::Corrupt {
+                path: path.into(),
+                moved_to: PathBuf::new(),
+                reason: "the file is a database of another application".into(),
+            });
+        }
+        if tables == 0 {
+            // 8 KB pages fit a typical record row (~0.9 KB) with a tenth of the slack 4 KB
+            // pages leave; it must be set before the first table exists.
+            conn.pragma_update(None, "page_size", 8192)?;
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        schema::migrate(&mut conn)?;
+        Ok(conn)
+    }
+
+    fn from_conn(conn: Connection, identity: Identity, path: Option<PathBuf>) -> Result<Store> {
+        let device_bytes: Vec<u8> = match conn
+            .query_row("SELECT value FROM meta WHERE key = 'device'", [], |r| {
+                r.get(0)
+            })
+            .optional()?
+        {
+            Some(b) => b,
+            None => {
+                let b = uuid::Uuid::new_v4().as_bytes().to_vec();
+                conn.execute(
+                    "INSERT INTO meta(key, value) VALUES ('device', ?1)",
+                    params![b],
+                )?;
+                b
+            }
+        };
+        let serving = conn
+            .query_row("SELECT value FROM meta WHERE key = 'serving'", [], |r| {
+                r.get::<_, Vec<u8>>(0)
+            })
+            .optional()?
+            .is_some();
+        let enrolled: Option<Vec<String>> = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'enrolled_scopes'",
+                [],
+                |r| r.get::<_, Vec<u8>>(0),
+            )
+            .optional()?
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        let session = uuid::Uuid::new_v4().as_bytes()[..4].to_vec();
+        let actor = actor_for(&device_bytes, &session, &identity);
+        let inner = Inner {
+            conn,
+            cache: DocCache::new(CACHE_DOCS),
+            actor,
+            device: hex::encode(&device_bytes),
+            device_bytes,
+            session,
+            identity,
+            serving,
+            enrolled,
+            data_version: 0,
+        };
+        Ok(Store { inner: Mutex::new(inner), path, compiled_forms: Mutex::default() })
+    }
+}
+
+/// The actor id for changes made by `identity` on this device in this session: the 16-byte
+/// device id, 4 random bytes drawn at open (so a store restored from an old copy never reuses
+/// an actor id, and with it sequence numbers) and 4 bytes of the user (Automerge ties one
+/// author to each actor). ADR 0002.
+pub(super) fn actor_for(device: &[u8], session: &[u8], identity: &Identity) -> ActorId {
+    let mut actor = device.to_vec();
+    actor.extend_from_slice(session);
+    actor.extend_from_slice(&Sha256::digest(identity.user_id.as_bytes())[..4]);
+    ActorId::from(actor)
+}
+
+fn is_corruption(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::NotADatabase) | Some(ErrorCode::DatabaseCorrupt)
+    )
+}
+
+/// Moves a corrupt database (and its WAL) aside, keeping it, and builds the error to report.
+fn move_aside(path: &Path, reason: &str) -> Error {
+    let stamp = now_ms();
+    let moved_to = PathBuf::from(format!("{}.corrupt-{stamp}", path.display()));
+    for suffix in ["", "-wal", "-shm"] {
+        let from = PathBuf::from(format!("{}{suffix}", path.display()));
+        if from.exists() {
+            let to = PathBuf::from(format!("{}{suffix}", moved_to.display()));
+            if let Err(e) = std::fs::rename(&from, &to) {
+                return Error::Io(e);
+            }
+        }
+    }
+    tracing::error!(moved_to = %moved_to.display(), "store unreadable; moved aside");
+    Error::Corrupt {
+        path: path.into(),
+        moved_to,
+        reason: reason.into(),
+    }
+}

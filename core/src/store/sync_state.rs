@@ -1,0 +1,78 @@
+//! Where this store stands with the stores it syncs with: the hub it last synced with and
+//! its cursor there (`sync_state`), the scopes that hub enrolled it for, and, on a hub, the
+//! secret that seals the cursors it hands out.
+
+use rusqlite::{params, OptionalExtension};
+
+use super::{Inner, Store};
+use crate::model::checks::now_ms;
+use crate::Result;
+
+/// The `sync_state` row of this device's hub.
+pub const UPSTREAM: &str = "upstream";
+
+/// Where a device stands with its hub.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Upstream {
+    /// The hub's store id (`None` before the first sync).
+    pub(crate) hub_store: Option<String>,
+    /// The (sealed) cursor the hub last gave.
+    pub(crate) cursor: i64,
+    /// The hub's token naming that cursor's position.
+    pub(crate) token: Option<[u8; 8]>,
+}
+
+impl Inner {
+    /// Records where this device now stands with its hub.
+    pub(crate) fn save_upstream(&self, up: &Upstream) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO sync_state(peer, peer_store, cursor, token, updated_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT(peer) DO UPDATE SET peer_store = ?2, cursor = ?3, token = ?4, updated_at = ?5",
+            params![UPSTREAM, up.hub_store, up.cursor, up.token.map(|t| t.to_vec()), now_ms()],
+        )?;
+        Ok(())
+    }
+
+    /// Records the scopes the hub enrolled this device for (kept in memory too).
+    pub(crate) fn set_enrolled(&mut self, scopes: &[String]) -> Result<()> {
+        if self.enrolled.as_deref() != Some(scopes) {
+            self.conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('enrolled_scopes', ?1)",
+                [serde_json::to_vec(scopes)?],
+            )?;
+            self.enrolled = Some(scopes.to_vec());
+        }
+        Ok(())
+    }
+
+    /// This hub's secret for sealing cursors, made on first use.
+    pub(crate) fn cursor_key(&self) -> Result<[u8; 32]> {
+        let found: Option<Vec<u8>> =
+            self.conn.query_row("SELECT value FROM meta WHERE key = 'cursor_key'", [], |r| r.get(0)).optional()?;
+        if let Some(k) = found.and_then(|k| <[u8; 32]>::try_from(k).ok()) {
+            return Ok(k);
+        }
+        let mut k = [0u8; 32];
+        k[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+        k[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+        self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('cursor_key', ?1)", [&k[..]])?;
+        Ok(k)
+    }
+}
+
+impl Store {
+    /// Where this device stands with its hub.
+    pub(crate) fn upstream(&self) -> Result<Upstream> {
+        self.read(|c| {
+            let row: Option<(Option<String>, i64, Option<Vec<u8>>)> = c
+                .query_row("SELECT peer_store, cursor, token FROM sync_state WHERE peer = ?1", [UPSTREAM], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()?;
+            Ok(match row {
+                Some((hub_store, cursor, token)) => Upstream { hub_store, cursor, token: token.and_then(|t| t.try_into().ok()) },
+                None => Upstream::default(),
+            })
+        })
+    }
+}
