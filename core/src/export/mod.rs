@@ -36,6 +36,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::store::ExportSet;
+pub use crate::model::checks::iso_utc;
 
 use crate::{Error, Result, Store};
 
@@ -244,39 +245,6 @@ pub(crate) fn file_safe(s: &str) -> String {
         "" => "_".into(),
         t => t.to_string(),
     }
-}
-
-/// Unix milliseconds as UTC calendar parts: (year, month, day, hour, minute, second, ms).
-pub(crate) fn civil_from_ms(ms: i64) -> (i64, u32, u32, u32, u32, u32, u32) {
-    let secs = ms.div_euclid(1000);
-    let milli = ms.rem_euclid(1000) as u32;
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Howard Hinnant's days-to-civil.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (
-        year,
-        month,
-        day,
-        (rem / 3600) as u32,
-        (rem % 3600 / 60) as u32,
-        (rem % 60) as u32,
-        milli,
-    )
-}
-
-/// Unix milliseconds as ISO 8601 UTC, e.g. `2026-11-29T10:30:00.000Z`.
-pub fn iso_utc(ms: i64) -> String {
-    let (y, mo, d, h, mi, s, milli) = civil_from_ms(ms);
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{milli:03}Z")
 }
 
 #[cfg(test)]

@@ -116,21 +116,10 @@ impl Store {
     /// The compiled form `form_id` at `version`, compiled once per version of its record.
     fn compiled_form(&self, form_id: &str, version: &str) -> Result<Arc<CompiledForm>> {
         let id = self.form_record_id(form_id, version)?.ok_or_else(|| Error::NotFound(format!("form {form_id} version {version}")))?;
-        let heads = self.stored_heads(&id)?;
-        let cache = || self.compiled_forms.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((h, form)) = cache().get(&id) {
-            if *h == heads {
-                return Ok(form.clone());
-            }
-        }
-        let def = self.form_definition_by_record(&id)?;
-        let form = Arc::new(CompiledForm::new(def).map_err(|i| Error::invalid(format!("the stored form has {} problem(s)", i.len())))?);
-        let mut c = cache();
-        if c.len() >= 64 {
-            c.clear();
-        }
-        c.insert(id, (heads, form.clone()));
-        Ok(form)
+        self.derived(&id, || {
+            let def = self.form_definition_by_record(&id)?;
+            CompiledForm::new(def).map_err(|i| Error::invalid(format!("the stored form has {} problem(s)", i.len())))
+        })
     }
 
     /// The live state of a response in `language` (the form's default when `None`).

@@ -18,7 +18,7 @@ use crate::model::checks::now_ms;
 use crate::model::{index_row, IndexRow, Kind};
 use crate::doc;
 use crate::incoming::{inspect, Incoming, LIMITS};
-use crate::sync::policy::{authority, check_write, PeerInfo};
+use crate::policy::{authority, check_write, PeerInfo};
 use crate::{Error, Result};
 
 /// Parked changes kept per record.

@@ -8,7 +8,7 @@ use rusqlite::{params, OptionalExtension};
 
 use super::Inner;
 use crate::model::checks::now_ms;
-use crate::sync::policy::PeerInfo;
+use crate::policy::PeerInfo;
 use crate::{Error, Result};
 
 impl Inner {

@@ -17,6 +17,7 @@
 mod apply;
 mod cache;
 mod changelog;
+mod derived;
 mod export_scan;
 mod inner;
 pub(crate) mod lists;
@@ -58,16 +59,12 @@ pub const COMPACT_BELOW_BYTES: i64 = 4096;
 /// Largest change payload accepted for one record.
 pub const MAX_CHANGE_BYTES: usize = 16 * 1024 * 1024;
 
-/// Compiled forms by form record id, with the heads of the record they were compiled from.
-pub(crate) type CompiledForms = std::collections::HashMap<String, (Vec<u8>, std::sync::Arc<crate::forms::state::CompiledForm>)>;
-
 /// The record store of one device (or of a hub).
 pub struct Store {
     inner: Mutex<Inner>,
     path: Option<PathBuf>,
-    /// Compiled forms by form record id, with the heads they were compiled at: validating a
-    /// submitted response (a hub does it for every one it takes in) reuses them.
-    pub(crate) compiled_forms: Mutex<CompiledForms>,
+    /// Values derived from records (compiled forms), kept while the record is unchanged.
+    derived: derived::Derived,
 }
 
 impl Store {

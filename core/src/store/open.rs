@@ -121,7 +121,7 @@ impl Store {
             enrolled,
             data_version: 0,
         };
-        Ok(Store { inner: Mutex::new(inner), path, compiled_forms: Mutex::default() })
+        Ok(Store { inner: Mutex::new(inner), path, derived: Default::default() })
     }
 }
 

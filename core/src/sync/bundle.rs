@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::batch::{self, WholeBatch};
-use super::policy::PeerInfo;
+use crate::policy::PeerInfo;
 use super::wire::{id_from_wire, id_to_wire, inflate, Inflate, Limits, WireId};
 use crate::model::checks::now_ms;
 use crate::{Error, Result, Store};
@@ -206,7 +206,7 @@ impl Store {
         }
         let me = {
             let g = self.lock();
-            let scopes = g.enrolled().map(<[String]>::to_vec).unwrap_or_else(|| vec![super::policy::ANY_SCOPE.to_string()]);
+            let scopes = g.enrolled().map(<[String]>::to_vec).unwrap_or_else(|| vec![crate::policy::ANY_SCOPE.to_string()]);
             let device: [u8; 16] = g.device_bytes().try_into().map_err(|_| Error::invalid("this store has no device id"))?;
             PeerInfo::new("this device", g.identity().role, scopes).with_device(device)
         };

@@ -13,7 +13,7 @@ mod compact;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod engine;
-pub mod policy;
+pub use crate::policy;
 pub mod serve;
 pub mod wire;
 

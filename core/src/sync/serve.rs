@@ -13,7 +13,7 @@ use automerge::ChangeHash;
 use sha2::{Digest, Sha256};
 
 use super::batch;
-use super::policy::PeerInfo;
+use crate::policy::PeerInfo;
 use super::wire::{id_from_wire, id_to_wire, Ack, PullDoc, Rejection, SyncRequest, SyncResponse, WireHash, WireId};
 use crate::store::Inner;
 use crate::{Error, Result, Store};

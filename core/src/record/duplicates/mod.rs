@@ -280,7 +280,7 @@ fn age_from(attrs: &BTreeMap<String, FieldValue>) -> Option<f64> {
         FieldValue::Text(t) => t.trim().parse::<f64>().ok().filter(|d| d.is_finite()),
         _ => None,
     };
-    let this_year = crate::export::civil_from_ms(now_ms()).0 as f64;
+    let this_year = crate::model::checks::civil_from_ms(now_ms()).0 as f64;
     if let Some(age) = attrs.get("age").and_then(number) {
         return Some(age);
     }

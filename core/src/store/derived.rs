@@ -1,0 +1,43 @@
+//! Values derived from a record and kept while the record is unchanged: a compiled form, say,
+//! which validating each submitted response (a hub does it for every one it takes in) reuses.
+//! Each value is keyed by record id and remembered with the heads it was derived at; a record
+//! changed since is derived again.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::Store;
+use crate::Result;
+
+/// Derived values kept at most; past this the memo starts afresh.
+const KEPT: usize = 64;
+
+type Entry = (Vec<u8>, Arc<dyn Any + Send + Sync>);
+
+/// Values derived from records, by record id.
+#[derive(Default)]
+pub(crate) struct Derived(Mutex<HashMap<String, Entry>>);
+
+impl Store {
+    /// The value `make` derives from record `id`, made again only when the record's stored
+    /// heads differ from those it was last made at (or the kept value is of another type).
+    pub(crate) fn derived<T: Any + Send + Sync>(&self, id: &str, make: impl FnOnce() -> Result<T>) -> Result<Arc<T>> {
+        let heads = self.stored_heads(id)?;
+        let memo = || self.derived.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((h, value)) = memo().get(id) {
+            if *h == heads {
+                if let Ok(v) = value.clone().downcast::<T>() {
+                    return Ok(v);
+                }
+            }
+        }
+        let value = Arc::new(make()?);
+        let mut m = memo();
+        if m.len() >= KEPT {
+            m.clear();
+        }
+        m.insert(id.to_string(), (heads, value.clone()));
+        Ok(value)
+    }
+}
