@@ -219,7 +219,7 @@ pub(crate) fn response_view(r: core::Response, unsynced: bool) -> ResponseView {
         form_version: r.form_version,
         scope: r.scope,
         subject_id: r.subject_id,
-        status: r.status,
+        status: r.status.as_str().to_string(),
         answers: to_map(r.answers),
         repeats: r
             .repeats
@@ -252,7 +252,7 @@ impl From<ResponseQuery> for core::ResponseFilter {
         core::ResponseFilter {
             form_id: q.form_id,
             form_version: q.form_version,
-            status: q.status,
+            status: q.status.as_deref().and_then(core::ResponseStatus::parse),
             subject_id: q.subject_id,
             scope: q.scope,
             updated_since_ms: q.updated_since_ms,

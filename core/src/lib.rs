@@ -36,6 +36,7 @@ pub use model::response::{NewResponse, RepeatRow, Response, ResponseFilter, Resp
 pub use model::review::{Review, ReviewComment, ReviewEvent, ReviewFilter, ReviewItem, ReviewState};
 pub use record::conflicts::{field_value_from_json, RecordConflicts};
 pub use model::subject::{NewSubject, Subject, SubjectQuery};
+pub use model::checks::now_ms;
 pub use model::{Identity, Kind, RecordSummary, Role};
 pub use store::{ApplyOutcome, Store};
 pub use value::FieldValue;

@@ -96,7 +96,7 @@ fn submitting_flags_violations_and_keeps_every_answer() {
     assert!(report.violations.iter().any(|v| v.question == "phone" && v.kind == ViolationKind::Constraint));
     assert!(report.violations.iter().any(|v| v.question == "village" && v.kind == ViolationKind::Required));
     let resp = store.response(&r).unwrap();
-    assert_eq!(resp.status, "submitted");
+    assert_eq!(resp.status, sangam_core::ResponseStatus::Submitted);
     assert_eq!(resp.answers["hh_size"], FieldValue::Int(99), "flagged, never dropped");
     assert_eq!(resp.answers["phone"], FieldValue::Text("123".into()));
     let stored = store.response_validation(&r).unwrap().expect("flag stored on the response");

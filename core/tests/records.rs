@@ -86,13 +86,13 @@ fn response_answers_repeats_status_and_lists() {
     assert!(!resp.answers.contains_key("income"));
     assert_eq!(resp.repeats["members"].len(), 1);
     assert_eq!(resp.repeats["members"][0].answers["name"], FieldValue::Text("Asha".into()));
-    assert_eq!(resp.status, "submitted");
+    assert_eq!(resp.status, sangam_core::ResponseStatus::Submitted);
 
-    let f = ResponseFilter { form_id: Some("deep_listening".into()), status: Some("submitted".into()), ..Default::default() };
+    let f = ResponseFilter { form_id: Some("deep_listening".into()), status: Some(sangam_core::ResponseStatus::Submitted), ..Default::default() };
     assert_eq!(s.list_responses(&f).unwrap().len(), 1);
     let f = ResponseFilter { subject_id: Some(hh), ..Default::default() };
     assert_eq!(s.list_responses(&f).unwrap()[0].id, r);
-    let f = ResponseFilter { status: Some("draft".into()), ..Default::default() };
+    let f = ResponseFilter { status: Some(sangam_core::ResponseStatus::Draft), ..Default::default() };
     assert!(s.list_responses(&f).unwrap().is_empty());
 }
 

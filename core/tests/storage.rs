@@ -25,7 +25,7 @@ fn a_schema_v1_store_opens_with_current_code_and_keeps_its_data() {
     assert_eq!(responses.len(), 1);
     let r = s.response(&responses[0].id).unwrap();
     assert_eq!(r.answers["income"], FieldValue::Int(12000));
-    assert_eq!(r.status, "submitted");
+    assert_eq!(r.status, sangam_core::ResponseStatus::Submitted);
     assert_eq!(r.repeats["members"][0].answers["name"], FieldValue::Text("Asha".into()));
     let meetings = s.list_meetings(Some("UP-SIT"), 10).unwrap();
     let m = s.meeting(&meetings[0].id).unwrap();

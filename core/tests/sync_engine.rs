@@ -158,7 +158,7 @@ fn large_syncs_go_in_bounded_batches_and_resume() {
         response(&a, "S");
     }
     // Push in batches of 25; stop after two round trips (a cut connection).
-    let mut engine = SyncEngine::new(&a).with_batch(25, 1 << 20);
+    let mut engine = SyncEngine::new(&a).with_request_limits(25, 1 << 20);
     for _ in 0..2 {
         let req = engine.next_request().unwrap().unwrap();
         assert!(req.push.len() <= 25);
@@ -172,7 +172,7 @@ fn large_syncs_go_in_bounded_batches_and_resume() {
     assert!(sizes.len() >= 1);
     // A new device pulls all 120 in pages.
     let b = Store::open_in_memory(Identity::field_worker("b", "B")).unwrap();
-    let mut engine = SyncEngine::new(&b).with_batch(25, 64 * 1024);
+    let mut engine = SyncEngine::new(&b).with_request_limits(25, 64 * 1024);
     let mut rounds = 0;
     while let Some(req) = engine.next_request().unwrap() {
         let mut req = req;
@@ -309,7 +309,7 @@ fn the_hub_validates_submitted_responses_and_the_flags_come_back() {
     sync(&a, &h, &p);
     let flagged = a.response_validation(&r).unwrap().expect("the hub's validation came back");
     assert!(!flagged.ok && !flagged.violations.is_empty());
-    assert_eq!(a.response(&r).unwrap().status, "submitted", "flagged, never dropped");
+    assert_eq!(a.response(&r).unwrap().status, sangam_core::ResponseStatus::Submitted, "flagged, never dropped");
     assert!(a.conflicts(&r).unwrap().is_empty());
 }
 

@@ -78,7 +78,7 @@ pub fn field_worker_peer() -> PeerInfo {
 }
 
 /// A hub serving a decoded request: whole records (`push_whole`, which `serve_sync` unpacks
-/// with `batch::unpack_whole`) and increments from a hostile field worker. Only storage
+/// with `transpose::unpack_whole`) and increments from a hostile field worker. Only storage
 /// failures may be errors; afterwards the hub must still answer a plain request.
 pub fn whole_batch(data: &[u8]) {
     let Some(frame) = frame_of(data) else { return };

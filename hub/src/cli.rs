@@ -75,21 +75,21 @@ enum Cmd {
     /// Review responses: states and comments.
     Review {
         #[command(subcommand)]
-        cmd: crate::coord::ReviewCmd,
+        cmd: crate::coordinator::ReviewCmd,
     },
     /// List and resolve fields that hold concurrent values.
     Conflicts {
         #[command(subcommand)]
-        cmd: crate::coord::ConflictsCmd,
+        cmd: crate::coordinator::ConflictsCmd,
     },
     /// Candidate duplicate subjects, scored with reasons.
-    Duplicates(crate::coord::DuplicatesArgs),
+    Duplicates(crate::coordinator::DuplicatesArgs),
     /// Merge a duplicate subject into the one kept (reversible).
-    Merge(crate::coord::MergeArgs),
+    Merge(crate::coordinator::MergeArgs),
     /// Undo the merge of a subject.
-    Unmerge(crate::coord::UnmergeArgs),
+    Unmerge(crate::coordinator::UnmergeArgs),
     /// Export responses (CSV, JSON lines, Automerge) or meeting minutes (Markdown).
-    Export(crate::coord::ExportArgs),
+    Export(crate::coordinator::ExportArgs),
 }
 
 #[derive(Subcommand)]
@@ -237,12 +237,12 @@ fn run(cli: Cli) -> Result<i32, HubError> {
         Cmd::Bundle { cmd } => bundle(cmd),
         Cmd::Form { cmd } => form(cmd),
         Cmd::Demo => crate::demo::run().map(|_| 0),
-        Cmd::Review { cmd } => crate::coord::review(cmd),
-        Cmd::Conflicts { cmd } => crate::coord::conflicts(cmd),
-        Cmd::Duplicates(a) => crate::coord::duplicates(a),
-        Cmd::Merge(a) => crate::coord::merge(a),
-        Cmd::Unmerge(a) => crate::coord::unmerge(a),
-        Cmd::Export(a) => crate::coord::export(a),
+        Cmd::Review { cmd } => crate::coordinator::review(cmd),
+        Cmd::Conflicts { cmd } => crate::coordinator::conflicts(cmd),
+        Cmd::Duplicates(a) => crate::coordinator::duplicates(a),
+        Cmd::Merge(a) => crate::coordinator::merge(a),
+        Cmd::Unmerge(a) => crate::coordinator::unmerge(a),
+        Cmd::Export(a) => crate::coordinator::export(a),
     }
 }
 

@@ -36,12 +36,7 @@ fn hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.trim().as_bytes()).to_vec()
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
+use sangam_core::now_ms;
 
 impl Devices {
     pub fn open(dir: &Path) -> Result<Devices, HubError> {

@@ -6,7 +6,7 @@
 
 pub mod cli;
 pub mod conn;
-pub mod coord;
+pub mod coordinator;
 pub mod demo;
 pub mod devices;
 pub mod metrics;

@@ -136,7 +136,7 @@ impl Store {
                     key.clone(),
                     r.subject_id.clone().unwrap_or_default(),
                     r.created_by.clone(),
-                    r.status.clone(),
+                    r.status.as_str().to_string(),
                     review.state.as_str().to_string(),
                     r.form_version.clone(),
                     key.clone(),

@@ -5,7 +5,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::{Error, Result};
 
-pub(crate) fn now_ms() -> i64 {
+/// Milliseconds since the Unix epoch by the system clock (0 for a clock set before 1970).
+pub fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)

@@ -24,6 +24,13 @@ impl ResponseStatus {
             ResponseStatus::Submitted => "submitted",
         }
     }
+    pub fn parse(s: &str) -> Option<ResponseStatus> {
+        match s {
+            "draft" => Some(ResponseStatus::Draft),
+            "submitted" => Some(ResponseStatus::Submitted),
+            _ => None,
+        }
+    }
 }
 
 /// A response to create.
@@ -50,7 +57,7 @@ pub struct Response {
     pub form_version: String,
     pub scope: String,
     pub subject_id: Option<String>,
-    pub status: String,
+    pub status: ResponseStatus,
     pub answers: BTreeMap<String, FieldValue>,
     /// Repeat name → rows in their order (removed rows left out).
     pub repeats: BTreeMap<String, Vec<RepeatRow>>,
@@ -64,7 +71,7 @@ pub struct Response {
 pub struct ResponseFilter {
     pub form_id: Option<String>,
     pub form_version: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<ResponseStatus>,
     pub subject_id: Option<String>,
     pub scope: Option<String>,
     /// Only responses updated at or after this time (Unix ms).
@@ -112,7 +119,7 @@ pub(crate) fn read_response(d: &Automerge, id: &str) -> Response {
         form_version: doc::get_str(d, &ROOT, "form_version").unwrap_or_default(),
         scope: doc::get_str(d, &ROOT, "scope").unwrap_or_default(),
         subject_id: doc::get_str(d, &ROOT, "subject_id"),
-        status: doc::get_str(d, &ROOT, "status").unwrap_or_else(|| "draft".into()),
+        status: doc::get_str(d, &ROOT, "status").and_then(|s| ResponseStatus::parse(&s)).unwrap_or(ResponseStatus::Draft),
         answers: doc::get_obj(d, &ROOT, "answers")
             .map(|a| doc::read_fields(d, &a))
             .unwrap_or_default(),

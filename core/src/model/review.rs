@@ -91,7 +91,7 @@ pub struct ReviewFilter {
     pub scope: Option<String>,
     pub form_id: Option<String>,
     /// The response's own status (`draft`, `submitted`).
-    pub status: Option<String>,
+    pub status: Option<crate::model::response::ResponseStatus>,
     pub state: Option<ReviewState>,
     /// At most this many (default 50).
     pub limit: Option<u32>,

@@ -57,10 +57,10 @@ pub(crate) fn index(d: &Automerge, ix: &mut IndexRow) {
     let attrs = doc::get_obj(d, &ROOT, "attrs");
     let text = |k: &str| attrs.as_ref().and_then(|a| doc::get_text(d, a, k));
     let name = text("name");
-    ix.k_name = name.as_deref().map(normalise);
+    ix.name_key = name.as_deref().map(normalise);
     ix.title = name;
-    ix.k_village = text("village").as_deref().map(normalise);
-    ix.k_phone = text("phone").as_deref().map(normalise_phone).filter(|p| !p.is_empty());
+    ix.village_key = text("village").as_deref().map(normalise);
+    ix.phone_key = text("phone").as_deref().map(normalise_phone).filter(|p| !p.is_empty());
     // The subject type shares the form_id column: both say "what sort of record".
     ix.form_id = doc::get_str(d, &ROOT, "subject_type");
     if let Some(m) = doc::get_str(d, &ROOT, "merged_into") {

@@ -37,9 +37,11 @@ pub(crate) struct IndexRow {
     pub form_version: Option<String>,
     pub status: Option<String>,
     pub subject_id: Option<String>,
-    pub k_name: Option<String>,
-    pub k_village: Option<String>,
-    pub k_phone: Option<String>,
+    /// A subject's name, village and phone in their searchable normal forms (the index
+    /// columns `k_name`, `k_village`, `k_phone`).
+    pub name_key: Option<String>,
+    pub village_key: Option<String>,
+    pub phone_key: Option<String>,
     pub owner: Option<String>,
     pub due: Option<String>,
     pub meeting_id: Option<String>,

@@ -3,7 +3,7 @@
 //! response, never dropping data) and moving a draft to the newest version of its form.
 //!
 //! ```
-//! use sangam_core::{Store, Identity, Role, NewResponse, FieldValue};
+//! use sangam_core::{Store, Identity, Role, NewResponse, FieldValue, ResponseStatus};
 //! use sangam_core::forms::{definition::*, expr::Clock};
 //! let store = Store::open_in_memory(Identity::new("admin1", "Admin", Role::Admin)).unwrap();
 //! let mut q = Question::new("age", QuestionType::Integer);
@@ -20,7 +20,7 @@
 //! }).unwrap();
 //! let report = store.submit_response(&r, None, Clock::system()).unwrap();
 //! assert!(!report.ok); // flagged: age is required …
-//! assert_eq!(store.response(&r).unwrap().status, "submitted"); // … and kept.
+//! assert_eq!(store.response(&r).unwrap().status, ResponseStatus::Submitted); // … and kept.
 //! ```
 
 use std::cmp::Ordering;
@@ -203,7 +203,7 @@ impl Store {
     /// response's `migrations` record, and reported.
     pub fn move_draft_to_newest(&self, response_id: &str) -> Result<MigrationReport> {
         let r = self.response(response_id)?;
-        if r.status != crate::ResponseStatus::Draft.as_str() {
+        if r.status != crate::ResponseStatus::Draft {
             return Err(Error::invalid("only a draft can be moved to a new form version"));
         }
         let newest = self.newest_form_version(&r.form_id)?.ok_or_else(|| Error::NotFound(format!("form {}", r.form_id)))?;

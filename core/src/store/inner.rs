@@ -96,7 +96,7 @@ impl Inner {
     /// Runs `f` as one SQLite transaction (many record writes, one sync to disk). On failure
     /// everything rolls back and the document cache is dropped, since it may hold documents
     /// that were never committed.
-    pub(crate) fn batch<R>(&mut self, f: impl FnOnce(&mut Inner) -> Result<R>) -> Result<R> {
+    pub(crate) fn transaction<R>(&mut self, f: impl FnOnce(&mut Inner) -> Result<R>) -> Result<R> {
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
         if let Err(e) = self.refresh() {
             let _ = self.conn.execute_batch("ROLLBACK");

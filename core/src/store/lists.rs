@@ -70,7 +70,7 @@ impl Store {
         };
         eq("form_id", &f.form_id, &mut sql);
         eq("form_version", &f.form_version, &mut sql);
-        eq("status", &f.status, &mut sql);
+        eq("status", &f.status.map(|s| s.as_str().to_string()), &mut sql);
         eq("subject_id", &f.subject_id, &mut sql);
         eq("scope", &f.scope, &mut sql);
         if let Some(t) = f.updated_since_ms {
@@ -153,7 +153,7 @@ impl Store {
     pub(crate) fn review_page(&self, f: &ReviewFilter, offset: i64) -> Result<Vec<(RecordSummary, Option<i64>)>> {
         let mut sql = format!("SELECT {SUMMARY_COLS}, review FROM docs WHERE kind = 'response' AND deleted = 0");
         let mut args: Vec<SqlValue> = Vec::new();
-        for (col, v) in [("scope", &f.scope), ("form_id", &f.form_id), ("status", &f.status)] {
+        for (col, v) in [("scope", &f.scope), ("form_id", &f.form_id), ("status", &f.status.map(|s| s.as_str().to_string()))] {
             if let Some(v) = v {
                 args.push(SqlValue::Text(v.clone()));
                 sql += &format!(" AND {col} = ?{}", args.len());

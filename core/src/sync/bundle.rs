@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::batch::{self, WholeBatch};
+use super::transpose::{self, WholeBatch};
 use crate::policy::PeerInfo;
 use super::wire::{id_from_wire, id_to_wire, inflate, Inflate, Limits, WireId};
 use crate::model::checks::now_ms;
@@ -100,7 +100,7 @@ impl Store {
             }
         }
         let records = docs.len() + wholes.len();
-        let (whole, plain) = batch::pack_whole(wholes);
+        let (whole, plain) = transpose::pack_whole(wholes);
         docs.extend(
             plain
                 .into_iter()
@@ -155,12 +155,12 @@ impl Store {
         };
         let peer = sender.as_ref();
         let mut report = BundleReport { header: Some(header), ..Default::default() };
-        let wholes = batch::unpack_whole(&body.whole);
+        let wholes = transpose::unpack_whole(&body.whole);
         let mut g = self.lock();
         if let (Some(p), true) = (peer, g.is_serving()) {
             g.bind_device(p)?;
         }
-        g.batch(|inner| {
+        g.transaction(|inner| {
             let mut land =
                 |inner: &mut crate::store::Inner, id: String, changes: &[u8]| -> Result<()> {
                     match inner.apply(&id, changes, peer) {

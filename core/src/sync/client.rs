@@ -59,7 +59,7 @@ impl Store {
         let agent = agent.build();
         // Which device this is: the hub binds it to the enrolment (see `sync::policy`).
         let device = self.device_id();
-        let mut engine = SyncEngine::new(self).with_batch(opts.batch_docs, opts.batch_bytes);
+        let mut engine = SyncEngine::new(self).with_request_limits(opts.batch_docs, opts.batch_bytes);
         let mut rounds = 0;
         while let Some(req) = engine.next_request()? {
             if opts.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {

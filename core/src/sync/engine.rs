@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 use automerge::ChangeHash;
 use serde::{Deserialize, Serialize};
 
-use super::batch;
+use super::transpose;
 use super::wire::{id_from_wire, id_to_wire, PushDoc, SyncRequest, SyncResponse, WholeBatch, WireHash, WireId};
 use crate::store::Upstream;
 use crate::{Error, Result, Store};
@@ -76,7 +76,7 @@ impl<'a> SyncEngine<'a> {
     }
 
     /// Bounds the size of each batch.
-    pub fn with_batch(mut self, max_docs: usize, max_bytes: u64) -> Self {
+    pub fn with_request_limits(mut self, max_docs: usize, max_bytes: u64) -> Self {
         self.max_docs = max_docs.max(1);
         self.max_bytes = max_bytes.max(1024);
         self
@@ -135,7 +135,7 @@ impl<'a> SyncEngine<'a> {
                 break;
             }
         }
-        let (batch, plain) = batch::pack_whole(whole);
+        let (batch, plain) = transpose::pack_whole(whole);
         for (id, changes) in plain {
             let heads = heads_of.get(&id).cloned().unwrap_or_default();
             push.push(PushDoc { id, heads, changes });
@@ -155,7 +155,7 @@ impl<'a> SyncEngine<'a> {
         let mut new_conflicts = Vec::new();
         let mut want_full = BTreeSet::new();
         let mut unreadable = Vec::new();
-        g.batch(|inner| {
+        g.transaction(|inner| {
             if resp.cursor_reset {
                 // A hub we do not know (or one restored from an old copy): offer it everything.
                 inner.forget_all_up_heads()?;
@@ -196,7 +196,7 @@ impl<'a> SyncEngine<'a> {
             for pull in &resp.pull {
                 receive(inner, pull.id, &pull.changes)?;
             }
-            for whole in batch::unpack_whole(&resp.whole) {
+            for whole in transpose::unpack_whole(&resp.whole) {
                 // A whole record names itself; one that does not even say which record it is
                 // cannot be asked for again, so it is reported (and the next full pull brings it).
                 match whole {

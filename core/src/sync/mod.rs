@@ -7,7 +7,7 @@
 //! - [`bundle`]: the same changes on a file.
 //! - `client` (feature `client`): a blocking HTTP transport, so shells call one function.
 
-pub mod batch;
+pub mod transpose;
 pub mod bundle;
 mod compact;
 #[cfg(feature = "client")]

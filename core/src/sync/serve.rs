@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use automerge::ChangeHash;
 use sha2::{Digest, Sha256};
 
-use super::batch;
+use super::transpose;
 use crate::policy::PeerInfo;
 use super::wire::{id_from_wire, id_to_wire, Ack, PullDoc, Rejection, SyncRequest, SyncResponse, WireHash, WireId};
 use crate::store::Inner;
@@ -56,7 +56,7 @@ impl Store {
 
         // 1. Pushed records, one transaction; each refused alone.
         let mut pushed: HashMap<[u8; 16], Vec<ChangeHash>> = HashMap::new();
-        inner.batch(|inner| {
+        inner.transaction(|inner| {
             let mut land = |inner: &mut Inner, wid: WireId, changes: &[u8], theirs: Vec<ChangeHash>| -> Result<()> {
                 let id = id_from_wire(&wid);
                 match inner.apply(&id, changes, Some(peer)) {
@@ -80,7 +80,7 @@ impl Store {
                 land(inner, p.id, &p.changes, p.heads.iter().map(|h| ChangeHash(*h)).collect())?;
             }
             let mut unreadable = 0;
-            for whole in batch::unpack_whole(&req.push_whole) {
+            for whole in transpose::unpack_whole(&req.push_whole) {
                 // A whole record names itself. One that cannot say which record it is gets no
                 // answer, and the device stops offering it for the session (it is counted here).
                 match whole.and_then(|w| Ok((id_to_wire(&w.id).map_err(|e| e.to_string())?, w))) {
@@ -179,7 +179,7 @@ impl Store {
                 break;
             }
         }
-        let (batch, plain) = batch::pack_whole(wholes);
+        let (batch, plain) = transpose::pack_whole(wholes);
         resp.whole = batch;
         resp.pull.extend(plain.into_iter().map(|(id, changes)| PullDoc { id, changes }));
         resp.cursor = seal(next_cursor, &key);

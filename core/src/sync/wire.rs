@@ -10,7 +10,7 @@
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
-pub use super::batch::WholeBatch;
+pub use super::transpose::WholeBatch;
 use crate::{Error, Result};
 
 /// The protocol version this code speaks.

@@ -21,8 +21,7 @@ pub struct Clock {
 impl Clock {
     /// The system clock, in UTC (pass the device's offset with [`Clock::with_offset`]).
     pub fn system() -> Clock {
-        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
-        Clock { now_ms, utc_offset_min: 0 }
+        Clock { now_ms: crate::now_ms(), utc_offset_min: 0 }
     }
 
     /// A fixed moment, for tests and for re-checking a response as of its submission.

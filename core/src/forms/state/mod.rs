@@ -34,6 +34,7 @@
 //! empty.
 
 mod compiled;
+mod evaluate;
 mod live;
 mod render;
 

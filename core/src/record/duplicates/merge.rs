@@ -338,7 +338,7 @@ impl Store {
         record.by = who.user_id.clone();
         record.at_ms = actors.now;
         let mut g = self.lock();
-        g.batch(|inner| {
+        g.transaction(|inner| {
             change_record(inner, duplicate, &actors, "merge into", |tx| point_at(tx, "merged_into", keep))?;
             record.duplicate_heads = inner.with_doc(duplicate, |d| Ok(doc::heads_to_hex(&d.get_heads())))?;
             for r in moving.iter().chain(settle_ids.iter()) {
@@ -424,7 +424,7 @@ impl Store {
         record.undone_at_ms = Some(actors.now);
         record.undone_by = Some(who.user_id.clone());
         let mut g = self.lock();
-        g.batch(|inner| {
+        g.transaction(|inner| {
             let changes = inner.with_doc(&keep, |d| {
                 lane_changes(d, &actors, "unmerge", &lanes, |tx, attrs| {
                     for k in &removals {
