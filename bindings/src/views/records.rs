@@ -1,0 +1,126 @@
+//! Who uses the app, the kinds of record, list rows and history.
+
+use sangam_core as core;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum UserRole {
+    FieldWorker,
+    Coordinator,
+    Admin,
+}
+
+impl From<UserRole> for core::Role {
+    fn from(r: UserRole) -> Self {
+        match r {
+            UserRole::FieldWorker => core::Role::FieldWorker,
+            UserRole::Coordinator => core::Role::Coordinator,
+            UserRole::Admin => core::Role::Admin,
+        }
+    }
+}
+
+/// The person using the app.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct UserInfo {
+    pub user_id: String,
+    pub display_name: String,
+    pub role: UserRole,
+}
+
+impl From<UserInfo> for core::Identity {
+    fn from(u: UserInfo) -> Self {
+        core::Identity::new(&u.user_id, &u.display_name, u.role.into())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RecordKind {
+    Form,
+    Response,
+    Subject,
+    Meeting,
+    Action,
+}
+
+impl From<core::Kind> for RecordKind {
+    fn from(k: core::Kind) -> Self {
+        match k {
+            core::Kind::Form => RecordKind::Form,
+            core::Kind::Response => RecordKind::Response,
+            core::Kind::Subject => RecordKind::Subject,
+            core::Kind::Meeting => RecordKind::Meeting,
+            core::Kind::Action => RecordKind::Action,
+        }
+    }
+}
+
+/// A row of a list screen (read from the index, never from the document).
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct RecordRow {
+    pub id: String,
+    pub kind: RecordKind,
+    pub scope: String,
+    pub title: Option<String>,
+    pub form_id: Option<String>,
+    pub form_version: Option<String>,
+    pub status: Option<String>,
+    pub subject_id: Option<String>,
+    pub owner: Option<String>,
+    pub due: Option<String>,
+    pub updated_at_ms: i64,
+    pub conflicts: i64,
+    /// Changes not yet sent to the hub.
+    pub unsynced: bool,
+}
+
+impl From<core::RecordSummary> for RecordRow {
+    fn from(r: core::RecordSummary) -> Self {
+        RecordRow {
+            id: r.id,
+            kind: r.kind.into(),
+            scope: r.scope,
+            title: r.title,
+            form_id: r.form_id,
+            form_version: r.form_version,
+            status: r.status,
+            subject_id: r.subject_id,
+            owner: r.owner,
+            due: r.due,
+            updated_at_ms: r.updated_at_ms,
+            conflicts: r.conflicts,
+            unsynced: r.unsynced,
+        }
+    }
+}
+
+pub(crate) fn rows(v: Vec<core::RecordSummary>) -> Vec<RecordRow> {
+    v.into_iter().map(Into::into).collect()
+}
+
+/// Who changed something, on which device, when.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct ChangeBy {
+    pub user_id: String,
+    pub user_name: String,
+    pub device: String,
+    pub time_ms: i64,
+}
+
+impl From<core::ChangeAuthor> for ChangeBy {
+    fn from(a: core::ChangeAuthor) -> Self {
+        ChangeBy { user_id: a.user_id, user_name: a.user_name, device: a.device, time_ms: a.time_ms }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct HistoryEntryView {
+    pub change: String,
+    pub by: ChangeBy,
+    pub fields: Vec<String>,
+}
+
+impl From<core::HistoryEntry> for HistoryEntryView {
+    fn from(h: core::HistoryEntry) -> Self {
+        HistoryEntryView { change: h.change, by: h.author.into(), fields: h.fields }
+    }
+}
