@@ -12,9 +12,11 @@ import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 import org.sangam.AnswerValue
 import org.sangam.ApiException
-import org.sangam.ActionState
+import org.sangam.ActionStatus
 import org.sangam.FormStateView
+import org.sangam.QuestionType
 import org.sangam.QuestionView
+import org.sangam.ResponseStatus
 import org.sangam.SyncProgressInfo
 import org.sangam.UserRole
 import org.sangam.demo.data.Answers
@@ -102,6 +104,8 @@ fun main(args: Array<String>) = runBlocking {
         val r = a.createResponse(forms.first(), hh)
         var st = a.formState(r, FormLanguages.ENGLISH)
         check(!st.q("village").relevant, "household questions hidden before consent")
+        check(st.q("hh_size").kind == QuestionType.INTEGER && st.q("concerns").kind == QuestionType.SELECT_MULTIPLE, "question kinds arrive as QuestionType")
+        check(a.response(r).status == ResponseStatus.DRAFT, "a new response is a draft")
         st = a.answer(r, "consent", AnswerValue.Text("yes"), FormLanguages.ENGLISH)
         check(st.q("village").relevant, "skip logic: consent shows the household questions")
         st = a.answer(r, "hh_size", Answers.integer("2"), FormLanguages.ENGLISH)
@@ -128,6 +132,8 @@ fun main(args: Array<String>) = runBlocking {
         val submitted = a.submit(r, FormLanguages.ENGLISH)
         check(!submitted.ok && submitted.violations.isNotEmpty(), "submitting flags what is missing, keeps the data")
         check(a.listResponses().any { it.id == r && it.status != null }, "the responses list shows the response and its status")
+        check(a.response(r).status == ResponseStatus.SUBMITTED, "the response is submitted")
+        check(a.listResponses(status = ResponseStatus.SUBMITTED).any { it.id == r } && a.listResponses(status = ResponseStatus.DRAFT).none { it.id == r }, "the status filter")
         check(a.isUnsynced(r) && a.unsyncedCount() > 0, "the new response is unsynced")
         check(a.listResponses().first { it.id == r }.unsynced, "the responses list marks it not sent")
         a.sync { }
@@ -143,12 +149,12 @@ fun main(args: Array<String>) = runBlocking {
         a.replaceMinutes(m, "Opened at 10:30. Loans discussed.")
         a.addDecision(m, "Hold a loan camp")
         val act = a.createAction(m, "Book the hall", "meena", "2026-12-01", "")
-        a.setActionStatus(act, ActionState.IN_PROGRESS)
+        a.setActionStatus(act, ActionStatus.IN_PROGRESS)
         a.updateActionDetails(act, "meena", null, "called the office")
         val mv = a.meeting(m)
         check(mv.minutes == "Opened at 10:30. Loans discussed." && mv.attendees.single().present == true && mv.decisions.size == 1 && mv.agenda.size == 2, "meeting: attendance, minutes, decisions, agenda")
         val av = a.action(act)
-        check(av.status == ActionState.IN_PROGRESS && av.due == null && av.notes == "called the office", "action item updates")
+        check(av.status == ActionStatus.IN_PROGRESS && av.due == null && av.notes == "called the office", "action item updates")
         check(a.listActions(m, true).size == 1 && a.listMeetings().any { it.id == m }, "meeting and open-action lists")
 
         // Two phones edit one field offline; the coordinator resolves by picking a value.

@@ -4,14 +4,14 @@
 use sangam_core::DuplicateOptions;
 
 use crate::error::guard;
-use crate::views::{ConflictedRecord, DuplicatePair, MergeResult, ReviewStatus, ReviewView};
+use crate::views::{ConflictedRecord, DuplicatePair, MergeResult, ReviewState, ReviewView};
 use crate::{ApiError, SangamStore};
 
 #[uniffi::export]
 impl SangamStore {
     /// Sets a response's review state, with an optional comment (coordinators only).
-    pub fn set_review(&self, id: String, state: ReviewStatus, comment: Option<String>) -> Result<(), ApiError> {
-        guard(|| Ok(self.core().set_review(&id, state.into(), comment.as_deref())?))
+    pub fn set_review(&self, id: String, state: ReviewState, comment: Option<String>) -> Result<(), ApiError> {
+        guard(|| Ok(self.core().set_review(&id, state, comment.as_deref())?))
     }
 
     pub fn add_review_comment(&self, id: String, text: String) -> Result<String, ApiError> {

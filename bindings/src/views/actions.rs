@@ -1,35 +1,15 @@
 //! Action items, often agreed at a meeting.
 
 use sangam_core as core;
+pub use sangam_core::ActionStatus;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum ActionState {
+/// Where an action item is (core's own enum, mirrored for the FFI).
+#[uniffi::remote(Enum)]
+pub enum ActionStatus {
     Open,
     InProgress,
     Done,
     Dropped,
-}
-
-impl From<core::ActionStatus> for ActionState {
-    fn from(s: core::ActionStatus) -> Self {
-        match s {
-            core::ActionStatus::Open => ActionState::Open,
-            core::ActionStatus::InProgress => ActionState::InProgress,
-            core::ActionStatus::Done => ActionState::Done,
-            core::ActionStatus::Dropped => ActionState::Dropped,
-        }
-    }
-}
-
-impl From<ActionState> for core::ActionStatus {
-    fn from(s: ActionState) -> Self {
-        match s {
-            ActionState::Open => core::ActionStatus::Open,
-            ActionState::InProgress => core::ActionStatus::InProgress,
-            ActionState::Done => core::ActionStatus::Done,
-            ActionState::Dropped => core::ActionStatus::Dropped,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -55,7 +35,7 @@ pub struct ActionChanges {
     pub owner: Option<String>,
     pub due: Option<String>,
     pub clear_due: bool,
-    pub status: Option<ActionState>,
+    pub status: Option<ActionStatus>,
     pub notes: Option<String>,
 }
 
@@ -65,7 +45,7 @@ impl From<ActionChanges> for core::ActionUpdate {
             title: c.title,
             owner: c.owner,
             due: if c.clear_due { Some(None) } else { c.due.map(Some) },
-            status: c.status.map(Into::into),
+            status: c.status,
             notes: c.notes,
         }
     }
@@ -79,7 +59,7 @@ pub struct ActionView {
     pub title: String,
     pub owner: String,
     pub due: Option<String>,
-    pub status: ActionState,
+    pub status: ActionStatus,
     pub notes: String,
 }
 
@@ -92,7 +72,7 @@ impl From<core::Action> for ActionView {
             title: a.title,
             owner: a.owner,
             due: a.due,
-            status: a.status.into(),
+            status: a.status,
             notes: a.notes,
         }
     }

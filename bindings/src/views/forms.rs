@@ -5,6 +5,59 @@ use sangam_core as core;
 use sangam_core::forms::state as live;
 
 use super::answers::AnswerValue;
+pub use sangam_core::forms::definition::QuestionType;
+
+/// The kind of answer a question takes (core's own enum, mirrored for the FFI).
+#[uniffi::remote(Enum)]
+pub enum QuestionType {
+    Text,
+    Integer,
+    Decimal,
+    SelectOne,
+    SelectMultiple,
+    Date,
+    Time,
+    Datetime,
+    Geopoint,
+    Note,
+    Calculate,
+    Acknowledge,
+    /// A reference to a photo (a file name or media id), not the image bytes.
+    Image,
+    /// Media answered by reference: the file itself is not stored yet ("answered without
+    /// file storage").
+    Audio,
+    Video,
+    File,
+    /// A value set by calculation or default, never shown (CHT's `hidden`).
+    Hidden,
+    /// A number picked on a scale (`parameters`: start, end, step).
+    Range,
+    /// The choices put in order: the answer is every choice name, space-separated.
+    Rank,
+    Geotrace,
+    Geoshape,
+    Barcode,
+    /// ODK metadata, filled from the clock, the device and the user, never asked.
+    Start,
+    End,
+    Today,
+    DeviceId,
+    PhoneNumber,
+    Username,
+    Email,
+    SubscriberId,
+    SimSerial,
+    /// ODK's audit log of the session: a file, kept aside like media.
+    Audit,
+    /// Where the phone was when the form was opened (`start-geopoint`) or in the
+    /// background (`background-geopoint`): filled from the device's location.
+    StartGeopoint,
+    BackgroundGeopoint,
+    /// A secondary instance the form reads (`xml-external`, `csv-external`): takes no answer.
+    XmlExternal,
+    CsvExternal,
+}
 
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct ChoiceOption {
@@ -21,9 +74,7 @@ impl From<live::ChoiceView> for ChoiceOption {
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct QuestionView {
     pub name: String,
-    /// XLSForm type name: text, integer, decimal, select_one, select_multiple, date, time,
-    /// datetime, geopoint, note, calculate, acknowledge, image.
-    pub kind: String,
+    pub kind: QuestionType,
     pub label: Option<String>,
     pub hint: Option<String>,
     pub relevant: bool,
@@ -39,7 +90,7 @@ impl From<live::QuestionState> for QuestionView {
     fn from(q: live::QuestionState) -> Self {
         QuestionView {
             name: q.name,
-            kind: q.kind.as_str().to_string(),
+            kind: q.kind,
             label: q.label,
             hint: q.hint,
             relevant: q.relevant,

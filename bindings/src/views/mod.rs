@@ -12,19 +12,19 @@ mod review;
 mod subjects;
 mod sync;
 
-pub use actions::{ActionChanges, ActionInput, ActionQuery, ActionState, ActionView};
+pub use actions::{ActionChanges, ActionInput, ActionQuery, ActionStatus, ActionView};
 pub use answers::AnswerValue;
 pub(crate) use answers::from_map;
 pub use conflicts::{ConflictValueView, ConflictedRecord, FieldConflictView};
 pub use forms::{
-    ChoiceOption, FormStateView, LeftOutAnswer, MigrationResult, QuestionView, RepeatRowState, RepeatView,
-    ValidationResult, Violation,
+    ChoiceOption, FormStateView, LeftOutAnswer, MigrationResult, QuestionType, QuestionView, RepeatRowState,
+    RepeatView, ValidationResult, Violation,
 };
 pub use meetings::{AttendeeInput, AttendeeView, DecisionView, MeetingInput, MeetingView};
 pub(crate) use records::rows;
 pub use records::{ChangeBy, HistoryEntryView, RecordKind, RecordRow, UserInfo, UserRole};
 pub(crate) use responses::response_view;
-pub use responses::{RepeatRowView, ResponseQuery, ResponseView};
-pub use review::{ReviewCommentView, ReviewStatus, ReviewView};
+pub use responses::{RepeatRowView, ResponseQuery, ResponseStatus, ResponseView};
+pub use review::{ReviewCommentView, ReviewState, ReviewView};
 pub use subjects::{DuplicatePair, MergeResult, SubjectSearch, SubjectView};
 pub use sync::{BundleResult, Rejected, SyncProgressInfo, SyncResult};

@@ -2,21 +2,14 @@
 
 use sangam_core as core;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub type UserRole = core::Role;
+
+/// What a user may do (core's `Role`, mirrored for the FFI).
+#[uniffi::remote(Enum)]
 pub enum UserRole {
     FieldWorker,
     Coordinator,
     Admin,
-}
-
-impl From<UserRole> for core::Role {
-    fn from(r: UserRole) -> Self {
-        match r {
-            UserRole::FieldWorker => core::Role::FieldWorker,
-            UserRole::Coordinator => core::Role::Coordinator,
-            UserRole::Admin => core::Role::Admin,
-        }
-    }
 }
 
 /// The person using the app.
@@ -29,29 +22,20 @@ pub struct UserInfo {
 
 impl From<UserInfo> for core::Identity {
     fn from(u: UserInfo) -> Self {
-        core::Identity::new(&u.user_id, &u.display_name, u.role.into())
+        core::Identity::new(&u.user_id, &u.display_name, u.role)
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub type RecordKind = core::Kind;
+
+/// The kinds of record (core's `Kind`, mirrored for the FFI).
+#[uniffi::remote(Enum)]
 pub enum RecordKind {
     Form,
     Response,
     Subject,
     Meeting,
     Action,
-}
-
-impl From<core::Kind> for RecordKind {
-    fn from(k: core::Kind) -> Self {
-        match k {
-            core::Kind::Form => RecordKind::Form,
-            core::Kind::Response => RecordKind::Response,
-            core::Kind::Subject => RecordKind::Subject,
-            core::Kind::Meeting => RecordKind::Meeting,
-            core::Kind::Action => RecordKind::Action,
-        }
-    }
 }
 
 /// A row of a list screen (read from the index, never from the document).
@@ -77,7 +61,7 @@ impl From<core::RecordSummary> for RecordRow {
     fn from(r: core::RecordSummary) -> Self {
         RecordRow {
             id: r.id,
-            kind: r.kind.into(),
+            kind: r.kind,
             scope: r.scope,
             title: r.title,
             form_id: r.form_id,

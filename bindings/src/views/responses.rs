@@ -5,6 +5,25 @@ use std::collections::HashMap;
 use sangam_core as core;
 
 use super::answers::{to_map, AnswerValue};
+pub use sangam_core::ResponseStatus;
+
+/// Where a response is in its life on the phone (core's own enum, mirrored for the FFI).
+#[uniffi::remote(Enum)]
+pub enum ResponseStatus {
+    Draft,
+    Submitted,
+}
+
+/// Core keeps a response's status as text and writes only `draft` and `submitted`. Text it did
+/// not write counts as submitted here, as core counts it: only a `draft` is a draft (e.g. only a
+/// draft moves to a newer form version).
+fn response_status(s: &str) -> ResponseStatus {
+    if s == ResponseStatus::Draft.as_str() {
+        ResponseStatus::Draft
+    } else {
+        ResponseStatus::Submitted
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct RepeatRowView {
@@ -25,7 +44,7 @@ pub struct ResponseView {
     pub form_version: String,
     pub scope: String,
     pub subject_id: Option<String>,
-    pub status: String,
+    pub status: ResponseStatus,
     pub answers: HashMap<String, AnswerValue>,
     pub repeats: HashMap<String, Vec<RepeatRowView>>,
     pub created_by: String,
@@ -42,7 +61,7 @@ pub(crate) fn response_view(r: core::Response, unsynced: bool) -> ResponseView {
         form_version: r.form_version,
         scope: r.scope,
         subject_id: r.subject_id,
-        status: r.status,
+        status: response_status(&r.status),
         answers: to_map(r.answers),
         repeats: r.repeats.into_iter().map(|(k, rows)| (k, rows.into_iter().map(Into::into).collect())).collect(),
         created_by: r.created_by,
@@ -55,7 +74,7 @@ pub(crate) fn response_view(r: core::Response, unsynced: bool) -> ResponseView {
 pub struct ResponseQuery {
     pub form_id: Option<String>,
     pub form_version: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<ResponseStatus>,
     pub subject_id: Option<String>,
     pub scope: Option<String>,
     pub updated_since_ms: Option<i64>,
@@ -69,7 +88,7 @@ impl From<ResponseQuery> for core::ResponseFilter {
         core::ResponseFilter {
             form_id: q.form_id,
             form_version: q.form_version,
-            status: q.status,
+            status: q.status.map(|s| s.as_str().to_string()),
             subject_id: q.subject_id,
             scope: q.scope,
             updated_since_ms: q.updated_since_ms,

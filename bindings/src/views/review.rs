@@ -1,36 +1,17 @@
 //! A coordinator's review of a response: its state and comments.
 
 use sangam_core as core;
-use sangam_core::ReviewState;
+pub use sangam_core::ReviewState;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum ReviewStatus {
+/// Where a response is in the coordinator's review (core's own enum, mirrored for the FFI).
+#[uniffi::remote(Enum)]
+pub enum ReviewState {
+    /// Arrived and not yet looked at (every response starts here).
     Received,
+    /// Looked at; something needs fixing (see the comments).
     HasIssues,
     Approved,
     Rejected,
-}
-
-impl From<ReviewState> for ReviewStatus {
-    fn from(s: ReviewState) -> Self {
-        match s {
-            ReviewState::Received => ReviewStatus::Received,
-            ReviewState::HasIssues => ReviewStatus::HasIssues,
-            ReviewState::Approved => ReviewStatus::Approved,
-            ReviewState::Rejected => ReviewStatus::Rejected,
-        }
-    }
-}
-
-impl From<ReviewStatus> for ReviewState {
-    fn from(s: ReviewStatus) -> Self {
-        match s {
-            ReviewStatus::Received => ReviewState::Received,
-            ReviewStatus::HasIssues => ReviewState::HasIssues,
-            ReviewStatus::Approved => ReviewState::Approved,
-            ReviewStatus::Rejected => ReviewState::Rejected,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -51,7 +32,7 @@ impl From<core::ReviewComment> for ReviewCommentView {
 /// A response's review: what a field worker sees of their own responses after sync.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct ReviewView {
-    pub state: ReviewStatus,
+    pub state: ReviewState,
     pub state_by: Option<String>,
     pub state_at_ms: Option<i64>,
     pub comments: Vec<ReviewCommentView>,
@@ -60,7 +41,7 @@ pub struct ReviewView {
 impl From<core::Review> for ReviewView {
     fn from(r: core::Review) -> Self {
         ReviewView {
-            state: r.state.into(),
+            state: r.state,
             state_by: r.state_by,
             state_at_ms: r.state_at_ms,
             comments: r.comments.into_iter().map(Into::into).collect(),

@@ -16,23 +16,6 @@ public enum FormLanguages {
     }
 }
 
-/// The question kinds the core reports in QuestionView.kind.
-public enum QuestionKinds {
-    public static let text = "text"
-    public static let integer = "integer"
-    public static let decimal = "decimal"
-    public static let selectOne = "select_one"
-    public static let selectMultiple = "select_multiple"
-    public static let date = "date"
-    public static let time = "time"
-    public static let datetime = "datetime"
-    public static let geopoint = "geopoint"
-    public static let note = "note"
-    public static let calculate = "calculate"
-    public static let acknowledge = "acknowledge"
-    public static let image = "image"
-}
-
 public enum Answers {
     /// A value as a person reads it; choice names are shown by their labels when known.
     public static func display(_ value: AnswerValue?, choices: [ChoiceOption]? = nil) -> String {

@@ -19,23 +19,6 @@ object FormLanguages {
     }
 }
 
-/** The question kinds the core reports in QuestionView.kind. */
-object QuestionKinds {
-    const val TEXT = "text"
-    const val INTEGER = "integer"
-    const val DECIMAL = "decimal"
-    const val SELECT_ONE = "select_one"
-    const val SELECT_MULTIPLE = "select_multiple"
-    const val DATE = "date"
-    const val TIME = "time"
-    const val DATETIME = "datetime"
-    const val GEOPOINT = "geopoint"
-    const val NOTE = "note"
-    const val CALCULATE = "calculate"
-    const val ACKNOWLEDGE = "acknowledge"
-    const val IMAGE = "image"
-}
-
 object Answers {
     /** A value as a person reads it; choice names are shown by their labels when known. */
     fun display(value: AnswerValue?, choices: List<ChoiceOption>? = null): String {

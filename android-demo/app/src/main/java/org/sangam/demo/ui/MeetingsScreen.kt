@@ -38,7 +38,7 @@ import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.launch
-import org.sangam.ActionState
+import org.sangam.ActionStatus
 import org.sangam.RecordRow
 import org.sangam.demo.data.SangamRepository
 
@@ -61,7 +61,7 @@ class MeetingsViewModel(repo: SangamRepository) : SangamViewModel(repo) {
         then(repo.createMeeting(coalition.trim(), date.trim(), time.trim(), venue.trim(), items))
     }
 
-    fun setStatus(actionId: String, status: ActionState) = launchSafely { repo.setActionStatus(actionId, status) }
+    fun setStatus(actionId: String, status: ActionStatus) = launchSafely { repo.setActionStatus(actionId, status) }
 }
 
 @Composable
@@ -131,17 +131,17 @@ private fun NewMeetingDialog(onCreate: (String, String, String, String, String) 
 
 /** One action item row with its owner, due date and a button to move its status on. */
 @Composable
-fun ActionRow(row: RecordRow, onStatus: (ActionState) -> Unit) {
+fun ActionRow(row: RecordRow, onStatus: (ActionStatus) -> Unit) {
     val status = row.status ?: "open"
     ListItem(
         headlineContent = { Text(row.title ?: "Action") },
         supportingContent = { Text("owner ${row.owner ?: "—"} · due ${row.due ?: "—"} · $status") },
         trailingContent = {
             when (status) {
-                "open" -> TextButton(onClick = { onStatus(ActionState.IN_PROGRESS) }) { Text("Start") }
-                "in-progress" -> TextButton(onClick = { onStatus(ActionState.DONE) }) { Text("Done") }
-                "done", "dropped" -> TextButton(onClick = { onStatus(ActionState.OPEN) }) { Text("Reopen") }
-                else -> TextButton(onClick = { onStatus(ActionState.DONE) }) { Text("Done") }
+                "open" -> TextButton(onClick = { onStatus(ActionStatus.IN_PROGRESS) }) { Text("Start") }
+                "in-progress" -> TextButton(onClick = { onStatus(ActionStatus.DONE) }) { Text("Done") }
+                "done", "dropped" -> TextButton(onClick = { onStatus(ActionStatus.OPEN) }) { Text("Reopen") }
+                else -> TextButton(onClick = { onStatus(ActionStatus.DONE) }) { Text("Done") }
             }
         },
     )
