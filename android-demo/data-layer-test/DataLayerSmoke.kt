@@ -17,13 +17,13 @@ import org.sangam.FormStateView
 import org.sangam.QuestionType
 import org.sangam.QuestionView
 import org.sangam.ResponseStatus
+import org.sangam.StoredValue
 import org.sangam.SyncProgressInfo
 import org.sangam.UserRole
 import org.sangam.demo.data.Answers
 import org.sangam.demo.data.EnrolmentSettings
 import org.sangam.demo.data.FormLanguages
 import org.sangam.demo.data.InMemoryEnrolmentStorage
-import org.sangam.demo.data.Json
 import org.sangam.demo.data.SangamRepository
 import org.sangam.demo.data.userMessage
 
@@ -72,11 +72,9 @@ fun main(args: Array<String>) = runBlocking {
     val scope = "UP-SIT"
 
     // Pure helpers first.
-    check(Json.parse("{\"a\":true,\"b\":false}") == mapOf("a" to true, "b" to false), "JSON objects parse")
-    check(Json.parse("[1, 2.5, \"x\\u0041\", null]") == listOf(1L, 2.5, "xA", null), "JSON arrays, numbers, escapes parse")
-    check(Answers.fromConflictJson("\"98765 43210\"") == AnswerValue.Text("98765 43210"), "a text conflict value")
-    check(Answers.fromConflictJson("6") == AnswerValue.Int(6L) && Answers.fromConflictJson("2.5") == AnswerValue.Decimal(2.5), "numeric conflict values")
-    check(Answers.fromConflictJson("{\"water\":true,\"debt\":true}") == AnswerValue.Choices(listOf("debt", "water")), "a multi-select conflict value")
+    check(Answers.display(StoredValue.Field(AnswerValue.Text("98765 43210"))) == "98765 43210", "a conflict value that is an answer shows as one")
+    val review = StoredValue.Parts(mapOf("state" to StoredValue.Field(AnswerValue.Text("approved")), "comments" to StoredValue.Parts(mapOf()), "tags" to StoredValue.Items(listOf(StoredValue.Empty))))
+    check(Answers.display(review) == "{comments: {}, state: approved, tags: [(empty)]}", "a structure shows its parts by name")
     check(Answers.integer("12") == AnswerValue.Int(12L) && Answers.integer("1x") == AnswerValue.Text("1x") && Answers.integer(" ") == null, "integer input")
     check(Answers.geopoint("26.8", "80.9") == AnswerValue.Text("26.8 80.9") && Answers.geopointParts(AnswerValue.Text("26.8 80.9 0 5")) == Pair("26.8", "80.9"), "geopoint input")
     check(Answers.toggle(AnswerValue.Choices(listOf("a")), "b", true) == AnswerValue.Choices(listOf("a", "b")) && Answers.toggle(AnswerValue.Choices(listOf("a")), "a", false) == null, "multi-select toggling")
@@ -178,8 +176,15 @@ fun main(args: Array<String>) = runBlocking {
         } catch (e: ApiException.Forbidden) {
             check(userMessage(e).startsWith("Your role may not"), "a field worker may not resolve (${e::class.simpleName})")
         }
-        val picked = Answers.fromConflictJson(conflict.values.first { it.by.userId == "bina" }.valueJson)!!
-        c.resolveConflict(hh, conflict.path, picked)
+        val bina = conflict.values.indexOfFirst { it.by.userId == "bina" }
+        check(conflict.values[bina].value == StoredValue.Field(AnswerValue.Text("9000000002")) && !conflict.agreeing, "conflict values arrive typed")
+        try {
+            a.resolveConflictPick(hh, conflict.path, bina.toUInt())
+            check(false, "a field worker may not pick")
+        } catch (e: ApiException.Forbidden) {
+            check(userMessage(e).startsWith("Your role may not"), "a field worker may not pick either")
+        }
+        c.resolveConflictPick(hh, conflict.path, bina.toUInt())
         c.sync { }
         a.sync { }
         check(a.conflicts(hh).isEmpty() && a.subject(hh).attrs["phone"] == AnswerValue.Text("9000000002"), "the picked value reached the phone")

@@ -24,15 +24,7 @@ impl SangamStore {
 
     /// Every record with unresolved conflicts in a scope, with its conflicting fields.
     pub fn conflicted_records(&self, scope: Option<String>, limit: u32, offset: u32) -> Result<Vec<ConflictedRecord>, ApiError> {
-        guard(|| {
-            let ids = self.core().conflicted_records(scope.as_deref(), limit, offset)?;
-            ids.into_iter()
-                .map(|r| {
-                    let conflicts = self.core().conflicts(&r.summary.id)?.into_iter().map(Into::into).collect();
-                    Ok(ConflictedRecord { record: r.summary.into(), conflicts })
-                })
-                .collect()
-        })
+        guard(|| Ok(self.core().conflicted_records(scope.as_deref(), limit, offset)?.into_iter().map(Into::into).collect()))
     }
 
     /// Candidate duplicate subjects in a scope, best first.
@@ -55,5 +47,55 @@ impl SangamStore {
     /// The scopes this device is enrolled for, as the hub said at the last sync.
     pub fn enrolled_scopes(&self) -> Result<Option<Vec<String>>, ApiError> {
         guard(|| Ok(self.core().enrolled_scopes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use crate::{AnswerValue, ApiError, SangamStore, StoredValue, UserInfo, UserRole};
+
+    fn store(user: &str, role: UserRole) -> std::sync::Arc<SangamStore> {
+        SangamStore::open_in_memory(UserInfo { user_id: user.into(), display_name: user.into(), role }).unwrap()
+    }
+
+    fn text(s: &str) -> AnswerValue {
+        AnswerValue::Text { value: s.into() }
+    }
+
+    #[test]
+    fn conflicts_cross_typed_and_a_coordinator_picks_one() {
+        let (a, b, c) = (store("asha", UserRole::FieldWorker), store("bina", UserRole::FieldWorker), store("chitra", UserRole::Coordinator));
+        let hh = a.create_subject("household".into(), "UP-SIT".into(), HashMap::from([("name".into(), text("Sunita"))])).unwrap();
+        b.import_bundle(a.export_bundle(false, vec![]).unwrap()).unwrap();
+        a.update_subject(hh.clone(), HashMap::from([("phone".into(), text("9000000001"))]), vec![]).unwrap();
+        b.update_subject(hh.clone(), HashMap::from([("phone".into(), text("9000000002"))]), vec![]).unwrap();
+        for from in [&a, &b] {
+            c.import_bundle(from.export_bundle(false, vec![]).unwrap()).unwrap();
+        }
+
+        let conflicts = c.conflicts(hh.clone()).unwrap();
+        assert_eq!(conflicts.len(), 1);
+        let phone = &conflicts[0];
+        assert_eq!((phone.path.as_str(), phone.agreeing), ("attrs/phone", false));
+        let bina = phone.values.iter().position(|v| v.by.user_id == "bina").expect("bina's value is listed");
+        assert_eq!(phone.values[bina].value, StoredValue::Field { value: text("9000000002") });
+
+        let worklist = c.conflicted_records(None, 50, 0).unwrap();
+        assert_eq!(worklist.len(), 1);
+        assert_eq!(worklist[0].record.id, hh);
+        assert_eq!(worklist[0].fields, conflicts, "the worklist lists the same fields as `conflicts`");
+
+        let picked = |s: &SangamStore| s.resolve_conflict_pick(hh.clone(), "attrs/phone".into(), bina as u32);
+        assert!(matches!(picked(&a), Err(ApiError::Forbidden { .. })), "a field worker may not pick");
+        assert!(matches!(
+            c.resolve_conflict_pick(hh.clone(), "attrs/phone".into(), 9),
+            Err(ApiError::Validation { .. } | ApiError::InvalidInput { .. })
+        ));
+        picked(&c).unwrap();
+        assert!(c.conflicts(hh.clone()).unwrap().is_empty());
+        assert_eq!(c.subject(hh.clone()).unwrap().attrs["phone"], text("9000000002"));
+        assert!(c.conflicted_records(None, 50, 0).unwrap().is_empty());
     }
 }

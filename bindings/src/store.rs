@@ -213,13 +213,14 @@ impl SangamStore {
         guard(|| Ok(self.0.resolve_conflict(&id, &path, &value.into())?))
     }
 
-    pub fn history(&self, id: String) -> R<Vec<HistoryEntryView>> {
-        guard(|| Ok(self.0.history(&id)?.into_iter().map(Into::into).collect()))
+    /// Resolves a conflict by picking the value at `index` of those listed (coordinators
+    /// only); any field, a review or a merge record included. Recorded in history.
+    pub fn resolve_conflict_pick(&self, id: String, path: String, index: u32) -> R<()> {
+        guard(|| Ok(self.0.resolve_conflict_pick(&id, &path, index as usize)?))
     }
 
-    /// The record as JSON, now or as of a history entry's change.
-    pub fn record_json(&self, id: String, at_change: Option<String>) -> R<String> {
-        guard(|| Ok(self.0.record_json(&id, at_change.map(|c| vec![c]).as_deref())?.to_string()))
+    pub fn history(&self, id: String) -> R<Vec<HistoryEntryView>> {
+        guard(|| Ok(self.0.history(&id)?.into_iter().map(Into::into).collect()))
     }
 
     // ---- sync and bundles ----

@@ -108,12 +108,18 @@ fun main(args: Array<String>) {
         val conflicts = a.conflicts(hh)
         check(conflicts.size == 1 && conflicts[0].path == "attrs/phone" && conflicts[0].values.size == 2, "both see the phone conflict with both values")
         check(conflicts[0].values.map { it.by.userId }.toSet() == setOf("asha", "bina"), "each value says who wrote it")
+        val both = setOf(StoredValue.Field(AnswerValue.Text("98765 43210")), StoredValue.Field(AnswerValue.Text("91234 56789")))
+        check(conflicts[0].values.map { it.value }.toSet() == both && !conflicts[0].agreeing, "the values arrive typed")
 
         // A field worker may not resolve; the coordinator does, and it reaches the phones.
         expectThrows<ApiException.Forbidden>("a field worker resolving a conflict") {
             a.resolveConflict(hh, "attrs/phone", AnswerValue.Text("x"))
         }
+        expectThrows<ApiException.Forbidden>("a field worker picking a conflict's value") { a.resolveConflictPick(hh, "attrs/phone", 0u) }
         c.sync(hub.url, tokC, null, null)
+        val listed = c.conflictedRecords(scope, 50u, 0u).single { it.record.id == hh }.fields.single()
+        check(listed.path == "attrs/phone" && listed.values.map { it.value }.toSet() == both, "the coordinator's worklist has the field with both values")
+        expectThrows<ApiException.InvalidInput>("picking a value that is not listed") { c.resolveConflictPick(hh, "attrs/phone", 9u) }
         c.resolveConflict(hh, "attrs/phone", AnswerValue.Text("91234 56789"))
         c.sync(hub.url, tokC, null, null)
         a.sync(hub.url, tokA, null, null)

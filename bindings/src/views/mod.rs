@@ -13,7 +13,7 @@ mod subjects;
 mod sync;
 
 pub use actions::{ActionChanges, ActionInput, ActionQuery, ActionStatus, ActionView};
-pub use answers::AnswerValue;
+pub use answers::{AnswerValue, StoredValue};
 pub(crate) use answers::from_map;
 pub use conflicts::{ConflictValueView, ConflictedRecord, FieldConflictView};
 pub use forms::{

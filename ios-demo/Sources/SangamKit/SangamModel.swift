@@ -325,6 +325,13 @@ public final class SangamModel: ObservableObject {
         onLocalChange?()
     }
 
+    /// Keeps the value at `index` of a conflict's values over every other (coordinators only);
+    /// recorded in history.
+    public func resolveConflictPick(id: String, path: String, index: UInt32) async throws {
+        try await write { try $0.resolveConflictPick(id: id, path: path, index: index) }
+        onLocalChange?()
+    }
+
     public func history(id: String) async throws -> [HistoryEntryView] {
         try await read { try $0.history(id: id) }
     }

@@ -315,9 +315,13 @@ class SangamRepository(
         requestBackgroundSync()
     }
 
-    suspend fun history(id: String): List<HistoryEntryView> = read { it.history(id) }
+    /** Keeps the value at `index` of a conflict's values over every other (coordinators only); recorded in history. */
+    suspend fun resolveConflictPick(id: String, path: String, index: UInt) {
+        write { it.resolveConflictPick(id, path, index) }
+        requestBackgroundSync()
+    }
 
-    suspend fun recordJson(id: String, atChange: String?): String = read { it.recordJson(id, atChange) }
+    suspend fun history(id: String): List<HistoryEntryView> = read { it.history(id) }
 
     // ---- sync and bundles ----
 
