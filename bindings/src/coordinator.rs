@@ -4,7 +4,10 @@
 use sangam_core::DuplicateOptions;
 
 use crate::error::guard;
-use crate::views::{ConflictedRecord, DuplicatePair, MergeResult, ReviewState, ReviewView};
+use crate::views::{
+    ConflictedRecord, DuplicatePair, MergeFollowUp, MergeResult, ReviewEvent, ReviewItem, ReviewQuery, ReviewState, ReviewView,
+    UnmergeResult,
+};
 use crate::{ApiError, SangamStore};
 
 #[uniffi::export]
@@ -20,6 +23,16 @@ impl SangamStore {
 
     pub fn review(&self, id: String) -> Result<ReviewView, ApiError> {
         guard(|| Ok(self.core().review(&id)?.into()))
+    }
+
+    /// Every change of a response's review state, oldest first.
+    pub fn review_history(&self, id: String) -> Result<Vec<ReviewEvent>, ApiError> {
+        guard(|| Ok(self.core().review_history(&id)?.into_iter().map(Into::into).collect()))
+    }
+
+    /// Responses by review state (the review worklist), most recently updated first.
+    pub fn list_by_review(&self, query: ReviewQuery) -> Result<Vec<ReviewItem>, ApiError> {
+        guard(|| Ok(self.core().list_by_review(&query.into())?.into_iter().map(Into::into).collect()))
     }
 
     /// Every record with unresolved conflicts in a scope, with its conflicting fields.
@@ -40,8 +53,14 @@ impl SangamStore {
         guard(|| Ok(self.core().merge_subjects(&keep, &duplicate)?.into()))
     }
 
-    pub fn unmerge_subject(&self, duplicate: String) -> Result<(), ApiError> {
-        guard(|| Ok(self.core().unmerge_subject(&duplicate).map(|_| ())?))
+    /// Undoes the merge of `duplicate`; what someone edited since is left as it is now.
+    pub fn unmerge_subject(&self, duplicate: String) -> Result<UnmergeResult, ApiError> {
+        guard(|| Ok(self.core().unmerge_subject(&duplicate)?.into()))
+    }
+
+    /// Merged pairs (optionally of one scope) with something left to fold in.
+    pub fn merge_follow_ups(&self, scope: Option<String>) -> Result<Vec<MergeFollowUp>, ApiError> {
+        guard(|| Ok(self.core().merge_follow_ups(scope.as_deref())?.into_iter().map(Into::into).collect()))
     }
 
     /// The scopes this device is enrolled for, as the hub said at the last sync.
@@ -54,7 +73,7 @@ impl SangamStore {
 mod tests {
     use std::collections::HashMap;
 
-    use crate::{AnswerValue, ApiError, SangamStore, StoredValue, UserInfo, UserRole};
+    use crate::{AnswerValue, ApiError, ResponseStatus, ReviewQuery, ReviewState, SangamStore, StoredValue, UserInfo, UserRole};
 
     fn store(user: &str, role: UserRole) -> std::sync::Arc<SangamStore> {
         SangamStore::open_in_memory(UserInfo { user_id: user.into(), display_name: user.into(), role }).unwrap()
@@ -97,5 +116,23 @@ mod tests {
         assert!(c.conflicts(hh.clone()).unwrap().is_empty());
         assert_eq!(c.subject(hh.clone()).unwrap().attrs["phone"], text("9000000002"));
         assert!(c.conflicted_records(None, 50, 0).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_review_worklist_and_history() {
+        let c = store("chitra", UserRole::Coordinator);
+        let r = c.create_response("hh".into(), "1".into(), "UP-SIT".into(), None).unwrap();
+        let other = c.create_response("hh".into(), "1".into(), "UP-SIT".into(), None).unwrap();
+        c.set_review(r.clone(), ReviewState::HasIssues, Some("Age is missing".into())).unwrap();
+        let query = |state| ReviewQuery { state: Some(state), ..Default::default() };
+        let listed = c.list_by_review(query(ReviewState::HasIssues)).unwrap();
+        assert_eq!(listed.iter().map(|i| (i.record.id.as_str(), i.state, i.comments)).collect::<Vec<_>>(), [(r.as_str(), ReviewState::HasIssues, 1)]);
+        let received = c.list_by_review(query(ReviewState::Received)).unwrap();
+        assert_eq!(received.iter().map(|i| i.record.id.as_str()).collect::<Vec<_>>(), [other.as_str()]);
+        let drafts = ReviewQuery { status: Some(ResponseStatus::Draft), ..Default::default() };
+        assert_eq!(c.list_by_review(drafts).unwrap().len(), 2, "the response status filters too");
+        let history = c.review_history(r.clone()).unwrap();
+        assert_eq!(history.iter().map(|e| (e.state, e.by.user_id.as_str())).collect::<Vec<_>>(), [(ReviewState::HasIssues, "chitra")]);
+        assert!(!c.review(r).unwrap().conflicted);
     }
 }

@@ -166,7 +166,9 @@ fun main(args: Array<String>) {
         c.sync(hub.url, tokC, null, null)
         a.sync(hub.url, tokA, null, null)
         val rv = a.review(r)
-        check(rv.state == ReviewState.HAS_ISSUES && rv.comments.size == 1, "the field worker sees the review and its comment")
+        check(rv.state == ReviewState.HAS_ISSUES && rv.comments.size == 1 && !rv.conflicted, "the field worker sees the review and its comment")
+        check(c.listByReview(ReviewQuery(scope, null, null, ReviewState.HAS_ISSUES, null)).any { it.record.id == r && it.comments == 1u }, "the review worklist by state")
+        check(c.reviewHistory(r).map { it.state to it.by.userId } == listOf(ReviewState.HAS_ISSUES to "chitra"), "the review's history")
         expectThrows<ApiException.Forbidden>("a field worker setting a review") { a.setReview(r, ReviewState.APPROVED, null) }
         check(c.conflictedRecords(scope, 50u, 0u).none { it.record.id == hh }, "a resolved record leaves the conflict worklist")
         val dup = a.createSubject("household", scope, mapOf("name" to AnswerValue.Text("सुनीता देवी"), "village" to AnswerValue.Text("Rampur")))
@@ -174,10 +176,11 @@ fun main(args: Array<String>) {
         c.sync(hub.url, tokC, null, null)
         val pairs = c.duplicateCandidates(scope, 0u)
         check(pairs.any { setOf(it.keep, it.duplicate) == setOf(hh, dup) }, "the coordinator sees the duplicate household (Devanagari and Latin names)")
-        c.mergeSubjects(hh, dup)
-        check(c.subject(dup).mergedInto == hh, "merged")
-        c.unmergeSubject(dup)
-        check(c.subject(dup).mergedInto == null, "and unmerged")
+        val merge = c.mergeSubjects(hh, dup)
+        check(c.subject(dup).mergedInto == hh && !merge.refreshed, "merged")
+        check(c.mergeFollowUps(scope).isEmpty(), "nothing left to fold in")
+        val unmerge = c.unmergeSubject(dup)
+        check(c.subject(dup).mergedInto == null && unmerge.leftAsEdited.isEmpty(), "and unmerged")
         check(a.enrolledScopes() == listOf(scope), "the device knows its enrolled scopes")
         listOf(a, b, c, d).forEach { it.shutdown() }
     }

@@ -25,6 +25,6 @@ pub(crate) use records::rows;
 pub use records::{ChangeBy, HistoryEntryView, RecordKind, RecordRow, UserInfo, UserRole};
 pub(crate) use responses::response_view;
 pub use responses::{RepeatRowView, ResponseQuery, ResponseStatus, ResponseView};
-pub use review::{ReviewCommentView, ReviewState, ReviewView};
-pub use subjects::{DuplicatePair, MergeResult, SubjectSearch, SubjectView};
+pub use review::{ReviewCommentView, ReviewEvent, ReviewItem, ReviewQuery, ReviewState, ReviewView};
+pub use subjects::{DuplicatePair, MergeFollowUp, MergeResult, SubjectSearch, SubjectView, UnmergeResult};
 pub use sync::{BundleResult, Rejected, SyncProgressInfo, SyncResult};

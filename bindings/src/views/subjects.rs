@@ -76,15 +76,56 @@ impl From<core::DuplicateCandidate> for DuplicatePair {
     }
 }
 
+/// What a merge did.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct MergeResult {
+    /// Attributes the kept subject gained from the duplicate.
     pub gained: Vec<String>,
+    /// Attributes both held with different values: now conflicts on the kept subject.
     pub conflicts: Vec<String>,
+    /// Responses that now refer to the kept subject.
     pub responses_moved: Vec<String>,
+    /// The pair was merged before; this folded in what changed since.
+    pub refreshed: bool,
 }
 
 impl From<core::MergeReport> for MergeResult {
     fn from(r: core::MergeReport) -> Self {
-        MergeResult { gained: r.gained, conflicts: r.conflicts, responses_moved: r.responses_moved }
+        MergeResult { gained: r.gained, conflicts: r.conflicts, responses_moved: r.responses_moved, refreshed: r.refreshed }
+    }
+}
+
+/// What an unmerge did.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct UnmergeResult {
+    /// Attributes gained in the merge, removed again from the kept subject.
+    pub removed: Vec<String>,
+    /// Attributes the merge had put in conflict, given back the kept subject's own value.
+    pub restored: Vec<String>,
+    /// Attributes someone changed since the merge: left as they are now.
+    pub left_as_edited: Vec<String>,
+    /// Responses that refer to the duplicate again.
+    pub responses_restored: Vec<String>,
+}
+
+impl From<core::UnmergeReport> for UnmergeResult {
+    fn from(r: core::UnmergeReport) -> Self {
+        UnmergeResult { removed: r.removed, restored: r.restored, left_as_edited: r.left_as_edited, responses_restored: r.responses_restored }
+    }
+}
+
+/// A merged pair with something left to fold in: attributes of the duplicate changed after the
+/// merge, or responses that still refer to it (made offline meanwhile). Merge the pair again.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct MergeFollowUp {
+    pub keep: String,
+    pub duplicate: String,
+    pub changed_attrs: Vec<String>,
+    pub responses: Vec<String>,
+}
+
+impl From<core::MergeFollowUp> for MergeFollowUp {
+    fn from(f: core::MergeFollowUp) -> Self {
+        MergeFollowUp { keep: f.keep, duplicate: f.duplicate, changed_attrs: f.changed_attrs, responses: f.responses }
     }
 }
