@@ -15,6 +15,7 @@ import org.sangam.ApiException
 import org.sangam.ActionStatus
 import org.sangam.FormStateView
 import org.sangam.QuestionType
+import org.sangam.RecordStatus
 import org.sangam.QuestionView
 import org.sangam.ResponseStatus
 import org.sangam.StoredValue
@@ -129,7 +130,7 @@ fun main(args: Array<String>) = runBlocking {
         check(st.repeats.first { it.name == "members" }.rows.isEmpty(), "removing a repeat row")
         val submitted = a.submit(r, FormLanguages.ENGLISH)
         check(!submitted.ok && submitted.violations.isNotEmpty(), "submitting flags what is missing, keeps the data")
-        check(a.listResponses().any { it.id == r && it.status != null }, "the responses list shows the response and its status")
+        check(a.listResponses().any { it.id == r && it.status == RecordStatus.Response(ResponseStatus.SUBMITTED) }, "the responses list shows the response and its status")
         check(a.response(r).status == ResponseStatus.SUBMITTED, "the response is submitted")
         check(a.listResponses(status = ResponseStatus.SUBMITTED).any { it.id == r } && a.listResponses(status = ResponseStatus.DRAFT).none { it.id == r }, "the status filter")
         check(a.isUnsynced(r) && a.unsyncedCount() > 0, "the new response is unsynced")
@@ -154,6 +155,7 @@ fun main(args: Array<String>) = runBlocking {
         val av = a.action(act)
         check(av.status == ActionStatus.IN_PROGRESS && av.due == null && av.notes == "called the office", "action item updates")
         check(a.listActions(m, true).size == 1 && a.listMeetings().any { it.id == m }, "meeting and open-action lists")
+        check(a.listActions(m, true).single().status == RecordStatus.Action(ActionStatus.IN_PROGRESS), "an action row's status is typed")
 
         // Two phones edit one field offline; the coordinator resolves by picking a value.
         val b = SangamRepository(File(dir, "b.db").path, InMemoryEnrolmentStorage())

@@ -66,19 +66,25 @@ struct ActionRowView: View {
     let onStatus: (ActionStatus) -> Void
 
     var body: some View {
-        let status = row.status ?? "open"
         HStack {
             VStack(alignment: .leading) {
                 Text(row.title ?? "Action")
-                Text("owner \(row.owner ?? "—") · due \(row.due ?? "—") · \(status)").font(.caption).foregroundColor(.secondary)
+                Text("owner \(row.owner ?? "—") · due \(row.due ?? "—") · \(statusLabel(.action(status: status)))")
+                    .font(.caption).foregroundColor(.secondary)
             }
             Spacer()
             switch status {
-            case "open": Button("Start") { onStatus(.inProgress) }.buttonStyle(.borderless)
-            case "in-progress": Button("Done") { onStatus(.done) }.buttonStyle(.borderless)
-            case "done", "dropped": Button("Reopen") { onStatus(.open) }.buttonStyle(.borderless)
-            default: Button("Done") { onStatus(.done) }.buttonStyle(.borderless)
+            case .open: Button("Start") { onStatus(.inProgress) }.buttonStyle(.borderless)
+            case .inProgress: Button("Done") { onStatus(.done) }.buttonStyle(.borderless)
+            case .done, .dropped: Button("Reopen") { onStatus(.open) }.buttonStyle(.borderless)
             }
+        }
+    }
+
+    private var status: ActionStatus {
+        switch row.status {
+        case .action(let s)?: return s
+        default: return .open
         }
     }
 }

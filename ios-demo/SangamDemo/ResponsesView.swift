@@ -47,7 +47,7 @@ struct ResponseRowView: View {
         HStack {
             VStack(alignment: .leading) {
                 Text(row.title ?? row.formId ?? row.id)
-                Text("\(row.status ?? "draft") · \(row.formId ?? "") v\(row.formVersion ?? "?") · \(ago(row.updatedAtMs))")
+                Text("\(statusLabel(row.status).isEmpty ? "draft" : statusLabel(row.status)) · \(row.formId ?? "") v\(row.formVersion ?? "?") · \(ago(row.updatedAtMs))")
                     .font(.caption).foregroundColor(.secondary)
             }
             Spacer()

@@ -22,7 +22,7 @@ pub use forms::{
 };
 pub use meetings::{AttendeeInput, AttendeeView, DecisionView, MeetingInput, MeetingView};
 pub(crate) use records::rows;
-pub use records::{ChangeBy, HistoryEntryView, RecordKind, RecordRow, UserInfo, UserRole};
+pub use records::{ChangeBy, HistoryEntryView, RecordKind, RecordRow, RecordStatus, UserInfo, UserRole};
 pub(crate) use responses::response_view;
 pub use responses::{RepeatRowView, ResponseQuery, ResponseStatus, ResponseView};
 pub use review::{ReviewCommentView, ReviewEvent, ReviewItem, ReviewQuery, ReviewState, ReviewView};

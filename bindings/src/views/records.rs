@@ -2,6 +2,9 @@
 
 use sangam_core as core;
 
+use super::actions::ActionStatus;
+use super::responses::{response_status, ResponseStatus};
+
 pub type UserRole = core::Role;
 
 /// What a user may do (core's `Role`, mirrored for the FFI).
@@ -38,6 +41,30 @@ pub enum RecordKind {
     Action,
 }
 
+/// A row's status, by kind of record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RecordStatus {
+    Response { status: ResponseStatus },
+    Action { status: ActionStatus },
+    /// A subject merged into another (it leaves lists).
+    Merged,
+}
+
+impl RecordStatus {
+    /// From the index's status text, read as core reads it in the record itself (an action
+    /// whose status core does not know is open).
+    fn of(kind: core::Kind, status: Option<&str>) -> Option<RecordStatus> {
+        match (kind, status) {
+            (core::Kind::Response, Some(s)) => Some(RecordStatus::Response { status: response_status(s) }),
+            (core::Kind::Action, s) => {
+                Some(RecordStatus::Action { status: s.and_then(ActionStatus::parse).unwrap_or(ActionStatus::Open) })
+            }
+            (core::Kind::Subject, Some("merged")) => Some(RecordStatus::Merged),
+            _ => None,
+        }
+    }
+}
+
 /// A row of a list screen (read from the index, never from the document).
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct RecordRow {
@@ -47,7 +74,7 @@ pub struct RecordRow {
     pub title: Option<String>,
     pub form_id: Option<String>,
     pub form_version: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<RecordStatus>,
     pub subject_id: Option<String>,
     pub owner: Option<String>,
     pub due: Option<String>,
@@ -66,7 +93,7 @@ impl From<core::RecordSummary> for RecordRow {
             title: r.title,
             form_id: r.form_id,
             form_version: r.form_version,
-            status: r.status,
+            status: RecordStatus::of(r.kind, r.status.as_deref()),
             subject_id: r.subject_id,
             owner: r.owner,
             due: r.due,
@@ -106,5 +133,26 @@ pub struct HistoryEntryView {
 impl From<core::HistoryEntry> for HistoryEntryView {
     fn from(h: core::HistoryEntry) -> Self {
         HistoryEntryView { change: h.change, by: h.author.into(), fields: h.fields }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sangam_core::Kind;
+
+    #[test]
+    fn row_statuses_are_typed_by_kind() {
+        let draft = Some(RecordStatus::Response { status: ResponseStatus::Draft });
+        assert_eq!(RecordStatus::of(Kind::Response, Some("draft")), draft);
+        let done = Some(RecordStatus::Action { status: ActionStatus::Done });
+        assert_eq!(RecordStatus::of(Kind::Action, Some("done")), done);
+        let open = Some(RecordStatus::Action { status: ActionStatus::Open });
+        assert_eq!(RecordStatus::of(Kind::Action, Some("later")), open);
+        assert_eq!(RecordStatus::of(Kind::Action, None), open);
+        assert_eq!(RecordStatus::of(Kind::Subject, Some("merged")), Some(RecordStatus::Merged));
+        assert_eq!(RecordStatus::of(Kind::Subject, None), None);
+        assert_eq!(RecordStatus::of(Kind::Response, None), None);
+        assert_eq!(RecordStatus::of(Kind::Meeting, Some("x")), None);
     }
 }

@@ -17,7 +17,7 @@ pub enum ResponseStatus {
 /// Core keeps a response's status as text and writes only `draft` and `submitted`. Text it did
 /// not write counts as submitted here, as core counts it: only a `draft` is a draft (e.g. only a
 /// draft moves to a newer form version).
-fn response_status(s: &str) -> ResponseStatus {
+pub(crate) fn response_status(s: &str) -> ResponseStatus {
     if s == ResponseStatus::Draft.as_str() {
         ResponseStatus::Draft
     } else {

@@ -77,7 +77,7 @@ private fun ResponseRow(row: RecordRow, openSurvey: (String) -> Unit, openConfli
     ListItem(
         headlineContent = { Text(row.title ?: row.formId ?: row.id) },
         supportingContent = {
-            Text("${row.status ?: "draft"} · ${row.formId ?: ""} v${row.formVersion ?: "?"} · ${ago(row.updatedAtMs)}")
+            Text("${statusLabel(row.status).ifEmpty { "draft" }} · ${row.formId ?: ""} v${row.formVersion ?: "?"} · ${ago(row.updatedAtMs)}")
         },
         trailingContent = {
             Row(horizontalArrangement = Arrangement.spacedBy(4.dp)) {
