@@ -15,7 +15,7 @@ small type inference: a name's type comes from its declared type, from the bindi
 property that produced it, from the list it iterates over, or from the app's own declarations
 (class properties, function return types, function-typed parameters), across files. A
 navigation `x.name` is checked only when `x` has a binding type (or names a binding type, as in
-`ActionState.DONE` or `.text(value:)` in a context of type AnswerValue); calls to binding
+`ActionStatus.DONE` or `.text(value:)` in a context of type AnswerValue); calls to binding
 methods, constructors and enum cases have their argument names or labels checked too. Names
 whose receiver type cannot be inferred are not guessed at; the report says how many uses were
 checked per binding type. Explicit imports from org.sangam are checked; under `import
@@ -1774,6 +1774,10 @@ class SwiftChecker:
         if node is None:
             return None
         if node.type == "simple_identifier":
+            # `ResponseStatus?.none`, `ResponseStatus?.some(.draft)`: the receiver is the
+            # Optional type (tree-sitter drops the `?`), whose members are Swift's own.
+            if self.src[node.end_byte:node.end_byte + 2] == b"?.":
+                return None
             return self.binding_type_name(self.t(node), env)
         if node.type == "navigation_expression":
             tgt, mem = self.nav_parts(node)
@@ -2688,7 +2692,7 @@ SELFTEST_EXPECTED = [
     ("BadCalls.kt", "AnswerValue.Txt: not declared"),
     ("BadCalls.kt", "ResponseQuery(…): no parameter named formid"),
     ("BadCalls.kt", "QuestionView has no member 'readonly'"),
-    ("BadCalls.kt", "ActionState.FINISHED: not declared"),
+    ("BadCalls.kt", "ActionStatus.FINISHED: not declared"),
     ("BadCalls.kt", "SangamStore.setAnswer(…): missing argument(s) value"),
     ("BadCalls.kt", "RecordRow has no member 'stale'"),
     ("BadCalls.kt", "AnswerValue has no member 'valu'"),
@@ -2698,7 +2702,7 @@ SELFTEST_EXPECTED = [
     ("BadCalls.swift", "SangamStore.formState(…): argument labels (id:language:) do not match (responseId:language:)"),
     ("BadCalls.swift", "AnswerValue has no case 'txt'"),
     ("BadCalls.swift", "FormStateView has no member 'question'"),
-    ("BadCalls.swift", "ActionState has no case 'finished'"),
+    ("BadCalls.swift", "ActionStatus has no case 'finished'"),
     ("BadCalls.swift", "type FormStatView is not declared"),
     ("BadCalls.swift", "MeetingInput(…): argument labels"),
     ("BadCalls.swift", "ApiError has no case 'Netwrk'"),

@@ -7,8 +7,10 @@ profile="${1:-debug}"
 flag=""; [ "$profile" = release ] && flag="--release"
 # One invocation for both, so shared dependencies are built once with one feature set.
 cargo build -p sangam-ffi -p sangam-hub $flag
-lib="target/$profile/libsangam_ffi.so"
-[ -f "$lib" ] || lib="target/$profile/libsangam_ffi.dylib"
+# Cargo's target directory: CARGO_TARGET_DIR when set (relative to the workspace), else target/.
+target="${CARGO_TARGET_DIR:-target}"
+lib="$target/$profile/libsangam_ffi.so"
+[ -f "$lib" ] || lib="$target/$profile/libsangam_ffi.dylib"
 rm -rf build/bindings
 for lang in kotlin swift; do
   cargo run -q -p sangam-ffi --bin uniffi-bindgen -- generate --library "$lib" \

@@ -12,16 +12,19 @@ import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 import org.sangam.AnswerValue
 import org.sangam.ApiException
-import org.sangam.ActionState
+import org.sangam.ActionStatus
 import org.sangam.FormStateView
+import org.sangam.QuestionType
+import org.sangam.RecordStatus
 import org.sangam.QuestionView
+import org.sangam.ResponseStatus
+import org.sangam.StoredValue
 import org.sangam.SyncProgressInfo
 import org.sangam.UserRole
 import org.sangam.demo.data.Answers
 import org.sangam.demo.data.EnrolmentSettings
 import org.sangam.demo.data.FormLanguages
 import org.sangam.demo.data.InMemoryEnrolmentStorage
-import org.sangam.demo.data.Json
 import org.sangam.demo.data.SangamRepository
 import org.sangam.demo.data.userMessage
 
@@ -70,11 +73,9 @@ fun main(args: Array<String>) = runBlocking {
     val scope = "UP-SIT"
 
     // Pure helpers first.
-    check(Json.parse("{\"a\":true,\"b\":false}") == mapOf("a" to true, "b" to false), "JSON objects parse")
-    check(Json.parse("[1, 2.5, \"x\\u0041\", null]") == listOf(1L, 2.5, "xA", null), "JSON arrays, numbers, escapes parse")
-    check(Answers.fromConflictJson("\"98765 43210\"") == AnswerValue.Text("98765 43210"), "a text conflict value")
-    check(Answers.fromConflictJson("6") == AnswerValue.Int(6L) && Answers.fromConflictJson("2.5") == AnswerValue.Decimal(2.5), "numeric conflict values")
-    check(Answers.fromConflictJson("{\"water\":true,\"debt\":true}") == AnswerValue.Choices(listOf("debt", "water")), "a multi-select conflict value")
+    check(Answers.display(StoredValue.Field(AnswerValue.Text("98765 43210"))) == "98765 43210", "a conflict value that is an answer shows as one")
+    val review = StoredValue.Parts(mapOf("state" to StoredValue.Field(AnswerValue.Text("approved")), "comments" to StoredValue.Parts(mapOf()), "tags" to StoredValue.Items(listOf(StoredValue.Empty))))
+    check(Answers.display(review) == "{comments: {}, state: approved, tags: [(empty)]}", "a structure shows its parts by name")
     check(Answers.integer("12") == AnswerValue.Int(12L) && Answers.integer("1x") == AnswerValue.Text("1x") && Answers.integer(" ") == null, "integer input")
     check(Answers.geopoint("26.8", "80.9") == AnswerValue.Text("26.8 80.9") && Answers.geopointParts(AnswerValue.Text("26.8 80.9 0 5")) == Pair("26.8", "80.9"), "geopoint input")
     check(Answers.toggle(AnswerValue.Choices(listOf("a")), "b", true) == AnswerValue.Choices(listOf("a", "b")) && Answers.toggle(AnswerValue.Choices(listOf("a")), "a", false) == null, "multi-select toggling")
@@ -102,6 +103,8 @@ fun main(args: Array<String>) = runBlocking {
         val r = a.createResponse(forms.first(), hh)
         var st = a.formState(r, FormLanguages.ENGLISH)
         check(!st.q("village").relevant, "household questions hidden before consent")
+        check(st.q("hh_size").kind == QuestionType.INTEGER && st.q("concerns").kind == QuestionType.SELECT_MULTIPLE, "question kinds arrive as QuestionType")
+        check(a.response(r).status == ResponseStatus.DRAFT, "a new response is a draft")
         st = a.answer(r, "consent", AnswerValue.Text("yes"), FormLanguages.ENGLISH)
         check(st.q("village").relevant, "skip logic: consent shows the household questions")
         st = a.answer(r, "hh_size", Answers.integer("2"), FormLanguages.ENGLISH)
@@ -127,7 +130,9 @@ fun main(args: Array<String>) = runBlocking {
         check(st.repeats.first { it.name == "members" }.rows.isEmpty(), "removing a repeat row")
         val submitted = a.submit(r, FormLanguages.ENGLISH)
         check(!submitted.ok && submitted.violations.isNotEmpty(), "submitting flags what is missing, keeps the data")
-        check(a.listResponses().any { it.id == r && it.status != null }, "the responses list shows the response and its status")
+        check(a.listResponses().any { it.id == r && it.status == RecordStatus.Response(ResponseStatus.SUBMITTED) }, "the responses list shows the response and its status")
+        check(a.response(r).status == ResponseStatus.SUBMITTED, "the response is submitted")
+        check(a.listResponses(status = ResponseStatus.SUBMITTED).any { it.id == r } && a.listResponses(status = ResponseStatus.DRAFT).none { it.id == r }, "the status filter")
         check(a.isUnsynced(r) && a.unsyncedCount() > 0, "the new response is unsynced")
         check(a.listResponses().first { it.id == r }.unsynced, "the responses list marks it not sent")
         a.sync { }
@@ -143,13 +148,14 @@ fun main(args: Array<String>) = runBlocking {
         a.replaceMinutes(m, "Opened at 10:30. Loans discussed.")
         a.addDecision(m, "Hold a loan camp")
         val act = a.createAction(m, "Book the hall", "meena", "2026-12-01", "")
-        a.setActionStatus(act, ActionState.IN_PROGRESS)
+        a.setActionStatus(act, ActionStatus.IN_PROGRESS)
         a.updateActionDetails(act, "meena", null, "called the office")
         val mv = a.meeting(m)
         check(mv.minutes == "Opened at 10:30. Loans discussed." && mv.attendees.single().present == true && mv.decisions.size == 1 && mv.agenda.size == 2, "meeting: attendance, minutes, decisions, agenda")
         val av = a.action(act)
-        check(av.status == ActionState.IN_PROGRESS && av.due == null && av.notes == "called the office", "action item updates")
+        check(av.status == ActionStatus.IN_PROGRESS && av.due == null && av.notes == "called the office", "action item updates")
         check(a.listActions(m, true).size == 1 && a.listMeetings().any { it.id == m }, "meeting and open-action lists")
+        check(a.listActions(m, true).single().status == RecordStatus.Action(ActionStatus.IN_PROGRESS), "an action row's status is typed")
 
         // Two phones edit one field offline; the coordinator resolves by picking a value.
         val b = SangamRepository(File(dir, "b.db").path, InMemoryEnrolmentStorage())
@@ -172,8 +178,15 @@ fun main(args: Array<String>) = runBlocking {
         } catch (e: ApiException.Forbidden) {
             check(userMessage(e).startsWith("Your role may not"), "a field worker may not resolve (${e::class.simpleName})")
         }
-        val picked = Answers.fromConflictJson(conflict.values.first { it.by.userId == "bina" }.valueJson)!!
-        c.resolveConflict(hh, conflict.path, picked)
+        val bina = conflict.values.indexOfFirst { it.by.userId == "bina" }
+        check(conflict.values[bina].value == StoredValue.Field(AnswerValue.Text("9000000002")), "conflict values arrive typed")
+        try {
+            a.resolveConflictPick(hh, conflict.path, bina.toUInt())
+            check(false, "a field worker may not pick")
+        } catch (e: ApiException.Forbidden) {
+            check(userMessage(e).startsWith("Your role may not"), "a field worker may not pick either")
+        }
+        c.resolveConflictPick(hh, conflict.path, bina.toUInt())
         c.sync { }
         a.sync { }
         check(a.conflicts(hh).isEmpty() && a.subject(hh).attrs["phone"] == AnswerValue.Text("9000000002"), "the picked value reached the phone")

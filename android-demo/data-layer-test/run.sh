@@ -6,8 +6,10 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
+# Cargo's target directory (CARGO_TARGET_DIR, else target/), where gen-bindings.sh builds.
+target="${CARGO_TARGET_DIR:-target}"; [[ "$target" = /* ]] || target="$root/$target"
 [ -f build/bindings/kotlin/org/sangam/sangam.kt ] || bash scripts/gen-bindings.sh debug
-[ -x target/debug/sangam-hub ] || cargo build -p sangam-hub
+[ -x "$target/debug/sangam-hub" ] || cargo build -p sangam-hub
 jna="${JNA_JAR:-/usr/share/java/jna.jar}"
 [ -f "$jna" ] || { echo "JNA not found at $jna (install libjna-java)"; exit 1; }
 kotlinc="${KOTLINC:-$(command -v kotlinc || echo "$(npm root -g 2>/dev/null)/kotlin-compiler/bin/kotlinc")}"
@@ -26,5 +28,5 @@ cp="$out/bindings-$sum.jar:$jna:$coroutines"
 "$kotlinc" -nowarn android-demo/app/src/main/java/org/sangam/demo/data/*.kt \
   android-demo/data-layer-test/DataLayerSmoke.kt -cp "$cp" -d "$out/smoke.jar"
 kotlin_stdlib="$(dirname "$(readlink -f "$kotlinc")")/../lib/kotlin-stdlib.jar"
-java -Djna.library.path="$root/target/debug" -cp "$out/smoke.jar:$cp:$kotlin_stdlib" DataLayerSmokeKt \
-  "$root/target/debug/sangam-hub" "$root/core/tests/fixtures/forms/deep_listening.xlsx"
+java -Djna.library.path="$target/debug" -cp "$out/smoke.jar:$cp:$kotlin_stdlib" DataLayerSmokeKt \
+  "$target/debug/sangam-hub" "$root/core/tests/fixtures/forms/deep_listening.xlsx"

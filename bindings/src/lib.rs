@@ -11,7 +11,6 @@ mod store;
 mod sync;
 mod views;
 
-pub use coordinator::*;
 pub use error::ApiError;
 pub use store::SangamStore;
 pub use sync::{CancelToken, Enrolment, SyncProgressListener};

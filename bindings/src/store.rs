@@ -141,16 +141,7 @@ impl SangamStore {
     // ---- meetings and actions ----
 
     pub fn create_meeting(&self, m: MeetingInput) -> R<String> {
-        guard(|| {
-            Ok(self.0.create_meeting(core::NewMeeting {
-                coalition: m.coalition,
-                scope: m.scope,
-                date: m.date,
-                time: m.time,
-                venue: m.venue,
-                agenda: m.agenda,
-            })?)
-        })
+        guard(|| Ok(self.0.create_meeting(m.into())?))
     }
 
     pub fn add_agenda_item(&self, id: String, item: String) -> R<()> {
@@ -158,12 +149,7 @@ impl SangamStore {
     }
 
     pub fn add_attendee(&self, id: String, a: AttendeeInput) -> R<String> {
-        guard(|| {
-            Ok(self.0.add_attendee(
-                &id,
-                core::NewAttendee { name: a.name, role: a.role, organisation: a.organisation, contact: a.contact },
-            )?)
-        })
+        guard(|| Ok(self.0.add_attendee(&id, a.into())?))
     }
 
     pub fn set_attendance(&self, id: String, attendee_id: String, present: bool) -> R<()> {
@@ -197,16 +183,7 @@ impl SangamStore {
     }
 
     pub fn create_action(&self, a: ActionInput) -> R<String> {
-        guard(|| {
-            Ok(self.0.create_action(core::NewAction {
-                scope: a.scope,
-                meeting_id: a.meeting_id,
-                title: a.title,
-                owner: a.owner,
-                due: a.due,
-                notes: a.notes,
-            })?)
-        })
+        guard(|| Ok(self.0.create_action(a.into())?))
     }
 
     pub fn update_action(&self, id: String, changes: ActionChanges) -> R<()> {
@@ -236,13 +213,14 @@ impl SangamStore {
         guard(|| Ok(self.0.resolve_conflict(&id, &path, &value.into())?))
     }
 
-    pub fn history(&self, id: String) -> R<Vec<HistoryEntryView>> {
-        guard(|| Ok(self.0.history(&id)?.into_iter().map(Into::into).collect()))
+    /// Resolves a conflict by picking the value at `index` of those listed (coordinators
+    /// only); any field, a review or a merge record included. Recorded in history.
+    pub fn resolve_conflict_pick(&self, id: String, path: String, index: u32) -> R<()> {
+        guard(|| Ok(self.0.resolve_conflict_pick(&id, &path, index as usize)?))
     }
 
-    /// The record as JSON, now or as of a history entry's change.
-    pub fn record_json(&self, id: String, at_change: Option<String>) -> R<String> {
-        guard(|| Ok(self.0.record_json(&id, at_change.map(|c| vec![c]).as_deref())?.to_string()))
+    pub fn history(&self, id: String) -> R<Vec<HistoryEntryView>> {
+        guard(|| Ok(self.0.history(&id)?.into_iter().map(Into::into).collect()))
     }
 
     // ---- sync and bundles ----

@@ -61,7 +61,11 @@ struct RecordConflictsView: View {
             }
             if conflicts.isEmpty { Text("No conflicting fields in this record.").foregroundColor(.secondary) }
             ForEach(conflicts, id: \.path) { (c: FieldConflictView) in
-                ConflictSection(conflict: c, canResolve: canResolve) { (value: AnswerValue) in resolve(c.path, value) }
+                ConflictSection(
+                    conflict: c, canResolve: canResolve,
+                    onPick: { (index: Int) in pick(c.path, index) },
+                    onResolve: { (value: AnswerValue) in resolve(c.path, value) }
+                )
             }
             Section(header: Text("History (newest first)")) {
                 ForEach(history.reversed(), id: \.change) { (h: HistoryEntryView) in
@@ -95,26 +99,39 @@ struct RecordConflictsView: View {
             }
         }
     }
+
+    /// Keeps the value at `index` of the field's values (any value: a structure too).
+    private func pick(_ path: String, _ index: Int) {
+        Task {
+            do {
+                try await model.resolveConflictPick(id: recordId, path: path, index: UInt32(index))
+                message = "Resolved. The choice is recorded in the record's history."
+            } catch {
+                message = userMessage(error)
+            }
+        }
+    }
 }
 
 struct ConflictSection: View {
     let conflict: FieldConflictView
     let canResolve: Bool
+    let onPick: (Int) -> Void
     let onResolve: (AnswerValue) -> Void
     @State private var typed = ""
 
     var body: some View {
         Section(header: Text(conflict.path)) {
-            ForEach(conflict.values, id: \.self) { (v: ConflictValueView) in
+            ForEach(conflict.values.indices, id: \.self) { (i: Int) in
+                let v: ConflictValueView = conflict.values[i]
                 HStack {
                     VStack(alignment: .leading) {
-                        let value = Answers.fromConflictJson(v.valueJson)
-                        Text((value.map { Answers.display($0) } ?? v.valueJson) + (v.shown ? "  (shown now)" : ""))
+                        Text(Answers.display(v.value) + (v.shown ? "  (shown now)" : ""))
                         Text(describe(v.by)).font(.caption).foregroundColor(.secondary)
                     }
                     Spacer()
-                    if canResolve, let value = Answers.fromConflictJson(v.valueJson) {
-                        Button("Use this") { onResolve(value) }.buttonStyle(.borderless)
+                    if canResolve {
+                        Button("Use this") { onPick(i) }.buttonStyle(.borderless)
                     }
                 }
             }

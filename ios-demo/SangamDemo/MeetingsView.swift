@@ -31,7 +31,7 @@ struct MeetingsView: View {
             Section(header: Text("Open action items")) {
                 if openActions.isEmpty { Text("No open action items.").foregroundColor(.secondary) }
                 ForEach(openActions, id: \.id) { (a: RecordRow) in
-                    ActionRowView(row: a) { (state: ActionState) in setStatus(a.id, state) }
+                    ActionRowView(row: a) { (state: ActionStatus) in setStatus(a.id, state) }
                 }
             }
         }
@@ -53,7 +53,7 @@ struct MeetingsView: View {
         }
     }
 
-    private func setStatus(_ id: String, _ state: ActionState) {
+    private func setStatus(_ id: String, _ state: ActionStatus) {
         Task {
             do { try await model.setActionStatus(id: id, status: state) } catch { message = userMessage(error) }
         }
@@ -63,22 +63,28 @@ struct MeetingsView: View {
 /// One action item with its owner, due date and a button that moves its status on.
 struct ActionRowView: View {
     let row: RecordRow
-    let onStatus: (ActionState) -> Void
+    let onStatus: (ActionStatus) -> Void
 
     var body: some View {
-        let status = row.status ?? "open"
         HStack {
             VStack(alignment: .leading) {
                 Text(row.title ?? "Action")
-                Text("owner \(row.owner ?? "—") · due \(row.due ?? "—") · \(status)").font(.caption).foregroundColor(.secondary)
+                Text("owner \(row.owner ?? "—") · due \(row.due ?? "—") · \(statusLabel(.action(status: status)))")
+                    .font(.caption).foregroundColor(.secondary)
             }
             Spacer()
             switch status {
-            case "open": Button("Start") { onStatus(.inProgress) }.buttonStyle(.borderless)
-            case "in-progress": Button("Done") { onStatus(.done) }.buttonStyle(.borderless)
-            case "done", "dropped": Button("Reopen") { onStatus(.open) }.buttonStyle(.borderless)
-            default: Button("Done") { onStatus(.done) }.buttonStyle(.borderless)
+            case .open: Button("Start") { onStatus(.inProgress) }.buttonStyle(.borderless)
+            case .inProgress: Button("Done") { onStatus(.done) }.buttonStyle(.borderless)
+            case .done, .dropped: Button("Reopen") { onStatus(.open) }.buttonStyle(.borderless)
             }
+        }
+    }
+
+    private var status: ActionStatus {
+        switch row.status {
+        case .action(let s)?: return s
+        default: return .open
         }
     }
 }
@@ -252,7 +258,7 @@ struct MeetingDetailView: View {
                 }
                 Section(header: Text("Action items")) {
                     ForEach(meetingModel.actions, id: \.id) { (a: RecordRow) in
-                        ActionRowView(row: a) { (state: ActionState) in setActionStatus(a.id, state) }
+                        ActionRowView(row: a) { (state: ActionStatus) in setActionStatus(a.id, state) }
                     }
                     TextField("What", text: $actionTitle)
                     TextField("Owner", text: $actionOwner)
@@ -301,7 +307,7 @@ struct MeetingDetailView: View {
         }
     }
 
-    private func setActionStatus(_ id: String, _ state: ActionState) {
+    private func setActionStatus(_ id: String, _ state: ActionStatus) {
         meetingModel.run { try await model.setActionStatus(id: id, status: state) }
     }
 }

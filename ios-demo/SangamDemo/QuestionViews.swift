@@ -14,7 +14,7 @@ struct QuestionField: View {
         VStack(alignment: .leading, spacing: 6) {
             let label = question.label ?? question.name
             Text(question.required ? "\(label) *" : label)
-                .font(question.kind == QuestionKinds.note ? .body : .headline)
+                .font(question.kind == QuestionType.note ? .body : .headline)
             if let hint = question.hint {
                 Text(hint).font(.caption).foregroundColor(.secondary)
             }
@@ -30,33 +30,33 @@ struct QuestionField: View {
     @ViewBuilder
     private var input: some View {
         let kind = question.kind
-        if kind == QuestionKinds.note {
+        if kind == QuestionType.note {
             EmptyView()
-        } else if kind == QuestionKinds.calculate || question.readOnly {
+        } else if kind == QuestionType.calculate || question.readOnly {
             let shown = Answers.display(question.value, choices: question.choices)
             Text(shown.isEmpty ? "—" : shown)
-        } else if kind == QuestionKinds.text {
+        } else if kind == QuestionType.text {
             TextAnswer(question: question, keyboard: .default, multiline: true, parse: Answers.text, onAnswer: onAnswer)
-        } else if kind == QuestionKinds.integer {
+        } else if kind == QuestionType.integer {
             TextAnswer(question: question, keyboard: .numbersAndPunctuation, multiline: false, parse: Answers.integer, onAnswer: onAnswer)
-        } else if kind == QuestionKinds.decimal {
+        } else if kind == QuestionType.decimal {
             TextAnswer(question: question, keyboard: .decimalPad, multiline: false, parse: Answers.decimal, onAnswer: onAnswer)
-        } else if kind == QuestionKinds.image {
+        } else if kind == QuestionType.image {
             TextAnswer(question: question, keyboard: .default, multiline: false, parse: Answers.text, onAnswer: onAnswer,
                        placeholder: "Photo file name, e.g. IMG_0042.jpg")
-        } else if kind == QuestionKinds.selectOne {
+        } else if kind == QuestionType.selectOne {
             SelectOneAnswer(question: question, onAnswer: onAnswer)
-        } else if kind == QuestionKinds.selectMultiple {
+        } else if kind == QuestionType.selectMultiple {
             SelectMultipleAnswer(question: question, onAnswer: onAnswer)
-        } else if kind == QuestionKinds.date {
+        } else if kind == QuestionType.date {
             DateAnswer(question: question, format: Answers.dateFormat, components: [.date], onAnswer: onAnswer)
-        } else if kind == QuestionKinds.time {
+        } else if kind == QuestionType.time {
             DateAnswer(question: question, format: Answers.timeFormat, components: [.hourAndMinute], onAnswer: onAnswer)
-        } else if kind == QuestionKinds.datetime {
+        } else if kind == QuestionType.datetime {
             DateAnswer(question: question, format: Answers.dateTimeFormat, components: [.date, .hourAndMinute], onAnswer: onAnswer)
-        } else if kind == QuestionKinds.geopoint {
+        } else if kind == QuestionType.geopoint {
             GeopointAnswer(question: question, onAnswer: onAnswer)
-        } else if kind == QuestionKinds.acknowledge {
+        } else if kind == QuestionType.acknowledge {
             Toggle("OK", isOn: Binding(
                 get: { question.value == .bool(value: true) },
                 set: { (on: Bool) in onAnswer(on ? .bool(value: true) : nil) }

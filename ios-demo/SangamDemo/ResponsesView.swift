@@ -6,16 +6,16 @@ import SwiftUI
 struct ResponsesView: View {
     @EnvironmentObject var model: SangamModel
     @State private var rows: [RecordRow] = []
-    @State private var status: String?
+    @State private var status: ResponseStatus?
     @State private var message: String?
 
     var body: some View {
         List {
             MessageBanner(message: $message)
             Picker("Status", selection: $status) {
-                Text("all").tag(String?.none)
-                Text("draft").tag(String?.some("draft"))
-                Text("submitted").tag(String?.some("submitted"))
+                Text("all").tag(ResponseStatus?.none)
+                Text("draft").tag(ResponseStatus?.some(.draft))
+                Text("submitted").tag(ResponseStatus?.some(.submitted))
             }
             .pickerStyle(.segmented)
             if rows.isEmpty {
@@ -27,7 +27,7 @@ struct ResponsesView: View {
                 }
             }
         }
-        .task(id: "\(model.changes)-\(status ?? "all")") { await load() }
+        .task(id: "\(model.changes)-\(status.map { "\($0)" } ?? "all")") { await load() }
         .refreshable { await load() }
     }
 
@@ -47,7 +47,7 @@ struct ResponseRowView: View {
         HStack {
             VStack(alignment: .leading) {
                 Text(row.title ?? row.formId ?? row.id)
-                Text("\(row.status ?? "draft") · \(row.formId ?? "") v\(row.formVersion ?? "?") · \(ago(row.updatedAtMs))")
+                Text("\(statusLabel(row.status).isEmpty ? "draft" : statusLabel(row.status)) · \(row.formId ?? "") v\(row.formVersion ?? "?") · \(ago(row.updatedAtMs))")
                     .font(.caption).foregroundColor(.secondary)
             }
             Spacer()

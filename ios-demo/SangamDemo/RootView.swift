@@ -95,6 +95,16 @@ func ago(_ ms: Int64) -> String {
     return f.localizedString(for: Date(timeIntervalSince1970: TimeInterval(ms) / 1000), relativeTo: Date())
 }
 
+/// A list row's status as a person reads it ("" when the row has none).
+func statusLabel(_ status: RecordStatus?) -> String {
+    switch status {
+    case .response(let s)?: return "\(s)"
+    case .action(let s)?: return s == .inProgress ? "in progress" : "\(s)"
+    case .merged?: return "merged"
+    case nil: return ""
+    }
+}
+
 /// Who changed something, on which device, when.
 func describe(_ by: ChangeBy) -> String {
     let name = by.userName.isEmpty ? by.userId : by.userName

@@ -142,7 +142,7 @@ struct SubjectDetailView: View {
                 Section(header: Text("Surveys about this record")) {
                     ForEach(responses, id: \.id) { (r: RecordRow) in
                         NavigationLink(value: Route.survey(r.id)) {
-                            Text("\(r.title ?? r.formId ?? r.id) · \(r.status ?? "draft") · \(ago(r.updatedAtMs))")
+                            Text("\(r.title ?? r.formId ?? r.id) · \(statusLabel(r.status).isEmpty ? "draft" : statusLabel(r.status)) · \(ago(r.updatedAtMs))")
                         }
                     }
                 }

@@ -9,7 +9,7 @@ import SwiftUI
 final class SurveyModel: ObservableObject {
     @Published var form: FormStateView?
     @Published var language = FormLanguages.english
-    @Published var status = ""
+    @Published var status: ResponseStatus?
     @Published var unsynced = false
     @Published var validation: ValidationResult?
     @Published var migration: MigrationResult?
@@ -118,7 +118,7 @@ struct SurveyView: View {
                     Text("This form has no \(FormLanguages.shortName(survey.language)) labels; showing \(form.language).")
                         .font(.caption)
                 }
-                Text("Status: \(survey.status.isEmpty ? "…" : survey.status) · \(survey.unsynced ? "not yet synced" : "synced")")
+                Text("Status: \(survey.status.map { "\($0)" } ?? "…") · \(survey.unsynced ? "not yet synced" : "synced")")
                     .font(.caption)
                 MessageBanner(message: $survey.message)
             }

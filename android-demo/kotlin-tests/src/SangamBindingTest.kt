@@ -86,6 +86,8 @@ fun main(args: Array<String>) {
         val r = a.createResponse(form.formId!!, form.formVersion!!, scope, hh)
         val state = a.formState(r, "English (en)")
         check(state.questions.isNotEmpty(), "live form state renders (${state.questions.size} questions)")
+        check(state.questions.first { it.name == "consent" }.kind == QuestionType.SELECT_ONE, "a question's kind is a QuestionType")
+        check(a.response(r).status == ResponseStatus.DRAFT, "a new response's status is a ResponseStatus")
         a.setAnswer(r, "respondent_name", AnswerValue.Text("Sunita"))
         a.sync(hub.url, tokA, null, null)
         b.sync(hub.url, tokB, null, null)
@@ -106,12 +108,18 @@ fun main(args: Array<String>) {
         val conflicts = a.conflicts(hh)
         check(conflicts.size == 1 && conflicts[0].path == "attrs/phone" && conflicts[0].values.size == 2, "both see the phone conflict with both values")
         check(conflicts[0].values.map { it.by.userId }.toSet() == setOf("asha", "bina"), "each value says who wrote it")
+        val both = setOf(StoredValue.Field(AnswerValue.Text("98765 43210")), StoredValue.Field(AnswerValue.Text("91234 56789")))
+        check(conflicts[0].values.map { it.value }.toSet() == both, "the values arrive typed")
 
         // A field worker may not resolve; the coordinator does, and it reaches the phones.
         expectThrows<ApiException.Forbidden>("a field worker resolving a conflict") {
             a.resolveConflict(hh, "attrs/phone", AnswerValue.Text("x"))
         }
+        expectThrows<ApiException.Forbidden>("a field worker picking a conflict's value") { a.resolveConflictPick(hh, "attrs/phone", 0u) }
         c.sync(hub.url, tokC, null, null)
+        val listed = c.conflictedRecords(scope, 50u, 0u).single { it.record.id == hh }.fields.single()
+        check(listed.path == "attrs/phone" && listed.values.map { it.value }.toSet() == both, "the coordinator's worklist has the field with both values")
+        expectThrows<ApiException.InvalidInput>("picking a value that is not listed") { c.resolveConflictPick(hh, "attrs/phone", 9u) }
         c.resolveConflict(hh, "attrs/phone", AnswerValue.Text("91234 56789"))
         c.sync(hub.url, tokC, null, null)
         a.sync(hub.url, tokA, null, null)
@@ -148,28 +156,31 @@ fun main(args: Array<String>) {
         a.minutesInsert(m, 0uL, "[A] ")
         a.addDecision(m, "Hold a loan camp")
         val act = a.createAction(ActionInput(scope, m, "Book the hall", "meena", "2026-12-01", ""))
-        a.updateAction(act, ActionChanges(null, null, null, false, ActionState.IN_PROGRESS, "called the office"))
+        a.updateAction(act, ActionChanges(null, null, null, false, ActionStatus.IN_PROGRESS, "called the office"))
         val mv = a.meeting(m)
         check(mv.minutes == "[A] Opened at 10:30." && mv.attendees[0].present == true && mv.decisions.size == 1, "meeting minutes, attendance and decisions")
         check(a.listActions(ActionQuery(null, "meena", null, true, null, null)).size == 1, "open actions by owner")
         check(parseEnrolment("sangam://enrol?hub=http%3A%2F%2F10.0.0.2%3A8787&token=sgm_t").hubUrl == "http://10.0.0.2:8787", "enrolment codes parse")
         // The coordinator's tablet: review, the conflict worklist, duplicates and a reversible merge.
-        c.setReview(r, ReviewStatus.HAS_ISSUES, "Please add the respondent's age")
+        c.setReview(r, ReviewState.HAS_ISSUES, "Please add the respondent's age")
         c.sync(hub.url, tokC, null, null)
         a.sync(hub.url, tokA, null, null)
         val rv = a.review(r)
-        check(rv.state == ReviewStatus.HAS_ISSUES && rv.comments.size == 1, "the field worker sees the review and its comment")
-        expectThrows<ApiException.Forbidden>("a field worker setting a review") { a.setReview(r, ReviewStatus.APPROVED, null) }
+        check(rv.state == ReviewState.HAS_ISSUES && rv.comments.size == 1 && !rv.conflicted, "the field worker sees the review and its comment")
+        check(c.listByReview(ReviewQuery(scope, null, null, ReviewState.HAS_ISSUES, null)).any { it.record.id == r && it.comments == 1u }, "the review worklist by state")
+        check(c.reviewHistory(r).map { it.state to it.by.userId } == listOf(ReviewState.HAS_ISSUES to "chitra"), "the review's history")
+        expectThrows<ApiException.Forbidden>("a field worker setting a review") { a.setReview(r, ReviewState.APPROVED, null) }
         check(c.conflictedRecords(scope, 50u, 0u).none { it.record.id == hh }, "a resolved record leaves the conflict worklist")
         val dup = a.createSubject("household", scope, mapOf("name" to AnswerValue.Text("सुनीता देवी"), "village" to AnswerValue.Text("Rampur")))
         a.sync(hub.url, tokA, null, null)
         c.sync(hub.url, tokC, null, null)
         val pairs = c.duplicateCandidates(scope, 0u)
         check(pairs.any { setOf(it.keep, it.duplicate) == setOf(hh, dup) }, "the coordinator sees the duplicate household (Devanagari and Latin names)")
-        c.mergeSubjects(hh, dup)
-        check(c.subject(dup).mergedInto == hh, "merged")
-        c.unmergeSubject(dup)
-        check(c.subject(dup).mergedInto == null, "and unmerged")
+        val merge = c.mergeSubjects(hh, dup)
+        check(c.subject(dup).mergedInto == hh && !merge.refreshed, "merged")
+        check(c.mergeFollowUps(scope).isEmpty(), "nothing left to fold in")
+        val unmerge = c.unmergeSubject(dup)
+        check(c.subject(dup).mergedInto == null && unmerge.leftAsEdited.isEmpty(), "and unmerged")
         check(a.enrolledScopes() == listOf(scope), "the device knows its enrolled scopes")
         listOf(a, b, c, d).forEach { it.shutdown() }
     }

@@ -1,5 +1,5 @@
-// Converting between what a person types or taps and the core's AnswerValue, turning a
-// conflict's JSON value back into an AnswerValue, and error messages a person can act on.
+// Converting between what a person types or taps and the core's AnswerValue, showing a
+// conflict's values, and error messages a person can act on.
 import Foundation
 
 public enum FormLanguages {
@@ -14,23 +14,6 @@ public enum FormLanguages {
         default: return language
         }
     }
-}
-
-/// The question kinds the core reports in QuestionView.kind.
-public enum QuestionKinds {
-    public static let text = "text"
-    public static let integer = "integer"
-    public static let decimal = "decimal"
-    public static let selectOne = "select_one"
-    public static let selectMultiple = "select_multiple"
-    public static let date = "date"
-    public static let time = "time"
-    public static let datetime = "datetime"
-    public static let geopoint = "geopoint"
-    public static let note = "note"
-    public static let calculate = "calculate"
-    public static let acknowledge = "acknowledge"
-    public static let image = "image"
 }
 
 public enum Answers {
@@ -138,23 +121,15 @@ public enum Answers {
         return formatter("yyyy-MM-dd'T'HH:mm").date(from: t) ?? formatter(dateFormat).date(from: String(t.prefix(10)))
     }
 
-    /// A conflicting value (ConflictValueView.valueJson) as an AnswerValue to write back.
-    public static func fromConflictJson(_ json: String) -> AnswerValue? {
-        guard let data = json.data(using: .utf8),
-              let v = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return nil }
-        if let s = v as? String { return .text(value: s) }
-        if let n = v as? NSNumber {
-            if CFGetTypeID(n) == CFBooleanGetTypeID() { return .bool(value: n.boolValue) }
-            if json.contains(".") || json.lowercased().contains("e") { return .decimal(value: n.doubleValue) }
-            return .int(value: n.int64Value)
+    /// One of a conflict's values as a person reads it; a structure shows its parts by name.
+    public static func display(_ value: StoredValue) -> String {
+        switch value {
+        case .field(let v): return display(v)
+        case .empty: return "(empty)"
+        case .items(let items): return "[" + items.map { display($0) }.joined(separator: ", ") + "]"
+        case .parts(let parts):
+            return "{" + parts.keys.sorted().map { "\($0): \(display(parts[$0] ?? .empty))" }.joined(separator: ", ") + "}"
         }
-        if let m = v as? [String: Any] {
-            return .choices(values: m.filter { ($0.value as? Bool) == true }.map { $0.key }.sorted())
-        }
-        if let a = v as? [Any] {
-            return .choices(values: a.compactMap { $0 as? String })
-        }
-        return nil
     }
 }
 

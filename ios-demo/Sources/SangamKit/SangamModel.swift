@@ -133,7 +133,7 @@ public final class SangamModel: ObservableObject {
         return try await read { try $0.listForms(scope: scope) }
     }
 
-    public func listResponses(formId: String? = nil, subjectId: String? = nil, status: String? = nil, limit: UInt32 = 200) async throws -> [RecordRow] {
+    public func listResponses(formId: String? = nil, subjectId: String? = nil, status: ResponseStatus? = nil, limit: UInt32 = 200) async throws -> [RecordRow] {
         let query = ResponseQuery(
             formId: formId, formVersion: nil, status: status, subjectId: subjectId, scope: nil,
             updatedSinceMs: nil, hasConflicts: nil, limit: limit, offset: nil
@@ -289,7 +289,7 @@ public final class SangamModel: ObservableObject {
         return id
     }
 
-    public func setActionStatus(id: String, status: ActionState) async throws {
+    public func setActionStatus(id: String, status: ActionStatus) async throws {
         let changes = ActionChanges(title: nil, owner: nil, due: nil, clearDue: false, status: status, notes: nil)
         try await write { try $0.updateAction(id: id, changes: changes) }
     }
@@ -322,6 +322,13 @@ public final class SangamModel: ObservableObject {
     /// Writes the chosen value over every concurrent one (coordinators only); recorded in history.
     public func resolveConflict(id: String, path: String, value: AnswerValue) async throws {
         try await write { try $0.resolveConflict(id: id, path: path, value: value) }
+        onLocalChange?()
+    }
+
+    /// Keeps the value at `index` of a conflict's values over every other (coordinators only);
+    /// recorded in history.
+    public func resolveConflictPick(id: String, path: String, index: UInt32) async throws {
+        try await write { try $0.resolveConflictPick(id: id, path: path, index: index) }
         onLocalChange?()
     }
 

@@ -1,7 +1,7 @@
 // Planted mistakes: scripts/check_apps.py must report every one (see SELFTEST_EXPECTED).
 package selftest
 
-import org.sangam.ActionState
+import org.sangam.ActionStatus
 import org.sangam.AnswerValue
 import org.sangam.FormStatView
 import org.sangam.QuestionView
@@ -20,7 +20,7 @@ class Bad(private val store: SangamStore) {
                 updatedSinceMs = null, hasConflicts = null, limit = 10u, offset = null,
             ),
         )
-        val s = ActionState.FINISHED
+        val s = ActionStatus.FINISHED
     }
 
     fun readOnly(q: QuestionView): Boolean = q.readonly

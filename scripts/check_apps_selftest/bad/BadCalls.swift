@@ -7,7 +7,7 @@ func bad(store: SangamStore, id: String) throws {
     try store.setAnswer(id: id, name: "x", value: .txt(value: "y"))
     let state = try store.formState(responseId: id, language: nil)
     _ = state.question
-    let status: ActionState = .finished
+    let status: ActionStatus = .finished
     let missing: FormStatView? = nil
     _ = MeetingInput(coalition: "c", scope: "s", date: "d", time: "t", venue: "v")
     print(status, missing as Any)

@@ -2,7 +2,7 @@
 package selftest
 
 import org.sangam.ActionChanges
-import org.sangam.ActionState
+import org.sangam.ActionStatus
 import org.sangam.AnswerValue
 import org.sangam.ApiException
 import org.sangam.CancelToken
@@ -48,7 +48,7 @@ class Good(private val store: SangamStore) {
 
     fun rows(): List<RecordRow> = store.listForms(null).sortedByDescending { it.updatedAtMs }
 
-    fun done(id: String) = store.updateAction(id, ActionChanges(null, null, null, false, ActionState.DONE, null))
+    fun done(id: String) = store.updateAction(id, ActionChanges(null, null, null, false, ActionStatus.DONE, null))
 
     companion object {
         fun open(path: String): Good = Good(SangamStore.open(path, UserInfo("u", "U", UserRole.entries.first())))

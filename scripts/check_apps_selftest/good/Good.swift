@@ -41,5 +41,7 @@ func goodOpen(path: String, code: String) throws -> String {
     try store.updateAction(id: "a", changes: ActionChanges(title: nil, owner: nil, due: nil, clearDue: false, status: .done, notes: nil))
     let rows: [RecordRow] = try store.listForms(scope: nil).sorted { $0.updatedAtMs > $1.updatedAtMs }
     print(rows.first?.title ?? "")
+    let filters: [ResponseStatus?] = [ResponseStatus?.none, ResponseStatus?.some(.draft), .submitted]
+    print(filters.count)
     return try parseEnrolment(text: code).hubUrl
 }

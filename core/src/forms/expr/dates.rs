@@ -3,8 +3,6 @@
 //! and the device's UTC offset passed in explicitly (India is +05:30) so results do not
 //! depend on the machine's time zone setting.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 /// Dates further than this from 1970 (about ±8,000 years) are refused instead of computed.
 pub(crate) const MAX_DAYS: i64 = 3_000_000;
 const DAY_MS: i64 = 86_400_000;

@@ -1,10 +1,11 @@
-// Converting between what a person types or taps and the core's AnswerValue, and turning a
-// conflict's JSON value back into an AnswerValue a coordinator can pick. Pure Kotlin.
+// Converting between what a person types or taps and the core's AnswerValue, and showing
+// a conflict's values. Pure Kotlin.
 package org.sangam.demo.data
 
 import org.sangam.AnswerValue
 import org.sangam.ApiException
 import org.sangam.ChoiceOption
+import org.sangam.StoredValue
 
 /** The form languages the demo offers (labels in XLSForm columns `label::English (en)` etc.). */
 object FormLanguages {
@@ -17,23 +18,6 @@ object FormLanguages {
         ENGLISH -> "English"
         else -> language
     }
-}
-
-/** The question kinds the core reports in QuestionView.kind. */
-object QuestionKinds {
-    const val TEXT = "text"
-    const val INTEGER = "integer"
-    const val DECIMAL = "decimal"
-    const val SELECT_ONE = "select_one"
-    const val SELECT_MULTIPLE = "select_multiple"
-    const val DATE = "date"
-    const val TIME = "time"
-    const val DATETIME = "datetime"
-    const val GEOPOINT = "geopoint"
-    const val NOTE = "note"
-    const val CALCULATE = "calculate"
-    const val ACKNOWLEDGE = "acknowledge"
-    const val IMAGE = "image"
 }
 
 object Answers {
@@ -116,20 +100,12 @@ object Answers {
     fun dateTime(year: Int, month: Int, day: Int, hour: Int, minute: Int): AnswerValue.Text =
         AnswerValue.Text("%04d-%02d-%02dT%02d:%02d:00".format(year, month, day, hour, minute))
 
-    /**
-     * A conflicting value (ConflictValueView.valueJson) as an AnswerValue to write back:
-     * strings are text, whole numbers integers, other numbers decimals, booleans booleans, and a
-     * multi-select map of choice → true (or a list of names) becomes Choices.
-     */
-    fun fromConflictJson(json: String): AnswerValue? = when (val v = Json.parse(json)) {
-        null -> null
-        is String -> AnswerValue.Text(v)
-        is Boolean -> AnswerValue.Bool(v)
-        is Long -> AnswerValue.Int(v)
-        is Double -> AnswerValue.Decimal(v)
-        is Map<*, *> -> AnswerValue.Choices(v.filter { it.value == true }.keys.map { it.toString() }.sorted())
-        is List<*> -> AnswerValue.Choices(v.filterIsInstance<String>())
-        else -> null
+    /** One of a conflict's values as a person reads it; a structure shows its parts by name. */
+    fun display(value: StoredValue): String = when (value) {
+        is StoredValue.Field -> display(value.value)
+        is StoredValue.Empty -> "(empty)"
+        is StoredValue.Items -> value.items.joinToString(", ", "[", "]") { display(it) }
+        is StoredValue.Parts -> value.parts.entries.sortedBy { it.key }.joinToString(", ", "{", "}") { "${it.key}: ${display(it.value)}" }
     }
 }
 

@@ -27,7 +27,7 @@ import kotlinx.coroutines.withContext
 import org.sangam.ActionChanges
 import org.sangam.ActionInput
 import org.sangam.ActionQuery
-import org.sangam.ActionState
+import org.sangam.ActionStatus
 import org.sangam.ActionView
 import org.sangam.AnswerValue
 import org.sangam.AttendeeInput
@@ -41,6 +41,7 @@ import org.sangam.MeetingView
 import org.sangam.MigrationResult
 import org.sangam.RecordRow
 import org.sangam.ResponseQuery
+import org.sangam.ResponseStatus
 import org.sangam.ResponseView
 import org.sangam.SangamStore
 import org.sangam.SubjectSearch
@@ -136,7 +137,7 @@ class SangamRepository(
 
     suspend fun listForms(): List<RecordRow> = read { it.listForms(scope()) }
 
-    suspend fun listResponses(formId: String? = null, subjectId: String? = null, status: String? = null, limit: UInt = 200u): List<RecordRow> =
+    suspend fun listResponses(formId: String? = null, subjectId: String? = null, status: ResponseStatus? = null, limit: UInt = 200u): List<RecordRow> =
         read {
             it.listResponses(
                 ResponseQuery(
@@ -271,7 +272,7 @@ class SangamRepository(
         return id
     }
 
-    suspend fun setActionStatus(id: String, status: ActionState) {
+    suspend fun setActionStatus(id: String, status: ActionStatus) {
         write {
             it.updateAction(id, ActionChanges(title = null, owner = null, due = null, clearDue = false, status = status, notes = null))
         }
@@ -314,9 +315,13 @@ class SangamRepository(
         requestBackgroundSync()
     }
 
-    suspend fun history(id: String): List<HistoryEntryView> = read { it.history(id) }
+    /** Keeps the value at `index` of a conflict's values over every other (coordinators only); recorded in history. */
+    suspend fun resolveConflictPick(id: String, path: String, index: UInt) {
+        write { it.resolveConflictPick(id, path, index) }
+        requestBackgroundSync()
+    }
 
-    suspend fun recordJson(id: String, atChange: String?): String = read { it.recordJson(id, atChange) }
+    suspend fun history(id: String): List<HistoryEntryView> = read { it.history(id) }
 
     // ---- sync and bundles ----
 

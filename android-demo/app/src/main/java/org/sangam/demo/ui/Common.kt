@@ -30,7 +30,9 @@ import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.launch
+import org.sangam.ActionStatus
 import org.sangam.ChangeBy
+import org.sangam.RecordStatus
 import org.sangam.demo.SangamApplication
 import org.sangam.demo.data.SangamRepository
 import org.sangam.demo.data.userMessage
@@ -103,6 +105,14 @@ fun EmptyNote(text: String) {
 /** "5 minutes ago" style time for list rows. */
 fun ago(ms: Long): String =
     if (ms <= 0L) "" else DateUtils.getRelativeTimeSpanString(ms, System.currentTimeMillis(), DateUtils.MINUTE_IN_MILLIS).toString()
+
+/** A list row's status as a person reads it ("" when the row has none). */
+fun statusLabel(status: RecordStatus?): String = when (status) {
+    null -> ""
+    is RecordStatus.Response -> status.status.name.lowercase()
+    is RecordStatus.Action -> if (status.status == ActionStatus.IN_PROGRESS) "in progress" else status.status.name.lowercase()
+    is RecordStatus.Merged -> "merged"
+}
 
 /** Who changed something, on which device and when (history and conflict values). */
 fun describe(by: ChangeBy): String {

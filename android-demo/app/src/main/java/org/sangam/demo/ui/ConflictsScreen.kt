@@ -36,7 +36,6 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.launch
 import org.sangam.AnswerValue
-import org.sangam.ConflictValueView
 import org.sangam.FieldConflictView
 import org.sangam.HistoryEntryView
 import org.sangam.RecordKind
@@ -107,13 +106,10 @@ class RecordConflictsViewModel(repo: SangamRepository, private val id: String) :
         )
     }
 
-    fun pick(path: String, value: ConflictValueView) {
-        val answer = Answers.fromConflictJson(value.valueJson)
-        if (answer == null) {
-            say("This value cannot be written back; type the value instead.")
-            return
-        }
-        resolve(path, answer)
+    /** Keeps the value at `index` of the field's values (any value: a structure too). */
+    fun pick(path: String, index: Int) = launchSafely {
+        repo.resolveConflictPick(id, path, index.toUInt())
+        say("Resolved. The choice is recorded in the record's history.")
     }
 
     fun resolve(path: String, value: AnswerValue) = launchSafely {
@@ -151,14 +147,13 @@ private fun ConflictCard(c: FieldConflictView, canResolve: Boolean, vm: RecordCo
     Card(Modifier.fillMaxWidth()) {
         Column(Modifier.padding(12.dp), verticalArrangement = Arrangement.spacedBy(6.dp)) {
             Text(c.path, style = MaterialTheme.typography.titleSmall)
-            c.values.forEach { v ->
+            c.values.forEachIndexed { i, v ->
                 Row(verticalAlignment = Alignment.CenterVertically) {
                     Column(Modifier.weight(1f)) {
-                        val shown = Answers.fromConflictJson(v.valueJson)?.let { Answers.display(it) } ?: v.valueJson
-                        Text(shown + if (v.shown) "  (shown now)" else "", style = MaterialTheme.typography.bodyLarge)
+                        Text(Answers.display(v.value) + if (v.shown) "  (shown now)" else "", style = MaterialTheme.typography.bodyLarge)
                         Text(describe(v.by), style = MaterialTheme.typography.bodySmall)
                     }
-                    if (canResolve) OutlinedButton(onClick = { vm.pick(c.path, v) }) { Text("Use this") }
+                    if (canResolve) OutlinedButton(onClick = { vm.pick(c.path, i) }) { Text("Use this") }
                 }
             }
             if (canResolve) {

@@ -36,7 +36,7 @@ import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.launch
-import org.sangam.ActionState
+import org.sangam.ActionStatus
 import org.sangam.AttendeeView
 import org.sangam.DecisionView
 import org.sangam.MeetingView
@@ -90,7 +90,7 @@ class MeetingViewModel(repo: SangamRepository, private val id: String) : SangamV
     fun addAction(title: String, owner: String, due: String) =
         launchSafely { repo.createAction(id, title.trim(), owner.trim(), due.trim().ifEmpty { null }, "") }
 
-    fun setActionStatus(actionId: String, status: ActionState) = launchSafely { repo.setActionStatus(actionId, status) }
+    fun setActionStatus(actionId: String, status: ActionStatus) = launchSafely { repo.setActionStatus(actionId, status) }
 
     override fun onCleared() {
         repo.requestBackgroundSync()

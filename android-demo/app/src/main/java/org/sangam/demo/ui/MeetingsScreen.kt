@@ -38,8 +38,9 @@ import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.launch
-import org.sangam.ActionState
+import org.sangam.ActionStatus
 import org.sangam.RecordRow
+import org.sangam.RecordStatus
 import org.sangam.demo.data.SangamRepository
 
 data class MeetingsUiState(val meetings: List<RecordRow> = emptyList(), val openActions: List<RecordRow> = emptyList())
@@ -61,7 +62,7 @@ class MeetingsViewModel(repo: SangamRepository) : SangamViewModel(repo) {
         then(repo.createMeeting(coalition.trim(), date.trim(), time.trim(), venue.trim(), items))
     }
 
-    fun setStatus(actionId: String, status: ActionState) = launchSafely { repo.setActionStatus(actionId, status) }
+    fun setStatus(actionId: String, status: ActionStatus) = launchSafely { repo.setActionStatus(actionId, status) }
 }
 
 @Composable
@@ -131,17 +132,16 @@ private fun NewMeetingDialog(onCreate: (String, String, String, String, String) 
 
 /** One action item row with its owner, due date and a button to move its status on. */
 @Composable
-fun ActionRow(row: RecordRow, onStatus: (ActionState) -> Unit) {
-    val status = row.status ?: "open"
+fun ActionRow(row: RecordRow, onStatus: (ActionStatus) -> Unit) {
+    val status = (row.status as? RecordStatus.Action)?.status ?: ActionStatus.OPEN
     ListItem(
         headlineContent = { Text(row.title ?: "Action") },
-        supportingContent = { Text("owner ${row.owner ?: "—"} · due ${row.due ?: "—"} · $status") },
+        supportingContent = { Text("owner ${row.owner ?: "—"} · due ${row.due ?: "—"} · ${statusLabel(RecordStatus.Action(status))}") },
         trailingContent = {
             when (status) {
-                "open" -> TextButton(onClick = { onStatus(ActionState.IN_PROGRESS) }) { Text("Start") }
-                "in-progress" -> TextButton(onClick = { onStatus(ActionState.DONE) }) { Text("Done") }
-                "done", "dropped" -> TextButton(onClick = { onStatus(ActionState.OPEN) }) { Text("Reopen") }
-                else -> TextButton(onClick = { onStatus(ActionState.DONE) }) { Text("Done") }
+                ActionStatus.OPEN -> TextButton(onClick = { onStatus(ActionStatus.IN_PROGRESS) }) { Text("Start") }
+                ActionStatus.IN_PROGRESS -> TextButton(onClick = { onStatus(ActionStatus.DONE) }) { Text("Done") }
+                ActionStatus.DONE, ActionStatus.DROPPED -> TextButton(onClick = { onStatus(ActionStatus.OPEN) }) { Text("Reopen") }
             }
         },
     )

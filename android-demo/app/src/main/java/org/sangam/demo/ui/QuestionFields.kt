@@ -35,9 +35,9 @@ import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.unit.dp
 import java.util.Calendar
 import org.sangam.AnswerValue
+import org.sangam.QuestionType
 import org.sangam.QuestionView
 import org.sangam.demo.data.Answers
-import org.sangam.demo.data.QuestionKinds
 
 @Composable
 fun QuestionField(q: QuestionView, fieldKey: String, onAnswer: (AnswerValue?) -> Unit) {
@@ -45,25 +45,25 @@ fun QuestionField(q: QuestionView, fieldKey: String, onAnswer: (AnswerValue?) ->
         val label = q.label ?: q.name
         Text(
             if (q.required) "$label *" else label,
-            style = if (q.kind == QuestionKinds.NOTE) MaterialTheme.typography.bodyLarge else MaterialTheme.typography.titleSmall,
-            fontWeight = if (q.kind == QuestionKinds.NOTE) FontWeight.Normal else FontWeight.SemiBold,
+            style = if (q.kind == QuestionType.NOTE) MaterialTheme.typography.bodyLarge else MaterialTheme.typography.titleSmall,
+            fontWeight = if (q.kind == QuestionType.NOTE) FontWeight.Normal else FontWeight.SemiBold,
         )
         q.hint?.let { Text(it, style = MaterialTheme.typography.bodySmall, color = MaterialTheme.colorScheme.onSurfaceVariant) }
         when {
-            q.kind == QuestionKinds.NOTE -> Unit
-            q.kind == QuestionKinds.CALCULATE || q.readOnly -> ReadOnlyValue(q)
-            q.kind == QuestionKinds.TEXT -> TextAnswer(q, fieldKey, KeyboardType.Text, multiline = true, parse = Answers::text, onAnswer = onAnswer)
-            q.kind == QuestionKinds.INTEGER -> TextAnswer(q, fieldKey, KeyboardType.Number, multiline = false, parse = Answers::integer, onAnswer = onAnswer)
-            q.kind == QuestionKinds.DECIMAL -> TextAnswer(q, fieldKey, KeyboardType.Decimal, multiline = false, parse = Answers::decimal, onAnswer = onAnswer)
-            q.kind == QuestionKinds.IMAGE -> TextAnswer(q, fieldKey, KeyboardType.Text, multiline = false, parse = Answers::text, onAnswer = onAnswer, placeholder = "Photo file name, e.g. IMG_0042.jpg")
-            q.kind == QuestionKinds.SELECT_ONE -> SelectOne(q, onAnswer)
-            q.kind == QuestionKinds.SELECT_MULTIPLE -> SelectMultiple(q, onAnswer)
-            q.kind == QuestionKinds.DATE -> DateTimeAnswer(q, withDate = true, withTime = false, onAnswer = onAnswer)
-            q.kind == QuestionKinds.TIME -> DateTimeAnswer(q, withDate = false, withTime = true, onAnswer = onAnswer)
-            q.kind == QuestionKinds.DATETIME -> DateTimeAnswer(q, withDate = true, withTime = true, onAnswer = onAnswer)
-            q.kind == QuestionKinds.GEOPOINT -> GeopointAnswer(q, fieldKey, onAnswer)
-            q.kind == QuestionKinds.ACKNOWLEDGE -> Acknowledge(q, onAnswer)
-            else -> TextAnswer(q, fieldKey, KeyboardType.Text, multiline = false, parse = Answers::text, onAnswer = onAnswer, placeholder = "(${q.kind})")
+            q.kind == QuestionType.NOTE -> Unit
+            q.kind == QuestionType.CALCULATE || q.readOnly -> ReadOnlyValue(q)
+            q.kind == QuestionType.TEXT -> TextAnswer(q, fieldKey, KeyboardType.Text, multiline = true, parse = Answers::text, onAnswer = onAnswer)
+            q.kind == QuestionType.INTEGER -> TextAnswer(q, fieldKey, KeyboardType.Number, multiline = false, parse = Answers::integer, onAnswer = onAnswer)
+            q.kind == QuestionType.DECIMAL -> TextAnswer(q, fieldKey, KeyboardType.Decimal, multiline = false, parse = Answers::decimal, onAnswer = onAnswer)
+            q.kind == QuestionType.IMAGE -> TextAnswer(q, fieldKey, KeyboardType.Text, multiline = false, parse = Answers::text, onAnswer = onAnswer, placeholder = "Photo file name, e.g. IMG_0042.jpg")
+            q.kind == QuestionType.SELECT_ONE -> SelectOne(q, onAnswer)
+            q.kind == QuestionType.SELECT_MULTIPLE -> SelectMultiple(q, onAnswer)
+            q.kind == QuestionType.DATE -> DateTimeAnswer(q, withDate = true, withTime = false, onAnswer = onAnswer)
+            q.kind == QuestionType.TIME -> DateTimeAnswer(q, withDate = false, withTime = true, onAnswer = onAnswer)
+            q.kind == QuestionType.DATETIME -> DateTimeAnswer(q, withDate = true, withTime = true, onAnswer = onAnswer)
+            q.kind == QuestionType.GEOPOINT -> GeopointAnswer(q, fieldKey, onAnswer)
+            q.kind == QuestionType.ACKNOWLEDGE -> Acknowledge(q, onAnswer)
+            else -> TextAnswer(q, fieldKey, KeyboardType.Text, multiline = false, parse = Answers::text, onAnswer = onAnswer, placeholder = "(${q.kind.name.lowercase()})")
         }
         q.problem?.let { Text(it, color = MaterialTheme.colorScheme.error, style = MaterialTheme.typography.bodySmall) }
     }

@@ -27,14 +27,15 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.launch
 import org.sangam.RecordRow
+import org.sangam.ResponseStatus
 import org.sangam.demo.data.SangamRepository
 
 class ResponsesViewModel(repo: SangamRepository) : SangamViewModel(repo) {
     private val _rows = MutableStateFlow<List<RecordRow>>(emptyList())
     val rows: StateFlow<List<RecordRow>> = _rows.asStateFlow()
-    private val _status = MutableStateFlow<String?>(null)
-    /** The status filter: null for all, or "draft", "submitted", … */
-    val status: StateFlow<String?> = _status.asStateFlow()
+    private val _status = MutableStateFlow<ResponseStatus?>(null)
+    /** The status filter: null for all, or one status. */
+    val status: StateFlow<ResponseStatus?> = _status.asStateFlow()
 
     init {
         viewModelScope.launch { repo.changes.collect { load() } }
@@ -42,7 +43,7 @@ class ResponsesViewModel(repo: SangamRepository) : SangamViewModel(repo) {
 
     private fun load() = launchSafely { _rows.value = repo.listResponses(status = _status.value) }
 
-    fun filter(status: String?) {
+    fun filter(status: ResponseStatus?) {
         _status.value = status
         load()
     }
@@ -52,7 +53,7 @@ class ResponsesViewModel(repo: SangamRepository) : SangamViewModel(repo) {
 fun ResponsesScreen(openSurvey: (String) -> Unit, openConflicts: (String) -> Unit) {
     val vm: ResponsesViewModel = sangamViewModel("responses") { ResponsesViewModel(it) }
     val rows: List<RecordRow> by vm.rows.collectAsState()
-    val status: String? by vm.status.collectAsState()
+    val status: ResponseStatus? by vm.status.collectAsState()
     val message by vm.message.collectAsState()
 
     LazyColumn(Modifier.fillMaxSize().padding(horizontal = 16.dp)) {
@@ -60,8 +61,8 @@ fun ResponsesScreen(openSurvey: (String) -> Unit, openConflicts: (String) -> Uni
             Column {
                 MessageCard(message) { vm.dismissMessage() }
                 Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                    listOf(null, "draft", "submitted").forEach { s ->
-                        FilterChip(selected = status == s, onClick = { vm.filter(s) }, label = { Text(s ?: "all") })
+                    (listOf<ResponseStatus?>(null) + ResponseStatus.entries).forEach { s ->
+                        FilterChip(selected = status == s, onClick = { vm.filter(s) }, label = { Text(s?.name?.lowercase() ?: "all") })
                     }
                 }
             }
@@ -76,7 +77,7 @@ private fun ResponseRow(row: RecordRow, openSurvey: (String) -> Unit, openConfli
     ListItem(
         headlineContent = { Text(row.title ?: row.formId ?: row.id) },
         supportingContent = {
-            Text("${row.status ?: "draft"} · ${row.formId ?: ""} v${row.formVersion ?: "?"} · ${ago(row.updatedAtMs)}")
+            Text("${statusLabel(row.status).ifEmpty { "draft" }} · ${row.formId ?: ""} v${row.formVersion ?: "?"} · ${ago(row.updatedAtMs)}")
         },
         trailingContent = {
             Row(horizontalArrangement = Arrangement.spacedBy(4.dp)) {

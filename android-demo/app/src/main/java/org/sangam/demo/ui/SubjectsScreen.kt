@@ -221,7 +221,7 @@ fun SubjectScreen(id: String, openSurvey: (String) -> Unit) {
         items(ui.responses, key = { it.id }) { r ->
             ListItem(
                 headlineContent = { Text(r.title ?: r.formId ?: r.id) },
-                supportingContent = { Text("${r.status ?: "draft"} · ${ago(r.updatedAtMs)}") },
+                supportingContent = { Text("${statusLabel(r.status).ifEmpty { "draft" }} · ${ago(r.updatedAtMs)}") },
                 modifier = Modifier.clickable { openSurvey(r.id) },
             )
         }

@@ -35,6 +35,7 @@ import org.sangam.MigrationResult
 import org.sangam.QuestionView
 import org.sangam.RepeatRowState
 import org.sangam.RepeatView
+import org.sangam.ResponseStatus
 import org.sangam.ValidationResult
 import org.sangam.demo.data.FormLanguages
 import org.sangam.demo.data.SangamRepository
@@ -42,7 +43,7 @@ import org.sangam.demo.data.SangamRepository
 data class SurveyUiState(
     val form: FormStateView? = null,
     val language: String = FormLanguages.ENGLISH,
-    val status: String = "",
+    val status: ResponseStatus? = null,
     val unsynced: Boolean = false,
     val validation: ValidationResult? = null,
     val migration: MigrationResult? = null,
@@ -141,7 +142,7 @@ fun SurveyScreen(responseId: String, onClose: () -> Unit) {
                     Text("This form has no ${FormLanguages.shortName(ui.language)} labels; showing ${form.language}.", style = MaterialTheme.typography.bodySmall)
                 }
                 Text(
-                    "Status: ${ui.status.ifEmpty { "…" }} · " + if (ui.unsynced) "not yet synced" else "synced",
+                    "Status: ${ui.status?.name?.lowercase() ?: "…"} · " + if (ui.unsynced) "not yet synced" else "synced",
                     style = MaterialTheme.typography.bodySmall,
                 )
             }

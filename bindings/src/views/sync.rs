@@ -1,0 +1,70 @@
+//! What a sync or a bundle import reports.
+
+use sangam_core::sync::{BundleReport, SyncProgress, SyncReport};
+
+#[derive(Debug, Clone, Default, PartialEq, uniffi::Record)]
+pub struct SyncProgressInfo {
+    pub round_trips: u32,
+    pub docs_sent: u64,
+    pub docs_received: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+}
+
+impl From<&SyncProgress> for SyncProgressInfo {
+    fn from(p: &SyncProgress) -> Self {
+        SyncProgressInfo {
+            round_trips: p.round_trips,
+            docs_sent: p.docs_sent,
+            docs_received: p.docs_received,
+            bytes_sent: p.bytes_sent,
+            bytes_received: p.bytes_received,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct Rejected {
+    pub id: String,
+    pub reason: String,
+}
+
+fn rejected(r: Vec<(String, String)>) -> Vec<Rejected> {
+    r.into_iter().map(|(id, reason)| Rejected { id, reason }).collect()
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SyncResult {
+    pub progress: SyncProgressInfo,
+    pub rejected: Vec<Rejected>,
+    pub new_conflicts: Vec<String>,
+    pub reset: bool,
+    /// Whole records from the hub this phone could not read at all, with the reason.
+    pub unreadable: Vec<String>,
+}
+
+impl From<SyncReport> for SyncResult {
+    fn from(r: SyncReport) -> Self {
+        SyncResult {
+            progress: (&r.progress).into(),
+            rejected: rejected(r.rejected),
+            new_conflicts: r.new_conflicts,
+            reset: r.reset,
+            unreadable: r.unreadable,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct BundleResult {
+    pub changed: u64,
+    pub unchanged: u64,
+    pub pending: u64,
+    pub rejected: Vec<Rejected>,
+}
+
+impl From<BundleReport> for BundleResult {
+    fn from(r: BundleReport) -> Self {
+        BundleResult { changed: r.changed, unchanged: r.unchanged, pending: r.pending, rejected: rejected(r.rejected) }
+    }
+}
