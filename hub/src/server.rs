@@ -1,4 +1,5 @@
-//! The hub's HTTP server: `POST /v1/sync`, `GET /healthz`, `GET /metrics`.
+//! The hub's HTTP server: `POST /v1/sync`, `GET /healthz`, `GET /metrics` (the names are
+//! `sangam_core::sync::protocol`'s).
 //!
 //! The server only authenticates, enforces limits and moves bytes; everything about records is
 //! `sangam-core` (`Store::serve_sync`), run on blocking threads. Bad input never produces a 5xx:
@@ -26,6 +27,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use std::sync::atomic::Ordering::Relaxed;
 
+use sangam_core::sync::protocol;
 use sangam_core::sync::wire::{decode_limited, encode, Limits, SyncRequest};
 use sangam_core::{Error as CoreError, Store};
 
@@ -183,7 +185,7 @@ async fn read_bounded(
 fn json_error(status: StatusCode, msg: impl Into<String>) -> Response {
     (
         status,
-        [(header::CONTENT_TYPE, "application/json")],
+        [(header::CONTENT_TYPE, protocol::ERROR_CONTENT_TYPE)],
         serde_json::json!({ "error": msg.into() }).to_string(),
     )
         .into_response()
@@ -213,9 +215,9 @@ pub async fn serve_until(
         inflight: Arc::new(InFlight::default()),
     };
     let app = Router::new()
-        .route("/v1/sync", post(sync))
-        .route("/healthz", get(|| async { "ok\n" }))
-        .route("/metrics", get(metrics_text))
+        .route(protocol::SYNC_PATH, post(sync))
+        .route(protocol::HEALTH_PATH, get(|| async { "ok\n" }))
+        .route(protocol::METRICS_PATH, get(metrics_text))
         .layer(DefaultBodyLimit::disable())
         .with_state(state);
 
@@ -347,10 +349,8 @@ async fn metrics_text(State(s): State<AppState>, headers: HeaderMap) -> Response
 }
 
 fn bearer(headers: &HeaderMap) -> Option<String> {
-    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    v.strip_prefix("Bearer ")
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
+    let v = headers.get(protocol::AUTHORIZATION_HEADER)?.to_str().ok()?;
+    protocol::bearer_token(v).map(str::to_string)
 }
 
 async fn sync(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Response {
@@ -390,7 +390,7 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
     let Some(_slot) = s.inflight.take(&peer.name) else {
         return (
             StatusCode::TOO_MANY_REQUESTS,
-            [(header::CONTENT_TYPE, "application/json"), (header::RETRY_AFTER, "5")],
+            [(header::CONTENT_TYPE, protocol::ERROR_CONTENT_TYPE), (header::RETRY_AFTER, "5")],
             serde_json::json!({ "error": format!("this device already has {SYNCS_PER_DEVICE} syncs in progress; retry when they finish") })
                 .to_string(),
         )
@@ -445,14 +445,14 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
     // Which device this is (its store's device id): bound to this enrolment for good, so that
     // every change is checked against the device that made it (see sangam_core::sync::policy).
     let device = headers
-        .get(sangam_core::sync::client::DEVICE_HEADER)
+        .get(protocol::DEVICE_HEADER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| hex::decode(v.trim()).ok())
         .and_then(|d| <[u8; 16]>::try_from(d).ok());
     let Some(device) = device else {
         return json_error(
             StatusCode::BAD_REQUEST,
-            format!("missing or malformed '{}' header (32 hex digits); update the app", sangam_core::sync::client::DEVICE_HEADER),
+            format!("missing or malformed '{}' header (32 hex digits); update the app", protocol::DEVICE_HEADER),
         );
     };
     let peer = peer.with_device(device);
@@ -495,7 +495,7 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
     match encode(&resp) {
         Ok(out) => {
             s.metrics.bytes_out.fetch_add(out.len() as u64, Relaxed);
-            ([(header::CONTENT_TYPE, "application/x-sangam-sync")], out).into_response()
+            ([(header::CONTENT_TYPE, protocol::CONTENT_TYPE)], out).into_response()
         }
         Err(e) => {
             tracing::error!(error = %e, "encoding the response failed");

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
+use sangam_core::sync::protocol;
 use sangam_core::sync::wire::{encode, SyncRequest};
 use sangam_core::sync::SyncEngine;
 use sangam_core::*;
@@ -11,9 +12,9 @@ use sangam_tests::*;
 const EXE: &str = env!("CARGO_BIN_EXE_hub-under-test");
 
 fn post_raw(url: &str, token: &str, body: &[u8]) -> (u16, String) {
-    match ureq::post(&format!("{url}/v1/sync"))
-        .set("Authorization", &format!("Bearer {token}"))
-        .set("X-Sangam-Device", "0f0e0d0c0b0a09080706050403020100")
+    match ureq::post(&protocol::sync_url(url))
+        .set(protocol::AUTHORIZATION_HEADER, &protocol::bearer(token))
+        .set(protocol::DEVICE_HEADER, "0f0e0d0c0b0a09080706050403020100")
         .send_bytes(body)
     {
         Ok(r) => (r.status(), String::new()),
@@ -154,7 +155,7 @@ fn bad_bodies_get_4xx_with_a_clear_error_and_the_hub_keeps_serving() {
     };
     let (got, text) = post_raw(&hub.url, &t, &encode(&many).unwrap());
     assert_eq!(got, 413, "{text}");
-    assert_eq!(ureq::get(&format!("{}/healthz", hub.url)).call().unwrap().status(), 200);
+    assert_eq!(ureq::get(&format!("{}{}", hub.url, protocol::HEALTH_PATH)).call().unwrap().status(), 200);
     assert_eq!(hub.metric("sangam_sync_requests_total{outcome=\"server_error\"}"), 0);
     let a = Phone::new(dir.path(), "a", Role::FieldWorker, t);
     response(&a.store, "A");

@@ -2,16 +2,16 @@
 //! [`Store::sync`] and get a report. TLS is rustls; one agent (connection reuse) per sync.
 //!
 //! A hub on an office LAN usually has a self-signed certificate. Its address may then carry
-//! the certificate's SHA-256 fingerprint as a fragment, `https://10.0.0.2:8787#sha256=<hex>`
-//! (the hub's enrolment code includes it): the client trusts exactly that certificate and no
-//! other, whatever CA signed it and whatever name it carries. A fragment never travels in an
-//! HTTP request, so the address stays one string the apps store as they always have.
+//! the certificate's pin ([`protocol::HubAddress`]; the hub's enrolment code includes it): the
+//! client trusts exactly that certificate and no other, whatever CA signed it and whatever name
+//! it carries.
 
 use std::io::Read;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::engine::{SyncEngine, SyncProgress, SyncReport};
+use super::protocol::{self, CertPin, HubAddress};
 use super::wire::{decode, encode, SyncResponse, MAX_DECODED_BYTES};
 use crate::{Error, Result, Store};
 
@@ -47,13 +47,13 @@ impl Store {
     /// Syncs with the hub at `hub_url` (e.g. `http://192.168.1.10:8787`) using this device's
     /// enrolment token. Runs round trips until both sides have everything, or until cancelled.
     pub fn sync(&self, hub_url: &str, token: &str, opts: &SyncOptions<'_>) -> Result<SyncReport> {
-        let (base, pin) = parse_hub_address(hub_url)?;
-        let url = format!("{}/v1/sync", base.trim_end_matches('/'));
+        let address = HubAddress::parse(hub_url)?;
+        let url = address.sync_url();
         let mut agent = ureq::AgentBuilder::new()
             .timeout_connect(Duration::from_secs(15))
             .timeout(opts.timeout)
             .user_agent(concat!("sangam/", env!("CARGO_PKG_VERSION")));
-        if let Some(pin) = pin {
+        if let Some(pin) = address.pin {
             agent = agent.tls_config(std::sync::Arc::new(pinned_tls(pin)?));
         }
         let agent = agent.build();
@@ -82,24 +82,8 @@ impl Store {
     }
 }
 
-/// Splits a hub address into its URL and its certificate pin (`#sha256=<64 hex digits>`).
-pub fn parse_hub_address(address: &str) -> Result<(String, Option<[u8; 32]>)> {
-    let address = address.trim();
-    if !(address.starts_with("http://") || address.starts_with("https://")) {
-        return Err(Error::invalid("the hub address must start with http:// or https://"));
-    }
-    let Some((base, fragment)) = address.split_once('#') else { return Ok((address.to_string(), None)) };
-    let bad = || Error::invalid(format!("'#{fragment}' is not a certificate pin; it reads #sha256= and 64 hex digits"));
-    let hex_digits = fragment.strip_prefix("sha256=").ok_or_else(bad)?.replace(':', "");
-    let pin: [u8; 32] = hex::decode(&hex_digits).ok().and_then(|b| b.try_into().ok()).ok_or_else(bad)?;
-    if !base.starts_with("https://") {
-        return Err(Error::invalid("a certificate pin needs an https:// hub address"));
-    }
-    Ok((base.to_string(), Some(pin)))
-}
-
 /// TLS that trusts exactly the certificate whose SHA-256 is `pin`.
-fn pinned_tls(pin: [u8; 32]) -> Result<rustls::ClientConfig> {
+fn pinned_tls(pin: CertPin) -> Result<rustls::ClientConfig> {
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let verifier = std::sync::Arc::new(Pinned { pin, provider: provider.clone() });
     Ok(rustls::ClientConfig::builder_with_provider(provider)
@@ -114,7 +98,7 @@ fn pinned_tls(pin: [u8; 32]) -> Result<rustls::ClientConfig> {
 /// are still verified against it, so only the holder of its private key passes.
 #[derive(Debug)]
 struct Pinned {
-    pin: [u8; 32],
+    pin: CertPin,
     provider: std::sync::Arc<rustls::crypto::CryptoProvider>,
 }
 
@@ -127,8 +111,7 @@ impl rustls::client::danger::ServerCertVerifier for Pinned {
         _ocsp: &[u8],
         _now: rustls::pki_types::UnixTime,
     ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        use sha2::Digest;
-        if sha2::Sha256::digest(end_entity.as_ref()).as_slice() == self.pin {
+        if CertPin::of_der(end_entity.as_ref()) == self.pin {
             Ok(rustls::client::danger::ServerCertVerified::assertion())
         } else {
             Err(rustls::Error::General("the hub's certificate is not the one this device was enrolled with (pin mismatch)".into()))
@@ -158,15 +141,12 @@ impl rustls::client::danger::ServerCertVerifier for Pinned {
     }
 }
 
-/// The request header that names the syncing device (its store's device id, hex).
-pub const DEVICE_HEADER: &str = "X-Sangam-Device";
-
 fn post(agent: &ureq::Agent, url: &str, token: &str, device: &str, body: &[u8]) -> Result<(SyncResponse, u64)> {
     let result = agent
         .post(url)
-        .set("Authorization", &format!("Bearer {token}"))
-        .set(DEVICE_HEADER, device)
-        .set("Content-Type", "application/x-sangam-sync")
+        .set(protocol::AUTHORIZATION_HEADER, &protocol::bearer(token))
+        .set(protocol::DEVICE_HEADER, device)
+        .set("Content-Type", protocol::CONTENT_TYPE)
         .send_bytes(body);
     match result {
         Ok(resp) => {

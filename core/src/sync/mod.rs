@@ -1,6 +1,8 @@
 //! Sync: how records move between phones, hubs and files.
 //!
 //! - [`wire`]: the versioned binary messages.
+//! - [`protocol`]: what travels around them — the HTTP path, content types and headers, hub
+//!   addresses with certificate pins, enrolment links, and the codes a hub refuses with.
 //! - [`engine`]: the device side ([`SyncEngine`]), sans-IO.
 //! - [`serve`]: the hub side ([`crate::Store::serve_sync`]), sans-IO.
 //! - [`policy`]: who may write what, checked on everything that arrives from a peer.
@@ -14,6 +16,7 @@ mod compact;
 pub mod client;
 pub mod engine;
 pub mod policy;
+pub mod protocol;
 pub mod serve;
 pub mod wire;
 
