@@ -4,8 +4,9 @@
 //! The server only authenticates, enforces limits and moves bytes; everything about records is
 //! `sangam-core` (`Store::serve_sync`), run on blocking threads. Bad input never produces a 5xx:
 //! unknown or revoked tokens get 401, malformed or wrong-version bodies 400, oversized ones
-//! 413, a device already syncing twice 429, each with a JSON `{"error": "..."}` that says what
-//! to do.
+//! 413, a device already syncing twice 429, each with a JSON `{"error": "...", "code": "..."}`
+//! that says what to do, and the same machine code (`RejectCode`) in the `X-Sangam-Error`
+//! header, which clients act on.
 //!
 //! Connection hygiene (see `docs/LIMITS.md`): a connection that has not sent a complete request
 //! head within [`HEADER_READ_TIMEOUT`] (idle, or sending headers slowly) is closed; a body that
@@ -27,7 +28,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use std::sync::atomic::Ordering::Relaxed;
 
-use sangam_core::sync::protocol;
+use sangam_core::sync::protocol::{self, RejectCode};
 use sangam_core::sync::wire::{decode_limited, encode, Limits, SyncRequest};
 use sangam_core::{Error as CoreError, Store};
 
@@ -182,13 +183,24 @@ async fn read_bounded(
     Ok(Bytes::from(buf))
 }
 
-fn json_error(status: StatusCode, msg: impl Into<String>) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, protocol::ERROR_CONTENT_TYPE)],
-        serde_json::json!({ "error": msg.into() }).to_string(),
-    )
-        .into_response()
+/// A refusal: the status of `code`, the code in a header and in the JSON body, and a message
+/// that says what to do (see `sangam_core::sync::protocol::RejectCode`).
+fn refuse(code: RejectCode, msg: impl Into<String>) -> Response {
+    refuse_with(code, msg, &[])
+}
+
+fn refuse_with(code: RejectCode, msg: impl Into<String>, extra: &[(header::HeaderName, &'static str)]) -> Response {
+    let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = protocol::Refusal::new(code, msg).to_json();
+    let mut resp = (status, [(header::CONTENT_TYPE, protocol::ERROR_CONTENT_TYPE)], body).into_response();
+    let headers = resp.headers_mut();
+    if let Ok(name) = header::HeaderName::try_from(protocol::ERROR_CODE_HEADER) {
+        headers.insert(name, header::HeaderValue::from_static(code.as_str()));
+    }
+    for (name, value) in extra {
+        headers.insert(name.clone(), header::HeaderValue::from_static(value));
+    }
+    resp
 }
 
 /// Runs the hub until Ctrl-C or SIGTERM. Prints `listening on URL` once it accepts connections.
@@ -324,8 +336,8 @@ async fn shutdown_signal() {
 /// them (a Prometheus scraper is enrolled with `device add --role admin`).
 async fn metrics_text(State(s): State<AppState>, headers: HeaderMap) -> Response {
     let Some(token) = bearer(&headers) else {
-        return json_error(
-            StatusCode::UNAUTHORIZED,
+        return refuse(
+            RejectCode::Unauthorized,
             "missing 'Authorization: Bearer <token>' of an admin device",
         );
     };
@@ -336,13 +348,13 @@ async fn metrics_text(State(s): State<AppState>, headers: HeaderMap) -> Response
             s.metrics.render(),
         )
             .into_response(),
-        Ok(Ok(Some(_))) => json_error(
-            StatusCode::FORBIDDEN,
+        Ok(Ok(Some(_))) => refuse(
+            RejectCode::Forbidden,
             "only an admin device may read the hub's metrics",
         ),
-        Ok(Ok(None)) => json_error(StatusCode::UNAUTHORIZED, "unknown or revoked device token"),
-        _ => json_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
+        Ok(Ok(None)) => refuse(RejectCode::Unauthorized, "unknown or revoked device token"),
+        _ => refuse(
+            RejectCode::ServerError,
             "the hub's device registry failed",
         ),
     }
@@ -370,36 +382,34 @@ async fn sync(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Resp
 
 async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
     let Some(token) = bearer(&headers) else {
-        return json_error(StatusCode::UNAUTHORIZED, "missing 'Authorization: Bearer <token>'; enrol this device with 'sangam-hub device add'");
+        return refuse(RejectCode::Unauthorized, "missing 'Authorization: Bearer <token>'; enrol this device with 'sangam-hub device add'");
     };
     let devices = s.devices.clone();
     let peer = match tokio::task::spawn_blocking(move || devices.authenticate(&token)).await {
         Ok(Ok(Some(p))) => p,
         Ok(Ok(None)) => {
-            return json_error(StatusCode::UNAUTHORIZED, "unknown or revoked device token")
+            return refuse(RejectCode::Unauthorized, "unknown or revoked device token")
         }
         Ok(Err(e)) => {
             tracing::error!(error = %e, "device registry failed");
-            return json_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
+            return refuse(
+                RejectCode::ServerError,
                 "the hub's device registry failed",
             );
         }
-        Err(_) => return json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
+        Err(_) => return refuse(RejectCode::ServerError, "internal error"),
     };
     let Some(_slot) = s.inflight.take(&peer.name) else {
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::CONTENT_TYPE, protocol::ERROR_CONTENT_TYPE), (header::RETRY_AFTER, "5")],
-            serde_json::json!({ "error": format!("this device already has {SYNCS_PER_DEVICE} syncs in progress; retry when they finish") })
-                .to_string(),
-        )
-            .into_response();
+        return refuse_with(
+            RejectCode::RateLimited,
+            format!("this device already has {SYNCS_PER_DEVICE} syncs in progress; retry when they finish"),
+            &[(header::RETRY_AFTER, "5")],
+        );
     };
     let limit = s.config.max_body;
     let too_big = || {
-        json_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
+        refuse(
+            RejectCode::TooLarge,
             format!(
                 "request body over the hub's limit of {} bytes; sync in smaller batches",
                 limit
@@ -414,8 +424,8 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
         Ok(b) => b,
         Err(BodyError::TooBig) => return too_big(),
         Err(BodyError::Broken) => {
-            return json_error(
-                StatusCode::BAD_REQUEST,
+            return refuse(
+                RejectCode::BadRequest,
                 "the request body could not be read in full",
             )
         }
@@ -423,19 +433,21 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
     s.metrics.bytes_in.fetch_add(bytes.len() as u64, Relaxed);
     // The body is in: only now wait for a permit, so a slow upload holds no one up.
     let Ok(_permit) = s.gate.acquire().await else {
-        return json_error(
-            StatusCode::SERVICE_UNAVAILABLE,
+        return refuse(
+            RejectCode::Busy,
             "the hub is shutting down; retry later",
         );
     };
     let req: SyncRequest = match decode_limited(&bytes, &Limits::for_body(limit)) {
         Ok(r) => r,
-        Err(e) => return json_error(StatusCode::BAD_REQUEST, e.to_string()),
+        // Another protocol version is told apart from a malformed body, so the device can say
+        // which side to update.
+        Err(e) => return refuse(RejectCode::for_undecodable(&bytes), e.to_string()),
     };
     let pushed = req.push.len() + req.push_whole.count as usize;
     if pushed > s.config.max_docs {
-        return json_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
+        return refuse(
+            RejectCode::TooLarge,
             format!(
                 "{pushed} records in one request; the hub takes at most {}",
                 s.config.max_docs
@@ -450,8 +462,8 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
         .and_then(|v| hex::decode(v.trim()).ok())
         .and_then(|d| <[u8; 16]>::try_from(d).ok());
     let Some(device) = device else {
-        return json_error(
-            StatusCode::BAD_REQUEST,
+        return refuse(
+            RejectCode::BadRequest,
             format!("missing or malformed '{}' header (32 hex digits); update the app", protocol::DEVICE_HEADER),
         );
     };
@@ -465,16 +477,22 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
     .await;
     let (out, req) = match served {
         Ok(v) => v,
-        Err(_) => return json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
+        Err(_) => return refuse(RejectCode::ServerError, "internal error"),
     };
     let (resp, stats) = match out {
         Ok(v) => v,
-        Err(CoreError::InvalidInput(msg)) => return json_error(StatusCode::BAD_REQUEST, msg),
-        Err(CoreError::Forbidden(msg)) => return json_error(StatusCode::FORBIDDEN, msg),
+        Err(e) if RejectCode::for_serve_error(&e) != RejectCode::ServerError => {
+            let code = RejectCode::for_serve_error(&e);
+            let msg = match e {
+                CoreError::InvalidInput(msg) | CoreError::Forbidden(msg) => msg,
+                e => e.to_string(),
+            };
+            return refuse(code, msg);
+        }
         Err(e) => {
             tracing::error!(device = %peer_name, error = %e, "sync failed");
-            return json_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
+            return refuse(
+                RejectCode::ServerError,
                 "the hub could not store this batch; nothing was lost, retry later",
             );
         }
@@ -499,7 +517,7 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
         }
         Err(e) => {
             tracing::error!(error = %e, "encoding the response failed");
-            json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+            refuse(RejectCode::ServerError, "internal error")
         }
     }
 }

@@ -133,6 +133,8 @@ fn slow_bodies_from_one_device_hold_up_no_other_and_get_no_more_slots() {
     let (code, body) = post(&hub.url, &bad, b"x");
     assert_eq!(code, 429, "a device past its in-flight limit: {body}");
     assert!(body.contains("in progress"), "{body}");
+    let refusal = protocol::Refusal::from_json(&body).expect("a JSON refusal");
+    assert_eq!(refusal.code(), Some(protocol::RejectCode::RateLimited), "{body}");
     let phone = Phone::new(dir.path(), "good", Role::FieldWorker, good);
     response(&phone.store, "S");
     let start = Instant::now();

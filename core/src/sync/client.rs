@@ -160,23 +160,11 @@ fn post(agent: &ureq::Agent, url: &str, token: &str, device: &str, body: &[u8]) 
             let n = buf.len() as u64;
             Ok((decode(&buf)?, n))
         }
-        Err(ureq::Error::Status(code, resp)) => {
-            let text = resp.into_string().unwrap_or_default();
-            let msg = serde_json::from_str::<serde_json::Value>(&text)
-                .ok()
-                .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
-                .unwrap_or(text);
-            Err(match code {
-                401 => Error::Auth(msg),
-                403 => Error::Forbidden(msg),
-                400 | 413 | 422 if msg.contains("version") => Error::Incompatible(msg),
-                // Busy: the same device is already syncing; worth retrying.
-                429 | 503 => Error::Network(format!("the hub is busy ({code}): {msg}")),
-                400..=499 => {
-                    Error::InvalidInput(format!("the hub refused the request ({code}): {msg}"))
-                }
-                _ => Error::Network(format!("the hub failed ({code}): {msg}")),
-            })
+        Err(ureq::Error::Status(status, resp)) => {
+            let header = resp.header(protocol::ERROR_CODE_HEADER).map(str::to_string);
+            let body = resp.into_string().unwrap_or_default();
+            let (code, message) = protocol::read_refusal(status, header.as_deref(), &body);
+            Err(code.into_error(status, message))
         }
         Err(ureq::Error::Transport(t)) => Err(Error::Network(format!("cannot reach the hub: {t}"))),
     }

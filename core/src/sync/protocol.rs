@@ -322,6 +322,49 @@ impl RejectCode {
     }
 }
 
+/// The JSON body of a refusal ([`ERROR_CONTENT_TYPE`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Refusal {
+    /// What went wrong and what to do, for people.
+    pub error: String,
+    /// The [`RejectCode`], as spelled on the wire (absent from older hubs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+}
+
+impl Refusal {
+    pub fn new(code: RejectCode, error: impl Into<String>) -> Refusal {
+        Refusal { error: error.into(), code: Some(code.as_str().to_string()) }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads a refusal body; `None` if it is not one (a proxy's page, say).
+    pub fn from_json(body: &str) -> Option<Refusal> {
+        serde_json::from_str(body).ok()
+    }
+
+    /// The code, if it is one this build knows.
+    pub fn code(&self) -> Option<RejectCode> {
+        self.code.as_deref().and_then(RejectCode::parse)
+    }
+}
+
+/// What a client makes of a refusal: the code from the [`ERROR_CODE_HEADER`] header, else from
+/// the body, else (an older hub) from the HTTP status; the message from the body, else the body
+/// itself.
+pub fn read_refusal(status: u16, header_code: Option<&str>, body: &str) -> (RejectCode, String) {
+    let refusal = Refusal::from_json(body);
+    let code = header_code
+        .and_then(RejectCode::parse)
+        .or_else(|| refusal.as_ref().and_then(Refusal::code))
+        .unwrap_or_else(|| RejectCode::from_status(status));
+    let message = refusal.map(|r| r.error).unwrap_or_else(|| body.to_string());
+    (code, message)
+}
+
 impl fmt::Display for RejectCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -423,6 +466,22 @@ mod tests {
         assert!(matches!(RejectCode::Unauthorized.into_error(401, "m".into()), Error::Auth(_)));
         assert!(matches!(RejectCode::RateLimited.into_error(429, "m".into()), Error::Network(_)));
         assert!(matches!(RejectCode::TooLarge.into_error(413, "m".into()), Error::InvalidInput(_)));
+    }
+
+    #[test]
+    fn refusals_are_read_from_the_header_the_body_or_the_status() {
+        let body = Refusal::new(RejectCode::VersionTooOld, "update the app").to_json();
+        assert_eq!(body, r#"{"error":"update the app","code":"version-too-old"}"#);
+        assert_eq!(read_refusal(400, Some("version-too-old"), &body), (RejectCode::VersionTooOld, "update the app".into()));
+        assert_eq!(read_refusal(400, None, &body), (RejectCode::VersionTooOld, "update the app".into()));
+        // An older hub: no code anywhere; the status decides and the message is kept.
+        let old = r#"{"error":"the peer speaks sync protocol version 1"}"#;
+        assert_eq!(read_refusal(400, None, old), (RejectCode::BadRequest, "the peer speaks sync protocol version 1".into()));
+        assert_eq!(read_refusal(429, None, old).0, RejectCode::RateLimited);
+        // A newer hub's code this build does not know: the status decides.
+        assert_eq!(read_refusal(503, Some("on-fire"), r#"{"error":"x","code":"on-fire"}"#).0, RejectCode::Busy);
+        // Not JSON at all (a proxy's error page).
+        assert_eq!(read_refusal(502, None, "Bad Gateway"), (RejectCode::ServerError, "Bad Gateway".into()));
     }
 
     #[test]
