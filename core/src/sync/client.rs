@@ -1,5 +1,7 @@
-//! A blocking HTTP transport for sync (feature `client`): phones and upstream-syncing hubs call
-//! [`Store::sync`] and get a report. TLS is rustls; one agent (connection reuse) per sync.
+//! The HTTP transport for sync (feature `client`): phones and upstream-syncing hubs call
+//! [`Store::sync`] and get a report. It is [`HttpTransport`] under the round-trip loop of
+//! `transport` ([`Store::sync_with`]): blocking ureq, rustls, one agent (connection reuse) per
+//! sync, and the names of `protocol`.
 //!
 //! A hub on an office LAN usually has a self-signed certificate. Its address may then carry
 //! the certificate's pin ([`protocol::HubAddress`]; the hub's enrolment code includes it): the
@@ -7,78 +9,81 @@
 //! it carries.
 
 use std::io::Read;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use super::engine::{SyncEngine, SyncProgress, SyncReport};
+use super::engine::SyncReport;
 use super::protocol::{self, CertPin, HubAddress};
-use super::wire::{decode, encode, SyncResponse, MAX_DECODED_BYTES};
+pub use super::transport::SyncOptions;
+use super::transport::{Transport, TransportError};
+use super::wire::MAX_DECODED_BYTES;
 use crate::{Error, Result, Store};
 
-/// Longest sync session, in round trips (a guard against a peer that always says "more").
-const MAX_ROUNDS: u32 = 10_000;
-
-/// How to run a sync.
-pub struct SyncOptions<'a> {
-    /// Called after every round trip.
-    pub progress: Option<&'a (dyn Fn(&SyncProgress) + Sync)>,
-    /// Set to stop between round trips; what was acknowledged so far is kept.
-    pub cancel: Option<&'a AtomicBool>,
-    /// Per-request timeout (a patchy 2G link needs a long one).
-    pub timeout: Duration,
-    /// Records and change bytes per request.
-    pub batch_docs: usize,
-    pub batch_bytes: u64,
-}
-
-impl Default for SyncOptions<'_> {
-    fn default() -> Self {
-        SyncOptions {
-            progress: None,
-            cancel: None,
-            timeout: Duration::from_secs(120),
-            batch_docs: super::engine::BATCH_DOCS,
-            batch_bytes: super::engine::BATCH_BYTES,
-        }
+impl Store {
+    /// Syncs with the hub at `hub_url` (e.g. `http://192.168.1.10:8787`, or an https address
+    /// with its certificate pin) using this device's enrolment token. Runs round trips until
+    /// both sides have everything, or until cancelled.
+    pub fn sync(&self, hub_url: &str, token: &str, opts: &SyncOptions<'_>) -> Result<SyncReport> {
+        // Which device this is: the hub binds it to the enrolment (see `sync::policy`).
+        let mut transport = HttpTransport::new(hub_url, token, &self.device_id(), opts.timeout)?;
+        self.sync_with(&mut transport, opts)
     }
 }
 
-impl Store {
-    /// Syncs with the hub at `hub_url` (e.g. `http://192.168.1.10:8787`) using this device's
-    /// enrolment token. Runs round trips until both sides have everything, or until cancelled.
-    pub fn sync(&self, hub_url: &str, token: &str, opts: &SyncOptions<'_>) -> Result<SyncReport> {
-        let address = HubAddress::parse(hub_url)?;
-        let url = address.sync_url();
+/// Sync requests to one hub over HTTP(S), as one device.
+pub struct HttpTransport {
+    agent: ureq::Agent,
+    url: String,
+    authorization: String,
+    device: String,
+}
+
+impl HttpTransport {
+    /// A transport to the hub at `hub_address` (pinned or not) for the device `device` (its
+    /// store's device id) enrolled with `token`; each request may take `timeout`.
+    pub fn new(hub_address: &str, token: &str, device: &str, timeout: Duration) -> Result<HttpTransport> {
+        let address = HubAddress::parse(hub_address)?;
         let mut agent = ureq::AgentBuilder::new()
             .timeout_connect(Duration::from_secs(15))
-            .timeout(opts.timeout)
+            .timeout(timeout)
             .user_agent(concat!("sangam/", env!("CARGO_PKG_VERSION")));
         if let Some(pin) = address.pin {
             agent = agent.tls_config(std::sync::Arc::new(pinned_tls(pin)?));
         }
-        let agent = agent.build();
-        // Which device this is: the hub binds it to the enrolment (see `sync::policy`).
-        let device = self.device_id();
-        let mut engine = SyncEngine::new(self).with_batch(opts.batch_docs, opts.batch_bytes);
-        let mut rounds = 0;
-        while let Some(req) = engine.next_request()? {
-            if opts.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-                return Err(Error::Cancelled);
+        Ok(HttpTransport {
+            agent: agent.build(),
+            url: address.sync_url(),
+            authorization: protocol::bearer(token),
+            device: device.to_string(),
+        })
+    }
+}
+
+impl Transport for HttpTransport {
+    fn round_trip(&mut self, body: &[u8]) -> std::result::Result<Vec<u8>, TransportError> {
+        let result = self
+            .agent
+            .post(&self.url)
+            .set(protocol::AUTHORIZATION_HEADER, &self.authorization)
+            .set(protocol::DEVICE_HEADER, &self.device)
+            .set("Content-Type", protocol::CONTENT_TYPE)
+            .send_bytes(body);
+        match result {
+            Ok(resp) => {
+                let mut buf = Vec::new();
+                resp.into_reader()
+                    .take(MAX_DECODED_BYTES as u64)
+                    .read_to_end(&mut buf)
+                    .map_err(|e| TransportError::Unreachable(format!("the connection broke while receiving: {e}")))?;
+                Ok(buf)
             }
-            rounds += 1;
-            if rounds > MAX_ROUNDS {
-                return Err(Error::Network(
-                    "the hub kept asking for more; stopped".into(),
-                ));
+            Err(ureq::Error::Status(status, resp)) => {
+                let header = resp.header(protocol::ERROR_CODE_HEADER).map(str::to_string);
+                let body = resp.into_string().unwrap_or_default();
+                let (code, message) = protocol::read_refusal(status, header.as_deref(), &body);
+                Err(TransportError::Refused { status, code, message })
             }
-            let body = encode(&req)?;
-            let (resp, received) = post(&agent, &url, token, &device, &body)?;
-            engine.handle_response(resp, body.len() as u64, received)?;
-            if let Some(p) = opts.progress {
-                p(engine.progress());
-            }
+            Err(ureq::Error::Transport(t)) => Err(TransportError::Unreachable(format!("cannot reach the hub: {t}"))),
         }
-        Ok(engine.finish())
     }
 }
 
@@ -138,34 +143,5 @@ impl rustls::client::danger::ServerCertVerifier for Pinned {
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
         self.provider.signature_verification_algorithms.supported_schemes()
-    }
-}
-
-fn post(agent: &ureq::Agent, url: &str, token: &str, device: &str, body: &[u8]) -> Result<(SyncResponse, u64)> {
-    let result = agent
-        .post(url)
-        .set(protocol::AUTHORIZATION_HEADER, &protocol::bearer(token))
-        .set(protocol::DEVICE_HEADER, device)
-        .set("Content-Type", protocol::CONTENT_TYPE)
-        .send_bytes(body);
-    match result {
-        Ok(resp) => {
-            let mut buf = Vec::new();
-            resp.into_reader()
-                .take(MAX_DECODED_BYTES as u64)
-                .read_to_end(&mut buf)
-                .map_err(|e| {
-                    Error::Network(format!("the connection broke while receiving: {e}"))
-                })?;
-            let n = buf.len() as u64;
-            Ok((decode(&buf)?, n))
-        }
-        Err(ureq::Error::Status(status, resp)) => {
-            let header = resp.header(protocol::ERROR_CODE_HEADER).map(str::to_string);
-            let body = resp.into_string().unwrap_or_default();
-            let (code, message) = protocol::read_refusal(status, header.as_deref(), &body);
-            Err(code.into_error(status, message))
-        }
-        Err(ureq::Error::Transport(t)) => Err(Error::Network(format!("cannot reach the hub: {t}"))),
     }
 }

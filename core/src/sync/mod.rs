@@ -7,7 +7,10 @@
 //! - [`serve`]: the hub side ([`crate::Store::serve_sync`]), sans-IO.
 //! - [`policy`]: who may write what, checked on everything that arrives from a peer.
 //! - [`bundle`]: the same changes on a file.
-//! - `client` (feature `client`): a blocking HTTP transport, so shells call one function.
+//! - [`transport`]: the round-trip loop ([`crate::Store::sync_with`]) over a [`Transport`], and
+//!   [`InProcess`], a hub store answering in the same process.
+//! - `client` (feature `client`): the HTTP transport, so shells call one function
+//!   (`Store::sync`).
 
 pub mod batch;
 pub mod bundle;
@@ -18,10 +21,12 @@ pub mod engine;
 pub mod policy;
 pub mod protocol;
 pub mod serve;
+pub mod transport;
 pub mod wire;
 
 pub use bundle::{bundle_header, BundleHeader, BundleOptions, BundleReport};
 pub use engine::{SyncEngine, SyncProgress, SyncReport};
 pub use policy::PeerInfo;
 pub use serve::ServeStats;
+pub use transport::{InProcess, SyncOptions, Transport, TransportError};
 pub use wire::{SyncRequest, SyncResponse, PROTOCOL_VERSION};
