@@ -24,7 +24,9 @@ pub enum Error {
 
     /// Bytes from a peer or a file could not be applied. The live record is unchanged.
     #[error("refused changes for record {id}: {reason}")]
-    Rejected { id: String, reason: String },
+    /// `library_failed`: the document library itself failed (panicked) on these bytes, so a
+    /// hub keeps them for inspection.
+    Rejected { id: String, reason: String, library_failed: bool },
 
     /// The database file could not be read as a Sangam store. It was moved aside, never deleted:
     /// it may hold the only copy of unsynced work. Opening again creates a fresh store.
@@ -67,6 +69,10 @@ impl Error {
         Error::InvalidInput(msg.into())
     }
     pub(crate) fn rejected(id: &str, reason: impl Into<String>) -> Self {
-        Error::Rejected { id: id.to_string(), reason: reason.into() }
+        Error::Rejected { id: id.to_string(), reason: reason.into(), library_failed: false }
+    }
+    /// Bytes on which the document library failed (the panic guard caught it).
+    pub(crate) fn library_failed(id: &str, reason: impl Into<String>) -> Self {
+        Error::Rejected { id: id.to_string(), reason: reason.into(), library_failed: true }
     }
 }

@@ -11,7 +11,7 @@
 //!
 //! - [`Limits`] bound depth, op count, new objects, string size and actors per record;
 //! - [`Incoming::root_keys`] names every top-level field any op writes under, which the write
-//!   policy (`sync::policy`) checks against the sender's role.
+//!   policy (`policy`) checks against the sender's role.
 
 use sha2::Digest;
 use std::collections::{BTreeSet, HashMap};

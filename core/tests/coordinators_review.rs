@@ -1,8 +1,7 @@
 //! Coordinators: review states with comments, who may set them, how they reach the field
 //! worker, and the scope-wide conflicts worklist.
 
-use sangam_core::sync::wire::{decode, encode};
-use sangam_core::sync::{PeerInfo, SyncEngine, SyncReport, SyncRequest, SyncResponse};
+use sangam_core::sync::{InProcess, PeerInfo, SyncOptions, SyncReport};
 use sangam_core::*;
 
 fn hub() -> Store {
@@ -16,19 +15,10 @@ fn peer(scopes: &[&str], role: Role) -> PeerInfo {
 }
 
 fn sync(dev: &Store, hub: &Store, p: &PeerInfo) -> SyncReport {
-    let mut engine = SyncEngine::new(dev);
-    let mut rounds = 0;
-    while let Some(req) = engine.next_request().unwrap() {
-        let up = encode(&req).unwrap();
-        let req: SyncRequest = decode(&up).unwrap();
-        let (resp, _) = hub.serve_sync(p, &req).unwrap();
-        let down = encode(&resp).unwrap();
-        let resp: SyncResponse = decode(&down).unwrap();
-        engine.handle_response(resp, up.len() as u64, down.len() as u64).unwrap();
-        rounds += 1;
-        assert!(rounds < 50, "sync did not finish");
-    }
-    engine.finish()
+    let mut hub = InProcess::new(hub, p);
+    let report = dev.sync_with(&mut hub, &SyncOptions::default()).unwrap();
+    assert!(hub.frames.len() < 50, "sync did not finish");
+    report
 }
 
 fn copy(from: &Store, to: &Store, id: &str) {

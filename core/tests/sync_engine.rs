@@ -1,8 +1,8 @@
 //! The sync engine without a network: devices and a hub store exchange encoded frames
-//! in-process. (End-to-end tests over HTTP with a real hub live in the `tests/` crate.)
+//! in-process (`sync::InProcess`). (End-to-end tests over HTTP with a real hub live in the
+//! `tests/` crate.)
 
-use sangam_core::sync::wire::{decode, encode};
-use sangam_core::sync::{BundleOptions, PeerInfo, SyncEngine, SyncReport, SyncRequest, SyncResponse};
+use sangam_core::sync::{BundleOptions, InProcess, PeerInfo, SyncEngine, SyncOptions, SyncReport, Transport, TransportError};
 use sangam_core::*;
 
 fn hub() -> Store {
@@ -17,19 +17,26 @@ fn peer(scopes: &[&str], role: Role) -> PeerInfo {
 
 /// Runs a whole sync through encoded frames; returns the report and the frames' sizes.
 fn sync(dev: &Store, hub: &Store, p: &PeerInfo) -> (SyncReport, Vec<(usize, usize)>) {
-    let mut engine = SyncEngine::new(dev);
-    let mut sizes = Vec::new();
-    while let Some(req) = engine.next_request().unwrap() {
-        let up = encode(&req).unwrap();
-        let req: SyncRequest = decode(&up).unwrap();
-        let (resp, _) = hub.serve_sync(p, &req).unwrap();
-        let down = encode(&resp).unwrap();
-        let resp: SyncResponse = decode(&down).unwrap();
-        engine.handle_response(resp, up.len() as u64, down.len() as u64).unwrap();
-        sizes.push((up.len(), down.len()));
-        assert!(sizes.len() < 50, "sync did not finish");
+    let mut hub = InProcess::new(hub, p);
+    let report = dev.sync_with(&mut hub, &SyncOptions::default()).unwrap();
+    assert!(hub.frames.len() < 50, "sync did not finish");
+    (report, hub.frames)
+}
+
+/// The in-process hub behind a link that breaks after `left` round trips.
+struct Breaks<'a> {
+    hub: InProcess<'a>,
+    left: usize,
+}
+
+impl Transport for Breaks<'_> {
+    fn round_trip(&mut self, request: &[u8]) -> std::result::Result<Vec<u8>, TransportError> {
+        if self.left == 0 {
+            return Err(TransportError::Unreachable("the link broke".into()));
+        }
+        self.left -= 1;
+        self.hub.round_trip(request)
     }
-    (engine.finish(), sizes)
 }
 
 fn response(s: &Store, scope: &str) -> String {
@@ -157,19 +164,14 @@ fn large_syncs_go_in_bounded_batches_and_resume() {
     for _ in 0..120 {
         response(&a, "S");
     }
-    // Push in batches of 25; stop after two round trips (a cut connection).
-    let mut engine = SyncEngine::new(&a).with_request_limits(25, 1 << 20);
-    for _ in 0..2 {
-        let req = engine.next_request().unwrap().unwrap();
-        assert!(req.push.len() <= 25);
-        let (resp, _) = h.serve_sync(&p, &req).unwrap();
-        engine.handle_response(resp, 0, 0).unwrap();
-    }
-    drop(engine);
+    // Push in batches of 25; the link breaks after two round trips.
+    let mut link = Breaks { hub: InProcess::new(&h, &p), left: 2 };
+    let e = a.sync_with(&mut link, &SyncOptions { batch_docs: 25, batch_bytes: 1 << 20, ..Default::default() }).unwrap_err();
+    assert!(matches!(e, Error::Network(_)), "{e}");
     assert_eq!(a.unsynced_count().unwrap(), 70);
     let (_, sizes) = sync(&a, &h, &p);
     assert_eq!(a.unsynced_count().unwrap(), 0);
-    assert!(sizes.len() >= 1);
+    assert!(!sizes.is_empty());
     // A new device pulls all 120 in pages.
     let b = Store::open_in_memory(Identity::field_worker("b", "B")).unwrap();
     let mut engine = SyncEngine::new(&b).with_request_limits(25, 64 * 1024);

@@ -6,7 +6,7 @@
 use automerge::transaction::Transactable;
 use automerge::{ActorId, Automerge, ObjType, ReadDoc, ROOT};
 use sangam_core::sync::wire::PushDoc;
-use sangam_core::sync::{PeerInfo, SyncEngine, SyncRequest};
+use sangam_core::sync::{InProcess, PeerInfo, SyncEngine, SyncOptions, SyncRequest};
 use sangam_core::*;
 
 fn hub() -> Store {
@@ -35,15 +35,10 @@ fn push(h: &Store, p: &PeerInfo, id: &str, changes: Vec<u8>) -> sangam_core::syn
 
 /// A full sync of `dev` with `h` as `p`, through the real engine.
 fn sync(dev: &Store, h: &Store, p: &PeerInfo) -> sangam_core::sync::SyncReport {
-    let mut engine = SyncEngine::new(dev);
-    let mut rounds = 0;
-    while let Some(req) = engine.next_request().unwrap() {
-        let (resp, _) = h.serve_sync(p, &req).unwrap();
-        engine.handle_response(resp, 0, 0).unwrap();
-        rounds += 1;
-        assert!(rounds < 20, "sync did not finish");
-    }
-    engine.finish()
+    let mut hub = InProcess::new(h, p);
+    let report = dev.sync_with(&mut hub, &SyncOptions::default()).unwrap();
+    assert!(hub.frames.len() < 20, "sync did not finish");
+    report
 }
 
 fn response(s: &Store, scope: &str) -> String {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+use sangam_core::sync::protocol::{CertPin, Enrolment, HubAddress};
 use sangam_core::sync::BundleOptions;
 use sangam_core::Role;
 
@@ -222,8 +223,8 @@ fn run(cli: Cli) -> Result<i32, HubError> {
                 // Remembered so that `device add --hub-url https://…` pins this certificate.
                 let pin = crate::cert_pin(cert)?;
                 sangam_core::files::private_dir(&config.data)?;
-                sangam_core::files::write_private(&config.data.join(crate::TLS_PIN_FILE), pin.as_bytes())?;
-                println!("certificate pin: sha256={pin}");
+                sangam_core::files::write_private(&config.data.join(crate::TLS_PIN_FILE), pin.to_hex().as_bytes())?;
+                println!("certificate pin: {pin}");
             }
             config.tls = tls_cert.zip(tls_key);
             let rt = tokio::runtime::Builder::new_multi_thread()
@@ -259,11 +260,9 @@ fn device(cmd: DeviceCmd) -> Result<i32, HubError> {
             let role = Role::parse(&role).map_err(|e| HubError::Usage(e.to_string()))?;
             let hub_url = hub_url.map(|u| pinned_address(&data, &u, hub_cert.as_deref())).transpose()?;
             let token = Devices::open(&data)?.add(&name, role, &scopes)?;
-            if let Some(url) = hub_url {
-                println!(
-                    "enrolment code: sangam://enrol?hub={}&token={token}",
-                    percent_encode(&url)
-                );
+            if let Some(hub_url) = hub_url {
+                let code = Enrolment { hub_url, token: token.clone() };
+                println!("enrolment code: {}", code.encode());
             }
             println!(
                 "enrolled '{name}' as {} for {}; its token (shown once):",
@@ -397,35 +396,27 @@ fn form(cmd: FormCmd) -> Result<i32, HubError> {
 /// The hub address for an enrolment code: an https:// address gets the pin of `cert`, or of
 /// the certificate `serve` last used with `data`; an address that already has a pin keeps it.
 fn pinned_address(data: &std::path::Path, url: &str, cert: Option<&std::path::Path>) -> Result<String, HubError> {
-    let url = url.trim();
-    if !url.starts_with("https://") || url.contains('#') {
-        if cert.is_some() && !url.starts_with("https://") {
+    let mut address = HubAddress::parse(url)?;
+    if !address.is_https() {
+        if cert.is_some() {
             return Err(HubError::Usage("--hub-cert needs an https:// --hub-url".into()));
         }
-        sangam_core::sync::client::parse_hub_address(url)?;
-        return Ok(url.to_string());
+        return Ok(address.to_string());
     }
-    let pin = match cert {
+    if address.pin.is_some() {
+        return Ok(address.to_string());
+    }
+    address.pin = match cert {
         Some(c) => Some(crate::cert_pin(c)?),
-        None => std::fs::read_to_string(data.join(crate::TLS_PIN_FILE)).ok().map(|s| s.trim().to_string()),
+        None => match std::fs::read_to_string(data.join(crate::TLS_PIN_FILE)) {
+            Ok(text) => Some(CertPin::parse(text.trim()).ok_or_else(|| {
+                HubError::Usage(format!("{} is not a certificate pin; run 'serve --tls-cert' again", data.join(crate::TLS_PIN_FILE).display()))
+            })?),
+            Err(_) => None,
+        },
     };
-    Ok(match pin {
-        Some(p) => format!("{url}#sha256={p}"),
-        None => {
-            eprintln!("note: no certificate pinned (pass --hub-cert, or run 'serve --tls-cert' once); phones will need a CA-signed certificate");
-            url.to_string()
-        }
-    })
-}
-
-/// Percent-encodes a URL for use as a query value.
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    if address.pin.is_none() {
+        eprintln!("note: no certificate pinned (pass --hub-cert, or run 'serve --tls-cert' once); phones will need a CA-signed certificate");
+    }
+    Ok(address.to_string())
 }

@@ -47,14 +47,13 @@ pub fn open_store(data: &Path) -> Result<Store, HubError> {
 /// Where `serve --tls-cert` records its certificate's pin, for enrolment codes.
 pub const TLS_PIN_FILE: &str = "tls-pin";
 
-/// The SHA-256 fingerprint (hex) of the first certificate in a PEM file: what phones pin.
-pub fn cert_pin(pem: &Path) -> Result<String, HubError> {
+/// The SHA-256 fingerprint of the first certificate in a PEM file: what phones pin.
+pub fn cert_pin(pem: &Path) -> Result<sangam_core::sync::protocol::CertPin, HubError> {
     use rustls::pki_types::pem::PemObject;
-    use sha2::Digest;
     let cert = rustls::pki_types::CertificateDer::pem_file_iter(pem)
         .map_err(|e| HubError::Usage(format!("cannot read the certificate {}: {e}", pem.display())))?
         .next()
         .ok_or_else(|| HubError::Usage(format!("{} holds no certificate", pem.display())))?
         .map_err(|e| HubError::Usage(format!("cannot read the certificate {}: {e}", pem.display())))?;
-    Ok(hex::encode(sha2::Sha256::digest(cert.as_ref())))
+    Ok(sangam_core::sync::protocol::CertPin::of_der(cert.as_ref()))
 }

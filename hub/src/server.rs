@@ -1,10 +1,12 @@
-//! The hub's HTTP server: `POST /v1/sync`, `GET /healthz`, `GET /metrics`.
+//! The hub's HTTP server: `POST /v1/sync`, `GET /healthz`, `GET /metrics` (the names are
+//! `sangam_core::sync::protocol`'s).
 //!
 //! The server only authenticates, enforces limits and moves bytes; everything about records is
 //! `sangam-core` (`Store::serve_sync`), run on blocking threads. Bad input never produces a 5xx:
 //! unknown or revoked tokens get 401, malformed or wrong-version bodies 400, oversized ones
-//! 413, a device already syncing twice 429, each with a JSON `{"error": "..."}` that says what
-//! to do.
+//! 413, a device already syncing twice 429, each with a JSON `{"error": "...", "code": "..."}`
+//! that says what to do, and the same machine code (`RejectCode`) in the `X-Sangam-Error`
+//! header, which clients act on.
 //!
 //! Connection hygiene (see `docs/LIMITS.md`): a connection that has not sent a complete request
 //! head within [`HEADER_READ_TIMEOUT`] (idle, or sending headers slowly) is closed; a body that
@@ -26,6 +28,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use std::sync::atomic::Ordering::Relaxed;
 
+use sangam_core::sync::protocol::{self, RejectCode};
 use sangam_core::sync::wire::{decode_limited, encode, Limits, SyncRequest};
 use sangam_core::{Error as CoreError, Store};
 
@@ -180,13 +183,24 @@ async fn read_bounded(
     Ok(Bytes::from(buf))
 }
 
-fn json_error(status: StatusCode, msg: impl Into<String>) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        serde_json::json!({ "error": msg.into() }).to_string(),
-    )
-        .into_response()
+/// A refusal: the status of `code`, the code in a header and in the JSON body, and a message
+/// that says what to do (see `sangam_core::sync::protocol::RejectCode`).
+fn refuse(code: RejectCode, msg: impl Into<String>) -> Response {
+    refuse_with(code, msg, &[])
+}
+
+fn refuse_with(code: RejectCode, msg: impl Into<String>, extra: &[(header::HeaderName, &'static str)]) -> Response {
+    let status = StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = protocol::Refusal::new(code, msg).to_json();
+    let mut resp = (status, [(header::CONTENT_TYPE, protocol::ERROR_CONTENT_TYPE)], body).into_response();
+    let headers = resp.headers_mut();
+    if let Ok(name) = header::HeaderName::try_from(protocol::ERROR_CODE_HEADER) {
+        headers.insert(name, header::HeaderValue::from_static(code.as_str()));
+    }
+    for (name, value) in extra {
+        headers.insert(name.clone(), header::HeaderValue::from_static(value));
+    }
+    resp
 }
 
 /// Runs the hub until Ctrl-C or SIGTERM. Prints `listening on URL` once it accepts connections.
@@ -213,9 +227,9 @@ pub async fn serve_until(
         inflight: Arc::new(InFlight::default()),
     };
     let app = Router::new()
-        .route("/v1/sync", post(sync))
-        .route("/healthz", get(|| async { "ok\n" }))
-        .route("/metrics", get(metrics_text))
+        .route(protocol::SYNC_PATH, post(sync))
+        .route(protocol::HEALTH_PATH, get(|| async { "ok\n" }))
+        .route(protocol::METRICS_PATH, get(metrics_text))
         .layer(DefaultBodyLimit::disable())
         .with_state(state);
 
@@ -322,8 +336,8 @@ async fn shutdown_signal() {
 /// them (a Prometheus scraper is enrolled with `device add --role admin`).
 async fn metrics_text(State(s): State<AppState>, headers: HeaderMap) -> Response {
     let Some(token) = bearer(&headers) else {
-        return json_error(
-            StatusCode::UNAUTHORIZED,
+        return refuse(
+            RejectCode::Unauthorized,
             "missing 'Authorization: Bearer <token>' of an admin device",
         );
     };
@@ -334,23 +348,21 @@ async fn metrics_text(State(s): State<AppState>, headers: HeaderMap) -> Response
             s.metrics.render(),
         )
             .into_response(),
-        Ok(Ok(Some(_))) => json_error(
-            StatusCode::FORBIDDEN,
+        Ok(Ok(Some(_))) => refuse(
+            RejectCode::Forbidden,
             "only an admin device may read the hub's metrics",
         ),
-        Ok(Ok(None)) => json_error(StatusCode::UNAUTHORIZED, "unknown or revoked device token"),
-        _ => json_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
+        Ok(Ok(None)) => refuse(RejectCode::Unauthorized, "unknown or revoked device token"),
+        _ => refuse(
+            RejectCode::ServerError,
             "the hub's device registry failed",
         ),
     }
 }
 
 fn bearer(headers: &HeaderMap) -> Option<String> {
-    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    v.strip_prefix("Bearer ")
-        .map(|t| t.trim().to_string())
-        .filter(|t| !t.is_empty())
+    let v = headers.get(protocol::AUTHORIZATION_HEADER)?.to_str().ok()?;
+    protocol::bearer_token(v).map(str::to_string)
 }
 
 async fn sync(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Response {
@@ -370,36 +382,34 @@ async fn sync(State(s): State<AppState>, headers: HeaderMap, body: Body) -> Resp
 
 async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
     let Some(token) = bearer(&headers) else {
-        return json_error(StatusCode::UNAUTHORIZED, "missing 'Authorization: Bearer <token>'; enrol this device with 'sangam-hub device add'");
+        return refuse(RejectCode::Unauthorized, "missing 'Authorization: Bearer <token>'; enrol this device with 'sangam-hub device add'");
     };
     let devices = s.devices.clone();
     let peer = match tokio::task::spawn_blocking(move || devices.authenticate(&token)).await {
         Ok(Ok(Some(p))) => p,
         Ok(Ok(None)) => {
-            return json_error(StatusCode::UNAUTHORIZED, "unknown or revoked device token")
+            return refuse(RejectCode::Unauthorized, "unknown or revoked device token")
         }
         Ok(Err(e)) => {
             tracing::error!(error = %e, "device registry failed");
-            return json_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
+            return refuse(
+                RejectCode::ServerError,
                 "the hub's device registry failed",
             );
         }
-        Err(_) => return json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
+        Err(_) => return refuse(RejectCode::ServerError, "internal error"),
     };
     let Some(_slot) = s.inflight.take(&peer.name) else {
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::CONTENT_TYPE, "application/json"), (header::RETRY_AFTER, "5")],
-            serde_json::json!({ "error": format!("this device already has {SYNCS_PER_DEVICE} syncs in progress; retry when they finish") })
-                .to_string(),
-        )
-            .into_response();
+        return refuse_with(
+            RejectCode::RateLimited,
+            format!("this device already has {SYNCS_PER_DEVICE} syncs in progress; retry when they finish"),
+            &[(header::RETRY_AFTER, "5")],
+        );
     };
     let limit = s.config.max_body;
     let too_big = || {
-        json_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
+        refuse(
+            RejectCode::TooLarge,
             format!(
                 "request body over the hub's limit of {} bytes; sync in smaller batches",
                 limit
@@ -414,8 +424,8 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
         Ok(b) => b,
         Err(BodyError::TooBig) => return too_big(),
         Err(BodyError::Broken) => {
-            return json_error(
-                StatusCode::BAD_REQUEST,
+            return refuse(
+                RejectCode::BadRequest,
                 "the request body could not be read in full",
             )
         }
@@ -423,19 +433,21 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
     s.metrics.bytes_in.fetch_add(bytes.len() as u64, Relaxed);
     // The body is in: only now wait for a permit, so a slow upload holds no one up.
     let Ok(_permit) = s.gate.acquire().await else {
-        return json_error(
-            StatusCode::SERVICE_UNAVAILABLE,
+        return refuse(
+            RejectCode::Busy,
             "the hub is shutting down; retry later",
         );
     };
     let req: SyncRequest = match decode_limited(&bytes, &Limits::for_body(limit)) {
         Ok(r) => r,
-        Err(e) => return json_error(StatusCode::BAD_REQUEST, e.to_string()),
+        // Another protocol version is told apart from a malformed body, so the device can say
+        // which side to update.
+        Err(e) => return refuse(RejectCode::for_undecodable(&bytes), e.to_string()),
     };
     let pushed = req.push.len() + req.push_whole.count as usize;
     if pushed > s.config.max_docs {
-        return json_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
+        return refuse(
+            RejectCode::TooLarge,
             format!(
                 "{pushed} records in one request; the hub takes at most {}",
                 s.config.max_docs
@@ -443,16 +455,16 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
         );
     }
     // Which device this is (its store's device id): bound to this enrolment for good, so that
-    // every change is checked against the device that made it (see sangam_core::sync::policy).
+    // every change is checked against the device that made it (see sangam_core::policy).
     let device = headers
-        .get(sangam_core::sync::client::DEVICE_HEADER)
+        .get(protocol::DEVICE_HEADER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| hex::decode(v.trim()).ok())
         .and_then(|d| <[u8; 16]>::try_from(d).ok());
     let Some(device) = device else {
-        return json_error(
-            StatusCode::BAD_REQUEST,
-            format!("missing or malformed '{}' header (32 hex digits); update the app", sangam_core::sync::client::DEVICE_HEADER),
+        return refuse(
+            RejectCode::BadRequest,
+            format!("missing or malformed '{}' header (32 hex digits); update the app", protocol::DEVICE_HEADER),
         );
     };
     let peer = peer.with_device(device);
@@ -465,27 +477,31 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
     .await;
     let (out, req) = match served {
         Ok(v) => v,
-        Err(_) => return json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error"),
+        Err(_) => return refuse(RejectCode::ServerError, "internal error"),
     };
     let (resp, stats) = match out {
         Ok(v) => v,
-        Err(CoreError::InvalidInput(msg)) => return json_error(StatusCode::BAD_REQUEST, msg),
-        Err(CoreError::Forbidden(msg)) => return json_error(StatusCode::FORBIDDEN, msg),
+        Err(e) if RejectCode::for_serve_error(&e) != RejectCode::ServerError => {
+            let code = RejectCode::for_serve_error(&e);
+            let msg = match e {
+                CoreError::InvalidInput(msg) | CoreError::Forbidden(msg) => msg,
+                e => e.to_string(),
+            };
+            return refuse(code, msg);
+        }
         Err(e) => {
             tracing::error!(device = %peer_name, error = %e, "sync failed");
-            return json_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
+            return refuse(
+                RejectCode::ServerError,
                 "the hub could not store this batch; nothing was lost, retry later",
             );
         }
     };
     // Payloads that made the document library fail are kept for inspection.
-    for r in &resp.rejected {
-        if r.reason.contains("document library failed") {
-            if let Some(p) = req.push.iter().find(|p| p.id == r.id) {
-                quarantine(&s.config.data, &peer_name, &p.changes);
-                s.metrics.quarantined.fetch_add(1, Relaxed);
-            }
+    for id in &stats.library_failed {
+        if let Some(p) = req.push.iter().find(|p| p.id == *id) {
+            quarantine(&s.config.data, &peer_name, &p.changes);
+            s.metrics.quarantined.fetch_add(1, Relaxed);
         }
     }
     s.metrics.docs_in.fetch_add(stats.docs_in, Relaxed);
@@ -495,11 +511,11 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
     match encode(&resp) {
         Ok(out) => {
             s.metrics.bytes_out.fetch_add(out.len() as u64, Relaxed);
-            ([(header::CONTENT_TYPE, "application/x-sangam-sync")], out).into_response()
+            ([(header::CONTENT_TYPE, protocol::CONTENT_TYPE)], out).into_response()
         }
         Err(e) => {
             tracing::error!(error = %e, "encoding the response failed");
-            json_error(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+            refuse(RejectCode::ServerError, "internal error")
         }
     }
 }
@@ -508,10 +524,7 @@ fn quarantine(data: &std::path::Path, device: &str, bytes: &[u8]) {
     let dir = data.join("quarantine");
     let name = format!(
         "{}-{}.bin",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or(0),
+        sangam_core::now_ms(),
         device
             .chars()
             .filter(|c| c.is_ascii_alphanumeric() || *c == '-')

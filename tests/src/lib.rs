@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sangam_core::sync::client::SyncOptions;
+use sangam_core::sync::protocol;
 use sangam_core::sync::SyncReport;
 use sangam_core::{Identity, NewResponse, Result as CoreResult, Role, Store};
 
@@ -79,8 +80,8 @@ impl Hub {
 
     /// The /metrics text, read as an admin device.
     pub fn metrics_text(&self) -> String {
-        ureq::get(&format!("{}/metrics", self.url))
-            .set("Authorization", &format!("Bearer {}", self.admin_token))
+        ureq::get(&format!("{}{}", self.url, protocol::METRICS_PATH))
+            .set(protocol::AUTHORIZATION_HEADER, &protocol::bearer(&self.admin_token))
             .call()
             .expect("metrics")
             .into_string()

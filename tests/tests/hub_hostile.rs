@@ -8,6 +8,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use sangam_core::sync::{protocol, wire};
 use sangam_core::Role;
 use sangam_tests::*;
 
@@ -52,7 +53,7 @@ fn idle_and_slow_header_connections_are_closed_and_valid_syncs_still_pass() {
     let mut idle: Vec<TcpStream> = (0..50).map(|_| TcpStream::connect(&a).unwrap()).collect();
     // One that drips its request head a byte at a time.
     let mut slow = TcpStream::connect(&a).unwrap();
-    slow.write_all(b"POST /v1/sync HTTP/1.1\r\nHost: x\r\n")
+    slow.write_all(format!("POST {} HTTP/1.1\r\nHost: x\r\n", protocol::SYNC_PATH).as_bytes())
         .unwrap();
     let drip = {
         let mut s = slow.try_clone().unwrap();
@@ -82,7 +83,7 @@ fn idle_and_slow_header_connections_are_closed_and_valid_syncs_still_pass() {
     }
     drip.join().unwrap();
     assert_eq!(
-        ureq::get(&format!("{}/healthz", hub.url))
+        ureq::get(&format!("{}{}", hub.url, protocol::HEALTH_PATH))
             .call()
             .unwrap()
             .status(),
@@ -95,7 +96,11 @@ fn stalled_body(url: &str, token: &str) -> TcpStream {
     let mut s = TcpStream::connect(addr(url)).unwrap();
     write!(
         s,
-        "POST /v1/sync HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/x-sangam-sync\r\nContent-Length: 100000\r\n\r\n"
+        "POST {} HTTP/1.1\r\nHost: x\r\n{}: {}\r\nContent-Type: {}\r\nContent-Length: 100000\r\n\r\n",
+        protocol::SYNC_PATH,
+        protocol::AUTHORIZATION_HEADER,
+        protocol::bearer(token),
+        protocol::CONTENT_TYPE,
     )
     .unwrap();
     s.write_all(&[0u8; 1000]).unwrap();
@@ -103,9 +108,9 @@ fn stalled_body(url: &str, token: &str) -> TcpStream {
 }
 
 fn post(url: &str, token: &str, body: &[u8]) -> (u16, String) {
-    match ureq::post(&format!("{url}/v1/sync"))
-        .set("Authorization", &format!("Bearer {token}"))
-        .set("X-Sangam-Device", "00112233445566778899aabbccddeeff")
+    match ureq::post(&protocol::sync_url(url))
+        .set(protocol::AUTHORIZATION_HEADER, &protocol::bearer(token))
+        .set(protocol::DEVICE_HEADER, "00112233445566778899aabbccddeeff")
         .timeout(Duration::from_secs(20))
         .send_bytes(body)
     {
@@ -128,6 +133,8 @@ fn slow_bodies_from_one_device_hold_up_no_other_and_get_no_more_slots() {
     let (code, body) = post(&hub.url, &bad, b"x");
     assert_eq!(code, 429, "a device past its in-flight limit: {body}");
     assert!(body.contains("in progress"), "{body}");
+    let refusal = protocol::Refusal::from_json(&body).expect("a JSON refusal");
+    assert_eq!(refusal.code(), Some(protocol::RejectCode::RateLimited), "{body}");
     let phone = Phone::new(dir.path(), "good", Role::FieldWorker, good);
     response(&phone.store, "S");
     let start = Instant::now();
@@ -149,7 +156,7 @@ fn a_zstd_bomb_is_refused_with_a_clear_error_and_the_hub_stays_up() {
     let raw = vec![0u8; 256 * 1024 * 1024];
     let z = zstd::bulk::compress(&raw, 19).unwrap();
     drop(raw);
-    let mut frame = b"SGSY".to_vec();
+    let mut frame = wire::MAGIC.to_vec();
     frame.extend_from_slice(&sangam_core::sync::PROTOCOL_VERSION.to_le_bytes());
     frame.extend_from_slice(&(256u64 * 1024 * 1024).to_le_bytes());
     frame.extend_from_slice(&z);

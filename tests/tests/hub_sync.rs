@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use rand::{Rng, SeedableRng};
+use sangam_core::sync::protocol;
 use sangam_core::sync::wire::{encode, SyncRequest};
 use sangam_core::sync::SyncEngine;
 use sangam_core::*;
@@ -10,14 +11,18 @@ use sangam_tests::*;
 
 const EXE: &str = env!("CARGO_BIN_EXE_hub-under-test");
 
-fn post_raw(url: &str, token: &str, body: &[u8]) -> (u16, String) {
-    match ureq::post(&format!("{url}/v1/sync"))
-        .set("Authorization", &format!("Bearer {token}"))
-        .set("X-Sangam-Device", "0f0e0d0c0b0a09080706050403020100")
+/// Posts `body` as a sync request; returns the status, the refusal code header and the body.
+fn post_raw(url: &str, token: &str, body: &[u8]) -> (u16, Option<String>, String) {
+    match ureq::post(&protocol::sync_url(url))
+        .set(protocol::AUTHORIZATION_HEADER, &protocol::bearer(token))
+        .set(protocol::DEVICE_HEADER, "0f0e0d0c0b0a09080706050403020100")
         .send_bytes(body)
     {
-        Ok(r) => (r.status(), String::new()),
-        Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
+        Ok(r) => (r.status(), None, String::new()),
+        Err(ureq::Error::Status(code, r)) => {
+            let header = r.header(protocol::ERROR_CODE_HEADER).map(str::to_string);
+            (code, header, r.into_string().unwrap_or_default())
+        }
         Err(e) => panic!("transport error: {e}"),
     }
 }
@@ -119,8 +124,8 @@ fn scope_isolation_and_bad_tokens() {
     let w = Phone::new(dir.path(), "wrong", Role::FieldWorker, "sgm_not-a-token".into());
     response(&w.store, "A");
     assert!(matches!(w.sync(&hub.url), Err(Error::Auth(_))));
-    let (code, body) = post_raw(&hub.url, "", b"x");
-    assert_eq!(code, 401, "{body}");
+    let (code, header, body) = post_raw(&hub.url, "", b"x");
+    assert_eq!((code, header.as_deref()), (401, Some("unauthorized")), "{body}");
     assert_eq!(hub.metric("sangam_docs_in_total"), before);
     assert!(hub.metric("sangam_sync_requests_total{outcome=\"unauthorized\"}") >= 3);
 }
@@ -132,19 +137,26 @@ fn bad_bodies_get_4xx_with_a_clear_error_and_the_hub_keeps_serving() {
     let t = enrol(EXE, &data, "a", "field-worker", &["A"]);
     let hub = Hub::start_with(EXE, &data, &["--max-body-mib", "1", "--max-docs", "10"]);
     let good = encode(&SyncRequest::default()).unwrap();
-    let mut wrong_version = good.clone();
-    wrong_version[4] = 7;
-    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
-        ("garbage", b"GET me a survey".to_vec(), 400, "not a Sangam sync message"),
-        ("truncated", good[..good.len() - 3].to_vec(), 400, "damaged"),
-        ("empty", Vec::new(), 400, "not a Sangam"),
-        ("wrong version", wrong_version, 400, "version 7"),
-        ("oversized", vec![0u8; 2 * 1024 * 1024], 413, "limit"),
+    let mut newer = good.clone();
+    newer[4] = 7;
+    let mut older = good.clone();
+    older[4] = 1;
+    use protocol::RejectCode::*;
+    let cases: Vec<(&str, Vec<u8>, protocol::RejectCode, &str)> = vec![
+        ("garbage", b"GET me a survey".to_vec(), BadRequest, "not a Sangam sync message"),
+        ("truncated", good[..good.len() - 3].to_vec(), BadRequest, "damaged"),
+        ("empty", Vec::new(), BadRequest, "not a Sangam"),
+        ("newer version", newer, VersionTooNew, "version 7"),
+        ("older version", older, VersionTooOld, "version 1"),
+        ("oversized", vec![0u8; 2 * 1024 * 1024], TooLarge, "limit"),
     ];
     for (what, body, code, needle) in cases {
-        let (got, text) = post_raw(&hub.url, &t, &body);
-        assert_eq!(got, code, "{what}: {text}");
+        let (got, header, text) = post_raw(&hub.url, &t, &body);
+        assert_eq!(got, code.status(), "{what}: {text}");
+        // The machine code, in the header and the body; the human message next to it.
+        assert_eq!(header.as_deref(), Some(code.as_str()), "{what}: {text}");
         let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("{what}: JSON error body, got {text}"));
+        assert_eq!(v["code"].as_str(), Some(code.as_str()), "{what}: {text}");
         assert!(v["error"].as_str().unwrap().contains(needle), "{what}: {text}");
     }
     // Too many records in one request.
@@ -152,9 +164,9 @@ fn bad_bodies_get_4xx_with_a_clear_error_and_the_hub_keeps_serving() {
         push: (0..11u8).map(|i| sangam_core::sync::wire::PushDoc { id: [i; 16], heads: vec![], changes: vec![] }).collect(),
         ..Default::default()
     };
-    let (got, text) = post_raw(&hub.url, &t, &encode(&many).unwrap());
-    assert_eq!(got, 413, "{text}");
-    assert_eq!(ureq::get(&format!("{}/healthz", hub.url)).call().unwrap().status(), 200);
+    let (got, header, text) = post_raw(&hub.url, &t, &encode(&many).unwrap());
+    assert_eq!((got, header.as_deref()), (413, Some("too-large")), "{text}");
+    assert_eq!(ureq::get(&format!("{}{}", hub.url, protocol::HEALTH_PATH)).call().unwrap().status(), 200);
     assert_eq!(hub.metric("sangam_sync_requests_total{outcome=\"server_error\"}"), 0);
     let a = Phone::new(dir.path(), "a", Role::FieldWorker, t);
     response(&a.store, "A");

@@ -4,6 +4,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use sangam_core::sync::protocol;
 use sangam_tests::*;
 
 const EXE: &str = env!("CARGO_BIN_EXE_hub-under-test");
@@ -28,8 +29,9 @@ fn the_hub_serves_https_with_a_given_certificate() {
         .args(["-sS", "--cacert"])
         .arg(&cert)
         .arg(format!(
-            "{}/healthz",
-            hub.url.replace("127.0.0.1", "localhost")
+            "{}{}",
+            hub.url.replace("127.0.0.1", "localhost"),
+            protocol::HEALTH_PATH
         ))
         .output()
         .unwrap();
@@ -41,7 +43,7 @@ fn the_hub_serves_https_with_a_given_certificate() {
     );
     // Plain HTTP to the TLS port gets nothing useful.
     let plain = hub.url.replace("https://", "http://");
-    assert!(ureq::get(&format!("{plain}/healthz"))
+    assert!(ureq::get(&format!("{plain}{}", protocol::HEALTH_PATH))
         .timeout(Duration::from_secs(5))
         .call()
         .is_err());
@@ -57,12 +59,12 @@ fn metrics_are_prometheus_text_and_sigterm_shuts_down_gracefully() {
     response(&phone.store, "S");
     phone.sync(&hub.url).unwrap();
     // Without an admin token the metrics (which tell every scope's activity) stay closed.
-    match ureq::get(&format!("{}/metrics", hub.url)).call() {
+    match ureq::get(&format!("{}{}", hub.url, protocol::METRICS_PATH)).call() {
         Err(ureq::Error::Status(401, _)) => {}
         other => panic!("metrics without a token: {other:?}"),
     }
-    match ureq::get(&format!("{}/metrics", hub.url))
-        .set("Authorization", &format!("Bearer {}", phone.token))
+    match ureq::get(&format!("{}{}", hub.url, protocol::METRICS_PATH))
+        .set(protocol::AUTHORIZATION_HEADER, &protocol::bearer(&phone.token))
         .call()
     {
         Err(ureq::Error::Status(403, _)) => {}
@@ -134,22 +136,6 @@ fn self_signed(dir: &std::path::Path, stem: &str, cn: &str) -> (std::path::PathB
     (cert, key)
 }
 
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            out.push(u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap(), 16).unwrap());
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
-}
-
 /// Attack 8: a LAN hub's self-signed certificate. The enrolment code pins it, the phone trusts
 /// exactly it (whatever name it carries), and a hub with another certificate (an impostor on
 /// the office Wi-Fi) is refused.
@@ -167,11 +153,13 @@ fn the_enrolment_code_pins_the_hubs_certificate_and_phones_trust_exactly_it() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
-    let code = text.lines().find_map(|l| l.strip_prefix("enrolment code: ")).expect("an enrolment code").to_string();
+    let code = text.lines().find_map(|l| l.strip_prefix("enrolment code: ")).expect("an enrolment code");
     let token = text.lines().last().unwrap().trim().to_string();
-    let hub_param = code.split(['?', '&']).find_map(|p| p.strip_prefix("hub=")).unwrap();
-    let address = percent_decode(hub_param);
-    assert!(address.starts_with(&hub.url) && address.contains("#sha256="), "{address}");
+    let enrolment = protocol::Enrolment::decode(code).unwrap();
+    assert_eq!(enrolment.token, token);
+    let address = enrolment.hub_url;
+    let pinned = protocol::HubAddress::parse(&address).unwrap();
+    assert!(pinned.url == hub.url && pinned.pin.is_some(), "{address}");
 
     let phone = Phone::new(dir.path(), "asha", sangam_core::Role::FieldWorker, token.clone());
     response(&phone.store, "S");

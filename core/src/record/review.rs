@@ -5,7 +5,7 @@
 //! `state_at` and a `comments` map keyed by comment id — so it syncs with the response and a
 //! field worker sees it on their phone after the next sync. Only coordinators and admins may
 //! write it: the core refuses with [`Error::Forbidden`] and a hub refuses the same from a field
-//! worker's device (`sync::policy`). Every change of state stays in the record's Automerge
+//! worker's device (`policy`). Every change of state stays in the record's Automerge
 //! history ([`Store::review_history`]).
 //!
 //! Two coordinators who review the same response for the first time on two offline devices

@@ -101,7 +101,7 @@ impl Inner {
                 return Err(e);
             }
             // The library panicked: the live document was never touched; refuse the payload.
-            Err(reason) => return Err(Error::rejected(id, reason)),
+            Err(reason) => return Err(Error::library_failed(id, reason)),
         };
         let (copy, incoming) = match attempt {
             Attempt::Waiting => {
@@ -143,7 +143,7 @@ impl Inner {
                 restore(self, live);
                 return Err(e);
             }
-            Err(reason) => return Err(Error::rejected(id, reason)),
+            Err(reason) => return Err(Error::library_failed(id, reason)),
         };
         let now = now_ms();
         // Inside the transaction (or savepoint) `apply` began.

@@ -2,7 +2,7 @@
 //! serving store. Learnt when a device syncs saying which device it is (or when a bundle it
 //! wrote is imported as from it); a device id belongs to one enrolled device for good, so no
 //! other device can claim its changes or launder its own through it. The write policy looks
-//! the maker of every incoming change up here (`sync::policy::authority`).
+//! the maker of every incoming change up here (`policy::authority`).
 
 use rusqlite::{params, OptionalExtension};
 

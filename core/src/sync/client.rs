@@ -1,105 +1,94 @@
-//! A blocking HTTP transport for sync (feature `client`): phones and upstream-syncing hubs call
-//! [`Store::sync`] and get a report. TLS is rustls; one agent (connection reuse) per sync.
+//! The HTTP transport for sync (feature `client`): phones and upstream-syncing hubs call
+//! [`Store::sync`] and get a report. It is [`HttpTransport`] under the round-trip loop of
+//! `transport` ([`Store::sync_with`]): blocking ureq, rustls, one agent (connection reuse) per
+//! sync, and the names of `protocol`.
 //!
 //! A hub on an office LAN usually has a self-signed certificate. Its address may then carry
-//! the certificate's SHA-256 fingerprint as a fragment, `https://10.0.0.2:8787#sha256=<hex>`
-//! (the hub's enrolment code includes it): the client trusts exactly that certificate and no
-//! other, whatever CA signed it and whatever name it carries. A fragment never travels in an
-//! HTTP request, so the address stays one string the apps store as they always have.
+//! the certificate's pin ([`protocol::HubAddress`]; the hub's enrolment code includes it): the
+//! client trusts exactly that certificate and no other, whatever CA signed it and whatever name
+//! it carries.
 
 use std::io::Read;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use super::engine::{SyncEngine, SyncProgress, SyncReport};
-use super::wire::{decode, encode, SyncResponse, MAX_DECODED_BYTES};
+use super::engine::SyncReport;
+use super::protocol::{self, CertPin, HubAddress};
+pub use super::transport::SyncOptions;
+use super::transport::{Transport, TransportError};
+use super::wire::MAX_DECODED_BYTES;
 use crate::{Error, Result, Store};
 
-/// Longest sync session, in round trips (a guard against a peer that always says "more").
-const MAX_ROUNDS: u32 = 10_000;
-
-/// How to run a sync.
-pub struct SyncOptions<'a> {
-    /// Called after every round trip.
-    pub progress: Option<&'a (dyn Fn(&SyncProgress) + Sync)>,
-    /// Set to stop between round trips; what was acknowledged so far is kept.
-    pub cancel: Option<&'a AtomicBool>,
-    /// Per-request timeout (a patchy 2G link needs a long one).
-    pub timeout: Duration,
-    /// Records and change bytes per request.
-    pub batch_docs: usize,
-    pub batch_bytes: u64,
-}
-
-impl Default for SyncOptions<'_> {
-    fn default() -> Self {
-        SyncOptions {
-            progress: None,
-            cancel: None,
-            timeout: Duration::from_secs(120),
-            batch_docs: super::engine::BATCH_DOCS,
-            batch_bytes: super::engine::BATCH_BYTES,
-        }
+impl Store {
+    /// Syncs with the hub at `hub_url` (e.g. `http://192.168.1.10:8787`, or an https address
+    /// with its certificate pin) using this device's enrolment token. Runs round trips until
+    /// both sides have everything, or until cancelled.
+    pub fn sync(&self, hub_url: &str, token: &str, opts: &SyncOptions<'_>) -> Result<SyncReport> {
+        // Which device this is: the hub binds it to the enrolment (see `policy`).
+        let mut transport = HttpTransport::new(hub_url, token, &self.device_id(), opts.timeout)?;
+        self.sync_with(&mut transport, opts)
     }
 }
 
-impl Store {
-    /// Syncs with the hub at `hub_url` (e.g. `http://192.168.1.10:8787`) using this device's
-    /// enrolment token. Runs round trips until both sides have everything, or until cancelled.
-    pub fn sync(&self, hub_url: &str, token: &str, opts: &SyncOptions<'_>) -> Result<SyncReport> {
-        let (base, pin) = parse_hub_address(hub_url)?;
-        let url = format!("{}/v1/sync", base.trim_end_matches('/'));
+/// Sync requests to one hub over HTTP(S), as one device.
+pub struct HttpTransport {
+    agent: ureq::Agent,
+    url: String,
+    authorization: String,
+    device: String,
+}
+
+impl HttpTransport {
+    /// A transport to the hub at `hub_address` (pinned or not) for the device `device` (its
+    /// store's device id) enrolled with `token`; each request may take `timeout`.
+    pub fn new(hub_address: &str, token: &str, device: &str, timeout: Duration) -> Result<HttpTransport> {
+        let address = HubAddress::parse(hub_address)?;
         let mut agent = ureq::AgentBuilder::new()
             .timeout_connect(Duration::from_secs(15))
-            .timeout(opts.timeout)
+            .timeout(timeout)
             .user_agent(concat!("sangam/", env!("CARGO_PKG_VERSION")));
-        if let Some(pin) = pin {
+        if let Some(pin) = address.pin {
             agent = agent.tls_config(std::sync::Arc::new(pinned_tls(pin)?));
         }
-        let agent = agent.build();
-        // Which device this is: the hub binds it to the enrolment (see `sync::policy`).
-        let device = self.device_id();
-        let mut engine = SyncEngine::new(self).with_request_limits(opts.batch_docs, opts.batch_bytes);
-        let mut rounds = 0;
-        while let Some(req) = engine.next_request()? {
-            if opts.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
-                return Err(Error::Cancelled);
-            }
-            rounds += 1;
-            if rounds > MAX_ROUNDS {
-                return Err(Error::Network(
-                    "the hub kept asking for more; stopped".into(),
-                ));
-            }
-            let body = encode(&req)?;
-            let (resp, received) = post(&agent, &url, token, &device, &body)?;
-            engine.handle_response(resp, body.len() as u64, received)?;
-            if let Some(p) = opts.progress {
-                p(engine.progress());
-            }
-        }
-        Ok(engine.finish())
+        Ok(HttpTransport {
+            agent: agent.build(),
+            url: address.sync_url(),
+            authorization: protocol::bearer(token),
+            device: device.to_string(),
+        })
     }
 }
 
-/// Splits a hub address into its URL and its certificate pin (`#sha256=<64 hex digits>`).
-pub fn parse_hub_address(address: &str) -> Result<(String, Option<[u8; 32]>)> {
-    let address = address.trim();
-    if !(address.starts_with("http://") || address.starts_with("https://")) {
-        return Err(Error::invalid("the hub address must start with http:// or https://"));
+impl Transport for HttpTransport {
+    fn round_trip(&mut self, body: &[u8]) -> std::result::Result<Vec<u8>, TransportError> {
+        let result = self
+            .agent
+            .post(&self.url)
+            .set(protocol::AUTHORIZATION_HEADER, &self.authorization)
+            .set(protocol::DEVICE_HEADER, &self.device)
+            .set("Content-Type", protocol::CONTENT_TYPE)
+            .send_bytes(body);
+        match result {
+            Ok(resp) => {
+                let mut buf = Vec::new();
+                resp.into_reader()
+                    .take(MAX_DECODED_BYTES as u64)
+                    .read_to_end(&mut buf)
+                    .map_err(|e| TransportError::Unreachable(format!("the connection broke while receiving: {e}")))?;
+                Ok(buf)
+            }
+            Err(ureq::Error::Status(status, resp)) => {
+                let header = resp.header(protocol::ERROR_CODE_HEADER).map(str::to_string);
+                let body = resp.into_string().unwrap_or_default();
+                let (code, message) = protocol::read_refusal(status, header.as_deref(), &body);
+                Err(TransportError::Refused { status, code, message })
+            }
+            Err(ureq::Error::Transport(t)) => Err(TransportError::Unreachable(format!("cannot reach the hub: {t}"))),
+        }
     }
-    let Some((base, fragment)) = address.split_once('#') else { return Ok((address.to_string(), None)) };
-    let bad = || Error::invalid(format!("'#{fragment}' is not a certificate pin; it reads #sha256= and 64 hex digits"));
-    let hex_digits = fragment.strip_prefix("sha256=").ok_or_else(bad)?.replace(':', "");
-    let pin: [u8; 32] = hex::decode(&hex_digits).ok().and_then(|b| b.try_into().ok()).ok_or_else(bad)?;
-    if !base.starts_with("https://") {
-        return Err(Error::invalid("a certificate pin needs an https:// hub address"));
-    }
-    Ok((base.to_string(), Some(pin)))
 }
 
 /// TLS that trusts exactly the certificate whose SHA-256 is `pin`.
-fn pinned_tls(pin: [u8; 32]) -> Result<rustls::ClientConfig> {
+fn pinned_tls(pin: CertPin) -> Result<rustls::ClientConfig> {
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
     let verifier = std::sync::Arc::new(Pinned { pin, provider: provider.clone() });
     Ok(rustls::ClientConfig::builder_with_provider(provider)
@@ -114,7 +103,7 @@ fn pinned_tls(pin: [u8; 32]) -> Result<rustls::ClientConfig> {
 /// are still verified against it, so only the holder of its private key passes.
 #[derive(Debug)]
 struct Pinned {
-    pin: [u8; 32],
+    pin: CertPin,
     provider: std::sync::Arc<rustls::crypto::CryptoProvider>,
 }
 
@@ -127,8 +116,7 @@ impl rustls::client::danger::ServerCertVerifier for Pinned {
         _ocsp: &[u8],
         _now: rustls::pki_types::UnixTime,
     ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
-        use sha2::Digest;
-        if sha2::Sha256::digest(end_entity.as_ref()).as_slice() == self.pin {
+        if CertPin::of_der(end_entity.as_ref()) == self.pin {
             Ok(rustls::client::danger::ServerCertVerified::assertion())
         } else {
             Err(rustls::Error::General("the hub's certificate is not the one this device was enrolled with (pin mismatch)".into()))
@@ -155,49 +143,5 @@ impl rustls::client::danger::ServerCertVerifier for Pinned {
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
         self.provider.signature_verification_algorithms.supported_schemes()
-    }
-}
-
-/// The request header that names the syncing device (its store's device id, hex).
-pub const DEVICE_HEADER: &str = "X-Sangam-Device";
-
-fn post(agent: &ureq::Agent, url: &str, token: &str, device: &str, body: &[u8]) -> Result<(SyncResponse, u64)> {
-    let result = agent
-        .post(url)
-        .set("Authorization", &format!("Bearer {token}"))
-        .set(DEVICE_HEADER, device)
-        .set("Content-Type", "application/x-sangam-sync")
-        .send_bytes(body);
-    match result {
-        Ok(resp) => {
-            let mut buf = Vec::new();
-            resp.into_reader()
-                .take(MAX_DECODED_BYTES as u64)
-                .read_to_end(&mut buf)
-                .map_err(|e| {
-                    Error::Network(format!("the connection broke while receiving: {e}"))
-                })?;
-            let n = buf.len() as u64;
-            Ok((decode(&buf)?, n))
-        }
-        Err(ureq::Error::Status(code, resp)) => {
-            let text = resp.into_string().unwrap_or_default();
-            let msg = serde_json::from_str::<serde_json::Value>(&text)
-                .ok()
-                .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_string))
-                .unwrap_or(text);
-            Err(match code {
-                401 => Error::Auth(msg),
-                403 => Error::Forbidden(msg),
-                400 | 413 | 422 if msg.contains("version") => Error::Incompatible(msg),
-                // Busy: the same device is already syncing; worth retrying.
-                429 | 503 => Error::Network(format!("the hub is busy ({code}): {msg}")),
-                400..=499 => {
-                    Error::InvalidInput(format!("the hub refused the request ({code}): {msg}"))
-                }
-                _ => Error::Network(format!("the hub failed ({code}): {msg}")),
-            })
-        }
-        Err(ureq::Error::Transport(t)) => Err(Error::Network(format!("cannot reach the hub: {t}"))),
     }
 }

@@ -27,6 +27,9 @@ pub struct ServeStats {
     pub docs_in: u64,
     pub docs_out: u64,
     pub rejected: u64,
+    /// Pushed records whose changes made the document library fail: a hub keeps those bytes
+    /// for inspection (they were refused like any other).
+    pub library_failed: Vec<WireId>,
 }
 
 impl Store {
@@ -68,7 +71,14 @@ impl Store {
                         resp.acks.push(Ack { id: wid, heads: (!same).then(|| wire_heads(&hub_heads)) });
                         pushed.insert(wid, theirs);
                     }
-                    Err(Error::Rejected { reason, .. }) | Err(Error::Forbidden(reason)) | Err(Error::InvalidInput(reason)) => {
+                    Err(Error::Rejected { reason, library_failed, .. }) => {
+                        stats.rejected += 1;
+                        if library_failed {
+                            stats.library_failed.push(wid);
+                        }
+                        resp.rejected.push(Rejection { id: wid, reason });
+                    }
+                    Err(Error::Forbidden(reason)) | Err(Error::InvalidInput(reason)) => {
                         stats.rejected += 1;
                         resp.rejected.push(Rejection { id: wid, reason });
                     }

@@ -15,7 +15,10 @@ use crate::{Error, Result};
 
 /// The protocol version this code speaks.
 pub const PROTOCOL_VERSION: u16 = 2;
-const MAGIC: &[u8; 4] = b"SGSY";
+/// The first four bytes of every frame.
+pub const MAGIC: &[u8; 4] = b"SGSY";
+/// Bytes before a frame's compressed message: magic, version, decompressed length.
+const FRAME_HEADER: usize = 14;
 /// Largest decoded message a phone accepts from its hub, and the ceiling of every other limit
 /// (a hostile frame must not make us allocate without bound). A hub decodes pushed requests
 /// under a tighter limit that follows its body limit (`Limits::for_body`).
@@ -187,7 +190,7 @@ pub struct PullDoc {
     pub changes: Vec<u8>,
 }
 
-/// Encodes a message as a version-1 frame.
+/// Encodes a message as a frame of this protocol version.
 pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>> {
     let raw = postcard::to_stdvec(msg)
         .map_err(|e| Error::invalid(format!("cannot encode message: {e}")))?;
@@ -204,6 +207,12 @@ pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>> {
     Ok(out)
 }
 
+/// The protocol version a frame declares, if it looks like a frame at all (a hub tells an
+/// outdated peer from a malformed request by it).
+pub fn frame_version(frame: &[u8]) -> Option<u16> {
+    (frame.len() >= FRAME_HEADER && &frame[..4] == MAGIC).then(|| u16::from_le_bytes([frame[4], frame[5]]))
+}
+
 /// Decodes a frame, refusing other versions and malformed bytes with a clear error.
 pub fn decode<T: DeserializeOwned>(frame: &[u8]) -> Result<T> {
     decode_limited(frame, &Limits::default())
@@ -211,17 +220,16 @@ pub fn decode<T: DeserializeOwned>(frame: &[u8]) -> Result<T> {
 
 /// Decodes a frame under `limits` (a hub decodes pushed requests under `Limits::for_body`).
 pub fn decode_limited<T: DeserializeOwned>(frame: &[u8], limits: &Limits) -> Result<T> {
-    if frame.len() < 14 || &frame[..4] != MAGIC {
+    let Some(version) = frame_version(frame) else {
         return Err(Error::invalid("not a Sangam sync message"));
-    }
-    let version = u16::from_le_bytes([frame[4], frame[5]]);
+    };
     if version != PROTOCOL_VERSION {
         return Err(Error::Incompatible(format!(
             "the peer speaks sync protocol version {version}, this build speaks version {PROTOCOL_VERSION}; update the older side"
         )));
     }
     let len = u64::from_le_bytes(frame[6..14].try_into().expect("8 bytes"));
-    let raw = inflate(&frame[14..], len, limits).map_err(|e| match e {
+    let raw = inflate(&frame[FRAME_HEADER..], len, limits).map_err(|e| match e {
         Inflate::TooLarge(cap) => Error::invalid(format!(
             "sync message too large: it decompresses to more than {cap} bytes; sync in smaller batches"
         )),
