@@ -410,3 +410,21 @@ fn unreadable_whole_records_from_a_broken_peer_are_reported_and_change_nothing()
     sync(&b, &h, &p);
     assert_eq!(b.record_json(&r, None).unwrap(), a.record_json(&r, None).unwrap());
 }
+
+#[test]
+fn a_push_larger_than_one_slice_is_applied_slice_by_slice_and_acknowledged_whole() {
+    use sangam_core::sync::serve::PUSH_SLICE;
+    let h = hub();
+    let p = peer(&["S"], Role::FieldWorker);
+    let a = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let n = 3 * PUSH_SLICE + 5;
+    for _ in 0..n {
+        response(&a, "S");
+    }
+    let mut link = InProcess::new(&h, &p);
+    let r = a.sync_with(&mut link, &SyncOptions { batch_docs: 5_000, batch_bytes: 64 << 20, ..Default::default() }).unwrap();
+    assert!(r.rejected.is_empty());
+    assert!(link.frames.len() <= 2, "one request carried them all: {:?}", link.frames);
+    assert_eq!(a.unsynced_count().unwrap(), 0, "every record acknowledged");
+    assert_eq!(h.changed_since(0, 10_000).unwrap().len(), n);
+}

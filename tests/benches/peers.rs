@@ -6,14 +6,16 @@
 //! (`tests/peers/`, pinned in its package-lock) is installed with `npm ci` on first run.
 //! `SANGAM_BENCH_SIZES` (default `10000`) lists the store sizes, comma-separated.
 //!
-//! Workloads, each on loopback and the daily push also through an emulated Regular 2G link:
+//! Workloads, on loopback unless said:
 //! - push-all: a phone holding N records pushes them all to an empty hub;
-//! - daily: 1% of the records get one field edited, then pushed;
-//! - nothing: a sync with nothing changed;
+//! - daily push of 1%: 1% of the records get one field edited, then pushed;
+//! - nothing changed: a sync (PouchDB: a push and a pull) with nothing new;
+//! - daily push of 1% over Regular 2G (150 ms one way, 50 kbit/s up, 250 kbit/s down);
 //! - bootstrap: a fresh phone pulls all N.
+//! Local edits happen before the clock starts on both sides; only the sync is timed.
 //!
-//! PouchDB's server keeps its databases in memory (memdown); Sangam's hub writes to SQLite
-//! with a full fsync per transaction, so the comparison does not flatter Sangam.
+//! Both sides keep their data on disk: PouchDB's server and phone in LevelDB (as
+//! pouchdb-server does), Sangam's hub and phone in SQLite (WAL, a full fsync per transaction).
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
@@ -51,7 +53,7 @@ fn peers_dir() -> PathBuf {
 
 fn install_pouchdb() {
     let dir = peers_dir();
-    if dir.join("node_modules/express-pouchdb").exists() {
+    if dir.join("node_modules/pouchdb-adapter-leveldb").exists() && dir.join("node_modules/express-pouchdb").exists() {
         return;
     }
     eprintln!("installing PouchDB and its server (npm ci in {})", dir.display());
@@ -66,9 +68,12 @@ struct PouchServer {
 }
 
 impl PouchServer {
-    fn start() -> PouchServer {
+    fn start(dir: &Path) -> PouchServer {
+        std::fs::create_dir_all(dir).expect("server dir");
         let mut child = Command::new("node")
             .arg("server.js")
+            .arg("0")
+            .arg(dir)
             .current_dir(peers_dir())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -98,12 +103,15 @@ struct PouchPhone {
 }
 
 impl PouchPhone {
-    fn start(url: &str, records: &Path, edits: usize) -> PouchPhone {
+    fn start(url: &str, slow_url: &str, records: &Path, edits: usize, dir: &Path) -> PouchPhone {
+        std::fs::create_dir_all(dir).expect("phone dir");
         let mut child = Command::new("node")
             .arg("client.js")
             .arg(url)
+            .arg(slow_url)
             .arg(records)
             .arg(edits.to_string())
+            .arg(dir)
             .current_dir(peers_dir())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -141,22 +149,40 @@ fn pouchdb(n: usize, dir: &Path) -> Vec<(&'static str, Figures)> {
         out.write_all(b"\n").expect("write");
     }
     drop(out);
+    let server = PouchServer::start(&dir.join("pouch-server"));
+    // One address for both links (PouchDB's checkpoints are per address): the shape is
+    // switched on for the slow phase only.
+    let link = Proxy::start(server.addr, Some(Shape::regular_2g()));
+    link.set_shaped(false);
+    let mut phone = PouchPhone::start(&link.url, &link.url, &records, n / 100, &dir.join("pouch-phone"));
     let mut figures = Vec::new();
-    for (shape, names) in [(None, &["push-all", "daily", "nothing", "bootstrap"][..]), (Some(Shape::regular_2g()), &["push-all", "daily (2G)"][..])] {
-        let server = PouchServer::start();
-        let proxy = Proxy::start(server.addr, shape);
-        let mut phone = PouchPhone::start(&proxy.url, &records, n / 100);
-        for name in names {
-            proxy.take();
-            let (phase, wall, requests, docs) = phone.phase();
-            let (up, down) = proxy.take();
-            eprintln!("pouchdb {n}: {phase} {docs} docs, {wall:.2} s");
-            if shape.is_none() || *name != "push-all" {
-                figures.push((*name, Figures { up, down, requests, wall }));
-            }
+    for name in WORKLOADS_POUCH {
+        link.set_shaped(*name == "daily-slow");
+        link.take();
+        let (phase, wall, requests, docs) = phone.phase();
+        assert_eq!(phase, *name, "the PouchDB phone ran another phase");
+        let (up, down) = link.take();
+        eprintln!("pouchdb {n}: {phase} {docs} docs, {wall:.2} s");
+        if let Some(label) = label(name) {
+            figures.push((label, Figures { up, down, requests, wall }));
         }
     }
     figures
+}
+
+/// The PouchDB phone's phases, in order (see tests/peers/client.js).
+const WORKLOADS_POUCH: &[&str] = &["push-all", "settle", "daily", "nothing", "daily-slow", "bootstrap"];
+
+/// The table's name for a phase (`None`: set-up, not a workload).
+fn label(phase: &str) -> Option<&'static str> {
+    Some(match phase {
+        "push-all" => "push-all",
+        "daily" => "daily push of 1%",
+        "nothing" => "nothing changed",
+        "daily-slow" => "daily push of 1%, Regular 2G",
+        "bootstrap" => "bootstrap",
+        _ => return None,
+    })
 }
 
 fn opts() -> SyncOptions<'static> {
@@ -193,38 +219,37 @@ fn phone_with_records(dir: &Path, name: &str, n: usize) -> Store {
     phone
 }
 
-fn edit_one_percent(phone: &Store, n: usize) {
+fn edit_one_percent(phone: &Store, n: usize, day: usize) {
     let ids: Vec<String> = phone.changed_since(0, n).expect("ids").into_iter().map(|(id, _)| id).collect();
-    for (i, id) in ids.iter().step_by(97).cycle().take(n / 100).enumerate() {
-        phone.set_answer(id, "notes", &FieldValue::Text(format!("Revisited on day {i}."))).expect("edit");
+    for i in 0..n / 100 {
+        let id = &ids[(i * 97 + day) % ids.len()];
+        phone.set_answer(id, "notes", &FieldValue::Text(format!("Revisited on day {day}."))).expect("edit");
     }
 }
 
 fn sangam(n: usize, dir: &Path) -> Vec<(&'static str, Figures)> {
-    let mut figures = Vec::new();
-    for shape in [None, Some(Shape::regular_2g())] {
-        let tag = if shape.is_some() { "2g" } else { "lan" };
-        let data = dir.join(format!("hub-{tag}"));
-        let hub = Hub::start(EXE, &data);
-        let addr: SocketAddr = hub.url.trim_start_matches("http://").parse().expect("hub address");
-        let proxy = Proxy::start(addr, shape);
-        let token = enrol(EXE, &data, &format!("phone-{tag}"), "field-worker", &[SCOPE]);
-        let phone = phone_with_records(dir, &format!("phone-{tag}"), n);
-        let push = sangam_sync(&phone, &proxy.url, &token, &proxy);
-        edit_one_percent(&phone, n);
-        let daily = sangam_sync(&phone, &proxy.url, &token, &proxy);
-        eprintln!("sangam {n} {tag}: push-all {:.2} s, daily {:.2} s", push.wall, daily.wall);
-        if shape.is_none() {
-            figures.push(("push-all", push));
-            figures.push(("daily", daily));
-            figures.push(("nothing", sangam_sync(&phone, &proxy.url, &token, &proxy)));
-            let fresh_token = enrol(EXE, &data, "fresh", "field-worker", &[SCOPE]);
-            let fresh = Store::open(dir.join("fresh.db"), Identity::field_worker("fresh", "Fresh")).expect("fresh phone");
-            figures.push(("bootstrap", sangam_sync(&fresh, &proxy.url, &fresh_token, &proxy)));
-        } else {
-            figures.push(("daily (2G)", daily));
-        }
+    let data = dir.join("hub");
+    let hub = Hub::start(EXE, &data);
+    let addr: SocketAddr = hub.url.trim_start_matches("http://").parse().expect("hub address");
+    let link = Proxy::start(addr, Some(Shape::regular_2g()));
+    link.set_shaped(false);
+    let token = enrol(EXE, &data, "phone", "field-worker", &[SCOPE]);
+    let phone = phone_with_records(dir, "phone", n);
+    let mut figures = vec![("push-all", sangam_sync(&phone, &link.url, &token, &link))];
+    edit_one_percent(&phone, n, 1);
+    figures.push(("daily push of 1%", sangam_sync(&phone, &link.url, &token, &link)));
+    figures.push(("nothing changed", sangam_sync(&phone, &link.url, &token, &link)));
+    edit_one_percent(&phone, n, 2);
+    link.set_shaped(true);
+    figures.push(("daily push of 1%, Regular 2G", sangam_sync(&phone, &link.url, &token, &link)));
+    link.set_shaped(false);
+    let fresh_token = enrol(EXE, &data, "fresh", "field-worker", &[SCOPE]);
+    let fresh = Store::open(dir.join("fresh.db"), Identity::field_worker("fresh", "Fresh")).expect("fresh phone");
+    figures.push(("bootstrap", sangam_sync(&fresh, &link.url, &fresh_token, &link)));
+    for (name, f) in &figures {
+        eprintln!("sangam {n}: {name} {:.2} s", f.wall);
     }
+    drop(hub);
     figures
 }
 
@@ -260,7 +285,7 @@ fn print(runs: &[Run]) {
         }
     }
     println!();
-    println!("Sangam's hub syncs SQLite with a full fsync per transaction; PouchDB's server keeps its databases in memory.");
+    println!("On disk: PouchDB in LevelDB (server and phone), Sangam in SQLite with a full fsync per transaction.");
     println!("Requests: Sangam's sync round trips; PouchDB's HTTP requests. 2G: 150 ms one way, 50 kbit/s up, 250 kbit/s down.");
 }
 

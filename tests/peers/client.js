@@ -1,32 +1,37 @@
 // A PouchDB phone replicating with a PouchDB server, phase by phase, for the peers benchmark.
-// Usage: node client.js SERVER_URL RECORDS.jsonl EDITS
+// Usage: node client.js LAN_URL SLOW_URL RECORDS.jsonl EDITS DIR (the phone's databases, on disk)
+// (the same server, through a loopback proxy and through a proxy shaped like a slow link).
 // Phases, each started by a line "next" on stdin and reported as one line
 // "PHASE <name> <wall ms> <requests> <docs>":
 //   push-all   the phone holds every record and pushes them to an empty database
+//   settle     the phone's first pull, which sets its pull checkpoint (not a workload)
 //   daily      EDITS records get one field edited, then pushed
 //   nothing    a push and a pull with nothing changed
+//   daily-slow EDITS more records edited, then pushed over the slow link
 //   bootstrap  a fresh phone pulls everything
 'use strict';
 const fs = require('fs');
 const readline = require('readline');
 const PouchDB = require('pouchdb-core')
-  .plugin(require('pouchdb-adapter-memory'))
+  .plugin(require('pouchdb-adapter-leveldb'))
   .plugin(require('pouchdb-adapter-http'))
   .plugin(require('pouchdb-replication'));
 
-const [url, recordsPath, editsArg] = process.argv.slice(2);
+const [url, slowUrl, recordsPath, editsArg, dir] = process.argv.slice(2);
 const edits = Number(editsArg || 0);
 let requests = 0;
 const counting = (u, opts) => { requests += 1; return PouchDB.fetch(u, opts); };
-const remote = () => new PouchDB(`${url}/households`, { fetch: counting });
+const remote = (base = url) => new PouchDB(`${base}/households`, { fetch: counting });
 
 const lines = readline.createInterface({ input: process.stdin });
 const waiting = [];
 lines.on('line', () => { const w = waiting.shift(); if (w) w(); });
 const next = () => new Promise((resolve) => waiting.push(resolve));
 
-async function phase(name, run) {
+// `prepare` (local edits, say) runs before the clock starts: only the replication is timed.
+async function phase(name, run, prepare = async () => {}) {
   await next();
+  await prepare();
   requests = 0;
   const t = process.hrtime.bigint();
   const docs = await run();
@@ -36,26 +41,28 @@ async function phase(name, run) {
 
 (async () => {
   const records = fs.readFileSync(recordsPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-  const phone = new PouchDB('phone', { adapter: 'memory' });
+  const phone = new PouchDB(`${dir}/phone`, { adapter: 'leveldb' });
   // Saved on the phone before the clock starts, as Sangam's records are.
   for (let i = 0; i < records.length; i += 1000) await phone.bulkDocs(records.slice(i, i + 1000));
   console.log('READY');
   await phase('push-all', async () => (await PouchDB.replicate(phone, remote())).docs_written);
-  await phase('daily', async () => {
+  await phase('settle', async () => (await PouchDB.replicate(remote(), phone)).docs_written);
+  const edit = async (day) => {
     for (let i = 0; i < edits; i += 1) {
-      const doc = await phone.get(records[(i * 97) % records.length]._id);
-      doc.answers.notes = `Revisited on day ${i}.`;
+      const doc = await phone.get(records[(i * 97 + day) % records.length]._id);
+      doc.answers.notes = `Revisited on day ${day}.`;
       await phone.put(doc);
     }
-    return (await PouchDB.replicate(phone, remote())).docs_written;
-  });
+  };
+  await phase('daily', async () => (await PouchDB.replicate(phone, remote())).docs_written, () => edit(1));
   await phase('nothing', async () => {
     const up = await PouchDB.replicate(phone, remote());
     const down = await PouchDB.replicate(remote(), phone);
     return up.docs_written + down.docs_written;
   });
+  await phase('daily-slow', async () => (await PouchDB.replicate(phone, remote(slowUrl))).docs_written, () => edit(2));
   await phase('bootstrap', async () => {
-    const fresh = new PouchDB('fresh', { adapter: 'memory' });
+    const fresh = new PouchDB(`${dir}/fresh`, { adapter: 'leveldb' });
     return (await PouchDB.replicate(remote(), fresh, { batch_size: 100 })).docs_written;
   });
   lines.close();

@@ -34,6 +34,8 @@ pub struct Proxy {
     pub url: String,
     pub counters: Arc<Counters>,
     stop: Arc<AtomicBool>,
+    /// Whether the shape applies now (it can be switched on and off, even mid-connection).
+    shaped: Arc<AtomicBool>,
 }
 
 impl Proxy {
@@ -42,21 +44,28 @@ impl Proxy {
         let addr = listener.local_addr().expect("addr");
         listener.set_nonblocking(true).expect("nonblocking");
         let stop = Arc::new(AtomicBool::new(false));
+        let shaped = Arc::new(AtomicBool::new(true));
         let counters = Arc::new(Counters::default());
-        let (stop2, c2) = (stop.clone(), counters.clone());
+        let (stop2, c2, shaped2) = (stop.clone(), counters.clone(), shaped.clone());
         std::thread::spawn(move || {
             while !stop2.load(Ordering::Relaxed) {
                 match listener.accept() {
                     Ok((client, _)) => {
                         c2.connections.fetch_add(1, Ordering::Relaxed);
-                        let c3 = c2.clone();
-                        std::thread::spawn(move || relay(client, target, shape, c3));
+                        let (c3, s3) = (c2.clone(), shaped2.clone());
+                        std::thread::spawn(move || relay(client, target, shape, s3, c3));
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(2)),
                 }
             }
         });
-        Proxy { url: format!("http://{addr}"), counters, stop }
+        Proxy { url: format!("http://{addr}"), counters, stop, shaped }
+    }
+
+    /// Switches the link's shape on or off (the same address, as a phone moving between a
+    /// LAN and a mobile network keeps talking to one hub).
+    pub fn set_shaped(&self, on: bool) {
+        self.shaped.store(on, Ordering::Relaxed);
     }
 
     pub fn take(&self) -> (u64, u64) {
@@ -70,21 +79,21 @@ impl Drop for Proxy {
     }
 }
 
-fn relay(client: TcpStream, target: SocketAddr, shape: Option<Shape>, counters: Arc<Counters>) {
+fn relay(client: TcpStream, target: SocketAddr, shape: Option<Shape>, shaped: Arc<AtomicBool>, counters: Arc<Counters>) {
     let _ = client.set_nonblocking(false);
     let _ = client.set_nodelay(true);
     let Ok(hub) = TcpStream::connect(target) else { return };
     let _ = hub.set_nodelay(true);
     let (Ok(c2), Ok(h2)) = (client.try_clone(), hub.try_clone()) else { return };
-    let up = counters.clone();
-    let t = std::thread::spawn(move || pump(client, hub, shape.map(|s| (s.one_way, s.up_bytes_per_sec)), &up.up));
-    pump(h2, c2, shape.map(|s| (s.one_way, s.down_bytes_per_sec)), &counters.down);
+    let (up, shaped_up) = (counters.clone(), shaped.clone());
+    let t = std::thread::spawn(move || pump(client, hub, shape.map(|s| (s.one_way, s.up_bytes_per_sec)), &shaped_up, &up.up));
+    pump(h2, c2, shape.map(|s| (s.one_way, s.down_bytes_per_sec)), &shaped, &counters.down);
     let _ = t.join();
 }
 
 /// Copies `from` → `to`. With a shape, each chunk leaves no earlier than its arrival plus the
 /// one-way delay, and no faster than the bandwidth allows.
-fn pump(mut from: TcpStream, mut to: TcpStream, shape: Option<(Duration, f64)>, count: &AtomicU64) {
+fn pump(mut from: TcpStream, mut to: TcpStream, shape: Option<(Duration, f64)>, shaped: &AtomicBool, count: &AtomicU64) {
     let mut buf = vec![0u8; 16 * 1024];
     let mut link_free = Instant::now();
     loop {
@@ -93,7 +102,7 @@ fn pump(mut from: TcpStream, mut to: TcpStream, shape: Option<(Duration, f64)>, 
             Ok(n) => n,
         };
         count.fetch_add(n as u64, Ordering::Relaxed);
-        if let Some((delay, rate)) = shape {
+        if let Some((delay, rate)) = shape.filter(|_| shaped.load(Ordering::Relaxed)) {
             let arrived = Instant::now();
             let start = link_free.max(arrived);
             let done = start + Duration::from_secs_f64(n as f64 / rate);

@@ -7,6 +7,7 @@
 //! changed after the peer's cursor, in the peer's scopes, each sent as the changes since the
 //! version the peer is known to have.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use automerge::ChangeHash;
@@ -20,6 +21,8 @@ use crate::{Error, Result, Store};
 
 /// Records at most per request (pushed or pulled).
 pub const MAX_DOCS_PER_REQUEST: usize = 5_000;
+/// Pushed records applied per transaction, the store unlocked between slices.
+pub const PUSH_SLICE: usize = 128;
 
 /// Counters for one served request (the hub's metrics).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,57 +60,64 @@ impl Store {
             cursor = 0;
         }
 
-        // 1. Pushed records, one transaction; each refused alone.
+        drop(g);
+
+        // 1. Pushed records, each refused alone, applied a slice at a time: one transaction per
+        // slice, with the store unlocked between slices so that other devices' syncs are served
+        // meanwhile instead of waiting for the whole batch.
+        let mut items: Vec<(WireId, Cow<'_, [u8]>, Vec<ChangeHash>)> =
+            req.push.iter().map(|p| (p.id, Cow::Borrowed(&p.changes[..]), p.heads.iter().map(|h| ChangeHash(*h)).collect())).collect();
+        for whole in transpose::unpack_whole(&req.push_whole) {
+            // A whole record names itself. One that cannot say which record it is gets no
+            // answer, and the device stops offering it for the session (it is counted here).
+            match whole.and_then(|w| Ok((id_to_wire(&w.id).map_err(|e| e.to_string())?, w))) {
+                Ok((wid, whole)) => items.push((wid, Cow::Owned(whole.chunk), whole.heads)),
+                Err(reason) => {
+                    tracing::warn!(%reason, "a pushed whole record could not be read");
+                    stats.rejected += 1;
+                }
+            }
+        }
         let mut pushed: HashMap<[u8; 16], Vec<ChangeHash>> = HashMap::new();
-        inner.transaction(|inner| {
-            let mut land = |inner: &mut Inner, wid: WireId, changes: &[u8], theirs: Vec<ChangeHash>| -> Result<()> {
-                let id = id_from_wire(&wid);
-                match inner.apply(&id, changes, Some(peer)) {
-                    Ok(out) if out.pending => resp.resend_full.push(wid),
-                    Ok(out) => {
-                        stats.docs_in += u64::from(out.changed);
-                        let hub_heads = inner.with_doc(&id, |d| Ok(d.get_heads()))?;
-                        let same = sorted(&hub_heads) == sorted(&theirs);
-                        resp.acks.push(Ack { id: wid, heads: (!same).then(|| wire_heads(&hub_heads)) });
-                        pushed.insert(wid, theirs);
+        let mut land = |inner: &mut Inner, wid: WireId, changes: &[u8], theirs: &[ChangeHash]| -> Result<()> {
+            let id = id_from_wire(&wid);
+            match inner.apply(&id, changes, Some(peer)) {
+                Ok(out) if out.pending => resp.resend_full.push(wid),
+                Ok(out) => {
+                    stats.docs_in += u64::from(out.changed);
+                    let hub_heads = inner.with_doc(&id, |d| Ok(d.get_heads()))?;
+                    let same = sorted(&hub_heads) == sorted(theirs);
+                    resp.acks.push(Ack { id: wid, heads: (!same).then(|| wire_heads(&hub_heads)) });
+                    pushed.insert(wid, theirs.to_vec());
+                }
+                Err(Error::Rejected { reason, library_failed, .. }) => {
+                    stats.rejected += 1;
+                    if library_failed {
+                        stats.library_failed.push(wid);
                     }
-                    Err(Error::Rejected { reason, library_failed, .. }) => {
-                        stats.rejected += 1;
-                        if library_failed {
-                            stats.library_failed.push(wid);
-                        }
-                        resp.rejected.push(Rejection { id: wid, reason });
-                    }
-                    Err(Error::Forbidden(reason)) | Err(Error::InvalidInput(reason)) => {
-                        stats.rejected += 1;
-                        resp.rejected.push(Rejection { id: wid, reason });
-                    }
-                    Err(e) => return Err(e),
+                    resp.rejected.push(Rejection { id: wid, reason });
+                }
+                Err(Error::Forbidden(reason)) | Err(Error::InvalidInput(reason)) => {
+                    stats.rejected += 1;
+                    resp.rejected.push(Rejection { id: wid, reason });
+                }
+                Err(e) => return Err(e),
+            }
+            Ok(())
+        };
+        for slice in items.chunks(PUSH_SLICE) {
+            let mut g = self.lock();
+            g.transaction(|inner| {
+                for (wid, changes, theirs) in slice {
+                    land(inner, *wid, changes, theirs)?;
                 }
                 Ok(())
-            };
-            for p in &req.push {
-                land(inner, p.id, &p.changes, p.heads.iter().map(|h| ChangeHash(*h)).collect())?;
-            }
-            let mut unreadable = 0;
-            for whole in transpose::unpack_whole(&req.push_whole) {
-                // A whole record names itself. One that cannot say which record it is gets no
-                // answer, and the device stops offering it for the session (it is counted here).
-                match whole.and_then(|w| Ok((id_to_wire(&w.id).map_err(|e| e.to_string())?, w))) {
-                    Ok((wid, whole)) => land(inner, wid, &whole.chunk, whole.heads)?,
-                    Err(reason) => {
-                        tracing::warn!(%reason, "a pushed whole record could not be read");
-                        unreadable += 1;
-                    }
-                }
-            }
-            stats.rejected += unreadable;
-            Ok(())
-        })?;
+            })?;
+        }
+        drop(items);
 
         // Submitted responses are validated here too: violations are flagged on the
         // record, never dropped, and travel back in this very answer.
-        drop(g);
         for ack in &resp.acks {
             let id = id_from_wire(&ack.id);
             let submitted = self
