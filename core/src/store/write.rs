@@ -30,22 +30,49 @@ pub(crate) fn encode(row: Option<&RowInfo>, doc: &Automerge, old_heads: &[Change
 
 const ZSTD_MAGIC: [u8; 4] = [0x28, 0xB5, 0x2F, 0xFD];
 
+/// Largest snapshot `unpack` inflates in one piece from its declared size; bigger (or
+/// undeclared) ones are streamed.
+const UNPACK_DIRECT_MAX: u64 = 64 << 20;
+
+thread_local! {
+    // One compression and one decompression context per thread, reused: making a zstd context
+    // costs more than compressing a typical record (it was ~8% of a hub's ingest CPU).
+    static PACKER: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> = const { std::cell::RefCell::new(None) };
+    static UNPACKER: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { std::cell::RefCell::new(None) };
+}
+
 /// Compresses a snapshot for storage when that makes it smaller. Automerge compresses only
 /// large columns, so small records' snapshots (field names repeated across records, short
 /// strings) shrink by 10-20% more with zstd.
 pub(crate) fn pack(snapshot: Vec<u8>) -> Vec<u8> {
-    match zstd::bulk::compress(&snapshot, 6) {
-        Ok(z) if z.len() < snapshot.len() => z,
+    let packed = PACKER.with(|p| {
+        let mut p = p.borrow_mut();
+        if p.is_none() {
+            *p = zstd::bulk::Compressor::new(6).ok();
+        }
+        p.as_mut().and_then(|c| c.compress(&snapshot).ok())
+    });
+    match packed {
+        Some(z) if z.len() < snapshot.len() => z,
         _ => snapshot,
     }
 }
 
 /// Reverses [`pack`]; raw Automerge bytes (older stores, incompressible snapshots) pass through.
 pub(crate) fn unpack(stored: Vec<u8>) -> Result<Vec<u8>> {
-    if stored.starts_with(&ZSTD_MAGIC) {
-        zstd::stream::decode_all(&stored[..]).map_err(|e| Error::invalid(format!("stored snapshot unreadable: {e}")))
-    } else {
-        Ok(stored)
+    if !stored.starts_with(&ZSTD_MAGIC) {
+        return Ok(stored);
+    }
+    let unreadable = |e: std::io::Error| Error::invalid(format!("stored snapshot unreadable: {e}"));
+    match zstd::zstd_safe::get_frame_content_size(&stored) {
+        Ok(Some(size)) if size <= UNPACK_DIRECT_MAX => UNPACKER.with(|u| {
+            let mut u = u.borrow_mut();
+            if u.is_none() {
+                *u = Some(zstd::bulk::Decompressor::new().map_err(unreadable)?);
+            }
+            u.as_mut().expect("just made").decompress(&stored, size as usize).map_err(unreadable)
+        }),
+        _ => zstd::stream::decode_all(&stored[..]).map_err(unreadable),
     }
 }
 
