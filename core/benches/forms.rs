@@ -4,6 +4,11 @@
 //!
 //! - live form state after one answer changes: target ≤ 1 ms median;
 //! - import of the XLSForm: target ≤ 200 ms median.
+//! - with the real-forms folder beside the repository (`../shared/realforms/`, see
+//!   core/tests/forms_realforms.rs): import of the largest real form (by file size, refused
+//!   or not: the reading and checking is the same work), and, on the accepted real form with
+//!   the most questions, the live state after one answer changes (the question with the most
+//!   dependents).
 //!
 //! Run with `cargo bench -p sangam-core --bench forms`. Plain `std::time` medians.
 
@@ -99,4 +104,59 @@ fn main() {
         black_box(live.set_answer("q298", None, Some(&v)).ok());
     });
     report("one answer changes (q298, no dependents): update", leaf, Some(Duration::from_millis(1)));
+    real_forms();
+}
+
+fn real_forms() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/realforms");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        println!("real forms: SKIPPED (no folder at {})", dir.display());
+        return;
+    };
+    let mut files: Vec<(u64, PathBuf)> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().map(|e| e == "xlsx" || e == "xls").unwrap_or(false))
+        .map(|p| (std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0), p))
+        .collect();
+    files.sort();
+    let Some((size, largest)) = files.last().cloned() else { return };
+    let bytes = std::fs::read(&largest).expect("largest real form");
+    let name = largest.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let imported = xlsform::import_bytes(&bytes, "largest").is_ok();
+    let import = measure(10, |_| {
+        black_box(xlsform::import_bytes(black_box(&bytes), "largest").ok());
+    });
+    report(&format!("import largest real form ({name}, {} KB, {})", size / 1024, if imported { "accepted" } else { "refused" }), import, None);
+
+    // The accepted real form with the most questions.
+    let Some((def, name)) = files
+        .iter()
+        .filter_map(|(_, p)| xlsform::import_file(p).ok().map(|d| (d, p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default())))
+        .max_by_key(|(d, _)| d.questions().len())
+    else {
+        return;
+    };
+    let form = Arc::new(CompiledForm::new(def.clone()).expect("an accepted form compiles"));
+    let clock = Clock::fixed(1_709_620_200_000, 330);
+    let full = measure(30, |_| {
+        black_box(LiveForm::new(form.clone(), &BTreeMap::new(), &BTreeMap::new(), clock));
+    });
+    let mut live = LiveForm::new(form.clone(), &BTreeMap::new(), &BTreeMap::new(), clock);
+    // The top-level question with the most direct dependents, answered with text.
+    let target = def
+        .questions()
+        .iter()
+        .filter(|(q, p)| p.repeat.is_none() && q.kind.takes_answer() && !q.kind.is_computed())
+        .map(|(q, _)| q.name.clone())
+        .max_by_key(|n| live.set_answer(n, None, Some(&FieldValue::Text("1".into()))).map(|t| t.len()).unwrap_or(0));
+    let Some(target) = target else { return };
+    let fan_out = live.set_answer(&target, None, Some(&FieldValue::Text("2".into()))).map(|t| t.len()).unwrap_or(0);
+    println!("real form {name}: {} questions; changing '{target}' recomputes {fan_out} nodes", def.questions().len());
+    report(&format!("real form {name}: full state (LiveForm::new)"), full, None);
+    let one = measure(500, |i| {
+        let v = FieldValue::Text(if i % 2 == 0 { "1" } else { "2" }.into());
+        black_box(live.set_answer(&target, None, Some(&v)).ok());
+    });
+    report(&format!("real form {name}: one answer changes, update"), one, Some(Duration::from_millis(1)));
 }

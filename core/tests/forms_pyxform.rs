@@ -151,6 +151,8 @@ const KNOWN_DIFFERENCES: &[(&str, &str)] = &[
     ("bug_bad_calc.xlsx", "a calculation that is not an expression: pyxform leaves it to ODK Validate, we check it"),
     ("bug_UCL_Biomass_Plot_Form.xlsx", "curly quotes in expressions (ODK Validate refuses them too) and a nested repeat"),
     ("bug_extra_columns.xls", "a row with a type but no name, and a date default of '1'"),
+    ("case_insensitivity.xls", "an entities label that is a bare word ('l1'), which we refuse as a likely typo, as in calculations"),
+    ("case_insensitivity.xlsx", "an entities label that is a bare word ('l1'), which we refuse as a likely typo, as in calculations"),
     ("choice_filter_test.xlsx", "a choice name twice in one list: answers are stored by choice name"),
     ("or_other.xlsx", "a choice filter comparing with a bare 'yes', a column the list does not have"),
     ("repeat_date_test.xls", "notes without a name: answers and state are kept by name"),

@@ -174,7 +174,7 @@ fn secondary_instance_values_come_from_the_app() {
     assert_eq!(l.state(None).question("uuid").unwrap().value, Some(t("none")));
     l.set_instance_values("contact-summary", BTreeMap::from([("/context/uuid".to_string(), "p-17".to_string())]));
     assert_eq!(l.state(None).question("uuid").unwrap().value, Some(t("p-17")));
-    // Lookups with predicates stay refused, by name.
-    let e = sangam_core::forms::expr::Expr::parse("instance('features')/root/item[id=${f}]/geometry").unwrap_err();
-    assert_eq!(e.unsupported_function.as_deref(), Some("instance"));
+    // Lookups with predicates parse; they read attachments (forms_external.rs).
+    assert!(sangam_core::forms::expr::Expr::parse("instance('features')/root/item[id=${f}]/geometry").is_ok());
+    assert!(sangam_core::forms::expr::Expr::parse("${f}[1]").unwrap_err().to_string().contains("predicates"));
 }

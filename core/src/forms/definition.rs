@@ -49,11 +49,44 @@ pub struct FormSettings {
     /// `style`: how the form is laid out (`pages`, `theme-grid`, …), for the renderer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub style: Option<String>,
+    /// The `entities` sheet: the entity lists (ODK's datasets) a submitted response creates
+    /// or updates entities of, with the answers of the questions whose `save_to` names a
+    /// property ([`Question::save_to`]). The store carries them out; the form only declares.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entities: Vec<EntityDeclaration>,
 }
 
 impl FormSettings {
     pub fn is_empty(&self) -> bool {
-        self.instance_name.is_none() && self.style.is_none()
+        self.instance_name.is_none() && self.style.is_none() && self.entities.is_empty()
+    }
+}
+
+/// One row of the `entities` sheet (ODK entities spec 2024.1, as pyxform reads it).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct EntityDeclaration {
+    /// `list_name`: the entity list (dataset) the entity belongs to.
+    pub dataset: String,
+    /// `label`: an expression giving the entity's label (required when it creates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// `create_if`: an expression; `None` with no `update_if` means "always create".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_if: Option<String>,
+    /// `update_if`: an expression; an update needs `entity_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_if: Option<String>,
+    /// `entity_id`: an expression naming the entity to update (ODK writes `${existing}`);
+    /// a new entity gets a fresh uuid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
+}
+
+impl EntityDeclaration {
+    /// Whether a response may create an entity: `create_if`, or no condition and no
+    /// `entity_id` (an `entity_id` alone updates).
+    pub fn may_create(&self) -> bool {
+        self.create_if.is_some() || (self.update_if.is_none() && self.entity_id.is_none())
     }
 }
 
@@ -253,8 +286,10 @@ pub struct Question {
     pub constraint_message: Translated,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub calculation: Option<String>,
-    /// The answer a new response starts with: a literal as the sheet wrote it, or an
-    /// expression (ODK's dynamic default) evaluated once when the response starts.
+    /// The answer a new response (or a new repeat row) starts with: a literal as the sheet
+    /// wrote it, or an expression (ODK's dynamic default, [`Question::default_is_dynamic`])
+    /// evaluated once when the response starts or the row is added. `${last-saved#q}` reads
+    /// the last response saved with the form ([`crate::forms::LiveForm::set_last_saved`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -268,9 +303,30 @@ pub struct Question {
     /// `randomize=true` for a select).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parameters: Option<String>,
+    /// `select_one_from_file features.csv`: the choices are the items of the form's
+    /// attachment named by `list_name` (a CSV, XML or GeoJSON file), which the app supplies
+    /// ([`crate::forms::LiveForm::set_attachment`]); the choices sheet has no such list.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub choices_from_file: bool,
+    /// `trigger`: the questions (`${a}`, several separated by spaces or commas) whose change
+    /// sets this question's value: to its calculation when it has one, else to empty (ODK's
+    /// `setvalue` on `xforms-value-changed`). A question with a trigger is not recalculated
+    /// otherwise, and stays editable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trigger: Option<String>,
+    /// `save_to`: the entity property this answer is saved to
+    /// ([`FormSettings::entities`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub save_to: Option<String>,
 }
 
 impl Question {
+    /// Whether `default` is an expression rather than a literal value (pyxform's rule,
+    /// simplified: a reference, a function call or a path).
+    pub fn default_is_dynamic(&self) -> bool {
+        self.default.as_deref().map(default_is_dynamic).unwrap_or(false)
+    }
+
     /// A question of `kind` with nothing else set.
     pub fn new(name: &str, kind: QuestionType) -> Question {
         Question {
@@ -291,8 +347,17 @@ impl Question {
             appearance: None,
             read_only: None,
             parameters: None,
+            choices_from_file: false,
+            trigger: None,
+            save_to: None,
         }
     }
+}
+
+/// Whether a `default` cell holds an expression (ODK's dynamic default).
+pub fn default_is_dynamic(d: &str) -> bool {
+    let d = d.trim();
+    d.contains("${") || d.contains('(') || d.starts_with('/') || d.starts_with("../") || d.starts_with("./")
 }
 
 /// A named list of choices for select questions.

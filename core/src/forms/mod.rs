@@ -5,6 +5,8 @@
 //! - [`xlsform`]: reads an `.xlsx` XLSForm into a definition, or reports every problem with
 //!   sheet, row and column; [`inspect`] renders either for people or as JSON.
 //! - [`expr`]: parser and evaluator for `relevant`, `constraint`, `calculation` and friends.
+//! - [`attachments`]: the CSV, XML and GeoJSON files that `select_one_from_file`, lookups
+//!   and `pulldata` read.
 //! - [`state`]: which questions are relevant, required and read-only, calculated values,
 //!   constraint violations and filtered choices for a set of answers, recomputed cheaply
 //!   after each change.
@@ -12,6 +14,7 @@
 //! The store operations (publish, list, validate a response, move a draft to a new version)
 //! are in [`crate::record::form`].
 
+pub mod attachments;
 pub mod definition;
 pub mod expr;
 mod inspect;

@@ -54,6 +54,9 @@ pub(crate) fn eval(n: &Node, scope: &dyn Scope) -> Result<Value, EvalError> {
         // was compiled) is an empty node-set, as in XPath.
         Node::Path(_) => Value::Nodes(Vec::new()),
         Node::Instance(name, path) => scope.instance_value(name, path),
+        Node::Lookup(l) => lookup(l, scope)?,
+        Node::Field(name) => scope.item_field(name),
+        Node::LastSaved(name) => scope.last_saved(name),
         Node::Current => scope.current(),
         Node::Parent => Value::Nodes(Vec::new()),
         Node::Column(c) => scope.column(c),
@@ -89,6 +92,81 @@ pub(crate) fn eval(n: &Node, scope: &dyn Scope) -> Result<Value, EvalError> {
         Node::RegexLit(subject, re) => Value::Bool(re.is_match(&eval(subject, scope)?.to_text())),
         Node::Call(f, args) => call(*f, args, scope)?,
     })
+}
+
+/// The scope of a lookup's predicate: bare names are the fields of the item tested,
+/// everything else is the expression's own scope.
+struct ItemScope<'a> {
+    outer: &'a dyn Scope,
+    item: &'a BTreeMap<String, String>,
+}
+
+impl Scope for ItemScope<'_> {
+    fn reference(&self, name: &str) -> Value {
+        self.outer.reference(name)
+    }
+    fn current(&self) -> Value {
+        self.outer.current()
+    }
+    fn column(&self, name: &str) -> Value {
+        self.outer.column(name)
+    }
+    fn position(&self) -> Option<usize> {
+        self.outer.position()
+    }
+    fn all_rows(&self, name: &str) -> Value {
+        self.outer.all_rows(name)
+    }
+    fn choice_label(&self, question: &str, value: &str) -> Option<String> {
+        self.outer.choice_label(question, value)
+    }
+    fn instance_value(&self, instance: &str, path: &str) -> Value {
+        self.outer.instance_value(instance, path)
+    }
+    fn instance_items(&self, instance: &str) -> Option<std::sync::Arc<super::InstanceItems>> {
+        self.outer.instance_items(instance)
+    }
+    fn last_saved(&self, name: &str) -> Value {
+        self.outer.last_saved(name)
+    }
+    fn item_field(&self, name: &str) -> Value {
+        match self.item.get(name) {
+            Some(v) => Value::Nodes(vec![Value::Str(v.clone())]),
+            None => Value::Nodes(Vec::new()),
+        }
+    }
+    fn random_u64(&self) -> u64 {
+        self.outer.random_u64()
+    }
+    fn clock(&self) -> Clock {
+        self.outer.clock()
+    }
+}
+
+/// `instance('x')/root/item[…]/field`: the matching items' field values, as a node-set.
+fn lookup(l: &super::Lookup, scope: &dyn Scope) -> Result<Value, EvalError> {
+    let Some(data) = scope.instance_items(&l.instance) else { return Ok(Value::Nodes(Vec::new())) };
+    let mut out = Vec::new();
+    for (k, item) in data.items.iter().enumerate() {
+        let is = ItemScope { outer: scope, item };
+        let mut pass = true;
+        for p in &l.predicates {
+            pass = match eval(p, &is)? {
+                Value::Num(n) => (k + 1) as f64 == n,
+                v => v.to_bool(),
+            };
+            if !pass {
+                break;
+            }
+        }
+        if pass {
+            out.push(match &l.field {
+                Some(f) => item.get(f).cloned().unwrap_or_default(),
+                None => item.get("name").cloned().unwrap_or_default(),
+            });
+        }
+    }
+    Ok(Value::Nodes(out.into_iter().map(Value::Str).collect()))
 }
 
 fn call(f: Func, args: &[Node], scope: &dyn Scope) -> Result<Value, EvalError> {
@@ -273,6 +351,15 @@ fn call(f: Func, args: &[Node], scope: &dyn Scope) -> Result<Value, EvalError> {
             }
         }
         Func::FormatDateTime => format_date(&arg(0)?.first(), &arg(1)?.to_text(), &clock())?,
+        Func::Pulldata => {
+            // The first item whose key column equals the key, as ODK's pulldata() reads it.
+            let (file, column, key_column, key) = (arg(0)?.to_text(), arg(1)?.to_text(), arg(2)?.to_text(), arg(3)?.to_text());
+            let file = file.trim().trim_end_matches(".csv");
+            let found = scope.instance_items(file).and_then(|d| {
+                d.items.iter().find(|it| it.get(key_column.trim()).map(|v| v == key.trim()).unwrap_or(false)).and_then(|it| it.get(column.trim()).cloned())
+            });
+            Value::Str(found.unwrap_or_default())
+        }
         Func::IndexedRepeat => {
             let (Some(Node::Ref(q)), Some(i)) = (args.first(), args.get(2)) else { return Ok(Value::Str(String::new())) };
             let i = eval(i, scope)?.to_num();

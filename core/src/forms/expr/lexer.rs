@@ -8,12 +8,17 @@ pub(crate) enum Tok {
     Str(String),
     /// `${name}`
     Ref(String),
+    /// `${last-saved#name}`: the answer in the last response saved with the form.
+    LastSaved(String),
     /// An XPath location path: `/data/group/q`, `../q`, `./q`, `../../g/q`.
     Path(String),
     /// A bare name: a function, an operator word (`and`, `div`, …) or a choice column.
     Name(String),
     LParen,
     RParen,
+    /// `[` and `]`: a predicate, only after `instance('…')/path`.
+    LBracket,
+    RBracket,
     Comma,
     Dot,
     DotDot,
@@ -153,12 +158,17 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, ExprError> {
                     .ok_or_else(|| ExprError::syntax(at, "a ${name} reference is not closed with }"))?;
                 let name: String = chars[i + 2..i + 2 + end].iter().collect();
                 let name = name.trim().to_string();
+                let (last_saved, name) = match name.strip_prefix("last-saved#") {
+                    Some(n) => (true, n.trim().to_string()),
+                    None => (false, name),
+                };
                 let mut it = name.chars();
                 let ok = it.next().map(name_start).unwrap_or(false) && it.all(name_char);
                 if !ok {
                     return Err(ExprError::syntax(at, "a reference ${…} must hold a question name"));
                 }
-                out.push(Token { tok: Tok::Ref(name), at });
+                let tok = if last_saved { Tok::LastSaved(name) } else { Tok::Ref(name) };
+                out.push(Token { tok, at });
                 i += end + 3;
             }
             '/' | '.' if c == '/' || starts_path(&chars, i) => {
@@ -197,16 +207,16 @@ pub(crate) fn lex(src: &str) -> Result<Vec<Token>, ExprError> {
                 out.push(Token { tok: Tok::Name(name), at });
                 i = j;
             }
-            // `instance('list')/root/item[name = ${x}]/label`: a lookup in a secondary
-            // instance, which Sangam does not hold; named so the form says what it needs.
-            '[' | ']' if src.contains("instance(") => {
-                return Err(ExprError {
-                    at,
-                    message: "lookups in a secondary instance (instance('…')/root/item[…]) are not supported".into(),
-                    unsupported_function: Some("instance".into()),
-                })
+            // `instance('list')/root/item[name = ${x}]/label`: the parser accepts predicates
+            // only there.
+            '[' => {
+                out.push(Token { tok: Tok::LBracket, at });
+                i += 1;
             }
-            '[' | ']' => return Err(ExprError::syntax(at, "XPath predicates [...] are not supported")),
+            ']' => {
+                out.push(Token { tok: Tok::RBracket, at });
+                i += 1;
+            }
             '|' => return Err(ExprError::syntax(at, "the | union operator is not supported")),
             '@' => return Err(ExprError::syntax(at, "attributes (@…) are not supported")),
             _ => return Err(ExprError::syntax(at, format!("unexpected character '{c}'"))),
@@ -256,5 +266,27 @@ mod tests {
         assert_eq!(toks("../x = ./source"), vec![Tok::Path("../x".into()), Tok::Eq, Tok::Path("./source".into())]);
         assert_eq!(toks("../../inputs/_id"), vec![Tok::Path("../../inputs/_id".into())]);
         assert_eq!(toks(". > ../a"), vec![Tok::Dot, Tok::Gt, Tok::Path("../a".into())]);
+    }
+
+    #[test]
+    fn lexes_lookups_and_last_saved() {
+        assert_eq!(
+            toks("instance('f')/root/item[id=${x}]/geometry"),
+            vec![
+                Tok::Name("instance".into()),
+                Tok::LParen,
+                Tok::Str("f".into()),
+                Tok::RParen,
+                Tok::Path("/root/item".into()),
+                Tok::LBracket,
+                Tok::Name("id".into()),
+                Tok::Eq,
+                Tok::Ref("x".into()),
+                Tok::RBracket,
+                Tok::Path("/geometry".into()),
+            ]
+        );
+        assert_eq!(toks("${last-saved#width}"), vec![Tok::LastSaved("width".into())]);
+        assert!(lex("${last-saved#}").is_err());
     }
 }

@@ -25,7 +25,7 @@ mod lexer;
 mod parser;
 mod value;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -179,6 +179,8 @@ funcs! {
     DifferenceInMonths = "difference-in-months"(2, 2),
     AddDate = "add-date"(1, 6),
     ParseTimestampToDate = "parse-timestamp-to-date"(1, 1),
+    // pulldata('file', 'column', 'key column', key): a value of an attached CSV.
+    Pulldata = "pulldata"(4, 4),
 }
 
 /// A parsed expression tree.
@@ -194,6 +196,13 @@ pub(crate) enum Node {
     /// `instance('name')/path/to/value`: a value of a secondary instance the app supplies
     /// (CHT's `contact-summary`), without predicates.
     Instance(String, String),
+    /// `instance('name')/root/item[predicate]…/field`: the items of an attachment (or of
+    /// a secondary instance the app supplies) that pass every predicate, or their `field`.
+    Lookup(Box<Lookup>),
+    /// A bare name inside a lookup's predicate: a field of the item being tested.
+    Field(String),
+    /// `${last-saved#name}`
+    LastSaved(String),
     /// `.`
     Current,
     /// `..` (only as the argument of `position`)
@@ -205,6 +214,24 @@ pub(crate) enum Node {
     Call(Func, Vec<Node>),
     /// `regex(subject, 'literal')`, compiled once at parse time.
     RegexLit(Box<Node>, Arc<regex::Regex>),
+}
+
+/// `instance('name')/root/item[…]/field`.
+#[derive(Debug, Clone)]
+pub(crate) struct Lookup {
+    pub instance: String,
+    /// Predicates, all of which an item must pass (`[a][b]`): a condition over the item's
+    /// fields, or a number (the item's 1-based position).
+    pub predicates: Vec<Node>,
+    /// The field read from each matching item (`geometry`), or `None` for the items.
+    pub field: Option<String>,
+}
+
+/// The items of an attachment or secondary instance (`features.csv`'s rows, a GeoJSON's
+/// features, an XML file's `/root/item` elements): each a map of field → text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InstanceItems {
+    pub items: Vec<BTreeMap<String, String>>,
 }
 
 /// A parsed expression, ready to evaluate many times.
@@ -247,6 +274,38 @@ impl Expr {
             if let Node::Ref(r) = n {
                 out.insert(r.clone());
             }
+        });
+        out
+    }
+
+    /// Every `${last-saved#name}` this expression reads.
+    pub fn last_saved_references(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        visit(&self.root, &mut |n| {
+            if let Node::LastSaved(r) = n {
+                out.insert(r.clone());
+            }
+        });
+        out
+    }
+
+    /// The attachments and secondary instances this expression reads (`instance('x')`,
+    /// `pulldata('x', …)` with a literal name).
+    pub fn instances(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        visit(&self.root, &mut |n| match n {
+            Node::Lookup(l) => {
+                out.insert(l.instance.clone());
+            }
+            Node::Instance(name, _) => {
+                out.insert(name.clone());
+            }
+            Node::Call(Func::Pulldata, args) => {
+                if let Some(Node::Str(s)) = args.first() {
+                    out.insert(s.clone());
+                }
+            }
+            _ => {}
         });
         out
     }
@@ -303,6 +362,8 @@ impl Expr {
     }
 }
 
+// Trees are at most `parser::MAX_TREE_DEPTH` deep (lookups' predicates included), so these
+// walks are bounded.
 fn visit(n: &Node, f: &mut dyn FnMut(&Node)) {
     f(n);
     match n {
@@ -312,6 +373,7 @@ fn visit(n: &Node, f: &mut dyn FnMut(&Node)) {
             visit(b, f);
         }
         Node::Call(_, args) => args.iter().for_each(|a| visit(a, f)),
+        Node::Lookup(l) => l.predicates.iter().for_each(|a| visit(a, f)),
         _ => {}
     }
 }
@@ -325,6 +387,7 @@ fn visit_mut(n: &mut Node, f: &mut dyn FnMut(&mut Node)) {
             visit_mut(b, f);
         }
         Node::Call(_, args) => args.iter_mut().for_each(|a| visit_mut(a, f)),
+        Node::Lookup(l) => l.predicates.iter_mut().for_each(|a| visit_mut(a, f)),
         _ => {}
     }
 }
@@ -366,6 +429,22 @@ pub trait Scope {
     /// The value at `path` (`/context/x`) of secondary instance `instance`
     /// (`instance('contact-summary')/context/x`); an empty node-set when it has none.
     fn instance_value(&self, _instance: &str, _path: &str) -> Value {
+        Value::Nodes(Vec::new())
+    }
+
+    /// The items of attachment or secondary instance `instance` (`instance('features')`,
+    /// `pulldata('features', …)`), when the app supplied them.
+    fn instance_items(&self, _instance: &str) -> Option<Arc<InstanceItems>> {
+        None
+    }
+
+    /// `${last-saved#name}`: the answer to `name` in the last response saved with the form.
+    fn last_saved(&self, _name: &str) -> Value {
+        Value::Nodes(Vec::new())
+    }
+
+    /// A bare name inside a lookup's predicate: the field of the item being tested.
+    fn item_field(&self, _name: &str) -> Value {
         Value::Nodes(Vec::new())
     }
 

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::lexer::{Tok, Token};
-use super::{BinOp, ExprError, Func, Node};
+use super::{BinOp, ExprError, Func, Lookup, Node};
 
 /// Deepest nesting of sub-expressions accepted (parentheses, calls, unary minus).
 pub(crate) const MAX_DEPTH: usize = 64;
@@ -19,11 +19,13 @@ pub(crate) struct Parser {
     pos: usize,
     depth: usize,
     end: usize,
+    /// Inside a lookup's predicate, where bare names are the item's fields.
+    in_predicate: usize,
 }
 
 impl Parser {
     pub(crate) fn new(toks: Vec<Token>, src_len: usize) -> Parser {
-        Parser { toks, pos: 0, depth: 0, end: src_len }
+        Parser { toks, pos: 0, depth: 0, end: src_len, in_predicate: 0 }
     }
 
     fn peek(&self) -> Option<&Tok> {
@@ -118,8 +120,9 @@ impl Parser {
             None => Err(ExprError::syntax(at, "the expression ends too early")),
             Some(Tok::Num(n)) => Ok((Node::Num(n), 1)),
             Some(Tok::Str(s)) => Ok((Node::Str(s), 1)),
-            Some(Tok::Ref(r)) => Ok((Node::Ref(r), 1)),
-            Some(Tok::Path(p)) => Ok((Node::Path(p), 1)),
+            Some(Tok::Ref(r)) => self.no_predicate(Node::Ref(r)),
+            Some(Tok::LastSaved(r)) => self.no_predicate(Node::LastSaved(r)),
+            Some(Tok::Path(p)) => self.no_predicate(Node::Path(p)),
             Some(Tok::Dot) => Ok((Node::Current, 1)),
             Some(Tok::DotDot) => Ok((Node::Parent, 1)),
             Some(Tok::LParen) => {
@@ -134,12 +137,23 @@ impl Parser {
                 if self.peek() == Some(&Tok::LParen) {
                     self.bump();
                     self.call(&name, at)
+                } else if self.in_predicate > 0 {
+                    self.no_predicate(Node::Field(name))
                 } else {
                     Ok((Node::Column(name), 1))
                 }
             }
+            Some(Tok::LBracket | Tok::RBracket) => Err(ExprError::syntax(at, "XPath predicates [...] are only supported in instance('…')/root/item[…] lookups")),
             Some(_) => Err(ExprError::syntax(at, "expected a value, a reference or a function here")),
         }
+    }
+
+    /// A value that a predicate may not follow (predicates belong to instance lookups).
+    fn no_predicate(&self, node: Node) -> Result<(Node, usize), ExprError> {
+        if self.peek() == Some(&Tok::LBracket) {
+            return Err(ExprError::syntax(self.at(), "XPath predicates [...] are only supported in instance('…')/root/item[…] lookups"));
+        }
+        Ok((node, 1))
     }
 
     /// `instance('name')/path`: the '(' is at the cursor.
@@ -150,14 +164,45 @@ impl Parser {
             _ => return Err(ExprError::unsupported_function(at, "instance")),
         };
         self.expect_rparen()?;
-        match self.peek() {
-            Some(Tok::Path(p)) if p.starts_with('/') => {
-                let p = p.clone();
-                self.bump();
-                Ok((Node::Instance(name, p), 1))
-            }
-            _ => Err(ExprError::unsupported_function(at, "instance")),
+        let path = match self.peek() {
+            Some(Tok::Path(p)) if p.starts_with('/') => p.clone(),
+            _ => return Err(ExprError::unsupported_function(at, "instance")),
+        };
+        self.bump();
+        if self.peek() != Some(&Tok::LBracket) {
+            return Ok((Node::Instance(name, path), 1));
         }
+        // instance('x')/root/item[pred]…[pred]/field
+        let mut predicates = Vec::new();
+        let mut depth = 1;
+        while self.peek() == Some(&Tok::LBracket) {
+            self.bump();
+            self.in_predicate += 1;
+            let parsed = self.expr(0);
+            self.in_predicate -= 1;
+            let (p, d) = parsed?;
+            depth = depth.max(d + 1);
+            predicates.push(p);
+            let close = self.at();
+            if self.bump() != Some(Tok::RBracket) {
+                return Err(ExprError::syntax(close, "expected ']' to close the predicate"));
+            }
+            if predicates.len() > 8 {
+                return Err(ExprError::syntax(close, "a lookup may have at most 8 predicates"));
+            }
+        }
+        let field = match self.peek() {
+            Some(Tok::Path(p)) if p.starts_with('/') && !p.contains("..") && !p.contains("/./") => {
+                let f = p.trim_start_matches('/').to_string();
+                self.bump();
+                Some(f)
+            }
+            _ => None,
+        };
+        if self.peek() == Some(&Tok::LBracket) {
+            return Err(ExprError::syntax(self.at(), "a lookup takes its predicates on the item: instance('x')/root/item[…]/field"));
+        }
+        self.tree(Node::Lookup(Box::new(Lookup { instance: name, predicates, field })), depth)
     }
 
     fn expect_rparen(&mut self) -> Result<(), ExprError> {
@@ -197,7 +242,7 @@ impl Parser {
             return Err(ExprError::syntax(at, format!("{}() takes {want} argument(s), not {}", func.name(), args.len())));
         }
         match func {
-            Func::Count | Func::Sum if !matches!(args.first(), Some(Node::Ref(_))) => {
+            Func::Count | Func::Sum if !matches!(args.first(), Some(Node::Ref(_) | Node::Lookup(_))) => {
                 return Err(ExprError::syntax(at, format!("{}() counts a question or repeat: write {}(${{name}})", func.name(), func.name())));
             }
             // jr:choice-name(value, '${q}'): the question is named in a string.

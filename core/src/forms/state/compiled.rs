@@ -52,6 +52,10 @@ pub(crate) struct Exprs {
     pub calculation: Option<Expr>,
     pub choice_filter: Option<Expr>,
     pub repeat_count: Option<Expr>,
+    /// A dynamic default: evaluated once, when the response starts or the row is added.
+    pub default: Option<Expr>,
+    /// The calculation of a question with a `trigger`: evaluated when a trigger changes.
+    pub trigger_value: Option<Expr>,
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +69,8 @@ pub(crate) struct NodeDef {
     pub slot: usize,
     pub exprs: Exprs,
     pub question: Option<Question>,
+    /// The questions named in the `trigger` column.
+    pub trigger_names: Vec<String>,
 }
 
 /// A definition ready for evaluation. Build with [`CompiledForm::new`]; share with `Arc`.
@@ -85,6 +91,10 @@ pub struct CompiledForm {
     pub(crate) uses_clock: bool,
     /// The `instance_name` setting, parsed.
     pub(crate) instance_name: Option<Expr>,
+    /// Node → the questions whose `trigger` names it (set when its answer changes).
+    pub(crate) triggers: Vec<Vec<usize>>,
+    /// The entity declarations' expressions, parsed (label, create_if, update_if, entity_id).
+    pub(crate) entities: Vec<[Option<Expr>; 4]>,
 }
 
 struct Builder<'a> {
@@ -143,8 +153,22 @@ impl Builder<'_> {
                         calculation: self.parse(n, "calculation", q.calculation.as_ref()),
                         choice_filter: self.parse(n, "choice_filter", q.choice_filter.as_ref()),
                         repeat_count: None,
+                        default: if q.default_is_dynamic() { self.parse(n, "default", q.default.as_ref()) } else { None },
+                        trigger_value: None,
                     };
-                    if q.kind.is_select() {
+                    let mut exprs = exprs;
+                    let mut trigger_names = Vec::new();
+                    if let Some(t) = q.trigger.as_deref() {
+                        match parse_trigger(t) {
+                            Ok(names) => trigger_names = names,
+                            Err(m) => self.issues.push(issue(n, "trigger", IssueKind::Syntax, m)),
+                        }
+                        // ODK sets the value when a trigger changes, and only then.
+                        exprs.trigger_value = exprs.calculation.take();
+                    }
+                    if q.kind.is_select() && q.choices_from_file {
+                        // The choices are the items of an attachment the app supplies.
+                    } else if q.kind.is_select() {
                         match &q.list_name {
                             Some(l) if self.def.choice_lists.contains_key(l) => {}
                             Some(l) => self.issues.push(issue(
@@ -169,11 +193,12 @@ impl Builder<'_> {
                         slot,
                         exprs,
                         question: Some(q.clone()),
+                        trigger_names,
                     });
                 }
                 Item::Group(g) => {
                     let exprs = Exprs { relevant: self.parse(&g.name, "relevant", g.relevant.as_ref()), ..Exprs::default() };
-                    self.nodes.push(NodeDef { name: g.name.clone(), kind: NodeKind::Group, parent, repeat, slot, exprs, question: None });
+                    self.nodes.push(NodeDef { name: g.name.clone(), kind: NodeKind::Group, parent, repeat, slot, exprs, question: None, trigger_names: Vec::new() });
                     self.add(&g.items, Some(idx), repeat);
                 }
                 Item::Repeat(r) => {
@@ -190,7 +215,7 @@ impl Builder<'_> {
                         repeat_count: self.parse(&r.name, "repeat_count", r.repeat_count.as_ref()),
                         ..Exprs::default()
                     };
-                    self.nodes.push(NodeDef { name: r.name.clone(), kind: NodeKind::Repeat, parent, repeat, slot, exprs, question: None });
+                    self.nodes.push(NodeDef { name: r.name.clone(), kind: NodeKind::Repeat, parent, repeat, slot, exprs, question: None, trigger_names: Vec::new() });
                     self.members.entry(idx).or_default();
                     self.add(&r.items, Some(idx), Some(idx));
                 }
@@ -199,10 +224,17 @@ impl Builder<'_> {
     }
 }
 
-const COLUMNS: [&str; 7] = ["relevant", "required", "read_only", "constraint", "calculation", "choice_filter", "repeat_count"];
+const COLUMNS: [&str; 9] =
+    ["relevant", "required", "read_only", "constraint", "calculation", "choice_filter", "repeat_count", "default", "calculation"];
+
+/// The columns whose expressions run at an event (a new response or row, a trigger's
+/// change), not whenever what they read changes: they order nothing and make no cycle.
+fn is_event_column(i: usize) -> bool {
+    i >= 7
+}
 
 impl Exprs {
-    fn all_mut(&mut self) -> [(&'static str, Option<&mut Expr>); 7] {
+    fn all_mut(&mut self) -> [(&'static str, Option<&mut Expr>); 9] {
         [
             (COLUMNS[0], self.relevant.as_mut()),
             (COLUMNS[1], self.required.as_mut()),
@@ -211,10 +243,12 @@ impl Exprs {
             (COLUMNS[4], self.calculation.as_mut()),
             (COLUMNS[5], self.choice_filter.as_mut()),
             (COLUMNS[6], self.repeat_count.as_mut()),
+            (COLUMNS[7], self.default.as_mut()),
+            (COLUMNS[8], self.trigger_value.as_mut()),
         ]
     }
 
-    pub(crate) fn all(&self) -> [(&'static str, Option<&Expr>); 7] {
+    pub(crate) fn all(&self) -> [(&'static str, Option<&Expr>); 9] {
         [
             (COLUMNS[0], self.relevant.as_ref()),
             (COLUMNS[1], self.required.as_ref()),
@@ -223,8 +257,35 @@ impl Exprs {
             (COLUMNS[4], self.calculation.as_ref()),
             (COLUMNS[5], self.choice_filter.as_ref()),
             (COLUMNS[6], self.repeat_count.as_ref()),
+            (COLUMNS[7], self.default.as_ref()),
+            (COLUMNS[8], self.trigger_value.as_ref()),
         ]
     }
+}
+
+/// The `trigger` column: `${a}`, or several separated by spaces or commas.
+fn parse_trigger(t: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut rest = t.trim();
+    while !rest.is_empty() {
+        let Some(inner) = rest.strip_prefix("${") else {
+            return Err(format!("the trigger names questions as ${{name}} (separated by spaces or commas), not '{rest}'"));
+        };
+        let Some(end) = inner.find('}') else { return Err("a ${name} in the trigger is not closed with }".into()) };
+        let name = inner[..end].trim();
+        if name.is_empty() {
+            return Err("an empty ${} in the trigger".into());
+        }
+        out.push(name.to_string());
+        rest = inner[end + 1..].trim_start_matches(|c: char| c.is_whitespace() || c == ',');
+        if out.len() > 64 {
+            return Err("a trigger names at most 64 questions".into());
+        }
+    }
+    if out.is_empty() {
+        return Err("the trigger names no question".into());
+    }
+    Ok(out)
 }
 
 impl CompiledForm {
@@ -268,11 +329,23 @@ impl CompiledForm {
                 children[p].push(i);
             }
             let mut deps = BTreeSet::new();
-            for (column, e) in n.exprs.all() {
+            for (k, (column, e)) in n.exprs.all().into_iter().enumerate() {
                 let Some(e) = e else { continue };
                 uses_clock |= e.uses_clock();
+                for r in e.last_saved_references() {
+                    if !by_name.contains_key(&r) {
+                        issues.push(issue(
+                            &n.name,
+                            column,
+                            IssueKind::UnknownReference(r.clone()),
+                            format!("${{last-saved#{r}}} refers to a question that does not exist"),
+                        ));
+                    }
+                }
                 for r in e.references() {
                     match by_name.get(&r) {
+                        // At an event, a value may read itself (ODK's `once`-like defaults).
+                        Some(_) if is_event_column(k) => {}
                         Some(&d) if d == i && column == "calculation" => issues.push(issue(
                             &n.name,
                             column,
@@ -303,6 +376,22 @@ impl CompiledForm {
                 dependents[d].push(i);
             }
         }
+        let mut triggers = vec![Vec::new(); nodes.len()];
+        for (i, n) in nodes.iter().enumerate() {
+            for t in &n.trigger_names {
+                match by_name.get(t) {
+                    Some(&d) if d == i => issues.push(issue(&n.name, "trigger", IssueKind::Cycle, format!("'{}' is its own trigger", n.name))),
+                    Some(&d) => triggers[d].push(i),
+                    None => issues.push(issue(
+                        &n.name,
+                        "trigger",
+                        IssueKind::UnknownReference(t.clone()),
+                        format!("the trigger ${{{t}}} refers to a question that does not exist"),
+                    )),
+                }
+            }
+        }
+        let entities = compile_entities(&def, &by_name, &mut issues);
         if let Some(e) = &instance_name {
             for r in e.references() {
                 if !by_name.contains_key(&r) {
@@ -365,7 +454,7 @@ impl CompiledForm {
         if !issues.is_empty() {
             return Err(issues);
         }
-        Ok(CompiledForm { def, nodes, by_name, dependents, children, order, top_slots, members, uses_clock, instance_name })
+        Ok(CompiledForm { def, nodes, by_name, dependents, children, order, top_slots, members, uses_clock, instance_name, triggers, entities })
     }
 
     /// The definition this was compiled from.
@@ -490,6 +579,10 @@ fn check_columns(def: &FormDefinition, n: &NodeDef, column: &str, e: &Expr, issu
         }
         return;
     }
+    // An attachment's columns are known only when the app supplies it.
+    if n.question.as_ref().map(|q| q.choices_from_file).unwrap_or(false) {
+        return;
+    }
     let list = n.question.as_ref().and_then(|q| q.list_name.as_ref()).and_then(|l| def.choice_lists.get(l));
     let Some(list) = list else { return };
     for c in cols {
@@ -506,6 +599,47 @@ fn check_columns(def: &FormDefinition, n: &NodeDef, column: &str, e: &Expr, issu
             ));
         }
     }
+}
+
+/// The entity declarations' expressions: parsed, their references checked. Issues are
+/// reported on item `entities/<list name>` with the column `label`, `create_if`, `update_if` or
+/// `entity_id` (and the declaration's list name in the message).
+fn compile_entities(def: &FormDefinition, by_name: &HashMap<String, usize>, issues: &mut Vec<FormIssue>) -> Vec<[Option<Expr>; 4]> {
+    let mut out = Vec::new();
+    for decl in &def.settings.entities {
+        let mut parsed: [Option<Expr>; 4] = [None, None, None, None];
+        let cols = [("label", &decl.label), ("create_if", &decl.create_if), ("update_if", &decl.update_if), ("entity_id", &decl.entity_id)];
+        for (k, (col, src)) in cols.into_iter().enumerate() {
+            let Some(src) = src.as_deref().map(str::trim).filter(|s| !s.is_empty()) else { continue };
+            match Expr::parse(src) {
+                Ok(e) => {
+                    for r in e.references() {
+                        if !by_name.contains_key(&r) {
+                            issues.push(issue(
+                                &format!("entities/{}", decl.dataset),
+                                col,
+                                IssueKind::UnknownReference(r.clone()),
+                                format!("${{{r}}} in the {col} of entity list '{}' refers to a question that does not exist", decl.dataset),
+                            ));
+                        }
+                    }
+                    if !e.columns().into_iter().all(|c| matches!(c.to_lowercase().as_str(), "true" | "false" | "null")) {
+                        issues.push(issue(&format!("entities/{}", decl.dataset), col, IssueKind::Syntax, format!("the {col} of entity list '{}' uses a bare name: refer to a question as ${{name}}", decl.dataset)));
+                    }
+                    parsed[k] = Some(e);
+                }
+                Err(e) => {
+                    let kind = match &e.unsupported_function {
+                        Some(f) => IssueKind::UnsupportedFunction(f.clone()),
+                        None => IssueKind::Syntax,
+                    };
+                    issues.push(issue(&format!("entities/{}", decl.dataset), col, kind, format!("in the {col} of entity list '{}': {e}", decl.dataset)));
+                }
+            }
+        }
+        out.push(parsed);
+    }
+    out
 }
 
 /// Kahn's algorithm over dependency and parent→child edges, ties broken by form order.

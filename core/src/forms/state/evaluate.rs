@@ -142,6 +142,17 @@ impl Scope for Ctx<'_> {
         }
     }
 
+    fn instance_items(&self, instance: &str) -> Option<std::sync::Arc<crate::forms::expr::InstanceItems>> {
+        self.live.items.get(instance).cloned()
+    }
+
+    fn last_saved(&self, name: &str) -> Value {
+        match (self.live.form.node(name), self.live.last_saved.get(name)) {
+            (Some(i), Some(v)) => Value::Nodes(vec![super::live::to_value(self.live.kind(i), v)]),
+            _ => Value::Nodes(Vec::new()),
+        }
+    }
+
     fn choice_label(&self, question: &str, value: &str) -> Option<String> {
         let live = self.live;
         let list = live.choice_list(live.form.node(question)?)?;

@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use super::compiled::{CompiledForm, NodeKind};
 use super::evaluate::Ctx;
-use crate::forms::definition::QuestionType;
-use crate::forms::expr::{Clock, Value};
+use crate::forms::attachments::{self, AttachmentKind};
+use crate::forms::definition::{Choice, ChoiceList, QuestionType};
+use crate::forms::expr::{Clock, InstanceItems, Value};
 use crate::model::response::RepeatRow;
 use crate::{Error, FieldValue, Result};
 
@@ -74,6 +75,12 @@ pub struct LiveForm {
     pub(crate) unknown: BTreeMap<String, FieldValue>,
     /// Secondary instances the app supplies: name → path (`/context/x`) → value.
     pub(crate) secondary: BTreeMap<String, BTreeMap<String, String>>,
+    /// Attachments and item lists by instance name (`features` for `features.csv`).
+    pub(crate) items: BTreeMap<String, Arc<InstanceItems>>,
+    /// The choices of `select_one_from_file` questions, by node, from their attachment.
+    pub(crate) file_choices: BTreeMap<usize, ChoiceList>,
+    /// The answers of the last response saved with the form (`${last-saved#q}`).
+    pub(crate) last_saved: BTreeMap<String, FieldValue>,
 }
 
 pub(super) fn empty() -> Value {
@@ -101,6 +108,35 @@ pub(crate) fn to_value(kind: QuestionType, v: &FieldValue) -> Value {
     }
 }
 
+/// The answer a computed value gives a question of type `kind`; `None` when it is empty.
+pub(crate) fn to_field(kind: QuestionType, v: &Value) -> Option<FieldValue> {
+    let t = v.first().to_text();
+    if t.is_empty() {
+        return None;
+    }
+    let n = Value::Str(t.clone()).to_num();
+    Some(match kind {
+        QuestionType::Integer if n.is_finite() && n.fract() == 0.0 && n.abs() < 9.0e15 => FieldValue::Int(n as i64),
+        QuestionType::Decimal if n.is_finite() => FieldValue::Decimal(n),
+        QuestionType::SelectMultiple => FieldValue::Choices(t.split_whitespace().map(str::to_string).collect()),
+        _ => FieldValue::Text(t),
+    })
+}
+
+/// The item fields that give a file choice's value and label: `parameters` `value=…` and
+/// `label=…`, else the attachment kind's defaults.
+fn choice_fields(parameters: Option<&str>, kind: AttachmentKind) -> (String, String) {
+    let (mut value, mut label) = kind.choice_fields();
+    for p in parameters.unwrap_or("").split(|c: char| c.is_whitespace() || c == ',' || c == ';') {
+        match p.split_once('=') {
+            Some(("value", v)) if !v.is_empty() => value = v,
+            Some(("label", l)) if !l.is_empty() => label = l,
+            _ => {}
+        }
+    }
+    (value.to_string(), label.to_string())
+}
+
 impl LiveForm {
     /// Builds the live state of `answers` and `repeats` (as a [`crate::Response`] holds them).
     pub fn new(
@@ -118,6 +154,9 @@ impl LiveForm {
             rows: form.members.keys().map(|&r| (r, Vec::new())).collect(),
             unknown: BTreeMap::new(),
             secondary: BTreeMap::new(),
+            items: BTreeMap::new(),
+            file_choices: BTreeMap::new(),
+            last_saved: BTreeMap::new(),
             form,
         };
         for (name, v) in answers {
@@ -175,9 +214,15 @@ impl LiveForm {
     }
 
     /// Whether the app may set an answer: every question but calculates (hidden values and
-    /// metadata are set by the app, not typed).
+    /// metadata are set by the app, not typed). A calculate with a `trigger` holds the value
+    /// the trigger set, which is kept like an answer.
     fn takes_answer(&self, i: usize) -> bool {
-        matches!(self.form.nodes[i].kind, NodeKind::Question(k) if k != QuestionType::Calculate)
+        let node = &self.form.nodes[i];
+        match node.kind {
+            NodeKind::Question(QuestionType::Calculate) => !node.trigger_names.is_empty(),
+            NodeKind::Question(_) => true,
+            _ => false,
+        }
     }
 
     /// The compiled form.
@@ -231,12 +276,209 @@ impl LiveForm {
             (None, Some(_)) => return Err(Error::invalid("that question is not inside a repeat")),
             (Some(_), None) => return Err(Error::invalid("that question is inside a repeat: give the row")),
         }
+        let changed = match (node.repeat, row_id) {
+            (Some(r), Some(row_id)) => self.rows.get(&r).and_then(|rows| rows.iter().position(|x| x.id == row_id)).map(|k| (r, k)),
+            _ => None,
+        };
         let mut dirty = vec![false; self.form.nodes.len()];
         dirty[i] = true;
         for &d in &self.form.dependents[i] {
             dirty[d] = true;
         }
-        Ok(self.run(dirty))
+        let mut touched = self.run(dirty);
+        if !self.form.triggers[i].is_empty() {
+            for name in self.fire_triggers(i, changed) {
+                if !touched.contains(&name) {
+                    touched.push(name);
+                }
+            }
+        }
+        Ok(touched)
+    }
+
+    /// ODK's `setvalue` on `xforms-value-changed`: node `i` changed (in row `at`), so every
+    /// question whose `trigger` names it gets its calculation's value (or empty). Targets in
+    /// the trigger's repeat are set in the same row; targets in a repeat the trigger is not
+    /// in, in every row. Values set here do not fire further triggers (no chains, no loops).
+    fn fire_triggers(&mut self, i: usize, at: Option<(usize, usize)>) -> Vec<String> {
+        let form = Arc::clone(&self.form);
+        let mut dirty = vec![false; form.nodes.len()];
+        for &t in &form.triggers[i] {
+            let node = &form.nodes[t];
+            let contexts: Vec<Option<(usize, usize)>> = match (node.repeat, at) {
+                (None, _) => vec![None],
+                (Some(r), Some((cr, k))) if r == cr => vec![Some((r, k))],
+                (Some(r), _) => (0..self.rows.get(&r).map(Vec::len).unwrap_or(0)).map(|k| Some((r, k))).collect(),
+            };
+            for cx in contexts {
+                let v = match &node.exprs.trigger_value {
+                    Some(e) => {
+                        let ctx = Ctx { live: self, row: cx, current: self.value_at(t, cx), choice: None };
+                        e.eval(&ctx).ok().and_then(|v| to_field(self.kind(t), &v))
+                    }
+                    None => None,
+                };
+                self.put(t, cx, v);
+            }
+            dirty[t] = true;
+            form.dependents[t].iter().for_each(|&d| dirty[d] = true);
+        }
+        self.run(dirty)
+    }
+
+    /// Stores an answer of node `i` in context `at` without recomputing.
+    fn put(&mut self, i: usize, at: Option<(usize, usize)>, v: Option<FieldValue>) {
+        let kind = self.kind(i);
+        let node = &self.form.nodes[i];
+        let value = v.as_ref().map(|v| to_value(kind, v)).unwrap_or_else(empty);
+        match (node.repeat, at) {
+            (None, _) => {
+                self.values[node.slot] = value;
+                self.answered[node.slot] = v;
+            }
+            (Some(r), Some((cr, k))) if r == cr => {
+                if let Some(row) = self.rows.get_mut(&r).and_then(|rows| rows.get_mut(k)) {
+                    row.values[node.slot] = value;
+                    row.answered[node.slot] = v;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The default of node `i` in context `at`: the literal as written, or the dynamic
+    /// default's value; `None` when it has none or it comes out empty.
+    fn default_of(&self, i: usize, at: Option<(usize, usize)>) -> Option<FieldValue> {
+        let node = &self.form.nodes[i];
+        let q = node.question.as_ref()?;
+        let kind = self.kind(i);
+        match &node.exprs.default {
+            Some(e) => {
+                let ctx = Ctx { live: self, row: at, current: self.value_at(i, at), choice: None };
+                e.eval(&ctx).ok().and_then(|v| to_field(kind, &v))
+            }
+            None if q.default_is_dynamic() => None,
+            None => to_field(kind, &Value::Str(q.default.clone()?)),
+        }
+    }
+
+    /// Gives the defaults of one context: every question there without an answer that has a
+    /// `default` gets it, in form order (so a default may read an earlier one).
+    fn apply_defaults(&mut self, at: Option<(usize, usize)>) -> Vec<String> {
+        let form = Arc::clone(&self.form);
+        let repeat = at.map(|(r, _)| r);
+        for (i, node) in form.nodes.iter().enumerate() {
+            let has_default = node.question.as_ref().map(|q| q.default.is_some()).unwrap_or(false);
+            if !has_default || node.repeat != repeat || !self.takes_answer(i) || self.is_answered(i, at) {
+                continue;
+            }
+            if let Some(v) = self.default_of(i, at) {
+                self.put(i, at, Some(v));
+                let mut dirty = vec![false; form.nodes.len()];
+                dirty[i] = true;
+                form.dependents[i].iter().for_each(|&d| dirty[d] = true);
+                // Recomputed now: later defaults may read this one.
+                self.run(dirty);
+            }
+        }
+        let names: Vec<String> =
+            form.nodes.iter().filter(|n| n.repeat == repeat && n.question.as_ref().map(|q| q.default.is_some()).unwrap_or(false)).map(|n| n.name.clone()).collect();
+        names
+    }
+
+    /// Starts a new response, as ODK does on `odk-instance-first-load`: every question
+    /// outside repeats that has a `default` (a literal, or an expression evaluated now) and
+    /// no answer gets it. Call once, when the response is created, then keep the answers
+    /// ([`LiveForm::answers`]); a reopened response keeps what it has. Returns the names of
+    /// the questions with defaults.
+    pub fn start_response(&mut self) -> Vec<String> {
+        self.apply_defaults(None)
+    }
+
+    /// Every answer held (given, defaulted, set by a trigger or filled as metadata), outside
+    /// repeats and by repeat row, in the shape a [`crate::Response`] keeps them.
+    pub fn answers(&self) -> (BTreeMap<String, FieldValue>, BTreeMap<String, Vec<RepeatRow>>) {
+        let mut top = BTreeMap::new();
+        let mut repeats: BTreeMap<String, Vec<RepeatRow>> = BTreeMap::new();
+        for (i, node) in self.form.nodes.iter().enumerate() {
+            if node.repeat.is_none() {
+                if let Some(v) = self.answered.get(node.slot).cloned().flatten() {
+                    top.insert(node.name.clone(), v);
+                }
+            }
+            if node.kind == NodeKind::Repeat {
+                let members = self.form.members.get(&i).map(Vec::as_slice).unwrap_or(&[]);
+                let rows = self.rows.get(&i).map(Vec::as_slice).unwrap_or(&[]);
+                let out = rows
+                    .iter()
+                    .map(|row| RepeatRow {
+                        row_id: row.id.clone(),
+                        answers: members
+                            .iter()
+                            .filter_map(|&m| row.answered.get(self.form.nodes[m].slot).cloned().flatten().map(|v| (self.form.nodes[m].name.clone(), v)))
+                            .collect(),
+                    })
+                    .collect();
+                repeats.insert(node.name.clone(), out);
+            }
+        }
+        (top, repeats)
+    }
+
+    /// Gives the form attachment `file_name` (`features.csv`, `villages.xml`,
+    /// `buildings.geojson`): the choices of the `select_one_from_file` questions that name
+    /// it, and the items `instance('features')/root/item[…]` and `pulldata('features', …)`
+    /// read. Recomputes everything. A file that cannot be read is an error naming the line.
+    pub fn set_attachment(&mut self, file_name: &str, bytes: &[u8]) -> Result<Vec<String>> {
+        let items = attachments::parse(file_name, bytes).map_err(Error::invalid)?;
+        Ok(self.set_items(file_name, items))
+    }
+
+    /// As [`LiveForm::set_attachment`], with the items already read (`file_name` gives
+    /// the instance name and, by its extension, the default value and label fields).
+    pub fn set_items(&mut self, file_name: &str, items: InstanceItems) -> Vec<String> {
+        let name = attachments::instance_name(file_name).to_string();
+        let kind = AttachmentKind::of(file_name).unwrap_or(AttachmentKind::Csv);
+        let form = Arc::clone(&self.form);
+        for (i, node) in form.nodes.iter().enumerate() {
+            let Some(q) = node.question.as_ref().filter(|q| q.choices_from_file) else { continue };
+            let Some(list) = q.list_name.as_deref().filter(|l| attachments::instance_name(l) == name) else { continue };
+            let kind = AttachmentKind::of(list).unwrap_or(kind);
+            let (value_field, label_field) = choice_fields(q.parameters.as_deref(), kind);
+            let lang = &form.def.default_language;
+            let choices = items
+                .items
+                .iter()
+                .map(|it| {
+                    let mut label = crate::forms::definition::Translated::new();
+                    if let Some(l) = it.get(&label_field) {
+                        label.insert(lang.clone(), l.clone());
+                    }
+                    for (k, v) in it {
+                        if let Some(l) = k.strip_prefix(&format!("{label_field}::")) {
+                            label.insert(l.to_string(), v.clone());
+                        }
+                    }
+                    let extra = it.iter().filter(|(k, _)| **k != value_field).map(|(k, v)| (k.clone(), v.clone())).collect();
+                    Choice { name: it.get(&value_field).cloned().unwrap_or_default(), label, extra }
+                })
+                .collect();
+            self.file_choices.insert(i, ChoiceList { choices });
+        }
+        self.items.insert(name, Arc::new(items));
+        self.recompute_all_touched()
+    }
+
+    /// Gives the answers of the last response saved with this form, read by
+    /// `${last-saved#q}` (ODK's last-saved instance), for defaults given from now on.
+    pub fn set_last_saved(&mut self, answers: &BTreeMap<String, FieldValue>) -> Vec<String> {
+        self.last_saved = answers.clone();
+        self.recompute_all_touched()
+    }
+
+    fn recompute_all_touched(&mut self) -> Vec<String> {
+        let all = vec![true; self.form.nodes.len()];
+        self.run(all)
     }
 
     /// Fills ODK's metadata questions as ODK Collect does: `start` and `today` once, when the
@@ -308,8 +550,17 @@ impl LiveForm {
             return Err(Error::invalid("that repeat row already exists"));
         }
         let row = self.empty_row(r, row_id);
-        self.rows.entry(r).or_default().push(row);
-        Ok(self.rows_changed(r))
+        let rows = self.rows.entry(r).or_default();
+        rows.push(row);
+        let at = (r, rows.len() - 1);
+        let mut touched = self.rows_changed(r);
+        // A new row starts with the defaults of its questions (ODK's `odk-new-repeat`).
+        for name in self.apply_defaults(Some(at)) {
+            if !touched.contains(&name) {
+                touched.push(name);
+            }
+        }
+        Ok(touched)
     }
 
     /// Removes a row from a repeat.
@@ -429,8 +680,11 @@ impl LiveForm {
     }
 
     pub(crate) fn choice_list(&self, i: usize) -> Option<&crate::forms::definition::ChoiceList> {
-        let l = self.form.nodes[i].question.as_ref()?.list_name.as_ref()?;
-        self.form.def.choice_lists.get(l)
+        let q = self.form.nodes[i].question.as_ref()?;
+        if q.choices_from_file {
+            return self.file_choices.get(&i);
+        }
+        self.form.def.choice_lists.get(q.list_name.as_ref()?)
     }
 
     /// Whether node `i` holds an answer given by a person (or the app) in context `row`.

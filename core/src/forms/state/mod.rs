@@ -34,10 +34,12 @@
 //! empty.
 
 mod compiled;
+mod entities;
 mod evaluate;
 mod live;
 mod render;
 
 pub use compiled::{CompiledForm, FormIssue, IssueKind};
+pub use entities::{EntityAction, EntityOp};
 pub use live::{DeviceInfo, LiveForm};
 pub use render::{ChoiceView, FormState, GroupState, QuestionState, RepeatState, RowState, Violation, ViolationKind};

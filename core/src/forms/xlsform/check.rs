@@ -45,6 +45,7 @@ pub(crate) fn compiled(
     sheet: &Sheet,
     rows: &HashMap<String, u32>,
     skipped: &HashSet<String>,
+    entities: &super::entities::Entities,
     problems: &mut Vec<Problem>,
 ) {
     let Err(issues) = CompiledForm::new(def.clone()) else { return };
@@ -52,7 +53,15 @@ pub(crate) fn compiled(
         if matches!(&i.kind, IssueKind::UnknownReference(r) if skipped.contains(r)) {
             continue;
         }
-        let at = At { sheet: sheet.name.clone(), row: rows.get(&i.item).copied(), column: Some(i.column.clone()), letter: sheet.letter(&i.column) };
+        let at = match i.item.strip_prefix("entities/") {
+            Some(dataset) => At {
+                sheet: entities.sheet.clone().unwrap_or_else(|| "entities".into()),
+                row: entities.rows.get(dataset).copied(),
+                column: Some(i.column.clone()),
+                letter: entities.letters.get(&i.column).cloned(),
+            },
+            None => At { sheet: sheet.name.clone(), row: rows.get(&i.item).copied(), column: Some(i.column.clone()), letter: sheet.letter(&i.column) },
+        };
         let src = expression_of(def, &i.item, &i.column);
         let msg = match &src {
             Some(s) => format!("{} (in `{s}`)", i.message),
@@ -73,6 +82,16 @@ pub(crate) fn compiled(
 }
 
 fn expression_of(def: &FormDefinition, item: &str, column: &str) -> Option<String> {
+    if let Some(dataset) = item.strip_prefix("entities/") {
+        let d = def.settings.entities.iter().find(|d| d.dataset == dataset)?;
+        return match column {
+            "label" => d.label.clone(),
+            "create_if" => d.create_if.clone(),
+            "update_if" => d.update_if.clone(),
+            "entity_id" => d.entity_id.clone(),
+            _ => None,
+        };
+    }
     fn find<'a>(items: &'a [Item], name: &str) -> Option<&'a Item> {
         for it in items {
             let (n, sub) = match it {
@@ -97,6 +116,8 @@ fn expression_of(def: &FormDefinition, item: &str, column: &str) -> Option<Strin
             "constraint" => q.constraint.clone(),
             "calculation" => q.calculation.clone(),
             "choice_filter" => q.choice_filter.clone(),
+            "default" => q.default.clone(),
+            "trigger" => q.trigger.clone(),
             _ => None,
         },
         Item::Group(g) if column == "relevant" => g.relevant.clone(),

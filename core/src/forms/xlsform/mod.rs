@@ -27,6 +27,7 @@
 mod cfb;
 mod check;
 mod choices;
+mod entities;
 mod sheet;
 mod survey;
 
@@ -192,7 +193,12 @@ pub fn import_bytes_with_warnings(bytes: &[u8], fallback_id: &str) -> Result<Imp
     // A spreadsheet library meeting hostile bytes must not take the app down.
     let read = crate::doc::guard(|| sheet::read_workbook(bytes))
         .map_err(|_| unreadable("the file is not a readable spreadsheet (the reader failed on it)".into()))?;
-    let (mut sheets, bad_cells) = read.map_err(unreadable)?;
+    let (sheets, bad_cells) = read.map_err(unreadable)?;
+    from_sheets(sheets, bad_cells, fallback_id)
+}
+
+/// The import proper, from the sheets read (and the cells that could not be read).
+fn from_sheets(mut sheets: Vec<sheet::Sheet>, bad_cells: Vec<sheet::BadCell>, fallback_id: &str) -> Result<Imported, Vec<Problem>> {
     let clean = !sheets.iter().filter(|s| s.name.trim().eq_ignore_ascii_case("settings")).any(|s| {
         let v = s.rows.first().and_then(|(_, r)| s.get(r, "clean_text_values")).map(str::to_lowercase);
         matches!(v.as_deref(), Some("no" | "false" | "false()"))
@@ -210,7 +216,7 @@ pub fn import_bytes_with_warnings(bytes: &[u8], fallback_id: &str) -> Result<Imp
     let find = |n: &str| sheets.iter().find(|s| s.name.trim().eq_ignore_ascii_case(n));
     for s in &sheets {
         let lower = s.name.trim().to_lowercase();
-        if matches!(lower.as_str(), "external_choices" | "entities" | "osm") {
+        if matches!(lower.as_str(), "external_choices" | "osm") {
             problems.push(
                 At { sheet: s.name.clone(), ..At::default() }
                     .unsupported(format!("sheet {lower}"), format!("the '{lower}' sheet is not supported")),
@@ -225,17 +231,43 @@ pub fn import_bytes_with_warnings(bytes: &[u8], fallback_id: &str) -> Result<Imp
     // An empty choices sheet is as good as none.
     let choice_sheet = find("choices").filter(|s| !s.headers.is_empty() || !s.rows.is_empty());
     let choices = choices::read_choices(choice_sheet, &settings.default_language, settings.allow_choice_duplicates, &mut problems);
-    let def = survey::build(survey, settings, choices, &mut problems);
+    let entities = entities::read(find("entities"), &mut problems);
+    let def = survey::build(survey, settings, choices, entities, &mut problems);
     let sheet_order = |s: &str| match s.to_lowercase().as_str() {
         "survey" => 0,
         "choices" => 1,
         "settings" => 2,
-        _ => 3,
+        "entities" => 3,
+        _ => 4,
     };
     problems.sort_by_key(|p| (p.is_warning(), sheet_order(&p.sheet), p.row));
     if problems.iter().all(Problem::is_warning) {
         Ok(Imported { definition: def, warnings: problems })
     } else {
         Err(problems)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A sheet from a table: the first row is the header, the others rows 2, 3, …
+    pub(crate) fn sheet(name: &str, table: &[&[&str]]) -> sheet::Sheet {
+        let headers = table[0].iter().enumerate().map(|(i, h)| sheet::parse_header(h, sheet::column_letter(i as u32))).collect();
+        let rows = table[1..].iter().enumerate().map(|(i, r)| (i as u32 + 2, r.iter().map(|c| c.to_string()).collect())).collect();
+        sheet::Sheet { name: name.into(), headers, rows }
+    }
+
+    /// Imports a workbook of tables: (sheet name, rows).
+    pub(crate) fn import(sheets: &[(&str, &[&[&str]])]) -> Result<Imported, Vec<Problem>> {
+        from_sheets(sheets.iter().map(|(n, t)| sheet(n, t)).collect(), Vec::new(), "test")
+    }
+
+    pub(crate) fn problems(sheets: &[(&str, &[&[&str]])]) -> Vec<String> {
+        match import(sheets) {
+            Ok(i) => i.warnings.iter().map(|p| p.to_string()).collect(),
+            Err(p) => p.iter().map(|p| p.to_string()).collect(),
+        }
     }
 }

@@ -10,24 +10,32 @@ use super::{At, Problem, ProblemKind};
 use crate::forms::definition::{Choice, FormDefinition, FormSettings, Group, Item, Question, QuestionType, Repeat, Translated};
 
 const TRANSLATABLE: [&str; 4] = ["label", "hint", "required_message", "constraint_message"];
-const PLAIN: [&str; 12] = [
+const PLAIN: [&str; 14] = [
     "type", "name", "required", "relevant", "constraint", "calculation", "default", "choice_filter", "appearance",
-    "read_only", "repeat_count", "parameters",
+    "read_only", "repeat_count", "parameters", "trigger", "save_to",
 ];
 
 /// Columns whose meaning Sangam does not carry out: refused by name rather than ignored.
-const MEANINGFUL: [(&str, &str); 2] = [
-    ("trigger", "a calculation recomputed only when another question changes (trigger) is not supported"),
-    ("save_to", "saving answers to an entity (save_to) is not supported"),
-];
+const MEANINGFUL: [(&str, &str); 0] = [];
 
 /// What a `type` cell says.
 enum TypeSpec {
     Begin(bool),
     End(bool),
     Question(QuestionType, Option<String>, bool),
+    /// `select_one_from_file x.csv`: the choices are the items of an attachment.
+    FromFile(QuestionType, String),
     Unsupported(String),
+    /// A `select_one_from_file` without one `.csv`, `.xml` or `.geojson` file name.
+    BadFile(String),
     Unknown,
+}
+
+/// The attachments a `select_one_from_file` reads: CSV, XML or GeoJSON, by extension.
+fn is_choice_file(f: &str) -> bool {
+    let lower = f.to_lowercase();
+    let stem_ok = |ext: &str| lower.strip_suffix(ext).map(|s| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))).unwrap_or(false);
+    stem_ok(".csv") || stem_ok(".xml") || stem_ok(".geojson")
 }
 
 const UNSUPPORTED_TYPES: [&str; 7] = [
@@ -98,7 +106,15 @@ fn parse_type(raw: &str) -> TypeSpec {
             if !rest.is_empty() && !rest.starts_with(' ') {
                 continue;
             }
-            if prefix.contains("file") || prefix.contains("external") {
+            if prefix.contains("file") {
+                // The file name keeps its case, as pyxform keeps it (the attachment's name).
+                let words: Vec<&str> = t[prefix.len()..].split_whitespace().collect();
+                return match words.as_slice() {
+                    [f] if is_choice_file(f) => TypeSpec::FromFile(kind, f.to_string()),
+                    _ => TypeSpec::BadFile(prefix.to_string()),
+                };
+            }
+            if prefix.contains("external") {
                 return TypeSpec::Unsupported(prefix.to_string());
             }
             // List names keep their case.
@@ -294,7 +310,7 @@ fn check_columns(sheet: &Sheet, problems: &mut Vec<Problem>) {
 }
 
 /// Builds the definition from the survey sheet and reports every problem found.
-pub(crate) fn build(sheet: &Sheet, settings: Settings, mut choices: Choices, problems: &mut Vec<Problem>) -> FormDefinition {
+pub(crate) fn build(sheet: &Sheet, settings: Settings, mut choices: Choices, entities: super::entities::Entities, problems: &mut Vec<Problem>) -> FormDefinition {
     for base in ["type", "name"] {
         if !sheet.headers.iter().any(|h| h.base == base) {
             problems.push(
@@ -395,12 +411,16 @@ pub(crate) fn build(sheet: &Sheet, settings: Settings, mut choices: Choices, pro
             rows_of.insert(path, row_no);
             rows_of.entry(name.clone()).or_insert(row_no);
         }
+        let (spec, from_file) = match spec {
+            TypeSpec::FromFile(kind, file) => (TypeSpec::Question(kind, Some(file), false), true),
+            other => (other, false),
+        };
         let label = cx.translated(row, "label");
         let relevant = cx.plain(row, "relevant");
         let appearance = cx.plain(row, "appearance");
         match spec {
             TypeSpec::Begin(repeat) => {
-                for col in ["required", "constraint", "calculation", "default", "choice_filter", "read_only"] {
+                for col in ["required", "constraint", "calculation", "default", "choice_filter", "read_only", "trigger", "save_to"] {
                     if cx.plain(row, col).is_some() {
                         let what = if repeat { "repeat" } else { "group" };
                         // pyxform writes these on the group's bind, where ODK does nothing with them.
@@ -434,11 +454,21 @@ pub(crate) fn build(sheet: &Sheet, settings: Settings, mut choices: Choices, pro
             TypeSpec::Unknown => {
                 cx.problems.push(cx.at(row_no, "type").problem(ProblemKind::UnknownType, format!("'{type_raw}' is not a question type")));
             }
+            TypeSpec::BadFile(t) => {
+                cx.problems.push(cx.at(row_no, "type").problem(
+                    ProblemKind::InvalidValue,
+                    format!("'{type_raw}': {t} names one attachment ending in .csv, .xml or .geojson (e.g. {t} places.csv)"),
+                ));
+            }
             TypeSpec::End(_) => {}
+            TypeSpec::FromFile(..) => {}
             TypeSpec::Question(kind, list, or_other) => {
                 let mut q = Question::new(&name, kind);
                 q.list_name = list;
                 q.or_other = or_other;
+                q.choices_from_file = from_file;
+                q.trigger = cx.plain(row, "trigger");
+                q.save_to = cx.plain(row, "save_to");
                 q.label = label;
                 q.hint = cx.translated(row, "hint");
                 q.required = cx.flag(row, "required");
@@ -494,11 +524,12 @@ pub(crate) fn build(sheet: &Sheet, settings: Settings, mut choices: Choices, pro
         languages,
         items,
         choice_lists: choices.lists.clone(),
-        settings: FormSettings { instance_name: settings.instance_name.clone(), style: settings.style.clone() },
+        settings: FormSettings { instance_name: settings.instance_name.clone(), style: settings.style.clone(), entities: entities.decls.clone() },
     };
     check_choice_names(&def, &choices, cx.problems);
     super::check::labels(&def, sheet, &rows_of, &skipped, cx.problems);
-    super::check::compiled(&def, sheet, &rows_of, &skipped, cx.problems);
+    check_save_to(&def, sheet, &rows_of, &entities, cx.problems);
+    super::check::compiled(&def, sheet, &rows_of, &skipped, &entities, cx.problems);
     def
 }
 
@@ -520,9 +551,8 @@ fn check_question(cx: &mut Ctx<'_>, row_no: u32, q: &Question, choices: &Choices
         cx.problems.push(cx.at(row_no, "choice_filter").unsupported("or_other with choice_filter", "or_other cannot be combined with a choice_filter"));
     }
     if let Some(d) = &q.default {
-        if d.contains("${") || d.contains('(') {
-            cx.problems.push(cx.at(row_no, "default").unsupported("dynamic default", "a default computed from an expression is not supported: give a value"));
-        } else if !default_fits(q, d, choices) {
+        // A dynamic default is an expression, checked with the others when the form compiles.
+        if !q.default_is_dynamic() && !default_fits(q, d, choices) {
             cx.problems.push(cx.at(row_no, "default").problem(
                 ProblemKind::InvalidValue,
                 format!("the default '{d}' does not fit a {} question", q.kind.as_str()),
@@ -584,5 +614,31 @@ fn check_choice_names(def: &FormDefinition, choices: &Choices, problems: &mut Ve
                 );
             }
         }
+    }
+}
+
+/// `save_to` names an entity property: a valid name, not `name` or `label` (ODK's own),
+/// used once, outside repeats (entities spec 2024.1), with an entities sheet to save to.
+fn check_save_to(def: &FormDefinition, sheet: &Sheet, rows: &HashMap<String, u32>, entities: &super::entities::Entities, problems: &mut Vec<Problem>) {
+    let mut seen: HashMap<String, String> = HashMap::new();
+    for (q, place) in def.questions() {
+        let Some(prop) = q.save_to.as_deref() else { continue };
+        let at = At { sheet: sheet.name.clone(), row: rows.get(&q.name).copied(), column: Some("save_to".into()), letter: sheet.letter("save_to") };
+        if entities.decls.is_empty() {
+            problems.push(at.problem(ProblemKind::MissingSheet, "save_to saves to an entity list: the form needs an entities sheet"));
+            return;
+        }
+        if !super::entities::valid_entity_name(prop) || matches!(prop.to_lowercase().as_str(), "name" | "label") {
+            problems.push(at.problem(
+                ProblemKind::InvalidName,
+                format!("'{prop}' cannot be an entity property: 'name', 'label' and names starting with '__' are ODK's own, and a property is a letter or '_' then letters, digits, '_' or '-'"),
+            ));
+        } else if let Some(first) = seen.get(prop) {
+            problems.push(at.problem(ProblemKind::DuplicateName, format!("the property '{prop}' is already saved by '{first}'")));
+        }
+        if place.repeat.is_some() {
+            problems.push(at.problem(ProblemKind::InvalidValue, "save_to inside a repeat is not part of ODK's entities (2024.1): save from questions outside repeats"));
+        }
+        seen.entry(prop.to_string()).or_insert_with(|| q.name.clone());
     }
 }
