@@ -85,8 +85,14 @@ impl SangamStore {
 
     // ---- responses and forms ----
 
+    /// Creates a response and starts it as ODK does: questions with a `default` (a literal,
+    /// or an expression such as `today()`) get it, saved with the response.
     pub fn create_response(&self, form_id: String, form_version: String, scope: String, subject_id: Option<String>) -> R<String> {
-        guard(|| Ok(self.0.create_response(core::NewResponse { form_id, form_version, scope, subject_id })?))
+        guard(|| {
+            let id = self.0.create_response(core::NewResponse { form_id, form_version, scope, subject_id })?;
+            self.0.start_response(&id, clock())?;
+            Ok(id)
+        })
     }
 
     /// Saves one answer durably (call on every change: "saved as you go").

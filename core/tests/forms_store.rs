@@ -171,3 +171,37 @@ fn moving_a_draft_keeps_what_fits_and_reports_the_rest() {
     store.set_response_status(&r, sangam_core::ResponseStatus::Submitted).unwrap();
     assert!(matches!(store.move_draft_to_newest(&r), Err(Error::InvalidInput(_))));
 }
+
+#[test]
+fn a_started_response_keeps_its_forms_defaults_literal_and_computed() {
+    use sangam_core::forms::definition::{Item, Question, QuestionType};
+    let store = admin_store();
+    let mut village = Question::new("village", QuestionType::Text);
+    village.default = Some("Rampur".into());
+    let mut seen = Question::new("seen", QuestionType::Date);
+    seen.default = Some("today()".into());
+    let plain = Question::new("notes", QuestionType::Text);
+    let def = FormDefinition {
+        form_id: "visit".into(),
+        version: "1".into(),
+        title: "Visit".into(),
+        default_language: "default".into(),
+        languages: vec!["default".into()],
+        items: vec![Item::Question(village), Item::Question(seen), Item::Question(plain)],
+        choice_lists: BTreeMap::new(),
+        settings: Default::default(),
+    };
+    store.publish_form(&def, "UP-SIT").unwrap();
+    let r = draft(&store, "visit", "1");
+    let mut got = store.start_response(&r, clock()).unwrap();
+    got.sort();
+    assert_eq!(got, ["seen", "village"]);
+    let answers = store.response(&r).unwrap().answers;
+    assert_eq!(answers["village"], FieldValue::Text("Rampur".into()));
+    assert_eq!(answers["seen"].display(), "2024-03-05", "today() at the clock's time and offset");
+    assert!(!answers.contains_key("notes"));
+    // Starting again changes nothing; a response of a form not published here is left alone.
+    assert!(store.start_response(&r, clock()).unwrap().is_empty());
+    let other = draft(&store, "unknown", "1");
+    assert!(store.start_response(&other, clock()).unwrap().is_empty());
+}

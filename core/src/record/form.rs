@@ -105,6 +105,29 @@ impl Store {
         FormDefinition::from_json(&json)
     }
 
+    /// Starts a response as ODK does on its first load: every question of its form with a
+    /// `default` (a literal, or an expression evaluated now, `today()` say) and no answer gets
+    /// it, saved with the response as one change. Call once, right after
+    /// [`Store::create_response`]. A response whose form is not published on this device is
+    /// left as it is. Returns the names of the questions that got a default.
+    pub fn start_response(&self, response_id: &str, clock: Clock) -> Result<Vec<String>> {
+        let r = self.response(response_id)?;
+        let form = match self.compiled_form(&r.form_id, &r.form_version) {
+            Ok(f) => f,
+            Err(Error::NotFound(_)) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut live = LiveForm::new(form, &r.answers, &r.repeats, clock);
+        live.start_response();
+        let (answers, _) = live.answers();
+        let fresh: std::collections::BTreeMap<String, Option<crate::FieldValue>> =
+            answers.into_iter().filter(|(k, v)| r.answers.get(k) != Some(v)).map(|(k, v)| (k, Some(v))).collect();
+        if !fresh.is_empty() {
+            self.set_answers(response_id, &fresh)?;
+        }
+        Ok(fresh.into_keys().collect())
+    }
+
     /// A [`LiveForm`] over a response's answers, for a screen to keep and update as the
     /// person answers (see [`LiveForm::set_answer`]).
     pub fn live_form(&self, response_id: &str, clock: Clock) -> Result<LiveForm> {
