@@ -12,6 +12,7 @@
 //! - nothing changed: a sync (PouchDB: a push and a pull) with nothing new;
 //! - daily push of 1% over Regular 2G (150 ms one way, 50 kbit/s up, 250 kbit/s down);
 //! - bootstrap: a fresh phone pulls all N.
+//!
 //! Local edits happen before the clock starts on both sides; only the sync is timed.
 //!
 //! Both sides keep their data on disk: PouchDB's server and phone in LevelDB (as

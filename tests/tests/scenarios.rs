@@ -12,7 +12,7 @@ const EXE: &str = env!("CARGO_BIN_EXE_hub-under-test");
 
 /// A hub reached one way or the other.
 enum Link {
-    InProcess(Store),
+    InProcess(Box<Store>),
     Http(Hub),
 }
 
@@ -26,7 +26,7 @@ impl Link {
     fn in_process(dir: &Path) -> Link {
         let hub = Store::open(dir.join("hub.db"), Identity::new("hub", "Hub", Role::Admin)).unwrap();
         hub.enable_serving().unwrap();
-        Link::InProcess(hub)
+        Link::InProcess(Box::new(hub))
     }
 
     fn http(dir: &Path) -> Link {

@@ -76,6 +76,7 @@ pub(crate) fn unpack(stored: Vec<u8>) -> Result<Vec<u8>> {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn write_doc(
     tx: &rusqlite::Connection,
     id: &str,
