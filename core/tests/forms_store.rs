@@ -205,3 +205,62 @@ fn a_started_response_keeps_its_forms_defaults_literal_and_computed() {
     let other = draft(&store, "unknown", "1");
     assert!(store.start_response(&other, clock()).unwrap().is_empty());
 }
+
+#[test]
+fn submitting_a_registration_form_creates_its_subject_and_a_follow_up_updates_it() {
+    use sangam_core::forms::definition::{EntityDeclaration, Item, Question, QuestionType};
+    let store = admin_store();
+    let form = |id: &str, entity_id: Option<&str>| {
+        let mut head = Question::new("head", QuestionType::Text);
+        head.save_to = Some("head_name".into());
+        let mut size = Question::new("size", QuestionType::Integer);
+        size.save_to = Some("members".into());
+        let mut items = vec![Item::Question(head), Item::Question(size)];
+        if entity_id.is_some() {
+            items.push(Item::Question(Question::new("household", QuestionType::Text)));
+        }
+        let mut def = FormDefinition {
+            form_id: id.into(),
+            version: "1".into(),
+            title: id.into(),
+            default_language: "default".into(),
+            languages: vec!["default".into()],
+            items,
+            choice_lists: BTreeMap::new(),
+            settings: Default::default(),
+        };
+        def.settings.entities.push(EntityDeclaration {
+            dataset: "household".into(),
+            label: Some("concat('Household of ', ${head})".into()),
+            create_if: None,
+            update_if: entity_id.map(|_| "true()".into()),
+            entity_id: entity_id.map(Into::into),
+        });
+        def
+    };
+    store.publish_form(&form("register", None), "UP-SIT").unwrap();
+    store.publish_form(&form("follow_up", Some("${household}")), "UP-SIT").unwrap();
+    let r = draft(&store, "register", "1");
+    store.set_answer(&r, "head", &FieldValue::Text("Sunita Devi".into())).unwrap();
+    store.set_answer(&r, "size", &FieldValue::Int(5)).unwrap();
+    let report = store.submit_response(&r, None, clock()).unwrap();
+    assert_eq!(report.subjects.len(), 1, "one subject made");
+    let hh = &report.subjects[0];
+    let s = store.subject(hh).unwrap();
+    assert_eq!((s.subject_type.as_str(), s.scope.as_str()), ("household", "UP-SIT"));
+    assert_eq!(s.attrs["name"], FieldValue::Text("Household of Sunita Devi".into()));
+    assert_eq!((s.attrs["head_name"].clone(), s.attrs["members"].clone()), (FieldValue::Text("Sunita Devi".into()), FieldValue::Int(5)));
+    assert_eq!(store.response(&r).unwrap().subject_id.as_deref(), Some(hh.as_str()), "the response is about its subject");
+    // Submitting again updates the same subject instead of making another.
+    store.set_answer(&r, "size", &FieldValue::Int(6)).unwrap();
+    assert_eq!(store.submit_response(&r, None, clock()).unwrap().subjects, [hh.clone()]);
+    assert_eq!(store.subject(hh).unwrap().attrs["members"], FieldValue::Int(6));
+    // A follow-up naming the household updates it.
+    let f = draft(&store, "follow_up", "1");
+    store.set_answer(&f, "household", &FieldValue::Text(hh.clone())).unwrap();
+    store.set_answer(&f, "size", &FieldValue::Int(7)).unwrap();
+    assert_eq!(store.submit_response(&f, None, clock()).unwrap().subjects, [hh.clone()]);
+    assert_eq!(store.subject(hh).unwrap().attrs["members"], FieldValue::Int(7));
+    let households = store.search_subjects(&sangam_core::SubjectQuery { subject_type: Some("household".into()), ..Default::default() }).unwrap();
+    assert_eq!(households.len(), 1, "no duplicate subject");
+}

@@ -177,11 +177,13 @@ impl From<live::FormState> for FormStateView {
 pub struct ValidationResult {
     pub ok: bool,
     pub violations: Vec<Violation>,
+    /// Subjects the submission created or updated (a form with an entities sheet).
+    pub subjects: Vec<String>,
 }
 
 impl From<core::ValidationReport> for ValidationResult {
     fn from(r: core::ValidationReport) -> Self {
-        ValidationResult { ok: r.ok, violations: r.violations.into_iter().map(Into::into).collect() }
+        ValidationResult { ok: r.ok, violations: r.violations.into_iter().map(Into::into).collect(), subjects: r.subjects }
     }
 }
 

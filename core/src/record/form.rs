@@ -52,6 +52,9 @@ pub struct ValidationReport {
     pub violations: Vec<Violation>,
     pub checked_at_ms: i64,
     pub checked_by: String,
+    /// Subjects this submission created or updated from the form's entities sheet.
+    #[serde(default)]
+    pub subjects: Vec<String>,
 }
 
 impl Store {
@@ -158,8 +161,65 @@ impl Store {
 
     /// Validates, flags and marks a response submitted, in one change. A response that
     /// breaks constraints is still submitted: offline data is never lost, it is flagged.
+    ///
+    /// A form with an entities sheet then creates or updates subjects, as ODK creates and
+    /// updates entities: the entity list is the subject type, the label the subject's `name`
+    /// and each `save_to` property an attribute. A created subject becomes the response's
+    /// subject, so submitting the response again updates it instead of making another; an
+    /// update names its subject by `entity_id` (a follow-up form's choice of subject). An
+    /// update of a subject this device does not hold is skipped.
     pub fn submit_response(&self, response_id: &str, language: Option<&str>, clock: Clock) -> Result<ValidationReport> {
-        self.check_and_flag(response_id, language, clock, true)
+        let mut report = self.check_and_flag(response_id, language, clock, true)?;
+        report.subjects = self.carry_out_entities(response_id, clock)?;
+        Ok(report)
+    }
+
+    fn carry_out_entities(&self, response_id: &str, clock: Clock) -> Result<Vec<String>> {
+        use crate::forms::state::EntityOp;
+        let live = self.live_form(response_id, clock)?;
+        let actions = live.entity_actions();
+        if actions.is_empty() {
+            return Ok(Vec::new());
+        }
+        let response = self.response(response_id)?;
+        let mut touched = Vec::new();
+        for a in actions {
+            let mut attrs: std::collections::BTreeMap<String, crate::FieldValue> = a.properties.clone();
+            if let Some(label) = &a.label {
+                attrs.entry("name".into()).or_insert_with(|| crate::FieldValue::Text(label.clone()));
+            }
+            let is_subject = |id: &str| matches!(self.kind_of(id), Ok(Kind::Subject));
+            // This response's own subject of that list, made by an earlier submission.
+            let own = response
+                .subject_id
+                .clone()
+                .filter(|s| is_subject(s) && self.subject(s).map(|x| x.subject_type == a.dataset).unwrap_or(false));
+            let target = match a.op {
+                EntityOp::Nothing => continue,
+                EntityOp::Create => own.clone(),
+                EntityOp::Update | EntityOp::CreateOrUpdate => a.entity_id.clone().filter(|id| is_subject(id)).or(own.clone()),
+            };
+            match (target, a.op) {
+                (Some(id), _) => {
+                    self.update_subject(&id, attrs.into_iter().map(|(k, v)| (k, Some(v))).collect())?;
+                    touched.push(id);
+                }
+                (None, EntityOp::Create | EntityOp::CreateOrUpdate) => {
+                    let mut new = crate::NewSubject::new(&a.dataset, &response.scope);
+                    new.attrs = attrs;
+                    let id = self.create_subject(new)?;
+                    if response.subject_id.is_none() {
+                        self.edit(response_id, Some(Kind::Response), "entity", |tx| {
+                            tx.put(ROOT, "subject_id", id.as_str())?;
+                            Ok(())
+                        })?;
+                    }
+                    touched.push(id);
+                }
+                (None, _) => tracing::info!(dataset = %a.dataset, "an entity update names no subject held here; skipped"),
+            }
+        }
+        Ok(touched)
     }
 
     /// The validation last flagged on a response, if any.
@@ -177,6 +237,7 @@ impl Store {
                 violations,
                 checked_at_ms: doc::get_i64(d, &v, "checked_at").unwrap_or(0),
                 checked_by: doc::get_str(d, &v, "checked_by").unwrap_or_default(),
+                subjects: Vec::new(),
             }))
         })
     }
@@ -190,6 +251,7 @@ impl Store {
             violations: state.violations,
             checked_at_ms: now_ms(),
             checked_by: self.identity().user_id,
+            subjects: Vec::new(),
         };
         let violations = serde_json::to_string(&report.violations)?;
         let message = if submit { "submit" } else { "validate" };
