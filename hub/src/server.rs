@@ -470,12 +470,8 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
     let peer = peer.with_device(device);
     let store = s.store.clone();
     let peer_name = peer.name.clone();
-    let served = tokio::task::spawn_blocking(move || {
-        let out = store.serve_sync(&peer, &req);
-        (out, req)
-    })
-    .await;
-    let (out, req) = match served {
+    let served = tokio::task::spawn_blocking(move || store.serve_sync(&peer, &req)).await;
+    let out = match served {
         Ok(v) => v,
         Err(_) => return refuse(RejectCode::ServerError, "internal error"),
     };
@@ -498,11 +494,9 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
         }
     };
     // Payloads that made the document library fail are kept for inspection.
-    for id in &stats.library_failed {
-        if let Some(p) = req.push.iter().find(|p| p.id == *id) {
-            quarantine(&s.config.data, &peer_name, &p.changes);
-            s.metrics.quarantined.fetch_add(1, Relaxed);
-        }
+    for (_, bytes) in &stats.library_failed {
+        quarantine(&s.config.data, &peer_name, bytes);
+        s.metrics.quarantined.fetch_add(1, Relaxed);
     }
     s.metrics.docs_in.fetch_add(stats.docs_in, Relaxed);
     s.metrics.docs_out.fetch_add(stats.docs_out, Relaxed);

@@ -30,9 +30,10 @@ pub struct ServeStats {
     pub docs_in: u64,
     pub docs_out: u64,
     pub rejected: u64,
-    /// Pushed records whose changes made the document library fail: a hub keeps those bytes
-    /// for inspection (they were refused like any other).
-    pub library_failed: Vec<WireId>,
+    /// Pushed records whose changes made the document library fail, with those bytes (an
+    /// increment, or a whole record): a hub keeps them for inspection. They were refused like
+    /// any other.
+    pub library_failed: Vec<(WireId, Vec<u8>)>,
 }
 
 impl Store {
@@ -93,7 +94,7 @@ impl Store {
                 Err(Error::Rejected { reason, library_failed, .. }) => {
                     stats.rejected += 1;
                     if library_failed {
-                        stats.library_failed.push(wid);
+                        stats.library_failed.push((wid, changes.to_vec()));
                     }
                     resp.rejected.push(Rejection { id: wid, reason });
                 }
