@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use sangam_core::sync::client::SyncOptions;
 use sangam_core::*;
-use sangam_tests::households::{answers, pouch_doc};
+use sangam_tests::households::{pouch_doc, save_household};
 use sangam_tests::proxy::{Proxy, Shape};
 use sangam_tests::{enrol, Hub};
 
@@ -206,13 +206,7 @@ fn phone_with_records(dir: &Path, name: &str, n: usize) -> Store {
     phone
         .bulk_import(|s| {
             for i in 0..n {
-                let r = s.create_response(NewResponse {
-                    form_id: "deep_listening".into(),
-                    form_version: "2026-11".into(),
-                    scope: SCOPE.into(),
-                    subject_id: None,
-                })?;
-                s.set_answers(&r, &answers(i))?;
+                save_household(s, SCOPE, i)?;
             }
             Ok(())
         })

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use sangam_core::sync::client::SyncOptions;
 use sangam_core::*;
 use sangam_hub::devices::Devices;
-use sangam_tests::households::answers;
+use sangam_tests::households::{answers, save_household};
 use sangam_tests::proxy::{Proxy, Shape};
 use sangam_tests::Hub;
 
@@ -67,14 +67,7 @@ fn seed(data: &Path, n: usize) -> Result<(usize, usize)> {
     let ids = store.bulk_import(|s| {
         let mut ids = Vec::with_capacity(n);
         for i in 0..n {
-            let r = s.create_response(NewResponse {
-                form_id: "deep_listening".into(),
-                form_version: "2026-11".into(),
-                scope: SCOPE.into(),
-                subject_id: None,
-            })?;
-            s.set_answers(&r, &answers(i))?;
-            ids.push(r);
+            ids.push(save_household(s, SCOPE, i)?);
         }
         Ok(ids)
     })?;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use sangam_core::FieldValue;
+use sangam_core::{FieldValue, NewResponse, Result, Store};
 
 /// One household's answers: realistic in size (~470 B of JSON per whole record, like the
 /// household records peers are measured with) and in entropy (names, mobile numbers, GPS, dates and amounts vary at
@@ -68,4 +68,16 @@ pub fn pouch_doc(i: usize) -> serde_json::Value {
         "scope": "UP-SIT",
         "answers": answers,
     })
+}
+
+/// Saves household record `i` in `store` as a `deep_listening` response of scope `scope`.
+pub fn save_household(store: &Store, scope: &str, i: usize) -> Result<String> {
+    let r = store.create_response(NewResponse {
+        form_id: "deep_listening".into(),
+        form_version: "2026-11".into(),
+        scope: scope.into(),
+        subject_id: None,
+    })?;
+    store.set_answers(&r, &answers(i))?;
+    Ok(r)
 }
