@@ -17,6 +17,7 @@ pub mod incoming;
 pub mod policy;
 pub mod model;
 pub mod record;
+pub mod sign;
 pub mod store;
 pub mod sync;
 mod value;

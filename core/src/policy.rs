@@ -13,7 +13,8 @@ use automerge::{Automerge, ROOT};
 use serde::{Deserialize, Serialize};
 
 use crate::doc;
-use crate::incoming::Incoming;
+use crate::incoming::{Incoming, IncomingChange};
+use crate::sign::{device_of_key, PublicKey, Signatures};
 use crate::model::{Kind, Role};
 use crate::{Error, Result};
 
@@ -27,6 +28,10 @@ pub struct PeerInfo {
     /// The peer's own store's device id (`Store::device_id`, 16 bytes).
     #[serde(default)]
     pub device: Option<[u8; 16]>,
+    /// The device's public key (its device id is derived from it), once it has proved it holds
+    /// the key; the changes it makes are signed with it.
+    #[serde(default)]
+    pub key: Option<PublicKey>,
 }
 
 /// A scope list holding only this matches every scope (a phone importing a bundle before it
@@ -35,12 +40,19 @@ pub const ANY_SCOPE: &str = "*";
 
 impl PeerInfo {
     pub fn new(name: impl Into<String>, role: Role, scopes: Vec<String>) -> Self {
-        PeerInfo { name: name.into(), role, scopes, device: None }
+        PeerInfo { name: name.into(), role, scopes, device: None, key: None }
     }
 
     /// The same peer, saying which device it is.
     pub fn with_device(mut self, device: [u8; 16]) -> Self {
         self.device = Some(device);
+        self
+    }
+
+    /// The same peer, proven to hold `key`: it is the device the key's id names.
+    pub fn with_key(mut self, key: PublicKey) -> Self {
+        self.device = Some(device_of_key(&key));
+        self.key = Some(key);
         self
     }
 
@@ -56,7 +68,7 @@ impl PeerInfo {
         } else {
             self.scopes.iter().filter(|s| maker.may_see(s)).cloned().collect()
         };
-        PeerInfo { name: maker.name.clone(), role, scopes, device: maker.device }
+        PeerInfo { name: maker.name.clone(), role, scopes, device: maker.device, key: maker.key }
     }
 }
 
@@ -73,16 +85,30 @@ pub fn device_of(actor: &[u8]) -> Option<[u8; 16]> {
     actor.get(..16).and_then(|d| d.try_into().ok())
 }
 
-/// The authority a change with `actor` has when `sender` delivers it. `bound` looks up the
-/// enrolled device a device id belongs to (a serving store's bindings).
-pub fn authority(sender: &PeerInfo, actor: &[u8], bound: &dyn Fn(&[u8; 16]) -> Option<PeerInfo>) -> PeerInfo {
-    let Some(device) = device_of(actor) else {
+/// The authority a change has when `sender` delivers it. `bound` looks up the enrolled device
+/// a device id belongs to (a serving store's bindings, and the store's own device); `sigs` are
+/// the signatures that came with relayed changes.
+///
+/// - The sender's own change: the sender's authority.
+/// - A change of a device whose key is known, signed by that key: its maker's own authority,
+///   whoever relays it (a coordinator's review carried on a field worker's phone stays a
+///   coordinator's).
+/// - Unsigned, or signed wrongly: what the sender and the claimed maker may do together.
+/// - A device no one knows: what a field worker of the sender's scopes may do.
+pub fn authority(
+    sender: &PeerInfo,
+    change: &IncomingChange,
+    bound: &dyn Fn(&[u8; 16]) -> Option<PeerInfo>,
+    sigs: &Signatures,
+) -> PeerInfo {
+    let Some(device) = device_of(change.actor.to_bytes()) else {
         return unknown_maker(sender);
     };
     if sender.device == Some(device) {
         return sender.clone();
     }
     match bound(&device) {
+        Some(maker) if maker.key.is_some_and(|k| sigs.signed_by(&change.hash.0, &k)) => maker,
         Some(maker) if maker.name == sender.name => sender.clone(),
         Some(maker) => sender.narrowed(&maker),
         None => unknown_maker(sender),
@@ -96,7 +122,7 @@ fn unknown_maker(sender: &PeerInfo) -> PeerInfo {
     if sender.role == Role::Admin || sender.device.is_none() {
         return sender.clone();
     }
-    let fw = PeerInfo { name: format!("{} (relayed)", sender.name), role: Role::FieldWorker, scopes: sender.scopes.clone(), device: None };
+    let fw = PeerInfo { name: format!("{} (relayed)", sender.name), role: Role::FieldWorker, scopes: sender.scopes.clone(), device: None, key: None };
     sender.narrowed(&fw)
 }
 
@@ -105,7 +131,7 @@ const COORDINATOR_FIELDS: &[&str] = &["review", "resolutions", "merged_into", "m
 
 /// Top-level fields fixed when a record is created: no one writes them afterwards, not even
 /// with a concurrent write that loses (it would still be kept and could surface later).
-const IDENTITY_FIELDS: &[&str] = &["kind", "id", "scope", "created_at", "created_by"];
+pub(crate) const IDENTITY_FIELDS: &[&str] = &["kind", "id", "scope", "created_at", "created_by"];
 
 /// Checks the result of applying a peer's changes: `before` is the record as it was (empty
 /// for a new record), `after` with the changes applied, and `incoming` what the new changes

@@ -2,8 +2,8 @@
 //! answer (`SGSY` frames) and one bundle (`SGBN`), built from records with fixed ids, actors and
 //! times. Each file is decoded and its fields checked, so a change that breaks old peers or old
 //! files fails here; and today's encoder must produce the same bytes where encoding is
-//! deterministic (a bundle's header carries its writer's random device id and the time of
-//! export, so there only the body is compared byte for byte).
+//! deterministic (a bundle's header carries its writer's random key and device id and the time
+//! of export, and its signature follows, so there only the body is compared byte for byte).
 //!
 //! After a deliberate format change: `SANGAM_BLESS_GOLDEN=1 cargo test -p sangam-core --test golden`
 //! rewrites the files; review the diff of the decoded fields, and bump the version.
@@ -89,6 +89,9 @@ fn request() -> SyncRequest {
         push_whole: whole(&[(R_WHOLE, &record(R_WHOLE, "Asha", 34))]),
         want_full: vec![wid(R_WANTED)],
         max_pull_bytes: 2 * 1024 * 1024,
+        signatures: vec![([0x5b; 32], sangam_core::sign::Sig([0x5c; 64]))],
+        keys: vec![[0x5d; 32]],
+        has_hub_key: false,
     }
 }
 
@@ -106,6 +109,7 @@ fn response() -> SyncResponse {
         cursor_token: Some(*b"token#02"),
         more: true,
         scopes: vec![SCOPE.into()],
+        hub_key: Some([0x5e; 32]),
     }
 }
 
@@ -141,7 +145,7 @@ fn the_golden_sync_request_decodes_and_is_what_the_encoder_writes() {
     let fresh = wire::encode(&request()).unwrap();
     let file = golden("request.sgsy", &fresh);
     let (version, raw) = frame_parts(&file);
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     let req: SyncRequest = wire::decode(&file).unwrap();
     assert_eq!(postcard::to_stdvec(&req).unwrap(), raw, "the frame holds exactly the message");
     assert_eq!(req.hub_store.as_deref(), Some(HUB_STORE));
@@ -152,6 +156,7 @@ fn the_golden_sync_request_decodes_and_is_what_the_encoder_writes() {
     assert_eq!(req.push_whole.count, 1);
     assert_eq!(req.want_full, vec![wid(R_WANTED)]);
     assert_eq!(req.max_pull_bytes, 2 * 1024 * 1024);
+    assert_eq!((req.signatures.len(), req.keys.len(), req.has_hub_key), (1, 1, false));
     assert_eq!(req, request(), "the golden request is the one built here");
 
     // A hub takes it: the whole record lands, the increment (whose base it lacks) is asked for
@@ -164,7 +169,7 @@ fn the_golden_sync_request_decodes_and_is_what_the_encoder_writes() {
     assert_eq!(resp.resend_full, vec![wid(R_INCREMENT)]);
     assert_eq!(hub.record_json(R_WHOLE, None).unwrap()["answers"]["head_name"], "Asha");
 
-    assert_eq!(PROTOCOL_VERSION, 2, "a new protocol version needs new golden files");
+    assert_eq!(PROTOCOL_VERSION, 3, "a new protocol version needs new golden files");
     assert!(fresh == file, "today's encoder writes other bytes than request.sgsy (see the header of this file)");
 }
 
@@ -173,7 +178,7 @@ fn the_golden_sync_response_decodes_and_is_what_the_encoder_writes() {
     let fresh = wire::encode(&response()).unwrap();
     let file = golden("response.sgsy", &fresh);
     let (version, raw) = frame_parts(&file);
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     let resp: SyncResponse = wire::decode(&file).unwrap();
     assert_eq!(postcard::to_stdvec(&resp).unwrap(), raw, "the frame holds exactly the message");
     assert_eq!(resp.hub_store, HUB_STORE);
@@ -184,6 +189,7 @@ fn the_golden_sync_response_decodes_and_is_what_the_encoder_writes() {
     assert_eq!(resp.whole.count, 1);
     assert_eq!((resp.cursor, resp.cursor_token), (-0x0123_4567_89ab_cdef, Some(*b"token#02")));
     assert_eq!(resp.scopes, vec![SCOPE.to_string()]);
+    assert_eq!(resp.hub_key, Some([0x5e; 32]));
     assert_eq!(resp, response(), "the golden response is the one built here");
 
     // A device applies it: the whole record arrives, the increment it cannot apply is asked
@@ -203,8 +209,8 @@ fn the_golden_sync_response_decodes_and_is_what_the_encoder_writes() {
 }
 
 /// A bundle's parts by hand, as docs/PROTOCOL.md lays them out: magic, version, the header
-/// (postcard), the body (its decompressed length, then zstd of postcard) and the SHA-256 of
-/// everything before it.
+/// (postcard), the body (its decompressed length, then zstd of postcard) and the writer's
+/// signature of the SHA-256 of everything before it.
 fn bundle_parts(file: &[u8]) -> (u16, &[u8], &[u8]) {
     use sha2::Digest;
     assert_eq!(&file[..4], b"SGBN");
@@ -215,8 +221,13 @@ fn bundle_parts(file: &[u8]) -> (u16, &[u8], &[u8]) {
     let body_len = u64::from_le_bytes(file[at..at + 8].try_into().unwrap()) as usize;
     let body = &file[at + 8..at + 8 + body_len];
     let end = at + 8 + body_len;
-    assert_eq!(file.len(), end + 32, "nothing after the checksum");
-    assert_eq!(&file[end..], sha2::Sha256::digest(&file[..end]).as_slice());
+    assert_eq!(file.len(), end + 64, "nothing after the signature");
+    let header: sangam_core::sync::BundleHeader = postcard::from_bytes(header).unwrap();
+    let digest: [u8; 32] = sha2::Sha256::digest(&file[..end]).into();
+    let sig = sangam_core::sign::Sig(file[end..].try_into().unwrap());
+    assert!(sangam_core::sign::verify_bundle(&header.key, &digest, &sig), "signed by the key the header names");
+    assert_eq!(header.source, hex::encode(sangam_core::sign::device_of_key(&header.key)));
+    let header = &file[10..10 + header_len];
     let raw_len = u64::from_le_bytes(body[..8].try_into().unwrap()) as usize;
     assert_eq!(zstd::bulk::decompress(&body[8..], raw_len).unwrap().len(), raw_len);
     (version, header, body)
@@ -231,7 +242,7 @@ fn the_golden_bundle_imports_and_its_body_is_what_the_encoder_writes() {
     let file = golden("bundle.sgbn", &fresh);
 
     let (version, header_bytes, body) = bundle_parts(&file);
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
     let header = bundle_header(&file).unwrap();
     assert_eq!(postcard::to_stdvec(&header).unwrap(), header_bytes);
     assert_eq!(header.exported_by, "golden");
@@ -247,10 +258,10 @@ fn the_golden_bundle_imports_and_its_body_is_what_the_encoder_writes() {
     let r = hub.record_json(R_INCREMENT, None).unwrap();
     assert_eq!((r["answers"]["head_name"].as_str(), r["answers"]["household_size"].as_i64()), (Some("Meena"), Some(5)));
 
-    // The writer's device id and the export time differ from one export to the next; the body
-    // (the records) does not.
+    // The writer's key and device id and the export time differ from one export to the next;
+    // the body (the records) does not.
     let (_, fresh_header, fresh_body) = bundle_parts(&fresh);
     let fresh_header: sangam_core::sync::BundleHeader = postcard::from_bytes(fresh_header).unwrap();
-    assert_eq!(sangam_core::sync::BundleHeader { source: header.source.clone(), created_ms: header.created_ms, ..fresh_header }, header);
+    assert_eq!(sangam_core::sync::BundleHeader { source: header.source.clone(), key: header.key, created_ms: header.created_ms, ..fresh_header }, header);
     assert!(fresh_body == body, "today's encoder writes another bundle body than bundle.sgbn (see the header of this file)");
 }

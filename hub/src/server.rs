@@ -454,20 +454,15 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
             ),
         );
     }
-    // Which device this is (its store's device id): bound to this enrolment for good, so that
-    // every change is checked against the device that made it (see sangam_core::policy).
-    let device = headers
-        .get(protocol::DEVICE_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| hex::decode(v.trim()).ok())
-        .and_then(|d| <[u8; 16]>::try_from(d).ok());
-    let Some(device) = device else {
-        return refuse(
-            RejectCode::BadRequest,
-            format!("missing or malformed '{}' header (32 hex digits); update the app", protocol::DEVICE_HEADER),
-        );
+    // Which device this is: its key, proven by its signature of this very request; the device
+    // id derived from the key is bound to this enrolment for good, so that every change is
+    // checked against the device that made it (see sangam_core::policy).
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let key = match protocol::check_device_proof(header(protocol::DEVICE_HEADER), header(protocol::KEY_HEADER), header(protocol::PROOF_HEADER), &bytes) {
+        Ok(k) => k,
+        Err(reason) => return refuse(RejectCode::BadRequest, reason),
     };
-    let peer = peer.with_device(device);
+    let peer = peer.with_key(key);
     let store = s.store.clone();
     let peer_name = peer.name.clone();
     let served = tokio::task::spawn_blocking(move || store.serve_sync(&peer, &req)).await;

@@ -105,6 +105,19 @@ impl Drop for Hub {
 }
 
 /// Enrols a device through the hub's command line; returns the token (its last line).
+/// A raw sync request as device `key` sends it: token, device id, key and the key's signature
+/// of `body` (what `HttpTransport` sets), for tests that post bytes by hand.
+pub fn signed_post(url: &str, token: &str, key: &sangam_core::sign::DeviceKey, body: &[u8], timeout: Duration) -> std::result::Result<ureq::Response, ureq::Error> {
+    let device = key.device_id();
+    ureq::post(&protocol::sync_url(url))
+        .set(protocol::AUTHORIZATION_HEADER, &protocol::bearer(token))
+        .set(protocol::DEVICE_HEADER, &hex::encode(device))
+        .set(protocol::KEY_HEADER, &hex::encode(key.public()))
+        .set(protocol::PROOF_HEADER, &hex::encode(key.sign_request(&device, body).0))
+        .timeout(timeout)
+        .send_bytes(body)
+}
+
 pub fn enrol(exe: &str, data: &Path, name: &str, role: &str, scopes: &[&str]) -> String {
     let mut cmd = Command::new(exe);
     cmd.args(["device", "add", "--data"])

@@ -108,12 +108,7 @@ fn stalled_body(url: &str, token: &str) -> TcpStream {
 }
 
 fn post(url: &str, token: &str, body: &[u8]) -> (u16, String) {
-    match ureq::post(&protocol::sync_url(url))
-        .set(protocol::AUTHORIZATION_HEADER, &protocol::bearer(token))
-        .set(protocol::DEVICE_HEADER, "00112233445566778899aabbccddeeff")
-        .timeout(Duration::from_secs(20))
-        .send_bytes(body)
-    {
+    match signed_post(url, token, &sangam_core::sign::DeviceKey::generate().unwrap(), body, Duration::from_secs(20)) {
         Ok(r) => (r.status(), String::new()),
         Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
         Err(e) => panic!("transport error: {e}"),

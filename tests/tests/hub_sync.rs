@@ -13,11 +13,12 @@ const EXE: &str = env!("CARGO_BIN_EXE_hub-under-test");
 
 /// Posts `body` as a sync request; returns the status, the refusal code header and the body.
 fn post_raw(url: &str, token: &str, body: &[u8]) -> (u16, Option<String>, String) {
-    match ureq::post(&protocol::sync_url(url))
-        .set(protocol::AUTHORIZATION_HEADER, &protocol::bearer(token))
-        .set(protocol::DEVICE_HEADER, "0f0e0d0c0b0a09080706050403020100")
-        .send_bytes(body)
-    {
+    post_as(url, token, &sangam_core::sign::DeviceKey::generate().unwrap(), body)
+}
+
+/// Posts `body` as the device whose key is `key`.
+fn post_as(url: &str, token: &str, key: &sangam_core::sign::DeviceKey, body: &[u8]) -> (u16, Option<String>, String) {
+    match signed_post(url, token, key, body, Duration::from_secs(30)) {
         Ok(r) => (r.status(), None, String::new()),
         Err(ureq::Error::Status(code, r)) => {
             let header = r.header(protocol::ERROR_CODE_HEADER).map(str::to_string);
@@ -186,10 +187,11 @@ fn replayed_requests_change_nothing_and_cut_connections_lose_nothing() {
     // Replay: the same request body three times.
     let req = SyncEngine::new(&a.store).next_request().unwrap().unwrap();
     let body = encode(&req).unwrap();
-    assert_eq!(post_raw(&hub.url, &t, &body).0, 200);
+    let key = a.store.device_key();
+    assert_eq!(post_as(&hub.url, &t, &key, &body).0, 200);
     let after_first = hub.metric("sangam_docs_in_total");
-    assert_eq!(post_raw(&hub.url, &t, &body).0, 200);
-    assert_eq!(post_raw(&hub.url, &t, &body).0, 200);
+    assert_eq!(post_as(&hub.url, &t, &key, &body).0, 200);
+    assert_eq!(post_as(&hub.url, &t, &key, &body).0, 200);
     assert_eq!(hub.metric("sangam_docs_in_total"), after_first, "a replay applies nothing");
 
     // Cuts at random byte offsets, mid-request and mid-response, then a clean sync.

@@ -18,7 +18,9 @@ use crate::model::checks::now_ms;
 use crate::model::{index_row, IndexRow, Kind};
 use crate::doc;
 use crate::incoming::{inspect, Incoming, LIMITS};
-use crate::policy::{authority, check_write, PeerInfo};
+use crate::model::Role;
+use crate::policy::{authority, check_write, device_of, PeerInfo, IDENTITY_FIELDS};
+use crate::sign::Signatures;
 use crate::{Error, Result};
 
 /// Parked changes kept per record.
@@ -45,13 +47,19 @@ impl Inner {
     /// hub serving a device, or a bundle from a known sender), the result must pass the write
     /// policy for that peer.
     pub(crate) fn apply(&mut self, id: &str, bytes: &[u8], peer: Option<&PeerInfo>) -> Result<ApplyOutcome> {
+        self.apply_signed(id, bytes, peer, &Signatures::new())
+    }
+
+    /// [`Inner::apply`] with the signatures that came with relayed changes: a change signed by
+    /// its maker's key is checked with its maker's authority, whoever delivers it.
+    pub(crate) fn apply_signed(&mut self, id: &str, bytes: &[u8], peer: Option<&PeerInfo>, sigs: &Signatures) -> Result<ApplyOutcome> {
         let own = self.begin()?;
-        let out = self.apply_in(id, bytes, peer);
+        let out = self.apply_in(id, bytes, peer, sigs);
         self.finish(own, out.is_ok())?;
         out
     }
 
-    fn apply_in(&mut self, id: &str, bytes: &[u8], peer: Option<&PeerInfo>) -> Result<ApplyOutcome> {
+    fn apply_in(&mut self, id: &str, bytes: &[u8], peer: Option<&PeerInfo>, sigs: &Signatures) -> Result<ApplyOutcome> {
         if bytes.len() > MAX_CHANGE_BYTES {
             return Err(Error::rejected(id, "changes too large"));
         }
@@ -119,7 +127,13 @@ impl Inner {
             Attempt::Changed { copy, incoming } => (copy, incoming),
         };
         let bound = |d: &[u8; 16]| self.bound_device(d);
-        if let Err(e) = check_result(id, row.as_ref(), peer, &live, &copy, &incoming, &bound) {
+        let mut checked = check_result(id, row.as_ref(), peer, &live, &copy, &incoming, &bound, sigs);
+        if checked.is_ok() && row.is_none() && self.serving {
+            if let Some(p) = peer {
+                checked = check_creator(id, p, &incoming, &bound, sigs);
+            }
+        }
+        if let Err(e) = checked {
             restore(self, live);
             return Err(e);
         }
@@ -234,7 +248,7 @@ impl Inner {
                     drop(t);
                     None
                 }
-                Some(Ok((t, incoming))) => match check_result(id, row, sender.as_ref(), live, &t, &incoming, &|d| self.bound_device(d)) {
+                Some(Ok((t, incoming))) => match check_result(id, row, sender.as_ref(), live, &t, &incoming, &|d| self.bound_device(d), &Signatures::new()) {
                     Ok(()) => Some(t),
                     Err(e) => {
                         tracing::warn!(doc = %id, reason = %e, "a parked change was refused for its sender");
@@ -259,6 +273,7 @@ impl Inner {
 
 /// The checks every applied result passes: it is the record it claims to be, of a known kind,
 /// with the scope and kind it had, and (with a peer) within that peer's write policy.
+#[allow(clippy::too_many_arguments)]
 fn check_result(
     id: &str,
     row: Option<&RowInfo>,
@@ -267,6 +282,7 @@ fn check_result(
     after: &Automerge,
     incoming: &Incoming,
     bound: &dyn Fn(&[u8; 16]) -> Option<PeerInfo>,
+    sigs: &Signatures,
 ) -> Result<()> {
     if doc::get_str(after, &ROOT, "id").as_deref() != Some(id) {
         return Err(Error::rejected(id, "the changes belong to another record"));
@@ -280,9 +296,49 @@ fn check_result(
         }
     }
     match peer {
-        Some(p) => check_by_maker(p, before, after, incoming, bound),
+        Some(p) => check_by_maker(p, before, after, incoming, bound, sigs),
         None => Ok(()),
     }
+}
+
+/// A record new to a serving store, whose id names the device that created it
+/// ([`crate::sign::new_record_id`]), must have been created on that device: every change
+/// writing its identity fields is that device's, proven (sent by it, signed with its key, or
+/// relayed by a hub, which proved it). So a device that learns a record's id before its owner
+/// syncs cannot take the id with a record of its own. Records with ids from before say nothing
+/// of their creator and are not checked, and a sender that did not say which device it is (an
+/// in-process peer) answers for everything it sends, as in [`crate::policy::authority`].
+fn check_creator(
+    id: &str,
+    sender: &PeerInfo,
+    incoming: &Incoming,
+    bound: &dyn Fn(&[u8; 16]) -> Option<PeerInfo>,
+    sigs: &Signatures,
+) -> Result<()> {
+    let Ok(wid) = uuid::Uuid::parse_str(id).map(|u| *u.as_bytes()) else {
+        return Err(Error::invalid("record ids are UUIDs"));
+    };
+    if !crate::sign::names_its_creator(&wid) || sender.device.is_none() {
+        return Ok(());
+    }
+    let mut created = false;
+    for c in incoming.changes.iter().filter(|c| c.root_keys.iter().any(|k| IDENTITY_FIELDS.contains(&k.as_str()))) {
+        let device = device_of(c.actor.to_bytes());
+        let proven = device.is_some_and(|d| {
+            crate::sign::created_on(&wid, &d)
+                && (sender.device == Some(d)
+                    || sender.role == Role::Admin
+                    || bound(&d).and_then(|m| m.key).or_else(|| sigs.key_of(&d)).is_some_and(|k| sigs.signed_by(&c.hash.0, &k)))
+        });
+        if !proven {
+            return Err(Error::rejected(id, "this record id belongs to a record created on another device; the change that claims it is not that device's"));
+        }
+        created = true;
+    }
+    if !created {
+        return Err(Error::rejected(id, "the record's creation is missing"));
+    }
+    Ok(())
 }
 
 /// The write policy, each change checked with the authority of the device that made it as
@@ -294,10 +350,11 @@ fn check_by_maker(
     after: &Automerge,
     incoming: &Incoming,
     bound: &dyn Fn(&[u8; 16]) -> Option<PeerInfo>,
+    sigs: &Signatures,
 ) -> Result<()> {
     let mut groups: Vec<(PeerInfo, Incoming)> = Vec::new();
     for c in &incoming.changes {
-        let a = authority(sender, c.actor.to_bytes(), bound);
+        let a = authority(sender, c, bound, sigs);
         let at = match groups.iter().position(|(g, _)| *g == a) {
             Some(i) => i,
             None => {

@@ -10,6 +10,7 @@ use super::cache::DocCache;
 use super::write;
 use crate::doc::{self};
 use crate::model::{Identity, Kind};
+use crate::sign::{DeviceKey, Sig, Signatures};
 use crate::{Error, Result};
 
 /// What the store knows about a record's row.
@@ -28,6 +29,10 @@ pub(crate) struct Inner {
     pub(super) actor: ActorId,
     pub(super) device: String,
     pub(super) device_bytes: Vec<u8>,
+    /// This device's key: its device id is derived from it, and it signs the changes made here.
+    pub(super) key: DeviceKey,
+    /// The store's id, as the devices it serves and its hub know it.
+    pub(super) store_id: String,
     pub(super) session: Vec<u8>,
     pub(super) identity: Identity,
     /// This store serves other peers (a hub): it keeps record versions for their cursors.
@@ -144,12 +149,70 @@ impl Inner {
         self.enrolled.as_deref()
     }
 
-    pub(crate) fn device_bytes(&self) -> &[u8] {
-        &self.device_bytes
-    }
-
     pub(crate) fn device_hex(&self) -> String {
         self.device.clone()
+    }
+
+    pub(crate) fn device_key(&self) -> &DeviceKey {
+        &self.key
+    }
+
+    /// Keeps signatures of other devices' changes to record `id` that arrived with them (those
+    /// whose key does not derive the change's device are dropped: they could never verify).
+    pub(crate) fn keep_relayed_sigs(&mut self, id: &str, sigs: &Signatures) -> Result<()> {
+        if sigs.is_empty() {
+            return Ok(());
+        }
+        let own = self.device_bytes.clone();
+        let signed: Vec<([u8; 32], [u8; 16])> = self.with_doc(id, |d| {
+            Ok(d.get_changes_meta(&[])
+                .into_iter()
+                .filter_map(|m| {
+                    let dev = crate::policy::device_of(m.actor.to_bytes())?;
+                    (dev[..] != own[..]).then_some((m.hash.0, dev))
+                })
+                .collect())
+        })?;
+        let mut st = self.conn.prepare_cached("INSERT OR IGNORE INTO change_sigs(hash, doc_id, sig, key) VALUES (?1, ?2, ?3, ?4)")?;
+        for (hash, dev) in signed {
+            let Some(key) = sigs.key_of(&dev) else { continue };
+            if sigs.signed_by(&hash, &key) {
+                let sig = sigs.sig_of(&hash).expect("verified");
+                st.execute(rusqlite::params![&hash[..], id, &sig.0[..], &key[..]])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The kept signatures of other devices' changes to record `id`, with their makers' keys.
+    pub(crate) fn relayed_sigs(&self, id: &str, into: &mut Signatures) -> Result<()> {
+        let mut st = self.conn.prepare_cached("SELECT hash, sig, key FROM change_sigs WHERE doc_id = ?1")?;
+        let rows = st.query_map([id], |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, Vec<u8>>(2)?)))?;
+        for row in rows {
+            let (h, s, k) = row?;
+            if let (Ok(h), Ok(s), Ok(k)) = (<[u8; 32]>::try_from(h), <[u8; 64]>::try_from(s), <[u8; 32]>::try_from(k)) {
+                into.insert(h, Sig(s));
+                into.insert_key(k);
+            }
+        }
+        Ok(())
+    }
+
+    /// This device's signatures of every change to record `id` it made, with its key (made when
+    /// the changes leave the store in a bundle; Ed25519 signatures are deterministic, so one
+    /// change always gets the same signature).
+    pub(crate) fn own_sigs(&mut self, id: &str, into: &mut Signatures) -> Result<()> {
+        let device = self.device_bytes.clone();
+        let hashes = self.with_doc(id, |d| {
+            Ok(d.get_changes_meta(&[]).into_iter().filter(|m| m.actor.to_bytes().starts_with(&device)).map(|m| m.hash.0).collect::<Vec<_>>())
+        })?;
+        if !hashes.is_empty() {
+            into.insert_key(self.key.public());
+        }
+        for h in hashes {
+            into.insert(h, self.key.sign_change(&h));
+        }
+        Ok(())
     }
 
     pub(crate) fn row(&mut self, id: &str) -> Result<Option<RowInfo>> {

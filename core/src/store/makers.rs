@@ -12,8 +12,13 @@ use crate::policy::PeerInfo;
 use crate::{Error, Result};
 
 impl Inner {
-    /// The enrolled device `device` belongs to, as it was when last seen.
+    /// The enrolled device `device` belongs to, as it was when last seen; this store's own
+    /// device is itself, with its user's role and its key.
     pub(crate) fn bound_device(&self, device: &[u8; 16]) -> Option<PeerInfo> {
+        if device[..] == self.device_bytes[..] {
+            let scopes = self.enrolled.clone().unwrap_or_else(|| vec![crate::policy::ANY_SCOPE.to_string()]);
+            return Some(PeerInfo::new(format!("this store ({})", self.identity.user_id), self.identity.role, scopes).with_key(self.key.public()));
+        }
         let info: Option<String> = self
             .conn
             .prepare_cached("SELECT info FROM device_owners WHERE device = ?1")
@@ -32,6 +37,15 @@ impl Inner {
             .prepare_cached("SELECT name FROM device_owners WHERE device = ?1")?
             .query_row([&device[..]], |r| r.get(0))
             .optional()?;
+        if let Some(known) = self.bound_device(&device).filter(|k| k.name == peer.name) {
+            // One device, one key: a device id derives from its key, so this only catches a
+            // binding made before keys, which now gains one.
+            if let (Some(had), Some(now)) = (known.key, peer.key) {
+                if had != now {
+                    return Err(Error::Forbidden(format!("device {} presented another key than before", hex::encode(device))));
+                }
+            }
+        }
         if let Some(owner) = owner.filter(|o| *o != peer.name) {
             return Err(Error::Forbidden(format!(
                 "device {} is enrolled as '{owner}', not '{}'; each phone syncs with its own enrolment",

@@ -78,9 +78,21 @@ impl Store {
         self.path.as_deref()
     }
 
-    /// This device's id (hex), shared by every change it makes.
+    /// This device's id (hex), shared by every change it makes: derived from its key
+    /// ([`crate::sign::device_of_key`]), so no one else can claim it.
     pub fn device_id(&self) -> String {
         self.lock().device.clone()
+    }
+
+    /// This store's id (hex), by which the devices it serves and its hub know it. The device id
+    /// for stores made since device keys; the id it always had for older ones.
+    pub fn store_id(&self) -> String {
+        self.lock().store_id.clone()
+    }
+
+    /// This device's key (the public half is registered with its hub when it syncs).
+    pub fn device_key(&self) -> crate::sign::DeviceKey {
+        self.lock().key.clone()
     }
 
     pub fn identity(&self) -> Identity {

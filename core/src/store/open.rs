@@ -13,6 +13,7 @@ use super::cache::DocCache;
 use super::{schema, Inner, Store, CACHE_DOCS};
 use crate::model::checks::now_ms;
 use crate::model::Identity;
+use crate::sign::DeviceKey;
 use crate::{Error, Result};
 
 impl Store {
@@ -77,20 +78,28 @@ impl Store {
     }
 
     fn from_conn(conn: Connection, identity: Identity, path: Option<PathBuf>) -> Result<Store> {
-        let device_bytes: Vec<u8> = match conn
-            .query_row("SELECT value FROM meta WHERE key = 'device'", [], |r| {
-                r.get(0)
-            })
-            .optional()?
-        {
-            Some(b) => b,
+        let meta = |key: &str| -> Result<Option<Vec<u8>>> {
+            Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+        };
+        // The device key, made with the store (stores from before keys get theirs now). The
+        // device id follows from it (ADR 0007).
+        let key = match meta("device_key")? {
+            Some(secret) => DeviceKey::from_secret(&secret)?,
             None => {
-                let b = uuid::Uuid::new_v4().as_bytes().to_vec();
-                conn.execute(
-                    "INSERT INTO meta(key, value) VALUES ('device', ?1)",
-                    params![b],
-                )?;
-                b
+                let k = DeviceKey::generate()?;
+                conn.execute("INSERT INTO meta(key, value) VALUES ('device_key', ?1)", params![&k.secret()[..]])?;
+                k
+            }
+        };
+        let device_bytes = key.device_id().to_vec();
+        // The store's id names it to the devices it serves (their cursors) and to its hub. A new
+        // store's id is its device id; a store from before keys keeps the id it had, so no
+        // device's cursor is reset by the upgrade.
+        let store_id = match meta("device")? {
+            Some(b) => hex::encode(b),
+            None => {
+                conn.execute("INSERT INTO meta(key, value) VALUES ('device', ?1)", params![&device_bytes])?;
+                hex::encode(&device_bytes)
             }
         };
         let serving = conn
@@ -115,6 +124,8 @@ impl Store {
             actor,
             device: hex::encode(&device_bytes),
             device_bytes,
+            key,
+            store_id,
             session,
             identity,
             serving,

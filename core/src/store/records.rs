@@ -9,7 +9,7 @@ use rusqlite::OptionalExtension;
 
 use super::{write, ApplyOutcome, Inner, Store, SUMMARY_COLS, summary_from_row};
 use crate::doc::{self, HistoryEntry};
-use crate::model::checks::{check_scope, new_id, now_ms};
+use crate::model::checks::{check_scope, now_ms};
 use crate::model::{index_row, Kind, RecordSummary};
 use crate::{Error, Result};
 
@@ -23,8 +23,9 @@ impl Store {
         build: impl FnOnce(&mut Transaction<'_>, &str) -> Result<()>,
     ) -> Result<String> {
         check_scope(scope)?;
-        let id = new_id();
         let mut g = self.lock();
+        // The id names this device as the record's creator (see `sign::new_record_id`).
+        let id = crate::sign::new_record_id(&g.device_bytes);
         // Refuse here what the hub would refuse, so honest devices never meet a rejection.
         if let Some(scopes) = &g.enrolled {
             if !scopes.iter().any(|s| s == scope) {

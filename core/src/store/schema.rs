@@ -7,7 +7,7 @@ use rusqlite::{Connection, Transaction};
 use crate::{Error, Result};
 
 /// The schema version this code writes.
-pub const VERSION: i64 = 7;
+pub const VERSION: i64 = 8;
 
 const V1: &str = r#"
 CREATE TABLE meta (
@@ -174,8 +174,22 @@ const V7: &str = r#"
 CREATE INDEX docs_forms ON docs(form_id, form_version) WHERE kind = 'form';
 "#;
 
+/// Version 8: signatures of other devices' changes that reached this store in a bundle, kept
+/// to hand on with those changes to its hub, which checks them against their makers' keys
+/// (ADR 0007). A store's own changes are signed when they leave it.
+const V8: &str = r#"
+CREATE TABLE change_sigs (
+    hash   BLOB PRIMARY KEY,     -- 32-byte change hash
+    doc_id TEXT NOT NULL,        -- the record the change belongs to
+    sig    BLOB NOT NULL,        -- 64-byte Ed25519 signature by the change's maker
+    key    BLOB NOT NULL         -- the maker's 32-byte public key
+) WITHOUT ROWID;
+CREATE INDEX change_sigs_doc ON change_sigs(doc_id);
+"#;
+
 fn upgrade_from(tx: &Transaction<'_>, v: i64) -> Result<()> {
     match v {
+        7 => Ok(tx.execute_batch(V8)?),
         6 => Ok(tx.execute_batch(V7)?),
         5 => Ok(tx.execute_batch(V6)?),
         4 => Ok(tx.execute_batch(V5)?),

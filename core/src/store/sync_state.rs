@@ -45,6 +45,14 @@ impl Inner {
         Ok(())
     }
 
+    /// Records the public key of this device's hub (its bundles are known by it).
+    pub(crate) fn set_hub_key(&self, key: &crate::sign::PublicKey) -> Result<()> {
+        self.conn
+            .prepare_cached("INSERT INTO meta(key, value) VALUES ('hub_key', ?1) ON CONFLICT(key) DO UPDATE SET value = ?1 WHERE value IS NOT ?1")?
+            .execute([&key[..]])?;
+        Ok(())
+    }
+
     /// This hub's secret for sealing cursors, made on first use.
     pub(crate) fn cursor_key(&self) -> Result<[u8; 32]> {
         let found: Option<Vec<u8>> =
@@ -61,6 +69,14 @@ impl Inner {
 }
 
 impl Store {
+    /// The public key of the hub this device last synced with (`None` before the first sync).
+    pub fn hub_key(&self) -> Result<Option<crate::sign::PublicKey>> {
+        self.read(|c| {
+            let k: Option<Vec<u8>> = c.query_row("SELECT value FROM meta WHERE key = 'hub_key'", [], |r| r.get(0)).optional()?;
+            Ok(k.and_then(|k| k.try_into().ok()))
+        })
+    }
+
     /// Where this device stands with its hub.
     pub(crate) fn upstream(&self) -> Result<Upstream> {
         self.read(|c| {

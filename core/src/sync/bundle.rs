@@ -1,31 +1,38 @@
 //! Bundles: the same changes as a sync, carried on a file (USB stick, SD card, Bluetooth share).
 //!
 //! Layout: `MAGIC "SGBN" | version u16 | header length u32 | header (postcard) | body length u64
-//! | body (zstd of postcard) | SHA-256 of everything before it`. The checksum is verified before
-//! anything is parsed, so a truncated or altered file is refused whole with a clear error.
+//! | body (zstd of postcard) | signature`: the writer's Ed25519 signature of SHA-256 of
+//! everything before it, by the key the header names. The signature is verified before the body
+//! is read, so a truncated, altered or relabelled file is refused whole with a clear error.
 //! Importing a bundle twice changes nothing.
 //!
-//! Version 2 carries whole records as sync does (compact and transposed, ADR 0006), which makes
-//! a district's bundle about half the size for a Bluetooth share.
+//! Version 2 carried whole records as sync does (compact and transposed, ADR 0006), which makes
+//! a district's bundle about half the size for a Bluetooth share. Version 3 (ADR 0007) is signed
+//! by its writer and carries the signatures of the changes in it, so whoever relays it further
+//! relays them with their makers' proof.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::transpose::{self, WholeBatch};
+use crate::model::Role;
 use crate::policy::PeerInfo;
+use crate::sign::{device_of_key, verify_bundle, PublicKey, Sig, Signatures};
 use super::wire::{id_from_wire, id_to_wire, inflate, Inflate, Limits, WireId};
 use crate::model::checks::now_ms;
 use crate::{Error, Result, Store};
 
 const MAGIC: &[u8; 4] = b"SGBN";
 /// The bundle format version this code writes and reads.
-pub const BUNDLE_VERSION: u16 = 2;
+pub const BUNDLE_VERSION: u16 = 3;
 
 /// What a bundle says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BundleHeader {
-    /// The store (device) that wrote it.
+    /// The device that wrote it (its device id, hex): the id of `key`.
     pub source: String,
+    /// The writer's public key, which signed the bundle.
+    pub key: PublicKey,
     /// The user who exported it.
     pub exported_by: String,
     pub created_ms: i64,
@@ -69,6 +76,10 @@ struct BundleBody {
     docs: Vec<BundleDoc>,
     /// Whole records, compact and transposed; each names itself.
     whole: WholeBatch,
+    /// Signatures of the changes in the bundle (the writer's own, and others' it relays), by
+    /// change hash, with their makers' keys.
+    signatures: Vec<([u8; 32], Sig)>,
+    keys: Vec<PublicKey>,
 }
 
 impl Store {
@@ -78,10 +89,13 @@ impl Store {
         let rows = g.records_for_bundle(opts.only_unsynced)?;
         let mut docs = Vec::new();
         let mut wholes = Vec::new();
+        let mut sigs = Signatures::new();
         for (id, scope, up) in rows {
             if !opts.scopes.is_empty() && !opts.scopes.contains(&scope) {
                 continue;
             }
+            g.own_sigs(&id, &mut sigs)?;
+            g.relayed_sigs(&id, &mut sigs)?;
             let (changes, whole) = g.with_doc(&id, |d| {
                 let known =
                     !up.is_empty() && up.iter().all(|h| d.get_change_meta_by_hash(h).is_some());
@@ -106,9 +120,12 @@ impl Store {
                 .into_iter()
                 .map(|(id, changes)| BundleDoc { id, changes }),
         );
-        let body = BundleBody { docs, whole };
+        let (signatures, keys) = sigs.parts();
+        let body = BundleBody { docs, whole, signatures, keys };
+        let key = g.device_key().clone();
         let header = BundleHeader {
             source: g_device(&g),
+            key: key.public(),
             exported_by: g.identity().user_id.clone(),
             created_ms: now_ms(),
             scopes: opts.scopes.clone(),
@@ -127,8 +144,8 @@ impl Store {
         out.extend_from_slice(&header);
         out.extend_from_slice(&(body.len() as u64).to_le_bytes());
         out.extend_from_slice(&body);
-        let sum = Sha256::digest(&out);
-        out.extend_from_slice(&sum);
+        let digest: [u8; 32] = Sha256::digest(&out).into();
+        out.extend_from_slice(&key.sign_bundle(&digest).0);
         Ok(out)
     }
 
@@ -141,18 +158,19 @@ impl Store {
             return Err(damaged("record count"));
         }
         // A bundle imported as from an enrolled device must have been written by that device:
-        // its writer's device id is bound to the enrolment (or already is), so the same file
-        // cannot be passed off as another device's.
+        // the writer's key signed it, and its device id is bound to the enrolment (or already
+        // is), so the same file cannot be passed off as another device's.
         let sender = match peer {
-            Some(p) if p.device.is_none() => {
-                let device = hex::decode(&header.source).ok().and_then(|d| <[u8; 16]>::try_from(d).ok());
-                Some(match device {
-                    Some(d) => p.clone().with_device(d),
-                    None => return Err(damaged("writer")),
-                })
-            }
+            Some(p) if p.device.is_none() => Some(p.clone().with_key(header.key)),
             other => other.cloned(),
         };
+        let mut sigs = Signatures::new();
+        for (h, s) in &body.signatures {
+            sigs.insert(*h, *s);
+        }
+        for k in &body.keys {
+            sigs.insert_key(*k);
+        }
         let peer = sender.as_ref();
         let mut report = BundleReport { header: Some(header), ..Default::default() };
         let wholes = transpose::unpack_whole(&body.whole);
@@ -163,7 +181,12 @@ impl Store {
         g.transaction(|inner| {
             let mut land =
                 |inner: &mut crate::store::Inner, id: String, changes: &[u8]| -> Result<()> {
-                    match inner.apply(&id, changes, peer) {
+                    let applied = inner.apply_signed(&id, changes, peer, &sigs);
+                    if matches!(applied, Ok(ref out) if out.changed) && !inner.is_serving() {
+                        // What reached us with its makers' signatures goes on with them.
+                        inner.keep_relayed_sigs(&id, &sigs)?;
+                    }
+                    match applied {
                         Ok(out) if out.changed => report.changed += 1,
                         Ok(out) if out.pending => report.pending += 1,
                         Ok(_) => report.unchanged += 1,
@@ -200,17 +223,20 @@ impl Store {
     /// scope before the first sync), except those this device made itself, which keep its own
     /// role: a bundle from another phone can carry records, never a coordinator's authority.
     pub fn import_bundle_on_device(&self, bytes: &[u8]) -> Result<BundleReport> {
-        let writer = bundle_header(bytes)?.source;
-        if self.upstream()?.hub_store.as_deref() == Some(writer.as_str()) {
+        let header = bundle_header(bytes)?;
+        if self.hub_key()? == Some(header.key) {
             return self.import_bundle(bytes, None);
         }
-        let me = {
+        // The writer's own changes count as a field worker's of this device's scopes; others'
+        // it relays too, unless signed by a key this store knows (its own: a change this device
+        // made and exported earlier); changes claiming this device without its signature get
+        // no more than the writer's.
+        let writer = {
             let g = self.lock();
             let scopes = g.enrolled().map(<[String]>::to_vec).unwrap_or_else(|| vec![crate::policy::ANY_SCOPE.to_string()]);
-            let device: [u8; 16] = g.device_bytes().try_into().map_err(|_| Error::invalid("this store has no device id"))?;
-            PeerInfo::new("this device", g.identity().role, scopes).with_device(device)
+            PeerInfo::new(format!("the bundle of device {}", header.source), Role::FieldWorker, scopes).with_key(header.key)
         };
-        self.import_bundle(bytes, Some(&me))
+        self.import_bundle(bytes, Some(&writer))
     }
 }
 
@@ -230,7 +256,7 @@ fn damaged(what: &str) -> Error {
 }
 
 fn parse_bundle(bytes: &[u8]) -> Result<(BundleHeader, BundleBody)> {
-    if bytes.len() < 4 + 2 + 4 + 8 + 32 || &bytes[..4] != MAGIC {
+    if bytes.len() < 4 + 2 + 4 + 8 + 64 || &bytes[..4] != MAGIC {
         return Err(Error::invalid("not a Sangam bundle"));
     }
     let version = u16::from_le_bytes([bytes[4], bytes[5]]);
@@ -239,10 +265,7 @@ fn parse_bundle(bytes: &[u8]) -> Result<(BundleHeader, BundleBody)> {
             "the bundle has format version {version}, this build reads version {BUNDLE_VERSION}"
         )));
     }
-    let (content, sum) = bytes.split_at(bytes.len() - 32);
-    if Sha256::digest(content).as_slice() != sum {
-        return Err(damaged("checksum mismatch"));
-    }
+    let (content, sig) = bytes.split_at(bytes.len() - 64);
     let hlen = u32::from_le_bytes(content[6..10].try_into().expect("4 bytes")) as usize;
     let hend = 10usize
         .checked_add(hlen)
@@ -250,6 +273,14 @@ fn parse_bundle(bytes: &[u8]) -> Result<(BundleHeader, BundleBody)> {
         .ok_or_else(|| damaged("header length"))?;
     let header: BundleHeader =
         postcard::from_bytes(&content[10..hend]).map_err(|_| damaged("header"))?;
+    let digest: [u8; 32] = Sha256::digest(content).into();
+    let sig = Sig(sig.try_into().expect("64 bytes"));
+    if !verify_bundle(&header.key, &digest, &sig) {
+        return Err(damaged("its writer's signature does not match: altered, truncated or not from the device it names"));
+    }
+    if hex::encode(device_of_key(&header.key)) != header.source {
+        return Err(damaged("writer"));
+    }
     let blen = u64::from_le_bytes(content[hend..hend + 8].try_into().expect("8 bytes"));
     let body = &content[hend + 8..];
     if blen != body.len() as u64 || body.len() < 8 {

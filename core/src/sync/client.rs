@@ -16,6 +16,7 @@ use super::protocol::{self, CertPin, HubAddress};
 pub use super::transport::SyncOptions;
 use super::transport::{Transport, TransportError};
 use super::wire::MAX_DECODED_BYTES;
+use crate::sign::DeviceKey;
 use crate::{Error, Result, Store};
 
 impl Store {
@@ -24,7 +25,7 @@ impl Store {
     /// both sides have everything, or until cancelled.
     pub fn sync(&self, hub_url: &str, token: &str, opts: &SyncOptions<'_>) -> Result<SyncReport> {
         // Which device this is: the hub binds it to the enrolment (see `policy`).
-        let mut transport = HttpTransport::new(hub_url, token, &self.device_id(), opts.timeout)?;
+        let mut transport = HttpTransport::new(hub_url, token, self.device_key(), opts.timeout)?;
         self.sync_with(&mut transport, opts)
     }
 }
@@ -34,13 +35,15 @@ pub struct HttpTransport {
     agent: ureq::Agent,
     url: String,
     authorization: String,
-    device: String,
+    device: [u8; 16],
+    key: DeviceKey,
 }
 
 impl HttpTransport {
-    /// A transport to the hub at `hub_address` (pinned or not) for the device `device` (its
-    /// store's device id) enrolled with `token`; each request may take `timeout`.
-    pub fn new(hub_address: &str, token: &str, device: &str, timeout: Duration) -> Result<HttpTransport> {
+    /// A transport to the hub at `hub_address` (pinned or not) for the device whose key is `key`
+    /// (its store's), enrolled with `token`; each request may take `timeout`. Every request is
+    /// signed with the key, which is how the hub knows the device is the one it says.
+    pub fn new(hub_address: &str, token: &str, key: DeviceKey, timeout: Duration) -> Result<HttpTransport> {
         let address = HubAddress::parse(hub_address)?;
         let mut agent = ureq::AgentBuilder::new()
             .timeout_connect(Duration::from_secs(15))
@@ -53,7 +56,8 @@ impl HttpTransport {
             agent: agent.build(),
             url: address.sync_url(),
             authorization: protocol::bearer(token),
-            device: device.to_string(),
+            device: key.device_id(),
+            key,
         })
     }
 }
@@ -64,7 +68,9 @@ impl Transport for HttpTransport {
             .agent
             .post(&self.url)
             .set(protocol::AUTHORIZATION_HEADER, &self.authorization)
-            .set(protocol::DEVICE_HEADER, &self.device)
+            .set(protocol::DEVICE_HEADER, &hex::encode(self.device))
+            .set(protocol::KEY_HEADER, &hex::encode(self.key.public()))
+            .set(protocol::PROOF_HEADER, &hex::encode(self.key.sign_request(&self.device, body).0))
             .set("Content-Type", protocol::CONTENT_TYPE)
             .send_bytes(body);
         match result {

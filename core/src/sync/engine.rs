@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::transpose;
 use super::wire::{id_from_wire, id_to_wire, PushDoc, SyncRequest, SyncResponse, WholeBatch, WireHash, WireId};
+use crate::sign::{PublicKey, Sig, Signatures};
 use crate::store::Upstream;
 use crate::{Error, Result, Store};
 
@@ -85,7 +86,8 @@ impl<'a> SyncEngine<'a> {
     /// The next request to send, or `None` when the sync is complete.
     pub fn next_request(&mut self) -> Result<Option<SyncRequest>> {
         let Upstream { hub_store, cursor, token: cursor_token } = self.store.upstream()?;
-        let (push, push_whole, in_flight) = self.collect_push()?;
+        let hub_store_known = hub_store.is_some();
+        let (push, push_whole, in_flight, sigs) = self.collect_push()?;
         if in_flight.is_empty() && self.want_full.is_empty() && !self.more {
             return Ok(None);
         }
@@ -99,15 +101,22 @@ impl<'a> SyncEngine<'a> {
             push_whole,
             want_full: self.want_full.iter().copied().collect(),
             max_pull_bytes: self.max_bytes,
+            signatures: sigs.0,
+            keys: sigs.1,
+            has_hub_key: self.store.hub_key()?.is_some() && hub_store_known,
         }))
     }
 
-    /// Records to push: increments, whole records (compact), and every pushed record's heads.
+    /// Records to push: increments, whole records (compact), every pushed record's heads, and
+    /// the signatures of other devices' changes in them (a phone relaying a bundle's records;
+    /// a hub going upstream answers for what it relays itself, so it sends none).
     #[allow(clippy::type_complexity)]
-    fn collect_push(&mut self) -> Result<(Vec<PushDoc>, WholeBatch, HashMap<WireId, Vec<WireHash>>)> {
+    fn collect_push(&mut self) -> Result<(Vec<PushDoc>, WholeBatch, HashMap<WireId, Vec<WireHash>>, (Vec<(WireHash, Sig)>, Vec<PublicKey>))> {
         let mut g = self.store.lock();
         let candidates = g.unsent(self.max_docs + self.refused.len())?;
         let (mut push, mut whole, mut heads_of) = (Vec::new(), Vec::new(), HashMap::new());
+        let mut sigs = Signatures::new();
+        let relays = !g.is_serving();
         let mut bytes = 0u64;
         for (id, up) in candidates {
             if self.refused.contains(&id) || heads_of.len() >= self.max_docs {
@@ -123,6 +132,9 @@ impl<'a> SyncEngine<'a> {
                 })
             })?;
             bytes += changes.len() as u64;
+            if relays {
+                g.relayed_sigs(&id, &mut sigs)?;
+            }
             let wid = id_to_wire(&id)?;
             let heads: Vec<WireHash> = heads.iter().map(|h| h.0).collect();
             heads_of.insert(wid, heads.clone());
@@ -140,7 +152,7 @@ impl<'a> SyncEngine<'a> {
             let heads = heads_of.get(&id).cloned().unwrap_or_default();
             push.push(PushDoc { id, heads, changes });
         }
-        Ok((push, batch, heads_of))
+        Ok((push, batch, heads_of, sigs.parts()))
     }
 
     /// Applies the hub's response (one transaction), and records what to do next.
@@ -156,6 +168,9 @@ impl<'a> SyncEngine<'a> {
         let mut want_full = BTreeSet::new();
         let mut unreadable = Vec::new();
         g.transaction(|inner| {
+            if let Some(k) = &resp.hub_key {
+                inner.set_hub_key(k)?;
+            }
             if resp.cursor_reset {
                 // A hub we do not know (or one restored from an old copy): offer it everything.
                 inner.forget_all_up_heads()?;

@@ -25,6 +25,33 @@ pub const ERROR_CONTENT_TYPE: &str = "application/json";
 pub const AUTHORIZATION_HEADER: &str = "Authorization";
 /// The request header that names the syncing device (its store's device id, 32 hex digits).
 pub const DEVICE_HEADER: &str = "X-Sangam-Device";
+/// The request header carrying the device's public key (64 hex digits); the device id is
+/// derived from it ([`crate::sign::device_of_key`]).
+pub const KEY_HEADER: &str = "X-Sangam-Key";
+/// The request header carrying the device's signature of the request (128 hex digits):
+/// Ed25519 over "sangam-request-v1" ‖ device id ‖ SHA-256(body) ([`crate::sign::DeviceKey::sign_request`]).
+pub const PROOF_HEADER: &str = "X-Sangam-Proof";
+
+/// Checks the three device headers of a request with `body`: the device id is the key's and the
+/// proof is the key's signature of this very body. Gives the proven key, or what is wrong.
+pub fn check_device_proof(device: Option<&str>, key: Option<&str>, proof: Option<&str>, body: &[u8]) -> std::result::Result<crate::sign::PublicKey, String> {
+    let hex_of = |v: Option<&str>, name: &str, len: usize| -> std::result::Result<Vec<u8>, String> {
+        v.and_then(|v| hex::decode(v.trim()).ok())
+            .filter(|b| b.len() == len)
+            .ok_or_else(|| format!("missing or malformed '{name}' header ({} hex digits); update the app", len * 2))
+    };
+    let device: [u8; 16] = hex_of(device, DEVICE_HEADER, 16)?.try_into().expect("16");
+    let key: crate::sign::PublicKey = hex_of(key, KEY_HEADER, 32)?.try_into().expect("32");
+    let proof = crate::sign::Sig(hex_of(proof, PROOF_HEADER, 64)?.try_into().expect("64"));
+    if crate::sign::device_of_key(&key) != device {
+        return Err(format!("the '{DEVICE_HEADER}' header is not the id of the key in '{KEY_HEADER}'"));
+    }
+    if !crate::sign::verify_request(&key, &device, body, &proof) {
+        return Err(format!("the '{PROOF_HEADER}' signature does not match this request and key"));
+    }
+    Ok(key)
+}
+
 /// The response header carrying a refusal's [`RejectCode`] (also in the JSON body's `code`).
 pub const ERROR_CODE_HEADER: &str = "X-Sangam-Error";
 

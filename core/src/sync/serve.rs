@@ -16,11 +16,15 @@ use sha2::{Digest, Sha256};
 use super::transpose;
 use crate::policy::PeerInfo;
 use super::wire::{id_from_wire, id_to_wire, Ack, PullDoc, Rejection, SyncRequest, SyncResponse, WireHash, WireId};
+use crate::sign::Signatures;
 use crate::store::Inner;
 use crate::{Error, Result, Store};
 
 /// Records at most per request (pushed or pulled).
 pub const MAX_DOCS_PER_REQUEST: usize = 5_000;
+/// Signatures (and makers' keys) at most per request: relayed changes are few, and each costs
+/// a verification.
+pub const MAX_SIGNATURES_PER_REQUEST: usize = 20_000;
 /// Pushed records applied per transaction, the store unlocked between slices.
 pub const PUSH_SLICE: usize = 128;
 
@@ -43,11 +47,23 @@ impl Store {
         if req.push.len() + req.push_whole.count as usize > MAX_DOCS_PER_REQUEST || req.want_full.len() > MAX_DOCS_PER_REQUEST {
             return Err(Error::invalid(format!("at most {MAX_DOCS_PER_REQUEST} records per request")));
         }
-        let hub_store = self.device_id();
+        if req.signatures.len() > MAX_SIGNATURES_PER_REQUEST || req.keys.len() > MAX_SIGNATURES_PER_REQUEST {
+            return Err(Error::invalid(format!("at most {MAX_SIGNATURES_PER_REQUEST} signatures and keys per request")));
+        }
+        let hub_store = self.store_id();
+        let mut sigs = Signatures::new();
+        for (h, s) in &req.signatures {
+            sigs.insert(*h, *s);
+        }
+        for k in &req.keys {
+            sigs.insert_key(*k);
+        }
         let mut g = self.lock();
         let inner = &mut *g;
         let mut stats = ServeStats::default();
-        let mut resp = SyncResponse { hub_store: hub_store.clone(), scopes: peer.scopes.clone(), ..Default::default() };
+        // The hub's key goes to a device that lacks it, or that knew another hub.
+        let hub_key = (!req.has_hub_key || req.hub_store.as_deref() != Some(hub_store.as_str())).then(|| inner.device_key().public());
+        let mut resp = SyncResponse { hub_store: hub_store.clone(), scopes: peer.scopes.clone(), hub_key, ..Default::default() };
         // The device says which it is; its id belongs to this enrolment from now on.
         if inner.is_serving() {
             inner.bind_device(peer)?;
@@ -82,7 +98,7 @@ impl Store {
         let mut pushed: HashMap<[u8; 16], Vec<ChangeHash>> = HashMap::new();
         let mut land = |inner: &mut Inner, wid: WireId, changes: &[u8], theirs: &[ChangeHash]| -> Result<()> {
             let id = id_from_wire(&wid);
-            match inner.apply(&id, changes, Some(peer)) {
+            match inner.apply_signed(&id, changes, Some(peer), &sigs) {
                 Ok(out) if out.pending => resp.resend_full.push(wid),
                 Ok(out) => {
                     stats.docs_in += u64::from(out.changed);

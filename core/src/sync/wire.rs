@@ -1,8 +1,9 @@
-//! The sync wire format, version 2.
+//! The sync wire format, version 3.
 //!
 //! Version 2 (ADR 0006) sends whole records in compact form both ways (`push_whole`, `whole`)
-//! and drops the hub's heads from pulled increments; version 1 peers are refused with a clear
-//! error.
+//! and drops the hub's heads from pulled increments. Version 3 (ADR 0007) carries the
+//! signatures of relayed changes with a push (`signatures`, `keys`) and the hub's public key
+//! in its answer (`hub_key`). Peers of other versions are refused with a clear error.
 //!
 //! A frame is `MAGIC (4 bytes) | protocol version (u16, little endian) | zstd(postcard(msg))`.
 //! postcard gives a compact, stable binary encoding; zstd shrinks batches of similar records.
@@ -11,10 +12,11 @@
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 pub use super::transpose::WholeBatch;
+use crate::sign::{PublicKey, Sig};
 use crate::{Error, Result};
 
 /// The protocol version this code speaks.
-pub const PROTOCOL_VERSION: u16 = 2;
+pub const PROTOCOL_VERSION: u16 = 3;
 /// The first four bytes of every frame.
 pub const MAGIC: &[u8; 4] = b"SGSY";
 /// Bytes before a frame's compressed message: magic, version, decompressed length.
@@ -132,6 +134,14 @@ pub struct SyncRequest {
     pub want_full: Vec<WireId>,
     /// Stop adding pulled records once this many change bytes are in the answer.
     pub max_pull_bytes: u64,
+    /// Signatures of other devices' changes inside `push` and `push_whole` (a phone relaying
+    /// what reached it in a bundle), by change hash, checked by the hub against their makers.
+    pub signatures: Vec<(WireHash, Sig)>,
+    /// The public keys of those changes' makers (each proves itself: a device id derives from
+    /// its key).
+    pub keys: Vec<PublicKey>,
+    /// The sender knows the hub's key already (the answer then leaves it out).
+    pub has_hub_key: bool,
 }
 
 /// One record's changes, since the heads the hub was known to have.
@@ -168,6 +178,9 @@ pub struct SyncResponse {
     pub more: bool,
     /// The scopes the device is enrolled for, so it can refuse locally what the hub would.
     pub scopes: Vec<String>,
+    /// The hub's public key, unless the request said it has it: the device knows its hub's
+    /// bundles by it.
+    pub hub_key: Option<PublicKey>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -267,6 +280,9 @@ mod tests {
             push_whole: sample_batch(),
             want_full: vec![[3; 16]],
             max_pull_bytes: 1 << 20,
+            signatures: vec![([10; 32], Sig([11; 64]))],
+            keys: vec![[12; 32]],
+            has_hub_key: true,
         }
     }
 
@@ -278,16 +294,16 @@ mod tests {
 
     /// Golden bytes: an accidental change to the wire format fails loudly here.
     #[test]
-    fn the_version_2_encoding_is_stable() {
+    fn the_version_3_encoding_is_stable() {
         let raw = postcard::to_stdvec(&sample()).unwrap();
         assert_eq!(
             hex::encode(&raw),
-            "0102636454010707070707070707010101010101010101010101010101010101020202020202020202020202020202020202020202020202020202020202020203010203010104010501015701060201016b01070001080200000103030303030303030303030303030303808040"
+            "0102636454010707070707070707010101010101010101010101010101010101020202020202020202020202020202020202020202020202020202020202020203010203010104010501015701060201016b01070001080200000103030303030303030303030303030303808040010a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b010c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c01"
         );
     }
 
     #[test]
-    fn the_version_2_response_encoding_is_stable() {
+    fn the_version_3_response_encoding_is_stable() {
         let resp = SyncResponse {
             hub_store: "ab".into(),
             cursor_reset: false,
@@ -309,11 +325,12 @@ mod tests {
             cursor_token: None,
             more: true,
             scopes: vec!["A".into()],
+            hub_key: Some([13; 32]),
         };
         let raw = postcard::to_stdvec(&resp).unwrap();
         assert_eq!(
             hex::encode(&raw),
-            "026162000104040404040404040404040404040404000105050505050505050505050505050505026e6f0001060606060606060606060606060606060109010104010501015701060201016b0107000108020000d8040001010141"
+            "026162000104040404040404040404040404040404000105050505050505050505050505050505026e6f0001060606060606060606060606060606060109010104010501015701060201016b0107000108020000d8040001010141010d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d"
         );
         let f = encode(&resp).unwrap();
         assert_eq!(decode::<SyncResponse>(&f).unwrap(), resp);
@@ -324,7 +341,7 @@ mod tests {
         let mut f = encode(&sample()).unwrap();
         f[4] = 9;
         let e = decode::<SyncRequest>(&f).unwrap_err().to_string();
-        assert!(e.contains("version 9") && e.contains("version 2"), "{e}");
+        assert!(e.contains("version 9") && e.contains("version 3"), "{e}");
         assert!(decode::<SyncRequest>(b"hello").is_err());
         let f = encode(&sample()).unwrap();
         for cut in [5, 14, f.len() - 1] {

@@ -133,8 +133,8 @@ impl Store {
             if score < opts.min_score as i32 {
                 continue;
             }
-            // UUIDv7 ids sort by creation time: keep the older registration.
-            let (keep, dup) = if a.id <= b.id { (a, b) } else { (b, a) };
+            // Rows come in the order this store first stored them: keep the older registration.
+            let (keep, dup) = if i <= j { (a, b) } else { (b, a) };
             out.push(DuplicateCandidate {
                 keep: keep.id.clone(),
                 duplicate: dup.id.clone(),
