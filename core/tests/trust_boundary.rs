@@ -449,3 +449,166 @@ fn a_bundle_is_checked_as_from_its_writer_on_hubs_and_phones() {
     assert!(fresh.import_bundle_on_device(&b2).unwrap().rejected.is_empty());
     assert!(fresh.summary(&r2).is_ok());
 }
+
+fn keyed(name: &str, scopes: &[&str], role: Role, s: &Store) -> PeerInfo {
+    peer(name, scopes, role).with_key(s.device_key().public())
+}
+
+/// The hash of the one change `bytes` holds.
+fn change_hash(bytes: &[u8]) -> [u8; 32] {
+    automerge::Change::from_bytes(bytes.to_vec()).unwrap().hash().0
+}
+
+/// A device id is its key's: a request naming another device's id, or signed by another key,
+/// or with a signature of other bytes, is refused before anything is read.
+#[test]
+fn a_device_id_cannot_be_claimed_without_its_key() {
+    use sangam_core::sync::protocol::check_device_proof;
+    let victim = Store::open_in_memory(Identity::field_worker("v", "V")).unwrap();
+    let thief = sangam_core::sign::DeviceKey::generate().unwrap();
+    let body = b"a request body";
+    let vid = victim.device_id();
+    let vkey = hex::encode(victim.device_key().public());
+    let sig = |k: &sangam_core::sign::DeviceKey, dev: [u8; 16], b: &[u8]| hex::encode(k.sign_request(&dev, b).0);
+    // The thief's own key, the victim's id.
+    let e = check_device_proof(Some(&vid), Some(&hex::encode(thief.public())), Some(&sig(&thief, device(&victim), body)), body).unwrap_err();
+    assert!(e.contains("not the id of the key"), "{e}");
+    // The victim's public key (it is no secret), the thief's signature.
+    let e = check_device_proof(Some(&vid), Some(&vkey), Some(&sig(&thief, device(&victim), body)), body).unwrap_err();
+    assert!(e.contains("does not match"), "{e}");
+    // The victim's real signature of another request, replayed with this body.
+    let other = sig(&victim.device_key(), device(&victim), b"another body");
+    assert!(check_device_proof(Some(&vid), Some(&vkey), Some(&other), body).is_err());
+    // Headers missing: a clear reason.
+    let e = check_device_proof(None, Some(&vkey), None, body).unwrap_err();
+    assert!(e.contains("X-Sangam-Device"), "{e}");
+    // The real thing passes and gives the key.
+    let ok = check_device_proof(Some(&vid), Some(&vkey), Some(&sig(&victim.device_key(), device(&victim), body)), body).unwrap();
+    assert_eq!(ok, victim.device_key().public());
+    // And the id is derived from the key: a new store's store id is its device id.
+    assert_eq!(hex::encode(sangam_core::sign::device_of_key(&ok)), vid);
+    assert_eq!(victim.store_id(), vid);
+}
+
+/// Record-id squatting: a device that learns a record's id before its owner syncs cannot take
+/// the id with a record of its own, nor with a creation it claims its owner made; the owner's
+/// record then lands untouched.
+#[test]
+fn a_record_id_cannot_be_squatted_before_its_owner_syncs() {
+    let h = hub();
+    let owner = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let squatter = Store::open_in_memory(Identity::field_worker("b", "B")).unwrap();
+    let fa = keyed("fa", &["S"], Role::FieldWorker, &owner);
+    let fb = keyed("fb", &["S", "T"], Role::FieldWorker, &squatter);
+    let r = response(&owner, "S");
+    owner.set_answer(&r, "q", &FieldValue::Text("the owner's answer".into())).unwrap();
+    // A record of the squatter's own under the learnt id, in another scope.
+    let fake = |dev: [u8; 16], user: &str| {
+        let mut n = Automerge::new();
+        as_made_on(&mut n, dev, user);
+        let mut tx = n.transaction();
+        for (k, v) in [("kind", "response"), ("id", r.as_str()), ("scope", "T"), ("created_by", user), ("form_id", "f"), ("form_version", "1"), ("status", "draft")] {
+            tx.put(ROOT, k, v).unwrap();
+        }
+        tx.put(ROOT, "created_at", 1i64).unwrap();
+        tx.put_object(ROOT, "answers", ObjType::Map).unwrap();
+        tx.commit();
+        n.save()
+    };
+    let resp = push(&h, &fb, &r, fake(device(&squatter), "b"));
+    assert_eq!(resp.rejected.len(), 1, "{resp:?}");
+    assert!(resp.rejected[0].reason.contains("created on another device"), "{}", resp.rejected[0].reason);
+    // The same, claiming to be the owner's creation (no signature of the owner's key).
+    let resp = push(&h, &fb, &r, fake(device(&owner), "a"));
+    assert_eq!(resp.rejected.len(), 1, "{resp:?}");
+    assert!(resp.rejected[0].reason.contains("is not that device's"), "{}", resp.rejected[0].reason);
+    assert!(h.summary(&r).is_err(), "nothing stored under the owner's id");
+    // The owner's record lands as the owner wrote it.
+    let rep = sync(&owner, &h, &fa);
+    assert!(rep.rejected.is_empty(), "{rep:?}");
+    let j = h.record_json(&r, None).unwrap();
+    assert_eq!((j["scope"].as_str(), j["answers"]["q"].as_str()), (Some("S"), Some("the owner's answer")));
+}
+
+/// A change signed by its maker keeps its maker's authority whoever relays it: a coordinator's
+/// review carried by a field worker's phone lands. The same review signed by anyone else, or
+/// unsigned, gets no more than the relaying field worker may do.
+#[test]
+fn a_signed_relayed_change_keeps_its_makers_authority_and_a_forged_one_does_not() {
+    use sangam_core::sign::Sig;
+    let h = hub();
+    let phone = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let coord = Store::open_in_memory(Identity::coordinator("c", "C")).unwrap();
+    let fw = keyed("fw", &["S"], Role::FieldWorker, &phone);
+    let co = keyed("co", &["S"], Role::Coordinator, &coord);
+    let r = response(&phone, "S");
+    sync(&phone, &h, &fw);
+    sync(&coord, &h, &co);
+    let review = review_change(&coord, &r, device(&coord), "c");
+    let hash = change_hash(&review);
+    let relay = |sig: Sig, key: [u8; 32]| {
+        let req = SyncRequest {
+            push: vec![PushDoc { id: wire(&r), heads: vec![], changes: review.clone() }],
+            signatures: vec![(hash, sig)],
+            keys: vec![key],
+            max_pull_bytes: 1 << 20,
+            ..Default::default()
+        };
+        h.serve_sync(&fw, &req).unwrap().0
+    };
+    // Unsigned, signed by the field worker, or a signature of another change: refused.
+    let unsigned = push(&h, &fw, &r, review.clone());
+    assert_eq!(unsigned.rejected.len(), 1, "{unsigned:?}");
+    let by_fw = relay(phone.device_key().sign_change(&hash), phone.device_key().public());
+    assert_eq!(by_fw.rejected.len(), 1, "{by_fw:?}");
+    let other = relay(coord.device_key().sign_change(&[0u8; 32]), coord.device_key().public());
+    assert_eq!(other.rejected.len(), 1, "{other:?}");
+    assert!(h.record_json(&r, None).unwrap().get("review").is_none());
+    // Signed by the coordinator's key (as a bundle from the coordinator's phone carries it).
+    let signed = relay(coord.device_key().sign_change(&hash), coord.device_key().public());
+    assert!(signed.rejected.is_empty(), "{signed:?}");
+    assert_eq!(h.review(&r).unwrap().state, ReviewState::Approved);
+}
+
+/// Bundles are signed by their writer: a bundle altered by one byte, or relabelled with another
+/// device's key, is refused whole; and a phone importing someone's bundle gives changes that
+/// claim to be its own (without its signature) no more than the bundle's writer may do.
+#[test]
+fn a_bundle_is_signed_by_its_writer_and_a_claim_on_the_importers_device_needs_its_signature() {
+    let phone = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let coord = Store::open_in_memory(Identity::coordinator("c", "C")).unwrap();
+    let r = response(&phone, "S");
+    let bundle = phone.export_bundle(&Default::default()).unwrap();
+    for at in [12, bundle.len() / 2, bundle.len() - 1] {
+        let mut bad = bundle.clone();
+        bad[at] ^= 1;
+        let e = coord.import_bundle_on_device(&bad).unwrap_err().to_string();
+        assert!(e.contains("damaged") || e.contains("malformed") || e.contains("Sangam bundle"), "byte {at}: {e}");
+    }
+    assert!(coord.summary(&r).is_err(), "nothing of an altered bundle is imported");
+    // A review forged on the field worker's phone as if the coordinator's phone had made it.
+    phone.apply_changes(&r, &review_change(&phone, &r, device(&coord), "c")).unwrap();
+    let forged = phone.export_bundle(&Default::default()).unwrap();
+    let rep = coord.import_bundle_on_device(&forged).unwrap();
+    assert_eq!(rep.rejected.len(), 1, "{rep:?}");
+    assert!(rep.rejected[0].1.contains("review"), "{rep:?}");
+    assert!(coord.summary(&r).is_err());
+    // The coordinator's own review, exported, then imported into the same phone restored from a
+    // backup taken before it: signed by its key, so it keeps its authority.
+    let dir = tempfile::tempdir().unwrap();
+    let (live, backup) = (dir.path().join("c.db"), dir.path().join("backup.db"));
+    let own = Store::open(&live, Identity::coordinator("c", "C")).unwrap();
+    let r2 = response(&own, "S");
+    own.checkpoint().unwrap();
+    drop(own);
+    std::fs::copy(&live, &backup).unwrap();
+    let own = Store::open(&live, Identity::coordinator("c", "C")).unwrap();
+    own.set_review(&r2, ReviewState::Approved, None).unwrap();
+    let b = own.export_bundle(&Default::default()).unwrap();
+    drop(own);
+    let restored = Store::open(&backup, Identity::coordinator("c", "C")).unwrap();
+    assert!(restored.review(&r2).is_err() || restored.review(&r2).unwrap().state != ReviewState::Approved);
+    let rep = restored.import_bundle_on_device(&b).unwrap();
+    assert!(rep.rejected.is_empty(), "{rep:?}");
+    assert_eq!(restored.review(&r2).unwrap().state, ReviewState::Approved);
+}

@@ -284,3 +284,44 @@ fn data_files_and_bundles_are_private_and_export_never_writes_through_a_link_or_
     let (ok, text) = hub_cmd(&["review", "list", "--data", d]);
     assert!(ok, "the store still opens: {text}");
 }
+
+/// Device-id squatting over HTTP: an enrolled attacker who knows a victim's device id (it begins
+/// every actor id the victim's changes carry) presents it with the attacker's own key, or with
+/// the victim's public key and the attacker's signature: refused, nothing bound. The victim's
+/// first sync afterwards lands.
+#[test]
+fn a_device_id_cannot_be_taken_over_http_without_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let victim_token = enrol(EXE, &data, "victim", "field-worker", &["S"]);
+    let thief_token = enrol(EXE, &data, "thief", "field-worker", &["S"]);
+    let hub = Hub::start(EXE, &data);
+    let victim = Phone::new(dir.path(), "victim", Role::FieldWorker, victim_token);
+    let thief = sangam_core::sign::DeviceKey::generate().unwrap();
+    let body = wire::encode(&wire::SyncRequest::default()).unwrap();
+    let device = victim.store.device_id();
+    let post_with = |key_hex: String, proof: sangam_core::sign::Sig| {
+        match ureq::post(&protocol::sync_url(&hub.url))
+            .set(protocol::AUTHORIZATION_HEADER, &protocol::bearer(&thief_token))
+            .set(protocol::DEVICE_HEADER, &device)
+            .set(protocol::KEY_HEADER, &key_hex)
+            .set(protocol::PROOF_HEADER, &hex::encode(proof.0))
+            .send_bytes(&body)
+        {
+            Ok(r) => (r.status(), String::new()),
+            Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
+            Err(e) => panic!("transport error: {e}"),
+        }
+    };
+    let dev: [u8; 16] = hex::decode(&device).unwrap().try_into().unwrap();
+    let (code, text) = post_with(hex::encode(thief.public()), thief.sign_request(&dev, &body));
+    assert_eq!(code, 400, "{text}");
+    assert!(text.contains("not the id of the key"), "{text}");
+    let (code, text) = post_with(hex::encode(victim.store.device_key().public()), thief.sign_request(&dev, &body));
+    assert_eq!(code, 400, "{text}");
+    assert!(text.contains("does not match"), "{text}");
+    let r = response(&victim.store, "S");
+    let rep = victim.sync(&hub.url).unwrap();
+    assert!(rep.rejected.is_empty(), "{rep:?}");
+    assert_eq!(hub.metric("sangam_docs_in_total"), 1, "the victim's record {r} landed");
+}

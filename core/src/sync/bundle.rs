@@ -234,7 +234,13 @@ impl Store {
         let writer = {
             let g = self.lock();
             let scopes = g.enrolled().map(<[String]>::to_vec).unwrap_or_else(|| vec![crate::policy::ANY_SCOPE.to_string()]);
-            PeerInfo::new(format!("the bundle of device {}", header.source), Role::FieldWorker, scopes).with_key(header.key)
+            if header.key == g.device_key().public() {
+                // Written by this very device (a store restored from a backup takes back what
+                // it exported): only its key could sign it.
+                PeerInfo::new("this device", g.identity().role, scopes).with_key(header.key)
+            } else {
+                PeerInfo::new(format!("the bundle of device {}", header.source), Role::FieldWorker, scopes).with_key(header.key)
+            }
         };
         self.import_bundle(bytes, Some(&writer))
     }
