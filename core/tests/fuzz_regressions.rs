@@ -44,3 +44,20 @@ fn every_seed_and_saved_crash_passes_its_fuzz_target() {
     }
     assert!(total >= harness::TARGETS.len(), "no fuzz inputs found under {}", root.display());
 }
+
+/// The harness signs what the fuzzer makes, so the fuzzer reaches the body behind a bundle's
+/// signature: a seed made by another store imports once re-signed, and not as it is.
+#[test]
+fn bundle_seeds_reach_past_the_signature() {
+    use sangam_core::{Identity, Store};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/bundle_import");
+    let seed = std::fs::read(root.join("all-nosum")).unwrap();
+    let store = Store::open_in_memory(Identity::field_worker("f", "F")).unwrap();
+    let report = store.import_bundle(&harness::with_signature(&seed[1..]), None).unwrap();
+    assert!(report.changed > 0, "{report:?}");
+    let file = std::fs::read(root.join("all-file")).unwrap();
+    let mut altered = file[1..].to_vec();
+    let n = altered.len();
+    altered[n - 70] ^= 1;
+    assert!(store.import_bundle(&altered, None).is_err());
+}

@@ -48,7 +48,7 @@ fn postcard_of(frame: &[u8]) -> Vec<u8> {
 
 /// (header postcard, body postcard) of a bundle file.
 fn bundle_parts(b: &[u8]) -> (Vec<u8>, Vec<u8>) {
-    let content = &b[..b.len() - 32];
+    let content = &b[..b.len() - 64];
     let hlen = u32::from_le_bytes(content[6..10].try_into().unwrap()) as usize;
     let header = content[10..10 + hlen].to_vec();
     let body = &content[10 + hlen + 8..];
@@ -131,7 +131,7 @@ fn main() {
     for (name, bundle) in [("all", &all), ("unsynced", &unsynced)] {
         write("bundle_import", &format!("{name}-file"), 0, bundle);
         write("bundle_import", &format!("{name}-file-peer"), 0x80, bundle);
-        write("bundle_import", &format!("{name}-nosum"), 1, &bundle[..bundle.len() - 32]);
+        write("bundle_import", &format!("{name}-nosum"), 1, &bundle[..bundle.len() - 64]);
         let (h, body) = bundle_parts(bundle);
         let mut parts = (h.len() as u16).to_le_bytes().to_vec();
         parts.extend_from_slice(&h);

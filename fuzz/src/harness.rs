@@ -3,7 +3,8 @@
 //! Each fuzz target (fuzz_targets/<name>.rs) is `fuzz_target!(|data| harness::<name>(data))`,
 //! and core/tests/fuzz_regressions.rs includes this very file (`#[path]`) to replay the saved
 //! crashing inputs under fuzz/regressions/<name>/ through the same code. So this file uses
-//! only `sangam_core`'s public API and crates that sangam-core's tests can reach (zstd, sha2).
+//! only `sangam_core`'s public API and crates that sangam-core's tests can reach (zstd, sha2,
+//! postcard).
 //!
 //! Input layout. Most targets take a first "mode" byte and treat the rest as the payload, so
 //! that the fuzzer can also reach what lies behind a checksum or a compression layer:
@@ -12,9 +13,9 @@
 //!   odd: the payload is the postcard message, and a valid frame (magic, version, length,
 //!   zstd) is built around it first.
 //! - `bundle_import`: mode % 3 == 0: the payload is a bundle file as received; 1: the payload
-//!   is a bundle without its SHA-256 trailer, which is appended; 2: the payload is
-//!   `u16 LE header length | header (postcard) | body (postcard)` and a complete, checksummed
-//!   bundle is built from it. Mode & 0x80: import as from an enrolled field worker (scope "S")
+//!   is a bundle without its signature: its header is made the harness's key's (`fuzz_key`)
+//!   and signed; 2: the payload is `u16 LE header length | header (postcard) | body
+//!   (postcard)` and a complete bundle is built from it, signed the same way. Mode & 0x80: import as from an enrolled field worker (scope "S")
 //!   rather than with no peer.
 //! - `store_apply`: mode even: apply to a store already holding one response record
 //!   (`BASE_RECORD`); mode odd: apply to an empty store under a fixed UUID.
@@ -92,10 +93,45 @@ pub fn whole_batch(data: &[u8]) {
     hub.serve_sync(&peer, &SyncRequest::default()).expect("the hub still serves after a hostile request");
 }
 
-/// A bundle file around `content` (everything but the checksum): the SHA-256 appended.
-pub fn with_checksum(content: &[u8]) -> Vec<u8> {
+/// The key the harness signs bundles with.
+pub fn fuzz_key() -> sangam_core::sign::DeviceKey {
+    sangam_core::sign::DeviceKey::from_secret(&[7u8; 32]).expect("a 32-byte secret")
+}
+
+/// `header` (postcard) made the fuzz key's: its writer and key replaced, so that the signature
+/// the harness adds verifies and the fuzzer reaches the body. Bytes that are no header stay.
+fn as_fuzz_writer(header: &[u8]) -> Vec<u8> {
+    match postcard::from_bytes::<sangam_core::sync::BundleHeader>(header) {
+        Ok(mut h) => {
+            let key = fuzz_key();
+            h.key = key.public();
+            h.source = hex_lower(&key.device_id());
+            postcard::to_stdvec(&h).expect("a header encodes")
+        }
+        Err(_) => header.to_vec(),
+    }
+}
+
+fn hex_lower(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// A bundle file around `content` (everything but the signature): its header made the fuzz
+/// key's, and the fuzz key's signature appended.
+pub fn with_signature(content: &[u8]) -> Vec<u8> {
     let mut out = content.to_vec();
-    out.extend_from_slice(&Sha256::digest(content));
+    if content.len() >= 10 {
+        let hlen = u32::from_le_bytes(content[6..10].try_into().expect("4 bytes")) as usize;
+        if let Some(header) = content.get(10..10usize.saturating_add(hlen)) {
+            let fresh = as_fuzz_writer(header);
+            out = content[..6].to_vec();
+            out.extend_from_slice(&(fresh.len() as u32).to_le_bytes());
+            out.extend_from_slice(&fresh);
+            out.extend_from_slice(&content[10 + hlen..]);
+        }
+    }
+    let digest: [u8; 32] = Sha256::digest(&out).into();
+    out.extend_from_slice(&fuzz_key().sign_bundle(&digest).0);
     out
 }
 
@@ -106,12 +142,12 @@ pub fn bundle_from_parts(header: &[u8], body: &[u8]) -> Vec<u8> {
     z.extend_from_slice(&zstd::bulk::compress(body, 1).expect("zstd compresses"));
     let mut out = Vec::new();
     out.extend_from_slice(b"SGBN");
-    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&sangam_core::sync::BUNDLE_VERSION.to_le_bytes());
     out.extend_from_slice(&(header.len() as u32).to_le_bytes());
     out.extend_from_slice(header);
     out.extend_from_slice(&(z.len() as u64).to_le_bytes());
     out.extend_from_slice(&z);
-    with_checksum(&out)
+    with_signature(&out)
 }
 
 /// The bundle file a `bundle_import` input stands for, and whether to import it from a peer.
@@ -119,7 +155,7 @@ fn bundle_of(data: &[u8]) -> Option<(Vec<u8>, bool)> {
     let (mode, payload) = split_mode(data)?;
     let bytes = match (mode & 0x7f) % 3 {
         0 => payload.to_vec(),
-        1 => with_checksum(payload),
+        1 => with_signature(payload),
         _ => {
             if payload.len() < 2 {
                 return None;

@@ -24,7 +24,7 @@ pub mod serve;
 pub mod transport;
 pub mod wire;
 
-pub use bundle::{bundle_header, BundleHeader, BundleOptions, BundleReport};
+pub use bundle::{bundle_header, BundleHeader, BundleOptions, BundleReport, BUNDLE_VERSION};
 pub use engine::{SyncEngine, SyncProgress, SyncReport};
 pub use policy::PeerInfo;
 pub use serve::ServeStats;
