@@ -3,11 +3,13 @@
 //! written that the peer's role may not write.
 //!
 //! Each change is checked against the device that *made* it, not only the one that delivers it
-//! (see [`authority`]): a serving store binds each enrolled device to the 16-byte device id
-//! that begins its actor ids, so a field worker's change relayed through a coordinator's phone
-//! is checked as a field worker's, and a change claiming another device's id gets no more than
-//! both devices together may do. A change from a device the hub has never seen gets a field
-//! worker's authority, unless a hub (admin) relays it: hubs check what they accept themselves.
+//! (see [`authority`]): a serving store binds each enrolled device's id (derived from its key,
+//! `crate::sign`) to its enrolment, so a field worker's change relayed through a coordinator's
+//! phone is checked as a field worker's, a change signed by its maker keeps its maker's
+//! authority whoever relays it, and an unsigned change claiming another device's id gets no more
+//! than both devices together may do. A change from a device the hub has never seen gets a
+//! field worker's authority, unless a hub (admin) relays it: hubs check what they accept
+//! themselves.
 
 use automerge::{Automerge, ROOT};
 use serde::{Deserialize, Serialize};

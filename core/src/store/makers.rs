@@ -1,8 +1,9 @@
-//! Which enrolled device owns which device id (the first 16 bytes of its actor ids), on a
-//! serving store. Learnt when a device syncs saying which device it is (or when a bundle it
-//! wrote is imported as from it); a device id belongs to one enrolled device for good, so no
-//! other device can claim its changes or launder its own through it. The write policy looks
-//! the maker of every incoming change up here (`policy::authority`).
+//! Which enrolled device owns which device id (the first 16 bytes of its actor ids), and that
+//! device's key, on a serving store. Learnt when a device syncs with a request signed by its key
+//! (or when a bundle it signed is imported as from it); a device id belongs to one enrolled
+//! device for good, so no other device can claim its changes or launder its own through it. The
+//! write policy looks the maker of every incoming change up here (`policy::authority`), and
+//! checks relayed changes' signatures against the key found.
 
 use rusqlite::{params, OptionalExtension};
 
