@@ -178,3 +178,30 @@ fn secondary_instance_values_come_from_the_app() {
     assert!(sangam_core::forms::expr::Expr::parse("instance('features')/root/item[id=${f}]/geometry").is_ok());
     assert!(sangam_core::forms::expr::Expr::parse("${f}[1]").unwrap_err().to_string().contains("predicates"));
 }
+
+/// A form reads its own choice lists as ODK serves them, `instance('list')/root/item[…]`
+/// (tests/fixtures/forms/choice_lookups.xlsx, written by make_choice_lookups.py), and
+/// `jr:choice-name()` names a choice in the language the person chose.
+#[test]
+fn own_choice_lists_are_instances_and_choice_names_follow_the_language() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/forms/choice_lookups.xlsx");
+    let def = xlsform::import_file(&path).unwrap_or_else(|p| panic!("{p:?}"));
+    let form = Arc::new(CompiledForm::new(def).unwrap());
+    let mut l = LiveForm::new(form, &BTreeMap::new(), &BTreeMap::new(), clock());
+    assert_eq!(l.state(None).question("kharif_crops").unwrap().value, Some(t("2")), "count over the list's items");
+    l.set_answer("crop", None, Some(&t("wheat"))).unwrap();
+    let s = l.state(None);
+    assert_eq!(s.question("season").unwrap().value, Some(t("rabi")), "a further column of the chosen choice");
+    assert!(s.question("rabi_note").unwrap().relevant);
+    assert_eq!(s.question("crop_label").unwrap().value, Some(t("Wheat")));
+    let changed = l.set_language(Some("Hindi (hi)"));
+    assert!(changed.contains(&"crop_label".to_string()), "{changed:?}");
+    assert_eq!(l.state(Some("Hindi (hi)")).question("crop_label").unwrap().value, Some(t("गेहूँ")));
+    // A language the form does not have is its default.
+    l.set_language(Some("Klingon"));
+    assert_eq!(l.state(None).question("crop_label").unwrap().value, Some(t("Wheat")));
+    l.set_answer("crop", None, Some(&t("paddy"))).unwrap();
+    let s = l.state(None);
+    assert_eq!(s.question("season").unwrap().value, Some(t("kharif")));
+    assert!(!s.question("rabi_note").unwrap().relevant);
+}

@@ -150,7 +150,9 @@ impl Store {
 
     /// The live state of a response in `language` (the form's default when `None`).
     pub fn response_form_state(&self, response_id: &str, language: Option<&str>, clock: Clock) -> Result<FormState> {
-        Ok(self.live_form(response_id, clock)?.state(language))
+        let mut live = self.live_form(response_id, clock)?;
+        live.set_language(language);
+        Ok(live.state(language))
     }
 
     /// Validates a response against its form version and flags the result on the response

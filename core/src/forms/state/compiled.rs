@@ -3,12 +3,13 @@
 //! topological order. Building one also checks a definition: unknown references, bad syntax,
 //! unsupported functions, cycles, duplicate names, nested repeats, missing choice lists.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::forms::definition::{FormDefinition, Item, Question, QuestionType};
-use crate::forms::expr::Expr;
+use crate::forms::expr::{Expr, InstanceItems};
 
 /// What is wrong with one expression or item of a definition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +96,12 @@ pub struct CompiledForm {
     pub(crate) triggers: Vec<Vec<usize>>,
     /// The entity declarations' expressions, parsed (label, create_if, update_if, entity_id).
     pub(crate) entities: Vec<[Option<Expr>; 4]>,
+    /// The form's own choice lists that expressions read as secondary instances
+    /// (`instance('list')/root/item[name = ${q}]/label`, as ODK serves every choice list):
+    /// each choice an item of `name`, `label` (the default language), `label::<language>` for
+    /// each translation, and the sheet's further columns. An attachment of the same name, set
+    /// on a live form, takes its place.
+    pub(crate) choice_instances: BTreeMap<String, Arc<InstanceItems>>,
 }
 
 struct Builder<'a> {
@@ -454,7 +461,8 @@ impl CompiledForm {
         if !issues.is_empty() {
             return Err(issues);
         }
-        Ok(CompiledForm { def, nodes, by_name, dependents, children, order, top_slots, members, uses_clock, instance_name, triggers, entities })
+        let choice_instances = choice_instances(&def, &nodes, &entities, instance_name.as_ref());
+        Ok(CompiledForm { def, nodes, by_name, dependents, children, order, top_slots, members, uses_clock, instance_name, triggers, entities, choice_instances })
     }
 
     /// The definition this was compiled from.
@@ -465,6 +473,50 @@ impl CompiledForm {
     pub(crate) fn node(&self, name: &str) -> Option<usize> {
         self.by_name.get(name).copied()
     }
+}
+
+/// The choice lists some expression reads with `instance('list')`, as item lists.
+fn choice_instances(
+    def: &FormDefinition,
+    nodes: &[NodeDef],
+    entities: &[[Option<Expr>; 4]],
+    instance_name: Option<&Expr>,
+) -> BTreeMap<String, Arc<InstanceItems>> {
+    let mut read = std::collections::BTreeSet::new();
+    for n in nodes {
+        let e = &n.exprs;
+        for x in [&e.relevant, &e.required, &e.read_only, &e.constraint, &e.calculation, &e.choice_filter, &e.repeat_count, &e.default, &e.trigger_value]
+            .into_iter()
+            .flatten()
+        {
+            read.extend(x.instances());
+        }
+    }
+    for x in entities.iter().flatten().flatten().chain(instance_name) {
+        read.extend(x.instances());
+    }
+    let lang = &def.default_language;
+    read.into_iter()
+        .filter_map(|name| {
+            let list = def.choice_lists.get(&name)?;
+            let items = list
+                .choices
+                .iter()
+                .map(|c| {
+                    let mut item: BTreeMap<String, String> = c.extra.clone();
+                    item.insert("name".into(), c.name.clone());
+                    if let Some(l) = def.text(&c.label, lang) {
+                        item.insert("label".into(), l.to_string());
+                    }
+                    for (language, text) in &c.label {
+                        item.insert(format!("label::{language}"), text.clone());
+                    }
+                    item
+                })
+                .collect();
+            Some((name, Arc::new(InstanceItems { items })))
+        })
+        .collect()
 }
 
 /// Names need only be unique among siblings (XLSForm's rule). A node whose name is used

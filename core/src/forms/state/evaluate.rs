@@ -157,7 +157,8 @@ impl Scope for Ctx<'_> {
         let live = self.live;
         let list = live.choice_list(live.form.node(question)?)?;
         let c = list.choices.iter().find(|c| c.name == value)?;
-        live.form.def.text(&c.label, &live.form.def.default_language).map(str::to_string)
+        let lang = live.language.as_deref().unwrap_or(&live.form.def.default_language);
+        live.form.def.text(&c.label, lang).map(str::to_string)
     }
 
     fn column(&self, name: &str) -> Value {

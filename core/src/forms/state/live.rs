@@ -75,6 +75,9 @@ pub struct LiveForm {
     pub(crate) unknown: BTreeMap<String, FieldValue>,
     /// Secondary instances the app supplies: name → path (`/context/x`) → value.
     pub(crate) secondary: BTreeMap<String, BTreeMap<String, String>>,
+    /// The language the person filling the form chose (`None`: the form's default), in which
+    /// `jr:choice-name()` gives a choice's label, as ODK Collect does.
+    pub(crate) language: Option<String>,
     /// Attachments and item lists by instance name (`features` for `features.csv`).
     pub(crate) items: BTreeMap<String, Arc<InstanceItems>>,
     /// The choices of `select_one_from_file` questions, by node, from their attachment.
@@ -154,7 +157,8 @@ impl LiveForm {
             rows: form.members.keys().map(|&r| (r, Vec::new())).collect(),
             unknown: BTreeMap::new(),
             secondary: BTreeMap::new(),
-            items: BTreeMap::new(),
+            language: None,
+            items: form.choice_instances.clone(),
             file_choices: BTreeMap::new(),
             last_saved: BTreeMap::new(),
             form,
@@ -522,6 +526,20 @@ impl LiveForm {
             }
         }
         self.run(dirty)
+    }
+
+    /// Sets the language the person filling the form reads it in (a language the form does not
+    /// have means its default); what depends on it (`jr:choice-name()`) is recomputed. Returns
+    /// the questions whose state changed.
+    pub fn set_language(&mut self, language: Option<&str>) -> Vec<String> {
+        let def = &self.form.def;
+        let lang = language.filter(|l| *l != def.default_language && def.languages.iter().any(|x| x == l)).map(str::to_string);
+        if lang == self.language {
+            return Vec::new();
+        }
+        self.language = lang;
+        let all = vec![true; self.form.nodes.len()];
+        self.run(all)
     }
 
     /// Gives the values of secondary instance `name` (CHT's `contact-summary`: what the app
