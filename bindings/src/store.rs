@@ -108,6 +108,11 @@ impl SangamStore {
         guard(|| Ok(self.0.add_repeat_row(&id, &repeat)?))
     }
 
+    /// Adds a row to a repeat inside a repeat, belonging to `parent_row` of `parent_repeat`.
+    pub fn add_nested_repeat_row(&self, id: String, repeat: String, parent_repeat: String, parent_row: String) -> R<String> {
+        guard(|| Ok(self.0.add_nested_repeat_row(&id, &repeat, &parent_repeat, &parent_row)?))
+    }
+
     pub fn set_row_answer(&self, id: String, repeat: String, row_id: String, name: String, value: Option<AnswerValue>) -> R<()> {
         guard(|| Ok(self.0.set_row_answer(&id, &repeat, &row_id, &name, value.map(Into::into).as_ref())?))
     }

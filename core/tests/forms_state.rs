@@ -207,7 +207,7 @@ fn incremental_updates_match_a_fresh_computation() {
     l.add_row("members", "a").unwrap();
     l.add_row("members", "b").unwrap();
     for id in ["a", "b"] {
-        rows.insert(id.into(), RepeatRow { row_id: id.into(), answers: BTreeMap::new() });
+        rows.insert(id.into(), RepeatRow { row_id: id.into(), answers: BTreeMap::new(), parent_row: None });
     }
     for (name, row, v) in steps {
         l.set_answer(name, row, v.as_ref()).unwrap();

@@ -107,17 +107,39 @@ impl From<live::QuestionState> for QuestionView {
 pub struct RepeatRowState {
     pub row_id: String,
     pub questions: Vec<QuestionView>,
+    /// 1-based among the rows of the same enclosing row.
+    pub position: u32,
+    /// For a repeat inside a repeat: the enclosing repeat's row this row belongs to.
+    pub parent_row: Option<String>,
+    /// The repeats inside this repeat as they stand in this row.
+    pub inner: Vec<InnerRepeatView>,
+}
+
+/// A repeat inside a repeat, in one row of the enclosing repeat.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct InnerRepeatView {
+    pub name: String,
+    pub relevant: bool,
+    pub expected_rows: Option<u32>,
 }
 
 impl From<live::RowState> for RepeatRowState {
     fn from(r: live::RowState) -> Self {
-        RepeatRowState { row_id: r.row_id, questions: r.questions.into_iter().map(Into::into).collect() }
+        RepeatRowState {
+            row_id: r.row_id,
+            questions: r.questions.into_iter().map(Into::into).collect(),
+            position: u32::try_from(r.position).unwrap_or(u32::MAX),
+            parent_row: r.parent_row,
+            inner: r.inner.into_iter().map(|i| InnerRepeatView { name: i.name, relevant: i.relevant, expected_rows: i.expected_rows }).collect(),
+        }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct RepeatView {
     pub name: String,
+    /// The enclosing repeat, for a repeat inside a repeat.
+    pub parent: Option<String>,
     pub label: Option<String>,
     pub relevant: bool,
     pub expected_rows: Option<u32>,
@@ -128,6 +150,7 @@ impl From<live::RepeatState> for RepeatView {
     fn from(r: live::RepeatState) -> Self {
         RepeatView {
             name: r.name,
+            parent: r.parent,
             label: r.label,
             relevant: r.relevant,
             expected_rows: r.expected_rows,

@@ -17,7 +17,7 @@ pub use answers::{AnswerValue, StoredValue};
 pub(crate) use answers::from_map;
 pub use conflicts::{ConflictValueView, ConflictedRecord, FieldConflictView};
 pub use forms::{
-    ChoiceOption, FormStateView, LeftOutAnswer, MigrationResult, QuestionType, QuestionView, RepeatRowState,
+    ChoiceOption, FormStateView, InnerRepeatView, LeftOutAnswer, MigrationResult, QuestionType, QuestionView, RepeatRowState,
     RepeatView, ValidationResult, Violation,
 };
 pub use meetings::{AttendeeInput, AttendeeView, DecisionView, MeetingInput, MeetingView};

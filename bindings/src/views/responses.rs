@@ -21,11 +21,13 @@ pub enum ResponseStatus {
 pub struct RepeatRowView {
     pub row_id: String,
     pub answers: HashMap<String, AnswerValue>,
+    /// For a repeat inside a repeat: the enclosing repeat's row this row belongs to.
+    pub parent_row: Option<String>,
 }
 
 impl From<core::RepeatRow> for RepeatRowView {
     fn from(r: core::RepeatRow) -> Self {
-        RepeatRowView { row_id: r.row_id, answers: to_map(r.answers) }
+        RepeatRowView { row_id: r.row_id, answers: to_map(r.answers), parent_row: r.parent_row }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Responses as CSV, ODK style: per form version, one file for the main rows
 //! (`FORM-vVERSION.csv`) and one per repeat (`FORM-vVERSION-REPEAT.csv`) whose rows carry
-//! `PARENT_KEY` (the response's `KEY`) and their own `KEY`.
+//! `PARENT_KEY` (the response's `KEY`, or for a repeat inside a repeat the enclosing row's) and
+//! their own `KEY`.
 //!
 //! Columns follow the published form definition when this store has it: questions in form
 //! order, named by their group path joined with `-` (`household-head_name`), each multi-select
@@ -142,9 +143,22 @@ impl Store {
                     key.clone(),
                 ]);
                 write_row(&mut files[0], cells.iter().map(String::as_str))?;
+                // Row keys, ODK style: `KEY/members[2]`, and for a repeat inside a repeat
+                // `KEY/members[2]/children[1]` with its enclosing row's key as PARENT_KEY
+                // (enclosing repeats come first in the plan, in form order).
+                let mut row_keys: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
                 for (i, (name, cols)) in plan.repeats.iter().enumerate() {
                     let Some(rows) = r.repeats.get(name) else { continue };
-                    for (n, row) in rows.iter().enumerate() {
+                    let mut siblings: std::collections::HashMap<Option<&str>, usize> = std::collections::HashMap::new();
+                    for row in rows.iter() {
+                        let parent_key = match row.parent_row.as_deref() {
+                            Some(p) => row_keys.get(p).cloned().unwrap_or_else(|| key.clone()),
+                            None => key.clone(),
+                        };
+                        let n = siblings.entry(row.parent_row.as_deref()).or_default();
+                        *n += 1;
+                        let row_key = format!("{parent_key}/{name}[{n}]");
+                        row_keys.insert(row.row_id.as_str(), row_key.clone());
                         cells.clear();
                         for c in cols {
                             cells.push(cell(c, &row.answers, plan.def.as_ref(), label_lang));
@@ -155,7 +169,7 @@ impl Store {
                                 row.answers.iter().filter(|(k, _)| !known.contains(k.as_str())).map(|(k, v)| (k, v.to_json())).collect();
                             cells.push(if other.is_empty() { String::new() } else { serde_json::to_string(&other)? });
                         }
-                        cells.extend([key.clone(), format!("{key}/{name}[{}]", n + 1), row.row_id.clone()]);
+                        cells.extend([parent_key, row_key, row.row_id.clone()]);
                         write_row(&mut files[i + 1], cells.iter().map(String::as_str))?;
                     }
                 }

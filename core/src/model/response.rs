@@ -47,6 +47,10 @@ pub struct NewResponse {
 pub struct RepeatRow {
     pub row_id: String,
     pub answers: BTreeMap<String, FieldValue>,
+    /// The row of the enclosing repeat this row belongs to (a repeat inside a repeat: the
+    /// children of one household member); `None` for a repeat at the top of the form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_row: Option<String>,
 }
 
 /// A response as read from its document.
@@ -90,6 +94,23 @@ pub(crate) fn index(d: &Automerge, ix: &mut IndexRow) {
     ix.review = Some(super::review::read_review(d).state.code());
 }
 
+/// Leaves out the rows of nested repeats whose enclosing row is removed (or was never there),
+/// level by level (each pass drops one more level; nesting is bounded by the form's).
+fn drop_orphan_rows(repeats: &mut BTreeMap<String, Vec<RepeatRow>>) {
+    loop {
+        let visible: std::collections::HashSet<String> = repeats.values().flatten().map(|r| r.row_id.clone()).collect();
+        let mut dropped = false;
+        for rows in repeats.values_mut() {
+            let before = rows.len();
+            rows.retain(|r| r.parent_row.as_ref().map_or(true, |p| visible.contains(p)));
+            dropped |= rows.len() != before;
+        }
+        if !dropped {
+            break;
+        }
+    }
+}
+
 /// Reads a response from its document: answers, and repeat rows in their order (removed rows
 /// left out). The one decoder of responses, used by reads, the index and exports.
 pub(crate) fn read_response(d: &Automerge, id: &str) -> Response {
@@ -106,13 +127,18 @@ pub(crate) fn read_response(d: &Automerge, id: &str) -> Response {
                     Some(FieldValue::Int(p)) => *p,
                     _ => i64::MAX,
                 };
+                let parent_row = match answers.get("_parent") {
+                    Some(FieldValue::Text(p)) => Some(p.clone()),
+                    _ => None,
+                };
                 answers.retain(|k, _| !k.starts_with('_'));
-                rows.push((pos, RepeatRow { row_id, answers }));
+                rows.push((pos, RepeatRow { row_id, answers, parent_row }));
             }
             rows.sort_by(|a, b| (a.0, &a.1.row_id).cmp(&(b.0, &b.1.row_id)));
-            repeats.insert(name, rows.into_iter().map(|(_, r)| r).collect());
+            repeats.insert(name, rows.into_iter().map(|(_, r)| r).collect::<Vec<_>>());
         }
     }
+    drop_orphan_rows(&mut repeats);
     Response {
         id: id.to_string(),
         form_id: doc::get_str(d, &ROOT, "form_id").unwrap_or_default(),

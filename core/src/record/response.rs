@@ -90,6 +90,31 @@ impl Store {
         Ok(row_id)
     }
 
+    /// Adds a row to a repeat inside a repeat: `repeat`'s rows of the row `parent_row` of the
+    /// enclosing repeat `parent_repeat` (the children of one household member). Returns the
+    /// new row's id.
+    pub fn add_nested_repeat_row(&self, id: &str, repeat: &str, parent_repeat: &str, parent_row: &str) -> Result<String> {
+        check_name(repeat)?;
+        check_name(parent_repeat)?;
+        if repeat == parent_repeat {
+            return Err(Error::invalid("a repeat row cannot belong to a row of the same repeat"));
+        }
+        let row_id = new_id();
+        self.edit(id, Some(Kind::Response), "add row", |tx| {
+            let parent = doc::map_at(tx, &["repeats", parent_repeat, parent_row], false)?;
+            if parent.is_none() {
+                return Err(Error::invalid("no such row in the enclosing repeat"));
+            }
+            let rows = doc::map_at(tx, &["repeats", repeat], true)?.expect("created");
+            let pos = tx.length(&rows) as i64;
+            let row = tx.put_object(&rows, row_id.as_str(), ObjType::Map)?;
+            tx.put(&row, "_pos", pos)?;
+            tx.put(&row, "_parent", parent_row)?;
+            Ok(())
+        })?;
+        Ok(row_id)
+    }
+
     /// Sets (`Some`) or clears (`None`) an answer in a repeat row.
     pub fn set_row_answer(&self, id: &str, repeat: &str, row_id: &str, name: &str, value: Option<&FieldValue>) -> Result<()> {
         check_name(repeat)?;

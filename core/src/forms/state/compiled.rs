@@ -21,7 +21,6 @@ pub enum IssueKind {
     UnknownChoiceColumn(String),
     Cycle,
     DuplicateName(String),
-    NestedRepeat,
     MissingChoiceList(String),
 }
 
@@ -209,14 +208,9 @@ impl Builder<'_> {
                     self.add(&g.items, Some(idx), repeat);
                 }
                 Item::Repeat(r) => {
-                    if repeat.is_some() {
-                        self.issues.push(issue(
-                            &r.name,
-                            "type",
-                            IssueKind::NestedRepeat,
-                            "a repeat inside another repeat is not supported: use a separate form linked by a subject",
-                        ));
-                    }
+                    // A repeat inside a repeat: the repeat node lives in its enclosing repeat's
+                    // rows (its relevance and repeat_count per enclosing row), its members in
+                    // its own rows, each row naming the enclosing row it belongs to.
                     let exprs = Exprs {
                         relevant: self.parse(&r.name, "relevant", r.relevant.as_ref()),
                         repeat_count: self.parse(&r.name, "repeat_count", r.repeat_count.as_ref()),

@@ -83,10 +83,10 @@ impl LiveForm {
         let node = &self.form.nodes[i];
         match (node.repeat, row) {
             (None, _) => self.values.get(node.slot).cloned().unwrap_or_else(empty),
-            (Some(r), Some((cr, ri))) if r == cr => {
-                self.rows.get(&r).and_then(|rows| rows.get(ri)).map(|x| x.values[node.slot].clone()).unwrap_or_else(empty)
-            }
-            (Some(_), _) => empty(),
+            (Some(r), at) => match self.context_in(r, at) {
+                Some((_, ri)) => self.rows.get(&r).and_then(|rows| rows.get(ri)).map(|x| x.values[node.slot].clone()).unwrap_or_else(empty),
+                None => empty(),
+            },
         }
     }
 }
@@ -105,17 +105,17 @@ impl Scope for Ctx<'_> {
         let Some(i) = live.form.node(name) else { return Value::Nodes(Vec::new()) };
         let node = &live.form.nodes[i];
         if node.kind == NodeKind::Repeat {
-            let n = live.rows.get(&i).map(Vec::len).unwrap_or(0);
+            // The rows this context sees: all of a top repeat's, one member's children.
+            let n = live.rows_below(i, self.row).len();
             return Value::Nodes(vec![empty(); n]);
         }
-        match (node.repeat, self.row) {
-            (None, _) => Value::Nodes(vec![live.values[node.slot].clone()]),
-            (Some(r), Some((cr, ri))) if r == cr => {
-                Value::Nodes(live.rows.get(&r).and_then(|rows| rows.get(ri)).map(|x| vec![x.values[node.slot].clone()]).unwrap_or_default())
+        match node.repeat {
+            None => Value::Nodes(vec![live.values[node.slot].clone()]),
+            // This row's (or its enclosing row's) value; from outside, every row's it sees.
+            Some(r) => {
+                let rows = live.rows.get(&r);
+                Value::Nodes(live.rows_of(r, self.row).into_iter().filter_map(|k| rows.and_then(|x| x.get(k)).map(|x| x.values[node.slot].clone())).collect())
             }
-            (Some(r), _) => Value::Nodes(
-                live.rows.get(&r).map(|rows| rows.iter().map(|x| x.values[node.slot].clone()).collect()).unwrap_or_default(),
-            ),
         }
     }
 
@@ -173,7 +173,9 @@ impl Scope for Ctx<'_> {
     }
 
     fn position(&self) -> Option<usize> {
-        self.row.map(|(_, i)| i + 1)
+        // Among the rows of the same enclosing row (the children of one member).
+        let (r, k) = self.row?;
+        self.live.rows_below(r, self.row).iter().position(|&x| x == k).map(|p| p + 1)
     }
 
     fn clock(&self) -> Clock {

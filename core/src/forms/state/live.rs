@@ -56,6 +56,8 @@ impl Default for NodeResult {
 #[derive(Debug, Clone)]
 pub(crate) struct Row {
     pub id: String,
+    /// The row of the enclosing repeat this row belongs to (a repeat inside a repeat).
+    pub parent: Option<String>,
     pub values: Vec<Value>,
     pub answered: Vec<Option<FieldValue>>,
     pub results: Vec<NodeResult>,
@@ -185,7 +187,7 @@ impl LiveForm {
                 continue;
             };
             for row in rows {
-                let mut new = live.empty_row(r, &row.row_id);
+                let mut new = live.empty_row(r, &row.row_id, row.parent_row.clone());
                 for (name, v) in &row.answers {
                     match live.form.node(name) {
                         Some(i) if live.form.nodes[i].repeat == Some(r) && live.takes_answer(i) => {
@@ -205,9 +207,53 @@ impl LiveForm {
         live
     }
 
-    fn empty_row(&self, repeat: usize, id: &str) -> Row {
+    fn empty_row(&self, repeat: usize, id: &str, parent: Option<String>) -> Row {
         let n = self.form.members.get(&repeat).map(Vec::len).unwrap_or(0);
-        Row { id: id.to_string(), values: vec![empty(); n], answered: vec![None; n], results: vec![NodeResult::default(); n] }
+        Row { id: id.to_string(), parent, values: vec![empty(); n], answered: vec![None; n], results: vec![NodeResult::default(); n] }
+    }
+
+    /// The row of repeat `target` that context `at` lies in: `at` itself, or the enclosing row
+    /// of a repeat inside `target` (the household member a child row belongs to). `None` when
+    /// `at` is not inside `target`. Walks up one level per enclosing repeat (the form's nesting).
+    pub(crate) fn context_in(&self, target: usize, at: Option<(usize, usize)>) -> Option<(usize, usize)> {
+        let (mut r, mut k) = at?;
+        loop {
+            if r == target {
+                return Some((r, k));
+            }
+            let pr = self.form.nodes[r].repeat?;
+            let parent = self.rows.get(&r)?.get(k)?.parent.as_deref()?;
+            k = self.rows.get(&pr)?.iter().position(|x| x.id == parent)?;
+            r = pr;
+        }
+    }
+
+    /// The rows of repeat `r` that context `at` sees: its own row (or the enclosing one), else
+    /// the rows below what it sees of the enclosing repeat ([`LiveForm::rows_below`]).
+    pub(crate) fn rows_of(&self, r: usize, at: Option<(usize, usize)>) -> Vec<usize> {
+        match self.context_in(r, at) {
+            Some((_, k)) => vec![k],
+            None => self.rows_below(r, at),
+        }
+    }
+
+    /// The rows of repeat `r` that belong to the rows of its enclosing repeat seen from `at`
+    /// (all rows for a repeat at the top of the form): a member's children from the member's
+    /// row, every child from the top. Recursion is bounded by the form's nesting of repeats.
+    pub(crate) fn rows_below(&self, r: usize, at: Option<(usize, usize)>) -> Vec<usize> {
+        let Some(rows) = self.rows.get(&r) else { return Vec::new() };
+        match self.form.nodes[r].repeat {
+            None => (0..rows.len()).collect(),
+            Some(pr) => {
+                let parent_rows = self.rows.get(&pr);
+                let parents: std::collections::HashSet<&str> = self
+                    .rows_of(pr, at)
+                    .into_iter()
+                    .filter_map(|k| parent_rows.and_then(|p| p.get(k)).map(|x| x.id.as_str()))
+                    .collect();
+                rows.iter().enumerate().filter(|(_, x)| x.parent.as_deref().is_some_and(|p| parents.contains(p))).map(|(k, _)| k).collect()
+            }
+        }
     }
 
     pub(crate) fn kind(&self, i: usize) -> QuestionType {
@@ -309,10 +355,9 @@ impl LiveForm {
         let mut dirty = vec![false; form.nodes.len()];
         for &t in &form.triggers[i] {
             let node = &form.nodes[t];
-            let contexts: Vec<Option<(usize, usize)>> = match (node.repeat, at) {
-                (None, _) => vec![None],
-                (Some(r), Some((cr, k))) if r == cr => vec![Some((r, k))],
-                (Some(r), _) => (0..self.rows.get(&r).map(Vec::len).unwrap_or(0)).map(|k| Some((r, k))).collect(),
+            let contexts: Vec<Option<(usize, usize)>> = match node.repeat {
+                None => vec![None],
+                Some(r) => self.rows_of(r, at).into_iter().map(|k| Some((r, k))).collect(),
             };
             for cx in contexts {
                 let v = match &node.exprs.trigger_value {
@@ -340,13 +385,15 @@ impl LiveForm {
                 self.values[node.slot] = value;
                 self.answered[node.slot] = v;
             }
-            (Some(r), Some((cr, k))) if r == cr => {
-                if let Some(row) = self.rows.get_mut(&r).and_then(|rows| rows.get_mut(k)) {
-                    row.values[node.slot] = value;
-                    row.answered[node.slot] = v;
+            (Some(r), at) => {
+                let slot = node.slot;
+                if let Some((_, k)) = self.context_in(r, at) {
+                    if let Some(row) = self.rows.get_mut(&r).and_then(|rows| rows.get_mut(k)) {
+                        row.values[slot] = value;
+                        row.answered[slot] = v;
+                    }
                 }
             }
-            _ => {}
         }
     }
 
@@ -417,6 +464,7 @@ impl LiveForm {
                     .iter()
                     .map(|row| RepeatRow {
                         row_id: row.id.clone(),
+                        parent_row: row.parent.clone(),
                         answers: members
                             .iter()
                             .filter_map(|&m| row.answered.get(self.form.nodes[m].slot).cloned().flatten().map(|v| (self.form.nodes[m].name.clone(), v)))
@@ -561,13 +609,30 @@ impl LiveForm {
         (!v.is_empty()).then(|| v.to_string())
     }
 
-    /// Adds an empty row to a repeat (as [`crate::Store::add_repeat_row`] did).
+    /// Adds an empty row to a repeat at the top of the form (as
+    /// [`crate::Store::add_repeat_row`] did).
     pub fn add_row(&mut self, repeat: &str, row_id: &str) -> Result<Vec<String>> {
+        self.add_row_in(repeat, row_id, None)
+    }
+
+    /// Adds an empty row to a repeat; for a repeat inside a repeat, `parent_row` is the row of
+    /// the enclosing repeat it belongs to (as [`crate::Store::add_nested_repeat_row`] did).
+    pub fn add_row_in(&mut self, repeat: &str, row_id: &str, parent_row: Option<&str>) -> Result<Vec<String>> {
         let r = self.repeat_node(repeat)?;
         if self.rows.get(&r).map(|rows| rows.iter().any(|x| x.id == row_id)).unwrap_or(false) {
             return Err(Error::invalid("that repeat row already exists"));
         }
-        let row = self.empty_row(r, row_id);
+        match (self.form.nodes[r].repeat, parent_row) {
+            (None, None) => {}
+            (None, Some(_)) => return Err(Error::invalid("that repeat is not inside another repeat")),
+            (Some(_), None) => return Err(Error::invalid("that repeat is inside another repeat: give the row it belongs to")),
+            (Some(pr), Some(p)) => {
+                if !self.rows.get(&pr).is_some_and(|rows| rows.iter().any(|x| x.id == p)) {
+                    return Err(Error::invalid("no such row in the enclosing repeat"));
+                }
+            }
+        }
+        let row = self.empty_row(r, row_id, parent_row.map(str::to_string));
         let rows = self.rows.entry(r).or_default();
         rows.push(row);
         let at = (r, rows.len() - 1);
@@ -581,7 +646,7 @@ impl LiveForm {
         Ok(touched)
     }
 
-    /// Removes a row from a repeat.
+    /// Removes a row from a repeat, with the rows of the repeats inside it that belong to it.
     pub fn remove_row(&mut self, repeat: &str, row_id: &str) -> Result<Vec<String>> {
         let r = self.repeat_node(repeat)?;
         let rows = self.rows.entry(r).or_default();
@@ -590,7 +655,36 @@ impl LiveForm {
         if rows.len() == before {
             return Err(Error::invalid("no such repeat row"));
         }
-        Ok(self.rows_changed(r))
+        // Rows below it, level by level (a repeat's inner repeats come after it in form order).
+        let mut gone: std::collections::HashSet<String> = std::collections::HashSet::from([row_id.to_string()]);
+        let mut changed = vec![r];
+        let inner: Vec<usize> = self.form.nodes.iter().enumerate().filter(|(_, n)| n.kind == NodeKind::Repeat && n.repeat.is_some()).map(|(i, _)| i).collect();
+        for i in inner {
+            if let Some(rows) = self.rows.get_mut(&i) {
+                let n = rows.len();
+                let mut dropped = Vec::new();
+                rows.retain(|x| {
+                    let orphan = x.parent.as_ref().is_some_and(|p| gone.contains(p));
+                    if orphan {
+                        dropped.push(x.id.clone());
+                    }
+                    !orphan
+                });
+                if rows.len() != n {
+                    gone.extend(dropped);
+                    changed.push(i);
+                }
+            }
+        }
+        let mut touched = Vec::new();
+        for c in changed {
+            for name in self.rows_changed(c) {
+                if !touched.contains(&name) {
+                    touched.push(name);
+                }
+            }
+        }
+        Ok(touched)
     }
 
     fn repeat_node(&self, repeat: &str) -> Result<usize> {
@@ -710,10 +804,10 @@ impl LiveForm {
         let node = &self.form.nodes[i];
         match (node.repeat, row) {
             (None, _) => self.answered.get(node.slot).map(Option::is_some).unwrap_or(false),
-            (Some(r), Some((cr, ri))) if r == cr => {
-                self.rows.get(&r).and_then(|rows| rows.get(ri)).and_then(|x| x.answered.get(node.slot)).map(Option::is_some).unwrap_or(false)
-            }
-            _ => false,
+            (Some(r), at) => match self.context_in(r, at) {
+                Some((_, ri)) => self.rows.get(&r).and_then(|rows| rows.get(ri)).and_then(|x| x.answered.get(node.slot)).map(Option::is_some).unwrap_or(false),
+                None => false,
+            },
         }
     }
 
@@ -721,8 +815,10 @@ impl LiveForm {
         let node = &self.form.nodes[i];
         match (node.repeat, row) {
             (None, _) => self.results.get(node.slot),
-            (Some(r), Some((cr, ri))) if r == cr => self.rows.get(&r)?.get(ri)?.results.get(node.slot),
-            _ => None,
+            (Some(r), at) => {
+                let (_, ri) = self.context_in(r, at)?;
+                self.rows.get(&r)?.get(ri)?.results.get(node.slot)
+            }
         }
     }
 }

@@ -81,15 +81,34 @@ pub struct GroupState {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RowState {
     pub row_id: String,
-    /// 1-based, as `position(..)` sees it.
+    /// 1-based, as `position(..)` sees it (among the rows of the same enclosing row).
     pub position: usize,
     pub questions: Vec<QuestionState>,
+    /// For a repeat inside a repeat: the enclosing repeat's row this row belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_row: Option<String>,
+    /// The repeats inside this repeat, as they stand in this row: whether they apply and how
+    /// many rows their `repeat_count` asks for here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inner: Vec<InnerRepeatState>,
+}
+
+/// A repeat inside a repeat, as it stands in one row of the enclosing repeat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InnerRepeatState {
+    pub name: String,
+    pub relevant: bool,
+    pub expected_rows: Option<u32>,
 }
 
 /// A repeat and its rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RepeatState {
     pub name: String,
+    /// The enclosing repeat, for a repeat inside a repeat (its rows name their enclosing row;
+    /// its relevance and row count per enclosing row are in that row's `inner`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
     pub label: Option<String>,
     pub relevant: bool,
     /// Rows the form's `repeat_count` asks for.
@@ -280,10 +299,11 @@ impl LiveForm {
             unknown_answers: self.unknown.keys().cloned().collect(),
         };
         for (i, node) in self.form.nodes.iter().enumerate() {
-            if node.repeat.is_some() {
+            if node.repeat.is_some() && node.kind != NodeKind::Repeat {
                 continue;
             }
-            let res = &self.results[node.slot];
+            let top = NodeResult::default();
+            let res = if node.repeat.is_none() { &self.results[node.slot] } else { &top };
             match node.kind {
                 NodeKind::Question(_) => {
                     let q = self.question_state(i, &self.values[node.slot], self.answered[node.slot].as_ref(), res, &lang);
@@ -301,8 +321,15 @@ impl LiveForm {
                     let mut rs = Vec::with_capacity(rows.len());
                     for (ri, row) in rows.iter().enumerate() {
                         let mut questions = Vec::new();
+                        let mut inner = Vec::new();
                         for &m in &members {
-                            if !matches!(self.form.nodes[m].kind, NodeKind::Question(_)) {
+                            let member = &self.form.nodes[m];
+                            if member.kind == NodeKind::Repeat {
+                                let r = &row.results[member.slot];
+                                inner.push(InnerRepeatState { name: member.name.clone(), relevant: r.relevant, expected_rows: r.expected_rows });
+                                continue;
+                            }
+                            if !matches!(member.kind, NodeKind::Question(_)) {
                                 continue;
                             }
                             let slot = self.form.nodes[m].slot;
@@ -314,10 +341,12 @@ impl LiveForm {
                             st.violations.extend(q.violation.clone());
                             questions.push(q);
                         }
-                        rs.push(RowState { row_id: row.id.clone(), position: ri + 1, questions });
+                        let position = self.rows_below(i, Some((i, ri))).iter().position(|&x| x == ri).map_or(ri + 1, |p| p + 1);
+                        rs.push(RowState { row_id: row.id.clone(), position, questions, parent_row: row.parent.clone(), inner });
                     }
                     st.repeats.push(RepeatState {
                         name: node.name.clone(),
+                        parent: node.repeat.map(|p| self.form.nodes[p].name.clone()),
                         label: group_label(def, &def.items, &node.name, &lang),
                         relevant: res.relevant,
                         expected_rows: res.expected_rows,

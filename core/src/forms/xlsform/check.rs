@@ -1,5 +1,5 @@
 //! Checks of a whole definition after the survey sheet is read: `${name}` in labels, and the
-//! compiled form's issues (bad expressions, unknown references, cycles, nested repeats)
+//! compiled form's issues (bad expressions, unknown references, cycles, missing lists)
 //! mapped back to their rows and columns.
 
 use std::collections::{HashMap, HashSet};
@@ -74,7 +74,6 @@ pub(crate) fn compiled(
             IssueKind::Cycle => at.problem(ProblemKind::Cycle, msg),
             // Already reported with both rows while reading the sheet.
             IssueKind::DuplicateName(_) => continue,
-            IssueKind::NestedRepeat => at.problem(ProblemKind::NestedRepeat, msg),
             IssueKind::MissingChoiceList(_) => at.problem(ProblemKind::MissingChoiceList, msg),
         };
         problems.push(p);

@@ -65,8 +65,6 @@ pub enum ProblemKind {
     InvalidValue,
     /// Questions whose calculations depend on each other in a circle.
     Cycle,
-    /// A repeat inside a repeat.
-    NestedRepeat,
     /// Not a refusal: a column, setting or sheet that changes nothing Sangam stores or
     /// checks (analysis columns, display or transport settings, another tool's columns), or
     /// a feature accepted with a limit (media answered without file storage). The form
