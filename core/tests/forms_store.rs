@@ -264,3 +264,53 @@ fn submitting_a_registration_form_creates_its_subject_and_a_follow_up_updates_it
     let households = store.search_subjects(&sangam_core::SubjectQuery { subject_type: Some("household".into()), ..Default::default() }).unwrap();
     assert_eq!(households.len(), 1, "no duplicate subject");
 }
+
+/// A name used twice in a form (XLSForm wants names unique only among siblings) is kept under
+/// its path, `hh/name` and `visit/name`: the store takes such keys (and names starting with
+/// `_`, as CHT's `_id`), a concurrent edit of one is a conflict a coordinator resolves by its
+/// path, and CSV gives each its own column.
+#[test]
+fn answers_keyed_by_path_are_stored_resolved_and_exported_apart() {
+    let store = Store::open_in_memory(Identity::new("co", "Coordinator", Role::Admin)).unwrap();
+    store.publish_form(&def("realworld_features.xlsx"), "UP-SIT").unwrap();
+    let r = draft(&store, "realworld", "3");
+    store.set_answer(&r, "hh/name", &FieldValue::Text("Sunita".into())).unwrap();
+    store.set_answer(&r, "visit/name", &FieldValue::Text("Asha".into())).unwrap();
+    store.set_answer(&r, "_inputs_id", &FieldValue::Text("c-17".into())).unwrap();
+    for bad in ["", "a//b", "/a", "_pos", &"x".repeat(129)] {
+        assert!(store.set_answer(&r, bad, &FieldValue::Int(1)).is_err(), "{bad:?}");
+    }
+    let resp = store.response(&r).unwrap();
+    assert_eq!(resp.answers["hh/name"], FieldValue::Text("Sunita".into()));
+    assert_eq!(resp.answers["_inputs_id"], FieldValue::Text("c-17".into()));
+    let st = store.response_form_state(&r, None, clock()).unwrap();
+    assert_eq!(st.question("visit/name").unwrap().value, Some(FieldValue::Text("Asha".into())));
+
+    // A concurrent edit of `visit/name` on another device: a conflict, resolved by its path.
+    let other = Store::open_in_memory(Identity::field_worker("fw", "FW")).unwrap();
+    other.apply_changes(&r, &store.export_changes(&r, &[]).unwrap()).unwrap();
+    other.set_answer(&r, "visit/name", &FieldValue::Text("Bina".into())).unwrap();
+    store.set_answer(&r, "visit/name", &FieldValue::Text("Chitra".into())).unwrap();
+    store.apply_changes(&r, &other.export_changes(&r, &[]).unwrap()).unwrap();
+    let c = store.conflicts(&r).unwrap();
+    assert_eq!(c.iter().map(|c| c.path.as_str()).collect::<Vec<_>>(), ["answers/visit/name"]);
+    store.resolve_conflict(&r, "answers/visit/name", &FieldValue::Text("Bina".into())).unwrap();
+    assert!(store.conflicts(&r).unwrap().is_empty());
+    assert_eq!(store.response(&r).unwrap().answers["visit/name"], FieldValue::Text("Bina".into()));
+
+    // CSV: one column each.
+    store.set_response_status(&r, sangam_core::ResponseStatus::Submitted).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    store.export_csv("realworld", &sangam_core::ExportOptions::default(), dir.path(), &mut |_| true).unwrap();
+    let main = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().ends_with("-v3.csv"))
+        .expect("the main CSV");
+    let text = std::fs::read_to_string(main).unwrap();
+    let mut lines = text.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').map(|c| c.trim_matches('"')).collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').map(|c| c.trim_matches('"')).collect();
+    let at = |h: &str| row[head.iter().position(|x| *x == h).unwrap_or_else(|| panic!("no column {h}: {head:?}"))];
+    assert_eq!((at("hh-name"), at("visit-name")), ("Sunita", "Bina"));
+}

@@ -75,7 +75,19 @@ pub(crate) fn replace_text<T: Transactable>(tx: &mut T, text: &ObjId, new: &str)
 /// Writes `value` at a `/`-separated path of maps (used to resolve a conflict). The write
 /// supersedes every concurrent value of that field.
 pub(crate) fn write_path<T: Transactable + ReadDoc>(tx: &mut T, path: &str, value: &FieldValue) -> Result<()> {
-    let segs: Vec<&str> = path.split('/').collect();
+    let mut segs: Vec<&str> = path.split('/').collect();
+    // An answer's key may itself be a path (`answers/visit/name`, a name used twice in its
+    // form): under `answers` the rest is one key, under `repeats/<repeat>/<row>` too.
+    let keep = match segs.first() {
+        Some(&"answers") => 1,
+        Some(&"repeats") => 3,
+        _ => segs.len(),
+    };
+    if segs.len() > keep + 1 {
+        let key = path.splitn(keep + 1, '/').last().unwrap_or_default();
+        segs.truncate(keep);
+        segs.push(key);
+    }
     let (last, parents) = segs.split_last().ok_or_else(|| Error::invalid("empty field path"))?;
     if last.is_empty() || parents.iter().any(|s| s.is_empty()) {
         return Err(Error::invalid("malformed field path"));

@@ -233,7 +233,9 @@ impl Store {
 fn plan_from_definition(def: FormDefinition) -> Plan {
     let mut main = Vec::new();
     let mut repeats: Vec<(String, Vec<Col>)> = def.repeats().iter().map(|r| (r.name.clone(), Vec::new())).collect();
-    for (q, place) in def.questions() {
+    // A name used twice in the form is kept under its path (`visit/name`); each column reads
+    // the key its answers are kept under, so two questions of one name are two columns.
+    for ((q, place), key) in def.questions().into_iter().zip(def.answer_keys()) {
         if q.kind == QuestionType::Note {
             continue;
         }
@@ -241,11 +243,11 @@ fn plan_from_definition(def: FormDefinition) -> Plan {
         path.push(q.name.clone());
         let header = path.join("-");
         let list = q.list_name.clone().filter(|_| q.kind.is_select());
-        let mut cols = vec![Col::Answer { name: q.name.clone(), header: header.clone(), list: list.clone() }];
+        let mut cols = vec![Col::Answer { name: key.clone(), header: header.clone(), list: list.clone() }];
         if q.kind == QuestionType::SelectMultiple {
             if let Some(l) = list.as_ref().and_then(|l| def.choice_lists.get(l)) {
                 for c in &l.choices {
-                    cols.push(Col::Flag { name: q.name.clone(), choice: c.name.clone(), header: format!("{header}/{}", c.name) });
+                    cols.push(Col::Flag { name: key.clone(), choice: c.name.clone(), header: format!("{header}/{}", c.name) });
                 }
             }
         }

@@ -392,6 +392,34 @@ impl FormDefinition {
         out
     }
 
+    /// The key each question's answer is kept under, in [`FormDefinition::questions`] order:
+    /// its name, or, when the name is used more than once in the form (XLSForm wants names
+    /// unique only among siblings), its path from the top through every group and repeat
+    /// (`visit/name`), as the live state and the stored response key it.
+    pub fn answer_keys(&self) -> Vec<String> {
+        fn go(items: &[Item], prefix: &str, all: &mut Vec<(String, String, bool)>) {
+            for it in items {
+                let (name, sub, question) = match it {
+                    Item::Question(q) => (&q.name, None, true),
+                    Item::Group(g) => (&g.name, Some(&g.items), false),
+                    Item::Repeat(r) => (&r.name, Some(&r.items), false),
+                };
+                let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
+                all.push((name.clone(), path.clone(), question));
+                if let Some(items) = sub {
+                    go(items, &path, all);
+                }
+            }
+        }
+        let mut all = Vec::new();
+        go(&self.items, "", &mut all);
+        let mut count: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for (n, _, _) in &all {
+            *count.entry(n.as_str()).or_default() += 1;
+        }
+        all.iter().filter(|(_, _, q)| *q).map(|(n, p, _)| if count[n.as_str()] > 1 { p.clone() } else { n.clone() }).collect()
+    }
+
     /// The question called `name`, with where it sits.
     pub fn question(&self, name: &str) -> Option<(&Question, Placement)> {
         self.questions().into_iter().find(|(q, _)| q.name == name)

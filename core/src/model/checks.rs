@@ -32,6 +32,26 @@ pub(crate) fn check_scope(scope: &str) -> Result<()> {
 }
 
 /// Checks a field or attribute name: non-empty, no `/` (paths use it), not reserved.
+/// Keys a repeat row keeps for itself (its order, removal, enclosing row); no answer has them.
+pub(crate) const RESERVED_ROW_KEYS: &[&str] = &["_pos", "_removed", "_parent"];
+
+/// An answer's key: a question's name, or for a name used more than once in its form the
+/// question's path (`visit/name`, as the live form keys it): `/`-separated names of 1-128
+/// characters each, at most 512 in all. XLSForm names may start with `_` (CHT's `_id`); the
+/// keys a repeat row keeps for itself are refused.
+pub(crate) fn check_answer_key(key: &str) -> Result<()> {
+    let bad = key.is_empty()
+        || key.len() > 512
+        || key.split('/').any(|s| s.is_empty() || s.len() > 128)
+        || RESERVED_ROW_KEYS.contains(&key);
+    if bad {
+        return Err(Error::invalid(
+            "an answer's key is a question name of 1-128 characters, or a path of such names joined by '/' (not _pos, _removed or _parent)",
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn check_name(name: &str) -> Result<()> {
     if name.is_empty() || name.len() > 128 || name.contains('/') || name.starts_with('_') {
         return Err(Error::invalid(

@@ -131,7 +131,7 @@ pub(crate) fn read_response(d: &Automerge, id: &str) -> Response {
                     Some(FieldValue::Text(p)) => Some(p.clone()),
                     _ => None,
                 };
-                answers.retain(|k, _| !k.starts_with('_'));
+                answers.retain(|k, _| !super::checks::RESERVED_ROW_KEYS.contains(&k.as_str()));
                 rows.push((pos, RepeatRow { row_id, answers, parent_row }));
             }
             rows.sort_by(|a, b| (a.0, &a.1.row_id).cmp(&(b.0, &b.1.row_id)));

@@ -8,7 +8,7 @@ use automerge::transaction::Transactable;
 use automerge::{ObjId, ObjType, ReadDoc, ROOT};
 
 use crate::doc;
-use crate::model::checks::{check_name, new_id};
+use crate::model::checks::{check_answer_key, new_id};
 use crate::model::response::{read_response, NewResponse, Response, ResponseStatus};
 use crate::model::{expect_kind, Kind};
 use crate::{Error, FieldValue, Result, Store};
@@ -39,7 +39,7 @@ impl Store {
 
     /// Saves one answer durably.
     pub fn set_answer(&self, id: &str, name: &str, value: &FieldValue) -> Result<()> {
-        check_name(name)?;
+        check_answer_key(name)?;
         value.check()?;
         self.edit(id, Some(Kind::Response), "answer", |tx| {
             let answers = doc::map_at(tx, &["answers"], true)?.expect("created");
@@ -50,7 +50,7 @@ impl Store {
     /// Saves several answers (`None` clears) as one change.
     pub fn set_answers(&self, id: &str, answers: &BTreeMap<String, Option<FieldValue>>) -> Result<()> {
         for (k, v) in answers {
-            check_name(k)?;
+            check_answer_key(k)?;
             if let Some(v) = v {
                 v.check()?;
             }
@@ -69,7 +69,7 @@ impl Store {
 
     /// Clears an answer.
     pub fn clear_answer(&self, id: &str, name: &str) -> Result<()> {
-        check_name(name)?;
+        check_answer_key(name)?;
         self.edit(id, Some(Kind::Response), "clear", |tx| {
             let answers = doc::map_at(tx, &["answers"], true)?.expect("created");
             clear(tx, &answers, name)
@@ -78,7 +78,7 @@ impl Store {
 
     /// Adds a row to a repeat group; returns its stable row id.
     pub fn add_repeat_row(&self, id: &str, repeat: &str) -> Result<String> {
-        check_name(repeat)?;
+        check_answer_key(repeat)?;
         let row_id = new_id();
         self.edit(id, Some(Kind::Response), "add row", |tx| {
             let rows = doc::map_at(tx, &["repeats", repeat], true)?.expect("created");
@@ -94,8 +94,8 @@ impl Store {
     /// enclosing repeat `parent_repeat` (the children of one household member). Returns the
     /// new row's id.
     pub fn add_nested_repeat_row(&self, id: &str, repeat: &str, parent_repeat: &str, parent_row: &str) -> Result<String> {
-        check_name(repeat)?;
-        check_name(parent_repeat)?;
+        check_answer_key(repeat)?;
+        check_answer_key(parent_repeat)?;
         if repeat == parent_repeat {
             return Err(Error::invalid("a repeat row cannot belong to a row of the same repeat"));
         }
@@ -117,8 +117,8 @@ impl Store {
 
     /// Sets (`Some`) or clears (`None`) an answer in a repeat row.
     pub fn set_row_answer(&self, id: &str, repeat: &str, row_id: &str, name: &str, value: Option<&FieldValue>) -> Result<()> {
-        check_name(repeat)?;
-        check_name(name)?;
+        check_answer_key(repeat)?;
+        check_answer_key(name)?;
         if let Some(v) = value {
             v.check()?;
         }
