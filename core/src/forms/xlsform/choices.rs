@@ -89,6 +89,31 @@ pub(crate) struct Choices {
 
 const MEDIA: [&str; 4] = ["image", "audio", "video", "big-image"];
 
+/// Adds the lists of the `external_choices` sheet (ODK's choices for `select_one_external`,
+/// which pyxform writes to `itemsets.csv` for the app to search): Sangam keeps them with the
+/// form like any other list. A list in both sheets is refused (which would be meant?).
+pub(crate) fn merge_external(into: &mut Choices, external: Choices, problems: &mut Vec<Problem>) {
+    for (list, l) in external.lists {
+        if into.lists.contains_key(&list) {
+            let row = external.rows.iter().filter(|((ls, _), _)| *ls == list).map(|(_, r)| *r).min();
+            problems.push(
+                At { sheet: external.sheet.clone(), row, column: Some("list_name".into()), letter: None }
+                    .problem(ProblemKind::DuplicateName, format!("the list '{list}' is in both the choices and the external_choices sheet")),
+            );
+            continue;
+        }
+        into.lists.insert(list, l);
+    }
+    for (k, r) in external.rows {
+        into.rows.entry(k).or_insert(r);
+    }
+    for l in external.languages {
+        if !into.languages.contains(&l) {
+            into.languages.push(l);
+        }
+    }
+}
+
 /// Reads the choices sheet into lists. Columns other than list_name, name and label are kept
 /// as extra columns (for choice filters); media columns are warned about (labels are shown).
 pub(crate) fn read_choices(sheet: Option<&Sheet>, default_lang: &str, allow_duplicates: bool, problems: &mut Vec<Problem>) -> Choices {

@@ -214,7 +214,7 @@ fn from_sheets(mut sheets: Vec<sheet::Sheet>, bad_cells: Vec<sheet::BadCell>, fa
     let find = |n: &str| sheets.iter().find(|s| s.name.trim().eq_ignore_ascii_case(n));
     for s in &sheets {
         let lower = s.name.trim().to_lowercase();
-        if matches!(lower.as_str(), "external_choices" | "osm") {
+        if lower == "osm" {
             problems.push(
                 At { sheet: s.name.clone(), ..At::default() }
                     .unsupported(format!("sheet {lower}"), format!("the '{lower}' sheet is not supported")),
@@ -228,7 +228,11 @@ fn from_sheets(mut sheets: Vec<sheet::Sheet>, bad_cells: Vec<sheet::BadCell>, fa
     let settings = choices::read_settings(find("settings"), fallback_id, &mut problems);
     // An empty choices sheet is as good as none.
     let choice_sheet = find("choices").filter(|s| !s.headers.is_empty() || !s.rows.is_empty());
-    let choices = choices::read_choices(choice_sheet, &settings.default_language, settings.allow_choice_duplicates, &mut problems);
+    let mut choices = choices::read_choices(choice_sheet, &settings.default_language, settings.allow_choice_duplicates, &mut problems);
+    if let Some(ext) = find("external_choices").filter(|s| !s.headers.is_empty() || !s.rows.is_empty()) {
+        let external = choices::read_choices(Some(ext), &settings.default_language, settings.allow_choice_duplicates, &mut problems);
+        choices::merge_external(&mut choices, external, &mut problems);
+    }
     let entities = entities::read(find("entities"), &mut problems);
     let def = survey::build(survey, settings, choices, entities, &mut problems);
     let sheet_order = |s: &str| match s.to_lowercase().as_str() {
@@ -236,7 +240,8 @@ fn from_sheets(mut sheets: Vec<sheet::Sheet>, bad_cells: Vec<sheet::BadCell>, fa
         "choices" => 1,
         "settings" => 2,
         "entities" => 3,
-        _ => 4,
+        "external_choices" => 4,
+        _ => 5,
     };
     problems.sort_by_key(|p| (p.is_warning(), sheet_order(&p.sheet), p.row));
     if problems.iter().all(Problem::is_warning) {
@@ -267,5 +272,34 @@ pub(crate) mod tests {
             Ok(i) => i.warnings.iter().map(|p| p.to_string()).collect(),
             Err(p) => p.iter().map(|p| p.to_string()).collect(),
         }
+    }
+
+    #[test]
+    fn select_one_external_takes_its_list_from_the_external_choices_sheet() {
+        let survey: &[&[&str]] = &[
+            &["type", "name", "label", "choice_filter"],
+            &["select_one district", "district", "District", ""],
+            &["select_one_external village", "village", "Village", "district=${district}"],
+        ];
+        let choices: &[&[&str]] = &[&["list_name", "name", "label"], &["district", "sit", "Sitapur"], &["district", "lko", "Lucknow"]];
+        let external: &[&[&str]] = &[
+            &["list_name", "name", "label", "district"],
+            &["village", "rampur", "Rampur", "sit"],
+            &["village", "bakshi", "Bakshi", "lko"],
+        ];
+        let def = import(&[("survey", survey), ("choices", choices), ("external_choices", external)]).expect("imports").definition;
+        let (q, _) = def.question("village").unwrap();
+        assert_eq!((q.kind, q.list_name.as_deref()), (crate::forms::definition::QuestionType::SelectOne, Some("village")));
+        assert_eq!(def.choice_lists["village"].choices[0].extra["district"], "sit");
+        // The live form filters the external list like any other.
+        let form = std::sync::Arc::new(crate::forms::state::CompiledForm::new(def).unwrap());
+        let mut live = crate::forms::state::LiveForm::new(form, &Default::default(), &Default::default(), crate::forms::expr::Clock::fixed(0, 0));
+        live.set_answer("district", None, Some(&crate::FieldValue::Text("lko".into()))).unwrap();
+        let offered: Vec<String> = live.state(None).question("village").unwrap().choices.clone().unwrap().into_iter().map(|c| c.name).collect();
+        assert_eq!(offered, ["bakshi"]);
+        // One list in both sheets is refused, naming it.
+        let twice: &[&[&str]] = &[&["list_name", "name", "label"], &["district", "x", "X"]];
+        let p = problems(&[("survey", survey), ("choices", choices), ("external_choices", twice)]);
+        assert!(p.iter().any(|p| p.contains("'district' is in both")), "{p:?}");
     }
 }

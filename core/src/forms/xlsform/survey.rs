@@ -114,9 +114,8 @@ fn parse_type(raw: &str) -> TypeSpec {
                     _ => TypeSpec::BadFile(prefix.to_string()),
                 };
             }
-            if prefix.contains("external") {
-                return TypeSpec::Unsupported(prefix.to_string());
-            }
+            // `select_one_external L`: a select whose list is on the external_choices sheet
+            // (kept with the form; ODK's apps search it, Sangam's show it like any list).
             // List names keep their case.
             let words: Vec<&str> = t[prefix.len()..].split_whitespace().collect();
             let (list, other) = match words.as_slice() {
