@@ -65,6 +65,11 @@ def item(el, default_lang):
     out["kind"] = "question"
     out["type"] = TYPES.get(t, t)
     out["list"] = el.get("list_name") or el.get("itemset")
+    if t == "select one external":
+        # A select whose list Sangam keeps apart from the choices sheet's, under this key.
+        out["type"] = "select_one"
+        if out["list"]:
+            out["list"] = "external_choices:" + out["list"]
     out["label"] = translated(el.get("label"), default_lang)
     out["hint"] = translated(el.get("hint"), default_lang)
     out["required"] = flag(bind.get("required"))

@@ -77,6 +77,10 @@ fn items(list: &[Item]) -> Vec<Value> {
 fn normalise(def: &FormDefinition) -> Value {
     let mut choices = Map::new();
     for (name, list) in &def.choice_lists {
+        // pyxform writes external_choices lists to itemsets.csv, not into its form.
+        if name.starts_with("external_choices:") {
+            continue;
+        }
         let cs: Vec<Value> = list.choices.iter().map(|c| json!({"name": c.name, "label": tr(&c.label), "extra": c.extra})).collect();
         choices.insert(name.clone(), Value::Array(cs));
     }

@@ -89,23 +89,22 @@ pub(crate) struct Choices {
 
 const MEDIA: [&str; 4] = ["image", "audio", "video", "big-image"];
 
+/// The key a list of the `external_choices` sheet is kept under: apart from the choices
+/// sheet's lists (pyxform lets one name be on both; `select_one_external` reads the external
+/// one, `select_one` the other).
+pub(crate) fn external_key(list: &str) -> String {
+    format!("external_choices:{list}")
+}
+
 /// Adds the lists of the `external_choices` sheet (ODK's choices for `select_one_external`,
 /// which pyxform writes to `itemsets.csv` for the app to search): Sangam keeps them with the
-/// form like any other list. A list in both sheets is refused (which would be meant?).
-pub(crate) fn merge_external(into: &mut Choices, external: Choices, problems: &mut Vec<Problem>) {
+/// form like any other list, under [`external_key`].
+pub(crate) fn merge_external(into: &mut Choices, external: Choices) {
     for (list, l) in external.lists {
-        if into.lists.contains_key(&list) {
-            let row = external.rows.iter().filter(|((ls, _), _)| *ls == list).map(|(_, r)| *r).min();
-            problems.push(
-                At { sheet: external.sheet.clone(), row, column: Some("list_name".into()), letter: None }
-                    .problem(ProblemKind::DuplicateName, format!("the list '{list}' is in both the choices and the external_choices sheet")),
-            );
-            continue;
-        }
-        into.lists.insert(list, l);
+        into.lists.insert(external_key(&list), l);
     }
-    for (k, r) in external.rows {
-        into.rows.entry(k).or_insert(r);
+    for ((list, name), r) in external.rows {
+        into.rows.entry((external_key(&list), name)).or_insert(r);
     }
     for l in external.languages {
         if !into.languages.contains(&l) {

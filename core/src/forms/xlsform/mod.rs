@@ -231,7 +231,7 @@ fn from_sheets(mut sheets: Vec<sheet::Sheet>, bad_cells: Vec<sheet::BadCell>, fa
     let mut choices = choices::read_choices(choice_sheet, &settings.default_language, settings.allow_choice_duplicates, &mut problems);
     if let Some(ext) = find("external_choices").filter(|s| !s.headers.is_empty() || !s.rows.is_empty()) {
         let external = choices::read_choices(Some(ext), &settings.default_language, settings.allow_choice_duplicates, &mut problems);
-        choices::merge_external(&mut choices, external, &mut problems);
+        choices::merge_external(&mut choices, external);
     }
     let entities = entities::read(find("entities"), &mut problems);
     let def = survey::build(survey, settings, choices, entities, &mut problems);
@@ -289,17 +289,19 @@ pub(crate) mod tests {
         ];
         let def = import(&[("survey", survey), ("choices", choices), ("external_choices", external)]).expect("imports").definition;
         let (q, _) = def.question("village").unwrap();
-        assert_eq!((q.kind, q.list_name.as_deref()), (crate::forms::definition::QuestionType::SelectOne, Some("village")));
-        assert_eq!(def.choice_lists["village"].choices[0].extra["district"], "sit");
+        assert_eq!((q.kind, q.list_name.as_deref()), (crate::forms::definition::QuestionType::SelectOne, Some("external_choices:village")));
+        assert_eq!(def.choice_lists["external_choices:village"].choices[0].extra["district"], "sit");
         // The live form filters the external list like any other.
         let form = std::sync::Arc::new(crate::forms::state::CompiledForm::new(def).unwrap());
         let mut live = crate::forms::state::LiveForm::new(form, &Default::default(), &Default::default(), crate::forms::expr::Clock::fixed(0, 0));
         live.set_answer("district", None, Some(&crate::FieldValue::Text("lko".into()))).unwrap();
         let offered: Vec<String> = live.state(None).question("village").unwrap().choices.clone().unwrap().into_iter().map(|c| c.name).collect();
         assert_eq!(offered, ["bakshi"]);
-        // One list in both sheets is refused, naming it.
+        // One list name on both sheets: two lists, each question reading its own.
+        let survey2: &[&[&str]] = &[&["type", "name", "label"], &["select_one district", "a", "A"], &["select_one_external district", "b", "B"]];
         let twice: &[&[&str]] = &[&["list_name", "name", "label"], &["district", "x", "X"]];
-        let p = problems(&[("survey", survey), ("choices", choices), ("external_choices", twice)]);
-        assert!(p.iter().any(|p| p.contains("'district' is in both")), "{p:?}");
+        let def = import(&[("survey", survey2), ("choices", choices), ("external_choices", twice)]).expect("imports").definition;
+        assert_eq!(def.choice_lists["district"].choices.len(), 2);
+        assert_eq!(def.choice_lists["external_choices:district"].choices[0].name, "x");
     }
 }

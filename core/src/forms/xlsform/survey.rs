@@ -116,6 +116,9 @@ fn parse_type(raw: &str) -> TypeSpec {
             }
             // `select_one_external L`: a select whose list is on the external_choices sheet
             // (kept with the form; ODK's apps search it, Sangam's show it like any list).
+            if prefix.contains("external") && t[prefix.len()..].split_whitespace().count() != 1 {
+                return TypeSpec::Unknown;
+            }
             // List names keep their case.
             let words: Vec<&str> = t[prefix.len()..].split_whitespace().collect();
             let (list, other) = match words.as_slice() {
@@ -130,6 +133,8 @@ fn parse_type(raw: &str) -> TypeSpec {
                 }
                 _ => return TypeSpec::Unknown,
             };
+            // An external list lives apart from the choices sheet's (a list may be on both).
+            let list = if prefix.contains("external") { list.map(|l| super::choices::external_key(&l)) } else { list };
             return TypeSpec::Question(kind, list, other);
         }
     }
