@@ -192,3 +192,24 @@ fn entity_actions_follow_create_if_update_if_and_save_to() {
     let issues = CompiledForm::new(def).unwrap_err();
     assert!(issues.iter().any(|i| i.item == "entities/trees" && i.column == "label"), "{issues:?}");
 }
+
+/// `${last-saved#q}` reads the response of the same form this store's user saved last: a new
+/// response started from the store takes its default from there.
+#[test]
+fn last_saved_comes_from_the_store() {
+    use sangam_core::{Identity, NewResponse, Role, Store};
+    let mut width = Question::new("width", QuestionType::Integer);
+    width.default = Some("${last-saved#width}".into());
+    let village = Question::new("village", QuestionType::Text);
+    let s = Store::open_in_memory(Identity::new("asha", "Asha", Role::Admin)).unwrap();
+    s.publish_form(&form(vec![Item::Question(width), Item::Question(village)]), "S").unwrap();
+    let new = || s.create_response(NewResponse { form_id: "f".into(), form_version: "1".into(), scope: "S".into(), subject_id: None }).unwrap();
+    let clock = Clock::fixed(1_709_620_200_000, 330);
+    let first = new();
+    assert!(s.start_response(&first, clock).unwrap().is_empty(), "nothing saved before: no default");
+    s.set_answer(&first, "width", &FieldValue::Int(7)).unwrap();
+    let second = new();
+    assert_eq!(s.start_response(&second, clock).unwrap(), vec!["width".to_string()]);
+    assert_eq!(s.response(&second).unwrap().answers["width"], FieldValue::Int(7));
+    assert_eq!(s.live_form(&second, clock).unwrap().state(None).question("width").unwrap().value, Some(FieldValue::Int(7)));
+}

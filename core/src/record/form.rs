@@ -121,6 +121,9 @@ impl Store {
             Err(e) => return Err(e),
         };
         let mut live = LiveForm::new(form, &r.answers, &r.repeats, clock);
+        if let Some(last) = self.last_saved_answers(&r.form_id, response_id)? {
+            live.set_last_saved(&last);
+        }
         live.start_response();
         let (answers, _) = live.answers();
         let fresh: std::collections::BTreeMap<String, Option<crate::FieldValue>> =
@@ -136,7 +139,31 @@ impl Store {
     pub fn live_form(&self, response_id: &str, clock: Clock) -> Result<LiveForm> {
         let r = self.response(response_id)?;
         let form = self.compiled_form(&r.form_id, &r.form_version)?;
-        Ok(LiveForm::new(form, &r.answers, &r.repeats, clock))
+        let mut live = LiveForm::new(form, &r.answers, &r.repeats, clock);
+        if let Some(last) = self.last_saved_answers(&r.form_id, response_id)? {
+            live.set_last_saved(&last);
+        }
+        Ok(live)
+    }
+
+    /// The answers of the response of form `form_id` this store's user saved last, other than
+    /// `except` (ODK's last-saved instance, read by `${last-saved#q}`); `None` when there is
+    /// none, or the form reads no last-saved value.
+    fn last_saved_answers(&self, form_id: &str, except: &str) -> Result<Option<std::collections::BTreeMap<String, crate::FieldValue>>> {
+        let r = self.response(except)?;
+        let form = self.compiled_form(&r.form_id, &r.form_version)?;
+        if !form.reads_last_saved() {
+            return Ok(None);
+        }
+        let me = self.identity().user_id;
+        let recent = self.list_responses(&crate::ResponseFilter { form_id: Some(form_id.to_string()), limit: Some(50), ..Default::default() })?;
+        for s in recent.into_iter().filter(|s| s.id != except) {
+            let other = self.response(&s.id)?;
+            if other.created_by == me {
+                return Ok(Some(other.answers));
+            }
+        }
+        Ok(None)
     }
 
     /// The compiled form `form_id` at `version`, compiled once per version of its record.

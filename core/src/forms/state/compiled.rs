@@ -101,6 +101,8 @@ pub struct CompiledForm {
     /// each translation, and the sheet's further columns. An attachment of the same name, set
     /// on a live form, takes its place.
     pub(crate) choice_instances: BTreeMap<String, Arc<InstanceItems>>,
+    /// Some expression reads `${last-saved#q}`.
+    pub(crate) last_saved: bool,
 }
 
 struct Builder<'a> {
@@ -456,7 +458,19 @@ impl CompiledForm {
             return Err(issues);
         }
         let choice_instances = choice_instances(&def, &nodes, &entities, instance_name.as_ref());
-        Ok(CompiledForm { def, nodes, by_name, dependents, children, order, top_slots, members, uses_clock, instance_name, triggers, entities, choice_instances })
+        let last_saved = nodes.iter().any(|n| {
+            let e = &n.exprs;
+            [&e.relevant, &e.required, &e.read_only, &e.constraint, &e.calculation, &e.choice_filter, &e.repeat_count, &e.default, &e.trigger_value]
+                .into_iter()
+                .flatten()
+                .any(|x| !x.last_saved_references().is_empty())
+        });
+        Ok(CompiledForm { def, nodes, by_name, dependents, children, order, top_slots, members, uses_clock, instance_name, triggers, entities, choice_instances, last_saved })
+    }
+
+    /// Whether some expression reads the last saved response (`${last-saved#q}`).
+    pub fn reads_last_saved(&self) -> bool {
+        self.last_saved
     }
 
     /// The definition this was compiled from.
