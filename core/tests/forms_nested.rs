@@ -66,6 +66,10 @@ fn a_childs_row_reads_its_members_row_and_counts_follow_the_enclosing_row() {
     assert_eq!(s.row_question("members", "m2", "n_children").unwrap().value, Some(t("1")));
     assert_eq!(s.row_question("members", "m1", "child_ages").unwrap().value, Some(t("58")));
     assert_eq!(s.question("total_children").unwrap().value, Some(t("3")));
+    // Multi-level indexed-repeat: the first member's second child.
+    l.set_answer("cname", Some("c2"), Some(&t("Kiran"))).unwrap();
+    assert_eq!(l.state(None).question("first_members_second_child").unwrap().value, Some(t("Kiran")));
+    let s = l.state(None);
     // The inner repeat's relevance is per member: Ravi (12) has no children to record.
     let m = &s.repeat("members").unwrap().rows;
     assert!(m[0].inner.iter().any(|i| i.name == "children" && i.relevant));

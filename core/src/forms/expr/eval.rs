@@ -361,14 +361,18 @@ fn call(f: Func, args: &[Node], scope: &dyn Scope) -> Result<Value, EvalError> {
             Value::Str(found.unwrap_or_default())
         }
         Func::IndexedRepeat => {
-            let (Some(Node::Ref(q)), Some(i)) = (args.first(), args.get(2)) else { return Ok(Value::Str(String::new())) };
-            let i = eval(i, scope)?.to_num();
-            match scope.all_rows(q) {
-                Value::Nodes(rows) if i.is_finite() && i >= 1.0 => {
-                    Value::Nodes(rows.get(i as usize - 1).cloned().map(|v| vec![v]).unwrap_or_default())
+            // indexed-repeat(${q}, ${repeat1}, i1 [, ${repeat2}, i2 …]): a row at each level.
+            let Some(Node::Ref(q)) = args.first() else { return Ok(Value::Str(String::new())) };
+            let mut levels = Vec::new();
+            for pair in args[1..].chunks(2) {
+                let (Some(Node::Ref(r)), Some(i)) = (pair.first(), pair.get(1)) else { return Ok(Value::Nodes(Vec::new())) };
+                let i = eval(i, scope)?.to_num();
+                if !i.is_finite() || i < 1.0 {
+                    return Ok(Value::Nodes(Vec::new()));
                 }
-                _ => Value::Nodes(Vec::new()),
+                levels.push((r.clone(), i as usize));
             }
+            scope.indexed_row(q, &levels)
         }
         Func::Uuid => {
             if args.is_empty() {

@@ -163,7 +163,7 @@ funcs! {
     DateTime = "date-time"(1, 1),
     DecimalDateTime = "decimal-date-time"(1, 1),
     FormatDateTime = "format-date-time"(2, 2),
-    IndexedRepeat = "indexed-repeat"(3, 3),
+    IndexedRepeat = "indexed-repeat"(3, 9),
     Uuid = "uuid"(0, 1),
     Random = "random"(0, 0),
     Digest = "digest"(2, 3),
@@ -419,6 +419,19 @@ pub trait Scope {
     /// (for `indexed-repeat`); for a question outside repeats, its one answer.
     fn all_rows(&self, name: &str) -> Value {
         self.reference(name)
+    }
+
+    /// The answer of question `name` in the row reached through `levels`, outermost first: row
+    /// `i` (1-based) of each repeat, each within the row chosen before
+    /// (`indexed-repeat(${q}, ${members}, 2, ${children}, 1)`). Empty when a row is missing.
+    fn indexed_row(&self, name: &str, levels: &[(String, usize)]) -> Value {
+        match levels {
+            [(_, i)] => match self.all_rows(name) {
+                Value::Nodes(rows) => Value::Nodes(rows.get(i - 1).cloned().map(|v| vec![v]).unwrap_or_default()),
+                _ => Value::Nodes(Vec::new()),
+            },
+            _ => Value::Nodes(Vec::new()),
+        }
     }
 
     /// The label of choice `value` of select question `question` (`jr:choice-name`).

@@ -259,8 +259,15 @@ impl Parser {
                 Some(Node::Ref(_) | Node::Path(_)) => {}
                 _ => return Err(ExprError::syntax(at, "jr:choice-name() names its question as '${name}'")),
             },
-            Func::IndexedRepeat if !matches!(args.first(), Some(Node::Ref(_) | Node::Path(_))) || !matches!(args.get(1), Some(Node::Ref(_) | Node::Path(_))) => {
-                return Err(ExprError::syntax(at, "indexed-repeat() takes a question, its repeat and a row number: indexed-repeat(${q}, ${repeat}, 1)"));
+            Func::IndexedRepeat
+                if !matches!(args.first(), Some(Node::Ref(_) | Node::Path(_)))
+                    || args.len() % 2 == 0
+                    || args[1..].iter().step_by(2).any(|a| !matches!(a, Node::Ref(_) | Node::Path(_))) =>
+            {
+                return Err(ExprError::syntax(
+                    at,
+                    "indexed-repeat() takes a question, then a repeat and a row number for each level: indexed-repeat(${q}, ${repeat}, 1)",
+                ));
             }
             Func::Position if !args.is_empty() && !matches!(args[0], Node::Parent) => {
                 return Err(ExprError::syntax(at, "position() takes no argument or '..'"));

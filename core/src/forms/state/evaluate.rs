@@ -135,6 +135,26 @@ impl Scope for Ctx<'_> {
         }
     }
 
+    fn indexed_row(&self, name: &str, levels: &[(String, usize)]) -> Value {
+        let live = self.live;
+        if levels.len() == 1 {
+            let i = levels[0].1;
+            return match self.all_rows(name) {
+                Value::Nodes(rows) => Value::Nodes(rows.get(i - 1).cloned().map(|v| vec![v]).unwrap_or_default()),
+                _ => Value::Nodes(Vec::new()),
+            };
+        }
+        let Some(q) = live.form.node(name) else { return Value::Nodes(Vec::new()) };
+        // Row i of the outermost repeat, then row j of the next among that row's, and so on.
+        let mut at: Option<(usize, usize)> = None;
+        for (rname, i) in levels {
+            let Some(r) = live.form.node(rname).filter(|&r| live.form.nodes[r].kind == NodeKind::Repeat) else { return Value::Nodes(Vec::new()) };
+            let Some(&k) = live.rows_below(r, at).get(i - 1) else { return Value::Nodes(Vec::new()) };
+            at = Some((r, k));
+        }
+        Value::Nodes(vec![live.value_at(q, at)])
+    }
+
     fn instance_value(&self, instance: &str, path: &str) -> Value {
         match self.live.secondary.get(instance).and_then(|m| m.get(path)) {
             Some(v) => Value::Nodes(vec![Value::Str(v.clone())]),
