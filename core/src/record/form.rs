@@ -120,8 +120,9 @@ impl Store {
             Err(Error::NotFound(_)) => return Ok(Vec::new()),
             Err(e) => return Err(e),
         };
+        let last = self.last_saved_answers(&form, response_id)?;
         let mut live = LiveForm::new(form, &r.answers, &r.repeats, clock);
-        if let Some(last) = self.last_saved_answers(&r.form_id, response_id)? {
+        if let Some(last) = last {
             live.set_last_saved(&last);
         }
         live.start_response();
@@ -137,24 +138,29 @@ impl Store {
     /// A [`LiveForm`] over a response's answers, for a screen to keep and update as the
     /// person answers (see [`LiveForm::set_answer`]).
     pub fn live_form(&self, response_id: &str, clock: Clock) -> Result<LiveForm> {
-        let r = self.response(response_id)?;
-        let form = self.compiled_form(&r.form_id, &r.form_version)?;
-        let mut live = LiveForm::new(form, &r.answers, &r.repeats, clock);
-        if let Some(last) = self.last_saved_answers(&r.form_id, response_id)? {
+        let mut live = self.live_form_only(response_id, clock)?;
+        if let Some(last) = self.last_saved_answers(live.form(), response_id)? {
             live.set_last_saved(&last);
         }
         Ok(live)
     }
 
-    /// The answers of the response of form `form_id` this store's user saved last, other than
+    /// The live form of a response without the last saved response (which only gives
+    /// defaults to new rows): what checking a response needs.
+    fn live_form_only(&self, response_id: &str, clock: Clock) -> Result<LiveForm> {
+        let r = self.response(response_id)?;
+        let form = self.compiled_form(&r.form_id, &r.form_version)?;
+        Ok(LiveForm::new(form, &r.answers, &r.repeats, clock))
+    }
+
+    /// The answers of the response of `form`'s form this store's user saved last, other than
     /// `except` (ODK's last-saved instance, read by `${last-saved#q}`); `None` when there is
     /// none, or the form reads no last-saved value.
-    fn last_saved_answers(&self, form_id: &str, except: &str) -> Result<Option<std::collections::BTreeMap<String, crate::FieldValue>>> {
-        let r = self.response(except)?;
-        let form = self.compiled_form(&r.form_id, &r.form_version)?;
+    fn last_saved_answers(&self, form: &CompiledForm, except: &str) -> Result<Option<std::collections::BTreeMap<String, crate::FieldValue>>> {
         if !form.reads_last_saved() {
             return Ok(None);
         }
+        let form_id = form.definition().form_id.as_str();
         let me = self.identity().user_id;
         let recent = self.list_responses(&crate::ResponseFilter { form_id: Some(form_id.to_string()), limit: Some(50), ..Default::default() })?;
         for s in recent.into_iter().filter(|s| s.id != except) {
@@ -177,7 +183,7 @@ impl Store {
 
     /// The live state of a response in `language` (the form's default when `None`).
     pub fn response_form_state(&self, response_id: &str, language: Option<&str>, clock: Clock) -> Result<FormState> {
-        let mut live = self.live_form(response_id, clock)?;
+        let mut live = self.live_form_only(response_id, clock)?;
         live.set_language(language);
         Ok(live.state(language))
     }
@@ -284,6 +290,20 @@ impl Store {
         };
         let violations = serde_json::to_string(&report.violations)?;
         let message = if submit { "submit" } else { "validate" };
+        // An unchanged result writes nothing, and so takes no write lock (a hub checks every
+        // submitted record it receives; most were checked on the phone already).
+        let flagged = |d: &automerge::Automerge| {
+            doc::get_obj(d, &ROOT, "validation")
+                .map(|v| {
+                    doc::get_str(d, &v, "violations").as_deref() == Some(violations.as_str())
+                        && doc::get_str(d, &v, "form_version").as_deref() == Some(report.form_version.as_str())
+                })
+                .unwrap_or(false)
+        };
+        let submitted = |d: &automerge::Automerge| doc::get_str(d, &ROOT, "status").as_deref() == Some(crate::ResponseStatus::Submitted.as_str());
+        if self.view(response_id, |d| Ok(flagged(d) && (!submit || submitted(d))))? {
+            return Ok(report);
+        }
         self.edit(response_id, Some(Kind::Response), message, |tx| {
             let same = doc::get_obj(tx, &ROOT, "validation")
                 .map(|v| {

@@ -48,9 +48,7 @@ impl Inner {
     /// coordinator's command beside a running hub, say. Without this, our next write would be
     /// based on a stale document and could overwrite theirs.
     pub(crate) fn refresh(&mut self) -> Result<()> {
-        let v: i64 = self
-            .conn
-            .query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        let v: i64 = self.conn.prepare_cached("PRAGMA data_version")?.query_row([], |r| r.get(0))?;
         if v != self.data_version {
             self.cache.clear();
             self.data_version = v;
@@ -63,14 +61,14 @@ impl Inner {
     /// savepoint. Returns whether this call owns the transaction.
     pub(crate) fn begin(&mut self) -> Result<bool> {
         if self.conn.is_autocommit() {
-            self.conn.execute_batch("BEGIN IMMEDIATE")?;
+            self.control("BEGIN IMMEDIATE")?;
             if let Err(e) = self.refresh() {
-                let _ = self.conn.execute_batch("ROLLBACK");
+                let _ = self.control("ROLLBACK");
                 return Err(e);
             }
             Ok(true)
         } else {
-            self.conn.execute_batch("SAVEPOINT sangam_write")?;
+            self.control("SAVEPOINT sangam_write")?;
             Ok(false)
         }
     }
@@ -78,15 +76,15 @@ impl Inner {
     /// Ends what [`Inner::begin`] started: commit (or release) on success, roll back otherwise.
     /// A failed commit drops the cache, which may hold what was never stored.
     pub(crate) fn finish(&mut self, own: bool, ok: bool) -> Result<()> {
-        let sql = match (own, ok) {
-            (true, true) => "COMMIT",
-            (true, false) => "ROLLBACK",
-            (false, true) => "RELEASE sangam_write",
-            (false, false) => "ROLLBACK TO sangam_write; RELEASE sangam_write",
+        let done = match (own, ok) {
+            (true, true) => self.control("COMMIT"),
+            (true, false) => self.control("ROLLBACK"),
+            (false, true) => self.control("RELEASE sangam_write"),
+            (false, false) => self.control("ROLLBACK TO sangam_write").and_then(|()| self.control("RELEASE sangam_write")),
         };
-        if let Err(e) = self.conn.execute_batch(sql) {
+        if let Err(e) = done {
             if own {
-                let _ = self.conn.execute_batch("ROLLBACK");
+                let _ = self.control("ROLLBACK");
             }
             self.cache.clear();
             return Err(e.into());
@@ -102,26 +100,33 @@ impl Inner {
     /// everything rolls back and the document cache is dropped, since it may hold documents
     /// that were never committed.
     pub(crate) fn transaction<R>(&mut self, f: impl FnOnce(&mut Inner) -> Result<R>) -> Result<R> {
-        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        self.control("BEGIN IMMEDIATE")?;
         if let Err(e) = self.refresh() {
-            let _ = self.conn.execute_batch("ROLLBACK");
+            let _ = self.control("ROLLBACK");
             return Err(e);
         }
         match f(self) {
-            Ok(r) => match self.conn.execute_batch("COMMIT") {
+            Ok(r) => match self.control("COMMIT") {
                 Ok(()) => Ok(r),
                 Err(e) => {
-                    let _ = self.conn.execute_batch("ROLLBACK");
+                    let _ = self.control("ROLLBACK");
                     self.cache.clear();
-                    Err(e.into())
+                    Err(e)
                 }
             },
             Err(e) => {
-                let _ = self.conn.execute_batch("ROLLBACK");
+                let _ = self.control("ROLLBACK");
                 self.cache.clear();
                 Err(e)
             }
         }
+    }
+
+    /// Runs a transaction-control statement, prepared once and kept (a hub runs several per
+    /// pushed record; parsing each anew showed in its profile).
+    fn control(&self, sql: &str) -> Result<()> {
+        self.conn.prepare_cached(sql)?.execute([])?;
+        Ok(())
     }
 
     /// Sets this device's actor and the current user as author on a document.

@@ -78,6 +78,11 @@ impl Store {
     }
 
     fn from_conn(conn: Connection, identity: Identity, path: Option<PathBuf>) -> Result<Store> {
+        // Query plans stay as prepared: without this, SQLite marks a cached statement whose
+        // bound values the planner looked at (to decide whether a partial index applies) to be
+        // prepared again at every new binding, which cost a hub a reparse per statement run.
+        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+        conn.set_prepared_statement_cache_capacity(64);
         let meta = |key: &str| -> Result<Option<Vec<u8>>> {
             Ok(conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
         };

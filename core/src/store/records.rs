@@ -231,13 +231,10 @@ impl Store {
     /// Summary of one record from the index.
     pub fn summary(&self, id: &str) -> Result<RecordSummary> {
         self.read(|c| {
-            c.query_row(
-                &format!("SELECT {SUMMARY_COLS} FROM docs WHERE id = ?1"),
-                [id],
-                summary_from_row,
-            )
-            .optional()?
-            .ok_or_else(|| Error::NotFound(id.to_string()))
+            c.prepare_cached(&format!("SELECT {SUMMARY_COLS} FROM docs WHERE id = ?1"))?
+                .query_row([id], summary_from_row)
+                .optional()?
+                .ok_or_else(|| Error::NotFound(id.to_string()))
         })
     }
 }
