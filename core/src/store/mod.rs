@@ -50,8 +50,9 @@ use crate::Result;
 
 /// Chunks appended to a document before they are compacted into its snapshot.
 pub const COMPACT_AFTER: i64 = 10;
-/// Documents kept loaded in memory.
-pub const CACHE_DOCS: usize = 64;
+/// Documents kept loaded in memory: more than a hub applies in one transaction
+/// (`sync::serve::PUSH_SLICE`), so that checking the records just pushed finds them loaded.
+pub const CACHE_DOCS: usize = 160;
 /// Documents whose last snapshot is at most this big are re-saved whole on every write:
 /// one compact snapshot is smaller on disk and 3-4x faster to load than a snapshot plus
 /// increments, and saving a small document costs tens of microseconds.

@@ -41,6 +41,23 @@ pub struct ServeStats {
 }
 
 impl Store {
+    /// Validates the submitted responses among `acks` (records just stored from a push).
+    fn validate_submitted(&self, acks: &[Ack]) {
+        for ack in acks {
+            let id = id_from_wire(&ack.id);
+            let submitted = self
+                .summary(&id)
+                .map(|s| s.kind == crate::Kind::Response && s.status.as_deref() == Some("submitted"))
+                .unwrap_or(false);
+            if submitted {
+                match self.validate_response(&id, None, crate::forms::expr::Clock::system()) {
+                    Ok(_) | Err(Error::NotFound(_)) => {}
+                    Err(e) => tracing::warn!(error = %e, "validating a submitted response failed"),
+                }
+            }
+        }
+    }
+
     /// Answers one sync request from `peer`. Only storage failures are errors; everything wrong
     /// with an individual record is a rejection inside the response.
     pub fn serve_sync(&self, peer: &PeerInfo, req: &SyncRequest) -> Result<(SyncResponse, ServeStats)> {
@@ -96,7 +113,7 @@ impl Store {
             }
         }
         let mut pushed: HashMap<[u8; 16], Vec<ChangeHash>> = HashMap::new();
-        let mut land = |inner: &mut Inner, wid: WireId, changes: &[u8], theirs: &[ChangeHash]| -> Result<()> {
+        let land = |inner: &mut Inner, resp: &mut SyncResponse, stats: &mut ServeStats, pushed: &mut HashMap<[u8; 16], Vec<ChangeHash>>, wid: WireId, changes: &[u8], theirs: &[ChangeHash]| -> Result<()> {
             let id = id_from_wire(&wid);
             match inner.apply_signed(&id, changes, Some(peer), &sigs) {
                 Ok(out) if out.pending => resp.resend_full.push(wid),
@@ -122,32 +139,23 @@ impl Store {
             }
             Ok(())
         };
+        let mut checked = 0;
         for slice in items.chunks(PUSH_SLICE) {
             let mut g = self.lock();
             g.transaction(|inner| {
                 for (wid, changes, theirs) in slice {
-                    land(inner, *wid, changes, theirs)?;
+                    land(inner, &mut resp, &mut stats, &mut pushed, *wid, changes, theirs)?;
                 }
                 Ok(())
             })?;
+            drop(g);
+            // Submitted responses are validated here too, a slice at a time while its records
+            // are still loaded: violations are flagged on the record, never dropped, and travel
+            // back in this very answer.
+            self.validate_submitted(&resp.acks[checked..]);
+            checked = resp.acks.len();
         }
         drop(items);
-
-        // Submitted responses are validated here too: violations are flagged on the
-        // record, never dropped, and travel back in this very answer.
-        for ack in &resp.acks {
-            let id = id_from_wire(&ack.id);
-            let submitted = self
-                .summary(&id)
-                .map(|s| s.kind == crate::Kind::Response && s.status.as_deref() == Some("submitted"))
-                .unwrap_or(false);
-            if submitted {
-                match self.validate_response(&id, None, crate::forms::expr::Clock::system()) {
-                    Ok(_) | Err(Error::NotFound(_)) => {}
-                    Err(e) => tracing::warn!(error = %e, "validating a submitted response failed"),
-                }
-            }
-        }
         let mut g = self.lock();
         let inner = &mut *g;
 
