@@ -463,27 +463,27 @@ fn change_hash(bytes: &[u8]) -> [u8; 32] {
 /// or with a signature of other bytes, is refused before anything is read.
 #[test]
 fn a_device_id_cannot_be_claimed_without_its_key() {
-    use sangam_core::sync::protocol::check_device_proof;
+    use sangam_core::sync::protocol::{check_device_proof, device_proof};
     let victim = Store::open_in_memory(Identity::field_worker("v", "V")).unwrap();
     let thief = sangam_core::sign::DeviceKey::generate().unwrap();
     let body = b"a request body";
     let vid = victim.device_id();
-    let vkey = hex::encode(victim.device_key().public());
-    let sig = |k: &sangam_core::sign::DeviceKey, dev: [u8; 16], b: &[u8]| hex::encode(k.sign_request(&dev, b).0);
+    let proof = |key: [u8; 32], sig: sangam_core::sign::Sig| format!("{}{}", hex::encode(key), hex::encode(sig.0));
     // The thief's own key, the victim's id.
-    let e = check_device_proof(Some(&vid), Some(&hex::encode(thief.public())), Some(&sig(&thief, device(&victim), body)), body).unwrap_err();
+    let e = check_device_proof(Some(&vid), Some(&proof(thief.public(), thief.sign_request(&device(&victim), body))), body).unwrap_err();
     assert!(e.contains("not the id of the key"), "{e}");
     // The victim's public key (it is no secret), the thief's signature.
-    let e = check_device_proof(Some(&vid), Some(&vkey), Some(&sig(&thief, device(&victim), body)), body).unwrap_err();
+    let e = check_device_proof(Some(&vid), Some(&proof(victim.device_key().public(), thief.sign_request(&device(&victim), body))), body).unwrap_err();
     assert!(e.contains("does not match"), "{e}");
-    // The victim's real signature of another request, replayed with this body.
-    let other = sig(&victim.device_key(), device(&victim), b"another body");
-    assert!(check_device_proof(Some(&vid), Some(&vkey), Some(&other), body).is_err());
-    // Headers missing: a clear reason.
-    let e = check_device_proof(None, Some(&vkey), None, body).unwrap_err();
+    // The victim's real proof of another request, replayed with this body.
+    let other = device_proof(&victim.device_key(), b"another body");
+    assert!(check_device_proof(Some(&vid), Some(&other), body).is_err());
+    // Headers missing or short: a clear reason.
+    let e = check_device_proof(None, Some(&other), body).unwrap_err();
     assert!(e.contains("X-Sangam-Device"), "{e}");
+    assert!(check_device_proof(Some(&vid), Some("abcd"), body).unwrap_err().contains("X-Sangam-Proof"));
     // The real thing passes and gives the key.
-    let ok = check_device_proof(Some(&vid), Some(&vkey), Some(&sig(&victim.device_key(), device(&victim), body)), body).unwrap();
+    let ok = check_device_proof(Some(&vid), Some(&device_proof(&victim.device_key(), body)), body).unwrap();
     assert_eq!(ok, victim.device_key().public());
     // And the id is derived from the key: a new store's store id is its device id.
     assert_eq!(hex::encode(sangam_core::sign::device_of_key(&ok)), vid);

@@ -454,15 +454,45 @@ async fn sync_inner(s: &AppState, headers: HeaderMap, body: Body) -> Response {
             ),
         );
     }
-    // Which device this is: its key, proven by its signature of this very request; the device
-    // id derived from the key is bound to this enrolment for good, so that every change is
+    // Which device this is: its key, proven by its signature of this very request (sent until
+    // this hub has registered the key), or the key this hub registered for it; the device id,
+    // derived from the key, is bound to this enrolment for good, so that every change is
     // checked against the device that made it (see sangam_core::policy).
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let key = match protocol::check_device_proof(header(protocol::DEVICE_HEADER), header(protocol::KEY_HEADER), header(protocol::PROOF_HEADER), &bytes) {
-        Ok(k) => k,
-        Err(reason) => return refuse(RejectCode::BadRequest, reason),
+    let peer = match header(protocol::PROOF_HEADER) {
+        Some(proof) => match protocol::check_device_proof(header(protocol::DEVICE_HEADER), Some(proof), &bytes) {
+            Ok(key) => peer.with_key(key),
+            Err(reason) => return refuse(RejectCode::BadRequest, reason),
+        },
+        None => {
+            let Some(device) = protocol::device_header(header(protocol::DEVICE_HEADER)) else {
+                return refuse(
+                    RejectCode::BadRequest,
+                    format!("missing or malformed '{}' header (32 hex digits); update the app", protocol::DEVICE_HEADER),
+                );
+            };
+            let store = s.store.clone();
+            let bound = tokio::task::spawn_blocking(move || store.device_binding(&device)).await.ok().flatten();
+            match bound {
+                Some(b) if b.name == peer.name && b.key.is_some() => {
+                    let key = b.key.expect("checked");
+                    peer.with_key(key)
+                }
+                Some(b) if b.name != peer.name => {
+                    return refuse(
+                        RejectCode::Forbidden,
+                        format!("device {} is enrolled as '{}', not '{}'; each phone syncs with its own enrolment", hex::encode(device), b.name, peer.name),
+                    )
+                }
+                _ => {
+                    return refuse(
+                        RejectCode::ProofRequired,
+                        format!("this hub has not registered this device's key: send the request with its '{}'", protocol::PROOF_HEADER),
+                    )
+                }
+            }
+        }
     };
-    let peer = peer.with_key(key);
     let store = s.store.clone();
     let peer_name = peer.name.clone();
     let served = tokio::task::spawn_blocking(move || store.serve_sync(&peer, &req)).await;

@@ -112,8 +112,7 @@ pub fn signed_post(url: &str, token: &str, key: &sangam_core::sign::DeviceKey, b
     ureq::post(&protocol::sync_url(url))
         .set(protocol::AUTHORIZATION_HEADER, &protocol::bearer(token))
         .set(protocol::DEVICE_HEADER, &hex::encode(device))
-        .set(protocol::KEY_HEADER, &hex::encode(key.public()))
-        .set(protocol::PROOF_HEADER, &hex::encode(key.sign_request(&device, body).0))
+        .set(protocol::PROOF_HEADER, &protocol::device_proof(key, body))
         .timeout(timeout)
         .send_bytes(body)
 }

@@ -300,28 +300,43 @@ fn a_device_id_cannot_be_taken_over_http_without_its_key() {
     let thief = sangam_core::sign::DeviceKey::generate().unwrap();
     let body = wire::encode(&wire::SyncRequest::default()).unwrap();
     let device = victim.store.device_id();
-    let post_with = |key_hex: String, proof: sangam_core::sign::Sig| {
-        match ureq::post(&protocol::sync_url(&hub.url))
+    let post_with = |proof: Option<String>| {
+        let mut req = ureq::post(&protocol::sync_url(&hub.url))
             .set(protocol::AUTHORIZATION_HEADER, &protocol::bearer(&thief_token))
-            .set(protocol::DEVICE_HEADER, &device)
-            .set(protocol::KEY_HEADER, &key_hex)
-            .set(protocol::PROOF_HEADER, &hex::encode(proof.0))
-            .send_bytes(&body)
-        {
+            .set(protocol::DEVICE_HEADER, &device);
+        if let Some(p) = &proof {
+            req = req.set(protocol::PROOF_HEADER, p);
+        }
+        match req.send_bytes(&body) {
             Ok(r) => (r.status(), String::new()),
             Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
             Err(e) => panic!("transport error: {e}"),
         }
     };
     let dev: [u8; 16] = hex::decode(&device).unwrap().try_into().unwrap();
-    let (code, text) = post_with(hex::encode(thief.public()), thief.sign_request(&dev, &body));
+    let proof = |key: [u8; 32], sig: sangam_core::sign::Sig| format!("{}{}", hex::encode(key), hex::encode(sig.0));
+    // The thief's own key, the victim's id.
+    let (code, text) = post_with(Some(proof(thief.public(), thief.sign_request(&dev, &body))));
     assert_eq!(code, 400, "{text}");
     assert!(text.contains("not the id of the key"), "{text}");
-    let (code, text) = post_with(hex::encode(victim.store.device_key().public()), thief.sign_request(&dev, &body));
+    // The victim's public key (no secret), the thief's signature.
+    let (code, text) = post_with(Some(proof(victim.store.device_key().public(), thief.sign_request(&dev, &body))));
     assert_eq!(code, 400, "{text}");
     assert!(text.contains("does not match"), "{text}");
+    // No proof at all for a device the hub has not registered.
+    let (code, text) = post_with(None);
+    assert_eq!(code, 401, "{text}");
+    assert!(text.contains("proof-required"), "{text}");
     let r = response(&victim.store, "S");
     let rep = victim.sync(&hub.url).unwrap();
     assert!(rep.rejected.is_empty(), "{rep:?}");
     assert_eq!(hub.metric("sangam_docs_in_total"), 1, "the victim's record {r} landed");
+    // Registered now: the victim's later syncs carry no proof, the thief's token still cannot
+    // use the victim's device id (bound to the victim's enrolment).
+    let (code, text) = post_with(None);
+    assert_eq!(code, 403, "{text}");
+    assert!(text.contains("enrolled as 'victim'"), "{text}");
+    response(&victim.store, "S");
+    assert!(victim.sync(&hub.url).unwrap().rejected.is_empty());
+    assert_eq!(hub.metric("sangam_docs_in_total"), 2);
 }

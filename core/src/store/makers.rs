@@ -12,6 +12,18 @@ use crate::model::checks::now_ms;
 use crate::policy::PeerInfo;
 use crate::{Error, Result};
 
+impl crate::Store {
+    /// The enrolled device a device id is bound to at this serving store (with its key, once
+    /// it proved it), as last seen; `None` for one never bound.
+    pub fn device_binding(&self, device: &[u8; 16]) -> Option<PeerInfo> {
+        let g = self.lock();
+        if device[..] == g.device_bytes[..] {
+            return None;
+        }
+        g.bound_device(device)
+    }
+}
+
 impl Inner {
     /// The enrolled device `device` belongs to, as it was when last seen; this store's own
     /// device is itself, with its user's role and its key.

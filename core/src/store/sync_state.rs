@@ -69,6 +69,22 @@ impl Inner {
 }
 
 impl Store {
+    /// The hub store that has registered this device's key (it proved the key in a request the
+    /// hub answered), so later requests to it need not carry the proof.
+    pub(crate) fn proved_to(&self) -> Result<Option<String>> {
+        self.read(|c| {
+            let v: Option<Vec<u8>> = c.query_row("SELECT value FROM meta WHERE key = 'proved_to'", [], |r| r.get(0)).optional()?;
+            Ok(v.and_then(|v| String::from_utf8(v).ok()))
+        })
+    }
+
+    pub(crate) fn set_proved_to(&self, hub_store: &str) -> Result<()> {
+        self.read(|c| {
+            c.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('proved_to', ?1)", [hub_store.as_bytes()])?;
+            Ok(())
+        })
+    }
+
     /// The public key of the hub this device last synced with (`None` before the first sync).
     pub fn hub_key(&self) -> Result<Option<crate::sign::PublicKey>> {
         self.read(|c| {

@@ -24,9 +24,18 @@ impl Store {
     /// with its certificate pin) using this device's enrolment token. Runs round trips until
     /// both sides have everything, or until cancelled.
     pub fn sync(&self, hub_url: &str, token: &str, opts: &SyncOptions<'_>) -> Result<SyncReport> {
-        // Which device this is: the hub binds it to the enrolment (see `policy`).
-        let mut transport = HttpTransport::new(hub_url, token, self.device_key(), opts.timeout)?;
-        self.sync_with(&mut transport, opts)
+        // Which device this is: the hub binds it to the enrolment (see `policy`). The device's
+        // proof goes with the requests until this hub has registered its key.
+        let hub = self.upstream()?.hub_store;
+        let proved = hub.is_some() && self.proved_to()? == hub;
+        let mut transport = HttpTransport::new(hub_url, token, self.device_key(), opts.timeout)?.with_proof(!proved);
+        let out = self.sync_with(&mut transport, opts);
+        if transport.proved {
+            if let Some(h) = self.upstream()?.hub_store {
+                self.set_proved_to(&h)?;
+            }
+        }
+        out
     }
 }
 
@@ -37,6 +46,10 @@ pub struct HttpTransport {
     authorization: String,
     device: [u8; 16],
     key: DeviceKey,
+    /// Send the device's proof with each request.
+    proof: bool,
+    /// A request with the proof was answered: the hub has the key now.
+    pub proved: bool,
 }
 
 impl HttpTransport {
@@ -58,22 +71,31 @@ impl HttpTransport {
             authorization: protocol::bearer(token),
             device: key.device_id(),
             key,
+            proof: true,
+            proved: false,
         })
+    }
+
+    /// Whether to send the device's proof before the hub asks for it (it always does for a
+    /// device whose key it has not registered).
+    pub fn with_proof(mut self, proof: bool) -> HttpTransport {
+        self.proof = proof;
+        self
     }
 }
 
-impl Transport for HttpTransport {
-    fn round_trip(&mut self, body: &[u8]) -> std::result::Result<Vec<u8>, TransportError> {
-        let result = self
+impl HttpTransport {
+    fn post(&self, body: &[u8], proof: bool) -> std::result::Result<Vec<u8>, TransportError> {
+        let mut req = self
             .agent
             .post(&self.url)
             .set(protocol::AUTHORIZATION_HEADER, &self.authorization)
             .set(protocol::DEVICE_HEADER, &hex::encode(self.device))
-            .set(protocol::KEY_HEADER, &hex::encode(self.key.public()))
-            .set(protocol::PROOF_HEADER, &hex::encode(self.key.sign_request(&self.device, body).0))
-            .set("Content-Type", protocol::CONTENT_TYPE)
-            .send_bytes(body);
-        match result {
+            .set("Content-Type", protocol::CONTENT_TYPE);
+        if proof {
+            req = req.set(protocol::PROOF_HEADER, &protocol::device_proof(&self.key, body));
+        }
+        match req.send_bytes(body) {
             Ok(resp) => {
                 let mut buf = Vec::new();
                 resp.into_reader()
@@ -90,6 +112,22 @@ impl Transport for HttpTransport {
             }
             Err(ureq::Error::Transport(t)) => Err(TransportError::Unreachable(format!("cannot reach the hub: {t}"))),
         }
+    }
+}
+
+impl Transport for HttpTransport {
+    fn round_trip(&mut self, body: &[u8]) -> std::result::Result<Vec<u8>, TransportError> {
+        let mut out = self.post(body, self.proof);
+        if !self.proof && matches!(out, Err(TransportError::Refused { code: protocol::RejectCode::ProofRequired, .. })) {
+            // The hub does not know this device's key (a new hub, or one restored from an old
+            // copy): the same request again, proven.
+            self.proof = true;
+            out = self.post(body, true);
+        }
+        if self.proof && out.is_ok() {
+            self.proved = true;
+        }
+        out
     }
 }
 

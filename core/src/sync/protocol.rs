@@ -25,31 +25,46 @@ pub const ERROR_CONTENT_TYPE: &str = "application/json";
 pub const AUTHORIZATION_HEADER: &str = "Authorization";
 /// The request header that names the syncing device (its store's device id, 32 hex digits).
 pub const DEVICE_HEADER: &str = "X-Sangam-Device";
-/// The request header carrying the device's public key (64 hex digits); the device id is
-/// derived from it ([`crate::sign::device_of_key`]).
-pub const KEY_HEADER: &str = "X-Sangam-Key";
-/// The request header carrying the device's signature of the request (128 hex digits):
-/// Ed25519 over "sangam-request-v1" ‖ device id ‖ SHA-256(body) ([`crate::sign::DeviceKey::sign_request`]).
+/// The request header proving which device sends the request: the device's Ed25519 public key
+/// and its signature of "sangam-request-v1" ‖ device id ‖ SHA-256(body), as 192 hex digits
+/// (key, then signature; [`crate::sign::DeviceKey::sign_request`]). A device sends it until
+/// its hub has registered its key, and again whenever the hub asks
+/// ([`RejectCode::ProofRequired`]).
 pub const PROOF_HEADER: &str = "X-Sangam-Proof";
 
-/// Checks the three device headers of a request with `body`: the device id is the key's and the
-/// proof is the key's signature of this very body. Gives the proven key, or what is wrong.
-pub fn check_device_proof(device: Option<&str>, key: Option<&str>, proof: Option<&str>, body: &[u8]) -> std::result::Result<crate::sign::PublicKey, String> {
-    let hex_of = |v: Option<&str>, name: &str, len: usize| -> std::result::Result<Vec<u8>, String> {
-        v.and_then(|v| hex::decode(v.trim()).ok())
-            .filter(|b| b.len() == len)
-            .ok_or_else(|| format!("missing or malformed '{name}' header ({} hex digits); update the app", len * 2))
-    };
-    let device: [u8; 16] = hex_of(device, DEVICE_HEADER, 16)?.try_into().expect("16");
-    let key: crate::sign::PublicKey = hex_of(key, KEY_HEADER, 32)?.try_into().expect("32");
-    let proof = crate::sign::Sig(hex_of(proof, PROOF_HEADER, 64)?.try_into().expect("64"));
+/// The [`PROOF_HEADER`] value for a request with `body` from the device whose key is `key`.
+pub fn device_proof(key: &crate::sign::DeviceKey, body: &[u8]) -> String {
+    let mut v = hex::encode(key.public());
+    v.push_str(&hex::encode(key.sign_request(&key.device_id(), body).0));
+    v
+}
+
+/// Checks a request's [`DEVICE_HEADER`] and [`PROOF_HEADER`] for `body`: the device id is the
+/// key's and the signature is the key's of this very body. Gives the proven key, or what is
+/// wrong.
+pub fn check_device_proof(device: Option<&str>, proof: Option<&str>, body: &[u8]) -> std::result::Result<crate::sign::PublicKey, String> {
+    let device: [u8; 16] = device
+        .and_then(|v| hex::decode(v.trim()).ok())
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| format!("missing or malformed '{DEVICE_HEADER}' header (32 hex digits); update the app"))?;
+    let proof = proof
+        .and_then(|v| hex::decode(v.trim()).ok())
+        .filter(|b| b.len() == 96)
+        .ok_or_else(|| format!("malformed '{PROOF_HEADER}' header (192 hex digits: the key, then the signature)"))?;
+    let key: crate::sign::PublicKey = proof[..32].try_into().expect("32");
+    let sig = crate::sign::Sig(proof[32..].try_into().expect("64"));
     if crate::sign::device_of_key(&key) != device {
-        return Err(format!("the '{DEVICE_HEADER}' header is not the id of the key in '{KEY_HEADER}'"));
+        return Err(format!("the '{DEVICE_HEADER}' header is not the id of the key in '{PROOF_HEADER}'"));
     }
-    if !crate::sign::verify_request(&key, &device, body, &proof) {
+    if !crate::sign::verify_request(&key, &device, body, &sig) {
         return Err(format!("the '{PROOF_HEADER}' signature does not match this request and key"));
     }
     Ok(key)
+}
+
+/// The device id a request's [`DEVICE_HEADER`] names, if well formed.
+pub fn device_header(device: Option<&str>) -> Option<[u8; 16]> {
+    device.and_then(|v| hex::decode(v.trim()).ok()).and_then(|b| b.try_into().ok())
 }
 
 /// The response header carrying a refusal's [`RejectCode`] (also in the JSON body's `code`).
@@ -247,10 +262,13 @@ pub enum RejectCode {
     BadRequest,
     /// The hub failed; nothing was lost: retry later.
     ServerError,
+    /// The hub does not know this device's key yet: send the request again with the device's
+    /// proof ([`PROOF_HEADER`]).
+    ProofRequired,
 }
 
 impl RejectCode {
-    pub const ALL: [RejectCode; 9] = [
+    pub const ALL: [RejectCode; 10] = [
         RejectCode::VersionTooOld,
         RejectCode::VersionTooNew,
         RejectCode::Unauthorized,
@@ -260,6 +278,7 @@ impl RejectCode {
         RejectCode::Busy,
         RejectCode::BadRequest,
         RejectCode::ServerError,
+        RejectCode::ProofRequired,
     ];
 
     /// The stable spelling on the wire.
@@ -274,6 +293,7 @@ impl RejectCode {
             RejectCode::Busy => "busy",
             RejectCode::BadRequest => "bad-request",
             RejectCode::ServerError => "server-error",
+            RejectCode::ProofRequired => "proof-required",
         }
     }
 
@@ -286,7 +306,7 @@ impl RejectCode {
     pub fn status(self) -> u16 {
         match self {
             RejectCode::VersionTooOld | RejectCode::VersionTooNew | RejectCode::BadRequest => 400,
-            RejectCode::Unauthorized => 401,
+            RejectCode::Unauthorized | RejectCode::ProofRequired => 401,
             RejectCode::Forbidden => 403,
             RejectCode::TooLarge => 413,
             RejectCode::RateLimited => 429,
@@ -336,7 +356,8 @@ impl RejectCode {
     /// The error a client reports for this refusal, with the hub's message.
     pub fn into_error(self, status: u16, message: String) -> Error {
         match self {
-            RejectCode::Unauthorized => Error::Auth(message),
+            // A client that proved its key and is still asked for it cannot sync with this hub.
+            RejectCode::Unauthorized | RejectCode::ProofRequired => Error::Auth(message),
             RejectCode::Forbidden => Error::Forbidden(message),
             RejectCode::VersionTooOld | RejectCode::VersionTooNew => Error::Incompatible(message),
             // Busy: the same device is already syncing, or the hub is going down; worth retrying.
@@ -476,13 +497,14 @@ mod tests {
         let spelled: Vec<&str> = RejectCode::ALL.iter().map(|c| c.as_str()).collect();
         assert_eq!(
             spelled,
-            ["version-too-old", "version-too-new", "unauthorized", "forbidden", "too-large", "rate-limited", "busy", "bad-request", "server-error"]
+            ["version-too-old", "version-too-new", "unauthorized", "forbidden", "too-large", "rate-limited", "busy", "bad-request", "server-error", "proof-required"]
         );
         for c in RejectCode::ALL {
             assert_eq!(RejectCode::parse(c.as_str()), Some(c));
             // What an old hub's status alone says agrees with the code, except for versions
-            // (an old hub's version refusal is a plain 400).
-            if !matches!(c, RejectCode::VersionTooOld | RejectCode::VersionTooNew) {
+            // (an old hub's version refusal is a plain 400) and the proof a hub asks for (401,
+            // like any refusal of who the device is).
+            if !matches!(c, RejectCode::VersionTooOld | RejectCode::VersionTooNew | RejectCode::ProofRequired) {
                 assert_eq!(RejectCode::from_status(c.status()), c);
             }
         }
