@@ -4,7 +4,8 @@
 //!
 //! Run: `cargo bench -p sangam-tests --bench peers`. Needs Node.js and npm: the PouchDB side
 //! (`tests/peers/`, pinned in its package-lock) is installed with `npm ci` on first run.
-//! `SANGAM_BENCH_SIZES` (default `10000`) lists the store sizes, comma-separated.
+//! `SANGAM_BENCH_SIZES` (default `10000`) lists the store sizes, comma-separated;
+//! `SANGAM_BENCH_SKIP_POUCHDB=1` runs only Sangam's side (to profile it).
 //!
 //! Workloads, on loopback unless said:
 //! - push-all: a phone holding N records pushes them all to an empty hub;
@@ -290,13 +291,16 @@ fn main() {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    install_pouchdb();
+    if std::env::var_os("SANGAM_BENCH_SKIP_POUCHDB").is_none() {
+        install_pouchdb();
+    }
     let mut runs = Vec::new();
     for n in sizes {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("peers-bench-{n}"));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("bench dir");
-        let p = pouchdb(n, &dir);
+        // `SANGAM_BENCH_SKIP_POUCHDB=1` runs Sangam's side alone (for profiling it).
+        let p = if std::env::var_os("SANGAM_BENCH_SKIP_POUCHDB").is_some() { Vec::new() } else { pouchdb(n, &dir) };
         let s = sangam(n, &dir);
         let rows = s
             .into_iter()

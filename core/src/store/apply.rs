@@ -54,12 +54,24 @@ impl Inner {
     /// its maker's key is checked with its maker's authority, whoever delivers it.
     pub(crate) fn apply_signed(&mut self, id: &str, bytes: &[u8], peer: Option<&PeerInfo>, sigs: &Signatures) -> Result<ApplyOutcome> {
         let own = self.begin()?;
-        let out = self.apply_in(id, bytes, peer, sigs);
+        let out = self.apply_in(id, bytes, None, peer, sigs);
         self.finish(own, out.is_ok())?;
         out
     }
 
-    fn apply_in(&mut self, id: &str, bytes: &[u8], peer: Option<&PeerInfo>, sigs: &Signatures) -> Result<ApplyOutcome> {
+    /// [`Inner::apply_signed`] for one document chunk whose strict load (`doc::validate_chunks`)
+    /// the caller already made, as `doc`: a hub loads pushed whole records before it takes the
+    /// store's lock, on several threads.
+    pub(crate) fn apply_whole(&mut self, id: &str, chunk: &[u8], doc: Automerge, peer: Option<&PeerInfo>, sigs: &Signatures) -> Result<ApplyOutcome> {
+        let own = self.begin()?;
+        let out = self.apply_in(id, chunk, Some(doc), peer, sigs);
+        self.finish(own, out.is_ok())?;
+        out
+    }
+
+    /// Applies `bytes` to record `id`. `loaded` is the strict load of `bytes` when the caller
+    /// already has it (they are then one document chunk).
+    fn apply_in(&mut self, id: &str, bytes: &[u8], loaded: Option<Automerge>, peer: Option<&PeerInfo>, sigs: &Signatures) -> Result<ApplyOutcome> {
         if bytes.len() > MAX_CHANGE_BYTES {
             return Err(Error::rejected(id, "changes too large"));
         }
@@ -76,11 +88,21 @@ impl Inner {
         // Everything that touches the untrusted bytes happens on a copy, inside the guard.
         let attempt = doc::guard(|| -> Result<Attempt> {
             // Automerge skips chunks it cannot parse; a strict load first refuses them instead.
-            let whole = doc::validate_chunks(bytes).map_err(|e| Error::rejected(id, e))?;
+            let preloaded = loaded.is_some();
+            let whole = match loaded {
+                Some(d) => Some(d),
+                None => doc::validate_chunks(bytes).map_err(|e| Error::rejected(id, e))?,
+            };
             incoming_heads = whole.as_ref().map(|d| d.get_heads());
             let copy = match whole {
                 // A whole new record: the validated load is the record.
                 Some(d) if row.is_none() => d,
+                // A whole record this store has: what it lacks of it is merged in.
+                Some(mut d) if preloaded => {
+                    let mut copy = live.clone();
+                    copy.merge(&mut d).map_err(|e| Error::rejected(id, e.to_string()))?;
+                    copy
+                }
                 _ => {
                     let mut copy = live.clone();
                     copy.load_incremental(bytes).map_err(|e| Error::rejected(id, e.to_string()))?;

@@ -12,19 +12,29 @@ use super::{Inner, Store};
 use crate::doc::heads_from_blob;
 use crate::Result;
 
+/// A record in the changelog, as of its last change.
+pub(crate) struct Changed {
+    pub(crate) id: String,
+    pub(crate) seq: i64,
+    pub(crate) rid: i64,
+    pub(crate) heads: Vec<ChangeHash>,
+}
+
 impl Inner {
-    /// Up to `limit` records of `scopes` changed after position `after`, in order: (id, seq,
-    /// rid). No scopes, no records.
-    pub(crate) fn changed_in_scopes(&self, after: i64, scopes: &[String], limit: usize) -> Result<Vec<(String, i64, i64)>> {
+    /// Up to `limit` records of `scopes` changed after position `after`, in order, with their
+    /// heads now. No scopes, no records.
+    pub(crate) fn changed_in_scopes(&self, after: i64, scopes: &[String], limit: usize) -> Result<Vec<Changed>> {
         let marks = vec!["?"; scopes.len().max(1)].join(", ");
-        let sql = format!("SELECT id, seq, rid FROM docs WHERE seq > ?1 AND scope IN ({marks}) ORDER BY seq LIMIT {limit}");
+        let sql = format!("SELECT id, seq, rid, heads FROM docs WHERE seq > ?1 AND scope IN ({marks}) ORDER BY seq LIMIT {limit}");
         let mut args: Vec<SqlValue> = vec![after.into()];
         if scopes.is_empty() {
             args.push(SqlValue::Null);
         }
         args.extend(scopes.iter().map(|s| SqlValue::from(s.clone())));
         let mut st = self.conn.prepare_cached(&sql)?;
-        let rows = st.query_map(params_from_iter(args.iter()), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let rows = st.query_map(params_from_iter(args.iter()), |r| {
+            Ok(Changed { id: r.get(0)?, seq: r.get(1)?, rid: r.get(2)?, heads: heads_from_blob(&r.get::<_, Vec<u8>>(3)?) })
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

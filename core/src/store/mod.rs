@@ -32,6 +32,7 @@ mod up_heads;
 mod write;
 
 pub use apply::{PENDING_BYTES_PER_PEER, PENDING_PER_PEER, PENDING_PER_RECORD, PENDING_TTL_MS};
+pub(crate) use changelog::Changed;
 pub(crate) use export_scan::ExportSet;
 pub(crate) use inner::{Inner, RowInfo};
 pub(crate) use lists::SubjectKeys;

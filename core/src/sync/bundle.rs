@@ -173,7 +173,7 @@ impl Store {
         }
         let peer = sender.as_ref();
         let mut report = BundleReport { header: Some(header), ..Default::default() };
-        let wholes = transpose::unpack_whole(&body.whole);
+        let (compacts, stopped) = transpose::unpack_compact(&body.whole);
         let mut g = self.lock();
         if let (Some(p), true) = (peer, g.is_serving()) {
             g.bind_device(p)?;
@@ -201,7 +201,9 @@ impl Store {
                 land(inner, id_from_wire(&d.id), &d.changes)?;
             }
             let mut unreadable = Vec::new();
-            for whole in wholes {
+            // Each whole record is rebuilt when its turn comes, so a large bundle never holds
+            // more than one of them loaded.
+            for whole in compacts.iter().map(|c| transpose::expand(c)).chain(stopped.map(Err)) {
                 match whole {
                     Ok(w) => land(inner, w.id, &w.chunk)?,
                     // Only a bundle made to deceive gets here (a damaged one fails its checksum).

@@ -211,7 +211,8 @@ impl<'a> SyncEngine<'a> {
             for pull in &resp.pull {
                 receive(inner, pull.id, &pull.changes)?;
             }
-            for whole in transpose::unpack_whole(&resp.whole) {
+            let (compacts, stopped) = transpose::unpack_compact(&resp.whole);
+            for whole in compacts.iter().map(|c| transpose::expand(c)).chain(stopped.map(Err)) {
                 // A whole record names itself; one that does not even say which record it is
                 // cannot be asked for again, so it is reported (and the next full pull brings it).
                 match whole {

@@ -99,30 +99,35 @@ impl Store {
         // 1. Pushed records, each refused alone, applied a slice at a time: one transaction per
         // slice, with the store unlocked between slices so that other devices' syncs are served
         // meanwhile instead of waiting for the whole batch.
-        let mut items: Vec<(WireId, Cow<'_, [u8]>, Vec<ChangeHash>)> =
-            req.push.iter().map(|p| (p.id, Cow::Borrowed(&p.changes[..]), p.heads.iter().map(|h| ChangeHash(*h)).collect())).collect();
-        for whole in transpose::unpack_whole(&req.push_whole) {
-            // A whole record names itself. One that cannot say which record it is gets no
-            // answer, and the device stops offering it for the session (it is counted here).
-            match whole.and_then(|w| Ok((id_to_wire(&w.id).map_err(|e| e.to_string())?, w))) {
-                Ok((wid, whole)) => items.push((wid, Cow::Owned(whole.chunk), whole.heads)),
-                Err(reason) => {
-                    tracing::warn!(%reason, "a pushed whole record could not be read");
-                    stats.rejected += 1;
-                }
-            }
+        // Whole records stay compact until their slice is due, and are loaded outside the lock.
+        let (compacts, stopped) = transpose::unpack_compact(&req.push_whole);
+        if let Some(reason) = stopped {
+            tracing::warn!(%reason, "a pushed whole record could not be read");
+            stats.rejected += 1;
         }
+        let items: Vec<Pushed<'_>> = req
+            .push
+            .iter()
+            .map(|p| Pushed::Changes(p.id, &p.changes[..], p.heads.iter().map(|h| ChangeHash(*h)).collect()))
+            .chain(compacts.iter().map(|c| Pushed::Whole(&c[..])))
+            .collect();
         let mut pushed: HashMap<[u8; 16], Vec<ChangeHash>> = HashMap::new();
-        let land = |inner: &mut Inner, resp: &mut SyncResponse, stats: &mut ServeStats, pushed: &mut HashMap<[u8; 16], Vec<ChangeHash>>, wid: WireId, changes: &[u8], theirs: &[ChangeHash]| -> Result<()> {
+        let land = |inner: &mut Inner, resp: &mut SyncResponse, stats: &mut ServeStats, pushed: &mut HashMap<[u8; 16], Vec<ChangeHash>>, item: Ready<'_>| -> Result<()> {
+            let (wid, theirs) = (item.wid, item.heads);
             let id = id_from_wire(&wid);
-            match inner.apply_signed(&id, changes, Some(peer), &sigs) {
+            let changes: &[u8] = &item.bytes;
+            let applied = match item.doc {
+                Some(doc) => inner.apply_whole(&id, changes, doc, Some(peer), &sigs),
+                None => inner.apply_signed(&id, changes, Some(peer), &sigs),
+            };
+            match applied {
                 Ok(out) if out.pending => resp.resend_full.push(wid),
                 Ok(out) => {
                     stats.docs_in += u64::from(out.changed);
                     let hub_heads = inner.with_doc(&id, |d| Ok(d.get_heads()))?;
-                    let same = sorted(&hub_heads) == sorted(theirs);
+                    let same = sorted(&hub_heads) == sorted(&theirs);
                     resp.acks.push(Ack { id: wid, heads: (!same).then(|| wire_heads(&hub_heads)) });
-                    pushed.insert(wid, theirs.to_vec());
+                    pushed.insert(wid, theirs);
                 }
                 Err(Error::Rejected { reason, library_failed, .. }) => {
                     stats.rejected += 1;
@@ -141,10 +146,11 @@ impl Store {
         };
         let mut checked = 0;
         for slice in items.chunks(PUSH_SLICE) {
+            let ready = ready(slice, &mut stats);
             let mut g = self.lock();
             g.transaction(|inner| {
-                for (wid, changes, theirs) in slice {
-                    land(inner, &mut resp, &mut stats, &mut pushed, *wid, changes, theirs)?;
+                for item in ready {
+                    land(inner, &mut resp, &mut stats, &mut pushed, item)?;
                 }
                 Ok(())
             })?;
@@ -156,6 +162,7 @@ impl Store {
             checked = resp.acks.len();
         }
         drop(items);
+        drop(compacts);
         let mut g = self.lock();
         let inner = &mut *g;
 
@@ -183,7 +190,7 @@ impl Store {
             if rows.is_empty() {
                 break;
             }
-            for (id, seq, rid) in &rows {
+            for crate::store::Changed { id, seq, rid, heads } in &rows {
                 if resp.pull.len() + wholes.len() >= MAX_DOCS_PER_REQUEST || budget == 0 {
                     resp.more = true;
                     break 'pages;
@@ -194,6 +201,14 @@ impl Store {
                     continue;
                 }
                 // What the peer has: the version it was sent at its cursor, plus what it pushed now.
+                // A record the peer just pushed at exactly the hub's version needs nothing sent, and
+                // no load to find that out.
+                if let Some(p) = pushed.get(&wid) {
+                    if sorted(heads) == sorted(p) {
+                        next_cursor = *seq;
+                        continue;
+                    }
+                }
                 let mut base: Vec<ChangeHash> = inner.version_at(*rid, cursor)?;
                 if let Some(p) = pushed.get(&wid) {
                     base.extend(p.iter().copied());
@@ -276,6 +291,73 @@ fn sorted(h: &[ChangeHash]) -> Vec<ChangeHash> {
 
 fn wire_heads(h: &[ChangeHash]) -> Vec<WireHash> {
     h.iter().map(|c| c.0).collect()
+}
+
+/// A pushed record as it came: changes to a record, or a whole record still compact.
+enum Pushed<'a> {
+    Changes(WireId, &'a [u8], Vec<ChangeHash>),
+    Whole(&'a [u8]),
+}
+
+/// A pushed record ready to land: a whole one is rebuilt and strictly loaded (`doc`).
+struct Ready<'a> {
+    wid: WireId,
+    bytes: Cow<'a, [u8]>,
+    heads: Vec<ChangeHash>,
+    doc: Option<automerge::Automerge>,
+}
+
+/// Slices with at least this many whole records load them on two threads.
+const PARALLEL_WHOLES: usize = 16;
+
+/// Makes a slice of pushed records ready: whole records are rebuilt and loaded (the costly part
+/// of landing one: twice, see `compact::expand`) before the store is locked, on two threads when
+/// there are many and the machine has the cores. A whole
+/// record that cannot say which record it is gets no answer, and the device stops offering it
+/// for the session (it is counted here).
+fn ready<'a>(slice: &[Pushed<'a>], stats: &mut ServeStats) -> Vec<Ready<'a>> {
+    // Rebuilt, named and strictly loaded. A chunk the strict load refuses keeps no document, and
+    // landing it loads it again to refuse it with the reason.
+    let expand = |rec: &[u8]| {
+        transpose::expand(rec).and_then(|w| {
+            let wid = id_to_wire(&w.id).map_err(|e| e.to_string())?;
+            let doc = crate::doc::guard(|| crate::doc::validate_chunks(&w.chunk)).ok().and_then(|r| r.ok()).flatten();
+            Ok((wid, w, doc))
+        })
+    };
+    let wholes: Vec<&[u8]> = slice.iter().filter_map(|p| if let Pushed::Whole(rec) = p { Some(*rec) } else { None }).collect();
+    let two = wholes.len() >= PARALLEL_WHOLES && std::thread::available_parallelism().map(|n| n.get() > 1).unwrap_or(false);
+    let mut expanded: Vec<_> = if two {
+        let (a, b) = wholes.split_at(wholes.len() / 2);
+        std::thread::scope(|s| {
+            let other = s.spawn(|| b.iter().map(|r| expand(r)).collect::<Vec<_>>());
+            let mut out: Vec<_> = a.iter().map(|r| expand(r)).collect();
+            match other.join() {
+                Ok(rest) => out.extend(rest),
+                // expand runs inside the panic guard; this is only for the impossible.
+                Err(_) => out.extend(b.iter().map(|_| Err("loading a whole record failed".to_string()))),
+            }
+            out
+        })
+    } else {
+        wholes.iter().map(|r| expand(r)).collect()
+    };
+    let mut expanded = expanded.drain(..);
+    let mut out = Vec::with_capacity(slice.len());
+    for p in slice {
+        match p {
+            Pushed::Changes(wid, bytes, heads) => out.push(Ready { wid: *wid, bytes: Cow::Borrowed(*bytes), heads: heads.clone(), doc: None }),
+            Pushed::Whole(_) => match expanded.next() {
+                Some(Ok((wid, w, doc))) => out.push(Ready { wid, bytes: Cow::Owned(w.chunk), heads: w.heads, doc }),
+                Some(Err(reason)) => {
+                    tracing::warn!(%reason, "a pushed whole record could not be read");
+                    stats.rejected += 1;
+                }
+                None => {}
+            },
+        }
+    }
+    out
 }
 
 #[cfg(test)]

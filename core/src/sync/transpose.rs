@@ -290,19 +290,28 @@ pub(crate) fn pack_whole(chunks: Vec<(WireId, Vec<u8>)>) -> (WholeBatch, Vec<(Wi
 
 /// Whole records received: each rebuilt into its document chunk and named, or the reason it
 /// could not be. Runs the untrusted parts inside the panic guard.
+#[cfg(test)]
 pub(crate) fn unpack_whole(batch: &WholeBatch) -> Vec<Result<compact::Expanded, String>> {
-    let (records, err) = match crate::doc::guard(|| unpack(batch)) {
-        Ok(v) => v,
-        Err(reason) => (Vec::new(), Some(reason)),
-    };
-    let mut out: Vec<Result<compact::Expanded, String>> = records
-        .iter()
-        .map(|rec| crate::doc::guard(|| compact::expand(rec)).unwrap_or_else(Err))
-        .collect();
+    let (records, err) = unpack_compact(batch);
+    let mut out: Vec<Result<compact::Expanded, String>> = records.iter().map(|rec| expand(rec)).collect();
     if let Some(e) = err {
         out.push(Err(e));
     }
     out
+}
+
+/// Whole records received, still compact (cheap to hold; [`expand`] each when it is due), and
+/// the reason the batch stopped early if it did.
+pub(crate) fn unpack_compact(batch: &WholeBatch) -> (Vec<Vec<u8>>, Option<String>) {
+    match crate::doc::guard(|| unpack(batch)) {
+        Ok(v) => v,
+        Err(reason) => (Vec::new(), Some(reason)),
+    }
+}
+
+/// One compact record rebuilt and loaded (`compact::expand`) inside the panic guard.
+pub(crate) fn expand(rec: &[u8]) -> Result<compact::Expanded, String> {
+    crate::doc::guard(|| compact::expand(rec)).unwrap_or_else(Err)
 }
 
 struct Pieces<'a> {
