@@ -87,6 +87,18 @@ pub(crate) fn put_uleb(out: &mut Vec<u8>, mut v: u64) {
     }
 }
 
+/// Whether `bytes` is exactly one document chunk (by its header and length; the contents are
+/// not checked).
+pub(crate) fn is_one_document_chunk(bytes: &[u8]) -> bool {
+    if bytes.len() < 9 || bytes[..4] != MAGIC || bytes[8] != 0 {
+        return false;
+    }
+    match uleb(&bytes[9..]) {
+        Some((len, used)) => usize::try_from(len).ok().and_then(|l| l.checked_add(9 + used)) == Some(bytes.len()),
+        None => false,
+    }
+}
+
 pub(crate) fn uleb(b: &[u8]) -> Option<(u64, usize)> {
     let mut v: u64 = 0;
     for (i, byte) in b.iter().enumerate().take(10) {

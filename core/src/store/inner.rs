@@ -262,6 +262,20 @@ impl Inner {
         Ok(doc)
     }
 
+    /// Record `id` as one document chunk straight from storage, when it is stored as one (no
+    /// increments after its snapshot): what a peer that has nothing of it is sent, without
+    /// loading it. `None` when it would have to be loaded and saved.
+    pub(crate) fn stored_whole(&self, id: &str) -> Result<Option<Vec<u8>>> {
+        let row: Option<(Option<Vec<u8>>, i64)> = self
+            .conn
+            .prepare_cached("SELECT snapshot, chunks FROM docs WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let Some((Some(snapshot), 0)) = row else { return Ok(None) };
+        let bytes = write::unpack(snapshot)?;
+        Ok(doc::is_one_document_chunk(&bytes).then_some(bytes))
+    }
+
     /// Runs `f` on record `id`'s document (loading it into the cache if needed).
     pub(crate) fn with_doc<R>(&mut self, id: &str, f: impl FnOnce(&Automerge) -> Result<R>) -> Result<R> {
         let doc = self.take_doc(id)?;

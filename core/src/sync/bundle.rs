@@ -25,6 +25,8 @@ use crate::{Error, Result, Store};
 const MAGIC: &[u8; 4] = b"SGBN";
 /// The bundle format version this code writes and reads.
 pub const BUNDLE_VERSION: u16 = 3;
+/// Whole records loaded at a time while a bundle is imported.
+const LOAD_SLICE: usize = 128;
 
 /// What a bundle says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,8 +182,11 @@ impl Store {
         }
         g.transaction(|inner| {
             let mut land =
-                |inner: &mut crate::store::Inner, id: String, changes: &[u8]| -> Result<()> {
-                    let applied = inner.apply_signed(&id, changes, peer, &sigs);
+                |inner: &mut crate::store::Inner, id: String, changes: &[u8], loaded: Option<automerge::Automerge>| -> Result<()> {
+                    let applied = match loaded {
+                        Some(doc) => inner.apply_whole(&id, changes, doc, peer, &sigs),
+                        None => inner.apply_signed(&id, changes, peer, &sigs),
+                    };
                     if matches!(applied, Ok(ref out) if out.changed) && !inner.is_serving() {
                         // What reached us with its makers' signatures goes on with them.
                         inner.keep_relayed_sigs(&id, &sigs)?;
@@ -198,14 +203,16 @@ impl Store {
                     Ok(())
                 };
             for d in &body.docs {
-                land(inner, id_from_wire(&d.id), &d.changes)?;
+                land(inner, id_from_wire(&d.id), &d.changes, None)?;
             }
             let mut unreadable = Vec::new();
-            // Each whole record is rebuilt when its turn comes, so a large bundle never holds
-            // more than one of them loaded.
-            for whole in compacts.iter().map(|c| transpose::expand(c)).chain(stopped.map(Err)) {
+            // Whole records are rebuilt and loaded a slice at a time (over the machine's
+            // cores), so a large bundle never holds more than a slice of them loaded.
+            let compacts: Vec<&[u8]> = compacts.iter().map(|c| &c[..]).collect();
+            let loaded = compacts.chunks(LOAD_SLICE).flat_map(transpose::load_wholes);
+            for whole in loaded.chain(stopped.map(Err)) {
                 match whole {
-                    Ok(w) => land(inner, w.id, &w.chunk)?,
+                    Ok(w) => land(inner, w.id, &w.chunk, w.doc)?,
                     // Only a bundle made to deceive gets here (a damaged one fails its checksum).
                     Err(reason) => unreadable.push(("(unreadable record)".to_string(), reason)),
                 }

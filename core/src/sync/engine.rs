@@ -22,6 +22,8 @@ use crate::{Error, Result, Store};
 pub const BATCH_BYTES: u64 = 2 * 1024 * 1024;
 /// Default bound on records per request.
 pub const BATCH_DOCS: usize = 500;
+/// Whole records from the hub loaded at a time (over the phone's cores) while a response is applied.
+const LOAD_SLICE: usize = 128;
 
 /// Progress of a sync, reported after every round trip.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,11 +185,15 @@ impl<'a> SyncEngine<'a> {
             for id in &resp.resend_full {
                 inner.forget_up_heads(&id_from_wire(id))?;
             }
-            let mut receive = |inner: &mut crate::store::Inner, wid: WireId, changes: &[u8]| -> Result<()> {
+            let mut receive = |inner: &mut crate::store::Inner, wid: WireId, changes: &[u8], loaded: Option<automerge::Automerge>| -> Result<()> {
                 let id = id_from_wire(&wid);
                 let before = inner.row(&id)?.map(|r| r.conflicts).unwrap_or(0);
                 let (was_synced, up_before) = inner.sync_marks(&id)?;
-                match inner.apply(&id, changes, None) {
+                let applied = match loaded {
+                    Some(doc) => inner.apply_whole(&id, changes, doc, None, &crate::sign::Signatures::new()),
+                    None => inner.apply(&id, changes, None),
+                };
+                match applied {
                     Ok(out) if out.pending => {
                         want_full.insert(wid);
                     }
@@ -209,15 +215,18 @@ impl<'a> SyncEngine<'a> {
                 Ok(())
             };
             for pull in &resp.pull {
-                receive(inner, pull.id, &pull.changes)?;
+                receive(inner, pull.id, &pull.changes, None)?;
             }
+            // Whole records are rebuilt and loaded a slice at a time, over the phone's cores.
             let (compacts, stopped) = transpose::unpack_compact(&resp.whole);
-            for whole in compacts.iter().map(|c| transpose::expand(c)).chain(stopped.map(Err)) {
+            let compacts: Vec<&[u8]> = compacts.iter().map(|c| &c[..]).collect();
+            let loaded = compacts.chunks(LOAD_SLICE).flat_map(transpose::load_wholes);
+            for whole in loaded.chain(stopped.map(Err)) {
                 // A whole record names itself; one that does not even say which record it is
                 // cannot be asked for again, so it is reported (and the next full pull brings it).
                 match whole {
                     Ok(whole) => match id_to_wire(&whole.id) {
-                        Ok(wid) => receive(inner, wid, &whole.chunk)?,
+                        Ok(wid) => receive(inner, wid, &whole.chunk, whole.doc)?,
                         // The id is the sender's text: not repeated in reports or logs.
                         Err(_) => unreadable.push("a record from the hub has a malformed id".to_string()),
                     },

@@ -175,7 +175,10 @@ impl Store {
             if !peer.may_see(&row.scope) {
                 continue;
             }
-            let whole = inner.with_doc(&sid, |d| Ok(d.save_nocompress()))?;
+            let whole = match inner.stored_whole(&sid)? {
+                Some(w) => w,
+                None => inner.with_doc(&sid, |d| Ok(d.save_nocompress()))?,
+            };
             budget = budget.saturating_sub(whole.len() as u64);
             wholes.push((*id, whole));
         }
@@ -212,6 +215,17 @@ impl Store {
                 let mut base: Vec<ChangeHash> = inner.version_at(*rid, cursor)?;
                 if let Some(p) = pushed.get(&wid) {
                     base.extend(p.iter().copied());
+                }
+                // A peer that has nothing of it gets it whole, straight from storage if it is
+                // stored as one chunk (no load).
+                if base.is_empty() {
+                    if let Some(w) = inner.stored_whole(id)? {
+                        next_cursor = *seq;
+                        budget = budget.saturating_sub(w.len() as u64);
+                        stats.docs_out += 1;
+                        wholes.push((wid, w));
+                        continue;
+                    }
                 }
                 let (changes, whole) = inner.with_doc(id, |d| {
                     let known = !base.is_empty() && base.iter().all(|h| d.get_change_meta_by_hash(h).is_some());
@@ -307,48 +321,24 @@ struct Ready<'a> {
     doc: Option<automerge::Automerge>,
 }
 
-/// Slices with at least this many whole records load them on two threads.
-const PARALLEL_WHOLES: usize = 16;
-
-/// Makes a slice of pushed records ready: whole records are rebuilt and loaded (the costly part
-/// of landing one: twice, see `compact::expand`) before the store is locked, on two threads when
-/// there are many and the machine has the cores. A whole
-/// record that cannot say which record it is gets no answer, and the device stops offering it
-/// for the session (it is counted here).
+/// Makes a slice of pushed records ready: whole records are rebuilt and loaded before the store
+/// is locked (`transpose::load_wholes`). A whole record that cannot say which record it is gets
+/// no answer, and the device stops offering it for the session (it is counted here).
 fn ready<'a>(slice: &[Pushed<'a>], stats: &mut ServeStats) -> Vec<Ready<'a>> {
-    // Rebuilt, named and strictly loaded. A chunk the strict load refuses keeps no document, and
-    // landing it loads it again to refuse it with the reason.
-    let expand = |rec: &[u8]| {
-        transpose::expand(rec).and_then(|w| {
-            let wid = id_to_wire(&w.id).map_err(|e| e.to_string())?;
-            let doc = crate::doc::guard(|| crate::doc::validate_chunks(&w.chunk)).ok().and_then(|r| r.ok()).flatten();
-            Ok((wid, w, doc))
-        })
-    };
     let wholes: Vec<&[u8]> = slice.iter().filter_map(|p| if let Pushed::Whole(rec) = p { Some(*rec) } else { None }).collect();
-    let two = wholes.len() >= PARALLEL_WHOLES && std::thread::available_parallelism().map(|n| n.get() > 1).unwrap_or(false);
-    let mut expanded: Vec<_> = if two {
-        let (a, b) = wholes.split_at(wholes.len() / 2);
-        std::thread::scope(|s| {
-            let other = s.spawn(|| b.iter().map(|r| expand(r)).collect::<Vec<_>>());
-            let mut out: Vec<_> = a.iter().map(|r| expand(r)).collect();
-            match other.join() {
-                Ok(rest) => out.extend(rest),
-                // expand runs inside the panic guard; this is only for the impossible.
-                Err(_) => out.extend(b.iter().map(|_| Err("loading a whole record failed".to_string()))),
-            }
-            out
-        })
-    } else {
-        wholes.iter().map(|r| expand(r)).collect()
-    };
-    let mut expanded = expanded.drain(..);
+    let mut expanded = transpose::load_wholes(&wholes).into_iter();
     let mut out = Vec::with_capacity(slice.len());
     for p in slice {
         match p {
             Pushed::Changes(wid, bytes, heads) => out.push(Ready { wid: *wid, bytes: Cow::Borrowed(*bytes), heads: heads.clone(), doc: None }),
             Pushed::Whole(_) => match expanded.next() {
-                Some(Ok((wid, w, doc))) => out.push(Ready { wid, bytes: Cow::Owned(w.chunk), heads: w.heads, doc }),
+                Some(Ok(w)) => match id_to_wire(&w.id) {
+                    Ok(wid) => out.push(Ready { wid, bytes: Cow::Owned(w.chunk), heads: w.heads, doc: w.doc }),
+                    Err(e) => {
+                        tracing::warn!(reason = %e, "a pushed whole record could not be read");
+                        stats.rejected += 1;
+                    }
+                },
                 Some(Err(reason)) => {
                     tracing::warn!(%reason, "a pushed whole record could not be read");
                     stats.rejected += 1;

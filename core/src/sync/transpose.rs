@@ -314,6 +314,52 @@ pub(crate) fn expand(rec: &[u8]) -> Result<compact::Expanded, String> {
     crate::doc::guard(|| compact::expand(rec)).unwrap_or_else(Err)
 }
 
+/// A whole record received, rebuilt, and loaded as the strict load of its chunk would
+/// (`doc::validate_chunks`); `doc` is `None` if the strict load refused it (applying the chunk
+/// then refuses it again, with the reason).
+pub(crate) struct Loaded {
+    pub id: String,
+    pub chunk: Vec<u8>,
+    pub heads: Vec<automerge::ChangeHash>,
+    pub doc: Option<automerge::Automerge>,
+}
+
+/// Whole records at least, before loading them is spread over threads.
+const PARALLEL_WHOLES: usize = 16;
+/// Threads at most for loading whole records.
+const LOAD_THREADS: usize = 4;
+
+/// Rebuilds and loads compact whole records (the costly part of receiving one: two loads, see
+/// `compact::expand`), in order, spread over the machine's cores (up to four) when there are
+/// many. Callers pass a slice at a time, so few loaded records are held at once.
+pub(crate) fn load_wholes(recs: &[&[u8]]) -> Vec<Result<Loaded, String>> {
+    let one = |rec: &[u8]| {
+        expand(rec).map(|w| {
+            let doc = crate::doc::guard(|| crate::doc::validate_chunks(&w.chunk)).ok().and_then(|r| r.ok()).flatten();
+            Loaded { id: w.id, chunk: w.chunk, heads: w.heads, doc }
+        })
+    };
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(LOAD_THREADS);
+    if recs.len() < PARALLEL_WHOLES || threads < 2 {
+        return recs.iter().map(|r| one(r)).collect();
+    }
+    let per = recs.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let mut parts = recs.chunks(per);
+        let mine = parts.next().unwrap_or(&[]);
+        let others: Vec<_> = parts.map(|part| (part.len(), s.spawn(move || part.iter().map(|r| one(r)).collect::<Vec<_>>()))).collect();
+        let mut out: Vec<_> = mine.iter().map(|r| one(r)).collect();
+        for (len, h) in others {
+            match h.join() {
+                Ok(v) => out.extend(v),
+                // Everything in `one` runs inside the panic guard; this is for the impossible.
+                Err(_) => out.extend((0..len).map(|_| Err("loading a whole record failed".to_string()))),
+            }
+        }
+        out
+    })
+}
+
 struct Pieces<'a> {
     heads: &'a [u8],
     layout: &'a [u8],
