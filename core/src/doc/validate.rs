@@ -109,3 +109,24 @@ pub(crate) fn uleb(b: &[u8]) -> Option<(u64, usize)> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use automerge::transaction::Transactable;
+
+    #[test]
+    fn one_document_chunk_is_told_from_changes_and_from_several_chunks() {
+        let mut d = Automerge::new();
+        d.transact(|tx| tx.put(automerge::ROOT, "id", "x")).unwrap();
+        let whole = d.save_nocompress();
+        assert!(is_one_document_chunk(&whole));
+        assert!(is_one_document_chunk(&d.save()));
+        let mut two = whole.clone();
+        two.extend_from_slice(&whole);
+        assert!(!is_one_document_chunk(&two));
+        assert!(!is_one_document_chunk(&whole[..whole.len() - 1]));
+        assert!(!is_one_document_chunk(d.get_last_local_change().unwrap().raw_bytes()));
+        assert!(!is_one_document_chunk(b""));
+    }
+}

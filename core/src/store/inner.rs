@@ -3,7 +3,7 @@
 //! `finish`, `batch`) and the loading of documents from their snapshot and chunks.
 
 
-use automerge::{ActorId, Author, Automerge};
+use automerge::{ActorId, Author, Automerge, ChangeHash};
 use rusqlite::{Connection, OptionalExtension};
 
 use super::cache::DocCache;
@@ -262,18 +262,18 @@ impl Inner {
         Ok(doc)
     }
 
-    /// Record `id` as one document chunk straight from storage, when it is stored as one (no
-    /// increments after its snapshot): what a peer that has nothing of it is sent, without
-    /// loading it. `None` when it would have to be loaded and saved.
-    pub(crate) fn stored_whole(&self, id: &str) -> Result<Option<Vec<u8>>> {
-        let row: Option<(Option<Vec<u8>>, i64)> = self
+    /// Record `id` as one document chunk straight from storage, with its heads, when it is
+    /// stored as one (no increments after its snapshot): what a peer that has nothing of it is
+    /// sent, without loading it. `None` when it would have to be loaded and saved.
+    pub(crate) fn stored_whole(&self, id: &str) -> Result<Option<(Vec<u8>, Vec<ChangeHash>)>> {
+        let row: Option<(Option<Vec<u8>>, i64, Vec<u8>)> = self
             .conn
-            .prepare_cached("SELECT snapshot, chunks FROM docs WHERE id = ?1")?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .prepare_cached("SELECT snapshot, chunks, heads FROM docs WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
-        let Some((Some(snapshot), 0)) = row else { return Ok(None) };
+        let Some((Some(snapshot), 0, heads)) = row else { return Ok(None) };
         let bytes = write::unpack(snapshot)?;
-        Ok(doc::is_one_document_chunk(&bytes).then_some(bytes))
+        Ok(doc::is_one_document_chunk(&bytes).then(|| (bytes, doc::heads_from_blob(&heads))))
     }
 
     /// Runs `f` on record `id`'s document (loading it into the cache if needed).

@@ -124,15 +124,21 @@ impl<'a> SyncEngine<'a> {
             if self.refused.contains(&id) || heads_of.len() >= self.max_docs {
                 continue;
             }
-            let (changes, is_whole, heads) = g.with_doc(&id, |d| {
-                let known = !up.is_empty() && up.iter().all(|h| d.get_change_meta_by_hash(h).is_some());
-                // A record the hub has never seen goes whole, without what the hub works out
-                // itself (ADR 0006); the frame's zstd compresses it better uncompressed.
-                Ok(match known {
-                    true => (d.save_after(&up), false, d.get_heads()),
-                    false => (d.save_nocompress(), true, d.get_heads()),
-                })
-            })?;
+            // A record the hub has never seen goes whole: straight from storage when it is
+            // stored as one chunk (no load).
+            let stored = if up.is_empty() { g.stored_whole(&id)? } else { None };
+            let (changes, is_whole, heads) = match stored {
+                Some((chunk, heads)) => (chunk, true, heads),
+                None => g.with_doc(&id, |d| {
+                    let known = !up.is_empty() && up.iter().all(|h| d.get_change_meta_by_hash(h).is_some());
+                    // Whole, it goes without what the hub works out itself (ADR 0006); the
+                    // frame's zstd compresses it better uncompressed.
+                    Ok(match known {
+                        true => (d.save_after(&up), false, d.get_heads()),
+                        false => (d.save_nocompress(), true, d.get_heads()),
+                    })
+                })?,
+            };
             bytes += changes.len() as u64;
             if relays {
                 g.relayed_sigs(&id, &mut sigs)?;

@@ -176,7 +176,7 @@ impl Store {
                 continue;
             }
             let whole = match inner.stored_whole(&sid)? {
-                Some(w) => w,
+                Some((w, _)) => w,
                 None => inner.with_doc(&sid, |d| Ok(d.save_nocompress()))?,
             };
             budget = budget.saturating_sub(whole.len() as u64);
@@ -219,7 +219,7 @@ impl Store {
                 // A peer that has nothing of it gets it whole, straight from storage if it is
                 // stored as one chunk (no load).
                 if base.is_empty() {
-                    if let Some(w) = inner.stored_whole(id)? {
+                    if let Some((w, _)) = inner.stored_whole(id)? {
                         next_cursor = *seq;
                         budget = budget.saturating_sub(w.len() as u64);
                         stats.docs_out += 1;
