@@ -1,9 +1,10 @@
 //! Sync benchmark (issue: hub and sync). Run: `cargo bench -p sangam-tests --bench sync`.
 //!
-//! Workloads from BENCHMARKS.md against a real hub process seeded with 50,000 records:
-//! W1 bootstrap of a new phone; W3 nothing changed; W2 daily sync (500 changed at the hub, the
-//! phone pushes 25 new and 5 edited) on loopback and through an emulated Regular-2G link; W8 200
-//! simulated phones at once. Prints bytes each way (payload and wire), requests, wall and CPU
+//! Workloads from BENCHMARKS.md against a real hub process seeded with 50,000 records (by a
+//! phone pushing them through the real sync path): W1 bootstrap of a new phone; W3 nothing
+//! changed; W2 daily sync (500 changed at the hub, the phone pushes 25 new and 5 edited) on
+//! loopback and through an emulated Regular-2G link, and the phone pushing one-field edits to
+//! 1% of the store; W8 200 simulated phones at once. Prints bytes each way (payload and wire), requests, wall and CPU
 //! time, and peak RSS of phone and hub. `SANGAM_BENCH_RECORDS` overrides the 50,000.
 
 use std::collections::BTreeMap;
@@ -59,10 +60,12 @@ fn phone_bootstrap(db: &Path, url: &str, token: &str) -> Result<()> {
     Ok(())
 }
 
-/// Seeds the hub with `n` household responses. Returns the records' JSON size in all and the
-/// size of that JSON compressed with zstd at level 19: the floor W1 is measured against.
-fn seed(data: &Path, n: usize) -> Result<(usize, usize)> {
-    let store = sangam_hub::open_store(data).map_err(|e| Error::InvalidInput(e.to_string()))?;
+/// Child mode: seeds the hub with `n` household responses through the real sync path (a
+/// phone holding them pushes them all to the hub at `url`). Returns the records' JSON size in
+/// all and the size of that JSON compressed with zstd at level 19: the floor W1 is measured
+/// against.
+fn seed(phone_db: &Path, url: &str, token: &str, n: usize) -> Result<(usize, usize)> {
+    let store = Store::open(phone_db, Identity::field_worker("seeder", "Seeder"))?;
     let t = Instant::now();
     let ids = store.bulk_import(|s| {
         let mut ids = Vec::with_capacity(n);
@@ -71,7 +74,15 @@ fn seed(data: &Path, n: usize) -> Result<(usize, usize)> {
         }
         Ok(ids)
     })?;
-    eprintln!("seeded {n} records at the hub in {:.1} s", t.elapsed().as_secs_f64());
+    let made = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let r = store.sync(url, token, &opts())?;
+    assert!(r.rejected.is_empty(), "the hub refused seeded records: {:?}", &r.rejected[..r.rejected.len().min(3)]);
+    eprintln!(
+        "seeded {n} records at the hub through sync: made on a phone in {made:.1} s, pushed in {:.1} s ({} round trips)",
+        t.elapsed().as_secs_f64(),
+        r.progress.round_trips
+    );
     let mut json = Vec::new();
     for id in &ids {
         serde_json::to_writer(&mut json, &store.record_json(id, None)?)?;
@@ -121,8 +132,8 @@ fn main() -> Result<()> {
     }
     // The hub's side of the setup runs in child processes, so this process's peak RSS is the
     // phone's (W3 and W2 run their phone here).
-    if args.len() == 4 && args[1] == "--seed" {
-        let (json, floor) = seed(Path::new(&args[2]), args[3].parse().unwrap_or(0))?;
+    if args.len() == 6 && args[1] == "--seed" {
+        let (json, floor) = seed(Path::new(&args[2]), &args[3], &args[4], args[5].parse().unwrap_or(0))?;
         println!("SEED {json} {floor}");
         return Ok(());
     }
@@ -137,19 +148,32 @@ fn main() -> Result<()> {
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&root)?;
     let data = root.join("hub");
-    let out = Command::new(std::env::current_exe()?).arg("--seed").arg(&data).arg(n.to_string()).output()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let line = text.lines().find(|l| l.starts_with("SEED ")).unwrap_or_else(|| panic!("seeding failed: {}", String::from_utf8_lossy(&out.stderr)));
-    let f: Vec<usize> = line.split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
-    let (json_bytes, json_floor) = (f[0], f[1]);
-    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    drop(sangam_hub::open_store(&data).map_err(|e| Error::InvalidInput(e.to_string()))?);
     let devices = Devices::open(&data).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let seeder = devices.add("seeder", Role::FieldWorker, &[SCOPE.to_string()]).map_err(|e| Error::InvalidInput(e.to_string()))?;
     let token = devices.add("phone", Role::FieldWorker, &[SCOPE.to_string()]).map_err(|e| Error::InvalidInput(e.to_string()))?;
     let load_tokens: Vec<String> = (0..200)
         .map(|i| devices.add(&format!("load-{i}"), Role::FieldWorker, &[format!("P{i}")]).expect("enrol"))
         .collect();
     drop(devices);
 
+    let mut hub = Hub::start(EXE, &data);
+    // Seeded by a phone pushing its records through the real sync path (in a child process, so
+    // this process's peak RSS stays the W3/W2 phone's).
+    let out = Command::new(std::env::current_exe()?)
+        .arg("--seed")
+        .arg(root.join("seeder.db"))
+        .arg(&hub.url)
+        .arg(&seeder)
+        .arg(n.to_string())
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find(|l| l.starts_with("SEED ")).unwrap_or_else(|| panic!("seeding failed: {}", String::from_utf8_lossy(&out.stderr)));
+    let f: Vec<usize> = line.split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+    let (json_bytes, json_floor) = (f[0], f[1]);
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    // A fresh hub process, so its peak RSS below is the workloads', not the seeding push's.
+    hub.kill();
     let mut hub = Hub::start(EXE, &data);
     let hub_pid = hub.child.id().to_string();
     let target: std::net::SocketAddr = hub.url.trim_start_matches("http://").parse().expect("addr");
@@ -254,6 +278,30 @@ fn main() -> Result<()> {
         cpu_secs("thread-self") - cpu0,
         cpu_secs(&hub_pid) - hub0
     );
+    // W2 at 1%: the phone edits one field in 1% of the store's records and pushes them, on
+    // loopback and over Regular 2G.
+    let ids: Vec<String> = phone.changed_since(0, n)?.into_iter().map(|(id, _)| id).collect();
+    for (day, shape) in [(4, None), (5, Some(Shape::regular_2g()))] {
+        let edits = (n / 100).max(1);
+        for i in 0..edits {
+            let id = &ids[(i * 97 + day) % ids.len()];
+            phone.set_answer(id, "notes", &FieldValue::Text(format!("Revisited on day {day}.")))?;
+        }
+        let label = if shape.is_some() { "on 2G" } else { "loopback" };
+        let link = Proxy::start(target, shape);
+        let (t, cpu0, hub0) = (Instant::now(), cpu_secs("thread-self"), cpu_secs(&hub_pid));
+        let r = phone.sync(&link.url, &token, &opts())?;
+        let (u, d) = link.take();
+        println!(
+            "W2 1% push {:<9} {edits} one-field edits, {} round trip(s), wire {u} B up / {d} B down ({:.0} B per edit), wall {:.2} s, phone CPU {:.2} s, hub CPU {:.2} s",
+            label,
+            r.progress.round_trips,
+            (u + d) as f64 / edits as f64,
+            t.elapsed().as_secs_f64(),
+            cpu_secs("thread-self") - cpu0,
+            cpu_secs(&hub_pid) - hub0
+        );
+    }
     // This process has been the phone for W3 and W2 (the hub's setup ran in children).
     println!("W3+W2 phone peak RSS {:.1} MB (this process, proxies included)", hwm_kb("self") as f64 / 1024.0);
 
