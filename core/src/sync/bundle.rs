@@ -209,7 +209,7 @@ impl Store {
             // Whole records are rebuilt and loaded a slice at a time (over the machine's
             // cores), so a large bundle never holds more than a slice of them loaded.
             let compacts: Vec<&[u8]> = compacts.iter().map(|c| &c[..]).collect();
-            let loaded = compacts.chunks(LOAD_SLICE).flat_map(transpose::load_wholes);
+            let loaded = compacts.chunks(LOAD_SLICE).flat_map(|slice| transpose::load_wholes(slice, transpose::cores()));
             for whole in loaded.chain(stopped.map(Err)) {
                 match whole {
                     Ok(w) => land(inner, w.id, &w.chunk, w.doc)?,

@@ -226,7 +226,7 @@ impl<'a> SyncEngine<'a> {
             // Whole records are rebuilt and loaded a slice at a time, over the phone's cores.
             let (compacts, stopped) = transpose::unpack_compact(&resp.whole);
             let compacts: Vec<&[u8]> = compacts.iter().map(|c| &c[..]).collect();
-            let loaded = compacts.chunks(LOAD_SLICE).flat_map(transpose::load_wholes);
+            let loaded = compacts.chunks(LOAD_SLICE).flat_map(|slice| transpose::load_wholes(slice, transpose::cores()));
             for whole in loaded.chain(stopped.map(Err)) {
                 // A whole record names itself; one that does not even say which record it is
                 // cannot be asked for again, so it is reported (and the next full pull brings it).

@@ -146,7 +146,8 @@ impl Store {
         };
         let mut checked = 0;
         for slice in items.chunks(PUSH_SLICE) {
-            let ready = ready(slice, &mut stats);
+            let (ready, unreadable) = ready(slice, transpose::cores());
+            stats.rejected += unreadable;
             let mut g = self.lock();
             g.transaction(|inner| {
                 for item in ready {
@@ -322,32 +323,31 @@ struct Ready<'a> {
 }
 
 /// Makes a slice of pushed records ready: whole records are rebuilt and loaded before the store
-/// is locked (`transpose::load_wholes`). A whole record that cannot say which record it is gets
-/// no answer, and the device stops offering it for the session (it is counted here).
-fn ready<'a>(slice: &[Pushed<'a>], stats: &mut ServeStats) -> Vec<Ready<'a>> {
+/// is locked (`transpose::load_wholes`, on up to `threads` threads). A whole record that cannot
+/// say which record it is gets no answer, and the device stops offering it for the session; how
+/// many there were comes back beside the slice, to be counted.
+fn ready<'a>(slice: &[Pushed<'a>], threads: usize) -> (Vec<Ready<'a>>, u64) {
     let wholes: Vec<&[u8]> = slice.iter().filter_map(|p| if let Pushed::Whole(rec) = p { Some(*rec) } else { None }).collect();
-    let mut expanded = transpose::load_wholes(&wholes).into_iter();
+    let mut expanded = transpose::load_wholes(&wholes, threads).into_iter();
     let mut out = Vec::with_capacity(slice.len());
+    let mut unreadable = 0;
     for p in slice {
         match p {
             Pushed::Changes(wid, bytes, heads) => out.push(Ready { wid: *wid, bytes: Cow::Borrowed(*bytes), heads: heads.clone(), doc: None }),
-            Pushed::Whole(_) => match expanded.next() {
-                Some(Ok(w)) => match id_to_wire(&w.id) {
-                    Ok(wid) => out.push(Ready { wid, bytes: Cow::Owned(w.chunk), heads: w.heads, doc: w.doc }),
-                    Err(e) => {
-                        tracing::warn!(reason = %e, "a pushed whole record could not be read");
-                        stats.rejected += 1;
+            Pushed::Whole(_) => {
+                let named = expanded.next().map(|r| r.and_then(|w| Ok((id_to_wire(&w.id).map_err(|e| e.to_string())?, w))));
+                match named {
+                    Some(Ok((wid, w))) => out.push(Ready { wid, bytes: Cow::Owned(w.chunk), heads: w.heads, doc: w.doc }),
+                    Some(Err(reason)) => {
+                        tracing::warn!(%reason, "a pushed whole record could not be read");
+                        unreadable += 1;
                     }
-                },
-                Some(Err(reason)) => {
-                    tracing::warn!(%reason, "a pushed whole record could not be read");
-                    stats.rejected += 1;
+                    None => {}
                 }
-                None => {}
-            },
+            }
         }
     }
-    out
+    (out, unreadable)
 }
 
 #[cfg(test)]

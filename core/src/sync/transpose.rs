@@ -324,22 +324,27 @@ pub(crate) struct Loaded {
     pub doc: Option<automerge::Automerge>,
 }
 
+/// The machine's cores (what [`load_wholes`] may use when nothing else runs beside it).
+pub(crate) fn cores() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
 /// Whole records at least, before loading them is spread over threads.
 const PARALLEL_WHOLES: usize = 16;
 /// Threads at most for loading whole records.
 const LOAD_THREADS: usize = 4;
 
 /// Rebuilds and loads compact whole records (the costly part of receiving one: two loads, see
-/// `compact::expand`), in order, spread over the machine's cores (up to four) when there are
-/// many. Callers pass a slice at a time, so few loaded records are held at once.
-pub(crate) fn load_wholes(recs: &[&[u8]]) -> Vec<Result<Loaded, String>> {
+/// `compact::expand`), in order, spread over up to `threads` threads (at most four) when there
+/// are many. Callers pass a slice at a time, so few loaded records are held at once.
+pub(crate) fn load_wholes(recs: &[&[u8]], threads: usize) -> Vec<Result<Loaded, String>> {
     let one = |rec: &[u8]| {
         expand(rec).map(|w| {
             let doc = crate::doc::guard(|| crate::doc::validate_chunks(&w.chunk)).ok().and_then(|r| r.ok()).flatten();
             Loaded { id: w.id, chunk: w.chunk, heads: w.heads, doc }
         })
     };
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(LOAD_THREADS);
+    let threads = threads.min(LOAD_THREADS);
     if recs.len() < PARALLEL_WHOLES || threads < 2 {
         return recs.iter().map(|r| one(r)).collect();
     }
