@@ -12,17 +12,18 @@ use std::path::PathBuf;
 
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, Automerge, ObjType, ReadDoc, ROOT};
-use sangam_core::sync::wire::{self, Ack, PullDoc, PushDoc, Rejection, SyncRequest, SyncResponse};
+use sangam_core::sync::wire::{self, Ack, PullDoc, PushDoc, PushEdit, Rejection, SyncRequest, SyncResponse};
 use sangam_core::sync::{bundle_header, BundleOptions, PeerInfo, SyncEngine, PROTOCOL_VERSION};
 use sangam_core::*;
 
 /// Records of the golden files: pushed whole, pushed as an increment, refused, pulled whole,
-/// asked for whole.
+/// asked for whole, pushed as a compact edit.
 const R_WHOLE: &str = "0190a3c4-5e6f-7a8b-9c0d-000000000001";
 const R_INCREMENT: &str = "0190a3c4-5e6f-7a8b-9c0d-000000000002";
 const R_REFUSED: &str = "0190a3c4-5e6f-7a8b-9c0d-000000000003";
 const R_PULLED: &str = "0190a3c4-5e6f-7a8b-9c0d-000000000004";
 const R_WANTED: &str = "0190a3c4-5e6f-7a8b-9c0d-000000000005";
+const R_EDIT: &str = "0190a3c4-5e6f-7a8b-9c0d-000000000006";
 const HUB_STORE: &str = "00112233445566778899aabbccddeeff";
 const SCOPE: &str = "UP-SIT";
 /// 2024-06-01 00:00 UTC, in milliseconds.
@@ -81,11 +82,14 @@ fn whole(docs: &[(&str, &Automerge)]) -> wire::WholeBatch {
 
 fn request() -> SyncRequest {
     let (edited, base) = edited(R_INCREMENT);
+    let (one, one_base) = self::edited(R_EDIT);
+    let (hash, rest) = sangam_core::sync::edit::compact(&one.save_after(&one_base), &one_base).expect("one change on its base");
     SyncRequest {
         hub_store: Some(HUB_STORE.into()),
         cursor: 0x1234_5678_9abc,
         cursor_token: Some(*b"cursor!!"),
         push: vec![PushDoc { id: wid(R_INCREMENT), heads: edited.get_heads().iter().map(|h| h.0).collect(), changes: edited.save_after(&base) }],
+        push_edits: vec![PushEdit { id: wid(R_EDIT), head: sangam_core::sync::edit::prefix(&hash), change: rest }],
         push_whole: whole(&[(R_WHOLE, &record(R_WHOLE, "Asha", 34))]),
         want_full: vec![wid(R_WANTED)],
         max_pull_bytes: 2 * 1024 * 1024,
@@ -145,7 +149,7 @@ fn the_golden_sync_request_decodes_and_is_what_the_encoder_writes() {
     let fresh = wire::encode(&request()).unwrap();
     let file = golden("request.sgsy", &fresh);
     let (version, raw) = frame_parts(&file);
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     let req: SyncRequest = wire::decode(&file).unwrap();
     assert_eq!(postcard::to_stdvec(&req).unwrap(), raw, "the frame holds exactly the message");
     assert_eq!(req.hub_store.as_deref(), Some(HUB_STORE));
@@ -153,23 +157,25 @@ fn the_golden_sync_request_decodes_and_is_what_the_encoder_writes() {
     assert_eq!(req.push.len(), 1);
     assert_eq!(req.push[0].id, wid(R_INCREMENT));
     assert_eq!(req.push[0].heads.len(), 1);
+    assert_eq!(req.push_edits.len(), 1);
+    assert_eq!(req.push_edits[0].id, wid(R_EDIT));
     assert_eq!(req.push_whole.count, 1);
     assert_eq!(req.want_full, vec![wid(R_WANTED)]);
     assert_eq!(req.max_pull_bytes, 2 * 1024 * 1024);
     assert_eq!((req.signatures.len(), req.keys.len(), req.has_hub_key), (1, 1, false));
     assert_eq!(req, request(), "the golden request is the one built here");
 
-    // A hub takes it: the whole record lands, the increment (whose base it lacks) is asked for
-    // whole, and the cursor of another hub store starts over.
+    // A hub takes it: the whole record lands, the increment and the edit (whose base it lacks)
+    // are asked for whole, and the cursor of another hub store starts over.
     let hub = Store::open_in_memory(Identity::new("hub", "Hub", Role::Admin)).unwrap();
     hub.enable_serving().unwrap();
     let (resp, _) = hub.serve_sync(&PeerInfo::new("golden", Role::FieldWorker, vec![SCOPE.into()]), &req).unwrap();
     assert!(resp.rejected.is_empty(), "{:?}", resp.rejected);
     assert!(resp.cursor_reset);
-    assert_eq!(resp.resend_full, vec![wid(R_INCREMENT)]);
+    assert_eq!(resp.resend_full, vec![wid(R_INCREMENT), wid(R_EDIT)]);
     assert_eq!(hub.record_json(R_WHOLE, None).unwrap()["answers"]["head_name"], "Asha");
 
-    assert_eq!(PROTOCOL_VERSION, 3, "a new protocol version needs new golden files");
+    assert_eq!(PROTOCOL_VERSION, 4, "a new protocol version needs new golden files");
     assert!(fresh == file, "today's encoder writes other bytes than request.sgsy (see the header of this file)");
 }
 
@@ -178,7 +184,7 @@ fn the_golden_sync_response_decodes_and_is_what_the_encoder_writes() {
     let fresh = wire::encode(&response()).unwrap();
     let file = golden("response.sgsy", &fresh);
     let (version, raw) = frame_parts(&file);
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     let resp: SyncResponse = wire::decode(&file).unwrap();
     assert_eq!(postcard::to_stdvec(&resp).unwrap(), raw, "the frame holds exactly the message");
     assert_eq!(resp.hub_store, HUB_STORE);

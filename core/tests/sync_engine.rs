@@ -109,6 +109,78 @@ fn an_edit_sends_only_the_change_not_the_record() {
 }
 
 #[test]
+fn a_one_change_edit_goes_without_the_hashes_the_hub_knows() {
+    let h = hub();
+    let p = peer(&["S"], Role::FieldWorker);
+    let a = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let r = response(&a, "S");
+    a.set_answer(&r, "q", &FieldValue::Int(1)).unwrap();
+    sync(&a, &h, &p);
+    a.set_answer(&r, "notes", &FieldValue::Text("Revisited.".into())).unwrap();
+    let req = SyncEngine::new(&a).next_request().unwrap().unwrap();
+    assert!(req.push.is_empty() && req.push_whole.is_empty(), "{req:?}");
+    assert_eq!(req.push_edits.len(), 1);
+    let edit = &req.push_edits[0];
+    // No dependency hash and no heads travel: the change itself and an 8-byte hash prefix.
+    let plain = a.export_changes(&r, &h.heads(&r).unwrap()).unwrap();
+    assert!(edit.change.len() + 33 <= plain.len(), "{} vs {}", edit.change.len(), plain.len());
+    assert_eq!(edit.head[..], hex::decode(&a.heads(&r).unwrap()[0]).unwrap()[..8]);
+    let (report, frames) = sync(&a, &h, &p);
+    assert!(report.rejected.is_empty() && frames.len() == 1, "{report:?} {frames:?}");
+    assert_eq!(h.heads(&r).unwrap(), a.heads(&r).unwrap());
+    assert_eq!(h.response(&r).unwrap().answers["notes"], FieldValue::Text("Revisited.".into()));
+    // Nothing left to send.
+    assert_eq!(sync(&a, &h, &p).1.len(), 1);
+    assert!(SyncEngine::new(&a).next_request().unwrap().is_none_or(|q| q.push_edits.is_empty() && q.push.is_empty()));
+}
+
+#[test]
+fn an_edit_made_on_heads_the_hub_has_moved_past_still_lands_and_both_values_stay() {
+    let h = hub();
+    let p = peer(&["S"], Role::FieldWorker);
+    let a = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let b = Store::open_in_memory(Identity::field_worker("b", "B")).unwrap();
+    let r = response(&a, "S");
+    a.set_answer(&r, "q", &FieldValue::Int(1)).unwrap();
+    sync(&a, &h, &p);
+    sync(&b, &h, &p);
+    // b's edit reaches the hub first; a's edit was made on the heads before it.
+    b.set_answer(&r, "q", &FieldValue::Int(3)).unwrap();
+    sync(&b, &h, &p);
+    a.set_answer(&r, "q", &FieldValue::Int(2)).unwrap();
+    assert_eq!(SyncEngine::new(&a).next_request().unwrap().unwrap().push_edits.len(), 1);
+    let (report, _) = sync(&a, &h, &p);
+    assert!(report.rejected.is_empty(), "{report:?}");
+    sync(&b, &h, &p);
+    for s in [&a, &b, &h] {
+        assert_eq!(s.heads(&r).unwrap(), h.heads(&r).unwrap());
+        assert_eq!(s.conflicts(&r).unwrap().len(), 1, "both values of q are kept");
+    }
+}
+
+#[test]
+fn a_forged_compact_edit_is_asked_for_whole_and_changes_nothing() {
+    let h = hub();
+    let p = peer(&["S"], Role::FieldWorker);
+    let a = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let r = response(&a, "S");
+    sync(&a, &h, &p);
+    let before = h.heads(&r).unwrap();
+    let wid = *uuid::Uuid::parse_str(&r).unwrap().as_bytes();
+    for (head, change) in [([0u8; 8], vec![1, 2, 3]), ([7; 8], Vec::new())] {
+        let req = sangam_core::sync::SyncRequest {
+            push_edits: vec![sangam_core::sync::wire::PushEdit { id: wid, head, change }],
+            max_pull_bytes: 1 << 20,
+            ..Default::default()
+        };
+        let (resp, _) = h.serve_sync(&p, &req).unwrap();
+        assert_eq!(resp.resend_full, vec![wid]);
+        assert!(resp.acks.is_empty() && resp.rejected.is_empty());
+    }
+    assert_eq!(h.heads(&r).unwrap(), before);
+}
+
+#[test]
 fn scopes_are_enforced_both_ways() {
     let h = hub();
     let pa = peer(&["A"], Role::FieldWorker);

@@ -262,6 +262,16 @@ impl Inner {
         Ok(doc)
     }
 
+    /// Record `id`'s row id and heads as stored (no load), if it is here.
+    pub(crate) fn row_heads(&self, id: &str) -> Result<Option<(i64, Vec<ChangeHash>)>> {
+        let row: Option<(i64, Vec<u8>)> = self
+            .conn
+            .prepare_cached("SELECT rid, heads FROM docs WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        Ok(row.map(|(rid, heads)| (rid, doc::heads_from_blob(&heads))))
+    }
+
     /// Record `id` as one document chunk straight from storage, with its heads, when it is
     /// stored as one (no increments after its snapshot): what a peer that has nothing of it is
     /// sent, without loading it. `None` when it would have to be loaded and saved.

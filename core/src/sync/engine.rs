@@ -12,8 +12,8 @@ use std::collections::{BTreeSet, HashMap};
 use automerge::ChangeHash;
 use serde::{Deserialize, Serialize};
 
-use super::transpose;
-use super::wire::{id_from_wire, id_to_wire, PushDoc, SyncRequest, SyncResponse, WholeBatch, WireHash, WireId};
+use super::{edit, transpose};
+use super::wire::{id_from_wire, id_to_wire, PushDoc, PushEdit, SyncRequest, SyncResponse, WholeBatch, WireHash, WireId};
 use crate::sign::{PublicKey, Sig, Signatures};
 use crate::store::Upstream;
 use crate::{Error, Result, Store};
@@ -89,7 +89,7 @@ impl<'a> SyncEngine<'a> {
     pub fn next_request(&mut self) -> Result<Option<SyncRequest>> {
         let Upstream { hub_store, cursor, token: cursor_token } = self.store.upstream()?;
         let hub_store_known = hub_store.is_some();
-        let (push, push_whole, in_flight, sigs) = self.collect_push()?;
+        let (push, push_edits, push_whole, in_flight, sigs) = self.collect_push()?;
         if in_flight.is_empty() && self.want_full.is_empty() && !self.more {
             return Ok(None);
         }
@@ -100,6 +100,7 @@ impl<'a> SyncEngine<'a> {
             cursor,
             cursor_token,
             push,
+            push_edits,
             push_whole,
             want_full: self.want_full.iter().copied().collect(),
             max_pull_bytes: self.max_bytes,
@@ -113,10 +114,10 @@ impl<'a> SyncEngine<'a> {
     /// the signatures of other devices' changes in them (a phone relaying a bundle's records;
     /// a hub going upstream answers for what it relays itself, so it sends none).
     #[allow(clippy::type_complexity)]
-    fn collect_push(&mut self) -> Result<(Vec<PushDoc>, WholeBatch, HashMap<WireId, Vec<WireHash>>, (Vec<(WireHash, Sig)>, Vec<PublicKey>))> {
+    fn collect_push(&mut self) -> Result<(Vec<PushDoc>, Vec<PushEdit>, WholeBatch, HashMap<WireId, Vec<WireHash>>, (Vec<(WireHash, Sig)>, Vec<PublicKey>))> {
         let mut g = self.store.lock();
         let candidates = g.unsent(self.max_docs + self.refused.len())?;
-        let (mut push, mut whole, mut heads_of) = (Vec::new(), Vec::new(), HashMap::new());
+        let (mut push, mut edits, mut whole, mut heads_of) = (Vec::new(), Vec::new(), Vec::new(), HashMap::new());
         let mut sigs = Signatures::new();
         let relays = !g.is_serving();
         let mut bytes = 0u64;
@@ -149,7 +150,14 @@ impl<'a> SyncEngine<'a> {
             if is_whole {
                 whole.push((wid, changes));
             } else {
-                push.push(PushDoc { id: wid, heads, changes });
+                // One change on exactly the heads the hub acknowledged goes without them, and
+                // without our heads (the change's hash is our one head): ADR 0010.
+                let mut known = up.clone();
+                known.sort();
+                match edit::compact(&changes, &known) {
+                    Some((hash, rest)) if heads == [hash.0] => edits.push(PushEdit { id: wid, head: edit::prefix(&hash), change: rest }),
+                    _ => push.push(PushDoc { id: wid, heads, changes }),
+                }
             }
             if bytes >= self.max_bytes {
                 break;
@@ -160,7 +168,7 @@ impl<'a> SyncEngine<'a> {
             let heads = heads_of.get(&id).cloned().unwrap_or_default();
             push.push(PushDoc { id, heads, changes });
         }
-        Ok((push, batch, heads_of, sigs.parts()))
+        Ok((push, edits, batch, heads_of, sigs.parts()))
     }
 
     /// Applies the hub's response (one transaction), and records what to do next.

@@ -14,6 +14,7 @@
 
 pub mod transpose;
 pub mod bundle;
+pub mod edit;
 mod compact;
 #[cfg(feature = "client")]
 pub mod client;

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use automerge::ChangeHash;
 use sha2::{Digest, Sha256};
 
-use super::transpose;
+use super::{edit, transpose};
 use crate::policy::PeerInfo;
 use super::wire::{id_from_wire, id_to_wire, Ack, PullDoc, Rejection, SyncRequest, SyncResponse, WireHash, WireId};
 use crate::sign::Signatures;
@@ -61,7 +61,9 @@ impl Store {
     /// Answers one sync request from `peer`. Only storage failures are errors; everything wrong
     /// with an individual record is a rejection inside the response.
     pub fn serve_sync(&self, peer: &PeerInfo, req: &SyncRequest) -> Result<(SyncResponse, ServeStats)> {
-        if req.push.len() + req.push_whole.count as usize > MAX_DOCS_PER_REQUEST || req.want_full.len() > MAX_DOCS_PER_REQUEST {
+        if req.push.len() + req.push_edits.len() + req.push_whole.count as usize > MAX_DOCS_PER_REQUEST
+            || req.want_full.len() > MAX_DOCS_PER_REQUEST
+        {
             return Err(Error::invalid(format!("at most {MAX_DOCS_PER_REQUEST} records per request")));
         }
         if req.signatures.len() > MAX_SIGNATURES_PER_REQUEST || req.keys.len() > MAX_SIGNATURES_PER_REQUEST {
@@ -109,13 +111,29 @@ impl Store {
             .push
             .iter()
             .map(|p| Pushed::Changes(p.id, &p.changes[..], p.heads.iter().map(|h| ChangeHash(*h)).collect()))
+            .chain(req.push_edits.iter().map(|e| Pushed::Edit(e.id, e.head, &e.change[..])))
             .chain(compacts.iter().map(|c| Pushed::Whole(&c[..])))
             .collect();
         let mut pushed: HashMap<[u8; 16], Vec<ChangeHash>> = HashMap::new();
         let land = |inner: &mut Inner, resp: &mut SyncResponse, stats: &mut ServeStats, pushed: &mut HashMap<[u8; 16], Vec<ChangeHash>>, item: Ready<'_>| -> Result<()> {
-            let (wid, theirs) = (item.wid, item.heads);
+            let (wid, mut theirs) = (item.wid, item.heads);
             let id = id_from_wire(&wid);
-            let changes: &[u8] = &item.bytes;
+            let mut bytes = item.bytes;
+            // A compact edit is rebuilt on the heads the hub holds for the record, or else on
+            // those it last sent this peer; on neither, the peer sends the record whole.
+            if let Some(prefix) = item.edit {
+                match rebuild_edit(inner, &id, &bytes, &prefix, cursor)? {
+                    Some((chunk, hash)) => {
+                        bytes = Cow::Owned(chunk);
+                        theirs = vec![hash];
+                    }
+                    None => {
+                        resp.resend_full.push(wid);
+                        return Ok(());
+                    }
+                }
+            }
+            let changes: &[u8] = &bytes;
             let applied = match item.doc {
                 Some(doc) => inner.apply_whole(&id, changes, doc, Some(peer), &sigs),
                 None => inner.apply_signed(&id, changes, Some(peer), &sigs),
@@ -308,18 +326,34 @@ fn wire_heads(h: &[ChangeHash]) -> Vec<WireHash> {
     h.iter().map(|c| c.0).collect()
 }
 
-/// A pushed record as it came: changes to a record, or a whole record still compact.
+/// A pushed record as it came: changes to a record, one compact edit (`sync::edit`), or a
+/// whole record still compact.
 enum Pushed<'a> {
     Changes(WireId, &'a [u8], Vec<ChangeHash>),
+    Edit(WireId, [u8; 8], &'a [u8]),
     Whole(&'a [u8]),
 }
 
-/// A pushed record ready to land: a whole one is rebuilt and strictly loaded (`doc`).
+/// A pushed record ready to land: a whole one is rebuilt and strictly loaded (`doc`); a compact
+/// edit (`edit`, its hash prefix) is rebuilt when it lands, on the heads the hub then holds.
 struct Ready<'a> {
     wid: WireId,
     bytes: Cow<'a, [u8]>,
     heads: Vec<ChangeHash>,
     doc: Option<automerge::Automerge>,
+    edit: Option<[u8; 8]>,
+}
+
+/// Rebuilds a compact edit of record `id` on the heads the hub holds for it, or on the version
+/// the peer was last sent (its cursor): the chunk and the change's hash, or `None` if the edit
+/// was made on neither (or the record is not here).
+fn rebuild_edit(inner: &Inner, id: &str, rest: &[u8], prefix: &[u8; 8], cursor: i64) -> Result<Option<(Vec<u8>, ChangeHash)>> {
+    let Some((rid, now)) = inner.row_heads(id)? else { return Ok(None) };
+    if let Some(found) = edit::expand(rest, &sorted(&now), prefix) {
+        return Ok(Some(found));
+    }
+    let sent = inner.version_at(rid, cursor)?;
+    Ok(if sent.is_empty() || sorted(&sent) == sorted(&now) { None } else { edit::expand(rest, &sorted(&sent), prefix) })
 }
 
 /// Makes a slice of pushed records ready: whole records are rebuilt and loaded before the store
@@ -333,11 +367,12 @@ fn ready<'a>(slice: &[Pushed<'a>], threads: usize) -> (Vec<Ready<'a>>, u64) {
     let mut unreadable = 0;
     for p in slice {
         match p {
-            Pushed::Changes(wid, bytes, heads) => out.push(Ready { wid: *wid, bytes: Cow::Borrowed(*bytes), heads: heads.clone(), doc: None }),
+            Pushed::Changes(wid, bytes, heads) => out.push(Ready { wid: *wid, bytes: Cow::Borrowed(*bytes), heads: heads.clone(), doc: None, edit: None }),
+            Pushed::Edit(wid, head, rest) => out.push(Ready { wid: *wid, bytes: Cow::Borrowed(*rest), heads: Vec::new(), doc: None, edit: Some(*head) }),
             Pushed::Whole(_) => {
                 let named = expanded.next().map(|r| r.and_then(|w| Ok((id_to_wire(&w.id).map_err(|e| e.to_string())?, w))));
                 match named {
-                    Some(Ok((wid, w))) => out.push(Ready { wid, bytes: Cow::Owned(w.chunk), heads: w.heads, doc: w.doc }),
+                    Some(Ok((wid, w))) => out.push(Ready { wid, bytes: Cow::Owned(w.chunk), heads: w.heads, doc: w.doc, edit: None }),
                     Some(Err(reason)) => {
                         tracing::warn!(%reason, "a pushed whole record could not be read");
                         unreadable += 1;

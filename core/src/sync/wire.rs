@@ -1,9 +1,11 @@
-//! The sync wire format, version 3.
+//! The sync wire format, version 4.
 //!
 //! Version 2 (ADR 0006) sends whole records in compact form both ways (`push_whole`, `whole`)
 //! and drops the hub's heads from pulled increments. Version 3 (ADR 0007) carries the
 //! signatures of relayed changes with a push (`signatures`, `keys`) and the hub's public key
-//! in its answer (`hub_key`). Peers of other versions are refused with a clear error.
+//! in its answer (`hub_key`). Version 4 (ADR 0010) sends a one-change edit on heads the hub
+//! acknowledged without its dependencies and heads (`push_edits`, `sync::edit`). Peers of
+//! other versions are refused with a clear error.
 //!
 //! A frame is `MAGIC (4 bytes) | protocol version (u16, little endian) | zstd(postcard(msg))`.
 //! postcard gives a compact, stable binary encoding; zstd shrinks batches of similar records.
@@ -16,7 +18,7 @@ use crate::sign::{PublicKey, Sig};
 use crate::{Error, Result};
 
 /// The protocol version this code speaks.
-pub const PROTOCOL_VERSION: u16 = 3;
+pub const PROTOCOL_VERSION: u16 = 4;
 /// The first four bytes of every frame.
 pub const MAGIC: &[u8; 4] = b"SGSY";
 /// Bytes before a frame's compressed message: magic, version, decompressed length.
@@ -127,6 +129,8 @@ pub struct SyncRequest {
     pub cursor_token: Option<[u8; 8]>,
     /// Records changed here that the hub lacks.
     pub push: Vec<PushDoc>,
+    /// Records changed here by one change on the heads the hub acknowledged, compact.
+    pub push_edits: Vec<PushEdit>,
     /// Records the hub is not known to have at all, whole, compact and transposed (as
     /// `SyncResponse::whole`).
     pub push_whole: WholeBatch,
@@ -151,6 +155,18 @@ pub struct PushDoc {
     /// The sender's heads for this record once the hub has applied `changes`.
     pub heads: Vec<WireHash>,
     pub changes: Vec<u8>,
+}
+
+/// One record's one new change, made on the heads the hub acknowledged, without them
+/// (`sync::edit`): the hub rebuilds it on the heads it holds, and the hash prefix tells whether
+/// those were the ones.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushEdit {
+    pub id: WireId,
+    /// The first 8 bytes of the change's hash (the sender's one head once it is applied).
+    pub head: [u8; 8],
+    /// The change chunk's data after its dependencies.
+    pub change: Vec<u8>,
 }
 
 /// The hub's answer.
@@ -277,6 +293,7 @@ mod tests {
                 heads: vec![[2; 32]],
                 changes: vec![1, 2, 3],
             }],
+            push_edits: vec![PushEdit { id: [4; 16], head: [5; 8], change: vec![6, 7] }],
             push_whole: sample_batch(),
             want_full: vec![[3; 16]],
             max_pull_bytes: 1 << 20,
@@ -294,16 +311,16 @@ mod tests {
 
     /// Golden bytes: an accidental change to the wire format fails loudly here.
     #[test]
-    fn the_version_3_encoding_is_stable() {
+    fn the_version_4_encoding_is_stable() {
         let raw = postcard::to_stdvec(&sample()).unwrap();
         assert_eq!(
             hex::encode(&raw),
-            "0102636454010707070707070707010101010101010101010101010101010101020202020202020202020202020202020202020202020202020202020202020203010203010104010501015701060201016b01070001080200000103030303030303030303030303030303808040010a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b010c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c01"
+            "010263645401070707070707070701010101010101010101010101010101010102020202020202020202020202020202020202020202020202020202020202020301020301040404040404040404040404040404040505050505050505020607010104010501015701060201016b01070001080200000103030303030303030303030303030303808040010a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b010c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c01"
         );
     }
 
     #[test]
-    fn the_version_3_response_encoding_is_stable() {
+    fn the_version_4_response_encoding_is_stable() {
         let resp = SyncResponse {
             hub_store: "ab".into(),
             cursor_reset: false,
@@ -341,7 +358,7 @@ mod tests {
         let mut f = encode(&sample()).unwrap();
         f[4] = 9;
         let e = decode::<SyncRequest>(&f).unwrap_err().to_string();
-        assert!(e.contains("version 9") && e.contains("version 3"), "{e}");
+        assert!(e.contains("version 9") && e.contains("version 4"), "{e}");
         assert!(decode::<SyncRequest>(b"hello").is_err());
         let f = encode(&sample()).unwrap();
         for cut in [5, 14, f.len() - 1] {
