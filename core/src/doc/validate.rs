@@ -87,16 +87,21 @@ pub(crate) fn put_uleb(out: &mut Vec<u8>, mut v: u64) {
     }
 }
 
+/// The data of `bytes` when it is exactly one chunk of type `ty` (by its header and length;
+/// neither the checksum nor the contents are checked), `None` otherwise.
+pub(crate) fn chunk_data(bytes: &[u8], ty: u8) -> Option<&[u8]> {
+    if bytes.len() < 9 || bytes[..4] != MAGIC || bytes[8] != ty {
+        return None;
+    }
+    let (len, used) = uleb(&bytes[9..])?;
+    let start = 9 + used;
+    (start.checked_add(usize::try_from(len).ok()?)? == bytes.len()).then(|| &bytes[start..])
+}
+
 /// Whether `bytes` is exactly one document chunk (by its header and length; the contents are
 /// not checked).
 pub(crate) fn is_one_document_chunk(bytes: &[u8]) -> bool {
-    if bytes.len() < 9 || bytes[..4] != MAGIC || bytes[8] != 0 {
-        return false;
-    }
-    match uleb(&bytes[9..]) {
-        Some((len, used)) => usize::try_from(len).ok().and_then(|l| l.checked_add(9 + used)) == Some(bytes.len()),
-        None => false,
-    }
+    chunk_data(bytes, 0).is_some()
 }
 
 pub(crate) fn uleb(b: &[u8]) -> Option<(u64, usize)> {

@@ -50,15 +50,7 @@ fn heads_at(data: &[u8]) -> Option<(usize, usize, u64)> {
 /// The compact form of `chunk`, a single document chunk (as `Automerge::save` makes);
 /// `None` for anything else.
 pub(crate) fn compact(chunk: &[u8]) -> Option<Vec<u8>> {
-    if chunk.len() < 10 || chunk[..4] != MAGIC || chunk[8] != 0 {
-        return None;
-    }
-    let (len, used) = uleb(&chunk[9..])?;
-    let start = 9 + used;
-    if start.checked_add(usize::try_from(len).ok()?)? != chunk.len() {
-        return None;
-    }
-    let data = &chunk[start..];
+    let data = doc::chunk_data(chunk, 0)?;
     let (_, count_end, n) = heads_at(data)?;
     let hashes_end = count_end.checked_add(usize::try_from(n).ok()?.checked_mul(32)?)?;
     if n > MAX_HEADS || hashes_end > data.len() {

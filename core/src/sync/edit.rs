@@ -44,15 +44,10 @@ fn change_chunk(data: &[u8]) -> (Vec<u8>, ChangeHash) {
 /// are exactly `deps` (sorted): its hash, and the data after its dependencies. `None` for
 /// anything else (it is then sent as it is).
 pub fn compact(chunk: &[u8], deps: &[ChangeHash]) -> Option<(ChangeHash, Vec<u8>)> {
-    if chunk.len() < 10 || chunk[..4] != MAGIC || chunk[8] != CHANGE || deps.len() > MAX_DEPS {
+    if deps.len() > MAX_DEPS {
         return None;
     }
-    let (len, used) = uleb(&chunk[9..])?;
-    let start = 9 + used;
-    if start.checked_add(usize::try_from(len).ok()?)? != chunk.len() {
-        return None;
-    }
-    let data = &chunk[start..];
+    let data = crate::doc::chunk_data(chunk, CHANGE)?;
     let (n, used) = uleb(data)?;
     if n != deps.len() as u64 {
         return None;
