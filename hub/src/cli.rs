@@ -61,6 +61,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: DeviceCmd,
     },
+    /// Web console accounts for coordinators and admins (see `serve`: /console/).
+    User {
+        #[command(subcommand)]
+        cmd: UserCmd,
+    },
     /// Carry changes on a file (USB stick, SD card, Bluetooth share).
     Bundle {
         #[command(subcommand)]
@@ -123,6 +128,49 @@ enum DeviceCmd {
         json: bool,
     },
     Revoke {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Add a console account; reads its password (at least 10 characters) from standard input.
+    Add {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        name: String,
+        /// The name shown in history and comments (defaults to NAME).
+        #[arg(long, default_value = "")]
+        display: String,
+        /// coordinator or admin (admins see every scope).
+        #[arg(long)]
+        role: String,
+        /// A scope the coordinator sees; repeat for several.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// Reset an existing account (new password, role and scopes; its sessions end).
+        #[arg(long)]
+        replace: bool,
+    },
+    List {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable an account and end all its sessions.
+    Disable {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        name: String,
+    },
+    /// End every session of an account (sign it out everywhere).
+    Logout {
         #[arg(long)]
         data: PathBuf,
         #[arg(long)]
@@ -235,6 +283,7 @@ fn run(cli: Cli) -> Result<i32, HubError> {
             Ok(0)
         }
         Cmd::Device { cmd } => device(cmd),
+        Cmd::User { cmd } => user(cmd),
         Cmd::Bundle { cmd } => bundle(cmd),
         Cmd::Form { cmd } => form(cmd),
         Cmd::Demo => crate::demo::run().map(|_| 0),
@@ -292,6 +341,53 @@ fn device(cmd: DeviceCmd) -> Result<i32, HubError> {
         DeviceCmd::Revoke { data, name } => {
             Devices::open(&data)?.revoke(&name)?;
             println!("revoked '{name}': its token no longer works");
+            Ok(0)
+        }
+    }
+}
+
+fn user(cmd: UserCmd) -> Result<i32, HubError> {
+    use crate::console::accounts::Accounts;
+    match cmd {
+        UserCmd::Add { data, name, display, role, scopes, replace } => {
+            let role = Role::parse(&role).map_err(|e| HubError::Usage(e.to_string()))?;
+            eprintln!("password for '{name}' (then Enter):");
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            Accounts::open(&data)?.add(&name, &display, role, &scopes, password, replace)?;
+            println!(
+                "console account '{name}' ({}) for {}",
+                role.as_str(),
+                if scopes.is_empty() { "every scope".to_string() } else { scopes.join(", ") }
+            );
+            Ok(0)
+        }
+        UserCmd::List { data, json } => {
+            let list = Accounts::open(&data)?.list()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                for u in list {
+                    println!(
+                        "{:<24} {:<12} {:<30} {}",
+                        u.name,
+                        u.role.as_str(),
+                        u.scopes.map(|s| s.join(",")).unwrap_or_else(|| "*".into()),
+                        if u.disabled { "DISABLED" } else { "active" }
+                    );
+                }
+            }
+            Ok(0)
+        }
+        UserCmd::Disable { data, name } => {
+            Accounts::open(&data)?.disable(&name)?;
+            println!("disabled '{name}' and ended its sessions");
+            Ok(0)
+        }
+        UserCmd::Logout { data, name } => {
+            let n = Accounts::open(&data)?.close_all(&name)?;
+            println!("ended {n} session(s) of '{name}'");
             Ok(0)
         }
     }

@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod conn;
+pub mod console;
 pub mod coordinator;
 pub mod demo;
 pub mod devices;

@@ -226,12 +226,14 @@ pub async fn serve_until(
         gate: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_SYNCS)),
         inflight: Arc::new(InFlight::default()),
     };
+    let console = crate::console::router(&config.data, state.devices.clone(), config.tls.is_some(), config.listen.ip().is_loopback())?;
     let app = Router::new()
         .route(protocol::SYNC_PATH, post(sync))
         .route(protocol::HEALTH_PATH, get(|| async { "ok\n" }))
         .route(protocol::METRICS_PATH, get(metrics_text))
         .layer(DefaultBodyLimit::disable())
-        .with_state(state);
+        .with_state(state)
+        .merge(console.layer(DefaultBodyLimit::max(1024 * 1024)));
 
     let handle = axum_server::Handle::new();
     let shutdown = handle.clone();
@@ -270,7 +272,7 @@ pub async fn serve_until(
             }
         }
     });
-    let service = app.into_make_service();
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
     match &config.tls {
         Some((cert, key)) => {
             let _ = rustls::crypto::ring::default_provider().install_default();

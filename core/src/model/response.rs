@@ -91,6 +91,8 @@ pub(crate) fn index(d: &Automerge, ix: &mut IndexRow) {
     ix.status = doc::get_str(d, &ROOT, "status");
     ix.subject_id = doc::get_str(d, &ROOT, "subject_id");
     ix.title = ix.form_id.clone();
+    // Who started it: the coordinator's "field worker" column and filter.
+    ix.owner = doc::get_str(d, &ROOT, "created_by");
     ix.review = Some(super::review::read_review(d).state.code());
 }
 

@@ -41,6 +41,17 @@ impl ReviewState {
         }
     }
 
+    /// The state an index code stands for.
+    pub(crate) fn from_code(code: i64) -> Option<ReviewState> {
+        Some(match code {
+            0 => ReviewState::Received,
+            1 => ReviewState::HasIssues,
+            2 => ReviewState::Approved,
+            3 => ReviewState::Rejected,
+            _ => return None,
+        })
+    }
+
     pub fn parse(s: &str) -> Option<ReviewState> {
         Some(match s {
             "received" => ReviewState::Received,

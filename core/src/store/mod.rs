@@ -27,6 +27,7 @@ mod open;
 mod records;
 pub mod schema;
 mod sync_state;
+mod tables;
 mod types;
 mod up_heads;
 mod write;
@@ -38,6 +39,7 @@ pub(crate) use inner::{Inner, RowInfo};
 pub(crate) use lists::SubjectKeys;
 pub use sync_state::UPSTREAM;
 pub(crate) use sync_state::Upstream;
+pub use tables::{DayCount, Overview, ResponsePage, ResponseQuery, ResponseRow, ResponseSort};
 pub use types::ApplyOutcome;
 pub(crate) use types::{summary_from_row, SUMMARY_COLS};
 

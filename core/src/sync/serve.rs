@@ -184,6 +184,9 @@ impl Store {
         drop(compacts);
         let mut g = self.lock();
         let inner = &mut *g;
+        // What another connection committed (a coordinator's console or command line beside
+        // this hub) must be served from the database, not from a document cached before it.
+        inner.refresh()?;
 
         // 2. Records the peer asked for whole.
         let mut wholes: Vec<(WireId, Vec<u8>)> = Vec::new();

@@ -1,0 +1,116 @@
+//! HTML for the console: escaping and the page frame. Every text that did not come from this
+//! file goes through [`esc`] (or [`attr`]) before it reaches a page.
+
+use super::accounts::Session;
+use super::i18n::{t, Lang};
+
+/// Text escaped for an HTML element's content or a quoted attribute.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A value for a URL query (percent-encoded).
+pub fn q(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// An ISO date and time (UTC, to the minute) of Unix ms.
+pub fn when(ms: i64) -> String {
+    let s = sangam_core::export::iso_utc(ms);
+    s.get(..16).map(|x| x.replace('T', " ")).unwrap_or(s)
+}
+
+pub struct Page<'a> {
+    pub lang: Lang,
+    pub session: Option<&'a Session>,
+    pub title: &'a str,
+    /// The path of this page (with its query), for the language switch to come back to.
+    pub here: &'a str,
+}
+
+/// The whole page: head, navigation and `body`.
+pub fn frame(p: &Page<'_>, body: &str) -> String {
+    let l = p.lang;
+    let mut nav = String::new();
+    if let Some(s) = p.session {
+        for (href, key) in [
+            ("/console/overview", "overview"),
+            ("/console/responses", "responses"),
+            ("/console/review", "review_queue"),
+            ("/console/conflicts", "conflicts"),
+            ("/console/devices", "devices"),
+        ] {
+            nav += &format!("<a href=\"{href}\">{}</a>", t(l, key));
+        }
+        nav += &format!(
+            "<span class=\"who\">{}</span>\
+             <form method=\"post\" action=\"/console/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button>{}</button></form>\
+             <form method=\"post\" action=\"/console/logout-all\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button>{}</button></form>",
+            esc(&s.user.display),
+            t(l, "sign_out"),
+            t(l, "sign_out_all"),
+            csrf = esc(&s.csrf)
+        );
+    }
+    let other = if l == Lang::Hi { "en" } else { "hi" };
+    format!(
+        "<!doctype html><html lang=\"{code}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{title} · {app}</title><link rel=\"stylesheet\" href=\"/console/assets/console.css\">\
+         <script src=\"/console/assets/console.js\" defer></script></head>\
+         <body><header><strong>{app}</strong><nav>{nav}</nav>\
+         <a class=\"lang\" id=\"lang\" href=\"/console/lang?to={other}&amp;back={back}\">{switch}</a></header>\
+         <main><h1>{title}</h1>{body}</main></body></html>",
+        code = l.code(),
+        title = esc(p.title),
+        app = t(l, "app"),
+        back = q(p.here),
+        switch = t(l, "language"),
+    )
+}
+
+/// A hidden CSRF field for a form of this session.
+pub fn csrf_field(s: &Session) -> String {
+    format!("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", esc(&s.csrf))
+}
+
+/// A horizontal bar chart (inline SVG, no script): one bar per (label, value).
+pub fn bars(rows: &[(String, u64)]) -> String {
+    if rows.is_empty() {
+        return String::new();
+    }
+    let max = rows.iter().map(|r| r.1).max().unwrap_or(1).max(1);
+    let h = 22 * rows.len() + 4;
+    let mut svg = format!("<svg class=\"chart\" viewBox=\"0 0 600 {h}\" role=\"img\" width=\"600\" height=\"{h}\">");
+    for (i, (label, v)) in rows.iter().enumerate() {
+        let y = 22 * i + 2;
+        let w = (*v as f64 / max as f64 * 380.0).round().max(1.0);
+        svg += &format!(
+            "<text x=\"0\" y=\"{ty}\" class=\"lbl\">{}</text><rect x=\"170\" y=\"{y}\" width=\"{w}\" height=\"18\" class=\"bar\"></rect>\
+             <text x=\"{tx}\" y=\"{ty}\">{v}</text>",
+            esc(label.get(..label.char_indices().nth(24).map_or(label.len(), |c| c.0)).unwrap_or(label)),
+            ty = y + 14,
+            tx = 176.0 + w,
+        );
+    }
+    svg + "</svg>"
+}

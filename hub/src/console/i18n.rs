@@ -1,0 +1,161 @@
+//! Every string the console shows, in English and Hindi. A key missing here shows as the key
+//! itself (and the test below fails), so no page can show an untranslated string unnoticed.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Hi,
+}
+
+impl Lang {
+    pub fn parse(s: &str) -> Lang {
+        if s == "hi" {
+            Lang::Hi
+        } else {
+            Lang::En
+        }
+    }
+    pub fn code(&self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Hi => "hi",
+        }
+    }
+}
+
+/// (key, English, Hindi)
+const STRINGS: &[(&str, &str, &str)] = &[
+    ("app", "Sangam console", "संगम कंसोल"),
+    ("sign_in", "Sign in", "साइन इन करें"),
+    ("user", "User name", "उपयोगकर्ता नाम"),
+    ("password", "Password", "पासवर्ड"),
+    ("bad_login", "That user name and password do not match.", "यह उपयोगकर्ता नाम और पासवर्ड मेल नहीं खाते।"),
+    ("locked", "Too many failed sign-ins. Try again in {} minutes.", "बहुत बार गलत साइन-इन। {} मिनट बाद फिर कोशिश करें।"),
+    ("sign_out", "Sign out", "साइन आउट"),
+    ("sign_out_all", "Sign out everywhere", "हर जगह से साइन आउट"),
+    ("signed_out_all", "Signed out of every browser.", "सभी ब्राउज़र से साइन आउट हो गया।"),
+    ("overview", "Overview", "सारांश"),
+    ("responses", "Responses", "जवाब"),
+    ("review_queue", "Review queue", "समीक्षा कतार"),
+    ("conflicts", "Conflicts", "टकराव"),
+    ("devices", "Devices", "डिवाइस"),
+    ("language", "हिन्दी", "English"),
+    ("scope", "Scope", "क्षेत्र"),
+    ("all_scopes", "All my scopes", "मेरे सभी क्षेत्र"),
+    ("submitted", "Submitted", "जमा किए गए"),
+    ("drafts", "Drafts", "मसौदे"),
+    ("awaiting_review", "Awaiting review", "समीक्षा बाकी"),
+    ("has_issues_n", "With issues", "समस्याओं वाले"),
+    ("open_conflicts", "Records with conflicts", "टकराव वाले रिकॉर्ड"),
+    ("overdue_actions", "Overdue action items", "समय से पीछे कार्य"),
+    ("open_actions", "Open action items", "खुले कार्य"),
+    ("subjects", "Households and people", "परिवार और लोग"),
+    ("meetings", "Meetings", "बैठकें"),
+    ("per_day", "Submissions per day (last 14 days)", "प्रतिदिन जमा (पिछले 14 दिन)"),
+    ("per_worker", "Submissions per field worker", "हर फ़ील्ड कार्यकर्ता के जमा"),
+    ("per_village", "Submissions per village", "हर गाँव के जमा"),
+    ("devices_seen", "Devices: last seen and changes waiting", "डिवाइस: आख़िरी बार और प्रतीक्षा में बदलाव"),
+    ("device", "Device", "डिवाइस"),
+    ("role", "Role", "भूमिका"),
+    ("last_seen", "Last seen", "आख़िरी बार देखा"),
+    ("never", "never", "कभी नहीं"),
+    ("waiting", "Changes waiting", "प्रतीक्षा में बदलाव"),
+    ("revoked", "revoked", "रद्द"),
+    ("active", "active", "सक्रिय"),
+    ("form", "Form", "फ़ॉर्म"),
+    ("any", "any", "कोई भी"),
+    ("status", "Status", "स्थिति"),
+    ("review", "Review", "समीक्षा"),
+    ("worker", "Field worker", "फ़ील्ड कार्यकर्ता"),
+    ("village", "Village", "गाँव"),
+    ("from", "From", "से"),
+    ("to", "To", "तक"),
+    ("search", "Search", "खोजें"),
+    ("filter", "Filter", "छाँटें"),
+    ("updated", "Updated", "अद्यतन"),
+    ("subject", "Subject", "विषय"),
+    ("id", "ID", "पहचान"),
+    ("page_of", "Page {} of {} ({} responses)", "पृष्ठ {} / {} ({} जवाब)"),
+    ("prev", "Previous", "पिछला"),
+    ("next", "Next", "अगला"),
+    ("nothing", "Nothing to show.", "दिखाने को कुछ नहीं।"),
+    ("draft", "draft", "मसौदा"),
+    ("submitted_s", "submitted", "जमा"),
+    ("received", "received", "प्राप्त"),
+    ("has-issues", "has issues", "समस्याएँ हैं"),
+    ("approved", "approved", "स्वीकृत"),
+    ("rejected", "rejected", "अस्वीकृत"),
+    ("answers", "Answers", "उत्तर"),
+    ("question", "Question", "प्रश्न"),
+    ("answer", "Answer", "उत्तर"),
+    ("flags", "Validation flags", "जाँच की चेतावनियाँ"),
+    ("no_flags", "Nothing flagged.", "कोई चेतावनी नहीं।"),
+    ("history", "History", "इतिहास"),
+    ("who", "Who", "किसने"),
+    ("when", "When", "कब"),
+    ("fields", "Fields", "फ़ील्ड"),
+    ("comments", "Comments", "टिप्पणियाँ"),
+    ("comment", "Comment", "टिप्पणी"),
+    ("set_state", "Set review state", "समीक्षा स्थिति बदलें"),
+    ("approve", "Approve", "स्वीकार करें"),
+    ("mark_issues", "Has issues", "समस्याएँ हैं"),
+    ("reject", "Reject", "अस्वीकार करें"),
+    ("add_comment", "Add comment", "टिप्पणी जोड़ें"),
+    ("no_conflicts", "No conflicting values.", "कोई टकराव नहीं।"),
+    ("keep_this", "Keep this value", "यह मान रखें"),
+    ("shown_now", "shown now", "अभी दिख रहा"),
+    ("by", "by", "द्वारा"),
+    ("on_device", "on device", "डिवाइस पर"),
+    ("repeat_row", "Row", "पंक्ति"),
+    ("not_found", "Not found, or not in your scopes.", "नहीं मिला, या आपके क्षेत्र में नहीं।"),
+    ("bad_csrf", "This form has expired. Go back, reload the page and try again.", "यह फ़ॉर्म पुराना हो गया। वापस जाएँ, पेज दोबारा खोलें और फिर कोशिश करें।"),
+    ("saved", "Saved.", "सहेजा गया।"),
+    ("keys_help", "Keys: j/k move, a approve, i has issues, r reject, c comment, Enter open", "कुंजियाँ: j/k चलें, a स्वीकार, i समस्या, r अस्वीकार, c टिप्पणी, Enter खोलें"),
+    ("open", "Open", "खोलें"),
+    ("disabled", "The console is off: serve with --tls-cert and --tls-key, or listen on loopback.", "कंसोल बंद है: --tls-cert और --tls-key के साथ चलाएँ, या लूपबैक पर।"),
+    ("error", "Something went wrong", "कुछ गड़बड़ हुई"),
+    ("conflict_of", "Conflicting values of", "टकराते मान:"),
+];
+
+/// The string `key` in `lang`.
+pub fn t(lang: Lang, key: &str) -> &'static str {
+    for (k, en, hi) in STRINGS {
+        if *k == key {
+            return match lang {
+                Lang::En => en,
+                Lang::Hi => hi,
+            };
+        }
+    }
+    debug_assert!(false, "console string '{key}' is missing");
+    "?"
+}
+
+/// `t` with each `{}` replaced by the next argument.
+pub fn tf(lang: Lang, key: &str, args: &[&str]) -> String {
+    let mut out = String::new();
+    let mut parts = t(lang, key).split("{}");
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    for (i, p) in parts.enumerate() {
+        out.push_str(args.get(i).copied().unwrap_or(""));
+        out.push_str(p);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_string_has_both_languages_and_keys_are_unique() {
+        let mut seen = std::collections::BTreeSet::new();
+        for (k, en, hi) in STRINGS {
+            assert!(seen.insert(*k), "{k} twice");
+            assert!(!en.is_empty() && !hi.is_empty(), "{k}");
+            assert_eq!(en.matches("{}").count(), hi.matches("{}").count(), "{k}: placeholders differ");
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! The web console end to end: a real hub process seeded by real phones through sync, a
+//! coordinator signing in over HTTP, and every refusal the console owes (no session, wrong
+//! scope, missing CSRF token, injected HTML, a field worker's token, too many wrong passwords).
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use sangam_core::*;
+use sangam_tests::*;
+
+const EXE: &str = env!("CARGO_BIN_EXE_hub-under-test");
+const PASSWORD: &str = "correct horse battery";
+
+fn add_user(data: &std::path::Path, name: &str, role: &str, scopes: &[&str], password: &str) -> std::process::Output {
+    let mut cmd = Command::new(EXE);
+    cmd.args(["user", "add", "--data"]).arg(data).args(["--name", name, "--role", role]);
+    for s in scopes {
+        cmd.args(["--scope", s]);
+    }
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// A browser without a cookie jar of its own: the cookie is passed by hand.
+struct Browser {
+    agent: ureq::Agent,
+    base: String,
+    cookies: Vec<(String, String)>,
+}
+
+struct Page {
+    status: u16,
+    location: Option<String>,
+    body: String,
+    headers: Vec<(String, String)>,
+}
+
+impl Browser {
+    fn new(base: &str) -> Browser {
+        Browser {
+            agent: ureq::AgentBuilder::new().redirects(0).timeout(Duration::from_secs(30)).build(),
+            base: base.to_string(),
+            cookies: Vec::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+    }
+
+    fn take(&mut self, r: Result<ureq::Response, ureq::Error>) -> Page {
+        let r = match r {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("transport: {e}"),
+        };
+        let status = r.status();
+        let location = r.header("location").map(str::to_string);
+        let mut headers = Vec::new();
+        for name in r.headers_names() {
+            for v in r.all(&name) {
+                headers.push((name.clone(), v.to_string()));
+            }
+        }
+        for (name, v) in &headers {
+            if name == "set-cookie" {
+                let kv = v.split(';').next().unwrap();
+                let (k, val) = kv.split_once('=').unwrap();
+                self.cookies.retain(|(n, _)| n != k);
+                if !val.is_empty() {
+                    self.cookies.push((k.to_string(), val.to_string()));
+                }
+            }
+        }
+        Page { status, location, body: r.into_string().unwrap_or_default(), headers }
+    }
+
+    fn get(&mut self, path: &str) -> Page {
+        let r = self.agent.get(&format!("{}{path}", self.base)).set("Cookie", &self.cookie_header()).call();
+        self.take(r)
+    }
+
+    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let r = self.agent.post(&format!("{}{path}", self.base)).set("Cookie", &self.cookie_header()).send_form(form);
+        self.take(r)
+    }
+
+    fn sign_in(&mut self, user: &str, password: &str) -> Page {
+        self.post("/console/login", &[("user", user), ("password", password)])
+    }
+}
+
+fn csrf(body: &str) -> String {
+    let at = body.find("name=\"csrf\" value=\"").expect("a CSRF field on the page") + 19;
+    body[at..at + 64].to_string()
+}
+
+#[test]
+fn a_coordinator_reviews_resolves_and_stays_in_scope() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let ta = enrol(EXE, &data, "asha", "field-worker", &["S"]);
+    let tb = enrol(EXE, &data, "bina", "field-worker", &["S"]);
+    let tt = enrol(EXE, &data, "tara", "field-worker", &["T"]);
+    let out = add_user(&data, "meera", "coordinator", &["S"], PASSWORD);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Field workers have no console accounts; short passwords are refused.
+    assert!(!add_user(&data, "fw", "field-worker", &["S"], PASSWORD).status.success());
+    assert!(!add_user(&data, "short", "coordinator", &["S"], "12345").status.success());
+    let hub = Hub::start(EXE, &data);
+
+    // Phones collect and sync: a household with a hostile name, a response about it edited
+    // on two phones at once (a conflict), and a record of another scope.
+    let a = Phone::new(dir.path(), "asha", Role::FieldWorker, ta.clone());
+    let b = Phone::new(dir.path(), "bina", Role::FieldWorker, tb);
+    let t = Phone::new(dir.path(), "tara", Role::FieldWorker, tt);
+    let hh = a
+        .store
+        .create_subject(NewSubject::new("household", "S").attr("name", "<script>alert(1)</script>Devi").attr("village", "Rampur"))
+        .unwrap();
+    let r = a
+        .store
+        .create_response(NewResponse { form_id: "f".into(), form_version: "1".into(), scope: "S".into(), subject_id: Some(hh) })
+        .unwrap();
+    a.store.set_answer(&r, "income", &FieldValue::Int(1200)).unwrap();
+    a.store.set_answer(&r, "note", &FieldValue::Text("<img src=x onerror=alert(2)>".into())).unwrap();
+    a.store.set_response_status(&r, ResponseStatus::Submitted).unwrap();
+    a.sync(&hub.url).unwrap();
+    b.sync(&hub.url).unwrap();
+    a.store.set_answer(&r, "income", &FieldValue::Int(1500)).unwrap();
+    b.store.set_answer(&r, "income", &FieldValue::Int(1800)).unwrap();
+    a.sync(&hub.url).unwrap();
+    b.sync(&hub.url).unwrap();
+    let other = response(&t.store, "T");
+    t.store.set_response_status(&other, ResponseStatus::Submitted).unwrap();
+    t.sync(&hub.url).unwrap();
+
+    let mut br = Browser::new(&hub.url);
+    // No session: every page sends to sign-in.
+    let p = br.get("/console/overview");
+    assert_eq!((p.status, p.location.as_deref()), (303, Some("/console/login")));
+    // A field worker's device token is no way in.
+    let p = br.agent.get(&format!("{}/console/responses", hub.url)).set("Authorization", &format!("Bearer {ta}")).call();
+    assert!(matches!(p, Ok(ref r) if r.status() == 303), "a device token must not open the console");
+
+    // Wrong passwords are refused, then the account is locked for a while.
+    for _ in 0..5 {
+        assert_eq!(br.sign_in("meera", "wrong password!").status, 401);
+    }
+    let locked = br.sign_in("meera", PASSWORD);
+    assert_eq!(locked.status, 429, "the sixth try within the window is refused even when right");
+    assert!(locked.headers.iter().any(|(k, _)| k == "retry-after"));
+
+    // A second coordinator of the same scope signs in (meera is locked out meanwhile).
+    assert!(add_user(&data, "ravi", "coordinator", &["S"], PASSWORD).status.success());
+    let p = br.sign_in("ravi", PASSWORD);
+    assert_eq!((p.status, p.location.as_deref()), (303, Some("/console/overview")), "{}", p.body);
+    let set_cookie = p.headers.iter().find(|(k, _)| k == "set-cookie").map(|(_, v)| v.clone()).unwrap();
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"), "{set_cookie}");
+
+    let p = br.get("/console/overview");
+    assert_eq!(p.status, 200);
+    assert!(p.headers.iter().any(|(k, v)| k == "content-security-policy" && v.contains("script-src 'self'")));
+    assert!(p.body.contains("id=\"card-submitted\""), "{}", p.body);
+    assert!(p.body.contains("asha"), "per-worker counts name the field worker");
+    assert!(p.body.contains("rampur"), "per-village counts name the village");
+    let token = csrf(&p.body);
+
+    // The table: this scope's response, found by worker, village and text; not the other scope's.
+    let p = br.get("/console/responses");
+    assert!(p.body.contains(&r[..8]) && !p.body.contains(&other[..8]), "{}", p.body);
+    assert!(!p.body.contains("<script>alert(1)"), "subject names are escaped");
+    assert!(p.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;Devi"));
+    assert!(br.get("/console/responses?worker=asha").body.contains(&r[..8]));
+    assert!(!br.get("/console/responses?worker=bina").body.contains(&r[..8]));
+    assert!(br.get("/console/responses?village=ramp").body.contains(&r[..8]));
+    assert!(br.get("/console/responses?text=devi").body.contains(&r[..8]));
+    assert!(!br.get("/console/responses?text=%27%20OR%201%3D1%20--").body.contains(&r[..8]), "text search is a parameter, not SQL");
+    assert!(br.get("/console/responses?sort=worker&dir=asc").status == 200);
+    // Another scope's record is not there, by list or by address; nor by asking for its scope.
+    assert_eq!(br.get(&format!("/console/r/{other}")).status, 404);
+    assert!(!br.get("/console/responses?scope=T").body.contains(&other[..8]));
+
+    // The record page: answers escaped, the conflict with both values and their authors.
+    let page = br.get(&format!("/console/r/{r}"));
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("&lt;img src=x onerror=alert(2)&gt;") && !page.body.contains("<img src=x"));
+    assert!(page.body.contains("answers/income"), "{}", page.body);
+    assert!(page.body.contains("1500") && page.body.contains("1800"));
+
+    // Writes need the session's CSRF token.
+    let path = format!("/console/r/{r}/review");
+    assert_eq!(br.post(&path, &[("state", "approved")]).status, 403);
+    assert_eq!(br.post(&path, &[("state", "approved"), ("csrf", &"0".repeat(64))]).status, 403);
+    let p = br.post(&path, &[("state", "has-issues"), ("comment", "income <b>twice</b>?"), ("csrf", &token)]);
+    assert_eq!(p.status, 303);
+    let page = br.get(&format!("/console/r/{r}"));
+    assert!(page.body.contains("income &lt;b&gt;twice&lt;/b&gt;?"), "{}", page.body);
+    // An open redirect is not a place to go back to.
+    let p = br.post(&format!("/console/r/{r}/comment"), &[("text", "seen"), ("csrf", &token), ("back", "//evil.example/")]);
+    assert_eq!(p.location.as_deref(), Some(format!("/console/r/{r}").as_str()));
+    // The review queue lists submitted responses awaiting review; has-issues ones under their state.
+    assert!(br.get("/console/review?state=has-issues").body.contains(&r[..8]));
+    // Writing to another scope's record is refused like reading it.
+    assert_eq!(br.post(&format!("/console/r/{other}/review"), &[("state", "approved"), ("csrf", &token)]).status, 404);
+
+    // Resolve the conflict in one click: keep the value shown second.
+    let p = br.post(&format!("/console/r/{r}/resolve"), &[("path", "answers/income"), ("pick", "1"), ("csrf", &token)]);
+    assert_eq!(p.status, 303);
+    let conflicts = br.get("/console/conflicts");
+    assert!(!conflicts.body.contains(&r[..8]), "resolved: {}", conflicts.body);
+
+    // What the coordinator did reaches the phone on its next sync, as the coordinator's.
+    a.sync(&hub.url).unwrap();
+    let review = a.store.review(&r).unwrap();
+    assert_eq!(review.state, ReviewState::HasIssues);
+    assert!(review.comments.iter().any(|c| c.by == "ravi" && c.text == "income <b>twice</b>?"));
+    assert!(a.store.conflicts(&r).unwrap().is_empty());
+
+    // Hindi: every page's words switch.
+    let p = br.get("/console/lang?to=hi&back=/console/overview");
+    assert_eq!(p.location.as_deref(), Some("/console/overview"));
+    let hi = br.get("/console/overview");
+    assert!(hi.body.contains("lang=\"hi\"") && hi.body.contains("सारांश") && hi.body.contains("जमा किए गए"), "{}", hi.body);
+    assert_eq!(br.get("/console/lang?to=en&back=https://evil.example/").location.as_deref(), Some("/console/overview"));
+
+    // Sign out everywhere: the session cookie no longer works, here or in another browser.
+    let mut other_browser = Browser::new(&hub.url);
+    assert_eq!(other_browser.sign_in("ravi", PASSWORD).status, 303);
+    assert_eq!(other_browser.get("/console/overview").status, 200);
+    let token = csrf(&br.get("/console/overview").body);
+    assert_eq!(br.post("/console/logout-all", &[("csrf", &token)]).status, 200);
+    assert_eq!(other_browser.get("/console/overview").status, 303);
+    assert_eq!(br.get("/console/overview").status, 303);
+}
+
+#[test]
+fn the_console_is_off_beyond_loopback_without_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    enrol(EXE, &data, "scraper", "admin", &["ops"]);
+    let mut child = Command::new(EXE)
+        .args(["serve", "--data"])
+        .arg(&data)
+        .args(["--listen", "0.0.0.0:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    let url = loop {
+        let l = lines.next().expect("hub output").unwrap();
+        if let Some(u) = l.strip_prefix("listening on ") {
+            break u.trim().replace("0.0.0.0", "127.0.0.1");
+        }
+    };
+    let r = ureq::AgentBuilder::new().redirects(0).build().get(&format!("{url}/console/login")).call();
+    let _ = child.kill();
+    let _ = child.wait();
+    match r {
+        Err(ureq::Error::Status(404, body)) => assert!(body.into_string().unwrap().contains("--tls-cert")),
+        other => panic!("the console must be off: {other:?}"),
+    }
+}
