@@ -1,6 +1,7 @@
 //! Helpers for end-to-end scenarios: a real hub process on loopback, enrolment through its
 //! command line, phones as real stores, and a loopback proxy that cuts connections.
 
+pub mod console;
 pub mod households;
 pub mod proxy;
 

@@ -2,27 +2,18 @@
 //! coordinator signing in over HTTP, and every refusal the console owes (no session, wrong
 //! scope, missing CSRF token, injected HTML, a field worker's token, too many wrong passwords).
 
-use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use sangam_core::*;
+use sangam_tests::console::{seed, PASSWORD};
 use sangam_tests::*;
 
-const EXE: &str = env!("CARGO_BIN_EXE_hub-under-test");
-const PASSWORD: &str = "correct horse battery";
-
 fn add_user(data: &std::path::Path, name: &str, role: &str, scopes: &[&str], password: &str) -> std::process::Output {
-    let mut cmd = Command::new(EXE);
-    cmd.args(["user", "add", "--data"]).arg(data).args(["--name", name, "--role", role]);
-    for s in scopes {
-        cmd.args(["--scope", s]);
-    }
-    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-    child.wait_with_output().unwrap()
+    sangam_tests::console::add_user(EXE, data, name, role, scopes, password)
 }
 
+const EXE: &str = env!("CARGO_BIN_EXE_hub-under-test");
 /// A browser without a cookie jar of its own: the cookie is passed by hand.
 struct Browser {
     agent: ureq::Agent,
@@ -101,41 +92,13 @@ fn csrf(body: &str) -> String {
 fn a_coordinator_reviews_resolves_and_stays_in_scope() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("hub");
-    let ta = enrol(EXE, &data, "asha", "field-worker", &["S"]);
-    let tb = enrol(EXE, &data, "bina", "field-worker", &["S"]);
-    let tt = enrol(EXE, &data, "tara", "field-worker", &["T"]);
+    let seeded = seed(EXE, dir.path());
     let out = add_user(&data, "meera", "coordinator", &["S"], PASSWORD);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     // Field workers have no console accounts; short passwords are refused.
     assert!(!add_user(&data, "fw", "field-worker", &["S"], PASSWORD).status.success());
     assert!(!add_user(&data, "short", "coordinator", &["S"], "12345").status.success());
-    let hub = Hub::start(EXE, &data);
-
-    // Phones collect and sync: a household with a hostile name, a response about it edited
-    // on two phones at once (a conflict), and a record of another scope.
-    let a = Phone::new(dir.path(), "asha", Role::FieldWorker, ta.clone());
-    let b = Phone::new(dir.path(), "bina", Role::FieldWorker, tb);
-    let t = Phone::new(dir.path(), "tara", Role::FieldWorker, tt);
-    let hh = a
-        .store
-        .create_subject(NewSubject::new("household", "S").attr("name", "<script>alert(1)</script>Devi").attr("village", "Rampur"))
-        .unwrap();
-    let r = a
-        .store
-        .create_response(NewResponse { form_id: "f".into(), form_version: "1".into(), scope: "S".into(), subject_id: Some(hh) })
-        .unwrap();
-    a.store.set_answer(&r, "income", &FieldValue::Int(1200)).unwrap();
-    a.store.set_answer(&r, "note", &FieldValue::Text("<img src=x onerror=alert(2)>".into())).unwrap();
-    a.store.set_response_status(&r, ResponseStatus::Submitted).unwrap();
-    a.sync(&hub.url).unwrap();
-    b.sync(&hub.url).unwrap();
-    a.store.set_answer(&r, "income", &FieldValue::Int(1500)).unwrap();
-    b.store.set_answer(&r, "income", &FieldValue::Int(1800)).unwrap();
-    a.sync(&hub.url).unwrap();
-    b.sync(&hub.url).unwrap();
-    let other = response(&t.store, "T");
-    t.store.set_response_status(&other, ResponseStatus::Submitted).unwrap();
-    t.sync(&hub.url).unwrap();
+    let (hub, a, ta, r, other) = (&seeded.hub, &seeded.asha, seeded.asha_token.clone(), seeded.response.clone(), seeded.other.clone());
 
     let mut br = Browser::new(&hub.url);
     // No session: every page sends to sign-in.

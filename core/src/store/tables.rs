@@ -167,6 +167,8 @@ impl Store {
     pub fn response_table(&self, q: &ResponseQuery) -> Result<ResponsePage> {
         let mut args: Vec<SqlValue> = Vec::new();
         let mut wh = String::from(" WHERE r.kind = 'response' AND r.deleted = 0");
+        // Whether a filter reads the subject (the count joins it only then).
+        let mut needs_subject = false;
         wh += &scope_clause(&q.scopes, "r.scope", &mut args);
         let eq = |col: &str, v: Option<String>, wh: &mut String, args: &mut Vec<SqlValue>| {
             if let Some(v) = v {
@@ -188,6 +190,7 @@ impl Store {
         if let Some(v) = q.village.as_deref().map(normalise).filter(|v| !v.is_empty()) {
             args.push(SqlValue::Text(like_contains(&v)[1..].to_string()));
             wh += &format!(" AND s.k_village LIKE ?{} ESCAPE '\\'", args.len());
+            needs_subject = true;
         }
         if let Some(t) = q.from_ms {
             args.push(SqlValue::Integer(t));
@@ -202,12 +205,14 @@ impl Store {
             let raw = args.len();
             args.push(SqlValue::Text(like_contains(&normalise(text))));
             let norm = args.len();
+            needs_subject = true;
             wh += &format!(
                 " AND (r.id LIKE ?{raw} ESCAPE '\\' OR s.title LIKE ?{raw} ESCAPE '\\' OR r.owner LIKE ?{raw} ESCAPE '\\' \
                  OR s.k_name LIKE ?{norm} ESCAPE '\\')"
             );
         }
-        let from = " FROM docs r LEFT JOIN docs s ON s.id = r.subject_id AND s.kind = 'subject'";
+        let join = " LEFT JOIN docs s INDEXED BY docs_subject_keys ON s.id = r.subject_id AND s.kind = 'subject'";
+        let from = format!(" FROM docs r INDEXED BY docs_responses{join}");
         let order = format!(
             " ORDER BY {} {dir}, r.updated_at DESC, r.rid DESC",
             q.sort.column(),
@@ -218,7 +223,7 @@ impl Store {
             q.limit.clamp(1, 1000),
             q.offset
         );
-        let count = format!("SELECT count(*){from}{wh}");
+        let count = format!("SELECT count(*) FROM docs r INDEXED BY docs_responses{}{wh}", if needs_subject { join } else { "" });
         self.read(|c| {
             let mut st = c.prepare_cached(&page)?;
             let rows = st.query_map(params_from_iter(args.iter()), |r| {
@@ -242,7 +247,7 @@ impl Store {
     pub fn response_workers(&self, scopes: &Option<Vec<String>>) -> Result<Vec<String>> {
         let mut args = Vec::new();
         let sql = format!(
-            "SELECT DISTINCT r.owner FROM docs r WHERE r.kind = 'response' AND r.owner IS NOT NULL{} ORDER BY r.owner LIMIT 1000",
+            "SELECT DISTINCT r.owner FROM docs r INDEXED BY docs_responses WHERE r.kind = 'response' AND r.deleted = 0 AND r.owner IS NOT NULL{} ORDER BY r.owner LIMIT 1000",
             scope_clause(scopes, "r.scope", &mut args)
         );
         self.read(|c| {
@@ -269,22 +274,6 @@ impl Store {
             };
             let live = "deleted = 0";
             let mut o = Overview {
-                responses: count(format!("SELECT count(*) FROM docs WHERE kind = 'response' AND {live} AND status = 'submitted'{sc}"), &args)?,
-                drafts: count(format!("SELECT count(*) FROM docs WHERE kind = 'response' AND {live} AND status = 'draft'{sc}"), &args)?,
-                awaiting_review: count(
-                    format!(
-                        "SELECT count(*) FROM docs WHERE kind = 'response' AND {live} AND status = 'submitted' AND (review IS NULL OR review = {}){sc}",
-                        ReviewState::Received.code()
-                    ),
-                    &args,
-                )?,
-                has_issues: count(
-                    format!(
-                        "SELECT count(*) FROM docs WHERE kind = 'response' AND {live} AND review = {}{sc}",
-                        ReviewState::HasIssues.code()
-                    ),
-                    &args,
-                )?,
                 conflicted_records: count(format!("SELECT count(*) FROM docs WHERE conflicts > 0 AND {live}{sc}"), &args)?,
                 overdue_actions: count(
                     format!(
@@ -303,7 +292,7 @@ impl Store {
                 ..Default::default()
             };
             let mut st = c.prepare_cached(&format!(
-                "SELECT date(updated_at / 1000, 'unixepoch') AS d, coalesce(owner, '?'), count(*) FROM docs \
+                "SELECT date(updated_at / 1000, 'unixepoch') AS d, coalesce(owner, '?'), count(*) FROM docs INDEXED BY docs_responses \
                  WHERE kind = 'response' AND {live} AND status = 'submitted'{sc} \
                  AND updated_at >= CAST(strftime('%s', {day0}) AS INTEGER) * 1000 \
                  AND updated_at < CAST(strftime('%s', date(?{}, '+1 day')) AS INTEGER) * 1000 \
@@ -317,19 +306,36 @@ impl Store {
                 .collect::<rusqlite::Result<_>>()?;
             let r_sc = scope_clause(scopes, "r.scope", &mut Vec::new());
             let mut st = c.prepare_cached(&format!(
-                "SELECT coalesce(s.k_village, '?') AS v, count(*) AS n FROM docs r LEFT JOIN docs s ON s.id = r.subject_id AND s.kind = 'subject' \
+                "SELECT coalesce(s.k_village, '?') AS v, count(*) AS n FROM docs r INDEXED BY docs_responses \
+                 LEFT JOIN docs s INDEXED BY docs_subject_keys ON s.id = r.subject_id AND s.kind = 'subject' \
                  WHERE r.kind = 'response' AND r.deleted = 0 AND r.status = 'submitted'{r_sc} GROUP BY v ORDER BY n DESC, v LIMIT 20"
             ))?;
             o.per_village = st
                 .query_map(params_from_iter(args.iter()), |r| Ok((r.get(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?
                 .collect::<rusqlite::Result<_>>()?;
+            // One pass over the responses' index gives the totals and the per-worker counts.
             let mut st = c.prepare_cached(&format!(
-                "SELECT coalesce(owner, '?') AS w, count(*) AS n FROM docs WHERE kind = 'response' AND {live} AND status = 'submitted'{sc} \
-                 GROUP BY w ORDER BY n DESC, w LIMIT 50"
+                "SELECT coalesce(owner, '?') AS w, sum(status = 'submitted') AS n, sum(status = 'draft'), \
+                 sum(status = 'submitted' AND (review IS NULL OR review = {received})), sum(review = {issues}) \
+                 FROM docs INDEXED BY docs_responses WHERE kind = 'response' AND {live}{sc} GROUP BY w ORDER BY n DESC, w",
+                received = ReviewState::Received.code(),
+                issues = ReviewState::HasIssues.code(),
             ))?;
-            o.per_worker = st
-                .query_map(params_from_iter(args.iter()), |r| Ok((r.get(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?
-                .collect::<rusqlite::Result<_>>()?;
+            let rows = st
+                .query_map(params_from_iter(args.iter()), |r| {
+                    let n = |i| r.get::<_, Option<i64>>(i).map(|v| v.unwrap_or(0).max(0) as u64);
+                    Ok((r.get::<_, String>(0)?, n(1)?, n(2)?, n(3)?, n(4)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            for (worker, submitted, drafts, awaiting, issues) in rows {
+                o.responses += submitted;
+                o.drafts += drafts;
+                o.awaiting_review += awaiting;
+                o.has_issues += issues;
+                if submitted > 0 && o.per_worker.len() < 50 {
+                    o.per_worker.push((worker, submitted));
+                }
+            }
             Ok(o)
         })
     }

@@ -75,7 +75,7 @@ pub fn frame(p: &Page<'_>, body: &str) -> String {
     format!(
         "<!doctype html><html lang=\"{code}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} · {app}</title><link rel=\"stylesheet\" href=\"/console/assets/console.css\">\
+         <title>{title} · {app}</title><link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/console/assets/console.css\">\
          <script src=\"/console/assets/console.js\" defer></script></head>\
          <body><header><strong>{app}</strong><nav>{nav}</nav>\
          <a class=\"lang\" id=\"lang\" href=\"/console/lang?to={other}&amp;back={back}\">{switch}</a></header>\
