@@ -491,7 +491,7 @@ fn form(cmd: FormCmd) -> Result<i32, HubError> {
 
 /// The hub address for an enrolment code: an https:// address gets the pin of `cert`, or of
 /// the certificate `serve` last used with `data`; an address that already has a pin keeps it.
-fn pinned_address(data: &std::path::Path, url: &str, cert: Option<&std::path::Path>) -> Result<String, HubError> {
+pub(crate) fn pinned_address(data: &std::path::Path, url: &str, cert: Option<&std::path::Path>) -> Result<String, HubError> {
     let mut address = HubAddress::parse(url)?;
     if !address.is_https() {
         if cert.is_some() {

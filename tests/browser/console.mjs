@@ -80,6 +80,14 @@ try {
   const wide = await page.evaluate(() => document.documentElement.scrollWidth);
   if (wide > 1366) fail(`the responses page is ${wide}px wide on a 1366px screen`);
 
+  // Enrol a phone: the answer shows its QR code.
+  await page.goto(`${url}/console/devices`);
+  await page.fill("#enrol input[name=name]", "browser-phone");
+  await Promise.all([page.waitForNavigation(), page.click("#enrol button")]);
+  if ((await page.locator("#qr svg").count()) !== 1) fail("enrolment shows a QR code");
+  if (!(await page.textContent("#enrol-link")).startsWith("sangam://enrol?")) fail("and the enrolment link");
+  await page.screenshot({ path: `${shots}/08-enrol-qr.png`, fullPage: true });
+
   // Sign out: the session is gone.
   await Promise.all([page.waitForNavigation(), page.click("header form[action='/console/logout'] button")]);
   await page.goto(`${url}/console/overview`);

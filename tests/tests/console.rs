@@ -189,6 +189,28 @@ fn a_coordinator_reviews_resolves_and_stays_in_scope() {
     assert!(hi.body.contains("lang=\"hi\"") && hi.body.contains("सारांश") && hi.body.contains("जमा किए गए"), "{}", hi.body);
     assert_eq!(br.get("/console/lang?to=en&back=https://evil.example/").location.as_deref(), Some("/console/overview"));
 
+    // Enrol a phone from the Devices page: the token works for sync, the page shows it once
+    // with the enrolment link as a QR code; a coordinator cannot enrol an admin; revoke works.
+    let devices = br.get("/console/devices");
+    assert!(devices.body.contains("id=\"enrol\""), "{}", devices.body);
+    let token = csrf(&devices.body);
+    let url = hub.url.clone();
+    let p = br.post("/console/devices/enrol", &[("name", "new-phone"), ("role", "field-worker"), ("scope_S", "1"), ("hub_url", &url), ("csrf", &token)]);
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.body.contains("<svg"), "a QR code");
+    let link = p.body.split("<pre id=\"enrol-link\">").nth(1).unwrap().split("</pre>").next().unwrap().replace("&amp;", "&");
+    let code = sangam_core::sync::protocol::Enrolment::decode(&link).unwrap();
+    let phone = Phone::new(dir.path(), "new-phone", Role::FieldWorker, code.token.clone());
+    phone.sync(&hub.url).unwrap();
+    assert!(phone.store.list_responses(&ResponseFilter::default()).unwrap().iter().any(|x| x.id == r), "the new phone got scope S");
+    let p = br.post("/console/devices/enrol", &[("name", "boss"), ("role", "admin"), ("scope_S", "1"), ("hub_url", &url), ("csrf", &token)]);
+    assert_eq!(p.status, 403);
+    let p = br.post("/console/devices/enrol", &[("name", "t-phone"), ("role", "field-worker"), ("scope_T", "1"), ("hub_url", &url), ("csrf", &token)]);
+    assert_eq!(p.status, 400, "no scope of the coordinator's chosen: {}", p.body);
+    assert_eq!(br.post("/console/devices/revoke", &[("name", "tara"), ("csrf", &token)]).status, 404, "another scope's device");
+    assert_eq!(br.post("/console/devices/revoke", &[("name", "new-phone"), ("csrf", &token)]).status, 200);
+    assert!(phone.sync(&hub.url).is_err(), "a revoked token no longer syncs");
+
     // Sign out everywhere: the session cookie no longer works, here or in another browser.
     let mut other_browser = Browser::new(&hub.url);
     assert_eq!(other_browser.sign_in("ravi", PASSWORD).status, 303);

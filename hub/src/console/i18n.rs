@@ -115,6 +115,15 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("disabled", "The console is off: serve with --tls-cert and --tls-key, or listen on loopback.", "कंसोल बंद है: --tls-cert और --tls-key के साथ चलाएँ, या लूपबैक पर।"),
     ("error", "Something went wrong", "कुछ गड़बड़ हुई"),
     ("conflict_of", "Conflicting values of", "टकराते मान:"),
+    ("enrol", "Enrol a device", "डिवाइस जोड़ें"),
+    ("enrolled", "Device enrolled", "डिवाइस जुड़ गया"),
+    ("hub_url", "Hub address as phones reach it", "फ़ोन से हब का पता"),
+    ("scan_this", "Scan this code with the Sangam app on the phone.", "फ़ोन पर संगम ऐप से यह कोड स्कैन करें।"),
+    ("token_once", "Its token, shown only this once:", "इसका टोकन, केवल इस बार दिखेगा:"),
+    ("revoke", "Revoke", "रद्द करें"),
+    ("field-worker", "field worker", "फ़ील्ड कार्यकर्ता"),
+    ("coordinator", "coordinator", "समन्वयक"),
+    ("admin", "admin", "प्रशासक"),
 ];
 
 /// The string `key` in `lang`.

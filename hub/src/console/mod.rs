@@ -42,6 +42,8 @@ pub struct Console {
     /// signed-in user).
     pub store: Store,
     pub write: Mutex<()>,
+    /// The hub's data directory (for the certificate pin of enrolment codes).
+    pub data: std::path::PathBuf,
     pub devices: Arc<Devices>,
     pub accounts: Accounts,
     pub limiter: Limiter,
@@ -57,6 +59,7 @@ pub fn router(data: &std::path::Path, devices: Arc<Devices>, tls: bool, loopback
     let console = Arc::new(Console {
         store: crate::open_store(data)?,
         write: Mutex::new(()),
+        data: data.to_path_buf(),
         devices,
         accounts: Accounts::open(data)?,
         limiter: Limiter::default(),
@@ -77,6 +80,8 @@ pub fn router(data: &std::path::Path, devices: Arc<Devices>, tls: bool, loopback
         .route("/console/review", get(|s: State<Shared>, h: HeaderMap, u: axum::http::Uri| page(s, h, u, pages::review_queue)))
         .route("/console/conflicts", get(|s: State<Shared>, h: HeaderMap, u: axum::http::Uri| page(s, h, u, pages::conflicts)))
         .route("/console/devices", get(|s: State<Shared>, h: HeaderMap, u: axum::http::Uri| page(s, h, u, pages::devices)))
+        .route("/console/devices/enrol", post(enrol))
+        .route("/console/devices/revoke", post(revoke))
         .route("/console/r/{id}", get(record))
         .route("/console/r/{id}/review", post(|s: State<Shared>, h: HeaderMap, p: Path<String>, f: Form<std::collections::HashMap<String, String>>| action(s, h, p, f, pages::set_review)))
         .route("/console/r/{id}/comment", post(|s: State<Shared>, h: HeaderMap, p: Path<String>, f: Form<std::collections::HashMap<String, String>>| action(s, h, p, f, pages::comment)))
@@ -90,6 +95,8 @@ pub struct Ctx {
     pub session: Session,
     pub query: std::collections::HashMap<String, String>,
     pub here: String,
+    /// The `Host` the browser used (the hub's address as this office reaches it).
+    pub host: String,
 }
 
 impl Ctx {
@@ -214,7 +221,7 @@ async fn page(
     blocking(lang, move || {
         let Some((_, session)) = session_of(&c, &headers) else { return redirect("/console/login") };
         let here = here_of(&path, &query);
-        let cx = Ctx { lang, session, query, here };
+        let cx = Ctx { lang, session, query, here, host: host_of(&headers) };
         match f(&c, &cx) {
             Ok((title, body)) => {
                 let p = html::Page { lang, session: Some(&cx.session), title: &title, here: &cx.here };
@@ -276,7 +283,7 @@ async fn record(State(c): State<Shared>, headers: HeaderMap, Path(id): Path<Stri
     blocking(lang, move || {
         let Some((_, session)) = session_of(&c, &headers) else { return redirect("/console/login") };
         let here = format!("/console/r/{}", html::q(&id));
-        let cx = Ctx { lang, session, query, here };
+        let cx = Ctx { lang, session, query, here, host: host_of(&headers) };
         match pages::record(&c, &cx, &id) {
             Ok((title, body)) => {
                 let p = html::Page { lang, session: Some(&cx.session), title: &title, here: &cx.here };
@@ -468,4 +475,46 @@ async fn end_sessions(c: Shared, headers: HeaderMap, form: std::collections::Has
         harden(r)
     })
     .await
+}
+
+fn host_of(headers: &HeaderMap) -> String {
+    headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
+}
+
+/// A device post (enrol, revoke): session and CSRF checked, then `f` draws the answer page.
+async fn device_post(
+    c: Shared,
+    headers: HeaderMap,
+    form: std::collections::HashMap<String, String>,
+    f: fn(&Console, &Ctx, &std::collections::HashMap<String, String>) -> Result<(String, String), HubError>,
+) -> Response {
+    let lang = lang_of(&headers);
+    if !c.enabled {
+        return disabled(lang);
+    }
+    blocking(lang, move || {
+        let Some((_, session)) = session_of(&c, &headers) else {
+            return message(lang, None, StatusCode::UNAUTHORIZED, t(lang, "bad_login"));
+        };
+        if !csrf_ok(&session, &form) {
+            return message(lang, Some(&session), StatusCode::FORBIDDEN, t(lang, "bad_csrf"));
+        }
+        let cx = Ctx { lang, session, query: Default::default(), here: "/console/devices".into(), host: host_of(&headers) };
+        match f(&c, &cx, &form) {
+            Ok((title, body)) => {
+                let p = html::Page { lang, session: Some(&cx.session), title: &title, here: &cx.here };
+                html(StatusCode::OK, html::frame(&p, &body))
+            }
+            Err(e) => error_page(lang, Some(&cx.session), e),
+        }
+    })
+    .await
+}
+
+async fn enrol(State(c): State<Shared>, headers: HeaderMap, Form(form): Form<std::collections::HashMap<String, String>>) -> Response {
+    device_post(c, headers, form, pages::enrol).await
+}
+
+async fn revoke(State(c): State<Shared>, headers: HeaderMap, Form(form): Form<std::collections::HashMap<String, String>>) -> Response {
+    device_post(c, headers, form, pages::revoke).await
 }

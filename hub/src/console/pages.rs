@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use sangam_core::forms::definition::{Item, Translated};
 use sangam_core::{
-    FieldValue, FormDefinition, Identity, ResponseQuery, ResponseSort, ResponseStatus, ReviewFilter, ReviewState, Store,
+    FieldValue, FormDefinition, Identity, Role, ResponseQuery, ResponseSort, ResponseStatus, ReviewFilter, ReviewState, Store,
 };
 
 use super::accounts::Session;
@@ -147,7 +147,96 @@ fn device_table(c: &Console, cx: &Ctx) -> Result<String, HubError> {
 }
 
 pub fn devices(c: &Console, cx: &Ctx) -> Result<(String, String), HubError> {
-    Ok((cx.t("devices").to_string(), device_table(c, cx)?))
+    let csrf = csrf_field(&cx.session);
+    let mut b = device_table(c, cx)?;
+    // Revoke: devices all of whose scopes this user sees.
+    let mine: Vec<(String, String)> = c
+        .devices
+        .list()?
+        .into_iter()
+        .filter(|d| !d.revoked && !d.scopes.is_empty() && d.scopes.iter().all(|s| cx.session.user.sees(s)))
+        .map(|d| (d.name.clone(), d.name))
+        .collect();
+    if !mine.is_empty() {
+        b += &format!(
+            "<form method=\"post\" action=\"/console/devices/revoke\" class=\"bar\" id=\"revoke\">{csrf}{}<button>{}</button></form>",
+            select("name", cx.t("device"), None, &mine, "—"),
+            cx.t("revoke")
+        );
+    }
+    let roles: &[&str] = if cx.session.user.role == Role::Admin { &["field-worker", "coordinator", "admin"] } else { &["field-worker"] };
+    let role_opts: String = roles.iter().map(|r| format!("<option value=\"{r}\">{}</option>", cx.t(r))).collect();
+    let scopes = match &cx.session.user.scopes {
+        Some(list) => list
+            .iter()
+            .map(|s| format!("<label class=\"check\"><input type=\"checkbox\" name=\"scope_{v}\" value=\"1\" checked> {v}</label>", v = esc(s)))
+            .collect::<String>(),
+        None => format!("<label>{} <input name=\"scopes\" placeholder=\"UP-SIT, UP-LKO\" required></label>", cx.t("scope")),
+    };
+    let scheme = if c.secure { "https" } else { "http" };
+    b += &format!(
+        "<h2>{}</h2><form method=\"post\" action=\"/console/devices/enrol\" class=\"bar\" id=\"enrol\">{csrf}\
+         <label>{} <input name=\"name\" required maxlength=\"100\"></label><label>{} <select name=\"role\">{role_opts}</select></label>{scopes}\
+         <label>{} <input name=\"hub_url\" value=\"{}\" size=\"34\" required></label><button>{}</button></form>",
+        cx.t("enrol"),
+        cx.t("device"),
+        cx.t("role"),
+        cx.t("hub_url"),
+        esc(&format!("{scheme}://{}", cx.host)),
+        cx.t("enrol")
+    );
+    Ok((cx.t("devices").to_string(), b))
+}
+
+/// Enrols a device: a coordinator enrols field workers of their own scopes; an admin anyone.
+/// The answer shows the token once and the enrolment link as a QR code the phone scans.
+pub fn enrol(c: &Console, cx: &Ctx, form: &HashMap<String, String>) -> Result<(String, String), HubError> {
+    let user = &cx.session.user;
+    let name = form.get("name").map(|s| s.trim()).unwrap_or("");
+    let role = Role::parse(form.get("role").map(String::as_str).unwrap_or("")).map_err(|e| HubError::Usage(e.to_string()))?;
+    if user.role != Role::Admin && role != Role::FieldWorker {
+        return Err(HubError::Core(sangam_core::Error::Forbidden("a coordinator enrols field workers only".into())));
+    }
+    let scopes: Vec<String> = match &user.scopes {
+        Some(list) => list.iter().filter(|s| form.contains_key(&format!("scope_{s}"))).cloned().collect(),
+        None => form.get("scopes").map(|s| s.split([',', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect()).unwrap_or_default(),
+    };
+    if scopes.iter().any(|s| !user.sees(s)) {
+        return Err(HubError::Core(sangam_core::Error::Forbidden("that scope is not yours".into())));
+    }
+    let hub_url = crate::cli::pinned_address(&c.data, form.get("hub_url").map(|s| s.trim()).unwrap_or(""), None)?;
+    let token = c.devices.add(name, role, &scopes)?;
+    let link = sangam_core::sync::protocol::Enrolment { hub_url, token: token.clone() }.encode();
+    let qr = qrcode::QrCode::new(link.as_bytes())
+        .map_err(|e| HubError::Usage(format!("cannot draw the QR code: {e}")))?
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(280, 280)
+        .build();
+    // Inline in the page: without the XML declaration.
+    let qr = qr.find("<svg").map(|at| qr[at..].to_string()).unwrap_or(qr);
+    let b = format!(
+        "<p>{}</p><div class=\"qr\" id=\"qr\">{qr}</div><p>{}</p><pre id=\"enrol-link\">{}</pre><p>{}</p><pre id=\"token\">{}</pre>\
+         <p><a href=\"/console/devices\">{}</a></p>",
+        esc(&format!("{name} · {} · {}", role.as_str(), scopes.join(", "))),
+        cx.t("scan_this"),
+        esc(&link),
+        cx.t("token_once"),
+        esc(&token),
+        cx.t("devices")
+    );
+    Ok((cx.t("enrolled").to_string(), b))
+}
+
+pub fn revoke(c: &Console, cx: &Ctx, form: &HashMap<String, String>) -> Result<(String, String), HubError> {
+    let name = form.get("name").map(|s| s.trim()).unwrap_or("");
+    let device = c.devices.list()?.into_iter().find(|d| d.name == name);
+    match device {
+        Some(d) if !d.scopes.is_empty() && d.scopes.iter().all(|s| cx.session.user.sees(s)) => {
+            c.devices.revoke(name)?;
+            Ok((cx.t("devices").to_string(), format!("<p class=\"msg\">{}</p>{}", esc(&format!("{name}: {}", cx.t("revoked"))), device_table(c, cx)?)))
+        }
+        _ => Err(HubError::Core(sangam_core::Error::NotFound(name.to_string()))),
+    }
 }
 
 fn select(name: &str, label: &str, current: Option<&str>, options: &[(String, String)], any: &str) -> String {
