@@ -296,7 +296,7 @@ impl Store {
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` prefix pattern.
-fn like_prefix(s: &str) -> String {
+pub(crate) fn like_prefix(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 1);
     for c in s.chars() {
         if matches!(c, '%' | '_' | '\\') {

@@ -7,6 +7,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::params_from_iter;
 use serde::{Deserialize, Serialize};
 
+use super::lists::like_prefix;
 use super::types::summary_from_row;
 use super::Store;
 use crate::model::checks::normalise;
@@ -134,16 +135,9 @@ pub struct DayCount {
 const ROW_COLS: &str = "r.id, r.kind, r.scope, r.title, r.form_id, r.form_version, r.status, r.subject_id, r.owner, \
      r.due, r.updated_at, r.conflicts, r.seq, r.up_heads IS NOT r.heads, r.review, s.title, s.k_village";
 
+/// A `LIKE … ESCAPE '\\'` pattern matching `s` anywhere.
 fn like_contains(s: &str) -> String {
-    let mut out = String::from("%");
-    for c in s.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
+    format!("%{}", like_prefix(s))
 }
 
 /// `AND r.scope IN (…)` for a scope list, or `AND 0` for an empty one.
@@ -188,7 +182,7 @@ impl Store {
             };
         }
         if let Some(v) = q.village.as_deref().map(normalise).filter(|v| !v.is_empty()) {
-            args.push(SqlValue::Text(like_contains(&v)[1..].to_string()));
+            args.push(SqlValue::Text(like_prefix(&v)));
             wh += &format!(" AND s.k_village LIKE ?{} ESCAPE '\\'", args.len());
             needs_subject = true;
         }

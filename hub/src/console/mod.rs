@@ -222,13 +222,7 @@ async fn page(
         let Some((_, session)) = session_of(&c, &headers) else { return redirect("/console/login") };
         let here = here_of(&path, &query);
         let cx = Ctx { lang, session, query, here, host: host_of(&headers) };
-        match f(&c, &cx) {
-            Ok((title, body)) => {
-                let p = html::Page { lang, session: Some(&cx.session), title: &title, here: &cx.here };
-                html(StatusCode::OK, html::frame(&p, &body))
-            }
-            Err(e) => error_page(lang, Some(&cx.session), e),
-        }
+        framed(&cx, f(&c, &cx))
     })
     .await
 }
@@ -242,6 +236,28 @@ fn error_page(lang: Lang, session: Option<&Session>, e: HubError) -> Response {
             tracing::warn!(error = %other, "console page failed");
             message(lang, session, StatusCode::INTERNAL_SERVER_ERROR, t(lang, "error"))
         }
+    }
+}
+
+/// The session of a form post whose CSRF token is right, or the refusal to answer with.
+fn posted_session(c: &Console, headers: &HeaderMap, form: &std::collections::HashMap<String, String>, lang: Lang) -> Result<Session, Response> {
+    let Some((_, session)) = session_of(c, headers) else {
+        return Err(message(lang, None, StatusCode::UNAUTHORIZED, t(lang, "bad_login")));
+    };
+    if !csrf_ok(&session, form) {
+        return Err(message(lang, Some(&session), StatusCode::FORBIDDEN, t(lang, "bad_csrf")));
+    }
+    Ok(session)
+}
+
+/// A page function's result, framed (or its error page).
+fn framed(cx: &Ctx, result: Result<(String, String), HubError>) -> Response {
+    match result {
+        Ok((title, body)) => {
+            let p = html::Page { lang: cx.lang, session: Some(&cx.session), title: &title, here: &cx.here };
+            html(StatusCode::OK, html::frame(&p, &body))
+        }
+        Err(e) => error_page(cx.lang, Some(&cx.session), e),
     }
 }
 
@@ -284,13 +300,7 @@ async fn record(State(c): State<Shared>, headers: HeaderMap, Path(id): Path<Stri
         let Some((_, session)) = session_of(&c, &headers) else { return redirect("/console/login") };
         let here = format!("/console/r/{}", html::q(&id));
         let cx = Ctx { lang, session, query, here, host: host_of(&headers) };
-        match pages::record(&c, &cx, &id) {
-            Ok((title, body)) => {
-                let p = html::Page { lang, session: Some(&cx.session), title: &title, here: &cx.here };
-                html(StatusCode::OK, html::frame(&p, &body))
-            }
-            Err(e) => error_page(lang, Some(&cx.session), e),
-        }
+        framed(&cx, pages::record(&c, &cx, &id))
     })
     .await
 }
@@ -310,12 +320,10 @@ async fn action(
         return disabled(lang);
     }
     blocking(lang, move || {
-        let Some((_, session)) = session_of(&c, &headers) else {
-            return message(lang, None, StatusCode::UNAUTHORIZED, t(lang, "bad_login"));
+        let session = match posted_session(&c, &headers, &form, lang) {
+            Ok(s) => s,
+            Err(refused) => return refused,
         };
-        if !csrf_ok(&session, &form) {
-            return message(lang, Some(&session), StatusCode::FORBIDDEN, t(lang, "bad_csrf"));
-        }
         match f(&c, &session, &id, &form) {
             Ok(()) => {
                 let back = form.get("back").map(String::as_str).filter(|b| safe_back(b)).map(str::to_string);
@@ -493,20 +501,12 @@ async fn device_post(
         return disabled(lang);
     }
     blocking(lang, move || {
-        let Some((_, session)) = session_of(&c, &headers) else {
-            return message(lang, None, StatusCode::UNAUTHORIZED, t(lang, "bad_login"));
+        let session = match posted_session(&c, &headers, &form, lang) {
+            Ok(s) => s,
+            Err(refused) => return refused,
         };
-        if !csrf_ok(&session, &form) {
-            return message(lang, Some(&session), StatusCode::FORBIDDEN, t(lang, "bad_csrf"));
-        }
         let cx = Ctx { lang, session, query: Default::default(), here: "/console/devices".into(), host: host_of(&headers) };
-        match f(&c, &cx, &form) {
-            Ok((title, body)) => {
-                let p = html::Page { lang, session: Some(&cx.session), title: &title, here: &cx.here };
-                html(StatusCode::OK, html::frame(&p, &body))
-            }
-            Err(e) => error_page(lang, Some(&cx.session), e),
-        }
+        framed(&cx, f(&c, &cx, &form))
     })
     .await
 }
