@@ -14,6 +14,7 @@ pub mod export;
 pub mod files;
 pub mod forms;
 pub mod incoming;
+pub mod media;
 pub mod policy;
 pub mod model;
 pub mod record;

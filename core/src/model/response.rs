@@ -94,6 +94,39 @@ pub(crate) fn index(d: &Automerge, ix: &mut IndexRow) {
     // Who started it: the coordinator's "field worker" column and filter.
     ix.owner = doc::get_str(d, &ROOT, "created_by");
     ix.review = Some(super::review::read_review(d).state.code());
+    ix.media = read_media(d);
+}
+
+/// The files a response refers to: its root `media` map, name → `{size, type}`. Entries whose
+/// name is not a media name, or whose size is not a positive number, are left out; at most
+/// `media::MAX_MEDIA_PER_RECORD`.
+pub(crate) fn read_media(d: &Automerge) -> Vec<crate::media::MediaRef> {
+    let mut out: Vec<crate::media::MediaRef> = Vec::new();
+    for map in media_maps(d) {
+    for (name, entry) in doc::child_maps(d, &map) {
+        if out.len() >= crate::media::MAX_MEDIA_PER_RECORD {
+            break;
+        }
+        if crate::media::MediaName::parse(&name).is_none() || out.iter().any(|m| m.name == name) {
+            continue;
+        }
+        let Some(size) = doc::get_i64(d, &entry, "size").filter(|s| *s > 0) else { continue };
+        let mime = doc::get_str(d, &entry, "type").filter(|t| crate::media::check_type(t).is_ok());
+        out.push(crate::media::MediaRef { name, size: size as u64, mime });
+    }
+    }
+    out
+}
+
+/// Every `media` map of a response: two devices that attached the first file of a record at
+/// the same time each made one, and both are kept (the losing one as a concurrent value).
+pub(crate) fn media_maps(d: &impl automerge::ReadDoc) -> Vec<automerge::ObjId> {
+    d.get_all(ROOT, "media")
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(v, _)| matches!(v, automerge::Value::Object(automerge::ObjType::Map)))
+        .map(|(_, id)| id)
+        .collect()
 }
 
 /// Leaves out the rows of nested repeats whose enclosing row is removed (or was never there),

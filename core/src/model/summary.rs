@@ -47,4 +47,6 @@ pub(crate) struct IndexRow {
     pub meeting_id: Option<String>,
     /// A response's review state (`ReviewState::code`).
     pub review: Option<i64>,
+    /// The media files the record refers to (its `media` map), kept in `doc_media`.
+    pub media: Vec<crate::media::MediaRef>,
 }

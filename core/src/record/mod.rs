@@ -6,6 +6,7 @@ pub mod action;
 pub mod conflicts;
 pub mod duplicates;
 pub mod form;
+pub mod media;
 pub mod meeting;
 pub mod response;
 pub mod review;

@@ -8,6 +8,7 @@ use automerge::transaction::Transactable;
 use automerge::{ObjId, ObjType, ReadDoc, ROOT};
 
 use crate::doc;
+use crate::record::media::reconcile_media;
 use crate::model::checks::{check_answer_key, new_id};
 use crate::model::response::{read_response, NewResponse, Response, ResponseStatus};
 use crate::model::{expect_kind, Kind};
@@ -41,9 +42,11 @@ impl Store {
     pub fn set_answer(&self, id: &str, name: &str, value: &FieldValue) -> Result<()> {
         check_answer_key(name)?;
         value.check()?;
+        let media = self.media_entries(std::iter::once(value))?;
         self.edit(id, Some(Kind::Response), "answer", |tx| {
             let answers = doc::map_at(tx, &["answers"], true)?.expect("created");
-            doc::write_value(tx, &answers, name, value)
+            doc::write_value(tx, &answers, name, value)?;
+            reconcile_media(tx, &media)
         })
     }
 
@@ -55,6 +58,7 @@ impl Store {
                 v.check()?;
             }
         }
+        let media = self.media_entries(crate::record::media::written(answers))?;
         self.edit(id, Some(Kind::Response), "answers", |tx| {
             let obj = doc::map_at(tx, &["answers"], true)?.expect("created");
             for (k, v) in answers {
@@ -63,7 +67,7 @@ impl Store {
                     None => clear(tx, &obj, k)?,
                 }
             }
-            Ok(())
+            reconcile_media(tx, &media)
         })
     }
 
@@ -72,7 +76,8 @@ impl Store {
         check_answer_key(name)?;
         self.edit(id, Some(Kind::Response), "clear", |tx| {
             let answers = doc::map_at(tx, &["answers"], true)?.expect("created");
-            clear(tx, &answers, name)
+            clear(tx, &answers, name)?;
+            reconcile_media(tx, &[])
         })
     }
 
@@ -122,13 +127,15 @@ impl Store {
         if let Some(v) = value {
             v.check()?;
         }
+        let media = self.media_entries(value.into_iter())?;
         self.edit(id, Some(Kind::Response), "row answer", |tx| {
             let row = doc::map_at(tx, &["repeats", repeat, row_id], false)?
                 .ok_or_else(|| Error::invalid("no such repeat row"))?;
             match value {
-                Some(v) => doc::write_value(tx, &row, name, v),
-                None => clear(tx, &row, name),
+                Some(v) => doc::write_value(tx, &row, name, v)?,
+                None => clear(tx, &row, name)?,
             }
+            reconcile_media(tx, &media)
         })
     }
 

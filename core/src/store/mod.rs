@@ -22,6 +22,7 @@ mod export_scan;
 mod inner;
 pub(crate) mod lists;
 mod maintenance;
+mod media;
 mod makers;
 mod open;
 mod records;
@@ -33,6 +34,7 @@ mod up_heads;
 mod write;
 
 pub use apply::{PENDING_BYTES_PER_PEER, PENDING_PER_PEER, PENDING_PER_RECORD, PENDING_TTL_MS};
+pub use media::{MediaCollected, MediaState, Received, MEDIA_GRACE_MS, PARTIAL_MEDIA_TTL_MS};
 pub(crate) use changelog::Changed;
 pub(crate) use export_scan::ExportSet;
 pub(crate) use inner::{Inner, RowInfo};

@@ -7,7 +7,7 @@ use rusqlite::{Connection, Transaction};
 use crate::{Error, Result};
 
 /// The schema version this code writes.
-pub const VERSION: i64 = 9;
+pub const VERSION: i64 = 10;
 
 const V1: &str = r#"
 CREATE TABLE meta (
@@ -198,8 +198,49 @@ CREATE INDEX docs_responses ON docs(scope, updated_at, status, review, owner, su
 CREATE INDEX docs_subject_keys ON docs(id, k_village, title, k_name, kind) WHERE kind = 'subject';
 "#;
 
+/// Version 10: media (photos, audio, files) beside the records. `media` holds what is known of
+/// each file (whole size, bytes stored so far, who sent it), `media_pieces` its bytes in
+/// pieces of at most `media::PIECE_BYTES` (appended as they arrive, so a cut transfer resumes),
+/// `doc_media` which records refer to which files (from each record's `media` map, kept with
+/// its index row), and `media_sent` which files the upstream hub has whole.
+const V10: &str = r#"
+CREATE TABLE media (
+    name         TEXT PRIMARY KEY,
+    size         INTEGER NOT NULL,
+    have         INTEGER NOT NULL DEFAULT 0,
+    pieces       INTEGER NOT NULL DEFAULT 0,
+    complete     INTEGER NOT NULL DEFAULT 0,
+    mime         TEXT,
+    source       TEXT,
+    added_at     INTEGER NOT NULL,
+    touched_at   INTEGER NOT NULL,
+    orphan_since INTEGER
+) WITHOUT ROWID;
+CREATE INDEX media_source ON media(source) WHERE source IS NOT NULL;
+CREATE TABLE media_pieces (
+    name TEXT NOT NULL,
+    n    INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (name, n)
+) WITHOUT ROWID;
+CREATE TABLE doc_media (
+    name TEXT NOT NULL,
+    rid  INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    mime TEXT,
+    PRIMARY KEY (name, rid)
+) WITHOUT ROWID;
+CREATE INDEX doc_media_rid ON doc_media(rid);
+CREATE TABLE media_sent (
+    name TEXT NOT NULL,
+    peer TEXT NOT NULL,
+    PRIMARY KEY (name, peer)
+) WITHOUT ROWID;
+"#;
+
 fn upgrade_from(tx: &Transaction<'_>, v: i64) -> Result<()> {
     match v {
+        9 => Ok(tx.execute_batch(V10)?),
         8 => Ok(tx.execute_batch(V9)?),
         7 => Ok(tx.execute_batch(V8)?),
         6 => Ok(tx.execute_batch(V7)?),

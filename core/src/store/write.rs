@@ -126,7 +126,7 @@ pub(crate) fn write_encoded(
     ];
     const IX: &str = "deleted = ?1, conflicts = ?2, title = ?3, form_id = ?4, form_version = ?5, status = ?6, \
          subject_id = ?7, k_name = ?8, k_village = ?9, k_phone = ?10, owner = ?11, due = ?12, meeting_id = ?13, review = ?14";
-    match (row, body) {
+    let rid = match (row, body) {
         (None, Encoded::Snapshot(snapshot) | Encoded::Chunk(snapshot)) => {
             let snapshot = pack(snapshot);
             tx.prepare_cached(
@@ -137,6 +137,7 @@ pub(crate) fn write_encoded(
             .execute(rusqlite::params_from_iter(
                 index.iter().copied().chain(params![id, ix.kind, ix.scope, seq, heads, snapshot, now].iter().copied()),
             ))?;
+            tx.last_insert_rowid()
         }
         (Some(r), Encoded::Snapshot(snapshot)) => {
             let snapshot = pack(snapshot);
@@ -149,6 +150,7 @@ pub(crate) fn write_encoded(
             .execute(rusqlite::params_from_iter(
                 index.iter().copied().chain(params![snapshot, heads, seq, now, r.rid].iter().copied()),
             ))?;
+            r.rid
         }
         (Some(r), Encoded::Chunk(chunk)) => {
             tx.prepare_cached("INSERT OR REPLACE INTO chunks(rid, n, data) VALUES (?1, ?2, ?3)")?
@@ -159,7 +161,11 @@ pub(crate) fn write_encoded(
             .execute(rusqlite::params_from_iter(
                 index.iter().copied().chain(params![heads, seq, now, r.rid].iter().copied()),
             ))?;
+            r.rid
         }
+    };
+    if ix.kind == "response" && (row.is_some() || !ix.media.is_empty()) {
+        super::media::write_refs(tx, rid, row.is_some(), &ix.media)?;
     }
     if serving {
         record_version(tx, id, seq, &heads)?;
