@@ -55,6 +55,12 @@ enum Cmd {
         /// PEM private key for HTTPS.
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// Largest media file (photo, audio, video) taken, in MiB.
+        #[arg(long, default_value_t = 64)]
+        max_media_mib: u64,
+        /// Media one enrolment's devices may keep on this hub, in MiB.
+        #[arg(long, default_value_t = 2048)]
+        media_quota_mib: u64,
     },
     /// Enrol, list and revoke devices.
     Device {
@@ -260,8 +266,12 @@ fn run(cli: Cli) -> Result<i32, HubError> {
             upstream_interval_secs,
             tls_cert,
             tls_key,
+            max_media_mib,
+            media_quota_mib,
         } => {
             let mut config = HubConfig::new(data);
+            config.max_media = max_media_mib.max(1) * 1024 * 1024;
+            config.media_quota = media_quota_mib.max(1) * 1024 * 1024;
             config.listen = listen;
             config.max_body = max_body_mib.max(1) * 1024 * 1024;
             config.max_docs = max_docs.max(1);

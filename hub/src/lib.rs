@@ -10,6 +10,7 @@ pub mod console;
 pub mod coordinator;
 pub mod demo;
 pub mod devices;
+pub mod media;
 pub mod metrics;
 pub mod server;
 pub mod upstream;

@@ -19,6 +19,8 @@ pub struct Metrics {
     pub bytes_out: AtomicU64,
     pub rejections: AtomicU64,
     pub quarantined: AtomicU64,
+    pub media_bytes_in: AtomicU64,
+    pub media_bytes_out: AtomicU64,
     pub upstream_syncs: AtomicU64,
     pub upstream_failures: AtomicU64,
     latency: [AtomicU64; BUCKETS_MS.len() + 1],
@@ -55,6 +57,8 @@ impl Metrics {
         c(&mut s, "sangam_bytes_out_total", "Response body bytes.", self.bytes_out.load(Relaxed));
         c(&mut s, "sangam_rejections_total", "Pushed records refused.", self.rejections.load(Relaxed));
         c(&mut s, "sangam_quarantined_total", "Payloads kept aside for inspection.", self.quarantined.load(Relaxed));
+        c(&mut s, "sangam_media_bytes_in_total", "Media file bytes received and stored.", self.media_bytes_in.load(Relaxed));
+        c(&mut s, "sangam_media_bytes_out_total", "Media file bytes sent.", self.media_bytes_out.load(Relaxed));
         c(&mut s, "sangam_upstream_syncs_total", "Completed syncs with the upstream hub.", self.upstream_syncs.load(Relaxed));
         c(&mut s, "sangam_upstream_failures_total", "Failed syncs with the upstream hub.", self.upstream_failures.load(Relaxed));
         let _ = writeln!(s, "# HELP sangam_sync_seconds Sync request latency.\n# TYPE sangam_sync_seconds histogram");

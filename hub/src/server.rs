@@ -49,6 +49,10 @@ pub struct HubConfig {
     pub upstream: Option<(String, String)>,
     pub upstream_interval: Duration,
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// Largest media file taken, in bytes.
+    pub max_media: u64,
+    /// Media bytes one enrolment's devices may keep here.
+    pub media_quota: u64,
 }
 
 impl HubConfig {
@@ -61,20 +65,22 @@ impl HubConfig {
             upstream: None,
             upstream_interval: Duration::from_secs(30),
             tls: None,
+            max_media: sangam_core::media::MAX_MEDIA_BYTES,
+            media_quota: 2 * 1024 * 1024 * 1024,
         }
     }
 }
 
 #[derive(Clone)]
-struct AppState {
-    store: Arc<Store>,
-    devices: Arc<Devices>,
-    metrics: Arc<Metrics>,
-    config: Arc<HubConfig>,
+pub(crate) struct AppState {
+    pub(crate) store: Arc<Store>,
+    pub(crate) devices: Arc<Devices>,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) config: Arc<HubConfig>,
     /// Requests decoded and served at once. The store serialises writes anyway; waiting here
     /// bounds the memory of decoded requests when hundreds of phones arrive together.
     gate: Arc<tokio::sync::Semaphore>,
-    inflight: Arc<InFlight>,
+    pub(crate) inflight: Arc<InFlight>,
 }
 
 /// Sync requests decoded and served at once (bodies already read).
@@ -92,16 +98,16 @@ pub const BODY_TOTAL_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
 /// Requests in flight per device.
 #[derive(Default)]
-struct InFlight(std::sync::Mutex<std::collections::HashMap<String, usize>>);
+pub(crate) struct InFlight(std::sync::Mutex<std::collections::HashMap<String, usize>>);
 
 /// One request's slot in [`InFlight`], given back when dropped.
-struct Slot {
+pub(crate) struct Slot {
     map: Arc<InFlight>,
     name: String,
 }
 
 impl InFlight {
-    fn take(self: &Arc<Self>, name: &str) -> Option<Slot> {
+    pub(crate) fn take(self: &Arc<Self>, name: &str) -> Option<Slot> {
         let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let n = m.entry(name.to_string()).or_insert(0);
         if *n >= SYNCS_PER_DEVICE {
@@ -185,7 +191,7 @@ async fn read_bounded(
 
 /// A refusal: the status of `code`, the code in a header and in the JSON body, and a message
 /// that says what to do (see `sangam_core::sync::protocol::RejectCode`).
-fn refuse(code: RejectCode, msg: impl Into<String>) -> Response {
+pub(crate) fn refuse(code: RejectCode, msg: impl Into<String>) -> Response {
     refuse_with(code, msg, &[])
 }
 
@@ -231,6 +237,8 @@ pub async fn serve_until(
         .route(protocol::SYNC_PATH, post(sync))
         .route(protocol::HEALTH_PATH, get(|| async { "ok\n" }))
         .route(protocol::METRICS_PATH, get(metrics_text))
+        .route(sangam_core::sync::media::STATUS_PATH, post(crate::media::status).layer(DefaultBodyLimit::max(256 * 1024)))
+        .route("/v1/media/{name}", axum::routing::put(crate::media::upload).get(crate::media::download))
         .layer(DefaultBodyLimit::disable())
         .with_state(state)
         .merge(console.layer(DefaultBodyLimit::max(1024 * 1024)));
@@ -242,6 +250,23 @@ pub async fn serve_until(
         tracing::info!("shutting down");
         shutdown.graceful_shutdown(Some(Duration::from_secs(10)));
     });
+    // Media no record refers to any more goes after its grace period; checked hourly.
+    {
+        let store = store.clone();
+        tokio::spawn(async move {
+            loop {
+                let s = store.clone();
+                match tokio::task::spawn_blocking(move || s.collect_media()).await {
+                    Ok(Ok(c)) if c.files + c.stale_partial > 0 => {
+                        tracing::info!(files = c.files, partial = c.stale_partial, bytes = c.bytes, "unreferenced media collected")
+                    }
+                    Ok(Err(e)) => tracing::warn!(error = %e, "media collection failed"),
+                    _ => {}
+                }
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+            }
+        });
+    }
     if let Some((url, token)) = config.upstream.clone() {
         tokio::spawn(crate::upstream::run(
             store.clone(),
@@ -362,7 +387,7 @@ async fn metrics_text(State(s): State<AppState>, headers: HeaderMap) -> Response
     }
 }
 
-fn bearer(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
     let v = headers.get(protocol::AUTHORIZATION_HEADER)?.to_str().ok()?;
     protocol::bearer_token(v).map(str::to_string)
 }

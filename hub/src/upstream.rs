@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sangam_core::sync::client::SyncOptions;
+use sangam_core::sync::media::MediaOptions;
 use sangam_core::Store;
 
 use crate::metrics::Metrics;
@@ -14,7 +15,16 @@ pub async fn run(store: Arc<Store>, url: String, token: String, interval: Durati
     let mut wait = interval;
     loop {
         let (s, u, t) = (store.clone(), url.clone(), token.clone());
-        let result = tokio::task::spawn_blocking(move || s.sync(&u, &t, &SyncOptions::default())).await;
+        let result = tokio::task::spawn_blocking(move || {
+            let report = s.sync(&u, &t, &SyncOptions::default())?;
+            // Records first, then the files they name, both ways.
+            match s.sync_media(&u, &t, &MediaOptions::default()) {
+                Ok(m) => tracing::info!(uploaded = m.uploaded, downloaded = m.downloaded, waiting = m.waiting, "media synced with upstream"),
+                Err(e) => tracing::warn!(error = %e, "upstream media sync failed; will retry"),
+            }
+            Ok::<_, sangam_core::Error>(report)
+        })
+        .await;
         match result {
             Ok(Ok(report)) => {
                 metrics.upstream_syncs.fetch_add(1, Relaxed);

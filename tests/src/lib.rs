@@ -186,6 +186,11 @@ pub enum Cut {
     Request(usize),
     /// After this many bytes of the hub's answer.
     Response(usize),
+    /// After this many bytes from the client over the whole connection (its requests one
+    /// after another).
+    Upstream(usize),
+    /// After this many bytes from the hub over the whole connection.
+    Downstream(usize),
 }
 
 /// A loopback TCP proxy to `target` that cuts each connection as `cut` says (a patchy link).
@@ -224,8 +229,47 @@ impl Drop for CuttingProxy {
     }
 }
 
+/// Copies `from` to `to` until `limit` bytes (then drops both directions) or the end.
+fn pipe(mut from: TcpStream, mut to: TcpStream, limit: Option<usize>) {
+    let mut buf = [0u8; 8192];
+    let mut sent = 0usize;
+    loop {
+        let n = match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let n = match limit {
+            Some(l) if sent + n >= l => {
+                let _ = to.write_all(&buf[..l - sent]);
+                let _ = to.shutdown(std::net::Shutdown::Both);
+                let _ = from.shutdown(std::net::Shutdown::Both);
+                return;
+            }
+            _ => n,
+        };
+        if to.write_all(&buf[..n]).is_err() {
+            break;
+        }
+        sent += n;
+    }
+    let _ = to.shutdown(std::net::Shutdown::Write);
+}
+
 fn relay(mut client: TcpStream, target: SocketAddr, cut: Cut) {
     let _ = client.set_nonblocking(false);
+    if let Cut::Upstream(_) | Cut::Downstream(_) = cut {
+        let Ok(hub) = TcpStream::connect(target) else { return };
+        let (up, down) = match cut {
+            Cut::Upstream(n) => (Some(n), None),
+            Cut::Downstream(n) => (None, Some(n)),
+            _ => unreachable!(),
+        };
+        let (Ok(c2), Ok(h2)) = (client.try_clone(), hub.try_clone()) else { return };
+        let t = std::thread::spawn(move || pipe(c2, h2, up));
+        pipe(hub, client, down);
+        let _ = t.join();
+        return;
+    }
     let Ok(mut hub) = TcpStream::connect(target) else {
         return;
     };

@@ -174,14 +174,16 @@ impl Store {
         let mime = mime.filter(|m| crate::media::check_type(m).is_ok());
         let now = now_ms();
         let n = name.as_str();
-        self.lock().transaction(|g| {
+        let out = self.lock().transaction(|g| {
             let c = &g.conn;
             let row: Option<(i64, i64, i64, i64)> = c
                 .prepare_cached("SELECT size, have, pieces, complete FROM media WHERE name = ?1")?
                 .query_row([n], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                 .optional()?;
             let (mut have, mut pieces) = match row {
-                Some((s, h, _, 1)) => return Ok(Received::Stored(MediaInfo { name: n.to_string(), size: s as u64, have: h as u64, complete: true, mime: mime.map(str::to_string) })),
+                Some((s, h, _, 1)) => {
+                    return Ok(Some(Received::Stored(MediaInfo { name: n.to_string(), size: s as u64, have: h as u64, complete: true, mime: mime.map(str::to_string) })))
+                }
                 // A part stored under another claimed size is started again from the first byte.
                 Some((s, _, _, _)) if s as u64 != size && offset == 0 => {
                     c.prepare_cached("DELETE FROM media_pieces WHERE name = ?1")?.execute([n])?;
@@ -189,7 +191,7 @@ impl Store {
                         .execute(params![n, size as i64, source, now])?;
                     (0u64, 0i64)
                 }
-                Some((s, h, _, _)) if s as u64 != size => return Ok(Received::WrongOffset { have: if offset == 0 { h as u64 } else { 0 } }),
+                Some((s, h, _, _)) if s as u64 != size => return Ok(Some(Received::WrongOffset { have: if offset == 0 { h as u64 } else { 0 } })),
                 Some((_, h, p, _)) => (h as u64, p),
                 None => {
                     c.prepare_cached(
@@ -201,7 +203,7 @@ impl Store {
                 }
             };
             if offset != have {
-                return Ok(Received::WrongOffset { have });
+                return Ok(Some(Received::WrongOffset { have }));
             }
             for piece in bytes.chunks(PIECE_BYTES) {
                 c.prepare_cached("INSERT INTO media_pieces(name, n, data) VALUES (?1, ?2, ?3)")?.execute(params![n, pieces, piece])?;
@@ -218,18 +220,20 @@ impl Store {
                 }
                 drop(rows);
                 if h.finalize().as_slice() != name.sha256() {
+                    // Thrown away in this same transaction, which then commits.
                     c.prepare_cached("DELETE FROM media_pieces WHERE name = ?1")?.execute([n])?;
                     c.prepare_cached("DELETE FROM media WHERE name = ?1")?.execute([n])?;
-                    return Err(Error::Rejected {
-                        id: n.to_string(),
-                        reason: "the bytes sent do not hash to the file's name; they were thrown away".into(),
-                        library_failed: false,
-                    });
+                    return Ok(None);
                 }
             }
             c.prepare_cached("UPDATE media SET have = ?2, pieces = ?3, complete = ?4, touched_at = ?5, mime = COALESCE(mime, ?6) WHERE name = ?1")?
                 .execute(params![n, have as i64, pieces, complete as i64, now, mime])?;
-            Ok(Received::Stored(MediaInfo { name: n.to_string(), size, have, complete, mime: mime.map(str::to_string) }))
+            Ok(Some(Received::Stored(MediaInfo { name: n.to_string(), size, have, complete, mime: mime.map(str::to_string) })))
+        })?;
+        out.ok_or_else(|| Error::Rejected {
+            id: n.to_string(),
+            reason: "the bytes sent do not hash to the file's name; they were thrown away".into(),
+            library_failed: false,
         })
     }
 

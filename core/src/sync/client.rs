@@ -58,15 +58,9 @@ impl HttpTransport {
     /// signed with the key, which is how the hub knows the device is the one it says.
     pub fn new(hub_address: &str, token: &str, key: DeviceKey, timeout: Duration) -> Result<HttpTransport> {
         let address = HubAddress::parse(hub_address)?;
-        let mut agent = ureq::AgentBuilder::new()
-            .timeout_connect(Duration::from_secs(15))
-            .timeout(timeout)
-            .user_agent(concat!("sangam/", env!("CARGO_PKG_VERSION")));
-        if let Some(pin) = address.pin {
-            agent = agent.tls_config(std::sync::Arc::new(pinned_tls(pin)?));
-        }
+        let (agent, _) = http_agent(hub_address, timeout)?;
         Ok(HttpTransport {
-            agent: agent.build(),
+            agent,
             url: address.sync_url(),
             authorization: protocol::bearer(token),
             device: key.device_id(),
@@ -129,6 +123,20 @@ impl Transport for HttpTransport {
         }
         out
     }
+}
+
+/// An HTTP agent for the hub at `hub_address` (trusting exactly its pinned certificate, if
+/// the address carries a pin), and the hub's base address without the pin.
+pub(crate) fn http_agent(hub_address: &str, timeout: Duration) -> Result<(ureq::Agent, String)> {
+    let address = HubAddress::parse(hub_address)?;
+    let mut agent = ureq::AgentBuilder::new()
+        .timeout_connect(Duration::from_secs(15))
+        .timeout(timeout)
+        .user_agent(concat!("sangam/", env!("CARGO_PKG_VERSION")));
+    if let Some(pin) = address.pin {
+        agent = agent.tls_config(std::sync::Arc::new(pinned_tls(pin)?));
+    }
+    Ok((agent.build(), address.url.trim_end_matches('/').to_string()))
 }
 
 /// TLS that trusts exactly the certificate whose SHA-256 is `pin`.

@@ -19,6 +19,7 @@ mod compact;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod engine;
+pub mod media;
 pub use crate::policy;
 pub mod protocol;
 pub mod serve;
