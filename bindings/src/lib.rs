@@ -7,11 +7,13 @@
 
 mod coordinator;
 mod error;
+mod media;
 mod store;
 mod sync;
 mod views;
 
 pub use error::ApiError;
+pub use media::{MediaProgressInfo, MediaProgressListener, MediaStateInfo, MediaSyncResult};
 pub use store::SangamStore;
 pub use sync::{CancelToken, Enrolment, SyncProgressListener};
 pub use views::*;
