@@ -3,7 +3,7 @@
 //! it): metadata filled from clock and device, names unique only among siblings, XPath paths,
 //! calculations on any question, typographic quotes, warnings instead of refusals for
 //! display-only settings and columns, instance_name, jr:choice-name, indexed-repeat, range,
-//! geotrace, media answered without file storage, allow_choice_duplicates.
+//! geotrace, media questions (answered with a stored file), allow_choice_duplicates.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -41,10 +41,12 @@ fn imports_with_warnings_not_refusals() {
     assert_eq!(def.settings.style.as_deref(), Some("pages"));
     assert_eq!(def.settings.instance_name.as_deref(), Some("concat(${greeting}, ' household')"));
     let warned: Vec<&str> = imported.warnings.iter().filter_map(|w| w.feature.as_deref()).collect();
-    for f in ["setting public_key", "setting submission_url", "column notes", "column instance::tag", "column media::image", "type image", "required on a group"] {
+    for f in ["setting public_key", "setting submission_url", "column notes", "column instance::tag", "column media::image", "required on a group"] {
         assert!(warned.contains(&f), "{f} not warned about: {warned:?}");
     }
     assert!(imported.warnings.iter().all(|w| w.kind == ProblemKind::Ignored));
+    // Media questions are answered with a stored file now: no warning.
+    assert!(!warned.contains(&"type image"), "{warned:?}");
     // allow_choice_duplicates keeps both rows.
     assert_eq!(def.choice_lists["yn"].choices.iter().filter(|c| c.name == "no").count(), 2);
     // Types.

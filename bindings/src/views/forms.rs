@@ -22,10 +22,10 @@ pub enum QuestionType {
     Note,
     Calculate,
     Acknowledge,
-    /// A reference to a photo (a file name or media id), not the image bytes.
+    /// A photo: the answer is its stored file's name.
     Image,
-    /// Media answered by reference: the file itself is not stored yet ("answered without
-    /// file storage").
+    /// Media answered with a stored file: the answer is the file's name
+    /// (`Store::attach_media`).
     Audio,
     Video,
     File,

@@ -144,10 +144,10 @@ pub enum QuestionType {
     Note,
     Calculate,
     Acknowledge,
-    /// A reference to a photo (a file name or media id), not the image bytes.
+    /// A photo: the answer is its stored file's name.
     Image,
-    /// Media answered by reference: the file itself is not stored yet ("answered without
-    /// file storage").
+    /// Media answered with a stored file: the answer is the file's name
+    /// (`Store::attach_media`).
     Audio,
     Video,
     File,
@@ -234,7 +234,7 @@ impl QuestionType {
         )
     }
 
-    /// Media whose file is not stored yet: the answer is a file name or reference.
+    /// Media: the answer is a stored file's name (`crate::media::MediaName`).
     pub fn is_media(&self) -> bool {
         matches!(self, QuestionType::Image | QuestionType::Audio | QuestionType::Video | QuestionType::File | QuestionType::Audit)
     }

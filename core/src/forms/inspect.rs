@@ -20,7 +20,7 @@ pub struct InspectReport {
     /// Every problem found (empty when the form is fine).
     pub problems: Vec<Problem>,
     /// What the import left aside without refusing the form (display-only settings, unused
-    /// columns, media answered without file storage).
+    /// columns).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Problem>,
 }

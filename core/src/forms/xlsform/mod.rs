@@ -67,7 +67,7 @@ pub enum ProblemKind {
     Cycle,
     /// Not a refusal: a column, setting or sheet that changes nothing Sangam stores or
     /// checks (analysis columns, display or transport settings, another tool's columns), or
-    /// a feature accepted with a limit (media answered without file storage). The form
+    /// a feature accepted with a limit. The form
     /// imports; the warning says what is left aside.
     Ignored,
 }

@@ -542,12 +542,6 @@ fn check_question(cx: &mut Ctx<'_>, row_no: u32, q: &Question, choices: &Choices
     if q.kind == QuestionType::Calculate && q.calculation.is_none() {
         cx.problems.push(cx.at(row_no, "calculation").problem(ProblemKind::MissingColumn, "a calculate question needs a calculation"));
     }
-    if q.kind.is_media() {
-        cx.problems.push(cx.at(row_no, "type").ignored(
-            format!("type {}", q.kind.as_str()),
-            format!("the {} question is answered without file storage: the answer names the file, the file is not kept", q.kind.as_str()),
-        ));
-    }
     if q.choice_filter.is_some() && !q.kind.is_select() {
         cx.problems.push(cx.at(row_no, "choice_filter").ignored("choice_filter on a question that is not a select", "a choice_filter only applies to select questions: here it does nothing"));
     }
