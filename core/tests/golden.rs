@@ -226,7 +226,13 @@ fn bundle_parts(file: &[u8]) -> (u16, &[u8], &[u8]) {
     let at = 10 + header_len;
     let body_len = u64::from_le_bytes(file[at..at + 8].try_into().unwrap()) as usize;
     let body = &file[at + 8..at + 8 + body_len];
-    let end = at + 8 + body_len;
+    let mut end = at + 8 + body_len;
+    if version >= 4 {
+        // The media section: its length, then postcard of the files (none here).
+        let media_len = u64::from_le_bytes(file[end..end + 8].try_into().unwrap()) as usize;
+        assert_eq!(&file[end + 8..end + 8 + media_len], &[0], "these records name no media: an empty list");
+        end += 8 + media_len;
+    }
     assert_eq!(file.len(), end + 64, "nothing after the signature");
     let header: sangam_core::sync::BundleHeader = postcard::from_bytes(header).unwrap();
     let digest: [u8; 32] = sha2::Sha256::digest(&file[..end]).into();
@@ -248,7 +254,7 @@ fn the_golden_bundle_imports_and_its_body_is_what_the_encoder_writes() {
     let file = golden("bundle.sgbn", &fresh);
 
     let (version, header_bytes, body) = bundle_parts(&file);
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     let header = bundle_header(&file).unwrap();
     assert_eq!(postcard::to_stdvec(&header).unwrap(), header_bytes);
     assert_eq!(header.exported_by, "golden");
@@ -270,4 +276,21 @@ fn the_golden_bundle_imports_and_its_body_is_what_the_encoder_writes() {
     let fresh_header: sangam_core::sync::BundleHeader = postcard::from_bytes(fresh_header).unwrap();
     assert_eq!(sangam_core::sync::BundleHeader { source: header.source.clone(), key: header.key, created_ms: header.created_ms, ..fresh_header }, header);
     assert!(fresh_body == body, "today's encoder writes another bundle body than bundle.sgbn (see the header of this file)");
+}
+
+/// A bundle of the previous version (3, before media) still imports: a stick written by an
+/// older phone is not refused.
+#[test]
+fn a_version_3_bundle_still_imports() {
+    let file = std::fs::read(path("bundle-v3.sgbn")).unwrap();
+    let (version, _, v3_body) = bundle_parts(&file);
+    assert_eq!(version, 3);
+    let hub = Store::open_in_memory(Identity::new("hub", "Hub", Role::Admin)).unwrap();
+    let report = hub.import_bundle(&file, None).unwrap();
+    assert_eq!((report.changed, report.rejected.len(), report.media), (2, 0, 0), "{report:?}");
+    assert_eq!(hub.record_json(R_WHOLE, None).unwrap()["answers"]["head_name"], "Asha");
+    // Its records are encoded as today's are.
+    let v4 = std::fs::read(path("bundle.sgbn")).unwrap();
+    let (_, _, v4_body) = bundle_parts(&v4);
+    assert!(v3_body == v4_body);
 }

@@ -124,5 +124,74 @@ fn references_survive_reopening_and_concurrent_photos_both_stay() {
     drop(a);
     let a = Store::open(&path, Identity::field_worker("u1", "Asha")).unwrap();
     assert_eq!(a.media_of(&id).unwrap().len(), 2);
-    assert_eq!(a.media_wanted().unwrap().iter().map(|m| m.name.clone()).collect::<Vec<_>>(), vec![pb]);
+    // b's bundle carried b's photo too: nothing is wanted.
+    assert!(a.media_wanted().unwrap().is_empty());
+    assert_eq!(a.media_bytes(&pb).unwrap(), b"photo from b");
+}
+
+#[test]
+fn bundles_carry_the_files_their_records_name_and_importing_twice_changes_nothing() {
+    use sangam_core::policy::PeerInfo;
+    use sangam_core::Role;
+    let a = store();
+    let id = response(&a);
+    let bytes = photo(200_000, 3);
+    let name = a.attach_media(&id, AnswerAt::Top, "photo", &bytes, "jpg", Some("image/jpeg")).unwrap();
+    let file = a.export_bundle(&BundleOptions::default()).unwrap();
+    assert!(file.len() > bytes.len(), "the photo travels in the bundle");
+
+    let hub = Store::open_in_memory(Identity::new("hub", "Hub", Role::Admin)).unwrap();
+    let r = hub.import_bundle(&file, Some(&PeerInfo::new("fw1", Role::FieldWorker, vec!["UP-SIT".into()]))).unwrap();
+    assert_eq!((r.changed, r.media, r.media_refused.len()), (1, 1, 0), "{r:?}");
+    assert_eq!(hub.media_bytes(&name).unwrap(), bytes);
+    let again = hub.import_bundle(&file, Some(&PeerInfo::new("fw1", Role::FieldWorker, vec!["UP-SIT".into()]))).unwrap();
+    assert_eq!((again.changed, again.media), (0, 0));
+
+    // From a device of another scope: its record is refused, so no record names the file.
+    let other = Store::open_in_memory(Identity::new("hub2", "Hub", Role::Admin)).unwrap();
+    let r = other.import_bundle(&file, Some(&PeerInfo::new("fw9", Role::FieldWorker, vec!["UP-LKO".into()]))).unwrap();
+    assert_eq!(r.media, 0);
+    assert!(r.media_refused.iter().any(|(n, why)| n == &name && why.contains("no record")), "{r:?}");
+    assert!(other.media_info(&name).unwrap().is_none());
+
+    // One byte altered anywhere in the file: refused whole.
+    let mut bad = file.clone();
+    let at = bad.len() - 1000;
+    bad[at] ^= 1;
+    assert!(Store::open_in_memory(Identity::new("hub3", "Hub", Role::Admin)).unwrap().import_bundle(&bad, None).is_err());
+}
+
+#[test]
+fn a_csv_export_writes_the_files_beside_it_and_names_the_missing_ones() {
+    use sangam_core::ExportOptions;
+    let a = store();
+    let id = response(&a);
+    let bytes = photo(5_000, 4);
+    let name = a.attach_media(&id, AnswerAt::Top, "photo", &bytes, "jpg", Some("image/jpeg")).unwrap();
+    let opts = ExportOptions { include_drafts: true, ..Default::default() };
+
+    let dir = tempfile::tempdir().unwrap();
+    let r = a.export_csv("hh", &opts, dir.path(), &mut |_| true).unwrap();
+    assert_eq!((r.media, r.media_missing.len()), (1, 0));
+    assert_eq!(std::fs::read(dir.path().join("media").join(&name)).unwrap(), bytes);
+    let csv = std::fs::read_to_string(&r.files[0].path).unwrap();
+    assert!(csv.contains(&name), "the answer column names the file");
+    // Again into the same folder: the same files, nothing rewritten wrongly.
+    let r = a.export_csv("hh", &opts, dir.path(), &mut |_| true).unwrap();
+    assert_eq!(r.media, 1);
+
+    // JSON lines name the files by reference.
+    let r = a.export_jsonl("hh", &opts, dir.path(), &mut |_| true).unwrap();
+    let line = std::fs::read_to_string(&r.files[0].path).unwrap();
+    let v: serde_json::Value = serde_json::from_str(line.lines().next().unwrap()).unwrap();
+    assert_eq!(v["media"][0]["name"], name.as_str());
+    assert_eq!(v["media"][0]["size"], 5_000);
+
+    // A store that has the record but not yet the file says so.
+    let c = Store::open_in_memory(Identity::coordinator("c2", "Ravi")).unwrap();
+    let rec = a.export_changes(&id, &[]).unwrap();
+    c.apply_changes(&id, &rec).unwrap();
+    let dir2 = tempfile::tempdir().unwrap();
+    let r = c.export_csv("hh", &opts, dir2.path(), &mut |_| true).unwrap();
+    assert_eq!((r.media, r.media_missing.clone()), (0, vec![name.clone()]));
 }

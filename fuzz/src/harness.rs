@@ -147,6 +147,8 @@ pub fn bundle_from_parts(header: &[u8], body: &[u8]) -> Vec<u8> {
     out.extend_from_slice(header);
     out.extend_from_slice(&(z.len() as u64).to_le_bytes());
     out.extend_from_slice(&z);
+    // Version 4: an empty media section.
+    out.extend_from_slice(&0u64.to_le_bytes());
     with_signature(&out)
 }
 

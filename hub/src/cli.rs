@@ -447,6 +447,12 @@ fn bundle(cmd: BundleCmd) -> Result<i32, HubError> {
                 for (id, why) in &report.rejected {
                     println!("  refused {id}: {why}");
                 }
+                if report.media > 0 || !report.media_refused.is_empty() {
+                    println!("media: {} stored, {} refused", report.media, report.media_refused.len());
+                }
+                for (name, why) in &report.media_refused {
+                    println!("  media {name} refused: {why}");
+                }
             }
             Ok(if report.rejected.is_empty() { 0 } else { 1 })
         }

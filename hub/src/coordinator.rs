@@ -432,6 +432,16 @@ pub fn export(a: ExportArgs) -> Result<i32, HubError> {
         return print_json(&report).map(|_| 0);
     }
     println!("exported {} record(s) to {}", report.records, a.out.display());
+    if report.media > 0 || !report.media_missing.is_empty() {
+        println!("  {} media file(s) in {}", report.media, a.out.join(sangam_core::export::MEDIA_DIR).display());
+    }
+    if !report.media_missing.is_empty() {
+        println!(
+            "  {} media file(s) named by these responses are not on this hub yet (their phones have not sent them): {}",
+            report.media_missing.len(),
+            report.media_missing.join(", ")
+        );
+    }
     for f in &report.files {
         println!("  {} ({} rows)", f.path.display(), f.rows);
     }

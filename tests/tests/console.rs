@@ -249,3 +249,48 @@ fn the_console_is_off_beyond_loopback_without_tls() {
         other => panic!("the console must be off: {other:?}"),
     }
 }
+
+#[test]
+fn a_record_shows_its_photos_and_serves_them_only_within_scope() {
+    use sangam_core::record::media::AnswerAt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let seeded = seed(EXE, dir.path());
+    assert!(add_user(&data, "meera", "coordinator", &["S"], PASSWORD).status.success());
+    assert!(add_user(&data, "ravi", "coordinator", &["T"], PASSWORD).status.success());
+    let photo: Vec<u8> = (0..40_000u32).map(|i| (i * 7) as u8).collect();
+    let name = seeded.asha.store.attach_media(&seeded.response, AnswerAt::Top, "photo", &photo, "jpg", Some("image/jpeg")).unwrap();
+    let audio = b"a short recording".to_vec();
+    let clip = seeded.asha.store.attach_media(&seeded.response, AnswerAt::Top, "voice", &audio, "m4a", Some("audio/mp4")).unwrap();
+    seeded.asha.sync(&seeded.hub.url).unwrap();
+    // The record first: its page lists the photo as not yet received.
+    let mut b = Browser::new(&seeded.hub.url);
+    assert_eq!(b.sign_in("meera", PASSWORD).status, 303);
+    let page = b.get(&format!("/console/r/{}", seeded.response));
+    assert!(page.body.contains("not received from the phone yet"), "{}", page.body);
+    seeded.asha.store.sync_media(&seeded.hub.url, &seeded.asha_token, &sangam_core::sync::media::MediaOptions::default()).unwrap();
+
+    let page = b.get(&format!("/console/r/{}", seeded.response));
+    let url = format!("/console/r/{}/media/{name}", seeded.response);
+    assert!(page.body.contains(&format!("<img class=\"thumb\" src=\"{url}\"")), "{}", page.body);
+    assert!(page.body.contains("<audio controls"), "{}", page.body);
+    let csp = page.headers.iter().find(|(k, _)| k == "content-security-policy").map(|(_, v)| v.clone()).unwrap();
+    assert!(csp.contains("media-src 'self'"), "{csp}");
+    let r = b.agent.get(&format!("{}{url}", seeded.hub.url)).set("Cookie", &b.cookie_header()).call().unwrap();
+    assert_eq!(r.header("content-type"), Some("image/jpeg"));
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    let mut got = Vec::new();
+    std::io::Read::read_to_end(&mut r.into_reader(), &mut got).unwrap();
+    assert_eq!(got, photo);
+    assert_eq!(b.get(&format!("/console/r/{}/media/{clip}", seeded.response)).status, 200);
+
+    // A file the record does not name, another record's id, another scope: not found.
+    let stranger = format!("{}.jpg", "ab".repeat(32));
+    assert_eq!(b.get(&format!("/console/r/{}/media/{stranger}", seeded.response)).status, 404);
+    assert_eq!(b.get(&format!("/console/r/{}/media/{name}", seeded.other)).status, 404);
+    let mut other = Browser::new(&seeded.hub.url);
+    other.sign_in("ravi", PASSWORD);
+    assert_eq!(other.get(&url).status, 404);
+    // Signed out: to the sign-in page.
+    assert_eq!(Browser::new(&seeded.hub.url).get(&url).status, 303);
+}

@@ -234,3 +234,74 @@ fn forged_oversized_unreferenced_and_over_quota_files_are_refused_and_nothing_is
     // The records themselves all landed: media never holds them up.
     assert_eq!(a.store.response(&id2).unwrap().answers.len(), 9);
 }
+
+/// Runs `phone-under-test` on `store` and kills it -9 once it reports `at_least` bytes of
+/// `name` on the receiving side; returns whether it was killed before finishing.
+fn kill_phone_mid_transfer(store: &std::path::Path, user: &str, url: &str, token: &str, at_least: u64) -> bool {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_phone-under-test"))
+        .arg(store)
+        .args([user, url, token])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = child.stdout.take().unwrap();
+    let mut killed = false;
+    for line in std::io::BufReader::new(out).lines() {
+        let line = line.unwrap();
+        let done = line.strip_prefix("progress ").and_then(|l| l.split(' ').nth(1)).and_then(|d| d.parse::<u64>().ok());
+        if done.is_some_and(|d| d >= at_least) {
+            child.kill().unwrap(); // SIGKILL
+            killed = true;
+            break;
+        }
+    }
+    let _ = child.wait();
+    killed
+}
+
+#[test]
+fn a_phone_killed_mid_upload_or_mid_download_keeps_what_was_stored_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let t1 = enrol(EXE, &data, "fw1", "field-worker", &["UP-SIT"]);
+    let t2 = enrol(EXE, &data, "fw2", "field-worker", &["UP-SIT"]);
+    let hub = Hub::start(EXE, &data);
+    let audio = bytes(6 * 1024 * 1024, 11);
+
+    // Upload: the phone process dies part way; the hub keeps the pieces it stored.
+    let a_path = dir.path().join("fw1.db");
+    let id = {
+        let a = Phone::new(dir.path(), "fw1", Role::FieldWorker, t1.clone());
+        let id = response(&a.store, "UP-SIT");
+        a.store.attach_media(&id, AnswerAt::Top, "audio", &audio, "m4a", Some("audio/mp4")).unwrap();
+        synced(&a, &hub.url);
+        id
+    };
+    assert!(kill_phone_mid_transfer(&a_path, "fw1", &hub.url, &t1, 1024 * 1024), "killed mid-upload");
+    let a = Phone::new(dir.path(), "fw1", Role::FieldWorker, t1);
+    a.store.integrity_check().unwrap();
+    let name = a.store.response_media(&id).unwrap()[0].name.clone();
+    let held = status(&a, &hub.url, &name)["files"][0]["have"].as_u64().unwrap();
+    assert!(held < audio.len() as u64, "the upload did not finish");
+    let rest = a.store.sync_media(&hub.url, &a.token, &opts()).unwrap();
+    assert_eq!(rest.uploaded, 1);
+    assert!(rest.bytes_up <= audio.len() as u64 - held, "only the rest went: {} after {held}", rest.bytes_up);
+
+    // Download: the phone process dies part way; its store is sound, keeps its pieces, and
+    // the next sync fetches only the rest.
+    let b_path = dir.path().join("fw2.db");
+    {
+        let b = Phone::new(dir.path(), "fw2", Role::FieldWorker, t2.clone());
+        synced(&b, &hub.url);
+    }
+    assert!(kill_phone_mid_transfer(&b_path, "fw2", &hub.url, &t2, 2 * 1024 * 1024), "killed mid-download");
+    let b = Phone::new(dir.path(), "fw2", Role::FieldWorker, t2);
+    b.store.integrity_check().unwrap();
+    let have = b.store.media_info(&name).unwrap().map_or(0, |i| i.have);
+    assert!(have >= 2 * 1024 * 1024 && have < audio.len() as u64, "kept {have}");
+    let rest = b.store.sync_media(&hub.url, &b.token, &opts()).unwrap();
+    assert_eq!((rest.downloaded, rest.bytes_down), (1, audio.len() as u64 - have));
+    assert_eq!(b.store.media_bytes(&name).unwrap(), audio);
+}

@@ -93,6 +93,22 @@ fun main(args: Array<String>) {
         b.sync(hub.url, tokB, null, null)
         check(b.response(r).answers["respondent_name"] == AnswerValue.Text("Sunita"), "phone B sees phone A's survey")
 
+        // A photo attached on phone A reaches phone B through the hub, after the records.
+        val photo = ByteArray(150_000) { (it * 31 + 7).toByte() }
+        val photoName = a.attachMedia(r, "photo", null, null, photo, "jpg", "image/jpeg")
+        check(a.response(r).answers["photo"] == AnswerValue.Text(photoName), "the photo's name is the answer")
+        check(a.mediaOf(r).single().let { it.complete && !it.uploaded && it.size == 150_000uL }, "the photo is stored, not yet uploaded")
+        a.sync(hub.url, tokA, null, null)
+        val mediaProgress = mutableListOf<MediaProgressInfo>()
+        val up = a.syncMedia(hub.url, tokA, true, object : MediaProgressListener {
+            override fun onMediaProgress(progress: MediaProgressInfo) { synchronized(mediaProgress) { mediaProgress.add(progress) } }
+        }, CancelToken())
+        check(up.uploaded == 1uL && up.bytesUp == 150_000uL && a.mediaOf(r).single().uploaded, "the photo went up ($up)")
+        check(mediaProgress.isNotEmpty() && mediaProgress.last().done == 150_000uL, "media progress arrives")
+        b.sync(hub.url, tokB, null, null)
+        val down = b.syncMedia(hub.url, tokB, true, null, null)
+        check(down.downloaded == 1uL && b.mediaBytes(photoName).contentEquals(photo), "phone B has the same photo")
+
         // Offline, both edit the same household field and different fields of the response.
         a.updateSubject(hh, mapOf("phone" to AnswerValue.Text("98765 43210")), listOf())
         b.updateSubject(hh, mapOf("phone" to AnswerValue.Text("91234 56789"), "members" to AnswerValue.Int(6L)), listOf())

@@ -84,6 +84,10 @@ pub struct QuestionView {
     pub choices: Option<Vec<ChoiceOption>>,
     /// A broken constraint or a missing required answer, in the chosen language.
     pub problem: Option<String>,
+    /// How the form asks to show it (`signature`, `draw`, `annotate`, `multiline`, …).
+    pub appearance: Option<String>,
+    /// For a photo: downscale its longest side to this many pixels before attaching it.
+    pub max_pixels: Option<u32>,
 }
 
 impl From<live::QuestionState> for QuestionView {
@@ -99,6 +103,8 @@ impl From<live::QuestionState> for QuestionView {
             value: q.value.map(Into::into),
             choices: q.choices.map(|c| c.into_iter().map(Into::into).collect()),
             problem: q.violation.map(|v| v.message).or(q.error),
+            appearance: q.appearance,
+            max_pixels: q.max_pixels,
         }
     }
 }

@@ -19,7 +19,7 @@ impl Store {
             self.export_record_automerge(id, out_dir)?;
             Ok(())
         })?;
-        Ok(ExportReport { files: vec![super::ExportedFile { path: out_dir.to_path_buf(), rows: records }], records })
+        Ok(ExportReport { files: vec![super::ExportedFile { path: out_dir.to_path_buf(), rows: records }], records, ..Default::default() })
     }
 
     /// Writes record `id` as an Automerge document file `ID.automerge` in `out_dir`.

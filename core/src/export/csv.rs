@@ -70,13 +70,17 @@ impl Store {
             total += self.export_count(&Selection { form_id, version: Some(v), opts }.set())?;
         }
         let mut report = ExportReport::default();
+        let mut media = BTreeSet::new();
         for v in &versions {
             let base = report.records;
             let mut inner = |p: &ExportProgress| progress(&ExportProgress { done: base + p.done, total: total.max(base + p.total) });
-            let (n, files) = self.export_csv_version(form_id, v, opts, out_dir, &mut inner)?;
+            let (n, files) = self.export_csv_version(form_id, v, opts, out_dir, &mut inner, &mut media)?;
             report.records += n;
             report.files.extend(files);
         }
+        // The files the answers name, ODK-style: `media/<name>` beside the CSV, the answer
+        // column holding the name.
+        self.export_media(&media, out_dir, &mut report)?;
         Ok(report)
     }
 
@@ -87,6 +91,7 @@ impl Store {
         opts: &ExportOptions,
         out_dir: &Path,
         progress: &mut Progress<'_>,
+        media: &mut BTreeSet<String>,
     ) -> Result<(u64, Vec<super::ExportedFile>)> {
         let filter = Selection { form_id, version: Some(version), opts }.set();
         let plan = match self.form_definition(form_id, Some(version)) {
@@ -123,7 +128,8 @@ impl Store {
             }
             let mut cells: Vec<String> = Vec::new();
             self.export_each(&filter, opts.page_size, progress, |id| {
-                let (r, review) = self.view(id, |d| Ok((read_response(d, id), read_review(d))))?;
+                let (r, review, named) = self.view(id, |d| Ok((read_response(d, id), read_review(d), crate::model::response::read_media(d))))?;
+                media.extend(named.into_iter().map(|m| m.name));
                 let key = format!("uuid:{id}");
                 cells.clear();
                 cells.push(iso_utc(r.created_at_ms));

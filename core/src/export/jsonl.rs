@@ -24,10 +24,15 @@ impl Store {
                 let line = self.view(id, |d| {
                     let r = read_response(d, id);
                     let review = read_review(d);
+                    let media = crate::model::response::read_media(d);
                     let mut v = serde_json::to_value(&r)?;
                     if let Some(obj) = v.as_object_mut() {
                         obj.insert("created_at".into(), iso_utc(r.created_at_ms).into());
                         obj.insert("review".into(), serde_json::to_value(&review)?);
+                        // The files the answers name, by reference (name, size, type).
+                        if !media.is_empty() {
+                            obj.insert("media".into(), serde_json::to_value(&media)?);
+                        }
                     }
                     Ok(serde_json::to_vec(&v)?)
                 })?;
@@ -37,6 +42,6 @@ impl Store {
                 Ok(())
             })
         })?;
-        Ok(ExportReport { files, records })
+        Ok(ExportReport { files, records, ..Default::default() })
     }
 }

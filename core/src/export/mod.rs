@@ -89,7 +89,17 @@ pub struct ExportReport {
     pub files: Vec<ExportedFile>,
     /// Records exported.
     pub records: u64,
+    /// Media files written into the `media` folder beside a CSV export.
+    #[serde(default)]
+    pub media: u64,
+    /// Media files the exported responses name that this store does not have whole (not yet
+    /// synced here): their answers keep the file name.
+    #[serde(default)]
+    pub media_missing: Vec<String>,
 }
+
+/// The folder beside a CSV export that holds the media files its answers name.
+pub const MEDIA_DIR: &str = "media";
 
 /// The progress callback: return `false` to cancel.
 pub type Progress<'a> = dyn FnMut(&ExportProgress) -> bool + 'a;
@@ -152,6 +162,37 @@ impl Store {
         Ok(state.done)
     }
 
+}
+
+impl Store {
+    /// Writes each file of `names` this store has whole into `out_dir/media/<name>` (a file
+    /// already there with the right size is left as it is); the rest go to `media_missing`.
+    pub(crate) fn export_media(&self, names: &std::collections::BTreeSet<String>, out_dir: &Path, report: &mut ExportReport) -> Result<()> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        let dir = out_dir.join(MEDIA_DIR);
+        crate::files::private_dir(&dir)?;
+        for name in names {
+            // Names come from records: only real media names become file names.
+            if crate::media::MediaName::parse(name).is_none() {
+                continue;
+            }
+            match self.media_info(name)? {
+                Some(info) if info.complete => {
+                    let path = dir.join(name);
+                    if std::fs::metadata(&path).map(|m| m.len() == info.size).unwrap_or(false) {
+                        report.media += 1;
+                        continue;
+                    }
+                    crate::files::write_private(&path, &self.media_bytes(name)?)?;
+                    report.media += 1;
+                }
+                _ => report.media_missing.push(name.clone()),
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A file being written under a private temporary name until [`OutFile::finish`] renames it

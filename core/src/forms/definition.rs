@@ -321,6 +321,15 @@ pub struct Question {
 }
 
 impl Question {
+    /// The `max-pixels=N` parameter of a photo question: its longest side once downscaled.
+    pub fn max_pixels(&self) -> Option<u32> {
+        self.parameters
+            .as_deref()?
+            .split(|c: char| c.is_whitespace() || c == ';' || c == ',')
+            .find_map(|kv| kv.trim().strip_prefix("max-pixels=").and_then(|v| v.trim().parse().ok()))
+            .filter(|n| *n > 0)
+    }
+
     /// Whether `default` is an expression rather than a literal value (pyxform's rule,
     /// simplified: a reference, a function call or a path).
     pub fn default_is_dynamic(&self) -> bool {

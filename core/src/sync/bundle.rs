@@ -9,7 +9,9 @@
 //! Version 2 carried whole records as sync does (compact and transposed, ADR 0006), which makes
 //! a district's bundle about half the size for a Bluetooth share. Version 3 (ADR 0007) is signed
 //! by its writer and carries the signatures of the changes in it, so whoever relays it further
-//! relays them with their makers' proof.
+//! relays them with their makers' proof. Version 4 adds, after the compressed records, the
+//! media files those records name (`media length u64 | postcard [name, type, bytes]`), not
+//! compressed; each is taken only if a record names it and its bytes hash to its name.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -23,8 +25,12 @@ use crate::model::checks::now_ms;
 use crate::{Error, Result, Store};
 
 const MAGIC: &[u8; 4] = b"SGBN";
-/// The bundle format version this code writes and reads.
-pub const BUNDLE_VERSION: u16 = 3;
+/// The bundle format version this code writes (it reads version 3 too).
+pub const BUNDLE_VERSION: u16 = 4;
+/// The oldest bundle version this code reads.
+pub const OLDEST_BUNDLE_VERSION: u16 = 3;
+/// Most media bytes one bundle carries; files past it are left for a sync or the next bundle.
+pub const MAX_BUNDLE_MEDIA_BYTES: u64 = 512 * 1024 * 1024;
 /// Whole records loaded at a time while a bundle is imported.
 const LOAD_SLICE: usize = 128;
 
@@ -64,6 +70,21 @@ pub struct BundleReport {
     /// Records waiting for changes they depend on (kept; applied when those arrive).
     pub pending: u64,
     pub rejected: Vec<(String, String)>,
+    /// Media files stored whole from the bundle.
+    #[serde(default)]
+    pub media: u64,
+    /// Media files in the bundle that were not taken, with why (no record here names them, or
+    /// their bytes do not match their name).
+    #[serde(default)]
+    pub media_refused: Vec<(String, String)>,
+}
+
+/// One media file in a bundle (version 4): its name proves its bytes.
+#[derive(Serialize, Deserialize)]
+struct BundleMedia {
+    name: String,
+    mime: Option<String>,
+    bytes: Vec<u8>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -116,6 +137,7 @@ impl Store {
             }
         }
         let records = docs.len() + wholes.len();
+        let ids: Vec<String> = docs.iter().map(|d| id_from_wire(&d.id)).chain(wholes.iter().map(|(id, _)| id_from_wire(id))).collect();
         let (whole, plain) = transpose::pack_whole(wholes);
         docs.extend(
             plain
@@ -135,6 +157,7 @@ impl Store {
             records: records as u64,
         };
         drop(g);
+        let media = self.media_for_bundle(&ids, opts.only_unsynced)?;
         let header = postcard::to_stdvec(&header).map_err(|e| Error::invalid(e.to_string()))?;
         let raw = postcard::to_stdvec(&body).map_err(|e| Error::invalid(e.to_string()))?;
         let mut body = (raw.len() as u64).to_le_bytes().to_vec();
@@ -146,6 +169,10 @@ impl Store {
         out.extend_from_slice(&header);
         out.extend_from_slice(&(body.len() as u64).to_le_bytes());
         out.extend_from_slice(&body);
+        // Media after the records, not compressed (photos and audio already are).
+        let media = postcard::to_stdvec(&media).map_err(|e| Error::invalid(e.to_string()))?;
+        out.extend_from_slice(&(media.len() as u64).to_le_bytes());
+        out.extend_from_slice(&media);
         let digest: [u8; 32] = Sha256::digest(&out).into();
         out.extend_from_slice(&key.sign_bundle(&digest).0);
         Ok(out)
@@ -155,7 +182,7 @@ impl Store {
     /// device (scope and role); refused records are reported and the rest goes in. A damaged
     /// bundle is refused whole before anything is applied.
     pub fn import_bundle(&self, bytes: &[u8], peer: Option<&PeerInfo>) -> Result<BundleReport> {
-        let (header, body) = parse_bundle(bytes)?;
+        let (header, body, media) = parse_bundle(bytes)?;
         if body.whole.count as u64 > header.records {
             return Err(damaged("record count"));
         }
@@ -220,7 +247,74 @@ impl Store {
             report.rejected.extend(unreadable);
             Ok(())
         })?;
+        drop(g);
+        // Then the files the records name (as a hub checks an upload: a record the sender may
+        // see must name each one, and its bytes must hash to its name).
+        for m in media {
+            let Some(name) = crate::media::MediaName::parse(&m.name) else {
+                report.media_refused.push((m.name, "not a media name".into()));
+                continue;
+            };
+            if self.media_info(name.as_str())?.is_some_and(|i| i.complete) {
+                continue; // here already: importing twice changes nothing
+            }
+            let named = match peer {
+                Some(p) => self.media_declared(name.as_str(), p)?,
+                None => self.media_wanted()?.into_iter().find(|w| w.name == m.name).or(self.media_info(name.as_str())?.map(|i| crate::media::MediaRef { name: i.name, size: i.size, mime: i.mime })),
+            };
+            match named {
+                Some(r) if r.size == m.bytes.len() as u64 => {}
+                Some(_) => {
+                    report.media_refused.push((m.name, "its size is not the one its record gives".into()));
+                    continue;
+                }
+                None => {
+                    report.media_refused.push((m.name, "no record here names it".into()));
+                    continue;
+                }
+            }
+            match self.media_receive(&name, m.bytes.len() as u64, m.mime.as_deref(), peer.map(|p| p.name.as_str()), 0, &m.bytes) {
+                Ok(crate::store::Received::Stored(i)) if i.complete => report.media += 1,
+                // A part received earlier: the file already has some bytes here.
+                Ok(_) => self.media_receive_whole(&name, m.mime.as_deref(), peer.map(|p| p.name.as_str()), &m.bytes, &mut report)?,
+                Err(Error::Rejected { reason, .. }) => report.media_refused.push((m.name, reason)),
+                Err(e) => return Err(e),
+            }
+        }
         Ok(report)
+    }
+
+    /// Completes a partly received file from a bundle's whole copy.
+    fn media_receive_whole(&self, name: &crate::media::MediaName, mime: Option<&str>, source: Option<&str>, bytes: &[u8], report: &mut BundleReport) -> Result<()> {
+        let have = self.media_info(name.as_str())?.map_or(0, |i| i.have) as usize;
+        match self.media_receive(name, bytes.len() as u64, mime, source, have as u64, &bytes[have.min(bytes.len())..]) {
+            Ok(crate::store::Received::Stored(i)) if i.complete => report.media += 1,
+            Ok(_) => report.media_refused.push((name.to_string(), "a different part of it is already here".into())),
+            Err(Error::Rejected { reason, .. }) => report.media_refused.push((name.to_string(), reason)),
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// The media files of records `ids` this store has whole (with `only_unsynced`, those its
+    /// hub is not known to have), up to [`MAX_BUNDLE_MEDIA_BYTES`].
+    fn media_for_bundle(&self, ids: &[String], only_unsynced: bool) -> Result<Vec<BundleMedia>> {
+        let mut out = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        let mut total = 0u64;
+        for id in ids {
+            for m in self.media_of(id)? {
+                if !m.complete || (only_unsynced && m.uploaded) || !seen.insert(m.name.clone()) {
+                    continue;
+                }
+                if total + m.size > MAX_BUNDLE_MEDIA_BYTES {
+                    continue;
+                }
+                total += m.size;
+                out.push(BundleMedia { bytes: self.media_bytes(&m.name)?, name: m.name, mime: m.mime });
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -270,14 +364,14 @@ fn damaged(what: &str) -> Error {
     ))
 }
 
-fn parse_bundle(bytes: &[u8]) -> Result<(BundleHeader, BundleBody)> {
+fn parse_bundle(bytes: &[u8]) -> Result<(BundleHeader, BundleBody, Vec<BundleMedia>)> {
     if bytes.len() < 4 + 2 + 4 + 8 + 64 || &bytes[..4] != MAGIC {
         return Err(Error::invalid("not a Sangam bundle"));
     }
     let version = u16::from_le_bytes([bytes[4], bytes[5]]);
-    if version != BUNDLE_VERSION {
+    if !(OLDEST_BUNDLE_VERSION..=BUNDLE_VERSION).contains(&version) {
         return Err(Error::Incompatible(format!(
-            "the bundle has format version {version}, this build reads version {BUNDLE_VERSION}"
+            "the bundle has format version {version}, this build reads versions {OLDEST_BUNDLE_VERSION} to {BUNDLE_VERSION}"
         )));
     }
     let (content, sig) = bytes.split_at(bytes.len() - 64);
@@ -297,7 +391,20 @@ fn parse_bundle(bytes: &[u8]) -> Result<(BundleHeader, BundleBody)> {
         return Err(damaged("writer"));
     }
     let blen = u64::from_le_bytes(content[hend..hend + 8].try_into().expect("8 bytes"));
-    let body = &content[hend + 8..];
+    let rest = &content[hend + 8..];
+    // Version 4: the compressed records, then the media section (its length, then postcard).
+    let (body, media) = if version >= 4 {
+        let bend = usize::try_from(blen).ok().filter(|b| b.checked_add(8).is_some_and(|e| e <= rest.len())).ok_or_else(|| damaged("body length"))?;
+        let (body, tail) = rest.split_at(bend);
+        let mlen = u64::from_le_bytes(tail[..8].try_into().expect("8 bytes"));
+        if mlen != (tail.len() - 8) as u64 {
+            return Err(damaged("media length"));
+        }
+        let media: Vec<BundleMedia> = if mlen == 0 { Vec::new() } else { postcard::from_bytes(&tail[8..]).map_err(|_| damaged("media"))? };
+        (body, media)
+    } else {
+        (rest, Vec::new())
+    };
     if blen != body.len() as u64 || body.len() < 8 {
         return Err(damaged("body length"));
     }
@@ -309,5 +416,5 @@ fn parse_bundle(bytes: &[u8]) -> Result<(BundleHeader, BundleBody)> {
         Inflate::Damaged => damaged("body"),
     })?;
     let body: BundleBody = postcard::from_bytes(&raw).map_err(|_| damaged("records"))?;
-    Ok((header, body))
+    Ok((header, body, media))
 }

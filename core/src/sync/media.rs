@@ -82,7 +82,8 @@ pub struct MediaReport {
 pub struct MediaProgress {
     pub name: String,
     pub upload: bool,
-    /// Bytes of this file on the receiving side.
+    /// Bytes of this file sent so far (an upload; the hub's answer then says what it holds)
+    /// or stored here (a download).
     pub done: u64,
     pub size: u64,
     /// Files finished so far and files to move in this sync.
@@ -178,6 +179,8 @@ mod client {
         buf: Vec<u8>,
         pos: usize,
         cancel: Option<&'s AtomicBool>,
+        /// Told how far the body has been handed to the connection, after every piece.
+        sent: &'s dyn Fn(u64),
     }
 
     impl Read for PieceReader<'_> {
@@ -194,6 +197,8 @@ mod client {
                 if self.buf.is_empty() {
                     return Err(std::io::Error::other("the stored file ended early"));
                 }
+                // The piece before this one has gone to the connection.
+                (self.sent)(self.at);
                 self.at += self.buf.len() as u64;
                 self.pos = 0;
             }
@@ -254,7 +259,8 @@ mod client {
                     let mut done = false;
                     for _ in 0..3 {
                         let len = m.size - from;
-                        let body = PieceReader { store: self, name: m.name.clone(), at: from, end: m.size, buf: Vec::new(), pos: 0, cancel: opts.cancel };
+                        let sent = |at: u64| progress(&m.name, true, at, m.size, files_done);
+                        let body = PieceReader { store: self, name: m.name.clone(), at: from, end: m.size, buf: Vec::new(), pos: 0, cancel: opts.cancel, sent: &sent };
                         let sent = conn
                             .request("PUT", &format!("{FILE_PATH}{}", m.name))
                             .set(OFFSET_HEADER, &from.to_string())

@@ -26,6 +26,8 @@ impl Lang {
 /// (key, English, Hindi)
 const STRINGS: &[(&str, &str, &str)] = &[
     ("app", "Sangam console", "संगम कंसोल"),
+    ("media", "Photos, recordings and files", "फ़ोटो, रिकॉर्डिंग और फ़ाइलें"),
+    ("media_missing", "not received from the phone yet", "फ़ोन से अभी तक नहीं मिली"),
     ("sign_in", "Sign in", "साइन इन करें"),
     ("user", "User name", "उपयोगकर्ता नाम"),
     ("password", "Password", "पासवर्ड"),

@@ -83,6 +83,7 @@ pub fn router(data: &std::path::Path, devices: Arc<Devices>, tls: bool, loopback
         .route("/console/devices/enrol", post(enrol))
         .route("/console/devices/revoke", post(revoke))
         .route("/console/r/{id}", get(record))
+        .route("/console/r/{id}/media/{name}", get(media))
         .route("/console/r/{id}/review", post(|s: State<Shared>, h: HeaderMap, p: Path<String>, f: Form<std::collections::HashMap<String, String>>| action(s, h, p, f, pages::set_review)))
         .route("/console/r/{id}/comment", post(|s: State<Shared>, h: HeaderMap, p: Path<String>, f: Form<std::collections::HashMap<String, String>>| action(s, h, p, f, pages::comment)))
         .route("/console/r/{id}/resolve", post(|s: State<Shared>, h: HeaderMap, p: Path<String>, f: Form<std::collections::HashMap<String, String>>| action(s, h, p, f, pages::resolve)))
@@ -135,7 +136,7 @@ fn harden(mut r: Response) -> Response {
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+        HeaderValue::from_static("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
     );
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
@@ -301,6 +302,45 @@ async fn record(State(c): State<Shared>, headers: HeaderMap, Path(id): Path<Stri
         let here = format!("/console/r/{}", html::q(&id));
         let cx = Ctx { lang, session, query, here, host: host_of(&headers) };
         framed(&cx, pages::record(&c, &cx, &id))
+    })
+    .await
+}
+
+/// A media file a record names, for a signed-in user who may see the record: photos, audio
+/// and video of common types inline, anything else as a download. Content-addressed, so the
+/// browser may keep it.
+async fn media(State(c): State<Shared>, headers: HeaderMap, Path((id, name)): Path<(String, String)>) -> Response {
+    let lang = lang_of(&headers);
+    if !c.enabled {
+        return disabled(lang);
+    }
+    blocking(lang, move || {
+        let Some((_, session)) = session_of(&c, &headers) else { return redirect("/console/login") };
+        let not_found = || message(lang, Some(&session), StatusCode::NOT_FOUND, t(lang, "media_missing"));
+        let Ok(summary) = c.store.summary(&id) else { return not_found() };
+        if !session.user.sees(&summary.scope) {
+            return not_found();
+        }
+        let Ok(refs) = c.store.response_media(&id) else { return not_found() };
+        let Some(r) = refs.into_iter().find(|m| m.name == name) else { return not_found() };
+        let Ok(bytes) = c.store.media_bytes(&name) else { return not_found() };
+        let mime = r.mime.unwrap_or_default();
+        let inline = matches!(
+            mime.as_str(),
+            "image/jpeg" | "image/png" | "image/webp" | "audio/mp4" | "audio/mpeg" | "audio/ogg" | "audio/wav" | "audio/amr" | "audio/3gpp" | "video/mp4" | "video/webm" | "video/3gpp"
+        );
+        let mut resp = (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, if inline { mime.clone() } else { "application/octet-stream".to_string() }),
+                (header::CONTENT_DISPOSITION, format!("{}; filename=\"{name}\"", if inline { "inline" } else { "attachment" })),
+                (header::CACHE_CONTROL, "private, max-age=604800, immutable".to_string()),
+            ],
+            bytes,
+        )
+            .into_response();
+        resp = harden(resp);
+        resp
     })
     .await
 }

@@ -510,6 +510,34 @@ pub fn record(c: &Console, cx: &Ctx, id: &str) -> Result<(String, String), HubEr
             }
         }
         b += "</tbody></table></section>";
+        // Media: photos shown, recordings playable, other files to download.
+        let media = c.store.media_of(id)?;
+        if !media.is_empty() {
+            b += &format!("<section id=\"media\"><h2>{}</h2><ul class=\"media\">", cx.t("media"));
+            for m in &media {
+                let url = format!("{here}/media/{}", q(&m.name));
+                let mime = m.mime.clone().unwrap_or_default();
+                let size = format!("{} KB", m.size.div_ceil(1024));
+                if !m.complete {
+                    b += &format!(
+                        "<li><span class=\"dim\">{}</span> {} <span class=\"dim\">({} / {})</span></li>",
+                        esc(&m.name[..12.min(m.name.len())]),
+                        cx.t("media_missing"),
+                        m.have.div_ceil(1024),
+                        esc(&size)
+                    );
+                } else if mime.starts_with("image/") && mime != "image/svg+xml" {
+                    b += &format!("<li><a href=\"{url}\"><img class=\"thumb\" src=\"{url}\" alt=\"{}\" loading=\"lazy\"></a> <span class=\"dim\">{}</span></li>", esc(&m.name), esc(&size));
+                } else if mime.starts_with("audio/") {
+                    b += &format!("<li><audio controls preload=\"none\" src=\"{url}\"></audio> <span class=\"dim\">{}</span></li>", esc(&size));
+                } else if mime.starts_with("video/") {
+                    b += &format!("<li><video controls preload=\"none\" width=\"320\" src=\"{url}\"></video> <span class=\"dim\">{}</span></li>", esc(&size));
+                } else {
+                    b += &format!("<li><a href=\"{url}\">{}</a> <span class=\"dim\">{}</span></li>", esc(&m.name), esc(&size));
+                }
+            }
+            b += "</ul></section>";
+        }
         // Validation flags.
         b += &format!("<section><h2>{}</h2>", cx.t("flags"));
         match c.store.response_validation(id)? {

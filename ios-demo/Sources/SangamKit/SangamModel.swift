@@ -10,6 +10,9 @@ public struct SyncOutcome: Equatable {
     public let at: Date
     public let result: SyncResult?
     public let error: String?
+    /// What the media sync after the records did, or why it stopped (it resumes next time).
+    public var media: MediaSyncResult? = nil
+    public var mediaError: String? = nil
 }
 
 /// Runs blocking store calls on dispatch queues and resumes the awaiting task with the result.
@@ -367,12 +370,41 @@ public final class SangamModel: ObservableObject {
             } onCancel: {
                 token.cancel()
             }
-            lastSync = SyncOutcome(at: Date(), result: result, error: nil)
+            // Then the photos, signatures and recordings the records name: after the answers,
+            // so a slow link never holds them up; a cut resumes next time where it stopped.
+            let download = downloadOthersMedia
+            var outcome = SyncOutcome(at: Date(), result: result, error: nil)
+            do {
+                outcome.media = try await queues.run(.sync) {
+                    try st.syncMedia(hubUrl: hubUrl, token: deviceToken, download: download, listener: nil, cancel: token)
+                }
+            } catch {
+                outcome.mediaError = userMessage(error)
+            }
+            lastSync = outcome
             return result
         } catch {
             lastSync = SyncOutcome(at: Date(), result: nil, error: userMessage(error))
             throw error
         }
+    }
+
+    /// Whether this device fetches photos and recordings other devices attached (a
+    /// coordinator's iPad does; a field worker's phone on a small data plan may not).
+    public var downloadOthersMedia = true
+
+    /// Attaches a captured file (a photo already downscaled to the question's max-pixels, a
+    /// signature, an audio clip) to an answer: stored durably, then the answer saved. Returns
+    /// the file's name, which is the answer's value.
+    public func attachMedia(responseId: String, field: String, bytes: Data, ext: String, mime: String) async throws -> String {
+        try await write {
+            try $0.attachMedia(responseId: responseId, field: field, repeat: nil, rowId: nil, bytes: bytes, ext: ext, mime: mime)
+        }
+    }
+
+    /// The files a response names, with what this device has of each and whether the hub has it.
+    public func mediaOf(responseId: String) async throws -> [MediaStateInfo] {
+        try await read { try $0.mediaOf(responseId: responseId) }
     }
 
     /// A bundle file's bytes for carrying by hand: only what the hub lacks, or everything.

@@ -67,6 +67,13 @@ pub struct QuestionState {
     pub violation: Option<Violation>,
     /// An expression of this question could not be evaluated.
     pub error: Option<String>,
+    /// How the form asks to show it (`signature`, `draw`, `annotate`, `multiline`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appearance: Option<String>,
+    /// For a photo: the longest side, in pixels, the app downscales it to before attaching it
+    /// (the `max-pixels` parameter).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_pixels: Option<u32>,
 }
 
 /// A group outside repeats.
@@ -420,6 +427,8 @@ impl LiveForm {
             choices,
             violation,
             error: res.error.clone(),
+            appearance: q.and_then(|q| q.appearance.clone()),
+            max_pixels: q.and_then(|q| q.max_pixels()),
         }
     }
 }

@@ -34,6 +34,8 @@ import org.sangam.AttendeeInput
 import org.sangam.BundleResult
 import org.sangam.CancelToken
 import org.sangam.FieldConflictView
+import org.sangam.MediaStateInfo
+import org.sangam.MediaSyncResult
 import org.sangam.FormStateView
 import org.sangam.HistoryEntryView
 import org.sangam.MeetingInput
@@ -353,7 +355,17 @@ class SangamRepository(
                     watcher.cancel()
                 }
             }
-            _lastSync.value = SyncOutcome(System.currentTimeMillis(), result, null)
+            // Then the photos, signatures and recordings the records name: after the answers,
+            // so a slow link never holds them up; a cut resumes next time where it stopped.
+            val media = CancelToken()
+            val (mediaResult, mediaError) = try {
+                Pair(withContext(reader) { store().syncMedia(enrolment.hubUrl, enrolment.token, downloadOthersMedia, null, media) }, null)
+            } catch (e: Exception) {
+                Pair(null, userMessage(e))
+            } finally {
+                media.destroy()
+            }
+            _lastSync.value = SyncOutcome(System.currentTimeMillis(), result, null, mediaResult, mediaError)
             result
         } catch (e: Exception) {
             _lastSync.value = SyncOutcome(System.currentTimeMillis(), null, userMessage(e))
@@ -369,6 +381,23 @@ class SangamRepository(
         backgroundSyncRequester?.invoke()
     }
 
+    /**
+     * Whether this phone fetches photos and recordings other devices attached (a coordinator's
+     * tablet does; a field worker's phone on a small data plan may not). Its own always go up.
+     */
+    @Volatile var downloadOthersMedia: Boolean = true
+
+    /**
+     * Attaches a captured file (a photo already downscaled to the question's max-pixels, a
+     * signature, an audio clip) to an answer: stored durably, then the answer saved. Returns
+     * the file's name, which is the answer's value.
+     */
+    suspend fun attachMedia(responseId: String, field: String, bytes: ByteArray, ext: String, mime: String): String =
+        write { it.attachMedia(responseId, field, null, null, bytes, ext, mime) }
+
+    /** The files a response names, with what this phone has of each and whether the hub has it. */
+    suspend fun mediaOf(responseId: String): List<MediaStateInfo> = read { it.mediaOf(responseId) }
+
     /** A bundle file's bytes for carrying by hand: only what the hub lacks, or everything. */
     suspend fun exportBundle(onlyUnsynced: Boolean): ByteArray = read { it.exportBundle(onlyUnsynced, listOf(scope())) }
 
@@ -377,4 +406,11 @@ class SangamRepository(
 }
 
 /** How a sync ended: its result, or the message of the error that stopped it. */
-data class SyncOutcome(val atMs: Long, val result: SyncResult?, val error: String?)
+data class SyncOutcome(
+    val atMs: Long,
+    val result: SyncResult?,
+    val error: String?,
+    /** What the media sync after the records did, or why it stopped (it resumes next time). */
+    val media: MediaSyncResult? = null,
+    val mediaError: String? = null,
+)
