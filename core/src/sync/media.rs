@@ -257,7 +257,7 @@ mod client {
                     }
                     let mut from = st.have.min(m.size);
                     let mut done = false;
-                    for _ in 0..3 {
+                    for attempt in 0..3 {
                         let len = m.size - from;
                         let sent = |at: u64| progress(&m.name, true, at, m.size, files_done);
                         let body = PieceReader { store: self, name: m.name.clone(), at: from, end: m.size, buf: Vec::new(), pos: 0, cancel: opts.cancel, sent: &sent };
@@ -294,7 +294,23 @@ mod client {
                                 if cancelled() {
                                     return Err(Error::Cancelled);
                                 }
-                                return Err(refusal(e));
+                                if attempt == 2 {
+                                    return Err(refusal(e));
+                                }
+                                // The connection broke (or the hub was still storing an
+                                // earlier, broken upload of this file): ask where its copy
+                                // ends now, and go on from there.
+                                std::thread::sleep(std::time::Duration::from_millis(300));
+                                match conn.status(std::slice::from_ref(&m.name))?.pop() {
+                                    Some(st) if st.complete => {
+                                        self.mark_media_sent(&m.name, &hub)?;
+                                        report.uploaded += 1;
+                                        done = true;
+                                        break;
+                                    }
+                                    Some(st) => from = st.have.min(m.size),
+                                    None => return Err(refusal(e)),
+                                }
                             }
                         }
                     }
