@@ -91,6 +91,37 @@ impl SangamStore {
         })
     }
 
+    /// Attaches the file at `path` (a photo the camera wrote, a recording) to an answer, as
+    /// `attach_media` does; its extension names its type when `mime` is not given.
+    pub fn attach_media_file(
+        &self,
+        response_id: String,
+        field: String,
+        repeat: Option<String>,
+        row_id: Option<String>,
+        path: String,
+        mime: Option<String>,
+    ) -> Result<String, ApiError> {
+        guard(|| {
+            let p = std::path::Path::new(&path);
+            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("bin").to_string();
+            let len = std::fs::metadata(p).map_err(sangam_core::Error::from)?.len();
+            if len > sangam_core::media::MAX_MEDIA_BYTES {
+                return Err(sangam_core::Error::InvalidInput(format!(
+                    "the file is {len} bytes; at most {} may be attached",
+                    sangam_core::media::MAX_MEDIA_BYTES
+                ))
+                .into());
+            }
+            let bytes = std::fs::read(p).map_err(sangam_core::Error::from)?;
+            let at = match (&repeat, &row_id) {
+                (Some(repeat), Some(row_id)) => AnswerAt::Row { repeat, row_id },
+                _ => AnswerAt::Top,
+            };
+            Ok(self.core().attach_media(&response_id, at, &field, &bytes, &ext, mime.as_deref())?)
+        })
+    }
+
     /// A file's bytes (it must be on this phone whole).
     pub fn media_bytes(&self, name: String) -> Result<Vec<u8>, ApiError> {
         guard(|| Ok(self.core().media_bytes(&name)?))

@@ -305,3 +305,51 @@ fn a_phone_killed_mid_upload_or_mid_download_keeps_what_was_stored_and_resumes()
     assert_eq!((rest.downloaded, rest.bytes_down), (1, audio.len() as u64 - have));
     assert_eq!(b.store.media_bytes(&name).unwrap(), audio);
 }
+
+#[test]
+fn a_hub_killed_mid_upload_keeps_the_pieces_it_stored_and_the_phone_resumes_after_its_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let t1 = enrol(EXE, &data, "fw1", "field-worker", &["UP-SIT"]);
+    let mut hub = Hub::start(EXE, &data);
+    let a = Phone::new(dir.path(), "fw1", Role::FieldWorker, t1);
+    let audio = bytes(8 * 1024 * 1024, 12);
+    let id = response(&a.store, "UP-SIT");
+    let name = a.store.attach_media(&id, AnswerAt::Top, "audio", &audio, "m4a", Some("audio/mp4")).unwrap();
+    synced(&a, &hub.url);
+    // Upload over a slow link (the shaped proxy) so the hub can be killed in the middle.
+    let addr: std::net::SocketAddr = hub.url.trim_start_matches("http://").parse().unwrap();
+    let slow = sangam_tests::proxy::Proxy::start(
+        addr,
+        Some(sangam_tests::proxy::Shape { one_way: Duration::from_millis(5), up_bytes_per_sec: 2_000_000.0, down_bytes_per_sec: 2_000_000.0 }),
+    );
+    let upload = {
+        let (url, token, path) = (slow.url.clone(), a.token.clone(), dir.path().join("fw1.db"));
+        std::thread::spawn(move || {
+            let s = Store::open(path, Identity::new("fw1", "fw1", Role::FieldWorker)).unwrap();
+            s.sync_media(&url, &token, &opts())
+        })
+    };
+    let mut held = 0;
+    for _ in 0..200 {
+        std::thread::sleep(Duration::from_millis(20));
+        held = status(&a, &hub.url, &name)["files"][0]["have"].as_u64().unwrap();
+        if held >= 1024 * 1024 {
+            break;
+        }
+    }
+    assert!(held >= 1024 * 1024, "the upload got going ({held})");
+    hub.kill(); // SIGKILL
+    assert!(upload.join().unwrap().is_err(), "the phone saw the hub go");
+    let hub = Hub::start(EXE, &data);
+    let kept = status(&a, &hub.url, &name)["files"][0]["have"].as_u64().unwrap();
+    assert!(kept >= held && kept < audio.len() as u64, "the restarted hub holds what it stored ({kept} ≥ {held})");
+    let rest = a.store.sync_media(&hub.url, &a.token, &opts()).unwrap();
+    assert_eq!((rest.uploaded, rest.bytes_up), (1, audio.len() as u64 - kept));
+    // The hub's copy is whole and right: another phone gets the same bytes.
+    let t2 = enrol(EXE, &data, "fw2", "field-worker", &["UP-SIT"]);
+    let b = Phone::new(dir.path(), "fw2", Role::FieldWorker, t2);
+    synced(&b, &hub.url);
+    b.store.sync_media(&hub.url, &b.token, &opts()).unwrap();
+    assert_eq!(b.store.media_bytes(&name).unwrap(), audio);
+}
