@@ -217,12 +217,18 @@ enum FormCmd {
         json: bool,
     },
     /// Publish an XLSForm to the devices of a scope (they receive it on their next sync).
+    /// The files its `select_one_from_file` questions name are taken from beside the form;
+    /// others (for `pulldata()` and `instance()` lookups, label media) are given with
+    /// `--attachment`.
     Publish {
         #[arg(long)]
         data: PathBuf,
         file: PathBuf,
         #[arg(long)]
         scope: String,
+        /// A file the form reads (repeatable); its file name is the one the form uses.
+        #[arg(long = "attachment")]
+        attachments: Vec<PathBuf>,
     },
     /// List published forms.
     List {
@@ -470,18 +476,46 @@ fn form(cmd: FormCmd) -> Result<i32, HubError> {
             }
             Ok(report.exit_code())
         }
-        FormCmd::Publish { data, file, scope } => {
+        FormCmd::Publish { data, file, scope, attachments } => {
             let report = sangam_core::forms::inspect(&file);
             let Some(def) = report.definition.as_ref().filter(|_| report.ok()) else {
                 eprint!("{}", report.to_text());
                 return Ok(1);
             };
+            let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+            for path in &attachments {
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+                files.push((name, std::fs::read(path)?));
+            }
+            // The files `select_one_from_file` names, from beside the form when not given.
+            let beside = file.parent().map(std::path::Path::to_path_buf).unwrap_or_default();
+            let mut missing = Vec::new();
+            for (q, _) in def.questions() {
+                let Some(list) = q.list_name.as_deref().filter(|_| q.choices_from_file) else { continue };
+                if files.iter().any(|(n, _)| n == list) {
+                    continue;
+                }
+                match std::fs::read(beside.join(list)) {
+                    Ok(bytes) => files.push((list.to_string(), bytes)),
+                    Err(_) => missing.push(list.to_string()),
+                }
+            }
+            if !missing.is_empty() {
+                eprintln!(
+                    "the form reads {} but no such file was given or lies beside it; give it with --attachment FILE",
+                    missing.join(", ")
+                );
+                return Ok(1);
+            }
             let store = open_store(&data)?;
-            let id = store.publish_form(def, &scope)?;
+            let id = store.publish_form_with_files(def, &scope, &files)?;
             println!(
                 "published {} version {} to scope {scope} as record {id}",
                 def.form_id, def.version
             );
+            for (name, bytes) in &files {
+                println!("  with attachment {name} ({} bytes)", bytes.len());
+            }
             Ok(0)
         }
         FormCmd::List { data, json } => {

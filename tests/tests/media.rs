@@ -353,3 +353,46 @@ fn a_hub_killed_mid_upload_keeps_the_pieces_it_stored_and_the_phone_resumes_afte
     b.store.sync_media(&hub.url, &b.token, &opts()).unwrap();
     assert_eq!(b.store.media_bytes(&name).unwrap(), audio);
 }
+
+#[test]
+fn a_form_published_with_its_attachment_brings_the_file_to_phones_and_its_choices_come_from_it() {
+    use sangam_core::forms::definition::{FormDefinition, Item, Question, QuestionType};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let ta = enrol(EXE, &data, "office", "admin", &["UP-SIT"]);
+    let tf = enrol(EXE, &data, "fw1", "field-worker", &["UP-SIT"]);
+    let hub = Hub::start(EXE, &data);
+    let admin = Phone::new(dir.path(), "office", Role::Admin, ta);
+    let mut pick = Question::new("village", QuestionType::SelectOne);
+    pick.list_name = Some("villages.csv".into());
+    pick.choices_from_file = true;
+    let def = FormDefinition {
+        form_id: "visit".into(),
+        version: "1".into(),
+        title: "Visit".into(),
+        default_language: "default".into(),
+        languages: vec!["default".into()],
+        items: vec![Item::Question(pick)],
+        choice_lists: Default::default(),
+        settings: Default::default(),
+    };
+    let csv = "name,label\nrampur,Rampur\nsitapur,Sitapur\n".as_bytes().to_vec();
+    // A file that is not what its extension says is refused before anything is published.
+    assert!(admin.store.publish_form_with_files(&def, "UP-SIT", &[("villages.csv".into(), b"name,label\n\"broken".to_vec())]).is_err());
+    assert!(admin.store.publish_form_with_files(&def, "UP-SIT", &[("../x.csv".into(), csv.clone())]).is_err());
+    let form_id = admin.store.publish_form_with_files(&def, "UP-SIT", &[("villages.csv".into(), csv.clone())]).unwrap();
+    synced(&admin, &hub.url);
+    let up = admin.store.sync_media(&hub.url, &admin.token, &opts()).unwrap();
+    assert_eq!(up.uploaded, 1, "{up:?}");
+
+    let fw = Phone::new(dir.path(), "fw1", Role::FieldWorker, tf);
+    synced(&fw, &hub.url);
+    let down = fw.store.sync_media(&hub.url, &fw.token, &opts()).unwrap();
+    assert_eq!(down.downloaded, 1, "{down:?}");
+    assert_eq!(fw.store.form_files(&form_id).unwrap().len(), 1);
+    let r = fw.store.create_response(NewResponse { form_id: "visit".into(), form_version: "1".into(), scope: "UP-SIT".into(), subject_id: None }).unwrap();
+    let live = fw.store.live_form(&r, sangam_core::forms::expr::Clock::system()).unwrap();
+    let st = live.state(None);
+    let names: Vec<String> = st.question("village").unwrap().choices.clone().unwrap().into_iter().map(|c| c.name).collect();
+    assert_eq!(names, ["rampur", "sitapur"]);
+}

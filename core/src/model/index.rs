@@ -26,6 +26,8 @@ pub(crate) fn index_row(doc: &Automerge, known_conflicts: Option<i64>) -> Result
             ix.title = doc::get_str(doc, &ROOT, "title");
             ix.form_id = doc::get_str(doc, &ROOT, "form_id");
             ix.form_version = doc::get_str(doc, &ROOT, "form_version");
+            // Its attachments (CSV, XML, GeoJSON, label media), fetched like photos.
+            ix.media = super::response::read_media(doc);
         }
         None => {}
     }

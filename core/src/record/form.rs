@@ -61,6 +61,35 @@ impl Store {
     /// Publishes `def` as a new `form` record in `scope` (admins only). Each (form id,
     /// version) is published once: a changed form needs a new version.
     pub fn publish_form(&self, def: &FormDefinition, scope: &str) -> Result<String> {
+        self.publish_form_with_files(def, scope, &[])
+    }
+
+    /// Publishes a form with its attachments: the CSV, XML and GeoJSON files its
+    /// `select_one_from_file` questions, `instance('x')` lookups and `pulldata()` read, and any
+    /// media its labels show, as (file name, bytes). Each file goes into the media area and
+    /// the form record names it (`media` map: the file's media name → `{size, type, file}`),
+    /// so devices fetch it after the records, as they fetch photos.
+    pub fn publish_form_with_files(&self, def: &FormDefinition, scope: &str, files: &[(String, Vec<u8>)]) -> Result<String> {
+        let mut named = Vec::new();
+        for (file, bytes) in files {
+            let ok = !file.is_empty()
+                && file.len() <= 100
+                && !file.starts_with('.')
+                && file.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+            if !ok {
+                return Err(Error::invalid(format!("'{}' is not a form attachment's file name (letters, digits, '.', '-', '_')", file.chars().take(60).collect::<String>())));
+            }
+            if crate::forms::attachments::AttachmentKind::of(file).is_some() {
+                crate::forms::attachments::parse(file, bytes).map_err(|e| Error::invalid(format!("attachment {file}: {e}")))?;
+            }
+            let ext = file.rsplit_once('.').map(|(_, e)| e).unwrap_or("bin");
+            let mime = form_file_type(file);
+            named.push((file.clone(), self.put_media(bytes, ext, Some(mime))?, bytes.len()));
+        }
+        self.publish_form_inner(def, scope, &named)
+    }
+
+    fn publish_form_inner(&self, def: &FormDefinition, scope: &str, files: &[(String, crate::media::MediaName, usize)]) -> Result<String> {
         if self.identity().role != Role::Admin {
             return Err(Error::Forbidden("only an admin can publish forms".into()));
         }
@@ -83,8 +112,72 @@ impl Store {
             tx.put(ROOT, "form_version", def.version.as_str())?;
             tx.put(ROOT, "title", def.title.as_str())?;
             tx.put(ROOT, "definition", json.as_str())?;
+            if !files.is_empty() {
+                let map = tx.put_object(ROOT, "media", ObjType::Map)?;
+                for (file, name, size) in files {
+                    let entry = tx.put_object(&map, name.as_str(), ObjType::Map)?;
+                    tx.put(&entry, "size", *size as i64)?;
+                    tx.put(&entry, "type", form_file_type(file))?;
+                    tx.put(&entry, "file", file.as_str())?;
+                }
+            }
             Ok(())
         })
+    }
+
+    /// The attachments of form record `id`: (file name in the form, media name), whether or
+    /// not this store has each file yet.
+    pub fn form_files(&self, id: &str) -> Result<Vec<(String, String)>> {
+        self.view(id, |d| {
+            let mut out = Vec::new();
+            for map in crate::model::response::media_maps(d) {
+                for (name, entry) in doc::child_maps(d, &map) {
+                    if let Some(file) = doc::get_str(d, &entry, "file") {
+                        if crate::media::MediaName::parse(&name).is_some() && !out.iter().any(|(f, _)| f == &file) {
+                            out.push((file, name));
+                        }
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Gives `live` the attachments of its form that this store has whole. A file that
+    /// cannot be read is left out (its questions offer no choices) rather than stopping the
+    /// form; it was checked when published.
+    fn give_form_files(&self, live: &mut LiveForm, form_id: &str, version: &str) -> Result<()> {
+        let Some(id) = self.form_record_id(form_id, version)? else { return Ok(()) };
+        let files = self.form_files(&id)?;
+        if files.is_empty() {
+            return Ok(());
+        }
+        let mut here = Vec::new();
+        for (file, name) in &files {
+            if self.media_info(name)?.is_some_and(|i| i.complete) {
+                here.push((file.clone(), name.clone()));
+            }
+        }
+        let read = |here: &[(String, String)]| -> Result<Vec<(String, crate::forms::expr::InstanceItems)>> {
+            let mut out = Vec::new();
+            for (file, name) in here {
+                if let Ok(items) = crate::forms::attachments::parse(file, &self.media_bytes(name)?) {
+                    out.push((file.clone(), items));
+                }
+            }
+            Ok(out)
+        };
+        // Read once and kept while the form record is unchanged, once every file is here (a
+        // hub validates every submitted response against them).
+        let items = if here.len() == files.len() {
+            self.derived_as(&format!("{id}#files"), &id, || read(&here))?
+        } else {
+            Arc::new(read(&here)?)
+        };
+        for (file, items) in items.iter() {
+            live.set_items(file, items.clone());
+        }
+        Ok(())
     }
 
     /// The definition of `form_id` at `version`, or its newest version when `None`.
@@ -122,6 +215,7 @@ impl Store {
         };
         let last = self.last_saved_answers(&form, response_id)?;
         let mut live = LiveForm::new(form, &r.answers, &r.repeats, clock);
+        self.give_form_files(&mut live, &r.form_id, &r.form_version)?;
         if let Some(last) = last {
             live.set_last_saved(&last);
         }
@@ -150,7 +244,9 @@ impl Store {
     fn live_form_only(&self, response_id: &str, clock: Clock) -> Result<LiveForm> {
         let r = self.response(response_id)?;
         let form = self.compiled_form(&r.form_id, &r.form_version)?;
-        Ok(LiveForm::new(form, &r.answers, &r.repeats, clock))
+        let mut live = LiveForm::new(form, &r.answers, &r.repeats, clock);
+        self.give_form_files(&mut live, &r.form_id, &r.form_version)?;
+        Ok(live)
     }
 
     /// The answers of the response of `form`'s form this store's user saved last, other than
@@ -443,5 +539,22 @@ impl Store {
             }
             Ok(out)
         })
+    }
+}
+
+/// The media type of a form attachment, by its extension.
+fn form_file_type(file: &str) -> &'static str {
+    let lower = file.to_ascii_lowercase();
+    match lower.rsplit_once('.').map(|(_, e)| e).unwrap_or("") {
+        "csv" => "text/csv",
+        "xml" => "application/xml",
+        "geojson" => "application/geo+json",
+        "json" => "application/json",
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "mp3" => "audio/mpeg",
+        "m4a" => "audio/mp4",
+        "mp4" => "video/mp4",
+        _ => "application/octet-stream",
     }
 }

@@ -23,9 +23,14 @@ impl Store {
     /// The value `make` derives from record `id`, made again only when the record's stored
     /// heads differ from those it was last made at (or the kept value is of another type).
     pub(crate) fn derived<T: Any + Send + Sync>(&self, id: &str, make: impl FnOnce() -> Result<T>) -> Result<Arc<T>> {
+        self.derived_as(id, id, make)
+    }
+
+    /// As [`Store::derived`], kept under `key` (so one record can have several derived values).
+    pub(crate) fn derived_as<T: Any + Send + Sync>(&self, key: &str, id: &str, make: impl FnOnce() -> Result<T>) -> Result<Arc<T>> {
         let heads = self.stored_heads(id)?;
         let memo = || self.derived.0.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((h, value)) = memo().get(id) {
+        if let Some((h, value)) = memo().get(key) {
             if *h == heads {
                 if let Ok(v) = value.clone().downcast::<T>() {
                     return Ok(v);
@@ -37,7 +42,7 @@ impl Store {
         if m.len() >= KEPT {
             m.clear();
         }
-        m.insert(id.to_string(), (heads, value.clone()));
+        m.insert(key.to_string(), (heads, value.clone()));
         Ok(value)
     }
 }

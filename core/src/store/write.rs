@@ -164,7 +164,7 @@ pub(crate) fn write_encoded(
             r.rid
         }
     };
-    if ix.kind == "response" && (row.is_some() || !ix.media.is_empty()) {
+    if (ix.kind == "response" || ix.kind == "form") && (row.is_some() || !ix.media.is_empty()) {
         super::media::write_refs(tx, rid, row.is_some(), &ix.media)?;
     }
     if serving {
