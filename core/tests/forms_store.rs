@@ -314,3 +314,36 @@ fn answers_keyed_by_path_are_stored_resolved_and_exported_apart() {
     let at = |h: &str| row[head.iter().position(|x| *x == h).unwrap_or_else(|| panic!("no column {h}: {head:?}"))];
     assert_eq!((at("hh-name"), at("visit-name")), ("Sunita", "Bina"));
 }
+
+#[test]
+fn a_once_calculation_is_saved_with_the_response_and_keeps_its_value_when_reopened() {
+    use sangam_core::forms::definition::{Item, Question, QuestionType};
+    let store = admin_store();
+    let mut arm = Question::new("arm", QuestionType::Calculate);
+    arm.calculation = Some("once(random())".into());
+    let mut day = Question::new("enrolled_on", QuestionType::Calculate);
+    day.calculation = Some("once( today() )".into());
+    let mut plain = Question::new("noise", QuestionType::Calculate);
+    plain.calculation = Some("random()".into());
+    let form = FormDefinition {
+        form_id: "rct".into(),
+        version: "1".into(),
+        title: "RCT".into(),
+        default_language: "default".into(),
+        languages: vec!["default".into()],
+        items: vec![Item::Question(arm), Item::Question(day), Item::Question(plain)],
+        choice_lists: Default::default(),
+        settings: Default::default(),
+    };
+    store.publish_form(&form, "UP-SIT").unwrap();
+    let r = draft(&store, "rct", "1");
+    store.start_response(&r, clock()).unwrap();
+    let saved = store.response(&r).unwrap().answers;
+    let first = saved.get("arm").cloned().expect("the once() value is saved");
+    assert!(saved.contains_key("enrolled_on"));
+    assert!(!saved.contains_key("noise"), "a plain calculation is not saved");
+    for _ in 0..3 {
+        let st = store.live_form(&r, Clock::system()).unwrap().state(None);
+        assert_eq!(st.question("arm").unwrap().value, Some(FieldValue::Text(first.display())), "the same arm every time it is opened");
+    }
+}

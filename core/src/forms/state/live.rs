@@ -172,6 +172,13 @@ impl LiveForm {
                     live.values[slot] = to_value(live.kind(i), v);
                     live.answered[slot] = Some(v.clone());
                 }
+                // A `once()` calculation saved with the response keeps its value (ODK keeps
+                // it in the instance): `once(random())` does not change when reopened.
+                Some(i) if live.form.nodes[i].repeat.is_none() && live.keeps_once(i) => {
+                    let slot = live.form.nodes[i].slot;
+                    live.values[slot] = to_value(live.kind(i), v);
+                    live.unknown.insert(name.clone(), v.clone());
+                }
                 _ => {
                     live.unknown.insert(name.clone(), v.clone());
                 }
@@ -205,6 +212,18 @@ impl LiveForm {
         }
         live.recompute_all();
         live
+    }
+
+    /// Whether node `i` is a calculation whose value `once()` fixes: it is saved with the
+    /// response ([`LiveForm::answers`]) so that it stays what it first was.
+    fn keeps_once(&self, i: usize) -> bool {
+        let node = &self.form.nodes[i];
+        !self.takes_answer(i)
+            && node
+                .question
+                .as_ref()
+                .and_then(|q| q.calculation.as_deref())
+                .is_some_and(|c| c.chars().filter(|ch| !ch.is_whitespace()).collect::<String>().contains("once("))
     }
 
     fn empty_row(&self, repeat: usize, id: &str, parent: Option<String>) -> Row {
@@ -455,6 +474,10 @@ impl LiveForm {
             if node.repeat.is_none() {
                 if let Some(v) = self.answered.get(node.slot).cloned().flatten() {
                     top.insert(node.name.clone(), v);
+                } else if self.keeps_once(i) {
+                    if let Some(v) = self.values.get(node.slot).and_then(|v| to_field(self.kind(i), v)) {
+                        top.insert(node.name.clone(), v);
+                    }
                 }
             }
             if node.kind == NodeKind::Repeat {
