@@ -347,3 +347,68 @@ fn a_once_calculation_is_saved_with_the_response_and_keeps_its_value_when_reopen
         assert_eq!(st.question("arm").unwrap().value, Some(FieldValue::Text(first.display())), "the same arm every time it is opened");
     }
 }
+
+/// Two phones submit follow-ups of one household offline: what each changed merges into the
+/// subject as subject edits do, and the field both changed is a conflict with both values,
+/// which a coordinator resolves.
+#[test]
+fn follow_ups_on_two_phones_updating_one_household_merge_as_subject_edits_do() {
+    use sangam_core::forms::definition::{EntityDeclaration, Item, Question, QuestionType};
+    use sangam_core::sync::BundleOptions;
+    let admin = admin_store();
+    let mut head = Question::new("head", QuestionType::Text);
+    head.save_to = Some("head_name".into());
+    let mut size = Question::new("size", QuestionType::Integer);
+    size.save_to = Some("members".into());
+    let mut phone_q = Question::new("phone", QuestionType::Text);
+    phone_q.save_to = Some("phone".into());
+    let mut def = FormDefinition {
+        form_id: "follow_up".into(),
+        version: "1".into(),
+        title: "Follow-up".into(),
+        default_language: "default".into(),
+        languages: vec!["default".into()],
+        items: vec![Item::Question(head), Item::Question(size), Item::Question(phone_q), Item::Question(Question::new("household", QuestionType::Text))],
+        choice_lists: BTreeMap::new(),
+        settings: Default::default(),
+    };
+    def.settings.entities.push(EntityDeclaration {
+        dataset: "household".into(),
+        label: None,
+        create_if: None,
+        update_if: Some("true()".into()),
+        entity_id: Some("${household}".into()),
+    });
+    admin.publish_form(&def, "UP-SIT").unwrap();
+    let hh = admin.create_subject(sangam_core::NewSubject::new("household", "UP-SIT").attr("name", "Sunita Devi")).unwrap();
+    let a = Store::open_in_memory(Identity::field_worker("fw-a", "Asha")).unwrap();
+    let b = Store::open_in_memory(Identity::field_worker("fw-b", "Bina")).unwrap();
+    let all = admin.export_bundle(&BundleOptions::default()).unwrap();
+    a.import_bundle(&all, None).unwrap();
+    b.import_bundle(&all, None).unwrap();
+    let follow_up = |s: &Store, size: Option<i64>, phone: &str| {
+        let r = draft(s, "follow_up", "1");
+        s.set_answer(&r, "household", &FieldValue::Text(hh.clone())).unwrap();
+        if let Some(n) = size {
+            s.set_answer(&r, "size", &FieldValue::Int(n)).unwrap();
+        }
+        s.set_answer(&r, "phone", &FieldValue::Text(phone.into())).unwrap();
+        assert_eq!(s.submit_response(&r, None, clock()).unwrap().subjects, [hh.clone()]);
+    };
+    follow_up(&a, Some(6), "98765 43210");
+    follow_up(&b, None, "91234 56789");
+    // They meet (through the hub, or a bundle): each takes the other's changes.
+    a.import_bundle(&b.export_bundle(&BundleOptions::default()).unwrap(), None).unwrap();
+    b.import_bundle(&a.export_bundle(&BundleOptions::default()).unwrap(), None).unwrap();
+    for s in [&a, &b] {
+        let subject = s.subject(&hh).unwrap();
+        assert_eq!(subject.attrs["members"], FieldValue::Int(6), "A's change to the household size is kept");
+        assert_eq!(subject.attrs["name"], FieldValue::Text("Sunita Devi".into()));
+        let conflicts = s.conflicts(&hh).unwrap();
+        assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+        assert_eq!(conflicts[0].path, "attrs/phone");
+        let values: BTreeSet<String> = conflicts[0].values.iter().map(|v| v.value.to_string()).collect();
+        assert_eq!(values, ["\"91234 56789\"".to_string(), "\"98765 43210\"".to_string()].into_iter().collect());
+    }
+    assert_eq!(a.subject(&hh).unwrap().attrs["phone"], b.subject(&hh).unwrap().attrs["phone"], "both show the same value until it is resolved");
+}
