@@ -104,13 +104,15 @@ impl SangamStore {
         guard(|| Ok(self.0.clear_answer(&id, &name)?))
     }
 
+    /// Adds a row to a repeat, with the defaults and `once()` values its form gives a new row.
     pub fn add_repeat_row(&self, id: String, repeat: String) -> R<String> {
-        guard(|| Ok(self.0.add_repeat_row(&id, &repeat)?))
+        guard(|| Ok(self.0.start_repeat_row(&id, &repeat, None, clock())?))
     }
 
-    /// Adds a row to a repeat inside a repeat, belonging to `parent_row` of `parent_repeat`.
+    /// Adds a row to a repeat inside a repeat, belonging to `parent_row` of `parent_repeat`,
+    /// with the defaults and `once()` values its form gives a new row.
     pub fn add_nested_repeat_row(&self, id: String, repeat: String, parent_repeat: String, parent_row: String) -> R<String> {
-        guard(|| Ok(self.0.add_nested_repeat_row(&id, &repeat, &parent_repeat, &parent_row)?))
+        guard(|| Ok(self.0.start_repeat_row(&id, &repeat, Some((&parent_repeat, &parent_row)), clock())?))
     }
 
     pub fn set_row_answer(&self, id: String, repeat: String, row_id: String, name: String, value: Option<AnswerValue>) -> R<()> {

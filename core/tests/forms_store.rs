@@ -412,3 +412,44 @@ fn follow_ups_on_two_phones_updating_one_household_merge_as_subject_edits_do() {
     }
     assert_eq!(a.subject(&hh).unwrap().attrs["phone"], b.subject(&hh).unwrap().attrs["phone"], "both show the same value until it is resolved");
 }
+
+#[test]
+fn a_new_repeat_row_gets_its_defaults_and_keeps_its_once_values() {
+    use sangam_core::forms::definition::{Item, Question, QuestionType, Repeat};
+    let store = admin_store();
+    let mut token = Question::new("token", QuestionType::Calculate);
+    token.calculation = Some("once(random())".into());
+    let mut role = Question::new("role", QuestionType::Text);
+    role.default = Some("member".into());
+    let rep = Repeat {
+        name: "members".into(),
+        label: Default::default(),
+        relevant: None,
+        repeat_count: None,
+        appearance: None,
+        items: vec![Item::Question(token), Item::Question(role), Item::Question(Question::new("name", QuestionType::Text))],
+    };
+    let form = FormDefinition {
+        form_id: "roster".into(),
+        version: "1".into(),
+        title: "Roster".into(),
+        default_language: "default".into(),
+        languages: vec!["default".into()],
+        items: vec![Item::Repeat(rep)],
+        choice_lists: Default::default(),
+        settings: Default::default(),
+    };
+    store.publish_form(&form, "UP-SIT").unwrap();
+    let r = draft(&store, "roster", "1");
+    let a = store.start_repeat_row(&r, "members", None, clock()).unwrap();
+    let b = store.start_repeat_row(&r, "members", None, clock()).unwrap();
+    let rows = store.response(&r).unwrap().repeats["members"].clone();
+    assert_eq!(rows.iter().map(|x| x.row_id.clone()).collect::<Vec<_>>(), [a.clone(), b]);
+    assert_eq!(rows[0].answers["role"], FieldValue::Text("member".into()), "the default is saved with the row");
+    let token = rows[0].answers.get("token").cloned().expect("the row's once() value is saved");
+    for _ in 0..2 {
+        let st = store.live_form(&r, Clock::system()).unwrap().state(None);
+        let row = st.repeats.iter().find(|x| x.name == "members").unwrap().rows.iter().find(|x| x.row_id == a).unwrap().clone();
+        assert_eq!(row.questions.iter().find(|q| q.name == "token").unwrap().value, Some(FieldValue::Text(token.display())));
+    }
+}

@@ -229,6 +229,38 @@ impl Store {
         Ok(fresh.into_keys().collect())
     }
 
+    /// Adds a row to a repeat (inside the row `parent` = (enclosing repeat, its row) for a
+    /// repeat in a repeat) and saves what the form gives a new row, as ODK does on
+    /// `odk-new-repeat`: its questions' defaults and its `once()` values. Returns the row id.
+    /// A response whose form is not published here gets an empty row.
+    pub fn start_repeat_row(&self, response_id: &str, repeat: &str, parent: Option<(&str, &str)>, clock: Clock) -> Result<String> {
+        let r = self.response(response_id)?;
+        let live = match self.compiled_form(&r.form_id, &r.form_version) {
+            Ok(form) => {
+                let mut live = LiveForm::new(form, &r.answers, &r.repeats, clock);
+                self.give_form_files(&mut live, &r.form_id, &r.form_version)?;
+                Some(live)
+            }
+            Err(Error::NotFound(_)) => None,
+            Err(e) => return Err(e),
+        };
+        let row_id = match parent {
+            Some((parent_repeat, parent_row)) => self.add_nested_repeat_row(response_id, repeat, parent_repeat, parent_row)?,
+            None => self.add_repeat_row(response_id, repeat)?,
+        };
+        let Some(mut live) = live else { return Ok(row_id) };
+        if live.add_row_in(repeat, &row_id, parent.map(|(_, p)| p)).is_err() {
+            // Not a repeat of this form: the row stays as the store made it.
+            return Ok(row_id);
+        }
+        let (_, repeats) = live.answers();
+        let given = repeats.get(repeat).and_then(|rows| rows.iter().find(|x| x.row_id == row_id)).map(|x| x.answers.clone()).unwrap_or_default();
+        for (name, value) in given {
+            self.set_row_answer(response_id, repeat, &row_id, &name, Some(&value))?;
+        }
+        Ok(row_id)
+    }
+
     /// A [`LiveForm`] over a response's answers, for a screen to keep and update as the
     /// person answers (see [`LiveForm::set_answer`]).
     pub fn live_form(&self, response_id: &str, clock: Clock) -> Result<LiveForm> {

@@ -177,7 +177,6 @@ impl LiveForm {
                 Some(i) if live.form.nodes[i].repeat.is_none() && live.keeps_once(i) => {
                     let slot = live.form.nodes[i].slot;
                     live.values[slot] = to_value(live.kind(i), v);
-                    live.unknown.insert(name.clone(), v.clone());
                 }
                 _ => {
                     live.unknown.insert(name.clone(), v.clone());
@@ -201,6 +200,10 @@ impl LiveForm {
                             let slot = live.form.nodes[i].slot;
                             new.values[slot] = to_value(live.kind(i), v);
                             new.answered[slot] = Some(v.clone());
+                        }
+                        Some(i) if live.form.nodes[i].repeat == Some(r) && live.keeps_once(i) => {
+                            let slot = live.form.nodes[i].slot;
+                            new.values[slot] = to_value(live.kind(i), v);
                         }
                         _ => {
                             live.unknown.insert(format!("{rname}/{}/{name}", row.row_id), v.clone());
@@ -490,7 +493,15 @@ impl LiveForm {
                         parent_row: row.parent.clone(),
                         answers: members
                             .iter()
-                            .filter_map(|&m| row.answered.get(self.form.nodes[m].slot).cloned().flatten().map(|v| (self.form.nodes[m].name.clone(), v)))
+                            .filter_map(|&m| {
+                                let slot = self.form.nodes[m].slot;
+                                let v = match row.answered.get(slot).cloned().flatten() {
+                                    Some(v) => Some(v),
+                                    None if self.keeps_once(m) => row.values.get(slot).and_then(|v| to_field(self.kind(m), v)),
+                                    None => None,
+                                };
+                                v.map(|v| (self.form.nodes[m].name.clone(), v))
+                            })
                             .collect(),
                     })
                     .collect();
