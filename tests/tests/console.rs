@@ -294,3 +294,50 @@ fn a_record_shows_its_photos_and_serves_them_only_within_scope() {
     // Signed out: to the sign-in page.
     assert_eq!(Browser::new(&seeded.hub.url).get(&url).status, 303);
 }
+
+#[test]
+fn duplicates_are_merged_and_unmerged_and_a_household_shows_its_responses_over_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let seeded = seed(EXE, dir.path());
+    assert!(add_user(&data, "meera", "coordinator", &["S"], PASSWORD).status.success());
+    // Bina registers the same household again on her phone.
+    let again = seeded
+        .bina
+        .store
+        .create_subject(NewSubject::new("household", "S").attr("name", "<script>alert(1)</script>Devi").attr("village", "Rampur").attr("phone", "98765 43210"))
+        .unwrap();
+    seeded.bina.sync(&seeded.hub.url).unwrap();
+    let original = seeded.asha.store.response(&seeded.response).unwrap().subject_id.unwrap();
+
+    let mut b = Browser::new(&seeded.hub.url);
+    assert_eq!(b.sign_in("meera", PASSWORD).status, 303);
+    let page = b.get("/console/duplicates");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(&format!("/console/r/{again}")) && page.body.contains(&format!("/console/r/{original}")), "{}", page.body);
+    assert!(!page.body.contains("<script>alert(1)"), "names are escaped");
+    let token = csrf(&page.body);
+    // Merge the new one into the one registered first.
+    let r = b.post(&format!("/console/r/{again}/merge"), &[("csrf", &token), ("into", &original), ("back", "/console/duplicates")]);
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/console/duplicates")));
+    let dup = b.get(&format!("/console/r/{again}"));
+    assert!(dup.body.contains("Merged into") && dup.body.contains("Undo the merge"), "{}", dup.body);
+    let kept = b.get(&format!("/console/r/{original}"));
+    assert!(kept.body.contains("98765 43210"), "the kept household gained the phone number");
+    // Without the CSRF token nothing happens.
+    assert_eq!(b.post(&format!("/console/r/{again}/unmerge"), &[]).status, 403);
+    let r = b.post(&format!("/console/r/{again}/unmerge"), &[("csrf", &token)]);
+    assert_eq!(r.status, 303);
+    assert!(!b.get(&format!("/console/r/{again}")).body.contains("Merged into"), "unmerged");
+
+    // The household over time: its response is listed on its page; found by village.
+    let hh = b.get(&format!("/console/r/{original}"));
+    assert!(hh.body.contains("Responses over time") && hh.body.contains(&format!("/console/r/{}", seeded.response)), "{}", hh.body);
+    let found = b.get("/console/subjects?q=Ramp");
+    assert!(found.body.contains(&format!("/console/r/{original}")), "{}", found.body);
+    let by_phone = b.get("/console/subjects?q=98765");
+    assert!(by_phone.body.contains(&format!("/console/r/{again}")), "{}", by_phone.body);
+    // In Hindi too.
+    b.get("/console/lang?to=hi");
+    assert!(b.get("/console/duplicates").body.contains("दोहराव"));
+}

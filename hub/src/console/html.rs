@@ -57,6 +57,8 @@ pub fn frame(p: &Page<'_>, body: &str) -> String {
             ("/console/responses", "responses"),
             ("/console/review", "review_queue"),
             ("/console/conflicts", "conflicts"),
+            ("/console/subjects", "subjects"),
+            ("/console/duplicates", "duplicates"),
             ("/console/devices", "devices"),
         ] {
             nav += &format!("<a href=\"{href}\">{}</a>", t(l, key));

@@ -481,6 +481,9 @@ pub fn record(c: &Console, cx: &Ctx, id: &str) -> Result<(String, String), HubEr
         when(summary.updated_at_ms)
     );
     let mut title = summary.title.clone().unwrap_or_else(|| id.to_string());
+    if summary.kind == sangam_core::Kind::Subject {
+        b += &subject_section(c, cx, id)?;
+    }
     if summary.kind == sangam_core::Kind::Response {
         let r = c.store.response(id)?;
         let def = c.store.form_definition(&r.form_id, Some(&r.form_version)).ok();
@@ -722,6 +725,184 @@ pub fn conflicts(c: &Console, cx: &Ctx) -> Result<(String, String), HubError> {
         b += &format!("<tr><td colspan=\"4\">{}</td></tr>", cx.t("no_conflicts"));
     }
     Ok((cx.t("conflicts").to_string(), b + "</tbody></table>"))
+}
+
+/// Candidate duplicate subjects of the user's scopes: each pair side by side, with the reasons
+/// it scored, and one button to merge (keeping either one).
+pub fn duplicates(c: &Console, cx: &Ctx) -> Result<(String, String), HubError> {
+    let scope_list: Vec<Option<String>> = match cx.scopes() {
+        None => vec![None],
+        Some(l) => l.into_iter().map(Some).collect(),
+    };
+    let mut pairs = Vec::new();
+    for scope in scope_list {
+        let opts = sangam_core::DuplicateOptions { scope, limit: 100, ..Default::default() };
+        pairs.extend(c.store.duplicate_candidates(&opts)?);
+    }
+    pairs.sort_by(|a, b| b.score.cmp(&a.score));
+    pairs.truncate(100);
+    let csrf = csrf_field(&cx.session);
+    let mut b = scope_picker(cx, "/console/duplicates", "");
+    if pairs.is_empty() {
+        b += &format!("<p>{}</p>", cx.t("no_duplicates"));
+    }
+    for p in &pairs {
+        let (Ok(keep), Ok(dup)) = (c.store.subject(&p.keep), c.store.subject(&p.duplicate)) else { continue };
+        let keys: std::collections::BTreeSet<&String> = keep.attrs.keys().chain(dup.attrs.keys()).collect();
+        b += &format!(
+            "<section class=\"pair\"><h2>{} {} · <span class=\"dim\">{}</span></h2><p class=\"dim\">{}</p>",
+            cx.t("score"),
+            p.score,
+            esc(&p.scope),
+            esc(&p.reasons.iter().map(|r| r.detail.as_str()).collect::<Vec<_>>().join(" · "))
+        );
+        b += &format!(
+            "<table><thead><tr><th></th><th><a href=\"/console/r/{}\">{}</a></th><th><a href=\"/console/r/{}\">{}</a></th></tr></thead><tbody>",
+            q(&p.keep),
+            esc(p.keep_title.as_deref().unwrap_or(&p.keep)),
+            q(&p.duplicate),
+            esc(p.duplicate_title.as_deref().unwrap_or(&p.duplicate))
+        );
+        for k in keys {
+            let a = keep.attrs.get(k).map(|v| esc(&v.display())).unwrap_or_default();
+            let d = dup.attrs.get(k).map(|v| esc(&v.display())).unwrap_or_default();
+            let differ = if a != d && !a.is_empty() && !d.is_empty() { " class=\"differ\"" } else { "" };
+            b += &format!("<tr{differ}><td>{}</td><td>{a}</td><td>{d}</td></tr>", esc(k));
+        }
+        b += "</tbody></table>";
+        let here = "<input type=\"hidden\" name=\"back\" value=\"/console/duplicates\">";
+        b += &format!(
+            "<div class=\"bar\"><form method=\"post\" action=\"/console/r/{dup}/merge\">{csrf}{here}<input type=\"hidden\" name=\"into\" value=\"{keep}\"><button>{}</button></form>\
+             <form method=\"post\" action=\"/console/r/{keep}/merge\">{csrf}{here}<input type=\"hidden\" name=\"into\" value=\"{dup}\"><button>{}</button></form></div></section>",
+            cx.t("merge_keep_left"),
+            cx.t("merge_keep_right"),
+            dup = esc(&p.duplicate),
+            keep = esc(&p.keep),
+        );
+    }
+    Ok((cx.t("duplicates").to_string(), b))
+}
+
+/// Households, people and enterprises of the user's scopes, found by name, village or phone.
+pub fn subjects(c: &Console, cx: &Ctx) -> Result<(String, String), HubError> {
+    let scope_list: Vec<Option<String>> = match cx.scopes() {
+        None => vec![None],
+        Some(l) => l.into_iter().map(Some).collect(),
+    };
+    let text = cx.q("q").map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
+    let mut found = Vec::new();
+    for scope in scope_list {
+        let digits = text.as_deref().is_some_and(|t| t.chars().filter(|c| c.is_ascii_digit()).count() >= 4);
+        let mut query = sangam_core::SubjectQuery { scope, limit: Some(200), ..Default::default() };
+        if digits {
+            query.phone_prefix = text.clone();
+        } else {
+            query.name_prefix = text.clone();
+        }
+        found.extend(c.store.search_subjects(&query)?);
+        if !digits && text.is_some() {
+            query.name_prefix = None;
+            query.village_prefix = text.clone();
+            for s in c.store.search_subjects(&query)? {
+                if !found.iter().any(|f: &sangam_core::RecordSummary| f.id == s.id) {
+                    found.push(s);
+                }
+            }
+        }
+    }
+    found.truncate(200);
+    let mut b = scope_picker(
+        cx,
+        "/console/subjects",
+        &format!("<label>{} <input name=\"q\" value=\"{}\"></label>", cx.t("search"), esc(cx.q("q").unwrap_or(""))),
+    );
+    b += &format!(
+        "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        cx.t("name"),
+        cx.t("type"),
+        cx.t("scope"),
+        cx.t("updated")
+    );
+    for s in &found {
+        b += &format!(
+            "<tr><td><a href=\"/console/r/{}\">{}</a>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            q(&s.id),
+            esc(s.title.as_deref().unwrap_or(&s.id)),
+            if s.status.as_deref() == Some("merged") { format!(" <span class=\"dim\">({})</span>", cx.t("merged")) } else { String::new() },
+            esc(s.form_id.as_deref().unwrap_or("")),
+            esc(&s.scope),
+            when(s.updated_at_ms)
+        );
+    }
+    if found.is_empty() {
+        b += &format!("<tr><td colspan=\"4\">{}</td></tr>", cx.t("nothing_found"));
+    }
+    Ok((cx.t("subjects").to_string(), b + "</tbody></table>"))
+}
+
+/// A subject's part of its record page: its attributes, its merge (with the button to undo
+/// it), and every response about it, oldest first: the household over time.
+fn subject_section(c: &Console, cx: &Ctx, id: &str) -> Result<String, HubError> {
+    let s = c.store.subject(id)?;
+    let mut b = format!("<section><h2>{}</h2><table class=\"answers\"><tbody>", cx.t("attributes"));
+    for (k, v) in &s.attrs {
+        b += &format!("<tr><td>{}</td><td>{}</td></tr>", esc(k), esc(&v.display()));
+    }
+    b += "</tbody></table></section>";
+    if let Some(into) = &s.merged_into {
+        b += &format!(
+            "<section><p>{} <a href=\"/console/r/{}\">{}</a></p><form method=\"post\" action=\"/console/r/{}/unmerge\">{}<button>{}</button></form></section>",
+            cx.t("merged_into"),
+            q(into),
+            esc(into),
+            q(id),
+            csrf_field(&cx.session),
+            cx.t("unmerge")
+        );
+    }
+    let filter = sangam_core::ResponseFilter { subject_id: Some(id.to_string()), limit: Some(500), ..Default::default() };
+    let mut responses = c.store.list_responses(&filter)?;
+    responses.retain(|r| cx.session.user.sees(&r.scope));
+    responses.reverse();
+    b += &format!(
+        "<section id=\"over-time\"><h2>{}</h2><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        cx.t("over_time"),
+        cx.t("date"),
+        cx.t("form"),
+        cx.t("worker"),
+        cx.t("status")
+    );
+    for r in &responses {
+        let full = c.store.response(&r.id)?;
+        b += &format!(
+            "<tr><td><a href=\"/console/r/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            q(&r.id),
+            when(full.created_at_ms),
+            esc(&format!("{} {}", full.form_id, full.form_version)),
+            esc(&full.created_by),
+            cx.t(if full.status == ResponseStatus::Draft { "draft" } else { "submitted_s" })
+        );
+    }
+    if responses.is_empty() {
+        b += &format!("<tr><td colspan=\"4\">{}</td></tr>", cx.t("nothing_found"));
+    }
+    Ok(b + "</tbody></table></section>")
+}
+
+/// Merges the subject `id` into the one the form names (`into`); both must be in the user's
+/// scopes.
+pub fn merge(c: &Console, s: &Session, id: &str, form: &HashMap<String, String>) -> Result<(), HubError> {
+    let into = form.get("into").map(|v| v.trim()).filter(|v| !v.is_empty()).ok_or_else(|| HubError::Usage("which subject to keep is missing".into()))?;
+    let keep = c.store.summary(into)?;
+    if !s.user.sees(&keep.scope) {
+        return Err(HubError::Core(sangam_core::Error::NotFound(into.to_string())));
+    }
+    as_user(c, s, id, |st| st.merge_subjects(into, id)).map(|_| ())
+}
+
+/// Undoes the merge of subject `id`.
+pub fn unmerge(c: &Console, s: &Session, id: &str, _form: &HashMap<String, String>) -> Result<(), HubError> {
+    as_user(c, s, id, |st| st.unmerge_subject(id)).map(|_| ())
 }
 
 /// Runs a write as the signed-in user, on a record of their scopes.
