@@ -341,3 +341,57 @@ fn duplicates_are_merged_and_unmerged_and_a_household_shows_its_responses_over_t
     b.get("/console/lang?to=hi");
     assert!(b.get("/console/duplicates").body.contains("दोहराव"));
 }
+
+#[test]
+fn meetings_show_attendance_minutes_and_decisions_and_action_items_are_tracked_across_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let seeded = seed(EXE, dir.path());
+    assert!(add_user(&data, "meera", "coordinator", &["S"], PASSWORD).status.success());
+    let s = &seeded.asha.store;
+    let m = s
+        .create_meeting(NewMeeting {
+            coalition: "District Entrepreneurship Coalition".into(),
+            scope: "S".into(),
+            date: "2026-11-05".into(),
+            time: "10:30".into(),
+            venue: "Block office".into(),
+            agenda: vec!["E-rickshaw routes".into()],
+        })
+        .unwrap();
+    let who = s.add_attendee(&m, NewAttendee { name: "Kamla".into(), role: "entrepreneur".into(), organisation: "SHG".into(), contact: String::new() }).unwrap();
+    s.set_attendance(&m, &who, true).unwrap();
+    s.minutes_replace(&m, "Opened at 10:30 <b>sharp</b>.").unwrap();
+    s.add_decision(&m, "Start a night route").unwrap();
+    let late = s
+        .create_action(NewAction { scope: "S".into(), meeting_id: Some(m.clone()), title: "Map the night route".into(), owner: "Kamla".into(), due: Some("2026-01-01".into()), notes: String::new() })
+        .unwrap();
+    s.create_action(NewAction { scope: "S".into(), meeting_id: Some(m.clone()), title: "Call the RTO".into(), owner: "Meena".into(), due: Some("2099-01-01".into()), notes: String::new() })
+        .unwrap();
+    seeded.asha.sync(&seeded.hub.url).unwrap();
+
+    let mut b = Browser::new(&seeded.hub.url);
+    assert_eq!(b.sign_in("meera", PASSWORD).status, 303);
+    let list = b.get("/console/meetings");
+    assert!(list.body.contains(&format!("/console/r/{m}")) && list.body.contains("1 / 1"), "{}", list.body);
+    let page = b.get(&format!("/console/r/{m}"));
+    for want in ["Kamla", "Start a night route", "E-rickshaw routes", "Opened at 10:30 &lt;b&gt;sharp&lt;/b&gt;.", "Map the night route"] {
+        assert!(page.body.contains(want), "{want} missing: {}", page.body);
+    }
+    // The tracker: the overdue item first, marked.
+    let tracker = b.get("/console/actions");
+    let first = tracker.body.find("Map the night route").unwrap();
+    assert!(first < tracker.body.find("Call the RTO").unwrap(), "overdue first");
+    assert!(tracker.body.contains("class=\"overdue\""));
+    assert!(b.get("/console/actions?owner=Meena").body.contains("Call the RTO"));
+    assert!(!b.get("/console/actions?owner=Meena").body.contains("Map the night route"));
+    // Done, in one click; it leaves the open list and the phone learns it.
+    let token = csrf(&tracker.body);
+    let r = b.post(&format!("/console/r/{late}/action"), &[("csrf", &token), ("status", "done"), ("back", "/console/actions")]);
+    assert_eq!(r.status, 303);
+    assert!(!b.get("/console/actions").body.contains("Map the night route"));
+    assert!(b.get("/console/actions?all=1").body.contains("Map the night route"));
+    seeded.asha.sync(&seeded.hub.url).unwrap();
+    assert_eq!(s.action(&late).unwrap().status, ActionStatus::Done);
+    assert_eq!(b.post(&format!("/console/r/{late}/action"), &[("csrf", &token), ("status", "finished")]).status, 400);
+}

@@ -57,6 +57,8 @@ pub fn frame(p: &Page<'_>, body: &str) -> String {
             ("/console/responses", "responses"),
             ("/console/review", "review_queue"),
             ("/console/conflicts", "conflicts"),
+            ("/console/meetings", "meetings"),
+            ("/console/actions", "actions"),
             ("/console/subjects", "subjects"),
             ("/console/duplicates", "duplicates"),
             ("/console/devices", "devices"),

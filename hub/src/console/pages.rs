@@ -484,6 +484,9 @@ pub fn record(c: &Console, cx: &Ctx, id: &str) -> Result<(String, String), HubEr
     if summary.kind == sangam_core::Kind::Subject {
         b += &subject_section(c, cx, id)?;
     }
+    if summary.kind == sangam_core::Kind::Meeting {
+        b += &meeting_section(c, cx, id)?;
+    }
     if summary.kind == sangam_core::Kind::Response {
         let r = c.store.response(id)?;
         let def = c.store.form_definition(&r.form_id, Some(&r.form_version)).ok();
@@ -887,6 +890,176 @@ fn subject_section(c: &Console, cx: &Ctx, id: &str) -> Result<String, HubError> 
         b += &format!("<tr><td colspan=\"4\">{}</td></tr>", cx.t("nothing_found"));
     }
     Ok(b + "</tbody></table></section>")
+}
+
+/// Coalition meetings of the user's scopes, newest first, with attendance and their open
+/// action items.
+pub fn meetings(c: &Console, cx: &Ctx) -> Result<(String, String), HubError> {
+    let scope_list: Vec<Option<String>> = match cx.scopes() {
+        None => vec![None],
+        Some(l) => l.into_iter().map(Some).collect(),
+    };
+    let mut rows = Vec::new();
+    for scope in scope_list {
+        for m in c.store.list_meetings(scope.as_deref(), 200)? {
+            rows.push(c.store.meeting(&m.id)?);
+        }
+    }
+    rows.sort_by(|a, b| (&b.date, &b.time).cmp(&(&a.date, &a.time)));
+    let mut b = scope_picker(cx, "/console/meetings", "");
+    b += &format!(
+        "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        cx.t("date"),
+        cx.t("coalition"),
+        cx.t("venue"),
+        cx.t("present"),
+        cx.t("decisions"),
+        cx.t("open_actions")
+    );
+    for m in &rows {
+        let present = m.attendees.iter().filter(|a| a.present == Some(true)).count();
+        let open = c
+            .store
+            .list_actions(&sangam_core::ActionFilter { meeting_id: Some(m.id.clone()), open_only: true, ..Default::default() })?
+            .len();
+        b += &format!(
+            "<tr><td><a href=\"/console/r/{}\">{} {}</a></td><td>{}</td><td>{}</td><td>{present} / {}</td><td>{}</td><td>{open}</td></tr>",
+            q(&m.id),
+            esc(&m.date),
+            esc(&m.time),
+            esc(&m.coalition),
+            esc(&m.venue),
+            m.attendees.len(),
+            m.decisions.len()
+        );
+    }
+    if rows.is_empty() {
+        b += &format!("<tr><td colspan=\"6\">{}</td></tr>", cx.t("nothing_found"));
+    }
+    Ok((cx.t("meetings").to_string(), b + "</tbody></table>"))
+}
+
+/// A meeting's part of its record page: agenda, attendance, minutes, decisions and its actions.
+fn meeting_section(c: &Console, cx: &Ctx, id: &str) -> Result<String, HubError> {
+    let m = c.store.meeting(id)?;
+    let mut b = format!("<p>{} · {} {} · {}</p>", esc(&m.coalition), esc(&m.date), esc(&m.time), esc(&m.venue));
+    b += &format!("<section><h2>{}</h2><ol>", cx.t("agenda"));
+    for item in &m.agenda {
+        b += &format!("<li>{}</li>", esc(item));
+    }
+    b += "</ol></section>";
+    b += &format!(
+        "<section><h2>{}</h2><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        cx.t("attendance"),
+        cx.t("name"),
+        cx.t("role"),
+        cx.t("organisation"),
+        cx.t("present")
+    );
+    for a in &m.attendees {
+        let here = match a.present {
+            Some(true) => cx.t("yes"),
+            Some(false) => cx.t("no"),
+            None => "–",
+        };
+        b += &format!("<tr><td>{}</td><td>{}</td><td>{}</td><td>{here}</td></tr>", esc(&a.name), esc(&a.role), esc(&a.organisation));
+    }
+    b += "</tbody></table></section>";
+    b += &format!("<section><h2>{}</h2><pre class=\"minutes\">{}</pre></section>", cx.t("minutes"), esc(&m.minutes));
+    b += &format!("<section><h2>{}</h2><ul>", cx.t("decisions"));
+    for d in &m.decisions {
+        b += &format!("<li>{} <span class=\"dim\">— {}, {}</span></li>", esc(&d.text), esc(&d.by), when(d.at_ms));
+    }
+    b += "</ul></section>";
+    b += &actions_table(c, cx, &sangam_core::ActionFilter { meeting_id: Some(id.to_string()), ..Default::default() }, &format!("/console/r/{}", q(id)))?;
+    Ok(b)
+}
+
+/// The action-item tracker across meetings: owner, due date, status (changed in place), the
+/// meeting it came from; overdue items first.
+pub fn actions(c: &Console, cx: &Ctx) -> Result<(String, String), HubError> {
+    let owner = cx.q("owner").map(str::trim).filter(|o| !o.is_empty()).map(str::to_string);
+    let open_only = cx.q("all") != Some("1");
+    let scope_list: Vec<Option<String>> = match cx.scopes() {
+        None => vec![None],
+        Some(l) => l.into_iter().map(Some).collect(),
+    };
+    let mut b = scope_picker(
+        cx,
+        "/console/actions",
+        &format!(
+            "<label>{} <input name=\"owner\" value=\"{}\"></label><label><input type=\"checkbox\" name=\"all\" value=\"1\"{}> {}</label>",
+            cx.t("owner"),
+            esc(owner.as_deref().unwrap_or("")),
+            if open_only { "" } else { " checked" },
+            cx.t("include_closed")
+        ),
+    );
+    let mut html = String::new();
+    for scope in scope_list {
+        let f = sangam_core::ActionFilter { scope, owner: owner.clone(), open_only, limit: Some(500), ..Default::default() };
+        html += &actions_table(c, cx, &f, "/console/actions")?;
+    }
+    b += &html;
+    Ok((cx.t("actions").to_string(), b))
+}
+
+fn actions_table(c: &Console, cx: &Ctx, f: &sangam_core::ActionFilter, back: &str) -> Result<String, HubError> {
+    let today = today();
+    let mut list = Vec::new();
+    for s in c.store.list_actions(f)? {
+        if cx.session.user.sees(&s.scope) {
+            list.push(c.store.action(&s.id)?);
+        }
+    }
+    let open = |a: &sangam_core::Action| matches!(a.status, sangam_core::ActionStatus::Open | sangam_core::ActionStatus::InProgress);
+    let overdue = |a: &sangam_core::Action| open(a) && a.due.as_deref().is_some_and(|d| d < today.as_str());
+    list.sort_by(|a, b| (!overdue(a), a.due.clone().unwrap_or_else(|| "9999".into())).cmp(&(!overdue(b), b.due.clone().unwrap_or_else(|| "9999".into()))));
+    let csrf = csrf_field(&cx.session);
+    let mut b = format!(
+        "<section id=\"actions\"><h2>{}</h2><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        cx.t("actions"),
+        cx.t("action"),
+        cx.t("owner"),
+        cx.t("due"),
+        cx.t("meeting"),
+        cx.t("status")
+    );
+    for a in &list {
+        let mut opts = String::new();
+        for st in [sangam_core::ActionStatus::Open, sangam_core::ActionStatus::InProgress, sangam_core::ActionStatus::Done, sangam_core::ActionStatus::Dropped] {
+            let sel = if st == a.status { " selected" } else { "" };
+            opts += &format!("<option value=\"{}\"{sel}>{}</option>", st.as_str(), cx.t(&format!("action_{}", st.as_str())));
+        }
+        let meeting = match &a.meeting_id {
+            Some(m) => format!("<a href=\"/console/r/{}\">{}</a>", q(m), esc(&c.store.meeting(m).map(|m| format!("{} {}", m.coalition, m.date)).unwrap_or_default())),
+            None => String::new(),
+        };
+        b += &format!(
+            "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{meeting}</td><td><form method=\"post\" action=\"/console/r/{}/action\" class=\"bar\">{csrf}\
+             <input type=\"hidden\" name=\"back\" value=\"{}\"><select name=\"status\">{opts}</select><button>{}</button></form></td></tr>",
+            if overdue(a) { " class=\"overdue\"" } else { "" },
+            esc(&a.title),
+            esc(&a.owner),
+            esc(a.due.as_deref().unwrap_or("")),
+            q(&a.id),
+            esc(back),
+            cx.t("save")
+        );
+    }
+    if list.is_empty() {
+        b += &format!("<tr><td colspan=\"5\">{}</td></tr>", cx.t("nothing_found"));
+    }
+    Ok(b + "</tbody></table></section>")
+}
+
+/// Sets an action item's status.
+pub fn set_action_status(c: &Console, s: &Session, id: &str, form: &HashMap<String, String>) -> Result<(), HubError> {
+    let status = form
+        .get("status")
+        .and_then(|v| sangam_core::ActionStatus::parse(v))
+        .ok_or_else(|| HubError::Usage("an action's status is open, in-progress, done or dropped".into()))?;
+    as_user(c, s, id, |st| st.update_action(id, sangam_core::ActionUpdate { status: Some(status), ..Default::default() }))
 }
 
 /// Merges the subject `id` into the one the form names (`into`); both must be in the user's
