@@ -395,3 +395,70 @@ fn meetings_show_attendance_minutes_and_decisions_and_action_items_are_tracked_a
     assert_eq!(s.action(&late).unwrap().status, ActionStatus::Done);
     assert_eq!(b.post(&format!("/console/r/{late}/action"), &[("csrf", &token), ("status", "finished")]).status, 400);
 }
+
+/// A multipart body (the browser's encoding of a form with files), by hand.
+fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----sangamtestboundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+    }
+    for (k, name, data) in files {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+        );
+        body.extend_from_slice(data);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[test]
+fn an_admin_checks_previews_and_publishes_an_xlsform_and_a_coordinator_only_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let seeded = seed(EXE, dir.path());
+    assert!(add_user(&data, "root", "admin", &[], PASSWORD).status.success());
+    assert!(add_user(&data, "meera", "coordinator", &["S"], PASSWORD).status.success());
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/fixtures/forms");
+    let good = std::fs::read(fixtures.join("deep_listening.xlsx")).unwrap();
+    let broken = std::fs::read(fixtures.join("broken.xlsx")).unwrap();
+    let mut b = Browser::new(&seeded.hub.url);
+    assert_eq!(b.sign_in("root", PASSWORD).status, 303);
+    let list = b.get("/console/forms");
+    let token = csrf(&list.body);
+    let post = |b: &mut Browser, fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]| {
+        let (ct, body) = multipart(fields, files);
+        let r = b.agent.post(&format!("{}/console/forms/check", b.base)).set("Cookie", &b.cookie_header()).set("Content-Type", &ct).send_bytes(&body);
+        b.take(r)
+    };
+    // Without the CSRF token: refused.
+    assert_eq!(post(&mut b, &[], &[("form", "deep_listening.xlsx", &good)]).status, 403);
+    // A broken form: every problem named by its cell.
+    let p = post(&mut b, &[("csrf", &token)], &[("form", "broken.xlsx", &broken)]);
+    assert_eq!(p.status, 200);
+    assert!(p.body.contains("Problems to fix in the form") && p.body.contains("survey!"), "{}", p.body);
+    // A good one: previewed with its questions, then published.
+    let p = post(&mut b, &[("csrf", &token)], &[("form", "deep_listening.xlsx", &good)]);
+    assert!(p.body.contains("Form preview") && p.body.contains("<th>"), "{}", p.body);
+    let at = p.body.find("name=\"upload\" value=\"").expect("a publish button") + 21;
+    let upload = p.body[at..at + 32].to_string();
+    let r = b.post("/console/forms/publish", &[("csrf", &token), ("upload", &upload), ("scope", "S")]);
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/console/forms")), "{}", r.body);
+    let list = b.get("/console/forms");
+    assert!(list.body.contains("<td>S</td>"), "{}", list.body);
+    // The upload is gone once published; publishing it again says so.
+    assert_eq!(b.post("/console/forms/publish", &[("csrf", &token), ("upload", &upload), ("scope", "S")]).status, 400);
+    // The phones of that scope receive it.
+    seeded.asha.sync(&seeded.hub.url).unwrap();
+    assert_eq!(seeded.asha.store.list_forms(Some("S")).unwrap().len(), 1);
+
+    // A coordinator checks and previews, and cannot publish.
+    let mut m = Browser::new(&seeded.hub.url);
+    m.sign_in("meera", PASSWORD);
+    let t = csrf(&m.get("/console/forms").body);
+    let p = post(&mut m, &[("csrf", &t)], &[("form", "deep_listening.xlsx", &good)]);
+    assert!(p.body.contains("Only an admin can publish forms.") && !p.body.contains("name=\"upload\""), "{}", p.body);
+    assert_eq!(m.post("/console/forms/publish", &[("csrf", &t), ("upload", &upload), ("scope", "S")]).status, 403);
+}

@@ -57,6 +57,7 @@ pub fn frame(p: &Page<'_>, body: &str) -> String {
             ("/console/responses", "responses"),
             ("/console/review", "review_queue"),
             ("/console/conflicts", "conflicts"),
+            ("/console/forms", "forms"),
             ("/console/meetings", "meetings"),
             ("/console/actions", "actions"),
             ("/console/subjects", "subjects"),

@@ -12,6 +12,7 @@
 //! coordinator sees and changes only records of their scopes.
 
 pub mod accounts;
+mod forms;
 pub mod html;
 pub mod i18n;
 mod pages;
@@ -80,6 +81,9 @@ pub fn router(data: &std::path::Path, devices: Arc<Devices>, tls: bool, loopback
         .route("/console/review", get(|s: State<Shared>, h: HeaderMap, u: axum::http::Uri| page(s, h, u, pages::review_queue)))
         .route("/console/conflicts", get(|s: State<Shared>, h: HeaderMap, u: axum::http::Uri| page(s, h, u, pages::conflicts)))
         .route("/console/devices", get(|s: State<Shared>, h: HeaderMap, u: axum::http::Uri| page(s, h, u, pages::devices)))
+        .route("/console/forms", get(|s: State<Shared>, h: HeaderMap, u: axum::http::Uri| page(s, h, u, forms::list)))
+        .route("/console/forms/check", post(form_check).layer(axum::extract::DefaultBodyLimit::max(forms::MAX_UPLOAD_BYTES + 64 * 1024)))
+        .route("/console/forms/publish", post(form_publish))
         .route("/console/meetings", get(|s: State<Shared>, h: HeaderMap, u: axum::http::Uri| page(s, h, u, pages::meetings)))
         .route("/console/actions", get(|s: State<Shared>, h: HeaderMap, u: axum::http::Uri| page(s, h, u, pages::actions)))
         .route("/console/r/{id}/action", post(|s: State<Shared>, h: HeaderMap, p: Path<String>, f: Form<std::collections::HashMap<String, String>>| action(s, h, p, f, pages::set_action_status)))
@@ -348,6 +352,48 @@ async fn media(State(c): State<Shared>, headers: HeaderMap, Path((id, name)): Pa
             .into_response();
         resp = harden(resp);
         resp
+    })
+    .await
+}
+
+/// An XLSForm upload: session and CSRF token (a field of the multipart form) checked, then
+/// the check and preview page.
+async fn form_check(State(c): State<Shared>, headers: HeaderMap, multipart: axum::extract::Multipart) -> Response {
+    let lang = lang_of(&headers);
+    if !c.enabled {
+        return disabled(lang);
+    }
+    let upload = forms::read_upload(multipart).await;
+    blocking(lang, move || {
+        let fields = upload.as_ref().map(|u| u.fields.clone()).unwrap_or_default();
+        let session = match posted_session(&c, &headers, &fields, lang) {
+            Ok(s) => s,
+            Err(refused) => return refused,
+        };
+        let cx = Ctx { lang, session, query: Default::default(), here: "/console/forms".into(), host: host_of(&headers) };
+        match upload {
+            Ok(up) => framed(&cx, forms::check(&c, &cx, up)),
+            Err(why) => framed(&cx, Err(HubError::Usage(why))),
+        }
+    })
+    .await
+}
+
+/// Publishes a checked upload, then back to the forms list.
+async fn form_publish(State(c): State<Shared>, headers: HeaderMap, Form(form): Form<std::collections::HashMap<String, String>>) -> Response {
+    let lang = lang_of(&headers);
+    if !c.enabled {
+        return disabled(lang);
+    }
+    blocking(lang, move || {
+        let session = match posted_session(&c, &headers, &form, lang) {
+            Ok(s) => s,
+            Err(refused) => return refused,
+        };
+        match forms::publish(&c, &session, &form) {
+            Ok(()) => redirect("/console/forms"),
+            Err(e) => error_page(lang, Some(&session), e),
+        }
     })
     .await
 }
