@@ -462,3 +462,48 @@ fn an_admin_checks_previews_and_publishes_an_xlsform_and_a_coordinator_only_chec
     assert!(p.body.contains("Only an admin can publish forms.") && !p.body.contains("name=\"upload\""), "{}", p.body);
     assert_eq!(m.post("/console/forms/publish", &[("csrf", &t), ("upload", &upload), ("scope", "S")]).status, 403);
 }
+
+#[test]
+fn an_export_runs_in_the_background_shows_progress_and_downloads_as_a_zip_with_its_media() {
+    use sangam_core::record::media::AnswerAt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let seeded = seed(EXE, dir.path());
+    assert!(add_user(&data, "meera", "coordinator", &["S"], PASSWORD).status.success());
+    assert!(add_user(&data, "ravi", "coordinator", &["T"], PASSWORD).status.success());
+    let photo: Vec<u8> = (0..30_000u32).map(|i| (i * 13) as u8).collect();
+    let name = seeded.asha.store.attach_media(&seeded.response, AnswerAt::Top, "photo", &photo, "jpg", Some("image/jpeg")).unwrap();
+    seeded.asha.sync(&seeded.hub.url).unwrap();
+    seeded.asha.store.sync_media(&seeded.hub.url, &seeded.asha_token, &sangam_core::sync::media::MediaOptions::default()).unwrap();
+
+    let mut b = Browser::new(&seeded.hub.url);
+    assert_eq!(b.sign_in("meera", PASSWORD).status, 303);
+    let token = csrf(&b.get("/console/exports").body);
+    let r = b.post("/console/exports", &[("csrf", &token), ("form_id", "f"), ("format", "csv"), ("drafts", "1")]);
+    assert_eq!(r.status, 303);
+    let job = r.location.unwrap();
+    let mut page = b.get(&job);
+    for _ in 0..100 {
+        if page.body.contains("export-ready") {
+            break;
+        }
+        assert!(page.body.contains("export-running"), "{}", page.body);
+        std::thread::sleep(Duration::from_millis(100));
+        page = b.get(&job);
+    }
+    assert!(page.body.contains("export-ready") && page.body.contains("1 media files"), "{}", page.body);
+    let r = b.agent.get(&format!("{}{job}/download", seeded.hub.url)).set("Cookie", &b.cookie_header()).call().unwrap();
+    assert_eq!(r.header("content-type"), Some("application/zip"));
+    let mut zip = Vec::new();
+    std::io::Read::read_to_end(&mut r.into_reader(), &mut zip).unwrap();
+    assert_eq!(&zip[..4], b"PK\x03\x04");
+    let has = |needle: &[u8]| zip.windows(needle.len()).any(|w| w == needle);
+    assert!(has(b"f-csv/f-v1.csv"), "the CSV is in the ZIP");
+    assert!(has(format!("f-csv/media/{name}").as_bytes()), "the photo is in its media folder");
+    assert!(has(&photo[..64]), "stored as it is");
+    // Only its user sees the job.
+    let mut other = Browser::new(&seeded.hub.url);
+    other.sign_in("ravi", PASSWORD);
+    assert_eq!(other.get(&job).status, 404);
+    assert_eq!(other.get(&format!("{job}/download")).status, 404);
+}

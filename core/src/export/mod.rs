@@ -269,6 +269,12 @@ pub(crate) fn with_files<R>(
     }
 }
 
+/// A name safe for a file (letters, digits, `.`, `-` and `_`; anything else becomes `_`), as
+/// exports name their files.
+pub fn file_safe_name(s: &str) -> String {
+    file_safe(s)
+}
+
 /// A name safe for a file: letters, digits, `.`, `-` and `_`; anything else becomes `_`.
 pub(crate) fn file_safe(s: &str) -> String {
     let out: String = s

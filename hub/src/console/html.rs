@@ -58,6 +58,7 @@ pub fn frame(p: &Page<'_>, body: &str) -> String {
             ("/console/review", "review_queue"),
             ("/console/conflicts", "conflicts"),
             ("/console/forms", "forms"),
+            ("/console/exports", "exports"),
             ("/console/meetings", "meetings"),
             ("/console/actions", "actions"),
             ("/console/subjects", "subjects"),

@@ -12,6 +12,7 @@
 //! coordinator sees and changes only records of their scopes.
 
 pub mod accounts;
+mod exports;
 mod forms;
 pub mod html;
 pub mod i18n;
@@ -50,6 +51,8 @@ pub struct Console {
     pub limiter: Limiter,
     pub secure: bool,
     pub enabled: bool,
+    /// Export jobs started from the console.
+    pub jobs: exports::Jobs,
 }
 
 type Shared = Arc<Console>;
@@ -66,6 +69,7 @@ pub fn router(data: &std::path::Path, devices: Arc<Devices>, tls: bool, loopback
         limiter: Limiter::default(),
         secure: tls,
         enabled: tls || loopback,
+        jobs: exports::Jobs::default(),
     });
     Ok(Router::new()
         .route("/console", get(|| async { redirect("/console/overview") }))
@@ -81,6 +85,9 @@ pub fn router(data: &std::path::Path, devices: Arc<Devices>, tls: bool, loopback
         .route("/console/review", get(|s: State<Shared>, h: HeaderMap, u: axum::http::Uri| page(s, h, u, pages::review_queue)))
         .route("/console/conflicts", get(|s: State<Shared>, h: HeaderMap, u: axum::http::Uri| page(s, h, u, pages::conflicts)))
         .route("/console/devices", get(|s: State<Shared>, h: HeaderMap, u: axum::http::Uri| page(s, h, u, pages::devices)))
+        .route("/console/exports", get(|s: State<Shared>, h: HeaderMap, u: axum::http::Uri| page(s, h, u, exports::page)).post(export_start))
+        .route("/console/exports/{id}", get(export_job))
+        .route("/console/exports/{id}/download", get(export_download))
         .route("/console/forms", get(|s: State<Shared>, h: HeaderMap, u: axum::http::Uri| page(s, h, u, forms::list)))
         .route("/console/forms/check", post(form_check).layer(axum::extract::DefaultBodyLimit::max(forms::MAX_UPLOAD_BYTES + 64 * 1024)))
         .route("/console/forms/publish", post(form_publish))
@@ -354,6 +361,68 @@ async fn media(State(c): State<Shared>, headers: HeaderMap, Path((id, name)): Pa
         resp
     })
     .await
+}
+
+/// Starts an export, then to its page.
+async fn export_start(State(c): State<Shared>, headers: HeaderMap, Form(form): Form<std::collections::HashMap<String, String>>) -> Response {
+    let lang = lang_of(&headers);
+    if !c.enabled {
+        return disabled(lang);
+    }
+    blocking(lang, move || {
+        let session = match posted_session(&c, &headers, &form, lang) {
+            Ok(s) => s,
+            Err(refused) => return refused,
+        };
+        match exports::start(&c, &session, &form) {
+            Ok(id) => redirect(&format!("/console/exports/{id}")),
+            Err(e) => error_page(lang, Some(&session), e),
+        }
+    })
+    .await
+}
+
+/// An export's page: its progress, then its download.
+async fn export_job(State(c): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let lang = lang_of(&headers);
+    if !c.enabled {
+        return disabled(lang);
+    }
+    blocking(lang, move || {
+        let Some((_, session)) = session_of(&c, &headers) else { return redirect("/console/login") };
+        let here = format!("/console/exports/{}", html::q(&id));
+        let cx = Ctx { lang, session, query: Default::default(), here, host: host_of(&headers) };
+        framed(&cx, exports::job_page(&c, &cx, &id))
+    })
+    .await
+}
+
+/// An export's ZIP file, streamed from disk, for the user who started it.
+async fn export_download(State(c): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let lang = lang_of(&headers);
+    if !c.enabled {
+        return disabled(lang);
+    }
+    let Some((_, session)) = session_of(&c, &headers) else { return redirect("/console/login") };
+    let Some((path, name)) = exports::job_file(&c, &session.user.name, &id) else {
+        return message(lang, Some(&session), StatusCode::NOT_FOUND, t(lang, "not_found"));
+    };
+    let Ok(file) = tokio::fs::File::open(&path).await else {
+        return message(lang, Some(&session), StatusCode::NOT_FOUND, t(lang, "not_found"));
+    };
+    let len = file.metadata().await.map(|m| m.len()).unwrap_or(0);
+    let body = axum::body::Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    let resp = (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "application/zip".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (header::CONTENT_LENGTH, len.to_string()),
+        ],
+        body,
+    )
+        .into_response();
+    harden(resp)
 }
 
 /// An XLSForm upload: session and CSRF token (a field of the multipart form) checked, then
