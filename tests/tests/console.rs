@@ -507,3 +507,22 @@ fn an_export_runs_in_the_background_shows_progress_and_downloads_as_a_zip_with_i
     assert_eq!(other.get(&job).status, 404);
     assert_eq!(other.get(&format!("{job}/download")).status, 404);
 }
+
+#[test]
+fn the_map_plots_where_responses_were_taken_within_the_users_scopes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let seeded = seed(EXE, dir.path());
+    assert!(add_user(&data, "meera", "coordinator", &["S"], PASSWORD).status.success());
+    seeded.asha.store.set_answer(&seeded.response, "gps", &FieldValue::Text("26.8467 80.9462 120 5".into())).unwrap();
+    seeded.asha.sync(&seeded.hub.url).unwrap();
+    seeded.tara.store.set_answer(&seeded.other, "gps", &FieldValue::Text("27.1 81.2 0 4".into())).unwrap();
+    seeded.tara.sync(&seeded.hub.url).unwrap();
+    let mut b = Browser::new(&seeded.hub.url);
+    assert_eq!(b.sign_in("meera", PASSWORD).status, 303);
+    let page = b.get("/console/map?form=f");
+    assert_eq!(page.status, 200);
+    assert_eq!(page.body.matches("<circle").count(), 1, "only the point of the user's scope: {}", page.body);
+    assert!(page.body.contains(&format!("<a href=\"/console/r/{}\"><circle", seeded.response)), "{}", page.body);
+    assert!(b.get("/console/map?form=nothing").body.contains("No answers with a location"));
+}

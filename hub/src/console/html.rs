@@ -62,6 +62,7 @@ pub fn frame(p: &Page<'_>, body: &str) -> String {
             ("/console/meetings", "meetings"),
             ("/console/actions", "actions"),
             ("/console/subjects", "subjects"),
+            ("/console/map", "map"),
             ("/console/duplicates", "duplicates"),
             ("/console/devices", "devices"),
         ] {

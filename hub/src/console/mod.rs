@@ -91,6 +91,7 @@ pub fn router(data: &std::path::Path, devices: Arc<Devices>, tls: bool, loopback
         .route("/console/forms", get(|s: State<Shared>, h: HeaderMap, u: axum::http::Uri| page(s, h, u, forms::list)))
         .route("/console/forms/check", post(form_check).layer(axum::extract::DefaultBodyLimit::max(forms::MAX_UPLOAD_BYTES + 64 * 1024)))
         .route("/console/forms/publish", post(form_publish))
+        .route("/console/map", get(|s: State<Shared>, h: HeaderMap, u: axum::http::Uri| page(s, h, u, pages::map)))
         .route("/console/meetings", get(|s: State<Shared>, h: HeaderMap, u: axum::http::Uri| page(s, h, u, pages::meetings)))
         .route("/console/actions", get(|s: State<Shared>, h: HeaderMap, u: axum::http::Uri| page(s, h, u, pages::actions)))
         .route("/console/r/{id}/action", post(|s: State<Shared>, h: HeaderMap, p: Path<String>, f: Form<std::collections::HashMap<String, String>>| action(s, h, p, f, pages::set_action_status)))

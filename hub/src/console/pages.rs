@@ -1062,6 +1062,102 @@ pub fn set_action_status(c: &Console, s: &Session, id: &str, form: &HashMap<Stri
     as_user(c, s, id, |st| st.update_action(id, sangam_core::ActionUpdate { status: Some(status), ..Default::default() }))
 }
 
+/// A point of a geopoint answer (`lat lon [altitude [accuracy]]`), if `t` is one.
+fn geopoint(t: &str) -> Option<(f64, f64)> {
+    let parts: Vec<f64> = t.split_whitespace().map(|p| p.parse::<f64>()).collect::<Result<_, _>>().ok()?;
+    if !(2..=4).contains(&parts.len()) {
+        return None;
+    }
+    let (lat, lon) = (parts[0], parts[1]);
+    ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) && !(lat == 0.0 && lon == 0.0)).then_some((lat, lon))
+}
+
+/// Where a form's responses were taken: its geopoint answers plotted on their own bounds
+/// (no map tiles: the office may be offline), each point a link to its record.
+pub fn map(c: &Console, cx: &Ctx) -> Result<(String, String), HubError> {
+    let mut forms: Vec<String> = c.store.list_forms(None)?.into_iter().filter(|f| cx.session.user.sees(&f.scope)).filter_map(|f| f.form_id).collect();
+    forms.sort();
+    forms.dedup();
+    let chosen = cx.q("form").map(str::to_string).or_else(|| forms.first().cloned());
+    let mut opts = String::new();
+    for f in &forms {
+        let sel = if Some(f) == chosen.as_ref() { " selected" } else { "" };
+        opts += &format!("<option value=\"{v}\"{sel}>{v}</option>", v = esc(f));
+    }
+    let mut b = scope_picker(cx, "/console/map", &format!("<label>{} <select name=\"form\">{opts}</select></label>", cx.t("form")));
+    let Some(form_id) = chosen else {
+        return Ok((cx.t("map").to_string(), b + &format!("<p>{}</p>", cx.t("nothing_found"))));
+    };
+    // The form's geopoint questions; for a form not published here, any answer that reads as one.
+    let geo: Option<Vec<String>> = c.store.form_definition(&form_id, None).ok().map(|d| {
+        d.questions()
+            .into_iter()
+            .filter(|(q, _)| matches!(q.kind, sangam_core::forms::definition::QuestionType::Geopoint | sangam_core::forms::definition::QuestionType::StartGeopoint))
+            .map(|(q, _)| q.name.clone())
+            .collect()
+    });
+    let scope_list: Vec<Option<String>> = match cx.scopes() {
+        None => vec![None],
+        Some(l) => l.into_iter().map(Some).collect(),
+    };
+    let mut points = Vec::new();
+    'scopes: for scope in scope_list {
+        let filter = sangam_core::ResponseFilter { form_id: Some(form_id.clone()), scope, limit: Some(2000), ..Default::default() };
+        for r in c.store.list_responses(&filter)? {
+            let full = c.store.response(&r.id)?;
+            for (name, v) in &full.answers {
+                if geo.as_ref().is_some_and(|g| !g.contains(name)) {
+                    continue;
+                }
+                if let sangam_core::FieldValue::Text(t) = v {
+                    if let Some(p) = geopoint(t) {
+                        points.push((p, r.id.clone(), full.created_by.clone()));
+                        break;
+                    }
+                }
+            }
+            if points.len() >= 2000 {
+                break 'scopes;
+            }
+        }
+    }
+    if points.is_empty() {
+        return Ok((cx.t("map").to_string(), b + &format!("<p>{}</p>", cx.t("no_points"))));
+    }
+    let (mut lat0, mut lat1, mut lon0, mut lon1) = (90.0f64, -90.0f64, 180.0f64, -180.0f64);
+    for ((lat, lon), _, _) in &points {
+        lat0 = lat0.min(*lat);
+        lat1 = lat1.max(*lat);
+        lon0 = lon0.min(*lon);
+        lon1 = lon1.max(*lon);
+    }
+    let pad = |a: f64, z: f64| ((z - a) * 0.05).max(0.001);
+    let (py, px) = (pad(lat0, lat1), pad(lon0, lon1));
+    let (lat0, lat1, lon0, lon1) = (lat0 - py, lat1 + py, lon0 - px, lon1 + px);
+    let (w, h) = (900.0, 560.0);
+    let mut svg = format!("<svg class=\"map\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"{}\"><rect width=\"{w}\" height=\"{h}\" fill=\"#f6f7f7\"/>", cx.t("map"));
+    for ((lat, lon), id, who) in &points {
+        let x = (lon - lon0) / (lon1 - lon0) * w;
+        let y = (lat1 - lat) / (lat1 - lat0) * h;
+        svg += &format!(
+            "<a href=\"/console/r/{}\"><circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"5\" fill=\"#2271b1\" fill-opacity=\"0.7\"><title>{} · {lat:.5}, {lon:.5}</title></circle></a>",
+            q(id),
+            esc(who)
+        );
+    }
+    svg += "</svg>";
+    b += &format!(
+        "<p class=\"dim\">{} {} · {:.4}–{:.4} N, {:.4}–{:.4} E</p>{svg}",
+        points.len(),
+        cx.t("points"),
+        lat0,
+        lat1,
+        lon0,
+        lon1
+    );
+    Ok((cx.t("map").to_string(), b))
+}
+
 /// Merges the subject `id` into the one the form names (`into`); both must be in the user's
 /// scopes.
 pub fn merge(c: &Console, s: &Session, id: &str, form: &HashMap<String, String>) -> Result<(), HubError> {
