@@ -4,7 +4,7 @@
 import { chromium } from "playwright-core";
 import fs from "node:fs";
 
-const [url, user, password, rid, shots] = process.argv.slice(2);
+const [url, user, password, rid, meeting, shots] = process.argv.slice(2);
 fs.mkdirSync(shots, { recursive: true });
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -87,6 +87,37 @@ try {
   if ((await page.locator("#qr svg").count()) !== 1) fail("enrolment shows a QR code");
   if (!(await page.textContent("#enrol-link")).startsWith("sangam://enrol?")) fail("and the enrolment link");
   await page.screenshot({ path: `${shots}/08-enrol-qr.png`, fullPage: true });
+
+  // The later pages: each fits the laptop's width and the 10" tablet's, and shows its parts.
+  const fits = async (name, width) => {
+    const w = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (w > width) fail(`${name} is ${w}px wide on a ${width}px screen`);
+  };
+  await page.goto(`${url}/console/r/${rid}`);
+  const img = page.locator("#media img.thumb");
+  if ((await img.count()) !== 1) fail("the record shows its photo");
+  if ((await img.evaluate((el) => el.naturalWidth)) < 1) fail("and the photo loads under the page's security policy");
+  const pages = [
+    ["09-duplicates", "/console/duplicates", "section.pair"],
+    ["10-subjects", "/console/subjects?q=Ramp", "table tbody tr td a"],
+    ["11-meetings", "/console/meetings", "table tbody tr td a"],
+    ["12-meeting", `/console/r/${meeting}`, "#actions tr.overdue"],
+    ["13-actions", "/console/actions", "tr.overdue select[name=status]"],
+    ["14-forms", "/console/forms", "input[type=file][name=form]"],
+    ["15-exports", "/console/exports", "select[name=format]"],
+    ["16-map", "/console/map?form=f", "svg.map circle"],
+  ];
+  for (const [shot, path, want] of pages) {
+    for (const [w, h] of [[1366, 768], [800, 1280]]) {
+      await page.setViewportSize({ width: w, height: h });
+      await page.goto(`${url}${path}`);
+      if ((await page.locator(want).count()) < 1) fail(`${path} shows ${want}`);
+      await fits(path, w);
+    }
+    await page.setViewportSize({ width: 1366, height: 768 });
+    await page.goto(`${url}${path}`);
+    await page.screenshot({ path: `${shots}/${shot}.png`, fullPage: true });
+  }
 
   // Sign out: the session is gone.
   await Promise.all([page.waitForNavigation(), page.click("header form[action='/console/logout'] button")]);

@@ -32,10 +32,27 @@ fn the_console_works_in_chromium() {
     let seeded = seed(EXE, dir.path());
     let out = add_user(EXE, &dir.path().join("hub"), "meera", "coordinator", &["S"], PASSWORD);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // What the later pages show: a photo, a second registration of the household, a meeting
+    // with an overdue action item, a location.
+    use sangam_core::record::media::AnswerAt;
+    use sangam_core::*;
+    const PNG: &str = "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63fccfc0500f000485018084a98c210000000049454e44ae426082";
+    let s = &seeded.asha.store;
+    s.attach_media(&seeded.response, AnswerAt::Top, "photo", &hex::decode(PNG).unwrap(), "png", Some("image/png")).unwrap();
+    s.set_answer(&seeded.response, "gps", &FieldValue::Text("26.8467 80.9462 120 5".into())).unwrap();
+    let m = s
+        .create_meeting(NewMeeting { coalition: "DEC".into(), scope: "S".into(), date: "2026-11-05".into(), time: "10:30".into(), venue: "Block office".into(), agenda: vec!["Routes".into()] })
+        .unwrap();
+    s.create_action(NewAction { scope: "S".into(), meeting_id: Some(m.clone()), title: "Map the night route".into(), owner: "Kamla".into(), due: Some("2026-01-01".into()), notes: String::new() })
+        .unwrap();
+    seeded.asha.sync(&seeded.hub.url).unwrap();
+    s.sync_media(&seeded.hub.url, &seeded.asha_token, &sangam_core::sync::media::MediaOptions::default()).unwrap();
+    seeded.bina.store.create_subject(NewSubject::new("household", "S").attr("name", "<script>alert(1)</script>Devi").attr("village", "Rampur")).unwrap();
+    seeded.bina.sync(&seeded.hub.url).unwrap();
     let shots = root.join("../target/console-screenshots");
     let out = Command::new("node")
         .arg(&script)
-        .args([&seeded.hub.url, "meera", PASSWORD, &seeded.response])
+        .args([&seeded.hub.url, "meera", PASSWORD, &seeded.response, &m])
         .arg(&shots)
         .env("CHROMIUM", &chromium)
         .output()
