@@ -29,6 +29,16 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("media", "Photos, recordings and files", "फ़ोटो, रिकॉर्डिंग और फ़ाइलें"),
     ("media_missing", "not received from the phone yet", "फ़ोन से अभी तक नहीं मिली"),
     ("duplicates", "Duplicates", "दोहराव"),
+    ("dup_same-name", "same name", "एक ही नाम"),
+    ("dup_similar-name", "names sound alike", "नाम मिलते-जुलते हैं"),
+    ("dup_name-contained", "one name holds all the words of the other", "एक नाम में दूसरे के सभी शब्द हैं"),
+    ("dup_somewhat-similar-name", "names partly alike", "नाम कुछ हद तक मिलते हैं"),
+    ("dup_same-phone", "same phone number", "एक ही फ़ोन नंबर"),
+    ("dup_same-village", "same village", "एक ही गाँव"),
+    ("dup_similar-village", "village names spelled alike", "गाँव के नाम मिलते-जुलते"),
+    ("dup_different-village", "different villages", "अलग गाँव"),
+    ("dup_age-close", "ages within 2 years", "उम्र 2 साल के भीतर"),
+    ("dup_age-differs", "ages differ", "उम्र अलग है"),
     ("no_duplicates", "No likely duplicates in these scopes.", "इन क्षेत्रों में कोई संभावित दोहराव नहीं।"),
     ("score", "Match", "मेल"),
     ("merge_keep_left", "Merge, keep the left one", "मिलाएँ, बायाँ रखें"),
@@ -192,6 +202,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
 ];
 
 /// The string `key` in `lang`.
+/// Whether the table has `key` (for strings looked up by a code that may be new).
+pub fn known(key: &str) -> bool {
+    STRINGS.iter().any(|(k, _, _)| *k == key)
+}
+
 pub fn t(lang: Lang, key: &str) -> &'static str {
     for (k, en, hi) in STRINGS {
         if *k == key {

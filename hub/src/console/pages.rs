@@ -757,7 +757,7 @@ pub fn duplicates(c: &Console, cx: &Ctx) -> Result<(String, String), HubError> {
             cx.t("score"),
             p.score,
             esc(&p.scope),
-            esc(&p.reasons.iter().map(|r| r.detail.as_str()).collect::<Vec<_>>().join(" · "))
+            esc(&p.reasons.iter().map(|r| reason_label(cx, r)).collect::<Vec<_>>().join(" · "))
         );
         b += &format!(
             "<table><thead><tr><th></th><th><a href=\"/console/r/{}\">{}</a></th><th><a href=\"/console/r/{}\">{}</a></th></tr></thead><tbody>",
@@ -784,6 +784,19 @@ pub fn duplicates(c: &Console, cx: &Ctx) -> Result<(String, String), HubError> {
         );
     }
     Ok((cx.t("duplicates").to_string(), b))
+}
+
+/// Why a pair scored, in the console's language (the reason's own words for one not listed).
+fn reason_label(cx: &Ctx, r: &sangam_core::MatchReason) -> String {
+    let key = format!("dup_{}", r.code);
+    if !super::i18n::known(&key) {
+        return r.detail.clone();
+    }
+    // Scores that carry a figure keep it (in the reason's own words) after the label.
+    match r.detail.find('(') {
+        Some(i) => format!("{} {}", cx.t(&key), &r.detail[i..]),
+        None => cx.t(&key).to_string(),
+    }
 }
 
 /// Households, people and enterprises of the user's scopes, found by name, village or phone.
