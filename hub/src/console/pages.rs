@@ -586,7 +586,8 @@ pub fn record(c: &Console, cx: &Ctx, id: &str) -> Result<(String, String), HubEr
             cx.t("comment"),
             cx.t("add_comment")
         );
-    } else {
+    } else if !matches!(summary.kind, sangam_core::Kind::Subject | sangam_core::Kind::Meeting) {
+        // Kinds without a page of their own show their record as it is.
         let json = c.store.record_json(id, None)?;
         b += &format!("<pre class=\"json\">{}</pre>", esc(&serde_json::to_string_pretty(&json)?));
     }
