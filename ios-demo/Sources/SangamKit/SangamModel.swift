@@ -376,7 +376,10 @@ public final class SangamModel: ObservableObject {
             var outcome = SyncOutcome(at: Date(), result: result, error: nil)
             do {
                 outcome.media = try await queues.run(.sync) {
-                    try st.syncMedia(hubUrl: hubUrl, token: deviceToken, download: download, listener: nil, cancel: token)
+                    let moved = try st.syncMedia(hubUrl: hubUrl, token: deviceToken, download: download, listener: nil, cancel: token)
+                    // Files no record has named for a week (retaken, or left in a discarded draft).
+                    _ = try st.collectMedia()
+                    return moved
                 }
             } catch {
                 outcome.mediaError = userMessage(error)

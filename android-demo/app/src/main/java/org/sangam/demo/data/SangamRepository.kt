@@ -359,7 +359,10 @@ class SangamRepository(
             // so a slow link never holds them up; a cut resumes next time where it stopped.
             val media = CancelToken()
             val (mediaResult, mediaError) = try {
-                Pair(withContext(reader) { store().syncMedia(enrolment.hubUrl, enrolment.token, downloadOthersMedia, null, media) }, null)
+                val moved = withContext(reader) { store().syncMedia(enrolment.hubUrl, enrolment.token, downloadOthersMedia, null, media) }
+                // Photos no record has named for a week (retaken, or left in a discarded draft).
+                withContext(reader) { store().collectMedia() }
+                Pair(moved, null)
             } catch (e: Exception) {
                 Pair(null, userMessage(e))
             } finally {
