@@ -148,12 +148,13 @@ impl Store {
     /// form; it was checked when published.
     fn give_form_files(&self, live: &mut LiveForm, form_id: &str, version: &str) -> Result<()> {
         let Some(id) = self.form_record_id(form_id, version)? else { return Ok(()) };
-        let files = self.form_files(&id)?;
+        // The list, kept while the form record is unchanged (read for every validation).
+        let files = self.derived_as(&format!("{id}#file-list"), &id, || self.form_files(&id))?;
         if files.is_empty() {
             return Ok(());
         }
         let mut here = Vec::new();
-        for (file, name) in &files {
+        for (file, name) in files.iter() {
             if self.media_info(name)?.is_some_and(|i| i.complete) {
                 here.push((file.clone(), name.clone()));
             }

@@ -133,6 +133,14 @@ impl Ctx {
             _ => self.session.user.scopes.clone(),
         }
     }
+
+    /// The scopes to list one at a time (lists take one scope each): `[None]` for all.
+    pub fn scope_list(&self) -> Vec<Option<String>> {
+        match self.scopes() {
+            None => vec![None],
+            Some(l) => l.into_iter().map(Some).collect(),
+        }
+    }
 }
 
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -364,21 +372,31 @@ async fn media(State(c): State<Shared>, headers: HeaderMap, Path((id, name)): Pa
     .await
 }
 
-/// Starts an export, then to its page.
-async fn export_start(State(c): State<Shared>, headers: HeaderMap, Form(form): Form<std::collections::HashMap<String, String>>) -> Response {
+/// A form post: session and CSRF token checked (or the refusal), then `f` answers, on a
+/// blocking thread.
+async fn posted(
+    c: Shared,
+    headers: HeaderMap,
+    form: std::collections::HashMap<String, String>,
+    f: impl FnOnce(&Console, Lang, &Session, &std::collections::HashMap<String, String>) -> Response + Send + 'static,
+) -> Response {
     let lang = lang_of(&headers);
     if !c.enabled {
         return disabled(lang);
     }
-    blocking(lang, move || {
-        let session = match posted_session(&c, &headers, &form, lang) {
-            Ok(s) => s,
-            Err(refused) => return refused,
-        };
-        match exports::start(&c, &session, &form) {
-            Ok(id) => redirect(&format!("/console/exports/{id}")),
-            Err(e) => error_page(lang, Some(&session), e),
-        }
+    blocking(lang, move || match posted_session(&c, &headers, &form, lang) {
+        Ok(session) => f(&c, lang, &session, &form),
+        Err(refused) => refused,
+    })
+    .await
+}
+
+/// Starts an export, then to its page.
+async fn export_start(State(c): State<Shared>, headers: HeaderMap, Form(form): Form<std::collections::HashMap<String, String>>) -> Response {
+    let shared = c.clone();
+    posted(c, headers, form, move |_, lang, session, form| match exports::start(&shared, session, form) {
+        Ok(id) => redirect(&format!("/console/exports/{id}")),
+        Err(e) => error_page(lang, Some(session), e),
     })
     .await
 }
@@ -451,19 +469,9 @@ async fn form_check(State(c): State<Shared>, headers: HeaderMap, multipart: axum
 
 /// Publishes a checked upload, then back to the forms list.
 async fn form_publish(State(c): State<Shared>, headers: HeaderMap, Form(form): Form<std::collections::HashMap<String, String>>) -> Response {
-    let lang = lang_of(&headers);
-    if !c.enabled {
-        return disabled(lang);
-    }
-    blocking(lang, move || {
-        let session = match posted_session(&c, &headers, &form, lang) {
-            Ok(s) => s,
-            Err(refused) => return refused,
-        };
-        match forms::publish(&c, &session, &form) {
-            Ok(()) => redirect("/console/forms"),
-            Err(e) => error_page(lang, Some(&session), e),
-        }
+    posted(c, headers, form, |c, lang, session, form| match forms::publish(c, session, form) {
+        Ok(()) => redirect("/console/forms"),
+        Err(e) => error_page(lang, Some(session), e),
     })
     .await
 }
@@ -478,22 +486,12 @@ async fn action(
     Form(form): Form<std::collections::HashMap<String, String>>,
     f: ActionFn,
 ) -> Response {
-    let lang = lang_of(&headers);
-    if !c.enabled {
-        return disabled(lang);
-    }
-    blocking(lang, move || {
-        let session = match posted_session(&c, &headers, &form, lang) {
-            Ok(s) => s,
-            Err(refused) => return refused,
-        };
-        match f(&c, &session, &id, &form) {
-            Ok(()) => {
-                let back = form.get("back").map(String::as_str).filter(|b| safe_back(b)).map(str::to_string);
-                redirect(&back.unwrap_or_else(|| format!("/console/r/{}", html::q(&id))))
-            }
-            Err(e) => error_page(lang, Some(&session), e),
+    posted(c, headers, form, move |c, lang, session, form| match f(c, session, &id, form) {
+        Ok(()) => {
+            let back = form.get("back").map(String::as_str).filter(|b| safe_back(b)).map(str::to_string);
+            redirect(&back.unwrap_or_else(|| format!("/console/r/{}", html::q(&id))))
         }
+        Err(e) => error_page(lang, Some(session), e),
     })
     .await
 }

@@ -642,14 +642,10 @@ pub fn record(c: &Console, cx: &Ctx, id: &str) -> Result<(String, String), HubEr
 }
 
 pub fn review_queue(c: &Console, cx: &Ctx) -> Result<(String, String), HubError> {
-    let scopes = cx.scopes();
     let state = cx.q("state").and_then(ReviewState::parse).unwrap_or(ReviewState::Received);
     let mut items = Vec::new();
     // The review list takes one scope at a time; a coordinator's few scopes are merged.
-    let scope_list: Vec<Option<String>> = match &scopes {
-        None => vec![None],
-        Some(l) => l.iter().cloned().map(Some).collect(),
-    };
+    let scope_list = cx.scope_list();
     for scope in scope_list {
         items.extend(c.store.list_by_review(&ReviewFilter {
             scope,
@@ -704,11 +700,7 @@ pub fn review_queue(c: &Console, cx: &Ctx) -> Result<(String, String), HubError>
 }
 
 pub fn conflicts(c: &Console, cx: &Ctx) -> Result<(String, String), HubError> {
-    let scopes = cx.scopes();
-    let scope_list: Vec<Option<String>> = match &scopes {
-        None => vec![None],
-        Some(l) => l.iter().cloned().map(Some).collect(),
-    };
+    let scope_list = cx.scope_list();
     let mut records = Vec::new();
     for scope in scope_list {
         records.extend(c.store.conflicted_records(scope.as_deref(), 200, 0)?);
@@ -734,10 +726,7 @@ pub fn conflicts(c: &Console, cx: &Ctx) -> Result<(String, String), HubError> {
 /// Candidate duplicate subjects of the user's scopes: each pair side by side, with the reasons
 /// it scored, and one button to merge (keeping either one).
 pub fn duplicates(c: &Console, cx: &Ctx) -> Result<(String, String), HubError> {
-    let scope_list: Vec<Option<String>> = match cx.scopes() {
-        None => vec![None],
-        Some(l) => l.into_iter().map(Some).collect(),
-    };
+    let scope_list = cx.scope_list();
     let mut pairs = Vec::new();
     for scope in scope_list {
         let opts = sangam_core::DuplicateOptions { scope, limit: 100, ..Default::default() };
@@ -802,10 +791,7 @@ fn reason_label(cx: &Ctx, r: &sangam_core::MatchReason) -> String {
 
 /// Households, people and enterprises of the user's scopes, found by name, village or phone.
 pub fn subjects(c: &Console, cx: &Ctx) -> Result<(String, String), HubError> {
-    let scope_list: Vec<Option<String>> = match cx.scopes() {
-        None => vec![None],
-        Some(l) => l.into_iter().map(Some).collect(),
-    };
+    let scope_list = cx.scope_list();
     let text = cx.q("q").map(str::trim).filter(|t| !t.is_empty()).map(str::to_string);
     let mut found = Vec::new();
     for scope in scope_list {
@@ -909,10 +895,7 @@ fn subject_section(c: &Console, cx: &Ctx, id: &str) -> Result<String, HubError> 
 /// Coalition meetings of the user's scopes, newest first, with attendance and their open
 /// action items.
 pub fn meetings(c: &Console, cx: &Ctx) -> Result<(String, String), HubError> {
-    let scope_list: Vec<Option<String>> = match cx.scopes() {
-        None => vec![None],
-        Some(l) => l.into_iter().map(Some).collect(),
-    };
+    let scope_list = cx.scope_list();
     let mut rows = Vec::new();
     for scope in scope_list {
         for m in c.store.list_meetings(scope.as_deref(), 200)? {
@@ -994,10 +977,7 @@ fn meeting_section(c: &Console, cx: &Ctx, id: &str) -> Result<String, HubError> 
 pub fn actions(c: &Console, cx: &Ctx) -> Result<(String, String), HubError> {
     let owner = cx.q("owner").map(str::trim).filter(|o| !o.is_empty()).map(str::to_string);
     let open_only = cx.q("all") != Some("1");
-    let scope_list: Vec<Option<String>> = match cx.scopes() {
-        None => vec![None],
-        Some(l) => l.into_iter().map(Some).collect(),
-    };
+    let scope_list = cx.scope_list();
     let mut b = scope_picker(
         cx,
         "/console/actions",
@@ -1110,10 +1090,7 @@ pub fn map(c: &Console, cx: &Ctx) -> Result<(String, String), HubError> {
             .map(|(q, _)| q.name.clone())
             .collect()
     });
-    let scope_list: Vec<Option<String>> = match cx.scopes() {
-        None => vec![None],
-        Some(l) => l.into_iter().map(Some).collect(),
-    };
+    let scope_list = cx.scope_list();
     let mut points = Vec::new();
     'scopes: for scope in scope_list {
         let filter = sangam_core::ResponseFilter { form_id: Some(form_id.clone()), scope, limit: Some(2000), ..Default::default() };

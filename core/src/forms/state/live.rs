@@ -86,6 +86,8 @@ pub struct LiveForm {
     pub(crate) file_choices: BTreeMap<usize, ChoiceList>,
     /// The answers of the last response saved with the form (`${last-saved#q}`).
     pub(crate) last_saved: BTreeMap<String, FieldValue>,
+    /// By node: a calculation whose value `once()` fixes (see [`LiveForm::keeps_once`]).
+    once: Vec<bool>,
 }
 
 pub(super) fn empty() -> Value {
@@ -163,8 +165,10 @@ impl LiveForm {
             items: form.choice_instances.clone(),
             file_choices: BTreeMap::new(),
             last_saved: BTreeMap::new(),
+            once: Vec::new(),
             form,
         };
+        live.once = (0..live.form.nodes.len()).map(|i| live.computes_once(i)).collect();
         for (name, v) in answers {
             match live.form.node(name) {
                 Some(i) if live.form.nodes[i].repeat.is_none() && live.takes_answer(i) => {
@@ -220,6 +224,10 @@ impl LiveForm {
     /// Whether node `i` is a calculation whose value `once()` fixes: it is saved with the
     /// response ([`LiveForm::answers`]) so that it stays what it first was.
     fn keeps_once(&self, i: usize) -> bool {
+        self.once.get(i).copied().unwrap_or(false)
+    }
+
+    fn computes_once(&self, i: usize) -> bool {
         let node = &self.form.nodes[i];
         !self.takes_answer(i)
             && node
