@@ -12,7 +12,10 @@
 //! - daily push of 1%: 1% of the records get one field edited, then pushed;
 //! - nothing changed: a sync (PouchDB: a push and a pull) with nothing new;
 //! - daily push of 1% over Regular 2G (150 ms one way, 50 kbit/s up, 250 kbit/s down);
-//! - bootstrap: a fresh phone pulls all N.
+//! - bootstrap: a fresh phone pulls all N;
+//! - bootstrap over Regular 2G: another fresh phone pulls all N over the slow link. It runs for
+//!   sizes up to `SANGAM_BENCH_SLOW_BOOTSTRAP_MAX` (default 10000: PouchDB's 2G bootstrap of
+//!   50,000 records takes a quarter of an hour).
 //!
 //! Local edits happen before the clock starts on both sides; only the sync is timed.
 //!
@@ -105,7 +108,7 @@ struct PouchPhone {
 }
 
 impl PouchPhone {
-    fn start(url: &str, slow_url: &str, records: &Path, edits: usize, dir: &Path) -> PouchPhone {
+    fn start(url: &str, slow_url: &str, records: &Path, edits: usize, dir: &Path, slow_bootstrap: bool) -> PouchPhone {
         std::fs::create_dir_all(dir).expect("phone dir");
         let mut child = Command::new("node")
             .arg("client.js")
@@ -114,6 +117,7 @@ impl PouchPhone {
             .arg(records)
             .arg(edits.to_string())
             .arg(dir)
+            .arg(if slow_bootstrap { "slow-bootstrap" } else { "no-slow-bootstrap" })
             .current_dir(peers_dir())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -156,15 +160,18 @@ fn pouchdb(n: usize, dir: &Path) -> Vec<(&'static str, Figures)> {
     // switched on for the slow phase only.
     let link = Proxy::start(server.addr, Some(Shape::regular_2g()));
     link.set_shaped(false);
-    let mut phone = PouchPhone::start(&link.url, &link.url, &records, n / 100, &dir.join("pouch-phone"));
+    let mut phone = PouchPhone::start(&link.url, &link.url, &records, n / 100, &dir.join("pouch-phone"), slow_bootstrap(n));
     let mut figures = Vec::new();
     for name in WORKLOADS_POUCH {
-        link.set_shaped(*name == "daily-slow");
+        link.set_shaped(name.ends_with("-slow"));
         link.take();
         let (phase, wall, requests, docs) = phone.phase();
         assert_eq!(phase, *name, "the PouchDB phone ran another phase");
         let (up, down) = link.take();
         eprintln!("pouchdb {n}: {phase} {docs} docs, {wall:.2} s");
+        if *name == "bootstrap-slow" && !slow_bootstrap(n) {
+            continue;
+        }
         if let Some(label) = label(name) {
             figures.push((label, Figures { up, down, requests, wall }));
         }
@@ -173,7 +180,13 @@ fn pouchdb(n: usize, dir: &Path) -> Vec<(&'static str, Figures)> {
 }
 
 /// The PouchDB phone's phases, in order (see tests/peers/client.js).
-const WORKLOADS_POUCH: &[&str] = &["push-all", "settle", "daily", "nothing", "daily-slow", "bootstrap"];
+const WORKLOADS_POUCH: &[&str] = &["push-all", "settle", "daily", "nothing", "daily-slow", "bootstrap", "bootstrap-slow"];
+
+/// Whether the 2G bootstrap runs for `n` records (see the module's documentation).
+fn slow_bootstrap(n: usize) -> bool {
+    let max = std::env::var("SANGAM_BENCH_SLOW_BOOTSTRAP_MAX").ok().and_then(|s| s.parse().ok()).unwrap_or(10_000);
+    n <= max
+}
 
 /// The table's name for a phase (`None`: set-up, not a workload).
 fn label(phase: &str) -> Option<&'static str> {
@@ -183,6 +196,7 @@ fn label(phase: &str) -> Option<&'static str> {
         "nothing" => "nothing changed",
         "daily-slow" => "daily push of 1%, Regular 2G",
         "bootstrap" => "bootstrap",
+        "bootstrap-slow" => "bootstrap, Regular 2G",
         _ => return None,
     })
 }
@@ -242,6 +256,13 @@ fn sangam(n: usize, dir: &Path) -> Vec<(&'static str, Figures)> {
     let fresh_token = enrol(EXE, &data, "fresh", "field-worker", &[SCOPE]);
     let fresh = Store::open(dir.join("fresh.db"), Identity::field_worker("fresh", "Fresh")).expect("fresh phone");
     figures.push(("bootstrap", sangam_sync(&fresh, &link.url, &fresh_token, &link)));
+    if slow_bootstrap(n) {
+        let token = enrol(EXE, &data, "fresh-slow", "field-worker", &[SCOPE]);
+        let fresh = Store::open(dir.join("fresh-slow.db"), Identity::field_worker("fresh-slow", "Fresh")).expect("fresh phone");
+        link.set_shaped(true);
+        figures.push(("bootstrap, Regular 2G", sangam_sync(&fresh, &link.url, &token, &link)));
+        link.set_shaped(false);
+    }
     for (name, f) in &figures {
         eprintln!("sangam {n}: {name} {:.2} s", f.wall);
     }

@@ -9,6 +9,8 @@
 //   nothing    a push and a pull with nothing changed
 //   daily-slow EDITS more records edited, then pushed over the slow link
 //   bootstrap  a fresh phone pulls everything
+//   bootstrap-slow  another fresh phone pulls everything over the slow link (skipped, reported
+//              as 0 docs, when the sixth argument is "no-slow-bootstrap")
 'use strict';
 const fs = require('fs');
 const readline = require('readline');
@@ -17,7 +19,7 @@ const PouchDB = require('pouchdb-core')
   .plugin(require('pouchdb-adapter-http'))
   .plugin(require('pouchdb-replication'));
 
-const [url, slowUrl, recordsPath, editsArg, dir] = process.argv.slice(2);
+const [url, slowUrl, recordsPath, editsArg, dir, slowBootstrap] = process.argv.slice(2);
 const edits = Number(editsArg || 0);
 let requests = 0;
 const counting = (u, opts) => { requests += 1; return PouchDB.fetch(u, opts); };
@@ -64,6 +66,11 @@ async function phase(name, run, prepare = async () => {}) {
   await phase('bootstrap', async () => {
     const fresh = new PouchDB(`${dir}/fresh`, { adapter: 'leveldb' });
     return (await PouchDB.replicate(remote(), fresh, { batch_size: 100 })).docs_written;
+  });
+  await phase('bootstrap-slow', async () => {
+    if (slowBootstrap === 'no-slow-bootstrap') return 0;
+    const fresh = new PouchDB(`${dir}/fresh-slow`, { adapter: 'leveldb' });
+    return (await PouchDB.replicate(remote(slowUrl), fresh, { batch_size: 100 })).docs_written;
   });
   lines.close();
 })().catch((e) => { console.error(e); process.exit(1); });
