@@ -20,6 +20,10 @@ pub enum ApiError {
     /// The store could not be read or written (corrupt files are moved aside, never deleted).
     #[error("{message}")]
     Storage { message: String },
+    /// The store's key is wrong, or the store is encrypted and no key was given. The file is
+    /// left exactly as it was: try the right key (or the one a rekey was changing to).
+    #[error("{message}")]
+    Key { message: String },
     /// The input was malformed (bad bytes, an unknown form, a wrong kind of record).
     #[error("{message}")]
     InvalidInput { message: String },
@@ -44,6 +48,7 @@ impl From<CoreError> for ApiError {
             CoreError::Network(_) => ApiError::Network { message },
             CoreError::Forbidden(_) => ApiError::Forbidden { message },
             CoreError::Cancelled => ApiError::Cancelled { message },
+            CoreError::WrongKey | CoreError::KeyNeeded => ApiError::Key { message },
             CoreError::Sqlite(_) | CoreError::Corrupt { .. } | CoreError::SchemaTooNew { .. } | CoreError::Io(_) => {
                 ApiError::Storage { message }
             }

@@ -25,3 +25,10 @@ uniffi::setup_scaffolding!("sangam");
 pub fn parse_enrolment(text: String) -> Result<Enrolment, ApiError> {
     error::guard(|| sync::parse_enrolment(&text))
 }
+
+/// A new random store key (32 bytes) for [`store::SangamStore::open_encrypted`], to be kept by
+/// the platform's key store (wrapped by the Android Keystore, or in the iOS Keychain).
+#[uniffi::export]
+pub fn generate_store_key() -> Result<Vec<u8>, ApiError> {
+    error::guard(|| Ok(sangam_core::StoreKey::generate()?.bytes().to_vec()))
+}

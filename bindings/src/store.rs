@@ -38,6 +38,28 @@ impl SangamStore {
         guard(|| Ok(Arc::new(SangamStore(Store::open(path, user.into())?))))
     }
 
+    /// Opens (or creates) the store at `path` encrypted under `key` (32 bytes the platform's
+    /// key store holds: Android Keystore, iOS Keychain). A clear store is encrypted in place
+    /// first, losing nothing. A wrong key is `ApiError::Key`, with the file left as it was.
+    #[uniffi::constructor]
+    pub fn open_encrypted(path: String, user: UserInfo, key: Vec<u8>) -> R<Arc<Self>> {
+        guard(|| {
+            let key = core::StoreKey::from_bytes(&key)?;
+            Ok(Arc::new(SangamStore(Store::open_encrypted(path, user.into(), &key)?)))
+        })
+    }
+
+    /// Whether the store's file is encrypted.
+    pub fn is_encrypted(&self) -> bool {
+        self.0.is_encrypted()
+    }
+
+    /// Re-encrypts the store under `new_key`. Keep the old key until this returns (a crash
+    /// during it leaves the store under the old key).
+    pub fn rekey(&self, new_key: Vec<u8>) -> R<()> {
+        guard(|| Ok(self.0.rekey(&core::StoreKey::from_bytes(&new_key)?)?))
+    }
+
     /// A store in memory (for tests and previews).
     #[uniffi::constructor]
     pub fn open_in_memory(user: UserInfo) -> R<Arc<Self>> {

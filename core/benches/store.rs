@@ -8,6 +8,8 @@
 //! peak RSS while opening 1,000 random records one after another (in a fresh process).
 //!
 //! `SANGAM_BENCH_RESPONSES=5000` seeds a smaller store for a quick look.
+//! `SANGAM_BENCH_ENCRYPTED=1` runs it all on an encrypted store (SQLCipher, ADR 0013), to set
+//! beside a run without it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,6 +22,15 @@ const FORMS: usize = 10;
 
 fn id() -> Identity {
     Identity::field_worker("bench", "Bench User")
+}
+
+/// The store at `path`, encrypted under a fixed key when `SANGAM_BENCH_ENCRYPTED` is set.
+fn open_store(path: &Path) -> Result<Store> {
+    if std::env::var_os("SANGAM_BENCH_ENCRYPTED").is_some() {
+        Store::open_encrypted(path, id(), &StoreKey::from_bytes(&[7u8; 32])?)
+    } else {
+        open_store(path)
+    }
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -47,7 +58,7 @@ fn answers(rng: &mut StdRng) -> std::collections::BTreeMap<String, Option<FieldV
 }
 
 fn seed(path: &Path, responses: usize) -> Result<()> {
-    let s = Store::open(path, id())?;
+    let s = open_store(path)?;
     let mut rng = StdRng::seed_from_u64(7);
     let t = Instant::now();
     s.bulk_import(|s| {
@@ -106,7 +117,7 @@ fn vm_hwm_kb() -> u64 {
 
 /// Child mode: open the store and 1,000 random records one after another; print VmHWM.
 fn rss_probe(path: &Path) -> Result<()> {
-    let s = Store::open(path, id())?;
+    let s = open_store(path)?;
     let ids: Vec<String> = s.changed_since(0, usize::MAX)?.into_iter().map(|(id, _)| id).collect();
     let mut rng = StdRng::seed_from_u64(99);
     for _ in 0..1_000 {
@@ -119,7 +130,7 @@ fn rss_probe(path: &Path) -> Result<()> {
 
 /// Child mode: `n` durable saves, for strace to count fsyncs.
 fn save_probe(path: &Path, n: usize) -> Result<()> {
-    let s = Store::open(path, id())?;
+    let s = open_store(path)?;
     let r = s.list_responses(&ResponseFilter { limit: Some(1), ..Default::default() })?.remove(0).id;
     s.response(&r)?;
     println!("READY");
@@ -147,20 +158,20 @@ fn main() -> Result<()> {
         seed(&tmp, responses)?;
         std::fs::rename(&tmp, &path)?;
     }
-    println!("store benchmark: {responses} responses x 40 answers, 2,000 subjects, 200 meetings, 500 actions");
+    println!("store benchmark: {responses} responses x 40 answers, 2,000 subjects, 200 meetings, 500 actions{}", if std::env::var_os("SANGAM_BENCH_ENCRYPTED").is_some() { ", encrypted (SQLCipher)" } else { "" });
 
     // Cold open to the first 50 rows (a fresh Store each time; the OS page cache stays warm).
     let mut cold = Vec::new();
     for _ in 0..7 {
         let t = Instant::now();
-        let s = Store::open(&path, id())?;
+        let s = open_store(&path)?;
         let rows = s.list_responses(&ResponseFilter { limit: Some(50), ..Default::default() })?;
         cold.push(t.elapsed());
         assert_eq!(rows.len(), 50);
     }
     println!("cold open to first 50 rows     median {:>9.3} ms   (target <= 50 ms)", median(cold).as_secs_f64() * 1e3);
 
-    let s = Store::open(&path, id())?;
+    let s = open_store(&path)?;
     let mut list = Vec::new();
     for i in 0..200 {
         let t = Instant::now();
@@ -251,11 +262,11 @@ fn bytes_per_response() -> Result<()> {
     let path = dir.join("bytes.db");
     let _ = std::fs::remove_file(&path);
     let empty = {
-        let s = Store::open(&path, id())?;
+        let s = open_store(&path)?;
         s.checkpoint()?;
         std::fs::metadata(&path)?.len()
     };
-    let s = Store::open(&path, id())?;
+    let s = open_store(&path)?;
     let mut rng = StdRng::seed_from_u64(11);
     let mut json = 0usize;
     let mut ids = Vec::new();

@@ -33,6 +33,15 @@ pub enum Error {
     #[error("the store at {path} is unreadable ({reason}); it was moved aside to {moved_to} and kept")]
     Corrupt { path: PathBuf, moved_to: PathBuf, reason: String },
 
+    /// The key does not open this encrypted store (or the file is damaged). The file was left
+    /// exactly as it was.
+    #[error("the store could not be opened with this key (a wrong key, or a damaged file); it was left untouched")]
+    WrongKey,
+
+    /// The store is encrypted and was opened without its key. The file was left as it was.
+    #[error("the store is encrypted; open it with its key")]
+    KeyNeeded,
+
     /// The file was written by a newer version of Sangam.
     #[error("this store has schema version {found}, newer than the {supported} this app understands; update the app")]
     SchemaTooNew { found: i64, supported: i64 },

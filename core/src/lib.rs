@@ -40,5 +40,5 @@ pub use record::conflicts::{field_value_from_json, RecordConflicts};
 pub use model::subject::{NewSubject, Subject, SubjectQuery};
 pub use model::checks::now_ms;
 pub use model::{Identity, Kind, RecordSummary, Role};
-pub use store::{ApplyOutcome, DayCount, Overview, ResponsePage, ResponseQuery, ResponseRow, ResponseSort, Store};
+pub use store::{ApplyOutcome, DayCount, Overview, ResponsePage, ResponseQuery, ResponseRow, ResponseSort, Store, StoreKey};
 pub use value::FieldValue;

@@ -22,6 +22,11 @@ use crate::{open_store, HubError};
     about = "Sangam district sync hub and coordinator tools"
 )]
 struct Cli {
+    /// Keep the hub's data encrypted under the key in this file (64 hexadecimal digits, made
+    /// by `sangam-hub key new`). Also `SANGAM_HUB_KEY_FILE`, or the key itself in
+    /// `SANGAM_HUB_KEY`. Clear data is encrypted on its first open with a key.
+    #[arg(long, global = true)]
+    key_file: Option<PathBuf>,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -102,6 +107,28 @@ enum Cmd {
     Unmerge(crate::coordinator::UnmergeArgs),
     /// Export responses (CSV, JSON lines, Automerge) or meeting minutes (Markdown).
     Export(crate::coordinator::ExportArgs),
+    /// The data key: make one, or change the key the hub's data is encrypted under.
+    Key {
+        #[command(subcommand)]
+        cmd: KeyCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCmd {
+    /// Write a new random data key to a file (private; never inside the data directory).
+    New {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Re-encrypt the hub's data under the key in `--new-key-file` (the hub stopped; the
+    /// current key is `--key-file`). Keep the old key until this has finished.
+    Rotate {
+        #[arg(long)]
+        data: PathBuf,
+        #[arg(long)]
+        new_key_file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -261,6 +288,7 @@ pub fn main() -> i32 {
 }
 
 fn run(cli: Cli) -> Result<i32, HubError> {
+    crate::datakey::init(cli.key_file.as_deref())?;
     match cli.cmd {
         Cmd::Serve {
             data,
@@ -303,6 +331,7 @@ fn run(cli: Cli) -> Result<i32, HubError> {
         Cmd::Bundle { cmd } => bundle(cmd),
         Cmd::Form { cmd } => form(cmd),
         Cmd::Demo => crate::demo::run().map(|_| 0),
+        Cmd::Key { cmd } => key(cmd),
         Cmd::Review { cmd } => crate::coordinator::review(cmd),
         Cmd::Conflicts { cmd } => crate::coordinator::conflicts(cmd),
         Cmd::Duplicates(a) => crate::coordinator::duplicates(a),
@@ -565,4 +594,26 @@ pub(crate) fn pinned_address(data: &std::path::Path, url: &str, cert: Option<&st
         eprintln!("note: no certificate pinned (pass --hub-cert, or run 'serve --tls-cert' once); phones will need a CA-signed certificate");
     }
     Ok(address.to_string())
+}
+
+fn key(cmd: KeyCmd) -> Result<i32, HubError> {
+    match cmd {
+        KeyCmd::New { out } => {
+            crate::datakey::write_new(&out)?;
+            println!("wrote a new data key to {}", out.display());
+            println!("keep a copy somewhere safe and apart from the hub: without it the hub's data cannot be read");
+            Ok(0)
+        }
+        KeyCmd::Rotate { data, new_key_file } => {
+            let new = crate::datakey::read_file(&new_key_file)?;
+            if crate::datakey::get().is_none() {
+                return Err(HubError::Usage("give the current key with --key-file (or SANGAM_HUB_KEY_FILE)".into()));
+            }
+            for done in crate::datakey::rotate(&data, &new)? {
+                println!("re-encrypted {done}");
+            }
+            println!("the hub's data is now under the key in {}; start the hub with it", new_key_file.display());
+            Ok(0)
+        }
+    }
 }

@@ -41,16 +41,9 @@ use sangam_core::now_ms;
 impl Devices {
     pub fn open(dir: &Path) -> Result<Devices, HubError> {
         sangam_core::files::private_dir(dir)?;
-        let path = dir.join("devices.db");
-        if !path.exists() {
-            // Token hashes and enrolments: private from the first byte (SQLite gives the WAL
-            // the same mode).
-            match sangam_core::files::create_new_private(&path) {
-                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e.into()),
-                _ => {}
-            }
-        }
-        let conn = Connection::open(&path)?;
+        // Token hashes and enrolments: private from the first byte (SQLite gives the WAL the
+        // same mode), and encrypted when the hub has a data key.
+        let conn = sangam_core::store::key::open_sqlite(&dir.join("devices.db"), crate::datakey::get())?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.execute_batch(

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod conn;
 pub mod console;
 pub mod coordinator;
+pub mod datakey;
 pub mod demo;
 pub mod devices;
 pub mod media;
@@ -38,10 +39,11 @@ pub enum HubError {
 /// Opens (creating on first run) the hub's record store in `data`.
 pub fn open_store(data: &Path) -> Result<Store, HubError> {
     sangam_core::files::private_dir(data)?;
-    let store = Store::open(
-        data.join("hub.db"),
-        Identity::new("hub", "District hub", Role::Admin),
-    )?;
+    let identity = Identity::new("hub", "District hub", Role::Admin);
+    let store = match datakey::get() {
+        Some(key) => Store::open_encrypted(data.join("hub.db"), identity, key)?,
+        None => Store::open(data.join("hub.db"), identity)?,
+    };
     store.enable_serving()?;
     Ok(store)
 }

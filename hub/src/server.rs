@@ -576,7 +576,7 @@ fn quarantine(data: &std::path::Path, device: &str, bytes: &[u8]) {
             .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
             .collect::<String>()
     );
-    if let Err(e) = sangam_core::files::write_private(&dir.join(&name), bytes) {
+    if let Err(e) = crate::datakey::write_private(&dir.join(&name), bytes) {
         tracing::error!(error = %e, "could not quarantine a payload");
     } else {
         tracing::warn!(file = %name, "payload quarantined");

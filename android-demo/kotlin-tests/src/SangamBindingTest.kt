@@ -164,6 +164,28 @@ fun main(args: Array<String>) {
         d.setAnswer(orphan, "still_works", AnswerValue.Bool(true))
         check(d.response(orphan).answers["still_works"] == AnswerValue.Bool(true), "the store keeps working after errors")
 
+        // An encrypted store: opens with its key, refuses a wrong one (file untouched), rekeys.
+        val key = generateStoreKey()
+        val sealedPath = File(dir, "sealed.db").path
+        val e1 = SangamStore.openEncrypted(sealedPath, UserInfo("asha", "Asha", UserRole.FIELD_WORKER), key)
+        val secret = e1.createSubject("household", scope, mapOf("name" to AnswerValue.Text("Sunita Kumari Devi")))
+        check(e1.isEncrypted(), "a store opened with a key is encrypted")
+        e1.shutdown()
+        e1.close()
+        val onDisk = File(sealedPath).readBytes()
+        check(!String(onDisk, Charsets.ISO_8859_1).contains("Sunita Kumari"), "no name in the encrypted file")
+        expectThrows<ApiException.Key>("a wrong store key") { SangamStore.openEncrypted(sealedPath, UserInfo("asha", "Asha", UserRole.FIELD_WORKER), generateStoreKey()) }
+        expectThrows<ApiException.Key>("an encrypted store opened without its key") { SangamStore.open(sealedPath, UserInfo("asha", "Asha", UserRole.FIELD_WORKER)) }
+        check(File(sealedPath).readBytes().contentEquals(onDisk), "a refused key leaves the file as it was")
+        val e2 = SangamStore.openEncrypted(sealedPath, UserInfo("asha", "Asha", UserRole.FIELD_WORKER), key)
+        val newKey = generateStoreKey()
+        e2.rekey(newKey)
+        e2.close()
+        expectThrows<ApiException.Key>("the old key after a rekey") { SangamStore.openEncrypted(sealedPath, UserInfo("asha", "Asha", UserRole.FIELD_WORKER), key) }
+        val e3 = SangamStore.openEncrypted(sealedPath, UserInfo("asha", "Asha", UserRole.FIELD_WORKER), newKey)
+        check(e3.subject(secret).attrs["name"] == AnswerValue.Text("Sunita Kumari Devi"), "the record reads back under the new key")
+        e3.close()
+
         // Meetings and actions through the binding.
         val m = a.createMeeting(MeetingInput("District Entrepreneurship Coalition", scope, "2026-11-29", "10:30", "Block office", listOf("Loans")))
         val att = a.addAttendee(m, AttendeeInput("Meena", "entrepreneur", "SHG", ""))

@@ -20,6 +20,7 @@ mod changelog;
 mod derived;
 mod export_scan;
 mod inner;
+pub mod key;
 pub(crate) mod lists;
 mod maintenance;
 mod media;
@@ -42,6 +43,7 @@ pub(crate) use lists::SubjectKeys;
 pub use sync_state::UPSTREAM;
 pub(crate) use sync_state::Upstream;
 pub use tables::{DayCount, Overview, ResponsePage, ResponseQuery, ResponseRow, ResponseSort};
+pub use key::StoreKey;
 pub use types::ApplyOutcome;
 pub(crate) use types::{summary_from_row, SUMMARY_COLS};
 
@@ -71,6 +73,8 @@ pub struct Store {
     path: Option<PathBuf>,
     /// Values derived from records (compiled forms), kept while the record is unchanged.
     derived: derived::Derived,
+    /// Whether the file is encrypted (opened with a key).
+    encrypted: bool,
 }
 
 impl Store {

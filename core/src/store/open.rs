@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use std::sync::Mutex;
 
 use super::cache::DocCache;
-use super::{schema, Inner, Store, CACHE_DOCS};
+use super::{schema, Inner, Store, StoreKey, CACHE_DOCS};
 use crate::model::checks::now_ms;
 use crate::model::Identity;
 use crate::sign::DeviceKey;
@@ -22,15 +22,62 @@ impl Store {
     /// A file that is not a readable Sangam store is moved aside (never deleted) and
     /// [`Error::Corrupt`] is returned; opening again then starts a fresh store. A file from a
     /// newer schema is refused with [`Error::SchemaTooNew`] and left untouched.
+    ///
+    /// An encrypted store is refused with [`Error::KeyNeeded`] and left as it is: open it with
+    /// [`Store::open_encrypted`].
     pub fn open(path: impl AsRef<Path>, identity: Identity) -> Result<Store> {
-        let path = path.as_ref().to_path_buf();
+        Self::open_keyed(path.as_ref(), identity, None)
+    }
+
+    /// Opens (or creates) the store at `path`, encrypted under `key` (ADR 0013).
+    ///
+    /// A new store is encrypted from its first page. A clear store is encrypted first, in
+    /// place and losing nothing (a crash leaves the clear store or the encrypted one, whole). A
+    /// wrong key is [`Error::WrongKey`], with the file left exactly as it was.
+    pub fn open_encrypted(path: impl AsRef<Path>, identity: Identity, key: &StoreKey) -> Result<Store> {
+        Self::open_keyed(path.as_ref(), identity, Some(key))
+    }
+
+    fn open_keyed(path: &Path, identity: Identity, key: Option<&StoreKey>) -> Result<Store> {
+        let path = path.to_path_buf();
         identity.check()?;
-        match Self::open_conn(&path) {
-            Ok(conn) => Self::from_conn(conn, identity, Some(path)),
+        match key {
+            Some(k) => {
+                super::key::encrypt_in_place(&path, k)?;
+            }
+            None if super::key::looks_encrypted(&path)? => return Err(Error::KeyNeeded),
+            None => {}
+        }
+        match Self::open_conn(&path, key) {
+            Ok(conn) => {
+                let mut store = Self::from_conn(conn, identity, Some(path))?;
+                store.encrypted = key.is_some();
+                Ok(store)
+            }
+            // With a key, an unreadable first page is a wrong key far more often than damage:
+            // the file is never moved aside for it.
+            Err(Error::Sqlite(e)) if key.is_some() && is_corruption(&e) => Err(Error::WrongKey),
             Err(Error::Sqlite(e)) if is_corruption(&e) => Err(move_aside(&path, &e.to_string())),
             Err(Error::Corrupt { reason, .. }) => Err(move_aside(&path, &reason)),
             Err(e) => Err(e),
         }
+    }
+
+    /// Whether this store's file is encrypted.
+    pub fn is_encrypted(&self) -> bool {
+        self.encrypted
+    }
+
+    /// Changes the key of this encrypted store to `new`. The caller keeps the old key until
+    /// this returns: a crash during the rekey leaves the store under the old key.
+    pub fn rekey(&self, new: &StoreKey) -> Result<()> {
+        if !self.encrypted {
+            return Err(Error::invalid("this store is not encrypted; open it with a key to encrypt it"));
+        }
+        let mut g = self.lock();
+        super::key::rekey(&g.conn, new)?;
+        g.cache.clear();
+        Ok(())
     }
 
     /// A store in memory, for tests and throw-away work.
@@ -41,7 +88,7 @@ impl Store {
         Self::from_conn(conn, identity, None)
     }
 
-    fn open_conn(path: &Path) -> Result<Connection> {
+    fn open_conn(path: &Path, key: Option<&StoreKey>) -> Result<Connection> {
         // A new store file is made private first (0600; SQLite gives its journal and WAL the
         // same mode), in a private directory if the directory is new.
         if !path.exists() {
@@ -55,6 +102,9 @@ impl Store {
             }
         }
         let mut conn = Connection::open(path)?;
+        if let Some(k) = key {
+            super::key::apply(&conn, k)?;
+        }
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         // Touching the schema is what reveals a file that is not a database.
         let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
@@ -66,7 +116,7 @@ impl Store {
                 reason: "the file is a database of another application".into(),
             });
         }
-        if tables == 0 {
+        if tables == 0 && key.is_none() {
             // 8 KB pages fit a typical record row (~0.9 KB) with a tenth of the slack 4 KB
             // pages leave; it must be set before the first table exists.
             conn.pragma_update(None, "page_size", 8192)?;
@@ -137,7 +187,7 @@ impl Store {
             enrolled,
             data_version: 0,
         };
-        Ok(Store { inner: Mutex::new(inner), path, derived: Default::default() })
+        Ok(Store { inner: Mutex::new(inner), path, derived: Default::default(), encrypted: false })
     }
 }
 

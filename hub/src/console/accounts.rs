@@ -95,14 +95,7 @@ fn check_name(name: &str) -> Result<(), HubError> {
 impl Accounts {
     pub fn open(dir: &Path) -> Result<Accounts, HubError> {
         sangam_core::files::private_dir(dir)?;
-        let path = dir.join("console.db");
-        if !path.exists() {
-            match sangam_core::files::create_new_private(&path) {
-                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(e.into()),
-                _ => {}
-            }
-        }
-        let conn = Connection::open(&path)?;
+        let conn = sangam_core::store::key::open_sqlite(&dir.join("console.db"), crate::datakey::get())?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.execute_batch(
