@@ -283,6 +283,13 @@ impl SangamStore {
         guard(|| Ok(self.0.export_bundle(&core::sync::BundleOptions { scopes, only_unsynced })?))
     }
 
+    /// As `export_bundle`, sealed to this phone's hub (known from its last sync): only that hub
+    /// can read the file, and it refuses it if one byte changed. A phone that never synced gets
+    /// `ApiError::InvalidInput`.
+    pub fn export_sealed_bundle(&self, only_unsynced: bool, scopes: Vec<String>) -> R<Vec<u8>> {
+        guard(|| Ok(self.0.export_sealed_bundle(&core::sync::BundleOptions { scopes, only_unsynced })?))
+    }
+
     /// Imports a bundle; a damaged one is refused whole (`ApiError::InvalidInput`).
     pub fn import_bundle(&self, bytes: Vec<u8>) -> R<BundleResult> {
         guard(|| Ok(self.0.import_bundle_on_device(&bytes)?.into()))

@@ -121,6 +121,12 @@ enum KeyCmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Print this hub's public key: devices and other hubs seal bundles to it
+    /// (`bundle export --seal-to`).
+    Public {
+        #[arg(long)]
+        data: PathBuf,
+    },
     /// Re-encrypt the hub's data under the key in `--new-key-file` (the hub stopped; the
     /// current key is `--key-file`). Keep the old key until this has finished.
     Rotate {
@@ -221,6 +227,10 @@ enum BundleCmd {
         out: PathBuf,
         #[arg(long = "scope")]
         scopes: Vec<String>,
+        /// Seal the bundle to the hub with this public key (as `sangam-hub key public` prints
+        /// it): only that hub can read it, and it refuses the file if one byte changed.
+        #[arg(long)]
+        seal_to: Option<String>,
     },
     /// Import a bundle a device sent, checked as that device's sync would be.
     Import {
@@ -440,22 +450,35 @@ fn user(cmd: UserCmd) -> Result<i32, HubError> {
 
 fn bundle(cmd: BundleCmd) -> Result<i32, HubError> {
     match cmd {
-        BundleCmd::Export { data, out, scopes } => {
+        BundleCmd::Export { data, out, scopes, seal_to } => {
+            let recipient: Option<[u8; 32]> = seal_to
+                .map(|k| {
+                    hex::decode(k.trim())
+                        .ok()
+                        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                        .ok_or_else(|| HubError::Usage("--seal-to takes a hub's public key: 64 hexadecimal digits, as `sangam-hub key public` prints it".into()))
+                })
+                .transpose()?;
             let store = open_store(&data)?;
-            let bytes = store.export_bundle(&BundleOptions {
+            let signed = store.export_bundle(&BundleOptions {
                 scopes,
                 only_unsynced: false,
             })?;
+            let h = sangam_core::sync::bundle_header(&signed)?;
+            let bytes = match &recipient {
+                Some(k) => sangam_core::sync::sealed::seal(&signed, k)?,
+                None => signed,
+            };
             // Private (0600), never through a planted link, never over a store.
             sangam_core::files::write_private(&out, &bytes).map_err(|e| {
                 HubError::Usage(format!("cannot write the bundle to {}: {e}", out.display()))
             })?;
-            let h = sangam_core::sync::bundle_header(&bytes)?;
             println!(
-                "wrote {} records ({} bytes) to {}",
+                "wrote {} records ({} bytes) to {}{}",
                 h.records,
                 bytes.len(),
-                out.display()
+                out.display(),
+                if recipient.is_some() { ", sealed" } else { "" }
             );
             Ok(0)
         }
@@ -602,6 +625,10 @@ fn key(cmd: KeyCmd) -> Result<i32, HubError> {
             crate::datakey::write_new(&out)?;
             println!("wrote a new data key to {}", out.display());
             println!("keep a copy somewhere safe and apart from the hub: without it the hub's data cannot be read");
+            Ok(0)
+        }
+        KeyCmd::Public { data } => {
+            println!("{}", hex::encode(open_store(&data)?.device_key().public()));
             Ok(0)
         }
         KeyCmd::Rotate { data, new_key_file } => {

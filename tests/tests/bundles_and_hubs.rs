@@ -62,6 +62,64 @@ fn bundles_carry_a_phones_work_to_the_hub_once_and_damaged_ones_are_refused() {
 }
 
 #[test]
+fn a_sealed_bundle_reveals_nothing_opens_only_at_its_hub_and_refuses_one_altered_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let token = enrol(EXE, &data, "asha", "field-worker", &["S"]);
+    let phone = Phone::new(dir.path(), "asha", Role::FieldWorker, token);
+    // Before its first sync the phone does not know its hub's key: no sealed bundle yet.
+    assert!(matches!(phone.store.export_sealed_bundle(&Default::default()), Err(Error::InvalidInput(_))));
+    {
+        let hub = Hub::start(EXE, &data);
+        phone.sync(&hub.url).unwrap();
+    }
+    let r = response(&phone.store, "S");
+    phone.store.set_answer(&r, "head", &FieldValue::Text("Sunita Kumari Devi".into())).unwrap();
+    let sealed = phone.store.export_sealed_bundle(&Default::default()).unwrap();
+    assert!(!sealed.windows(6).any(|w| w == b"Sunita"), "a lost stick shows no name");
+    let file = dir.path().join("asha-sealed.sgb");
+    std::fs::write(&file, &sealed).unwrap();
+    let f = file.to_str().unwrap();
+
+    // Altered by one byte anywhere: refused whole, nothing imported.
+    for at in [10, sealed.len() / 2, sealed.len() - 1] {
+        let mut bad = sealed.clone();
+        bad[at] ^= 1;
+        let p = dir.path().join(format!("bad-{at}.sgb"));
+        std::fs::write(&p, bad).unwrap();
+        let (ok, out) = run(&["bundle", "import", p.to_str().unwrap(), "--device", "asha"], &data);
+        assert!(!ok, "an altered sealed bundle was accepted");
+        assert!(out.contains("altered") || out.contains("another hub") || out.contains("damaged"), "byte {at}: {out}");
+    }
+    // Any other hub refuses it.
+    let other = dir.path().join("other");
+    enrol(EXE, &other, "asha", "field-worker", &["S"]);
+    let (ok, out) = run(&["bundle", "import", f, "--device", "asha"], &other);
+    assert!(!ok);
+    assert!(out.contains("sealed for another hub"), "{out}");
+    // Its hub opens it, checked as the phone's sync would be.
+    let (ok, out) = run(&["bundle", "import", f, "--device", "asha", "--json"], &data);
+    assert!(ok, "{out}");
+    let rep: serde_json::Value = serde_json::from_str(&out[..out.rfind('}').unwrap() + 1]).unwrap();
+    assert_eq!(rep["changed"], 1);
+
+    // A hub seals to another hub by its public key.
+    let (ok, key) = run(&["key", "public"], &other);
+    assert!(ok, "{key}");
+    let to_other = dir.path().join("to-other.sgb");
+    let (ok, out) = run(&["bundle", "export", "--out", to_other.to_str().unwrap(), "--seal-to", key.trim()], &data);
+    assert!(ok && out.contains("sealed"), "{out}");
+    let third = dir.path().join("third");
+    enrol(EXE, &third, "courier", "admin", &["S"]);
+    let (ok, out) = run(&["bundle", "import", to_other.to_str().unwrap(), "--device", "courier"], &third);
+    assert!(!ok && out.contains("sealed for another hub"), "{out}");
+    enrol(EXE, &other, "courier", "admin", &["S"]);
+    let (ok, out) = run(&["bundle", "import", to_other.to_str().unwrap(), "--device", "courier"], &other);
+    assert!(ok, "{out}");
+    assert!(out.contains("changed"), "{out}");
+}
+
+#[test]
 fn district_hubs_and_a_national_hub_converge() {
     let dir = tempfile::tempdir().unwrap();
     let national = dir.path().join("national");

@@ -106,6 +106,13 @@ struct BundleBody {
 }
 
 impl Store {
+    /// A bundle of records' changes sealed to this phone's hub (the key it gave at the last
+    /// sync), so that only that hub can read it ([`super::sealed`]).
+    pub fn export_sealed_bundle(&self, opts: &BundleOptions) -> Result<Vec<u8>> {
+        let hub = self.hub_key()?.ok_or_else(|| Error::invalid("this device has not synced with its hub yet, so it cannot seal a bundle to it; sync once, or export an unsealed bundle"))?;
+        super::sealed::seal(&self.export_bundle(opts)?, &hub)
+    }
+
     /// Writes a bundle of records' changes.
     pub fn export_bundle(&self, opts: &BundleOptions) -> Result<Vec<u8>> {
         let mut g = self.lock();
@@ -181,7 +188,17 @@ impl Store {
     /// Imports a bundle. With `peer`, every record is checked as a hub checks a sync from that
     /// device (scope and role); refused records are reported and the rest goes in. A damaged
     /// bundle is refused whole before anything is applied.
+    ///
+    /// A sealed bundle ([`super::sealed`]) is opened with this store's key first; one sealed to
+    /// another hub is refused.
     pub fn import_bundle(&self, bytes: &[u8], peer: Option<&PeerInfo>) -> Result<BundleReport> {
+        let opened;
+        let bytes = if super::sealed::is_sealed(bytes) {
+            opened = super::sealed::open(bytes, &self.device_key())?;
+            &opened[..]
+        } else {
+            bytes
+        };
         let (header, body, media) = parse_bundle(bytes)?;
         if body.whole.count as u64 > header.records {
             return Err(damaged("record count"));
@@ -326,6 +343,13 @@ impl Store {
     /// scope before the first sync), except those this device made itself, which keep its own
     /// role: a bundle from another phone can carry records, never a coordinator's authority.
     pub fn import_bundle_on_device(&self, bytes: &[u8]) -> Result<BundleReport> {
+        let opened;
+        let bytes = if super::sealed::is_sealed(bytes) {
+            opened = super::sealed::open(bytes, &self.device_key())?;
+            &opened[..]
+        } else {
+            bytes
+        };
         let header = bundle_header(bytes)?;
         if self.hub_key()? == Some(header.key) {
             return self.import_bundle(bytes, None);
@@ -365,6 +389,9 @@ fn damaged(what: &str) -> Error {
 }
 
 fn parse_bundle(bytes: &[u8]) -> Result<(BundleHeader, BundleBody, Vec<BundleMedia>)> {
+    if super::sealed::is_sealed(bytes) {
+        return Err(Error::invalid("this bundle is sealed; only the hub it is sealed to can read it"));
+    }
     if bytes.len() < 4 + 2 + 4 + 8 + 64 || &bytes[..4] != MAGIC {
         return Err(Error::invalid("not a Sangam bundle"));
     }

@@ -22,6 +22,7 @@ pub mod engine;
 pub mod media;
 pub use crate::policy;
 pub mod protocol;
+pub mod sealed;
 pub mod serve;
 pub mod transport;
 pub mod wire;
