@@ -25,6 +25,7 @@ import org.sangam.demo.data.Answers
 import org.sangam.demo.data.EnrolmentSettings
 import org.sangam.demo.data.FormLanguages
 import org.sangam.demo.data.InMemoryEnrolmentStorage
+import org.sangam.demo.data.InMemoryStoreKeyVault
 import org.sangam.demo.data.SangamRepository
 import org.sangam.demo.data.userMessage
 
@@ -158,7 +159,9 @@ fun main(args: Array<String>) = runBlocking {
         check(a.listActions(m, true).single().status == RecordStatus.Action(ActionStatus.IN_PROGRESS), "an action row's status is typed")
 
         // Two phones edit one field offline; the coordinator resolves by picking a value.
-        val b = SangamRepository(File(dir, "b.db").path, InMemoryEnrolmentStorage())
+        // Phone B keeps its store encrypted, its key in a vault (the Keystore on Android).
+        val vaultB = InMemoryStoreKeyVault()
+        val b = SangamRepository(File(dir, "b.db").path, InMemoryEnrolmentStorage(), vaultB)
         b.enrol(EnrolmentSettings(hub.url, tokB, scope, "bina", "Bina", UserRole.FIELD_WORKER))
         a.sync { }
         b.sync { }
@@ -192,6 +195,24 @@ fun main(args: Array<String>) = runBlocking {
         check(a.conflicts(hh).isEmpty() && a.subject(hh).attrs["phone"] == AnswerValue.Text("9000000002"), "the picked value reached the phone")
         check(a.history(hh).any { it.by.userId == "chitra" }, "the resolution is in history")
 
+        // B's store is encrypted: no household text in its file; a key rotation keeps every record.
+        check(b.isEncrypted() && vaultB.current()?.size == 32, "phone B's store is encrypted under the vault's key")
+        b.checkpoint()
+        check(!String(File(dir, "b.db").readBytes(), Charsets.ISO_8859_1).contains("9000000002"), "no phone number in B's store file")
+        val oldKey = vaultB.current()!!
+        b.rotateStoreKey()
+        check(!vaultB.current()!!.contentEquals(oldKey) && vaultB.pending() == null, "the rotation saved the new key and dropped the pending one")
+        val b2 = SangamRepository(File(dir, "b.db").path, InMemoryEnrolmentStorage(EnrolmentSettings(hub.url, tokB, scope, "bina", "Bina", UserRole.FIELD_WORKER)), vaultB)
+        check(b2.subject(hh).attrs["phone"] == AnswerValue.Text("9000000002"), "the store reads back under the rotated key")
+        // A rotation cut short (new key saved as pending, store still under the old one) recovers.
+        val cut = InMemoryStoreKeyVault().apply { saveCurrent(vaultB.current()!!); savePending(ByteArray(32) { 7 }) }
+        val b3 = SangamRepository(File(dir, "b.db").path, InMemoryEnrolmentStorage(EnrolmentSettings(hub.url, tokB, scope, "bina", "Bina", UserRole.FIELD_WORKER)), cut)
+        check(b3.isEncrypted() && cut.pending() == null, "a rotation cut short before the rekey opens with the old key")
+        val real = vaultB.current()!!
+        val after = InMemoryStoreKeyVault().apply { saveCurrent(ByteArray(32) { 9 }); savePending(real) }
+        val b4 = SangamRepository(File(dir, "b.db").path, InMemoryEnrolmentStorage(EnrolmentSettings(hub.url, tokB, scope, "bina", "Bina", UserRole.FIELD_WORKER)), after)
+        check(b4.isEncrypted() && after.current()!!.contentEquals(real) && after.pending() == null, "a rotation cut short after the rekey opens with the new key and keeps it")
+
         // Cancelling the calling coroutine cancels the sync; the store keeps working.
         a.createSubject("household", mapOf("name" to AnswerValue.Text("Kamla")))
         lateinit var job: Job
@@ -201,18 +222,26 @@ fun main(args: Array<String>) = runBlocking {
         a.sync { }
         check(a.unsyncedCount() == 0L, "the next sync sends everything")
 
-        // Bundles: the same changes carried on a file.
+        // Bundles: the same changes carried on a file; the one for the hub sealed to it.
+        val forHub = a.exportBundleForHub(true)
+        check(forHub.sealed, "a phone that has synced seals its bundle to its hub")
         val bytes = a.exportBundle(false)
         val d = SangamRepository(null, InMemoryEnrolmentStorage())
         d.enrol(EnrolmentSettings("http://127.0.0.1:9", "sgm_x", scope, "dev", "Dev", UserRole.FIELD_WORKER))
         check(d.importBundle(bytes).changed > 0uL && d.response(r).answers["consent"] == AnswerValue.Text("yes"), "a bundle carries the records")
+        try {
+            d.importBundle(forHub.bytes)
+            check(false, "another phone reads a bundle sealed to the hub")
+        } catch (e: ApiException) {
+            check(true, "a bundle sealed to the hub is unreadable on another phone (${e::class.simpleName})")
+        }
         try {
             d.sync { }
             check(false, "an unreachable hub is reported")
         } catch (e: ApiException.Network) {
             check(d.lastSync.value?.error != null, "an unreachable hub is reported and remembered (${e::class.simpleName})")
         }
-        listOf(a, b, c, d).forEach { it.checkpoint() }
+        listOf(a, c, d, b3).forEach { it.checkpoint() }
     }
     dir.deleteRecursively()
     println("$passes passed, $failures failed")

@@ -50,8 +50,8 @@ impl SangamStore {
     }
 
     /// Whether the store's file is encrypted.
-    pub fn is_encrypted(&self) -> bool {
-        self.0.is_encrypted()
+    pub fn is_encrypted(&self) -> R<bool> {
+        guard(|| Ok(self.0.is_encrypted()))
     }
 
     /// Re-encrypts the store under `new_key`. Keep the old key until this returns (a crash

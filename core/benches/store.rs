@@ -29,7 +29,7 @@ fn open_store(path: &Path) -> Result<Store> {
     if std::env::var_os("SANGAM_BENCH_ENCRYPTED").is_some() {
         Store::open_encrypted(path, id(), &StoreKey::from_bytes(&[7u8; 32])?)
     } else {
-        open_store(path)
+        Store::open(path, id())
     }
 }
 
@@ -151,7 +151,8 @@ fn main() -> Result<()> {
     let responses: usize = std::env::var("SANGAM_BENCH_RESPONSES").ok().and_then(|v| v.parse().ok()).unwrap_or(50_000);
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("store-bench");
     std::fs::create_dir_all(&dir)?;
-    let path = dir.join(format!("seed-{responses}-v{}.db", sangam_core::store::schema::VERSION));
+    let encrypted = if std::env::var_os("SANGAM_BENCH_ENCRYPTED").is_some() { "-encrypted" } else { "" };
+    let path = dir.join(format!("seed-{responses}-v{}{encrypted}.db", sangam_core::store::schema::VERSION));
     if !path.exists() {
         let tmp = path.with_extension("tmp");
         let _ = std::fs::remove_file(&tmp);

@@ -13,7 +13,9 @@ struct SangamDemoApp: App {
     private let connectivity = ConnectivityMonitor()
 
     init() {
-        let model = SangamModel(dbPath: SangamDemoApp.databasePath(), storage: DefaultsEnrolmentStorage())
+        // The store is encrypted under a key kept in the Keychain (a clear store from before is
+        // encrypted in place at this first open, losing nothing).
+        let model = SangamModel(dbPath: SangamDemoApp.databasePath(), storage: DefaultsEnrolmentStorage(), keyVault: KeychainStoreKeyVault())
         _model = StateObject(wrappedValue: model)
     }
 

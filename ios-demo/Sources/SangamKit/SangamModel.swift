@@ -68,10 +68,13 @@ public final class SangamModel: ObservableObject {
     /// Called after local work is saved: the app asks for a sync once a network is there.
     public var onLocalChange: (() -> Void)?
 
-    /// `dbPath` nil keeps the store in memory (previews).
-    public init(dbPath: String?, storage: EnrolmentStorage) {
+    private let keyVault: StoreKeyVault?
+
+    /// `dbPath` nil keeps the store in memory (previews); `keyVault` nil keeps it clear (tests).
+    public init(dbPath: String?, storage: EnrolmentStorage, keyVault: StoreKeyVault? = nil) {
         self.dbPath = dbPath
         self.storage = storage
+        self.keyVault = keyVault
         self.settings = storage.load()
     }
 
@@ -86,7 +89,9 @@ public final class SangamModel: ObservableObject {
         if let s = opened { return s }
         guard let settings = settings, settings.isComplete else { throw SangamKitError.notEnrolled }
         let st: SangamStore
-        if let path = dbPath {
+        if let path = dbPath, let vault = keyVault {
+            st = try StoreKeys.open(path: path, user: settings.userInfo, vault: vault)
+        } else if let path = dbPath {
             st = try SangamStore.open(path: path, user: settings.userInfo)
         } else {
             st = try SangamStore.openInMemory(user: settings.userInfo)
@@ -414,6 +419,27 @@ public final class SangamModel: ObservableObject {
     public func exportBundle(onlyUnsynced: Bool) async throws -> Data {
         let scopes = [try currentScope()]
         return try await read { try $0.exportBundle(onlyUnsynced: onlyUnsynced, scopes: scopes) }
+    }
+
+    /// What the hub lacks, sealed so that only the hub can read it (a lost card shows nothing).
+    /// Before the first sync the phone does not know its hub's key: then it goes unsealed, and
+    /// `sealed` says so.
+    public func exportBundleForHub() async throws -> (bytes: Data, sealed: Bool) {
+        let scopes = [try currentScope()]
+        return try await read { st in
+            do {
+                return (try st.exportSealedBundle(onlyUnsynced: true, scopes: scopes), true)
+            } catch ApiError.InvalidInput {
+                return (try st.exportBundle(onlyUnsynced: true, scopes: scopes), false)
+            }
+        }
+    }
+
+    /// Re-encrypts the store under a new key (the old one is kept until this has finished).
+    public func rotateStoreKey() async throws {
+        guard let vault = keyVault else { return }
+        let st = try store()
+        try await queues.run(.write) { try StoreKeys.rotate(st, vault: vault) }
     }
 
     /// Imports a bundle; a damaged one is refused whole. Importing twice changes nothing.

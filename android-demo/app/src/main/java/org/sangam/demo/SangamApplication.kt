@@ -12,6 +12,7 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.launch
 import org.sangam.demo.data.SangamRepository
+import org.sangam.demo.platform.KeystoreStoreKeyVault
 import org.sangam.demo.platform.PrefsEnrolmentStorage
 import org.sangam.demo.sync.SyncScheduler
 
@@ -23,7 +24,9 @@ class SangamApplication : Application() {
 
     override fun onCreate() {
         super.onCreate()
-        val repo = SangamRepository(File(filesDir, "sangam.db").path, PrefsEnrolmentStorage(this))
+        // The store is encrypted under a key the Android Keystore wraps (a store from before is
+        // encrypted in place at this first open, losing nothing).
+        val repo = SangamRepository(File(filesDir, "sangam.db").path, PrefsEnrolmentStorage(this), KeystoreStoreKeyVault(this))
         repo.backgroundSyncRequester = { SyncScheduler.syncWhenOnline(this) }
         repository = repo
         if (repo.isEnrolled()) SyncScheduler.schedulePeriodic(this)

@@ -57,6 +57,8 @@ class SangamRepository(
     /** The SQLite file of this phone's store; null keeps the store in memory (tests). */
     private val dbPath: String?,
     private val settingsStorage: EnrolmentStorage,
+    /** Keeps the key the store is encrypted under; null keeps the store clear (tests). */
+    private val keyVault: StoreKeyVault? = null,
 ) {
     private val reader: CoroutineDispatcher = Dispatchers.IO
     private val writer: CoroutineDispatcher = Executors.newSingleThreadExecutor { r ->
@@ -99,7 +101,11 @@ class SangamRepository(
         synchronized(openLock) {
             opened?.let { return it }
             val user = settingsOrThrow().userInfo()
-            val st: SangamStore = if (dbPath == null) SangamStore.openInMemory(user) else SangamStore.open(dbPath, user)
+            val st: SangamStore = when {
+                dbPath == null -> SangamStore.openInMemory(user)
+                keyVault != null -> StoreKeys.open(dbPath, user, keyVault)
+                else -> SangamStore.open(dbPath, user)
+            }
             opened = st
             return st
         }
@@ -404,9 +410,34 @@ class SangamRepository(
     /** A bundle file's bytes for carrying by hand: only what the hub lacks, or everything. */
     suspend fun exportBundle(onlyUnsynced: Boolean): ByteArray = read { it.exportBundle(onlyUnsynced, listOf(scope())) }
 
+    /**
+     * A bundle for this phone's hub, sealed so that only the hub can read it (a lost SD card
+     * shows nothing). Before the first sync the phone does not know the hub's key: then the
+     * bundle goes unsealed, and `sealed` in the result says so.
+     */
+    suspend fun exportBundleForHub(onlyUnsynced: Boolean): ExportedBundle = read {
+        try {
+            ExportedBundle(it.exportSealedBundle(onlyUnsynced, listOf(scope())), sealed = true)
+        } catch (e: org.sangam.ApiException.InvalidInput) {
+            ExportedBundle(it.exportBundle(onlyUnsynced, listOf(scope())), sealed = false)
+        }
+    }
+
+    /** Re-encrypts the store under a new key (the old one is kept until this has finished). */
+    suspend fun rotateStoreKey() {
+        val vault = keyVault ?: return
+        withContext(writer) { StoreKeys.rotate(store(), vault) }
+    }
+
+    /** Whether the store's file is encrypted. */
+    suspend fun isEncrypted(): Boolean = read { it.isEncrypted() }
+
     /** Imports a bundle; a damaged one is refused whole. Importing twice changes nothing. */
     suspend fun importBundle(bytes: ByteArray): BundleResult = write { it.importBundle(bytes) }
 }
+
+/** A bundle's bytes, and whether they are sealed to the hub. */
+class ExportedBundle(val bytes: ByteArray, val sealed: Boolean)
 
 /** How a sync ended: its result, or the message of the error that stopped it. */
 data class SyncOutcome(

@@ -41,6 +41,7 @@ import org.sangam.BundleResult
 import org.sangam.SyncProgressInfo
 import org.sangam.SyncResult
 import org.sangam.demo.data.EnrolmentSettings
+import org.sangam.demo.data.ExportedBundle
 import org.sangam.demo.data.SangamRepository
 import org.sangam.demo.data.SyncOutcome
 import org.sangam.demo.sync.SyncScheduler
@@ -81,13 +82,21 @@ class SyncViewModel(repo: SangamRepository) : SangamViewModel(repo) {
         say("Sync cancelled. What was already sent is kept; the rest goes next time.")
     }
 
+    /**
+     * What the hub lacks goes sealed to the hub (only it can read the file: a lost SD card shows
+     * nothing); everything goes unsealed, for another phone.
+     */
     fun exportTo(uri: Uri, resolver: ContentResolver, onlyUnsynced: Boolean) = launchSafely {
-        val bytes = repo.exportBundle(onlyUnsynced)
+        val bundle = if (onlyUnsynced) repo.exportBundleForHub(onlyUnsynced = true) else ExportedBundle(repo.exportBundle(false), sealed = false)
         withContext(Dispatchers.IO) {
             val out = resolver.openOutputStream(uri) ?: throw IOException("cannot write the chosen file")
-            out.use { it.write(bytes) }
+            out.use { it.write(bundle.bytes) }
         }
-        say("Bundle written (${bytes.size / 1024} KB). Carry it to the office or another phone.")
+        val kb = bundle.bytes.size / 1024
+        say(
+            if (bundle.sealed) "Bundle written ($kb KB), sealed: only your hub can read it. Carry it to the office."
+            else "Bundle written ($kb KB), not sealed: anyone with the file can read it. Carry it to the office or another phone.",
+        )
     }
 
     fun importFrom(uri: Uri, resolver: ContentResolver) = launchSafely {
