@@ -85,21 +85,65 @@ pub fn write_new(path: &Path) -> Result<StoreKey, HubError> {
 
 /// Writes `bytes` to `path` privately: sealed under the data key when the hub has one.
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), HubError> {
-    match get() {
+    write_private_under(path, bytes, get())
+}
+
+/// As [`write_private`], under `key`.
+pub fn write_private_under(path: &Path, bytes: &[u8], key: Option<&StoreKey>) -> Result<(), HubError> {
+    match key {
         Some(k) => sangam_core::files::write_private(path, &sangam_core::store::key::seal(k, bytes)?)?,
         None => sangam_core::files::write_private(path, bytes)?,
     }
     Ok(())
 }
 
-/// Reads a file [`write_private`] wrote (unsealing it when it is sealed).
-pub fn read_private(path: &Path) -> Result<Vec<u8>, HubError> {
+/// Reads a file [`write_private_under`] wrote (unsealing it under `key` when it is sealed).
+pub fn read_private_under(path: &Path, key: Option<&StoreKey>) -> Result<Vec<u8>, HubError> {
     let bytes = std::fs::read(path)?;
     if sangam_core::store::key::is_sealed(&bytes) {
-        let k = get().ok_or_else(|| HubError::Usage(format!("{} is sealed; give the hub its key", path.display())))?;
+        let k = key.ok_or_else(|| HubError::Usage(format!("{} is sealed; give the hub its key", path.display())))?;
         return Ok(sangam_core::store::key::unseal(k, &bytes)?);
     }
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quarantined_payload_is_sealed_under_the_data_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = StoreKey::generate().unwrap();
+        let payload = b"a record naming Sunita Kumari Devi, 9876501234".to_vec();
+        let sealed = dir.path().join("quarantine/1-asha.bin");
+        write_private_under(&sealed, &payload, Some(&key)).unwrap();
+        let on_disk = std::fs::read(&sealed).unwrap();
+        assert!(!on_disk.windows(6).any(|w| w == b"Sunita") && !on_disk.windows(10).any(|w| w == b"9876501234"));
+        assert_eq!(read_private_under(&sealed, Some(&key)).unwrap(), payload);
+        assert!(read_private_under(&sealed, None).is_err());
+        assert!(read_private_under(&sealed, Some(&StoreKey::generate().unwrap())).is_err());
+        // Without a key the payload stays as it came (private, for inspection).
+        let clear = dir.path().join("quarantine/2-asha.bin");
+        write_private_under(&clear, &payload, None).unwrap();
+        assert_eq!(std::fs::read(&clear).unwrap(), payload);
+    }
+
+    #[test]
+    fn a_key_file_others_can_read_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hub.key");
+        let key = write_new(&path).unwrap();
+        assert_eq!(read_file(&path).unwrap(), key);
+        assert!(write_new(&path).is_err(), "an existing key file is never replaced");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            let e = read_file(&path).unwrap_err().to_string();
+            assert!(e.contains("chmod 600"), "{e}");
+        }
+    }
 }
 
 /// Re-encrypts every database in `data` (under the current key) under `new`, and reseals the

@@ -114,4 +114,34 @@ fn a_hub_with_a_data_key_keeps_no_clear_text_and_refuses_a_wrong_key() {
         assert!(fresh.store.subject(id).is_ok(), "a record lost across encryption and rotation");
     }
     assert_eq!(holding(&data, NAME), Vec::<PathBuf>::new());
+    drop(hub);
+
+    // The hub's log, at its most talkative, names no one either.
+    let log = dir.path().join("hub.log");
+    let mut child = Command::new(EXE)
+        .args(["serve", "--data", data.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "trace")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let url = {
+        use std::io::BufRead;
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let url = loop {
+            let l = lines.next().expect("the hub printed its address").unwrap();
+            if let Some(u) = l.strip_prefix("listening on ") {
+                break u.trim().to_string();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        url
+    };
+    household(&fresh, 99);
+    fresh.sync(&url).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("sync"), "the log was written at all");
+    assert!(!text.contains("Sunita") && !text.contains(PHONE), "the hub's log holds personal text");
 }
