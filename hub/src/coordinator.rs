@@ -160,7 +160,7 @@ pub enum Format {
     Md,
 }
 
-#[derive(Args)]
+#[derive(Args, Clone)]
 pub struct ExportArgs {
     #[arg(long)]
     data: PathBuf,
@@ -187,6 +187,11 @@ pub struct ExportArgs {
     include_drafts: bool,
     #[arg(long)]
     json: bool,
+    /// Write one ZIP file at `--out` (ending in .zip), every entry encrypted with AES-256 under a
+    /// password read from standard input (or `SANGAM_EXPORT_PASSWORD`), at least 10 characters.
+    /// Without it, the export is clear files, and a warning says so.
+    #[arg(long)]
+    encrypt: bool,
 }
 
 fn store_as(data: &Path, by: Option<&str>) -> Result<Store, HubError> {
@@ -400,7 +405,56 @@ pub fn unmerge(a: UnmergeArgs) -> Result<i32, HubError> {
     Ok(0)
 }
 
-pub fn export(a: ExportArgs) -> Result<i32, HubError> {
+pub fn export(mut a: ExportArgs) -> Result<i32, HubError> {
+    // Encrypted: the export is written to a private folder beside the ZIP, packed, then removed.
+    let zip_to = if a.encrypt {
+        if a.out.extension().and_then(|e| e.to_str()) != Some("zip") {
+            return Err(HubError::Usage("with --encrypt, --out names the ZIP file to write (ending in .zip)".into()));
+        }
+        if let Some(why) = sangam_core::files::refuse_target(&a.out) {
+            return Err(HubError::Usage(why));
+        }
+        let password = match std::env::var("SANGAM_EXPORT_PASSWORD") {
+            Ok(p) if !p.is_empty() => p,
+            _ => {
+                eprintln!("password for the export (at least {} characters, then Enter):", crate::archive::MIN_PASSWORD_CHARS);
+                let mut p = String::new();
+                std::io::stdin().read_line(&mut p)?;
+                p.trim_end_matches(['\r', '\n']).to_string()
+            }
+        };
+        if password.chars().count() < crate::archive::MIN_PASSWORD_CHARS {
+            return Err(HubError::Usage(format!("an export password has at least {} characters", crate::archive::MIN_PASSWORD_CHARS)));
+        }
+        let staging = PathBuf::from(format!("{}.parts-{}", a.out.display(), std::process::id()));
+        let zip = a.out.clone();
+        a.out = staging;
+        Some((zip, password))
+    } else {
+        None
+    };
+    let result = export_to_dir(&a);
+    if let Some((zip, password)) = zip_to {
+        let packed = result.and_then(|code| {
+            let root = zip.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "export".into());
+            crate::archive::zip_dir(&a.out, &zip, &root, Some(&password))?;
+            eprintln!("encrypted (AES-256) into {}; open it with 7-Zip, WinRAR or the Mac's Archive Utility and the password", zip.display());
+            Ok(code)
+        });
+        let _ = std::fs::remove_dir_all(&a.out);
+        return packed;
+    }
+    if result.is_ok() && !a.json {
+        eprintln!(
+            "warning: this export is not encrypted: it holds people's answers in clear for anyone who gets the files. \
+             Keep it on an encrypted disk, or export again with --encrypt."
+        );
+    }
+    result
+}
+
+fn export_to_dir(a: &ExportArgs) -> Result<i32, HubError> {
+    let a = a.clone();
     let store = open_store(&a.data)?;
     let opts = ExportOptions {
         scope: a.scope,

@@ -4,6 +4,7 @@
 //! plus a registry of enrolled devices (`DATA/devices.db`) and an HTTP server. See
 //! `sangam-hub --help`.
 
+pub mod archive;
 pub mod cli;
 pub mod conn;
 pub mod console;

@@ -506,6 +506,34 @@ fn an_export_runs_in_the_background_shows_progress_and_downloads_as_a_zip_with_i
     other.sign_in("ravi", PASSWORD);
     assert_eq!(other.get(&job).status, 404);
     assert_eq!(other.get(&format!("{job}/download")).status, 404);
+
+    // With a password: the page warns without one; with one, every entry is AES-256 encrypted.
+    let form_page = b.get("/console/exports").body;
+    assert!(form_page.contains("name=\"password\"") && form_page.contains("in clear"), "{form_page}");
+    let token = csrf(&form_page);
+    let short = b.post("/console/exports", &[("csrf", &token), ("form_id", "f"), ("format", "csv"), ("password", "short")]);
+    assert_ne!(short.status, 303, "a short password starts no export");
+    let r = b.post("/console/exports", &[("csrf", &token), ("form_id", "f"), ("format", "csv"), ("drafts", "1"), ("password", "a long export password")]);
+    assert_eq!(r.status, 303);
+    let job = r.location.unwrap();
+    for _ in 0..100 {
+        if b.get(&job).body.contains("export-ready") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let r = b.agent.get(&format!("{}{job}/download", seeded.hub.url)).set("Cookie", &b.cookie_header()).call().unwrap();
+    let mut sealed = Vec::new();
+    std::io::Read::read_to_end(&mut r.into_reader(), &mut sealed).unwrap();
+    assert!(!sealed.windows(64).any(|w| w == &photo[..64]), "the photo is encrypted too");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(sealed)).unwrap();
+    assert!(archive.by_name_decrypt("f-csv/f-v1.csv", b"not it at all").is_err());
+    let mut csv = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name_decrypt("f-csv/f-v1.csv", b"a long export password").unwrap(), &mut csv).unwrap();
+    assert!(csv.contains(&seeded.response), "the CSV reads back with the password");
+    let mut back = Vec::new();
+    std::io::Read::read_to_end(&mut archive.by_name_decrypt(&format!("f-csv/media/{name}"), b"a long export password").unwrap(), &mut back).unwrap();
+    assert_eq!(back, photo);
 }
 
 #[test]

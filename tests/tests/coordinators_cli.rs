@@ -228,6 +228,30 @@ fn exports_from_the_cli_write_csv_jsonl_automerge_and_minutes() {
     let (code, _, err) = run(&data, &["export"], &["--form", "f", "--format", "csv", "--out", o, "--include-drafts"]);
     assert_eq!(code, 0);
     assert!(err.contains("exported 6 of 6"), "progress is shown: {err}");
+    assert!(err.contains("not encrypted"), "a clear export warns: {err}");
+
+    // Encrypted: one AES-256 ZIP, readable only with its password, and nothing left in clear.
+    let zipped = dir.path().join("export.zip");
+    let enc = |password: &str| {
+        Command::new(EXE)
+            .args(["export", "--data", data.to_str().unwrap(), "--form", "f", "--format", "csv", "--encrypt", "--out", zipped.to_str().unwrap()])
+            .env("SANGAM_EXPORT_PASSWORD", password)
+            .output()
+            .unwrap()
+    };
+    let short = enc("short");
+    assert!(!short.status.success() && String::from_utf8_lossy(&short.stderr).contains("at least 10"));
+    let done = enc("a long export password");
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    let bytes = std::fs::read(&zipped).unwrap();
+    assert!(!bytes.windows(b"meta-instanceID".len()).any(|w| w == b"meta-instanceID"), "the CSV is not readable in the ZIP");
+    assert!(!dir.path().read_dir().unwrap().flatten().any(|e| e.file_name().to_string_lossy().contains(".parts-")), "no clear staging left");
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let name = (0..archive.len()).map(|i| archive.name_for_index(i).unwrap().to_string()).find(|n| n.ends_with("f-v1.csv")).expect("the CSV is in the ZIP");
+    assert!(archive.by_name_decrypt(&name, b"the wrong password").is_err(), "a wrong password opens the ZIP");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name_decrypt(&name, b"a long export password").unwrap(), &mut text).unwrap();
+    assert!(text.starts_with("SubmissionDate,members,needs") && text.lines().count() == 6, "{text}");
 
     let jl = run_json(&data, &["export"], &["--form", "f", "--format", "jsonl", "--out", o]);
     assert_eq!(jl["records"], 5);

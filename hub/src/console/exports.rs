@@ -8,8 +8,7 @@
 //! user who started a job sees it. Jobs and their files older than a day are removed.
 
 use std::collections::HashMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use sangam_core::ExportOptions;
@@ -73,14 +72,18 @@ pub fn page(c: &Console, cx: &Ctx) -> Result<(String, String), HubError> {
         "<form method=\"post\" action=\"/console/exports\" class=\"bar\">{}\
          <label>{} <select name=\"form_id\" required>{opts}</select></label>\
          <label>{} <select name=\"format\"><option value=\"csv\">CSV</option><option value=\"jsonl\">JSON lines</option></select></label>\
-         <label><input type=\"checkbox\" name=\"drafts\" value=\"1\"> {}</label><button>{}</button></form>\
-         <p class=\"dim\">{}</p>",
+         <label><input type=\"checkbox\" name=\"drafts\" value=\"1\"> {}</label>\
+         <label>{} <input type=\"password\" name=\"password\" minlength=\"{min}\" autocomplete=\"new-password\"></label><button>{}</button></form>\
+         <p class=\"dim\">{}</p><p class=\"warn\">{}</p>",
         csrf_field(&cx.session),
         cx.t("form"),
         cx.t("format"),
         cx.t("include_drafts"),
+        cx.t("export_password"),
         cx.t("export"),
-        cx.t("export_note")
+        cx.t("export_note"),
+        cx.t("export_clear_warning"),
+        min = crate::archive::MIN_PASSWORD_CHARS,
     );
     Ok((cx.t("exports").to_string(), b))
 }
@@ -94,6 +97,13 @@ pub fn start(c: &Arc<Console>, s: &Session, form: &HashMap<String, String>) -> R
     }
     .to_string();
     let drafts = form.get("drafts").is_some_and(|v| v == "1");
+    // An empty password: a clear ZIP (the page warns); any other is checked before the job starts.
+    let password = form.get("password").filter(|p| !p.is_empty()).cloned();
+    if let Some(p) = &password {
+        if p.chars().count() < crate::archive::MIN_PASSWORD_CHARS {
+            return Err(HubError::Usage(format!("an export password has at least {} characters", crate::archive::MIN_PASSWORD_CHARS)));
+        }
+    }
     sweep(c);
     let id = hex::encode(rand::random::<[u8; 16]>());
     c.jobs.0.lock().unwrap_or_else(|p| p.into_inner()).insert(
@@ -103,7 +113,7 @@ pub fn start(c: &Arc<Console>, s: &Session, form: &HashMap<String, String>) -> R
     let scopes = s.user.scopes.clone();
     let (c2, job) = (c.clone(), id.clone());
     std::thread::spawn(move || {
-        let out = run(&c2, &job, &form_id, &format, drafts, scopes.as_deref());
+        let out = run(&c2, &job, &form_id, &format, drafts, scopes.as_deref(), password.as_deref());
         c2.jobs.update(&job, |j| match out {
             Ok(file) => j.file = Some(file),
             Err(e) => j.error = Some(e.to_string()),
@@ -112,7 +122,7 @@ pub fn start(c: &Arc<Console>, s: &Session, form: &HashMap<String, String>) -> R
     Ok(id)
 }
 
-fn run(c: &Console, job: &str, form_id: &str, format: &str, drafts: bool, scopes: Option<&[String]>) -> Result<PathBuf, HubError> {
+fn run(c: &Console, job: &str, form_id: &str, format: &str, drafts: bool, scopes: Option<&[String]>, password: Option<&str>) -> Result<PathBuf, HubError> {
     let dir = exports_dir(c).join(job);
     sangam_core::files::private_dir(&dir)?;
     let scope_list: Vec<Option<String>> = match scopes {
@@ -145,41 +155,9 @@ fn run(c: &Console, job: &str, form_id: &str, format: &str, drafts: bool, scopes
         });
     }
     let zip_path = exports_dir(c).join(format!("{job}.zip"));
-    zip_dir(&dir, &zip_path, &format!("{}-{}", sangam_core::export::file_safe_name(form_id), format))?;
+    crate::archive::zip_dir(&dir, &zip_path, &format!("{}-{}", sangam_core::export::file_safe_name(form_id), format), password)?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(zip_path)
-}
-
-/// Writes every file under `dir` into a ZIP at `to`, under the folder `root`; photos and
-/// audio are stored as they are, text is deflated.
-fn zip_dir(dir: &Path, to: &Path, root: &str) -> Result<(), HubError> {
-    let mut file = sangam_core::files::AtomicFile::create(to)?;
-    {
-        let mut z = zip::ZipWriter::new(file.file().try_clone()?);
-        let mut stack = vec![dir.to_path_buf()];
-        while let Some(d) = stack.pop() {
-            let mut entries: Vec<_> = std::fs::read_dir(&d)?.flatten().collect();
-            entries.sort_by_key(|e| e.file_name());
-            for e in entries {
-                let path = e.path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-                let text = rel.ends_with(".csv") || rel.ends_with(".jsonl");
-                let method = if text { zip::CompressionMethod::Deflated } else { zip::CompressionMethod::Stored };
-                let options = zip::write::SimpleFileOptions::default().compression_method(method).unix_permissions(0o600).large_file(true);
-                z.start_file(format!("{root}/{rel}"), options).map_err(|e| HubError::Usage(format!("the ZIP file could not be written: {e}")))?;
-                let mut src = std::fs::File::open(&path)?;
-                std::io::copy(&mut src, &mut z)?;
-            }
-        }
-        let mut inner = z.finish().map_err(|e| HubError::Usage(format!("the ZIP file could not be written: {e}")))?;
-        inner.flush()?;
-    }
-    file.commit(true)?;
-    Ok(())
 }
 
 /// The page of one job: progress while it runs (refreshing itself), then the download.

@@ -97,6 +97,8 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("export", "Export", "निर्यात करें"),
     ("export_note", "CSV: one file per repeat (PARENT_KEY/KEY), photos and recordings in a media folder beside it. The file is made in the background; its page shows progress.", "CSV: हर दोहराव समूह की अलग फ़ाइल (PARENT_KEY/KEY), फ़ोटो और रिकॉर्डिंग साथ के media फ़ोल्डर में। फ़ाइल पीछे बनती है; उसके पेज पर प्रगति दिखती है।"),
     ("export_ready", "The export is ready", "निर्यात तैयार है"),
+    ("export_password", "Password (optional, 10+ characters)", "पासवर्ड (वैकल्पिक, 10+ अक्षर)"),
+    ("export_clear_warning", "Without a password the file holds people's answers in clear: anyone who gets it can read them. With one, the ZIP is encrypted (AES-256); open it with 7-Zip, WinRAR or the Mac's Archive Utility and the password.", "बिना पासवर्ड के फ़ाइल में लोगों के जवाब खुले रहते हैं: जिसके हाथ लगे, वह पढ़ सकता है। पासवर्ड देने पर ZIP एन्क्रिप्ट होती है (AES-256); इसे 7-Zip, WinRAR या Mac के Archive Utility में पासवर्ड से खोलें।"),
     ("records", "records", "रिकॉर्ड"),
     ("media_files", "media files", "मीडिया फ़ाइलें"),
     ("download", "Download", "डाउनलोड करें"),
