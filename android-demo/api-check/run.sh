@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Compiles the Android app's platform-free data layer and its platform code that needs only the
+# Links the Android app's manifest and resources with Debian's aapt against the real Android
+# API 23 jar (an unknown attribute or a broken resource reference is an error), then compiles
+# the app's platform-free data layer and its platform code that needs only the
 # Android SDK (app/src/main/java/org/sangam/demo/{data,platform}: the Keystore-wrapped store
 # key and token) with kotlinc against the real Android API 23 jar, with no JDK on the class
 # path: a call the phone's Android does not have is a compile error here.
@@ -44,6 +46,14 @@ if [ ! -f "$bindings" ]; then
   mkdir -p build/android-data-layer
   "$kotlinc" -nowarn build/bindings/kotlin/org/sangam/sangam.kt -cp "$jna" -d "$bindings"
 fi
-app=android-demo/app/src/main/java/org/sangam/demo
+main=android-demo/app/src/main
+command -v aapt >/dev/null || { echo "aapt not found (apt-get install aapt)"; exit 1; }
+# The build system would put the package name in from the module's namespace.
+sed 's|<manifest xmlns:android="http://schemas.android.com/apk/res/android">|<manifest xmlns:android="http://schemas.android.com/apk/res/android" package="org.sangam.demo">|' \
+  "$main/AndroidManifest.xml" > "$out/AndroidManifest.xml"
+grep -q 'package="org.sangam.demo"' "$out/AndroidManifest.xml" || { echo "the manifest's opening tag changed; update $0"; exit 1; }
+aapt package -f -M "$out/AndroidManifest.xml" -S "$main/res" -I "$jar" -F "$out/resources.apk"
+echo "android API 23: manifest and resources linked"
+app=$main/java/org/sangam/demo
 "$kotlinc" -no-jdk -cp "$jar:$bindings:$jna:$coroutines" "$app"/data/*.kt "$app"/platform/*.kt -d "$out/app-api23.jar"
 echo "android API 23: $(ls "$app"/data/*.kt "$app"/platform/*.kt | wc -l) files compiled against android.jar"
