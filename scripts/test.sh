@@ -13,6 +13,8 @@ echo "== The Android app's data layer on the JVM"
 bash android-demo/data-layer-test/run.sh
 echo "== The Android app's data and platform layers against the real Android API 23 jar"
 bash android-demo/api-check/run.sh
+echo "== SangamKit (the iOS app's model) built and tested with Swift on Linux"
+bash ios-demo/linux/run.sh
 echo "== Android and iOS app sources"
 python3 scripts/check_apps.py
 echo "== all tests passed"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Links the Android app's manifest and resources with Debian's aapt against the real Android
+# Links the Android app's manifest and resources with Debian's aapt2 against the real Android
 # API 23 jar (an unknown attribute or a broken resource reference is an error), then compiles
 # the app's platform-free data layer and its platform code that needs only the
 # Android SDK (app/src/main/java/org/sangam/demo/{data,platform}: the Keystore-wrapped store
@@ -47,12 +47,15 @@ if [ ! -f "$bindings" ]; then
   "$kotlinc" -nowarn build/bindings/kotlin/org/sangam/sangam.kt -cp "$jna" -d "$bindings"
 fi
 main=android-demo/app/src/main
-command -v aapt >/dev/null || { echo "aapt not found (apt-get install aapt)"; exit 1; }
+command -v aapt2 >/dev/null || { echo "aapt2 not found (apt-get install aapt)"; exit 1; }
 # The build system would put the package name in from the module's namespace.
 sed 's|<manifest xmlns:android="http://schemas.android.com/apk/res/android">|<manifest xmlns:android="http://schemas.android.com/apk/res/android" package="org.sangam.demo">|' \
   "$main/AndroidManifest.xml" > "$out/AndroidManifest.xml"
 grep -q 'package="org.sangam.demo"' "$out/AndroidManifest.xml" || { echo "the manifest's opening tag changed; update $0"; exit 1; }
-aapt package -f -M "$out/AndroidManifest.xml" -S "$main/res" -I "$jar" -F "$out/resources.apk"
+rm -f "$out/resources.zip"
+aapt2 compile --dir "$main/res" -o "$out/resources.zip"
+# (aapt2 notes that the platform jar's resource table is compressed; that is not a problem.)
+aapt2 link -o "$out/resources.apk" -I "$jar" --manifest "$out/AndroidManifest.xml" "$out/resources.zip" 2> >(grep -v "is compressed" >&2)
 echo "android API 23: manifest and resources linked"
 app=$main/java/org/sangam/demo
 "$kotlinc" -no-jdk -cp "$jar:$bindings:$jna:$coroutines" "$app"/data/*.kt "$app"/platform/*.kt -d "$out/app-api23.jar"

@@ -159,6 +159,7 @@ public func userMessage(_ error: Error) -> String {
         case .InvalidInput(let message): return "Not accepted: \(message)"
         case .NotFound(let message): return "Not found on this phone: \(message)"
         case .Storage(let message): return "The phone's store had a problem (nothing was deleted): \(message)"
+        case .Key(let message): return "The phone's store could not be unlocked with its key (nothing was changed): \(message)"
         case .Other(let message): return "Something went wrong in Sangam: \(message)"
         }
     }

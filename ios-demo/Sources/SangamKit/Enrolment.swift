@@ -1,7 +1,9 @@
 // Who uses this phone and which hub it syncs with. The device token lives in the Keychain; the
 // rest in UserDefaults.
 import Foundation
+#if canImport(Security)
 import Security
+#endif
 
 public struct EnrolmentSettings: Equatable {
     public var hubUrl: String
@@ -64,6 +66,7 @@ public final class InMemoryEnrolmentStorage: EnrolmentStorage {
     public func save(_ settings: EnrolmentSettings) { self.settings = settings }
 }
 
+#if canImport(Security)
 /// UserDefaults for the plain fields, the Keychain for the device token.
 public final class DefaultsEnrolmentStorage: EnrolmentStorage {
     private let defaults: UserDefaults
@@ -117,3 +120,4 @@ public final class DefaultsEnrolmentStorage: EnrolmentStorage {
         SecItemAdd(q as CFDictionary, nil)
     }
 }
+#endif

@@ -119,6 +119,7 @@ fun userMessage(e: Throwable): String = when (e) {
     is ApiException.InvalidInput -> "Not accepted: ${e.message}"
     is ApiException.NotFound -> "Not found on this phone: ${e.message}"
     is ApiException.Storage -> "The phone's store had a problem (nothing was deleted): ${e.message}"
+    is ApiException.Key -> "The phone's store could not be unlocked with its key (nothing was changed): ${e.message}"
     is ApiException.Other -> "Something went wrong in Sangam: ${e.message}"
     is NotEnrolledException -> "This phone is not enrolled yet."
     else -> "Unexpected error (${e::class.java.simpleName})."

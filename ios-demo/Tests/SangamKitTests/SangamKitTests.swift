@@ -1,0 +1,126 @@
+// SangamKit's model and helpers against the real Rust library and a real hub: built and run by
+// `swift test` on Linux (ios-demo/linux/run.sh), with the hub's address and a device token in
+// SANGAM_TEST_HUB_URL and SANGAM_TEST_TOKEN, and the XLSForm it publishes beforehand.
+import Foundation
+import XCTest
+import SangamKit
+
+private func env(_ name: String) throws -> String {
+    guard let v = ProcessInfo.processInfo.environment[name], !v.isEmpty else {
+        XCTFail("\(name) is not set: run these tests with ios-demo/linux/run.sh")
+        throw SangamKitError.notEnrolled
+    }
+    return v
+}
+
+private func tempDir() throws -> URL {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("sangamkit-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+private func contains(_ data: Data, _ text: String) -> Bool {
+    data.range(of: Data(text.utf8)) != nil
+}
+
+final class AnswersTests: XCTestCase {
+    func testWhatAPersonTypesBecomesTheCoresValue() {
+        XCTAssertEqual(Answers.integer(" 42 "), .int(value: 42))
+        XCTAssertEqual(Answers.integer("4x2"), .text(value: "4x2"), "not a number: kept as text for the core to flag")
+        XCTAssertNil(Answers.integer("  "))
+        XCTAssertEqual(Answers.decimal("3,5"), .decimal(value: 3.5))
+        XCTAssertNil(Answers.text(" \n"))
+        XCTAssertEqual(Answers.geopoint(latitude: "26,8", longitude: "80.9"), .text(value: "26.8 80.9"))
+        XCTAssertEqual(Answers.geopointParts(.text(value: "26.8 80.9 0 5")).0, "26.8")
+        XCTAssertEqual(Answers.toggle(.choices(values: ["a"]), choice: "b", on: true), .choices(values: ["a", "b"]))
+        XCTAssertNil(Answers.toggle(.choices(values: ["a"]), choice: "a", on: false))
+        XCTAssertEqual(Answers.display(.choices(values: ["loan"]), choices: [ChoiceOption(name: "loan", label: "Loan")]), "Loan")
+        XCTAssertTrue(userMessage(ApiError.Key(message: "x")).contains("unlocked"))
+    }
+}
+
+@MainActor
+final class ModelTests: XCTestCase {
+    private func settings(user: String = "asha") throws -> EnrolmentSettings {
+        EnrolmentSettings(hubUrl: try env("SANGAM_TEST_HUB_URL"), token: try env("SANGAM_TEST_TOKEN"), scope: "UP-SIT", userId: user, displayName: "Asha", role: .fieldWorker)
+    }
+
+    func testTheStoreIsEncryptedAndItsKeyRotatesWithoutLosingARecord() async throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("sangam.db").path
+        let vault = InMemoryStoreKeyVault()
+        let model = SangamModel(dbPath: path, storage: InMemoryEnrolmentStorage(), keyVault: vault)
+        XCTAssertFalse(model.isEnrolled)
+        try await model.enrol(try settings())
+        let id = try await model.createSubject(type: "household", attrs: ["name": .text(value: "Sunita Kumari Devi"), "phone": .text(value: "9876501234")])
+        await model.checkpoint()
+        XCTAssertEqual(vault.current()?.count, 32, "the key was made and kept")
+        XCTAssertFalse(contains(try Data(contentsOf: URL(fileURLWithPath: path)), "Sunita"), "no name in the store file")
+
+        let old = vault.current()
+        try await model.rotateStoreKey()
+        XCTAssertNotEqual(vault.current(), old)
+        XCTAssertNil(vault.pending())
+        let again = SangamModel(dbPath: path, storage: InMemoryEnrolmentStorage(try settings()), keyVault: vault)
+        let back = try await again.subject(id: id)
+        XCTAssertEqual(back.attrs["phone"], .text(value: "9876501234"))
+
+        // A rotation cut after the rekey: the store is under the pending key, which wins.
+        let cut = InMemoryStoreKeyVault()
+        cut.saveCurrent(Data(repeating: 9, count: 32))
+        cut.savePending(vault.current())
+        let recovered = SangamModel(dbPath: path, storage: InMemoryEnrolmentStorage(try settings()), keyVault: cut)
+        _ = try await recovered.subject(id: id)
+        XCTAssertEqual(cut.current(), vault.current())
+        XCTAssertNil(cut.pending())
+
+        // A wrong key is refused, typed, and the store still opens with the right one.
+        let wrong = InMemoryStoreKeyVault()
+        wrong.saveCurrent(Data(repeating: 1, count: 32))
+        let refused = SangamModel(dbPath: path, storage: InMemoryEnrolmentStorage(try settings()), keyVault: wrong)
+        do {
+            _ = try await refused.subject(id: id)
+            XCTFail("a wrong key opened the store")
+        } catch ApiError.Key {
+        }
+        _ = try await again.subject(id: id)
+    }
+
+    func testAFieldWorkerSyncsASurveyAndSealsABundleForTheHub() async throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = SangamModel(dbPath: dir.appendingPathComponent("sangam.db").path, storage: InMemoryEnrolmentStorage(), keyVault: InMemoryStoreKeyVault())
+        try await model.enrol(try settings())
+        // Before the first sync the phone does not know its hub's key: the bundle goes unsealed.
+        let early = try await model.exportBundleForHub()
+        XCTAssertFalse(early.sealed)
+
+        let first = try await model.sync()
+        XCTAssertGreaterThanOrEqual(first.progress.roundTrips, 1)
+        let forms = try await model.listForms()
+        XCTAssertEqual(forms.count, 1, "the published form arrived")
+        let hh = try await model.createSubject(type: "household", attrs: ["name": .text(value: "Meena")])
+        let r = try await model.createResponse(form: forms[0], subjectId: hh)
+        let state = try await model.formState(responseId: r, language: FormLanguages.english)
+        XCTAssertFalse(state.questions.isEmpty, "the live form renders")
+        let unsyncedBefore = try await model.unsyncedCount()
+        XCTAssertGreaterThanOrEqual(unsyncedBefore, 2)
+        try await model.sync()
+        let unsyncedAfter = try await model.unsyncedCount()
+        XCTAssertEqual(unsyncedAfter, 0, "the sync sent everything")
+        XCTAssertNil(model.lastSync?.error)
+
+        let sealed = try await model.exportBundleForHub()
+        XCTAssertTrue(sealed.sealed, "after a sync the bundle is sealed to the hub")
+        XCTAssertFalse(contains(sealed.bytes, "Meena"))
+        // Another phone cannot read it.
+        let other = SangamModel(dbPath: nil, storage: InMemoryEnrolmentStorage(try settings(user: "bina")))
+        do {
+            _ = try await other.importBundle(sealed.bytes)
+            XCTFail("another phone read a bundle sealed to the hub")
+        } catch let e as ApiError {
+            XCTAssertFalse(userMessage(e).isEmpty)
+        }
+    }
+}
