@@ -7,7 +7,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 swiftroot="${SANGAM_SWIFT_ROOT:-/opt/sangam-swift}"
-[ -x "$swiftroot/usr/libexec/swift/bin/swift" ] || { echo "no Swift toolchain at $swiftroot: run scripts/swift-toolchain.sh"; exit 1; }
+[ -f "$swiftroot/.sangam-swift-ready" ] || { echo "no Swift toolchain at $swiftroot: run scripts/swift-toolchain.sh"; exit 1; }
 target="${CARGO_TARGET_DIR:-target}"; [[ "$target" = /* ]] || target="$root/$target"
 [ -f build/bindings/swift/Sangam.swift ] || bash scripts/gen-bindings.sh debug
 [ -x "$target/debug/sangam-hub" ] || cargo build -p sangam-hub
