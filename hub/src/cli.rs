@@ -229,8 +229,12 @@ enum BundleCmd {
         scopes: Vec<String>,
         /// Seal the bundle to the hub with this public key (as `sangam-hub key public` prints
         /// it): only that hub can read it, and it refuses the file if one byte changed.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "seal_for_device")]
         seal_to: Option<String>,
+        /// Seal the bundle to the phone enrolled as NAME (the key it proved at its last sync):
+        /// for a phone that gets its forms and reviews by SD card.
+        #[arg(long)]
+        seal_for_device: Option<String>,
     },
     /// Import a bundle a device sent, checked as that device's sync would be.
     Import {
@@ -450,8 +454,8 @@ fn user(cmd: UserCmd) -> Result<i32, HubError> {
 
 fn bundle(cmd: BundleCmd) -> Result<i32, HubError> {
     match cmd {
-        BundleCmd::Export { data, out, scopes, seal_to } => {
-            let recipient: Option<[u8; 32]> = seal_to
+        BundleCmd::Export { data, out, scopes, seal_to, seal_for_device } => {
+            let mut recipient: Option<[u8; 32]> = seal_to
                 .map(|k| {
                     hex::decode(k.trim())
                         .ok()
@@ -460,6 +464,12 @@ fn bundle(cmd: BundleCmd) -> Result<i32, HubError> {
                 })
                 .transpose()?;
             let store = open_store(&data)?;
+            if let Some(name) = &seal_for_device {
+                let key = store.device_keys_of(name)?.into_iter().next().ok_or_else(|| {
+                    HubError::Usage(format!("no phone enrolled as '{name}' has synced with this hub yet, so its key is not known; it must sync once"))
+                })?;
+                recipient = Some(key);
+            }
             let signed = store.export_bundle(&BundleOptions {
                 scopes,
                 only_unsynced: false,

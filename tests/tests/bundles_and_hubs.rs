@@ -103,6 +103,18 @@ fn a_sealed_bundle_reveals_nothing_opens_only_at_its_hub_and_refuses_one_altered
     let rep: serde_json::Value = serde_json::from_str(&out[..out.rfind('}').unwrap() + 1]).unwrap();
     assert_eq!(rep["changed"], 1);
 
+    // A hub seals a bundle to one phone (by the key it proved when it synced): that phone
+    // imports it, any other store cannot read it.
+    let for_phone = dir.path().join("for-asha.sgb");
+    let (ok, out) = run(&["bundle", "export", "--out", for_phone.to_str().unwrap(), "--seal-for-device", "asha"], &data);
+    assert!(ok && out.contains("sealed"), "{out}");
+    let bytes = std::fs::read(&for_phone).unwrap();
+    assert!(phone.store.import_bundle_on_device(&bytes).is_ok(), "the phone opens its own sealed bundle");
+    let stranger = Store::open_in_memory(Identity::field_worker("x", "X")).unwrap();
+    assert!(matches!(stranger.import_bundle_on_device(&bytes), Err(Error::Forbidden(_))));
+    let (ok, out) = run(&["bundle", "export", "--out", dir.path().join("x.sgb").to_str().unwrap(), "--seal-for-device", "nobody"], &data);
+    assert!(!ok && out.contains("has synced with this hub yet"), "{out}");
+
     // A hub seals to another hub by its public key.
     let (ok, key) = run(&["key", "public"], &other);
     assert!(ok, "{key}");

@@ -22,6 +22,15 @@ impl crate::Store {
         }
         g.bound_device(device)
     }
+
+    /// The keys the devices of enrolment `name` proved at this serving store, the most
+    /// recently seen first (a bundle for that phone is sealed to the first).
+    pub fn device_keys_of(&self, name: &str) -> Result<Vec<crate::sign::PublicKey>> {
+        let g = self.lock();
+        let mut st = g.conn.prepare_cached("SELECT info FROM device_owners WHERE name = ?1 ORDER BY seen_at DESC")?;
+        let infos = st.query_map([name], |r| r.get::<_, String>(0))?.collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(infos.iter().filter_map(|i| serde_json::from_str::<PeerInfo>(i).ok()).filter_map(|p| p.key).collect())
+    }
 }
 
 impl Inner {
