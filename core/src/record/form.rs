@@ -57,6 +57,12 @@ pub struct ValidationReport {
     pub subjects: Vec<String>,
 }
 
+/// A form record, by id, at the heads it is stored at.
+struct FormRecord {
+    id: String,
+    heads: Vec<u8>,
+}
+
 impl Store {
     /// Publishes `def` as a new `form` record in `scope` (admins only). Each (form id,
     /// version) is published once: a changed form needs a new version.
@@ -146,10 +152,10 @@ impl Store {
     /// Gives `live` the attachments of its form that this store has whole. A file that
     /// cannot be read is left out (its questions offer no choices) rather than stopping the
     /// form; it was checked when published.
-    fn give_form_files(&self, live: &mut LiveForm, form_id: &str, version: &str) -> Result<()> {
-        let Some(id) = self.form_record_id(form_id, version)? else { return Ok(()) };
+    fn give_form_files(&self, live: &mut LiveForm, form: &FormRecord) -> Result<()> {
+        let id = &form.id;
         // The list, kept while the form record is unchanged (read for every validation).
-        let files = self.derived_as(&format!("{id}#file-list"), &id, || self.form_files(&id))?;
+        let files = self.derived_at(&format!("{id}#file-list"), form.heads.clone(), || self.form_files(id))?;
         if files.is_empty() {
             return Ok(());
         }
@@ -171,7 +177,7 @@ impl Store {
         // Read once and kept while the form record is unchanged, once every file is here (a
         // hub validates every submitted response against them).
         let items = if here.len() == files.len() {
-            self.derived_as(&format!("{id}#files"), &id, || read(&here))?
+            self.derived_at(&format!("{id}#files"), form.heads.clone(), || read(&here))?
         } else {
             Arc::new(read(&here)?)
         };
@@ -209,15 +215,12 @@ impl Store {
     /// left as it is. Returns the names of the questions that got a default.
     pub fn start_response(&self, response_id: &str, clock: Clock) -> Result<Vec<String>> {
         let r = self.response(response_id)?;
-        let form = match self.compiled_form(&r.form_id, &r.form_version) {
-            Ok(f) => f,
+        let mut live = match self.live_of(&r, clock) {
+            Ok(l) => l,
             Err(Error::NotFound(_)) => return Ok(Vec::new()),
             Err(e) => return Err(e),
         };
-        let last = self.last_saved_answers(&form, response_id)?;
-        let mut live = LiveForm::new(form, &r.answers, &r.repeats, clock);
-        self.give_form_files(&mut live, &r.form_id, &r.form_version)?;
-        if let Some(last) = last {
+        if let Some(last) = self.last_saved_answers(live.form(), response_id)? {
             live.set_last_saved(&last);
         }
         live.start_response();
@@ -236,12 +239,8 @@ impl Store {
     /// A response whose form is not published here gets an empty row.
     pub fn start_repeat_row(&self, response_id: &str, repeat: &str, parent: Option<(&str, &str)>, clock: Clock) -> Result<String> {
         let r = self.response(response_id)?;
-        let live = match self.compiled_form(&r.form_id, &r.form_version) {
-            Ok(form) => {
-                let mut live = LiveForm::new(form, &r.answers, &r.repeats, clock);
-                self.give_form_files(&mut live, &r.form_id, &r.form_version)?;
-                Some(live)
-            }
+        let live = match self.live_of(&r, clock) {
+            Ok(live) => Some(live),
             Err(Error::NotFound(_)) => None,
             Err(e) => return Err(e),
         };
@@ -276,10 +275,7 @@ impl Store {
     /// defaults to new rows): what checking a response needs.
     fn live_form_only(&self, response_id: &str, clock: Clock) -> Result<LiveForm> {
         let r = self.response(response_id)?;
-        let form = self.compiled_form(&r.form_id, &r.form_version)?;
-        let mut live = LiveForm::new(form, &r.answers, &r.repeats, clock);
-        self.give_form_files(&mut live, &r.form_id, &r.form_version)?;
-        Ok(live)
+        self.live_of(&r, clock)
     }
 
     /// The answers of the response of `form`'s form this store's user saved last, other than
@@ -301,13 +297,30 @@ impl Store {
         Ok(None)
     }
 
-    /// The compiled form `form_id` at `version`, compiled once per version of its record.
-    fn compiled_form(&self, form_id: &str, version: &str) -> Result<Arc<CompiledForm>> {
+    /// The record of form `form_id` at `version` and its stored heads, looked up once for
+    /// everything derived from it (its compiled form, its files): a hub does this for every
+    /// submitted response it takes in.
+    fn form_record(&self, form_id: &str, version: &str) -> Result<FormRecord> {
         let id = self.form_record_id(form_id, version)?.ok_or_else(|| Error::NotFound(format!("form {form_id} version {version}")))?;
-        self.derived(&id, || {
-            let def = self.form_definition_by_record(&id)?;
+        let heads = self.stored_heads(&id)?;
+        Ok(FormRecord { id, heads })
+    }
+
+    /// The compiled form of `form`, compiled once per version of its record.
+    fn compiled_form(&self, form: &FormRecord) -> Result<Arc<CompiledForm>> {
+        self.derived_at(&form.id, form.heads.clone(), || {
+            let def = self.form_definition_by_record(&form.id)?;
             CompiledForm::new(def).map_err(|i| Error::invalid(format!("the stored form has {} problem(s)", i.len())))
         })
+    }
+
+    /// The live form of response `r`: its form version compiled, with the form's files.
+    /// `NotFound` when that form version is not published here.
+    fn live_of(&self, r: &crate::Response, clock: Clock) -> Result<LiveForm> {
+        let form = self.form_record(&r.form_id, &r.form_version)?;
+        let mut live = LiveForm::new(self.compiled_form(&form)?, &r.answers, &r.repeats, clock);
+        self.give_form_files(&mut live, &form)?;
+        Ok(live)
     }
 
     /// The live state of a response in `language` (the form's default when `None`).

@@ -20,15 +20,11 @@ type Entry = (Vec<u8>, Arc<dyn Any + Send + Sync>);
 pub(crate) struct Derived(Mutex<HashMap<String, Entry>>);
 
 impl Store {
-    /// The value `make` derives from record `id`, made again only when the record's stored
-    /// heads differ from those it was last made at (or the kept value is of another type).
-    pub(crate) fn derived<T: Any + Send + Sync>(&self, id: &str, make: impl FnOnce() -> Result<T>) -> Result<Arc<T>> {
-        self.derived_as(id, id, make)
-    }
-
-    /// As [`Store::derived`], kept under `key` (so one record can have several derived values).
-    pub(crate) fn derived_as<T: Any + Send + Sync>(&self, key: &str, id: &str, make: impl FnOnce() -> Result<T>) -> Result<Arc<T>> {
-        let heads = self.stored_heads(id)?;
+    /// The value `make` derives from a record whose stored heads the caller has just read
+    /// (one lookup serving several derived values of the record), kept under `key` and made
+    /// again only when those heads differ from the ones it was made at (or the kept value is of
+    /// another type).
+    pub(crate) fn derived_at<T: Any + Send + Sync>(&self, key: &str, heads: Vec<u8>, make: impl FnOnce() -> Result<T>) -> Result<Arc<T>> {
         let memo = || self.derived.0.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((h, value)) = memo().get(key) {
             if *h == heads {
