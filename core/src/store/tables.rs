@@ -285,51 +285,57 @@ impl Store {
                 meetings: count(format!("SELECT count(*) FROM docs WHERE kind = 'meeting' AND {live}{sc}"), &args)?,
                 ..Default::default()
             };
-            let mut st = c.prepare_cached(&format!(
-                "SELECT date(updated_at / 1000, 'unixepoch') AS d, coalesce(owner, '?'), count(*) FROM docs INDEXED BY docs_responses \
-                 WHERE kind = 'response' AND {live} AND status = 'submitted'{sc} \
-                 AND updated_at >= CAST(strftime('%s', {day0}) AS INTEGER) * 1000 \
-                 AND updated_at < CAST(strftime('%s', date(?{}, '+1 day')) AS INTEGER) * 1000 \
-                 GROUP BY d, owner ORDER BY d, owner",
-                n + 1
-            ))?;
-            o.per_day = st
-                .query_map(params_from_iter(dargs.iter()), |r| {
-                    Ok(DayCount { day: r.get(0)?, worker: r.get(1)?, count: r.get::<_, i64>(2)?.max(0) as u64 })
-                })?
-                .collect::<rusqlite::Result<_>>()?;
             let r_sc = scope_clause(scopes, "r.scope", &mut Vec::new());
+            // Responses are counted per subject first, so each subject's village is looked up
+            // once, not once per response (a household has many responses over time).
             let mut st = c.prepare_cached(&format!(
-                "SELECT coalesce(s.k_village, '?') AS v, count(*) AS n FROM docs r INDEXED BY docs_responses \
-                 LEFT JOIN docs s INDEXED BY docs_subject_keys ON s.id = r.subject_id AND s.kind = 'subject' \
-                 WHERE r.kind = 'response' AND r.deleted = 0 AND r.status = 'submitted'{r_sc} GROUP BY v ORDER BY n DESC, v LIMIT 20"
+                "SELECT coalesce(s.k_village, '?') AS v, sum(c.n) AS n FROM \
+                 (SELECT r.subject_id AS sid, count(*) AS n FROM docs r INDEXED BY docs_responses \
+                  WHERE r.kind = 'response' AND r.deleted = 0 AND r.status = 'submitted'{r_sc} GROUP BY r.subject_id) c \
+                 LEFT JOIN docs s INDEXED BY docs_subject_keys ON s.id = c.sid AND s.kind = 'subject' \
+                 GROUP BY v ORDER BY n DESC, v LIMIT 20"
             ))?;
             o.per_village = st
                 .query_map(params_from_iter(args.iter()), |r| Ok((r.get(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?
                 .collect::<rusqlite::Result<_>>()?;
-            // One pass over the responses' index gives the totals and the per-worker counts.
+            // One pass over the responses' index, grouped by UTC day and worker, gives the
+            // totals, the per-worker counts and the per-day counts (a day's number is computed
+            // per row, its date text only per group).
+            let (first, last): (i64, i64) = c.prepare_cached(&format!(
+                "SELECT CAST(strftime('%s', {day0}) AS INTEGER) / 86400, CAST(strftime('%s', ?{}) AS INTEGER) / 86400",
+                n + 1
+            ))?
+            .query_row(params_from_iter(dargs.iter()), |r| Ok((r.get(0)?, r.get(1)?)))?;
             let mut st = c.prepare_cached(&format!(
-                "SELECT coalesce(owner, '?') AS w, sum(status = 'submitted') AS n, sum(status = 'draft'), \
+                "SELECT updated_at / 86400000 AS dn, date((updated_at / 86400000) * 86400, 'unixepoch'), coalesce(owner, '?') AS w, \
+                 sum(status = 'submitted'), sum(status = 'draft'), \
                  sum(status = 'submitted' AND (review IS NULL OR review = {received})), sum(review = {issues}) \
-                 FROM docs INDEXED BY docs_responses WHERE kind = 'response' AND {live}{sc} GROUP BY w ORDER BY n DESC, w",
+                 FROM docs INDEXED BY docs_responses WHERE kind = 'response' AND {live}{sc} GROUP BY dn, w",
                 received = ReviewState::Received.code(),
                 issues = ReviewState::HasIssues.code(),
             ))?;
             let rows = st
                 .query_map(params_from_iter(args.iter()), |r| {
                     let n = |i| r.get::<_, Option<i64>>(i).map(|v| v.unwrap_or(0).max(0) as u64);
-                    Ok((r.get::<_, String>(0)?, n(1)?, n(2)?, n(3)?, n(4)?))
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, n(3)?, n(4)?, n(5)?, n(6)?))
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            for (worker, submitted, drafts, awaiting, issues) in rows {
+            let mut workers: std::collections::BTreeMap<String, u64> = std::collections::BTreeMap::new();
+            for (day_number, day, worker, submitted, drafts, awaiting, issues) in rows {
                 o.responses += submitted;
                 o.drafts += drafts;
                 o.awaiting_review += awaiting;
                 o.has_issues += issues;
-                if submitted > 0 && o.per_worker.len() < 50 {
-                    o.per_worker.push((worker, submitted));
+                *workers.entry(worker.clone()).or_default() += submitted;
+                if submitted > 0 && (first..=last).contains(&day_number) {
+                    o.per_day.push(DayCount { day, worker, count: submitted });
                 }
             }
+            o.per_day.sort_by(|a, b| (&a.day, &a.worker).cmp(&(&b.day, &b.worker)));
+            let mut per_worker: Vec<(String, u64)> = workers.into_iter().filter(|(_, n)| *n > 0).collect();
+            per_worker.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            per_worker.truncate(50);
+            o.per_worker = per_worker;
             Ok(o)
         })
     }
