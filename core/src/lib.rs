@@ -38,7 +38,7 @@ pub use model::response::{NewResponse, RepeatRow, Response, ResponseFilter, Resp
 pub use model::review::{Review, ReviewComment, ReviewEvent, ReviewFilter, ReviewItem, ReviewState};
 pub use record::conflicts::{field_value_from_json, RecordConflicts};
 pub use model::subject::{NewSubject, Subject, SubjectQuery};
-pub use model::checks::now_ms;
+pub use model::checks::{iso_utc, now_ms};
 pub use model::{Identity, Kind, RecordSummary, Role};
 pub use store::{ApplyOutcome, DayCount, Overview, ResponsePage, ResponseQuery, ResponseRow, ResponseSort, Store, StoreKey};
 pub use value::FieldValue;

@@ -3,18 +3,9 @@
 
 use sangam_core::*;
 
-/// The UTC date `days` after 1970-01-01, as YYYY-MM-DD (civil-from-days).
+/// The UTC date `days` after 1970-01-01, as YYYY-MM-DD.
 fn date_of(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    iso_utc(days * 86_400_000)[..10].to_string()
 }
 
 fn respond(s: &Store, user: &str, village_subject: &str, submit: bool) -> String {

@@ -1,6 +1,6 @@
 //! Exports packed into one ZIP file: photos and audio stored as they are, text deflated, and,
-//! when a password is given, every entry encrypted with AES-256 (WinZip AE-2; 7-Zip, WinRAR,
-//! macOS Archive Utility and Excel users' usual unzip tools open it with the password).
+//! when a password is given, every entry encrypted with AES-256 (WinZip AE-2; 7-Zip, WinRAR and
+//! macOS Archive Utility open it with the password).
 
 use std::io::Write;
 use std::path::Path;
@@ -10,13 +10,19 @@ use crate::HubError;
 /// Shortest password an encrypted export takes.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
+/// Refuses a password too short to protect an export.
+pub fn check_password(password: &str) -> Result<(), HubError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(HubError::Usage(format!("an export password has at least {MIN_PASSWORD_CHARS} characters")));
+    }
+    Ok(())
+}
+
 /// Writes every file under `dir` into a ZIP at `to`, under the folder `root`; photos and
 /// audio are stored as they are, text is deflated; with `password`, every entry is encrypted.
 pub fn zip_dir(dir: &Path, to: &Path, root: &str, password: Option<&str>) -> Result<(), HubError> {
     if let Some(p) = password {
-        if p.chars().count() < MIN_PASSWORD_CHARS {
-            return Err(HubError::Usage(format!("an export password has at least {MIN_PASSWORD_CHARS} characters")));
-        }
+        check_password(p)?;
     }
     let mut file = sangam_core::files::AtomicFile::create(to)?;
     {

@@ -423,9 +423,7 @@ pub fn export(mut a: ExportArgs) -> Result<i32, HubError> {
                 p.trim_end_matches(['\r', '\n']).to_string()
             }
         };
-        if password.chars().count() < crate::archive::MIN_PASSWORD_CHARS {
-            return Err(HubError::Usage(format!("an export password has at least {} characters", crate::archive::MIN_PASSWORD_CHARS)));
-        }
+        crate::archive::check_password(&password)?;
         let staging = PathBuf::from(format!("{}.parts-{}", a.out.display(), std::process::id()));
         let zip = a.out.clone();
         a.out = staging;

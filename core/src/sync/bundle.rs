@@ -106,6 +106,16 @@ struct BundleBody {
 }
 
 impl Store {
+    /// `bytes` as a signed bundle: opened with this store's key when sealed to it
+    /// ([`super::sealed`]), as they are otherwise.
+    fn unsealed<'a>(&self, bytes: &'a [u8]) -> Result<std::borrow::Cow<'a, [u8]>> {
+        Ok(if super::sealed::is_sealed(bytes) {
+            std::borrow::Cow::Owned(super::sealed::open(bytes, &self.device_key())?)
+        } else {
+            std::borrow::Cow::Borrowed(bytes)
+        })
+    }
+
     /// A bundle of records' changes sealed to this phone's hub (the key it gave at the last
     /// sync), so that only that hub can read it ([`super::sealed`]).
     pub fn export_sealed_bundle(&self, opts: &BundleOptions) -> Result<Vec<u8>> {
@@ -192,13 +202,8 @@ impl Store {
     /// A sealed bundle ([`super::sealed`]) is opened with this store's key first; one sealed to
     /// another hub is refused.
     pub fn import_bundle(&self, bytes: &[u8], peer: Option<&PeerInfo>) -> Result<BundleReport> {
-        let opened;
-        let bytes = if super::sealed::is_sealed(bytes) {
-            opened = super::sealed::open(bytes, &self.device_key())?;
-            &opened[..]
-        } else {
-            bytes
-        };
+        let bytes = self.unsealed(bytes)?;
+        let bytes = &bytes[..];
         let (header, body, media) = parse_bundle(bytes)?;
         if body.whole.count as u64 > header.records {
             return Err(damaged("record count"));
@@ -343,13 +348,8 @@ impl Store {
     /// scope before the first sync), except those this device made itself, which keep its own
     /// role: a bundle from another phone can carry records, never a coordinator's authority.
     pub fn import_bundle_on_device(&self, bytes: &[u8]) -> Result<BundleReport> {
-        let opened;
-        let bytes = if super::sealed::is_sealed(bytes) {
-            opened = super::sealed::open(bytes, &self.device_key())?;
-            &opened[..]
-        } else {
-            bytes
-        };
+        let bytes = self.unsealed(bytes)?;
+        let bytes = &bytes[..];
         let header = bundle_header(bytes)?;
         if self.hub_key()? == Some(header.key) {
             return self.import_bundle(bytes, None);

@@ -100,9 +100,7 @@ pub fn start(c: &Arc<Console>, s: &Session, form: &HashMap<String, String>) -> R
     // An empty password: a clear ZIP (the page warns); any other is checked before the job starts.
     let password = form.get("password").filter(|p| !p.is_empty()).cloned();
     if let Some(p) = &password {
-        if p.chars().count() < crate::archive::MIN_PASSWORD_CHARS {
-            return Err(HubError::Usage(format!("an export password has at least {} characters", crate::archive::MIN_PASSWORD_CHARS)));
-        }
+        crate::archive::check_password(p)?;
     }
     sweep(c);
     let id = hex::encode(rand::random::<[u8; 16]>());
