@@ -7,7 +7,7 @@
 Fixtures: a "deep listening" household survey (English + Hindi, household-member repeat, skip
 logic, constraints with messages, select_multiple with choice_filter, geopoint, calculate), two
 versions of an entrepreneur follow-up survey (for moving drafts between versions), the
-300-question form the benchmark imports, and forms with deliberate problems.
+300-question form and the 500-question form with nested repeats the benchmark uses, and forms with deliberate problems.
 """
 
 import os
@@ -262,6 +262,59 @@ def bench():
           {"form_id": "bench_300", "version": "1"})
 
 
+def bench_nested():
+    """500 questions with nested repeats: 120 in the household, 248 in each member's row, 132
+    in each child's row (a repeat inside the members repeat). Relevance and constraints read
+    the enclosing row and the household; calculations count and sum across rows."""
+    cols = ["type", "name", "label", "required", "relevant", "constraint", "constraint_message", "calculation"]
+    rows = []
+
+    def block(prefix, n, first_ref, outer_ref=None):
+        out = []
+        for i in range(1, n + 1):
+            name = f"{prefix}{i}"
+            row = {"name": name, "label": f"{prefix} question {i}"}
+            if i % 10 == 0:
+                row["type"] = "calculate"
+                row["calculation"] = f"${{{prefix}{i - 1}}} + ${{{prefix}{i - 2}}}"
+                del row["label"]
+            elif i % 3 == 0:
+                row["type"] = "select_one yes_no"
+            elif i % 7 == 0:
+                row["type"] = "text"
+            else:
+                row["type"] = "integer"
+            if i % 5 == 1 and i > 1:
+                row["relevant"] = f"${{{first_ref}}} >= 18" if outer_ref is None or i % 2 else f"${{{outer_ref}}} > 0"
+            if i % 5 == 2 and row["type"] == "integer":
+                row["constraint"] = ". >= 0 and . <= 1000"
+                row["constraint_message"] = "Between 0 and 1000."
+            out.append(row)
+        return out
+
+    rows += block("h", 117, "h1")
+    rows.append({"type": "begin repeat", "name": "members", "label": "Member"})
+    rows += block("m", 245, "m1", "h1")
+    rows.append({"type": "begin repeat", "name": "children", "label": "Child", "relevant": "${m1} >= 18"})
+    rows += block("c", 129, "c1", "m1")
+    rows.append({"type": "calculate", "name": "c_parent_age", "calculation": "${m1}"})
+    rows.append({"type": "calculate", "name": "c_no", "calculation": "position(..)"})
+    rows.append({"type": "calculate", "name": "c_household", "calculation": "${h1}"})
+    rows.append({"type": "end repeat"})
+    rows.append({"type": "calculate", "name": "m_children", "calculation": "count(${children})"})
+    rows.append({"type": "calculate", "name": "m_child_sum", "calculation": "sum(${c1})"})
+    rows.append({"type": "calculate", "name": "m_household", "calculation": "${h2}"})
+    rows.append({"type": "end repeat"})
+    rows.append({"type": "calculate", "name": "members_n", "calculation": "count(${members})"})
+    rows.append({"type": "calculate", "name": "children_n", "calculation": "count(${children})"})
+    rows.append({"type": "calculate", "name": "ages", "calculation": "sum(${m1})"})
+    questions = sum(1 for r in rows if r["type"] not in ("begin repeat", "end repeat"))
+    assert questions == 500, questions
+    write("bench_500_nested.xlsx", cols, rows, ["list_name", "name", "label"],
+          [{"list_name": "yes_no", "name": "yes", "label": "Yes"}, {"list_name": "yes_no", "name": "no", "label": "No"}],
+          {"form_id": "bench_500_nested", "version": "1"})
+
+
 def broken():
     cols = ["type", "name", "label", "relevant", "constraint", "calculation"]
     rows = [
@@ -291,6 +344,7 @@ def main():
     entrepreneur(1)
     entrepreneur(2)
     bench()
+    bench_nested()
     broken()
     print("wrote fixtures to", os.path.normpath(OUT), file=sys.stderr)
 

@@ -71,6 +71,7 @@ impl Inner {
 impl Store {
     /// The hub store that has registered this device's key (it proved the key in a request the
     /// hub answered), so later requests to it need not carry the proof.
+    #[cfg(feature = "client")]
     pub(crate) fn proved_to(&self) -> Result<Option<String>> {
         self.read(|c| {
             let v: Option<Vec<u8>> = c.query_row("SELECT value FROM meta WHERE key = 'proved_to'", [], |r| r.get(0)).optional()?;
@@ -78,6 +79,7 @@ impl Store {
         })
     }
 
+    #[cfg(feature = "client")]
     pub(crate) fn set_proved_to(&self, hub_store: &str) -> Result<()> {
         self.read(|c| {
             c.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('proved_to', ?1)", [hub_store.as_bytes()])?;

@@ -29,6 +29,7 @@ mod check;
 mod choices;
 mod entities;
 mod sheet;
+mod slim;
 mod survey;
 
 use std::fmt;

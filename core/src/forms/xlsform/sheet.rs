@@ -19,7 +19,7 @@ pub(crate) struct Header {
 }
 
 /// One sheet: headers and non-empty rows (1-based spreadsheet row numbers).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Sheet {
     pub name: String,
     pub headers: Vec<Header>,
@@ -148,11 +148,18 @@ pub(crate) type BadCell = (String, u32, String, String);
 /// Opens a workbook from bytes (xlsx, and also xls/ods which calamine reads) and returns its
 /// sheets. Cells holding spreadsheet errors are reported as (sheet, row, letter, message).
 pub(crate) fn read_workbook(bytes: &[u8]) -> Result<(Vec<Sheet>, Vec<BadCell>), String> {
+    read_workbook_as(bytes, true)
+}
+
+/// [`read_workbook`], slimming the workbook first or not (the tests compare both).
+pub(crate) fn read_workbook_as(bytes: &[u8], slim: bool) -> Result<(Vec<Sheet>, Vec<BadCell>), String> {
     // Legacy .xls: bounded before calamine trusts its sector numbers (see cfb.rs).
     if super::cfb::is_compound(bytes) {
         super::cfb::check(bytes)?;
     }
-    let mut wb = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
+    // The same workbook without its value-less formatted cells, when it has any (see slim.rs).
+    let slim = if slim { super::slim::without_empty_cells(bytes) } else { None };
+    let mut wb = calamine::open_workbook_auto_from_rs(Cursor::new(slim.as_deref().unwrap_or(bytes)))
         .map_err(|e| format!("the file is not a readable spreadsheet ({e})"))?;
     let mut sheets = Vec::new();
     let mut bad_cells = Vec::new();
