@@ -21,12 +21,15 @@ import org.sangam.ResponseStatus
 import org.sangam.StoredValue
 import org.sangam.SyncProgressInfo
 import org.sangam.UserRole
+import org.sangam.demo.data.AppLanguage
 import org.sangam.demo.data.Answers
 import org.sangam.demo.data.EnrolmentSettings
 import org.sangam.demo.data.FormLanguages
 import org.sangam.demo.data.InMemoryEnrolmentStorage
 import org.sangam.demo.data.InMemoryStoreKeyVault
+import org.sangam.demo.data.NotEnrolledException
 import org.sangam.demo.data.SangamRepository
+import org.sangam.demo.data.UserMessage
 import org.sangam.demo.data.userMessage
 
 private var failures = 0
@@ -77,6 +80,11 @@ fun main(args: Array<String>) = runBlocking {
     check(Answers.display(StoredValue.Field(AnswerValue.Text("98765 43210"))) == "98765 43210", "a conflict value that is an answer shows as one")
     val review = StoredValue.Parts(mapOf("state" to StoredValue.Field(AnswerValue.Text("approved")), "comments" to StoredValue.Parts(mapOf()), "tags" to StoredValue.Items(listOf(StoredValue.Empty))))
     check(Answers.display(review) == "{comments: {}, state: approved, tags: [(empty)]}", "a structure shows its parts by name")
+    check(Answers.display(review, empty = "(खाली)").endsWith("tags: [(खाली)]}"), "a missing value reads in the app's language")
+    check(FormLanguages.forApp(AppLanguage.HINDI) == FormLanguages.HINDI && FormLanguages.forApp(AppLanguage.ENGLISH) == FormLanguages.ENGLISH, "the app's language picks the form's")
+    check(AppLanguage.fromTag("hi") == AppLanguage.HINDI && AppLanguage.fromTag("fr") == null, "app languages by resource tag")
+    check(userMessage(NotEnrolledException()) == UserMessage(UserMessage.Kind.NOT_ENROLLED), "not enrolled is a message kind")
+    check(userMessage(IllegalStateException("x")) == UserMessage(UserMessage.Kind.UNEXPECTED, "IllegalStateException"), "an unexpected error names its class only")
     check(Answers.integer("12") == AnswerValue.Int(12L) && Answers.integer("1x") == AnswerValue.Text("1x") && Answers.integer(" ") == null, "integer input")
     check(Answers.geopoint("26.8", "80.9") == AnswerValue.Text("26.8 80.9") && Answers.geopointParts(AnswerValue.Text("26.8 80.9 0 5")) == Pair("26.8", "80.9"), "geopoint input")
     check(Answers.toggle(AnswerValue.Choices(listOf("a")), "b", true) == AnswerValue.Choices(listOf("a", "b")) && Answers.toggle(AnswerValue.Choices(listOf("a")), "a", false) == null, "multi-select toggling")
@@ -179,7 +187,7 @@ fun main(args: Array<String>) = runBlocking {
             a.resolveConflict(hh, conflict.path, AnswerValue.Text("x"))
             check(false, "a field worker may not resolve")
         } catch (e: ApiException.Forbidden) {
-            check(userMessage(e).startsWith("Your role may not"), "a field worker may not resolve (${e::class.simpleName})")
+            check(userMessage(e).kind == UserMessage.Kind.FORBIDDEN && userMessage(e).detail.isNotEmpty(), "a field worker may not resolve (${e::class.simpleName})")
         }
         val bina = conflict.values.indexOfFirst { it.by.userId == "bina" }
         check(conflict.values[bina].value == StoredValue.Field(AnswerValue.Text("9000000002")), "conflict values arrive typed")
@@ -187,7 +195,7 @@ fun main(args: Array<String>) = runBlocking {
             a.resolveConflictPick(hh, conflict.path, bina.toUInt())
             check(false, "a field worker may not pick")
         } catch (e: ApiException.Forbidden) {
-            check(userMessage(e).startsWith("Your role may not"), "a field worker may not pick either")
+            check(userMessage(e).kind == UserMessage.Kind.FORBIDDEN, "a field worker may not pick either")
         }
         c.resolveConflictPick(hh, conflict.path, bina.toUInt())
         c.sync { }
@@ -241,7 +249,7 @@ fun main(args: Array<String>) = runBlocking {
             d.sync { }
             check(false, "an unreachable hub is reported")
         } catch (e: ApiException.Network) {
-            check(d.lastSync.value?.error != null, "an unreachable hub is reported and remembered (${e::class.simpleName})")
+            check(d.lastSync.value?.error?.kind == UserMessage.Kind.NETWORK, "an unreachable hub is reported and remembered (${e::class.simpleName})")
         }
         listOf(a, c, d, b3).forEach { it.checkpoint() }
     }

@@ -3,22 +3,8 @@
 package org.sangam.demo.data
 
 import org.sangam.AnswerValue
-import org.sangam.ApiException
 import org.sangam.ChoiceOption
 import org.sangam.StoredValue
-
-/** The form languages the demo offers (labels in XLSForm columns `label::English (en)` etc.). */
-object FormLanguages {
-    const val ENGLISH = "English (en)"
-    const val HINDI = "Hindi (hi)"
-    val all = listOf(ENGLISH, HINDI)
-
-    fun shortName(language: String): String = when (language) {
-        HINDI -> "हिन्दी"
-        ENGLISH -> "English"
-        else -> language
-    }
-}
 
 object Answers {
     /** A value as a person reads it; choice names are shown by their labels when known. */
@@ -100,30 +86,14 @@ object Answers {
     fun dateTime(year: Int, month: Int, day: Int, hour: Int, minute: Int): AnswerValue.Text =
         AnswerValue.Text("%04d-%02d-%02dT%02d:%02d:00".format(year, month, day, hour, minute))
 
-    /** One of a conflict's values as a person reads it; a structure shows its parts by name. */
-    fun display(value: StoredValue): String = when (value) {
+    /**
+     * One of a conflict's values as a person reads it; a structure shows its parts by name.
+     * `empty` is how a missing value reads, in the app's language.
+     */
+    fun display(value: StoredValue, empty: String = "(empty)"): String = when (value) {
         is StoredValue.Field -> display(value.value)
-        is StoredValue.Empty -> "(empty)"
-        is StoredValue.Items -> value.items.joinToString(", ", "[", "]") { display(it) }
-        is StoredValue.Parts -> value.parts.entries.sortedBy { it.key }.joinToString(", ", "{", "}") { "${it.key}: ${display(it.value)}" }
+        is StoredValue.Empty -> empty
+        is StoredValue.Items -> value.items.joinToString(", ", "[", "]") { display(it, empty) }
+        is StoredValue.Parts -> value.parts.entries.sortedBy { it.key }.joinToString(", ", "{", "}") { "${it.key}: ${display(it.value, empty)}" }
     }
 }
-
-/** A message a field worker can act on; never includes answers (the core's messages do not). */
-fun userMessage(e: Throwable): String = when (e) {
-    is ApiException.Network -> "The hub could not be reached. Your work is saved on this phone; sync will try again."
-    is ApiException.Auth -> "The hub refused this phone's token. Ask your coordinator to enrol the phone again."
-    is ApiException.Forbidden -> "Your role may not do this: ${e.message}"
-    is ApiException.Cancelled -> "Sync was cancelled. What was already sent is kept."
-    is ApiException.Validation -> "Please check: ${e.message}"
-    is ApiException.InvalidInput -> "Not accepted: ${e.message}"
-    is ApiException.NotFound -> "Not found on this phone: ${e.message}"
-    is ApiException.Storage -> "The phone's store had a problem (nothing was deleted): ${e.message}"
-    is ApiException.Key -> "The phone's store could not be unlocked with its key (nothing was changed): ${e.message}"
-    is ApiException.Other -> "Something went wrong in Sangam: ${e.message}"
-    is NotEnrolledException -> "This phone is not enrolled yet."
-    else -> "Unexpected error (${e::class.java.simpleName})."
-}
-
-/** Thrown by the repository when a screen needs the store before enrolment. */
-class NotEnrolledException : IllegalStateException("not enrolled")

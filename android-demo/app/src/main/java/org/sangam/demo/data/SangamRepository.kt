@@ -439,12 +439,12 @@ class SangamRepository(
 /** A bundle's bytes, and whether they are sealed to the hub. */
 class ExportedBundle(val bytes: ByteArray, val sealed: Boolean)
 
-/** How a sync ended: its result, or the message of the error that stopped it. */
+/** How a sync ended: its result, or what stopped it (shown in the app's language). */
 data class SyncOutcome(
     val atMs: Long,
     val result: SyncResult?,
-    val error: String?,
+    val error: UserMessage?,
     /** What the media sync after the records did, or why it stopped (it resumes next time). */
     val media: MediaSyncResult? = null,
-    val mediaError: String? = null,
+    val mediaError: UserMessage? = null,
 )
