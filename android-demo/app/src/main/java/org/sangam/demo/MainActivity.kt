@@ -1,5 +1,6 @@
 package org.sangam.demo
 
+import android.content.Context
 import android.os.Bundle
 import androidx.activity.ComponentActivity
 import androidx.activity.compose.setContent
@@ -7,9 +8,15 @@ import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.Surface
 import androidx.compose.material3.lightColorScheme
 import androidx.compose.ui.graphics.Color
+import org.sangam.demo.platform.AppLocale
 import org.sangam.demo.ui.SangamNavHost
 
 class MainActivity : ComponentActivity() {
+    /** The screens in the language chosen in the app (English / हिन्दी); see AppLocale. */
+    override fun attachBaseContext(newBase: Context) {
+        super.attachBaseContext(AppLocale.wrap(newBase))
+    }
+
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
         val repository = (application as SangamApplication).repository

@@ -1,8 +1,10 @@
 // Shared pieces of the screens: the ViewModel base (errors become a message a person can act
-// on), a ViewModel factory over the repository, and small composables.
+// on, in the app's language: see Texts.kt), a ViewModel factory over the repository, and small
+// composables.
 package org.sangam.demo.ui
 
 import android.text.format.DateUtils
+import androidx.annotation.StringRes
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.Row
@@ -17,6 +19,7 @@ import androidx.compose.runtime.Composable
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.LocalContext
+import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.ViewModel
 import androidx.lifecycle.viewModelScope
@@ -30,25 +33,26 @@ import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.launch
-import org.sangam.ActionStatus
 import org.sangam.ChangeBy
-import org.sangam.RecordStatus
+import org.sangam.demo.R
 import org.sangam.demo.SangamApplication
 import org.sangam.demo.data.SangamRepository
 import org.sangam.demo.data.userMessage
 
 /** A ViewModel over the repository whose failures become a message instead of a crash. */
 abstract class SangamViewModel(protected val repo: SangamRepository) : ViewModel() {
-    private val _message = MutableStateFlow<String?>(null)
-    val message: StateFlow<String?> = _message.asStateFlow()
+    private val _message = MutableStateFlow<UiText?>(null)
+    val message: StateFlow<UiText?> = _message.asStateFlow()
 
     fun dismissMessage() {
         _message.value = null
     }
 
-    protected fun say(text: String) {
+    protected fun say(text: UiText) {
         _message.value = text
     }
+
+    protected fun say(@StringRes id: Int, vararg args: Any) = say(UiText.Res(id, *args))
 
     protected fun launchSafely(block: suspend CoroutineScope.() -> Unit): Job = viewModelScope.launch {
         try {
@@ -56,7 +60,7 @@ abstract class SangamViewModel(protected val repo: SangamRepository) : ViewModel
         } catch (e: CancellationException) {
             throw e
         } catch (e: Exception) {
-            _message.value = userMessage(e)
+            _message.value = UiText.Problem(userMessage(e))
         }
     }
 }
@@ -69,15 +73,15 @@ inline fun <reified VM : ViewModel> sangamViewModel(key: String? = null, crossin
 }
 
 @Composable
-fun MessageCard(message: String?, onDismiss: () -> Unit) {
+fun MessageCard(message: UiText?, onDismiss: () -> Unit) {
     if (message == null) return
     Card(
         colors = CardDefaults.cardColors(containerColor = MaterialTheme.colorScheme.secondaryContainer),
         modifier = Modifier.fillMaxWidth().padding(vertical = 4.dp),
     ) {
         Row(Modifier.padding(12.dp), verticalAlignment = Alignment.CenterVertically) {
-            Text(message, modifier = Modifier.weight(1f))
-            TextButton(onClick = onDismiss) { Text("OK") }
+            Text(message.asString(), modifier = Modifier.weight(1f))
+            TextButton(onClick = onDismiss) { Text(stringResource(R.string.ok)) }
         }
     }
 }
@@ -102,20 +106,11 @@ fun EmptyNote(text: String) {
     }
 }
 
-/** "5 minutes ago" style time for list rows. */
+/** "5 minutes ago" style time for list rows (in the default locale, which is the app's). */
 fun ago(ms: Long): String =
     if (ms <= 0L) "" else DateUtils.getRelativeTimeSpanString(ms, System.currentTimeMillis(), DateUtils.MINUTE_IN_MILLIS).toString()
 
-/** A list row's status as a person reads it ("" when the row has none). */
-fun statusLabel(status: RecordStatus?): String = when (status) {
-    null -> ""
-    is RecordStatus.Response -> status.status.name.lowercase()
-    is RecordStatus.Action -> if (status.status == ActionStatus.IN_PROGRESS) "in progress" else status.status.name.lowercase()
-    is RecordStatus.Merged -> "merged"
-}
-
 /** Who changed something, on which device and when (history and conflict values). */
-fun describe(by: ChangeBy): String {
-    val name = by.userName.ifBlank { by.userId }
-    return "$name · device ${by.device.take(8)} · ${ago(by.timeMs)}"
-}
+@Composable
+fun describe(by: ChangeBy): String =
+    stringResource(R.string.changed_by, by.userName.ifBlank { by.userId }, by.device.take(8), ago(by.timeMs))

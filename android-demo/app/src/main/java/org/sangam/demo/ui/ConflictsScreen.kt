@@ -29,6 +29,7 @@ import androidx.compose.runtime.remember
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.viewModelScope
 import kotlinx.coroutines.flow.MutableStateFlow
@@ -38,9 +39,9 @@ import kotlinx.coroutines.launch
 import org.sangam.AnswerValue
 import org.sangam.FieldConflictView
 import org.sangam.HistoryEntryView
-import org.sangam.RecordKind
 import org.sangam.RecordRow
 import org.sangam.UserRole
+import org.sangam.demo.R
 import org.sangam.demo.data.Answers
 import org.sangam.demo.data.SangamRepository
 
@@ -62,25 +63,17 @@ fun ConflictsScreen(openRecord: (String) -> Unit) {
     val message by vm.message.collectAsState()
     LazyColumn(Modifier.fillMaxSize().padding(horizontal = 16.dp)) {
         item { MessageCard(message) { vm.dismissMessage() } }
-        if (rows.isEmpty()) item { EmptyNote("No conflicts on this phone.") }
+        if (rows.isEmpty()) item { EmptyNote(stringResource(R.string.conflicts_none)) }
         items(rows, key = { it.id }) { row ->
             ListItem(
                 headlineContent = { Text(row.title ?: row.id) },
-                overlineContent = { Text(kindLabel(row.kind)) },
-                supportingContent = { Text("${row.conflicts} field(s) with concurrent values · ${ago(row.updatedAtMs)}") },
+                overlineContent = { Text(stringResource(kindLabel(row.kind))) },
+                supportingContent = { Text(pluralText(R.plurals.conflict_fields_row, row.conflicts.toInt(), row.conflicts, ago(row.updatedAtMs))) },
                 modifier = Modifier.clickable { openRecord(row.id) },
             )
             HorizontalDivider()
         }
     }
-}
-
-fun kindLabel(kind: RecordKind): String = when (kind) {
-    RecordKind.FORM -> "Form"
-    RecordKind.RESPONSE -> "Survey response"
-    RecordKind.SUBJECT -> "Household / person"
-    RecordKind.MEETING -> "Meeting"
-    RecordKind.ACTION -> "Action item"
 }
 
 data class RecordConflictsUiState(
@@ -109,12 +102,12 @@ class RecordConflictsViewModel(repo: SangamRepository, private val id: String) :
     /** Keeps the value at `index` of the field's values (any value: a structure too). */
     fun pick(path: String, index: Int) = launchSafely {
         repo.resolveConflictPick(id, path, index.toUInt())
-        say("Resolved. The choice is recorded in the record's history.")
+        say(R.string.resolved)
     }
 
     fun resolve(path: String, value: AnswerValue) = launchSafely {
         repo.resolveConflict(id, path, value)
-        say("Resolved. The choice is recorded in the record's history.")
+        say(R.string.resolved)
     }
 }
 
@@ -128,15 +121,18 @@ fun RecordConflictsScreen(id: String) {
             Column {
                 MessageCard(message) { vm.dismissMessage() }
                 if (!ui.canResolve) {
-                    Text("Only a coordinator can resolve conflicts. You can see every value here.", style = MaterialTheme.typography.bodySmall)
+                    Text(stringResource(R.string.conflicts_only_coordinator), style = MaterialTheme.typography.bodySmall)
                 }
-                if (ui.conflicts.isEmpty()) EmptyNote("No conflicting fields in this record.")
+                if (ui.conflicts.isEmpty()) EmptyNote(stringResource(R.string.conflicts_none_in_record))
             }
         }
         items(ui.conflicts, key = { it.path }) { c -> ConflictCard(c, ui.canResolve, vm) }
-        item { SectionTitle("History (newest first)") }
+        item { SectionTitle(stringResource(R.string.history_title)) }
         items(ui.history, key = { it.change }) { h ->
-            ListItem(headlineContent = { Text(h.fields.joinToString(", ").ifEmpty { "(record created)" }) }, supportingContent = { Text(describe(h.by)) })
+            ListItem(
+                headlineContent = { Text(h.fields.joinToString(", ").ifEmpty { stringResource(R.string.history_created) }) },
+                supportingContent = { Text(describe(h.by)) },
+            )
         }
     }
 }
@@ -144,22 +140,24 @@ fun RecordConflictsScreen(id: String) {
 @Composable
 private fun ConflictCard(c: FieldConflictView, canResolve: Boolean, vm: RecordConflictsViewModel) {
     var typed by remember(c.path) { mutableStateOf("") }
+    val empty = stringResource(R.string.value_empty)
     Card(Modifier.fillMaxWidth()) {
         Column(Modifier.padding(12.dp), verticalArrangement = Arrangement.spacedBy(6.dp)) {
             Text(c.path, style = MaterialTheme.typography.titleSmall)
             c.values.forEachIndexed { i, v ->
                 Row(verticalAlignment = Alignment.CenterVertically) {
                     Column(Modifier.weight(1f)) {
-                        Text(Answers.display(v.value) + if (v.shown) "  (shown now)" else "", style = MaterialTheme.typography.bodyLarge)
+                        val shown = Answers.display(v.value, empty)
+                        Text(if (v.shown) stringResource(R.string.conflict_shown_now, shown) else shown, style = MaterialTheme.typography.bodyLarge)
                         Text(describe(v.by), style = MaterialTheme.typography.bodySmall)
                     }
-                    if (canResolve) OutlinedButton(onClick = { vm.pick(c.path, i) }) { Text("Use this") }
+                    if (canResolve) OutlinedButton(onClick = { vm.pick(c.path, i) }) { Text(stringResource(R.string.use_this)) }
                 }
             }
             if (canResolve) {
                 Row(verticalAlignment = Alignment.CenterVertically, horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                    OutlinedTextField(typed, { typed = it }, label = { Text("Or type the right value") }, singleLine = true, modifier = Modifier.weight(1f))
-                    Button(onClick = { vm.resolve(c.path, AnswerValue.Text(typed.trim())) }, enabled = typed.isNotBlank()) { Text("Save") }
+                    OutlinedTextField(typed, { typed = it }, label = { Text(stringResource(R.string.conflict_type_value)) }, singleLine = true, modifier = Modifier.weight(1f))
+                    Button(onClick = { vm.resolve(c.path, AnswerValue.Text(typed.trim())) }, enabled = typed.isNotBlank()) { Text(stringResource(R.string.save)) }
                 }
             }
         }

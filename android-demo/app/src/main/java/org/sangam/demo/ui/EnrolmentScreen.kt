@@ -1,6 +1,7 @@
 // Enrolment: the hub URL and device token typed in, or one enrolment code
 // (sangam://enrol?hub=…&token=…) pasted or scanned from the hub's QR code; plus who uses the
-// phone and the district (scope) new records belong to.
+// phone and the district (scope) new records belong to. The app's language is switched here too
+// (this is the first screen a new phone shows).
 package org.sangam.demo.ui
 
 import androidx.compose.foundation.layout.Arrangement
@@ -28,6 +29,7 @@ import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.LocalClipboardManager
 import androidx.compose.ui.platform.LocalContext
+import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.text.input.PasswordVisualTransformation
 import androidx.compose.ui.unit.dp
@@ -41,6 +43,7 @@ import kotlinx.coroutines.flow.update
 import org.sangam.ApiException
 import org.sangam.Enrolment
 import org.sangam.UserRole
+import org.sangam.demo.R
 import org.sangam.demo.data.EnrolmentSettings
 import org.sangam.demo.data.SangamRepository
 import org.sangam.demo.data.userMessage
@@ -62,18 +65,18 @@ class EnrolmentViewModel(repo: SangamRepository) : SangamViewModel(repo) {
         try {
             val e: Enrolment = parseEnrolment(text)
             _form.update { it.copy(hubUrl = e.hubUrl, token = e.token) }
-            say("Enrolment code read: hub and token filled in.")
+            say(R.string.enrol_code_read)
         } catch (e: ApiException) {
-            say(userMessage(e))
+            say(UiText.Problem(userMessage(e)))
         }
     }
 
-    fun scanFailed() = say("The code could not be scanned. Paste it instead, or type the hub URL and token.")
+    fun scanFailed() = say(R.string.enrol_scan_failed)
 
     fun enrol(onDone: () -> Unit) {
         val settings = _form.value
         if (!settings.isComplete()) {
-            say("Please fill in every field: hub URL, token, district, your id and name.")
+            say(R.string.enrol_fill_all)
             return
         }
         launchSafely {
@@ -98,40 +101,41 @@ fun EnrolmentScreen(initialCode: String? = null, onEnrolled: () -> Unit) {
         verticalArrangement = Arrangement.spacedBy(8.dp),
     ) {
         MessageCard(message) { vm.dismissMessage() }
-        SectionTitle("Enrolment code")
-        Text("Scan the QR code your coordinator shows, or paste the code (sangam://enrol?hub=…&token=…).", style = MaterialTheme.typography.bodySmall)
-        OutlinedTextField(code, { code = it }, label = { Text("Enrolment code") }, modifier = Modifier.fillMaxWidth())
+        LanguageSwitch()
+        SectionTitle(stringResource(R.string.enrol_code_title))
+        Text(stringResource(R.string.enrol_code_help), style = MaterialTheme.typography.bodySmall)
+        OutlinedTextField(code, { code = it }, label = { Text(stringResource(R.string.enrol_code_title)) }, modifier = Modifier.fillMaxWidth())
         Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
             OutlinedButton(onClick = {
                 val options = GmsBarcodeScannerOptions.Builder().setBarcodeFormats(Barcode.FORMAT_QR_CODE).build()
                 GmsBarcodeScanning.getClient(context, options).startScan()
                     .addOnSuccessListener { barcode -> barcode.rawValue?.let { raw -> code = raw; vm.applyCode(raw) } }
                     .addOnFailureListener { vm.scanFailed() }
-            }) { Text("Scan QR") }
-            OutlinedButton(onClick = { clipboard.getText()?.text?.let { pasted -> code = pasted; vm.applyCode(pasted) } }) { Text("Paste") }
-            Button(onClick = { vm.applyCode(code) }, enabled = code.isNotBlank()) { Text("Use code") }
+            }) { Text(stringResource(R.string.enrol_scan)) }
+            OutlinedButton(onClick = { clipboard.getText()?.text?.let { pasted -> code = pasted; vm.applyCode(pasted) } }) { Text(stringResource(R.string.paste)) }
+            Button(onClick = { vm.applyCode(code) }, enabled = code.isNotBlank()) { Text(stringResource(R.string.use_code)) }
         }
 
-        SectionTitle("Hub")
+        SectionTitle(stringResource(R.string.hub))
         OutlinedTextField(
             form.hubUrl, { v -> vm.edit { it.copy(hubUrl = v.trim()) } },
-            label = { Text("Hub URL") }, singleLine = true, modifier = Modifier.fillMaxWidth(),
+            label = { Text(stringResource(R.string.hub_url)) }, singleLine = true, modifier = Modifier.fillMaxWidth(),
             keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Uri),
         )
         OutlinedTextField(
             form.token, { v -> vm.edit { it.copy(token = v.trim()) } },
-            label = { Text("Device token") }, singleLine = true, modifier = Modifier.fillMaxWidth(),
+            label = { Text(stringResource(R.string.device_token)) }, singleLine = true, modifier = Modifier.fillMaxWidth(),
             visualTransformation = PasswordVisualTransformation(),
         )
 
-        SectionTitle("You")
-        OutlinedTextField(form.displayName, { v -> vm.edit { it.copy(displayName = v) } }, label = { Text("Your name") }, singleLine = true, modifier = Modifier.fillMaxWidth())
-        OutlinedTextField(form.userId, { v -> vm.edit { it.copy(userId = v.trim()) } }, label = { Text("Your user id") }, singleLine = true, modifier = Modifier.fillMaxWidth())
-        OutlinedTextField(form.scope, { v -> vm.edit { it.copy(scope = v.trim()) } }, label = { Text("District code (scope), e.g. UP-SIT") }, singleLine = true, modifier = Modifier.fillMaxWidth())
-        Text("Role", style = MaterialTheme.typography.labelLarge)
+        SectionTitle(stringResource(R.string.enrol_you))
+        OutlinedTextField(form.displayName, { v -> vm.edit { it.copy(displayName = v) } }, label = { Text(stringResource(R.string.your_name)) }, singleLine = true, modifier = Modifier.fillMaxWidth())
+        OutlinedTextField(form.userId, { v -> vm.edit { it.copy(userId = v.trim()) } }, label = { Text(stringResource(R.string.your_user_id)) }, singleLine = true, modifier = Modifier.fillMaxWidth())
+        OutlinedTextField(form.scope, { v -> vm.edit { it.copy(scope = v.trim()) } }, label = { Text(stringResource(R.string.district_code)) }, singleLine = true, modifier = Modifier.fillMaxWidth())
+        Text(stringResource(R.string.role), style = MaterialTheme.typography.labelLarge)
         Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
             UserRole.entries.forEach { role ->
-                FilterChip(selected = form.role == role, onClick = { vm.edit { it.copy(role = role) } }, label = { Text(roleLabel(role)) })
+                FilterChip(selected = form.role == role, onClick = { vm.edit { it.copy(role = role) } }, label = { Text(stringResource(roleLabel(role))) })
             }
         }
         Button(
@@ -143,12 +147,6 @@ fun EnrolmentScreen(initialCode: String? = null, onEnrolled: () -> Unit) {
                 }
             },
             modifier = Modifier.fillMaxWidth().padding(top = 12.dp),
-        ) { Text("Enrol and sync") }
+        ) { Text(stringResource(R.string.enrol_button)) }
     }
-}
-
-fun roleLabel(role: UserRole): String = when (role) {
-    UserRole.FIELD_WORKER -> "Field worker"
-    UserRole.COORDINATOR -> "Coordinator"
-    UserRole.ADMIN -> "Admin"
 }

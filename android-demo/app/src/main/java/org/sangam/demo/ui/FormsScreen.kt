@@ -26,6 +26,7 @@ import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.viewModelScope
 import kotlinx.coroutines.flow.MutableStateFlow
@@ -33,6 +34,7 @@ import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.launch
 import org.sangam.RecordRow
+import org.sangam.demo.R
 import org.sangam.demo.data.SangamRepository
 
 class FormsViewModel(repo: SangamRepository) : SangamViewModel(repo) {
@@ -63,12 +65,12 @@ fun FormsScreen(openSurvey: (String) -> Unit) {
     LazyColumn(Modifier.fillMaxSize().padding(horizontal = 16.dp)) {
         item { MessageCard(message) { vm.dismissMessage() } }
         if (forms.isEmpty()) {
-            item { EmptyNote("No forms yet. Forms arrive with the first sync (Sync tab).") }
+            item { EmptyNote(stringResource(R.string.forms_empty)) }
         }
         items(forms, key = { it.id }) { form ->
             ListItem(
                 headlineContent = { Text(form.title ?: form.formId ?: form.id) },
-                supportingContent = { Text("${form.formId ?: ""} · version ${form.formVersion ?: "?"} · ${form.scope}") },
+                supportingContent = { Text(stringResource(R.string.form_row, form.formId ?: "", form.formVersion ?: "?", form.scope)) },
                 modifier = Modifier.clickable { starting = form },
             )
             HorizontalDivider()
@@ -101,11 +103,11 @@ fun StartSurveyDialog(
     LaunchedEffect(query) { matches = if (query.isBlank()) emptyList() else findSubjects(query) }
     AlertDialog(
         onDismissRequest = onDismiss,
-        title = { Text("New survey: ${form.title ?: form.formId ?: ""}") },
+        title = { Text(stringResource(R.string.new_survey_title, form.title ?: form.formId ?: "")) },
         text = {
             Column(verticalArrangement = Arrangement.spacedBy(8.dp)) {
-                Text("About a household or person? Search by name, or start without one.")
-                OutlinedTextField(query, { query = it }, label = { Text("Name starts with") }, singleLine = true, modifier = Modifier.fillMaxWidth())
+                Text(stringResource(R.string.new_survey_about))
+                OutlinedTextField(query, { query = it }, label = { Text(stringResource(R.string.name_starts_with)) }, singleLine = true, modifier = Modifier.fillMaxWidth())
                 LazyColumn(Modifier.heightIn(max = 240.dp)) {
                     items(matches, key = { it.id }) { s ->
                         ListItem(
@@ -117,7 +119,7 @@ fun StartSurveyDialog(
                 }
             }
         },
-        confirmButton = { Button(onClick = { onStart(null) }) { Text("Start without") } },
-        dismissButton = { TextButton(onClick = onDismiss) { Text("Cancel") } },
+        confirmButton = { Button(onClick = { onStart(null) }) { Text(stringResource(R.string.start_without)) } },
+        dismissButton = { TextButton(onClick = onDismiss) { Text(stringResource(R.string.cancel)) } },
     )
 }

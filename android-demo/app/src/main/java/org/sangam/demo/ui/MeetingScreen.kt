@@ -29,6 +29,7 @@ import androidx.compose.runtime.remember
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.semantics.Role
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.viewModelScope
@@ -41,6 +42,7 @@ import org.sangam.AttendeeView
 import org.sangam.DecisionView
 import org.sangam.MeetingView
 import org.sangam.RecordRow
+import org.sangam.demo.R
 import org.sangam.demo.data.SangamRepository
 
 data class MeetingUiState(val meeting: MeetingView? = null, val actions: List<RecordRow> = emptyList())
@@ -117,7 +119,7 @@ fun MeetingScreen(id: String) {
                 MessageCard(message) { vm.dismissMessage() }
                 Text(meeting.coalition, style = MaterialTheme.typography.titleLarge)
                 Text("${meeting.date} ${meeting.time} · ${meeting.venue} · ${meeting.scope}")
-                SectionTitle("Agenda")
+                SectionTitle(stringResource(R.string.agenda))
             }
         }
         items(meeting.agenda.withIndex().toList(), key = { "agenda-" + it.index }) { item ->
@@ -125,49 +127,55 @@ fun MeetingScreen(id: String) {
         }
         item {
             Column {
-                TextButton(onClick = { dialog = MeetingDialog.AGENDA }) { Text("Add agenda item") }
-                SectionTitle("Attendance (${meeting.attendees.count { it.present == true }} of ${meeting.attendees.size} present)")
+                TextButton(onClick = { dialog = MeetingDialog.AGENDA }) { Text(stringResource(R.string.add_agenda_item)) }
+                SectionTitle(stringResource(R.string.attendance, meeting.attendees.count { it.present == true }, meeting.attendees.size))
             }
         }
         items(meeting.attendees, key = { "att-" + it.id }) { a -> AttendeeRow(a) { present -> vm.setPresent(a.id, present) } }
         item {
             Column {
-                TextButton(onClick = { dialog = MeetingDialog.ATTENDEE }) { Text("Add attendee") }
-                SectionTitle("Minutes")
+                TextButton(onClick = { dialog = MeetingDialog.ATTENDEE }) { Text(stringResource(R.string.add_attendee)) }
+                SectionTitle(stringResource(R.string.minutes))
                 OutlinedTextField(
                     value = minutes ?: "",
                     onValueChange = { vm.editMinutes(it) },
-                    placeholder = { Text("Write the minutes here; others' edits merge with yours.") },
+                    placeholder = { Text(stringResource(R.string.minutes_placeholder)) },
                     minLines = 6,
                     modifier = Modifier.fillMaxWidth(),
                 )
-                SectionTitle("Decisions")
+                SectionTitle(stringResource(R.string.decisions))
             }
         }
         items(meeting.decisions, key = { "dec-" + it.id }) { d: DecisionView ->
-            ListItem(headlineContent = { Text(d.text) }, supportingContent = { Text("by ${d.by} · ${ago(d.atMs)}") })
+            ListItem(headlineContent = { Text(d.text) }, supportingContent = { Text(stringResource(R.string.decision_by, d.by, ago(d.atMs))) })
         }
         item {
             Column {
-                TextButton(onClick = { dialog = MeetingDialog.DECISION }) { Text("Record a decision") }
-                SectionTitle("Action items")
+                TextButton(onClick = { dialog = MeetingDialog.DECISION }) { Text(stringResource(R.string.record_decision)) }
+                SectionTitle(stringResource(R.string.action_items))
             }
         }
         items(ui.actions, key = { "act-" + it.id }) { a -> ActionRow(a, onStatus = { s -> vm.setActionStatus(a.id, s) }) }
         item {
             Column {
-                TextButton(onClick = { dialog = MeetingDialog.ACTION }, modifier = Modifier.padding(bottom = 24.dp)) { Text("Add action item") }
+                TextButton(onClick = { dialog = MeetingDialog.ACTION }, modifier = Modifier.padding(bottom = 24.dp)) { Text(stringResource(R.string.add_action_item)) }
             }
         }
     }
 
     when (dialog) {
-        MeetingDialog.ATTENDEE -> FieldsDialog("Add attendee", listOf("Name", "Role", "Organisation", "Contact"), onDismiss = { dialog = null }) { v ->
+        MeetingDialog.ATTENDEE -> FieldsDialog(
+            R.string.add_attendee, listOf(R.string.field_name, R.string.role, R.string.field_organisation, R.string.field_contact),
+            onDismiss = { dialog = null },
+        ) { v ->
             vm.addAttendee(v[0], v[1], v[2], v[3])
         }
-        MeetingDialog.AGENDA -> FieldsDialog("Add agenda item", listOf("Item"), onDismiss = { dialog = null }) { v -> vm.addAgendaItem(v[0]) }
-        MeetingDialog.DECISION -> FieldsDialog("Record a decision", listOf("Decision"), onDismiss = { dialog = null }) { v -> vm.addDecision(v[0]) }
-        MeetingDialog.ACTION -> FieldsDialog("Add action item", listOf("What", "Owner", "Due (YYYY-MM-DD, optional)"), onDismiss = { dialog = null }) { v ->
+        MeetingDialog.AGENDA -> FieldsDialog(R.string.add_agenda_item, listOf(R.string.field_item), onDismiss = { dialog = null }) { v -> vm.addAgendaItem(v[0]) }
+        MeetingDialog.DECISION -> FieldsDialog(R.string.record_decision, listOf(R.string.field_decision), onDismiss = { dialog = null }) { v -> vm.addDecision(v[0]) }
+        MeetingDialog.ACTION -> FieldsDialog(
+            R.string.add_action_item, listOf(R.string.field_what, R.string.field_owner, R.string.field_due),
+            onDismiss = { dialog = null },
+        ) { v ->
             vm.addAction(v[0], v[1], v[2])
         }
         null -> Unit
@@ -189,20 +197,20 @@ private fun AttendeeRow(a: AttendeeView, onPresent: (Boolean) -> Unit) {
     }
 }
 
-/** A small dialog with labelled text fields; the first field must be filled in. */
+/** A small dialog with labelled text fields (string resources); the first field must be filled in. */
 @Composable
-private fun FieldsDialog(title: String, labels: List<String>, onDismiss: () -> Unit, onSave: (List<String>) -> Unit) {
+private fun FieldsDialog(title: Int, labels: List<Int>, onDismiss: () -> Unit, onSave: (List<String>) -> Unit) {
     var values by remember { mutableStateOf(List(labels.size) { "" }) }
     AlertDialog(
         onDismissRequest = onDismiss,
-        title = { Text(title) },
+        title = { Text(stringResource(title)) },
         text = {
             Column(verticalArrangement = Arrangement.spacedBy(8.dp)) {
                 labels.forEachIndexed { i, label ->
                     OutlinedTextField(
                         values[i],
                         { v -> values = values.toMutableList().also { it[i] = v } },
-                        label = { Text(label) },
+                        label = { Text(stringResource(label)) },
                     )
                 }
             }
@@ -211,8 +219,8 @@ private fun FieldsDialog(title: String, labels: List<String>, onDismiss: () -> U
             Button(onClick = {
                 onSave(values)
                 onDismiss()
-            }, enabled = values.first().isNotBlank()) { Text("Save") }
+            }, enabled = values.first().isNotBlank()) { Text(stringResource(R.string.save)) }
         },
-        dismissButton = { OutlinedButton(onClick = onDismiss) { Text("Cancel") } },
+        dismissButton = { OutlinedButton(onClick = onDismiss) { Text(stringResource(R.string.cancel)) } },
     )
 }

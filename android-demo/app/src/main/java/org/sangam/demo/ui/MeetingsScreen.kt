@@ -29,6 +29,7 @@ import androidx.compose.runtime.remember
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.viewModelScope
 import java.text.SimpleDateFormat
@@ -41,6 +42,7 @@ import kotlinx.coroutines.launch
 import org.sangam.ActionStatus
 import org.sangam.RecordRow
 import org.sangam.RecordStatus
+import org.sangam.demo.R
 import org.sangam.demo.data.SangamRepository
 
 data class MeetingsUiState(val meetings: List<RecordRow> = emptyList(), val openActions: List<RecordRow> = emptyList())
@@ -75,23 +77,23 @@ fun MeetingsScreen(openMeeting: (String) -> Unit) {
     Box(Modifier.fillMaxSize()) {
         LazyColumn(Modifier.fillMaxSize().padding(horizontal = 16.dp)) {
             item { MessageCard(message) { vm.dismissMessage() } }
-            item { SectionTitle("Meetings") }
-            if (ui.meetings.isEmpty()) item { EmptyNote("No meetings yet. Record one with +.") }
+            item { SectionTitle(stringResource(R.string.tab_meetings)) }
+            if (ui.meetings.isEmpty()) item { EmptyNote(stringResource(R.string.meetings_empty)) }
             items(ui.meetings, key = { it.id }) { m ->
                 ListItem(
-                    headlineContent = { Text(m.title ?: "Meeting") },
+                    headlineContent = { Text(m.title ?: stringResource(R.string.kind_meeting)) },
                     supportingContent = { Text("${m.scope} · ${ago(m.updatedAtMs)}") },
-                    trailingContent = { if (m.conflicts > 0) Text("${m.conflicts} conflict(s)") },
+                    trailingContent = { if (m.conflicts > 0) Text(pluralText(R.plurals.conflicts_count, m.conflicts.toInt(), m.conflicts)) },
                     modifier = Modifier.clickable { openMeeting(m.id) },
                 )
                 HorizontalDivider()
             }
-            item { SectionTitle("Open action items") }
-            if (ui.openActions.isEmpty()) item { EmptyNote("No open action items.") }
+            item { SectionTitle(stringResource(R.string.open_action_items)) }
+            if (ui.openActions.isEmpty()) item { EmptyNote(stringResource(R.string.no_open_actions)) }
             items(ui.openActions, key = { "a-" + it.id }) { a -> ActionRow(a, onStatus = { s -> vm.setStatus(a.id, s) }) }
         }
         FloatingActionButton(onClick = { creating = true }, modifier = Modifier.align(Alignment.BottomEnd).padding(16.dp)) {
-            Icon(Icons.Filled.Add, contentDescription = "New meeting")
+            Icon(Icons.Filled.Add, contentDescription = stringResource(R.string.new_meeting))
         }
     }
     if (creating) {
@@ -115,18 +117,20 @@ private fun NewMeetingDialog(onCreate: (String, String, String, String, String) 
     var agenda by remember { mutableStateOf("") }
     AlertDialog(
         onDismissRequest = onDismiss,
-        title = { Text("New meeting") },
+        title = { Text(stringResource(R.string.new_meeting)) },
         text = {
             Column(verticalArrangement = Arrangement.spacedBy(8.dp)) {
-                OutlinedTextField(coalition, { coalition = it }, label = { Text("Coalition") }, singleLine = true)
-                OutlinedTextField(date, { date = it }, label = { Text("Date (YYYY-MM-DD)") }, singleLine = true)
-                OutlinedTextField(time, { time = it }, label = { Text("Time (HH:MM)") }, singleLine = true)
-                OutlinedTextField(venue, { venue = it }, label = { Text("Venue") }, singleLine = true)
-                OutlinedTextField(agenda, { agenda = it }, label = { Text("Agenda, one item per line") }, minLines = 3)
+                OutlinedTextField(coalition, { coalition = it }, label = { Text(stringResource(R.string.coalition)) }, singleLine = true)
+                OutlinedTextField(date, { date = it }, label = { Text(stringResource(R.string.date_field)) }, singleLine = true)
+                OutlinedTextField(time, { time = it }, label = { Text(stringResource(R.string.time_field)) }, singleLine = true)
+                OutlinedTextField(venue, { venue = it }, label = { Text(stringResource(R.string.venue)) }, singleLine = true)
+                OutlinedTextField(agenda, { agenda = it }, label = { Text(stringResource(R.string.agenda_lines)) }, minLines = 3)
             }
         },
-        confirmButton = { Button(onClick = { onCreate(coalition, date, time, venue, agenda) }, enabled = coalition.isNotBlank()) { Text("Create") } },
-        dismissButton = { TextButton(onClick = onDismiss) { Text("Cancel") } },
+        confirmButton = {
+            Button(onClick = { onCreate(coalition, date, time, venue, agenda) }, enabled = coalition.isNotBlank()) { Text(stringResource(R.string.create)) }
+        },
+        dismissButton = { TextButton(onClick = onDismiss) { Text(stringResource(R.string.cancel)) } },
     )
 }
 
@@ -135,13 +139,13 @@ private fun NewMeetingDialog(onCreate: (String, String, String, String, String) 
 fun ActionRow(row: RecordRow, onStatus: (ActionStatus) -> Unit) {
     val status = (row.status as? RecordStatus.Action)?.status ?: ActionStatus.OPEN
     ListItem(
-        headlineContent = { Text(row.title ?: "Action") },
-        supportingContent = { Text("owner ${row.owner ?: "—"} · due ${row.due ?: "—"} · ${statusLabel(RecordStatus.Action(status))}") },
+        headlineContent = { Text(row.title ?: stringResource(R.string.kind_action)) },
+        supportingContent = { Text(stringResource(R.string.action_row, row.owner ?: "—", row.due ?: "—", statusLabel(RecordStatus.Action(status)))) },
         trailingContent = {
             when (status) {
-                ActionStatus.OPEN -> TextButton(onClick = { onStatus(ActionStatus.IN_PROGRESS) }) { Text("Start") }
-                ActionStatus.IN_PROGRESS -> TextButton(onClick = { onStatus(ActionStatus.DONE) }) { Text("Done") }
-                ActionStatus.DONE, ActionStatus.DROPPED -> TextButton(onClick = { onStatus(ActionStatus.OPEN) }) { Text("Reopen") }
+                ActionStatus.OPEN -> TextButton(onClick = { onStatus(ActionStatus.IN_PROGRESS) }) { Text(stringResource(R.string.action_start)) }
+                ActionStatus.IN_PROGRESS -> TextButton(onClick = { onStatus(ActionStatus.DONE) }) { Text(stringResource(R.string.action_finish)) }
+                ActionStatus.DONE, ActionStatus.DROPPED -> TextButton(onClick = { onStatus(ActionStatus.OPEN) }) { Text(stringResource(R.string.action_reopen)) }
             }
         },
     )

@@ -31,11 +31,13 @@ import androidx.compose.runtime.remember
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.graphics.vector.ImageVector
+import androidx.compose.ui.res.stringResource
 import androidx.navigation.NavHostController
 import androidx.navigation.compose.NavHost
 import androidx.navigation.compose.composable
 import androidx.navigation.compose.currentBackStackEntryAsState
 import androidx.navigation.compose.rememberNavController
+import org.sangam.demo.R
 import org.sangam.demo.data.SangamRepository
 
 object Routes {
@@ -57,14 +59,14 @@ object Routes {
     fun recordConflicts(id: String) = "conflicts/$id"
 }
 
-private data class Tab(val route: String, val label: String, val icon: ImageVector)
+private data class Tab(val route: String, val label: Int, val icon: ImageVector)
 
 private val tabs = listOf(
-    Tab(Routes.FORMS, "Forms", Icons.Filled.Home),
-    Tab(Routes.RESPONSES, "Responses", Icons.AutoMirrored.Filled.List),
-    Tab(Routes.SUBJECTS, "Subjects", Icons.Filled.Person),
-    Tab(Routes.MEETINGS, "Meetings", Icons.Filled.DateRange),
-    Tab(Routes.SYNC, "Sync", Icons.Filled.Refresh),
+    Tab(Routes.FORMS, R.string.tab_forms, Icons.Filled.Home),
+    Tab(Routes.RESPONSES, R.string.tab_responses, Icons.AutoMirrored.Filled.List),
+    Tab(Routes.SUBJECTS, R.string.tab_subjects, Icons.Filled.Person),
+    Tab(Routes.MEETINGS, R.string.tab_meetings, Icons.Filled.DateRange),
+    Tab(Routes.SYNC, R.string.tab_sync, Icons.Filled.Refresh),
 )
 
 private fun NavHostController.openTab(route: String) {
@@ -92,11 +94,11 @@ fun SangamNavHost(repository: SangamRepository, enrolmentCode: String? = null) {
     Scaffold(
         topBar = {
             TopAppBar(
-                title = { Text(titleFor(route)) },
+                title = { Text(stringResource(titleFor(route))) },
                 navigationIcon = {
                     if (!isTab && route != Routes.ENROL) {
                         IconButton(onClick = { nav.popBackStack() }) {
-                            Icon(Icons.AutoMirrored.Filled.ArrowBack, contentDescription = "Back")
+                            Icon(Icons.AutoMirrored.Filled.ArrowBack, contentDescription = stringResource(R.string.cd_back))
                         }
                     }
                 },
@@ -104,14 +106,14 @@ fun SangamNavHost(repository: SangamRepository, enrolmentCode: String? = null) {
                     if (route != Routes.ENROL) {
                         IconButton(onClick = { nav.openTab(Routes.SYNC) }) {
                             BadgedBox(badge = { if ((unsynced ?: 0L) > 0L) Badge { Text(unsynced.toString()) } }) {
-                                Icon(Icons.Filled.Refresh, contentDescription = "Unsynced records")
+                                Icon(Icons.Filled.Refresh, contentDescription = stringResource(R.string.cd_unsynced))
                             }
                         }
                         IconButton(onClick = { nav.navigate(Routes.CONFLICTS) }) {
-                            Icon(Icons.Filled.Warning, contentDescription = "Conflicts")
+                            Icon(Icons.Filled.Warning, contentDescription = stringResource(R.string.title_conflicts))
                         }
                         IconButton(onClick = { nav.navigate(Routes.ENROL) }) {
-                            Icon(Icons.Filled.Settings, contentDescription = "Enrolment")
+                            Icon(Icons.Filled.Settings, contentDescription = stringResource(R.string.cd_enrolment))
                         }
                     }
                 },
@@ -125,7 +127,7 @@ fun SangamNavHost(repository: SangamRepository, enrolmentCode: String? = null) {
                             selected = route == tab.route,
                             onClick = { nav.openTab(tab.route) },
                             icon = { Icon(tab.icon, contentDescription = null) },
-                            label = { Text(tab.label) },
+                            label = { Text(stringResource(tab.label)) },
                         )
                     }
                 }
@@ -169,17 +171,17 @@ fun SangamNavHost(repository: SangamRepository, enrolmentCode: String? = null) {
     }
 }
 
-private fun titleFor(route: String?): String = when (route) {
-    Routes.ENROL -> "Enrol this phone"
-    Routes.FORMS -> "Forms"
-    Routes.RESPONSES -> "Responses"
-    Routes.SUBJECTS -> "Households and people"
-    Routes.MEETINGS -> "Meetings"
-    Routes.SYNC -> "Sync"
-    Routes.CONFLICTS -> "Conflicts"
-    Routes.SURVEY -> "Survey"
-    Routes.SUBJECT -> "Subject"
-    Routes.MEETING -> "Meeting"
-    Routes.RECORD_CONFLICTS -> "Resolve conflicts"
-    else -> "Sangam"
+private fun titleFor(route: String?): Int = when (route) {
+    Routes.ENROL -> R.string.title_enrol
+    Routes.FORMS -> R.string.tab_forms
+    Routes.RESPONSES -> R.string.tab_responses
+    Routes.SUBJECTS -> R.string.title_subjects
+    Routes.MEETINGS -> R.string.tab_meetings
+    Routes.SYNC -> R.string.tab_sync
+    Routes.CONFLICTS -> R.string.title_conflicts
+    Routes.SURVEY -> R.string.title_survey
+    Routes.SUBJECT -> R.string.title_subject
+    Routes.MEETING -> R.string.kind_meeting
+    Routes.RECORD_CONFLICTS -> R.string.title_resolve
+    else -> R.string.app_name
 }

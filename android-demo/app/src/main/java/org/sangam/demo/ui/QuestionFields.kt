@@ -29,6 +29,7 @@ import androidx.compose.runtime.setValue
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.LocalContext
+import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.semantics.Role
 import androidx.compose.ui.text.font.FontWeight
 import androidx.compose.ui.text.input.KeyboardType
@@ -37,6 +38,7 @@ import java.util.Calendar
 import org.sangam.AnswerValue
 import org.sangam.QuestionType
 import org.sangam.QuestionView
+import org.sangam.demo.R
 import org.sangam.demo.data.Answers
 
 @Composable
@@ -55,7 +57,7 @@ fun QuestionField(q: QuestionView, fieldKey: String, onAnswer: (AnswerValue?) ->
             q.kind == QuestionType.TEXT -> TextAnswer(q, fieldKey, KeyboardType.Text, multiline = true, parse = Answers::text, onAnswer = onAnswer)
             q.kind == QuestionType.INTEGER -> TextAnswer(q, fieldKey, KeyboardType.Number, multiline = false, parse = Answers::integer, onAnswer = onAnswer)
             q.kind == QuestionType.DECIMAL -> TextAnswer(q, fieldKey, KeyboardType.Decimal, multiline = false, parse = Answers::decimal, onAnswer = onAnswer)
-            q.kind == QuestionType.IMAGE -> TextAnswer(q, fieldKey, KeyboardType.Text, multiline = false, parse = Answers::text, onAnswer = onAnswer, placeholder = "Photo file name, e.g. IMG_0042.jpg")
+            q.kind == QuestionType.IMAGE -> TextAnswer(q, fieldKey, KeyboardType.Text, multiline = false, parse = Answers::text, onAnswer = onAnswer, placeholder = stringResource(R.string.photo_placeholder))
             q.kind == QuestionType.SELECT_ONE -> SelectOne(q, onAnswer)
             q.kind == QuestionType.SELECT_MULTIPLE -> SelectMultiple(q, onAnswer)
             q.kind == QuestionType.DATE -> DateTimeAnswer(q, withDate = true, withTime = false, onAnswer = onAnswer)
@@ -115,7 +117,7 @@ private fun SelectOne(q: QuestionView, onAnswer: (AnswerValue?) -> Unit) {
                 Text(c.label)
             }
         }
-        if (chosen.isNotEmpty()) TextButton(onClick = { onAnswer(null) }) { Text("Clear") }
+        if (chosen.isNotEmpty()) TextButton(onClick = { onAnswer(null) }) { Text(stringResource(R.string.clear)) }
     }
 }
 
@@ -145,7 +147,7 @@ private fun Acknowledge(q: QuestionView, onAnswer: (AnswerValue?) -> Unit) {
         verticalAlignment = Alignment.CenterVertically,
     ) {
         Checkbox(checked = checked, onCheckedChange = null)
-        Text("OK")
+        Text(stringResource(R.string.ok))
     }
 }
 
@@ -153,16 +155,18 @@ private fun Acknowledge(q: QuestionView, onAnswer: (AnswerValue?) -> Unit) {
 private fun DateTimeAnswer(q: QuestionView, withDate: Boolean, withTime: Boolean, onAnswer: (AnswerValue?) -> Unit) {
     val context = LocalContext.current
     val current = Answers.editText(q.value)
-    val prompt = when {
-        withDate && withTime -> "Pick date and time"
-        withDate -> "Pick a date"
-        else -> "Pick a time"
-    }
+    val prompt = stringResource(
+        when {
+            withDate && withTime -> R.string.pick_date_time
+            withDate -> R.string.pick_date
+            else -> R.string.pick_time
+        },
+    )
     Row(horizontalArrangement = Arrangement.spacedBy(8.dp), verticalAlignment = Alignment.CenterVertically) {
         OutlinedButton(onClick = { pickDateTime(context, current, withDate, withTime, onAnswer) }) {
             Text(current.ifEmpty { prompt })
         }
-        if (current.isNotEmpty()) TextButton(onClick = { onAnswer(null) }) { Text("Clear") }
+        if (current.isNotEmpty()) TextButton(onClick = { onAnswer(null) }) { Text(stringResource(R.string.clear)) }
     }
 }
 
@@ -206,7 +210,7 @@ private fun GeopointAnswer(q: QuestionView, fieldKey: String, onAnswer: (AnswerV
                 lat = v
                 onAnswer(Answers.geopoint(v, lon))
             },
-            label = { Text("Latitude") },
+            label = { Text(stringResource(R.string.latitude)) },
             singleLine = true,
             isError = q.problem != null,
             keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Decimal),
@@ -218,7 +222,7 @@ private fun GeopointAnswer(q: QuestionView, fieldKey: String, onAnswer: (AnswerV
                 lon = v
                 onAnswer(Answers.geopoint(lat, v))
             },
-            label = { Text("Longitude") },
+            label = { Text(stringResource(R.string.longitude)) },
             singleLine = true,
             isError = q.problem != null,
             keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Decimal),

@@ -20,6 +20,7 @@ import androidx.compose.runtime.Composable
 import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.viewModelScope
 import kotlinx.coroutines.flow.MutableStateFlow
@@ -28,6 +29,7 @@ import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.launch
 import org.sangam.RecordRow
 import org.sangam.ResponseStatus
+import org.sangam.demo.R
 import org.sangam.demo.data.SangamRepository
 
 class ResponsesViewModel(repo: SangamRepository) : SangamViewModel(repo) {
@@ -62,12 +64,12 @@ fun ResponsesScreen(openSurvey: (String) -> Unit, openConflicts: (String) -> Uni
                 MessageCard(message) { vm.dismissMessage() }
                 Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
                     (listOf<ResponseStatus?>(null) + ResponseStatus.entries).forEach { s ->
-                        FilterChip(selected = status == s, onClick = { vm.filter(s) }, label = { Text(s?.name?.lowercase() ?: "all") })
+                        FilterChip(selected = status == s, onClick = { vm.filter(s) }, label = { Text(stringResource(if (s == null) R.string.filter_all else responseStatusLabel(s))) })
                     }
                 }
             }
         }
-        if (rows.isEmpty()) item { EmptyNote("No responses yet. Start one from Forms.") }
+        if (rows.isEmpty()) item { EmptyNote(stringResource(R.string.responses_empty)) }
         items(rows, key = { it.id }) { row -> ResponseRow(row, openSurvey, openConflicts) }
     }
 }
@@ -77,17 +79,17 @@ private fun ResponseRow(row: RecordRow, openSurvey: (String) -> Unit, openConfli
     ListItem(
         headlineContent = { Text(row.title ?: row.formId ?: row.id) },
         supportingContent = {
-            Text("${statusLabel(row.status).ifEmpty { "draft" }} · ${row.formId ?: ""} v${row.formVersion ?: "?"} · ${ago(row.updatedAtMs)}")
+            Text("${responseStatusText(row.status)} · ${row.formId ?: ""} v${row.formVersion ?: "?"} · ${ago(row.updatedAtMs)}")
         },
         trailingContent = {
             Row(horizontalArrangement = Arrangement.spacedBy(4.dp)) {
                 if (row.conflicts > 0) {
-                    AssistChip(onClick = { openConflicts(row.id) }, label = { Text("${row.conflicts} conflict(s)") })
+                    AssistChip(onClick = { openConflicts(row.id) }, label = { Text(pluralText(R.plurals.conflicts_count, row.conflicts.toInt(), row.conflicts)) })
                 }
                 if (row.unsynced) {
-                    Text("not sent", color = MaterialTheme.colorScheme.error, style = MaterialTheme.typography.labelSmall)
+                    Text(stringResource(R.string.not_sent), color = MaterialTheme.colorScheme.error, style = MaterialTheme.typography.labelSmall)
                 } else {
-                    Text("sent", style = MaterialTheme.typography.labelSmall)
+                    Text(stringResource(R.string.sent), style = MaterialTheme.typography.labelSmall)
                 }
             }
         },

@@ -34,6 +34,7 @@ import androidx.compose.runtime.remember
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.viewModelScope
@@ -44,6 +45,7 @@ import kotlinx.coroutines.launch
 import org.sangam.AnswerValue
 import org.sangam.RecordRow
 import org.sangam.SubjectView
+import org.sangam.demo.R
 import org.sangam.demo.data.Answers
 import org.sangam.demo.data.SangamRepository
 
@@ -91,29 +93,29 @@ fun SubjectsScreen(openSubject: (String) -> Unit) {
             item {
                 Column {
                     MessageCard(message) { vm.dismissMessage() }
-                    OutlinedTextField(query.name, { vm.setQuery(query.copy(name = it)) }, label = { Text("Name starts with") }, singleLine = true, modifier = Modifier.fillMaxWidth())
+                    OutlinedTextField(query.name, { vm.setQuery(query.copy(name = it)) }, label = { Text(stringResource(R.string.name_starts_with)) }, singleLine = true, modifier = Modifier.fillMaxWidth())
                     Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                        OutlinedTextField(query.village, { vm.setQuery(query.copy(village = it)) }, label = { Text("Village") }, singleLine = true, modifier = Modifier.weight(1f))
+                        OutlinedTextField(query.village, { vm.setQuery(query.copy(village = it)) }, label = { Text(stringResource(R.string.village)) }, singleLine = true, modifier = Modifier.weight(1f))
                         OutlinedTextField(
-                            query.phone, { vm.setQuery(query.copy(phone = it)) }, label = { Text("Phone") }, singleLine = true,
+                            query.phone, { vm.setQuery(query.copy(phone = it)) }, label = { Text(stringResource(R.string.phone)) }, singleLine = true,
                             keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Phone), modifier = Modifier.weight(1f),
                         )
                     }
                 }
             }
-            if (rows.isEmpty()) item { EmptyNote("Nobody found. Register a household or person with +.") }
+            if (rows.isEmpty()) item { EmptyNote(stringResource(R.string.subjects_empty)) }
             items(rows, key = { it.id }) { row ->
                 ListItem(
                     headlineContent = { Text(row.title ?: row.id) },
-                    supportingContent = { Text("${row.formId ?: "subject"} · ${row.scope} · ${ago(row.updatedAtMs)}") },
-                    trailingContent = { if (row.conflicts > 0) Text("${row.conflicts} conflict(s)") },
+                    supportingContent = { Text("${subjectTypeLabel(row.formId)} · ${row.scope} · ${ago(row.updatedAtMs)}") },
+                    trailingContent = { if (row.conflicts > 0) Text(pluralText(R.plurals.conflicts_count, row.conflicts.toInt(), row.conflicts)) },
                     modifier = Modifier.clickable { openSubject(row.id) },
                 )
                 HorizontalDivider()
             }
         }
         FloatingActionButton(onClick = { creating = true }, modifier = Modifier.align(Alignment.BottomEnd).padding(16.dp)) {
-            Icon(Icons.Filled.Add, contentDescription = "Register")
+            Icon(Icons.Filled.Add, contentDescription = stringResource(R.string.register))
         }
     }
     if (creating) {
@@ -136,24 +138,30 @@ private fun NewSubjectDialog(onCreate: (String, String, String, String, String) 
     var age by remember { mutableStateOf("") }
     AlertDialog(
         onDismissRequest = onDismiss,
-        title = { Text("Register") },
+        title = { Text(stringResource(R.string.register)) },
         text = {
             Column(verticalArrangement = Arrangement.spacedBy(8.dp)) {
                 Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                    listOf("household", "person", "enterprise").forEach { t ->
-                        FilterChip(selected = type == t, onClick = { type = t }, label = { Text(t) })
+                    subjectTypes.forEach { t ->
+                        FilterChip(selected = type == t, onClick = { type = t }, label = { Text(subjectTypeLabel(t)) })
                     }
                 }
-                OutlinedTextField(name, { name = it }, label = { Text("Name") }, singleLine = true)
-                OutlinedTextField(village, { village = it }, label = { Text("Village") }, singleLine = true)
-                OutlinedTextField(phone, { phone = it }, label = { Text("Phone") }, singleLine = true, keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Phone))
+                OutlinedTextField(name, { name = it }, label = { Text(stringResource(R.string.field_name)) }, singleLine = true)
+                OutlinedTextField(village, { village = it }, label = { Text(stringResource(R.string.village)) }, singleLine = true)
+                OutlinedTextField(
+                    phone, { phone = it }, label = { Text(stringResource(R.string.phone)) }, singleLine = true,
+                    keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Phone),
+                )
                 if (type == "person") {
-                    OutlinedTextField(age, { age = it }, label = { Text("Age") }, singleLine = true, keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Number))
+                    OutlinedTextField(
+                        age, { age = it }, label = { Text(stringResource(R.string.age)) }, singleLine = true,
+                        keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Number),
+                    )
                 }
             }
         },
-        confirmButton = { Button(onClick = { onCreate(type, name, village, phone, age) }, enabled = name.isNotBlank()) { Text("Save") } },
-        dismissButton = { TextButton(onClick = onDismiss) { Text("Cancel") } },
+        confirmButton = { Button(onClick = { onCreate(type, name, village, phone, age) }, enabled = name.isNotBlank()) { Text(stringResource(R.string.save)) } },
+        dismissButton = { TextButton(onClick = onDismiss) { Text(stringResource(R.string.cancel)) } },
     )
 }
 
@@ -201,8 +209,8 @@ fun SubjectScreen(id: String, openSurvey: (String) -> Unit) {
         item {
             Column {
                 MessageCard(message) { vm.dismissMessage() }
-                SectionTitle("${subject.subjectType} · ${subject.scope}")
-                if (subject.mergedInto != null) Text("Merged into another record: ${subject.mergedInto}")
+                SectionTitle("${subjectTypeLabel(subject.subjectType)} · ${subject.scope}")
+                subject.mergedInto?.let { Text(stringResource(R.string.merged_into, it)) }
             }
         }
         items(subject.attrs.entries.sortedBy { it.key }, key = { it.key }) { e ->
@@ -214,18 +222,18 @@ fun SubjectScreen(id: String, openSurvey: (String) -> Unit) {
         }
         item {
             Column {
-                OutlinedButton(onClick = { editing = Pair("", "") }) { Text("Add or change an attribute") }
-                SectionTitle("Surveys about ${subject.attrs["name"]?.let { Answers.display(it) } ?: "this record"}")
+                OutlinedButton(onClick = { editing = Pair("", "") }) { Text(stringResource(R.string.add_attribute)) }
+                SectionTitle(stringResource(R.string.surveys_about, subject.attrs["name"]?.let { Answers.display(it) } ?: stringResource(R.string.this_record)))
             }
         }
         items(ui.responses, key = { it.id }) { r ->
             ListItem(
                 headlineContent = { Text(r.title ?: r.formId ?: r.id) },
-                supportingContent = { Text("${statusLabel(r.status).ifEmpty { "draft" }} · ${ago(r.updatedAtMs)}") },
+                supportingContent = { Text("${responseStatusText(r.status)} · ${ago(r.updatedAtMs)}") },
                 modifier = Modifier.clickable { openSurvey(r.id) },
             )
         }
-        item { SectionTitle("Start a survey") }
+        item { SectionTitle(stringResource(R.string.start_survey)) }
         items(ui.forms, key = { "form-" + it.id }) { f ->
             ListItem(
                 headlineContent = { Text(f.title ?: f.formId ?: f.id) },
@@ -239,20 +247,20 @@ fun SubjectScreen(id: String, openSurvey: (String) -> Unit) {
         var value by remember(edit) { mutableStateOf(edit.second) }
         AlertDialog(
             onDismissRequest = { editing = null },
-            title = { Text("Attribute") },
+            title = { Text(stringResource(R.string.attribute)) },
             text = {
                 Column(verticalArrangement = Arrangement.spacedBy(8.dp)) {
-                    OutlinedTextField(key, { key = it }, label = { Text("Name, e.g. village") }, singleLine = true, enabled = edit.first.isEmpty())
-                    OutlinedTextField(value, { value = it }, label = { Text("Value (empty removes it)") })
+                    OutlinedTextField(key, { key = it }, label = { Text(stringResource(R.string.attribute_name)) }, singleLine = true, enabled = edit.first.isEmpty())
+                    OutlinedTextField(value, { value = it }, label = { Text(stringResource(R.string.attribute_value)) })
                 }
             },
             confirmButton = {
                 Button(onClick = {
                     vm.setAttribute(key, value)
                     editing = null
-                }) { Text("Save") }
+                }) { Text(stringResource(R.string.save)) }
             },
-            dismissButton = { TextButton(onClick = { editing = null }) { Text("Cancel") } },
+            dismissButton = { TextButton(onClick = { editing = null }) { Text(stringResource(R.string.cancel)) } },
         )
     }
 }

@@ -1,7 +1,8 @@
 // Filling a survey, rendered from the live form state the core computes: only relevant
 // questions are shown, constraint and required messages appear under their questions, and the
 // state is re-read after every answer, so skip logic and calculations follow at once. Every
-// change is saved as it is made (setAnswer / setRowAnswer); there is no "save" button.
+// change is saved as it is made (setAnswer / setRowAnswer); there is no "save" button. The form
+// opens in the app's language (its Hindi labels in the Hindi app) and can be switched here.
 package org.sangam.demo.ui
 
 import androidx.compose.foundation.layout.Arrangement
@@ -24,6 +25,8 @@ import androidx.compose.runtime.collectAsState
 import androidx.compose.runtime.getValue
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.platform.LocalContext
+import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
@@ -37,8 +40,10 @@ import org.sangam.RepeatRowState
 import org.sangam.RepeatView
 import org.sangam.ResponseStatus
 import org.sangam.ValidationResult
+import org.sangam.demo.R
 import org.sangam.demo.data.FormLanguages
 import org.sangam.demo.data.SangamRepository
+import org.sangam.demo.platform.AppLocale
 
 data class SurveyUiState(
     val form: FormStateView? = null,
@@ -49,8 +54,9 @@ data class SurveyUiState(
     val migration: MigrationResult? = null,
 )
 
-class SurveyViewModel(repo: SangamRepository, private val responseId: String) : SangamViewModel(repo) {
-    private val _state = MutableStateFlow(SurveyUiState())
+/** `language`: the form language to open in (FormLanguages.forApp of the app's language). */
+class SurveyViewModel(repo: SangamRepository, private val responseId: String, language: String) : SangamViewModel(repo) {
+    private val _state = MutableStateFlow(SurveyUiState(language = language))
     val state: StateFlow<SurveyUiState> = _state.asStateFlow()
 
     // Results of quick successive edits are applied in the order the edits were made.
@@ -105,7 +111,10 @@ class SurveyViewModel(repo: SangamRepository, private val responseId: String) : 
     fun submit() = launchSafely {
         val result: ValidationResult = repo.submit(responseId, _state.value.language)
         _state.update { it.copy(validation = result) }
-        say(if (result.ok) "Submitted." else "Submitted and kept; ${result.violations.size} answer(s) need attention.")
+        say(
+            if (result.ok) UiText.Res(R.string.submitted)
+            else UiText.Plural(R.plurals.submitted_with_problems, result.violations.size, result.violations.size),
+        )
         reload()
     }
 
@@ -122,7 +131,10 @@ class SurveyViewModel(repo: SangamRepository, private val responseId: String) : 
 
 @Composable
 fun SurveyScreen(responseId: String, onClose: () -> Unit) {
-    val vm: SurveyViewModel = sangamViewModel("survey-$responseId") { SurveyViewModel(it, responseId) }
+    val context = LocalContext.current
+    val vm: SurveyViewModel = sangamViewModel("survey-$responseId") {
+        SurveyViewModel(it, responseId, FormLanguages.forApp(AppLocale.current(context)))
+    }
     val ui: SurveyUiState by vm.state.collectAsState()
     val message by vm.message.collectAsState()
     val form: FormStateView? = ui.form
@@ -139,10 +151,17 @@ fun SurveyScreen(responseId: String, onClose: () -> Unit) {
                     }
                 }
                 if (form != null && form.language != ui.language) {
-                    Text("This form has no ${FormLanguages.shortName(ui.language)} labels; showing ${form.language}.", style = MaterialTheme.typography.bodySmall)
+                    Text(
+                        stringResource(R.string.form_no_language, FormLanguages.shortName(ui.language), FormLanguages.shortName(form.language)),
+                        style = MaterialTheme.typography.bodySmall,
+                    )
                 }
                 Text(
-                    "Status: ${ui.status?.name?.lowercase() ?: "…"} · " + if (ui.unsynced) "not yet synced" else "synced",
+                    stringResource(
+                        R.string.survey_status,
+                        ui.status?.let { stringResource(responseStatusLabel(it)) } ?: "…",
+                        stringResource(if (ui.unsynced) R.string.not_yet_synced else R.string.synced),
+                    ),
                     style = MaterialTheme.typography.bodySmall,
                 )
             }
@@ -158,7 +177,7 @@ fun SurveyScreen(responseId: String, onClose: () -> Unit) {
                     item(key = "row-" + row.rowId) { RepeatRowCard(responseId, rep, index, row, vm) }
                 }
                 item(key = "add-" + rep.name) {
-                    OutlinedButton(onClick = { vm.addRow(rep.name) }) { Text("Add ${rep.label ?: rep.name}") }
+                    OutlinedButton(onClick = { vm.addRow(rep.name) }) { Text(stringResource(R.string.add_repeat, rep.label ?: rep.name)) }
                 }
             }
             item { SubmitSection(ui, vm, onClose) }
@@ -171,7 +190,7 @@ private fun RepeatHeader(rep: RepeatView) {
     SectionTitle(rep.label ?: rep.name)
     val expected = rep.expectedRows
     if (expected != null) {
-        Text("Expected rows: $expected (now ${rep.rows.size})", style = MaterialTheme.typography.bodySmall)
+        Text(stringResource(R.string.expected_rows, expected.toInt(), rep.rows.size), style = MaterialTheme.typography.bodySmall)
     }
 }
 
@@ -181,7 +200,7 @@ private fun RepeatRowCard(responseId: String, rep: RepeatView, index: Int, row: 
         Column(Modifier.padding(12.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
             Row(verticalAlignment = Alignment.CenterVertically) {
                 Text("${rep.label ?: rep.name} ${index + 1}", style = MaterialTheme.typography.titleSmall, modifier = Modifier.weight(1f))
-                TextButton(onClick = { vm.removeRow(rep.name, row.rowId) }) { Text("Remove") }
+                TextButton(onClick = { vm.removeRow(rep.name, row.rowId) }) { Text(stringResource(R.string.remove)) }
             }
             row.questions.filter { it.relevant }.forEach { q: QuestionView ->
                 QuestionField(q, fieldKey = responseId + "/" + row.rowId + "/" + q.name) { value ->
@@ -197,21 +216,24 @@ private fun SubmitSection(ui: SurveyUiState, vm: SurveyViewModel, onClose: () ->
     Column(verticalArrangement = Arrangement.spacedBy(8.dp), modifier = Modifier.padding(bottom = 24.dp)) {
         val validation = ui.validation
         if (validation != null && !validation.ok) {
-            SectionTitle("Needs attention (kept as submitted)")
+            SectionTitle(stringResource(R.string.needs_attention))
             validation.violations.forEach { v ->
-                Text("• ${v.question}${if (v.rowId != null) " (row)" else ""}: ${v.message}", color = MaterialTheme.colorScheme.error)
+                Text(
+                    if (v.rowId != null) stringResource(R.string.violation_in_row, v.question, v.message) else "• ${v.question}: ${v.message}",
+                    color = MaterialTheme.colorScheme.error,
+                )
             }
         }
         val migration = ui.migration
         if (migration != null) {
-            Text("Moved from version ${migration.fromVersion} to ${migration.toVersion}: kept ${migration.kept}, converted ${migration.converted.size}.")
+            Text(stringResource(R.string.migrated, migration.fromVersion, migration.toVersion, migration.kept.toLong(), migration.converted.size))
             migration.leftOut.forEach { l -> Text("• ${l.question}: ${l.reason}", style = MaterialTheme.typography.bodySmall) }
         }
         Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-            Button(onClick = { vm.submit() }) { Text("Submit") }
-            OutlinedButton(onClick = { vm.moveToNewest() }) { Text("Use newest form version") }
-            TextButton(onClick = onClose) { Text("Close") }
+            Button(onClick = { vm.submit() }) { Text(stringResource(R.string.submit)) }
+            OutlinedButton(onClick = { vm.moveToNewest() }) { Text(stringResource(R.string.use_newest)) }
+            TextButton(onClick = onClose) { Text(stringResource(R.string.close)) }
         }
-        Text("Every answer is saved as you type; closing keeps the draft.", style = MaterialTheme.typography.bodySmall)
+        Text(stringResource(R.string.autosave_note), style = MaterialTheme.typography.bodySmall)
     }
 }

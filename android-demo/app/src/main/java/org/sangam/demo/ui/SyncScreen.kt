@@ -26,6 +26,7 @@ import androidx.compose.runtime.getValue
 import androidx.compose.runtime.remember
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.LocalContext
+import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.viewModelScope
 import androidx.work.WorkInfo
@@ -40,6 +41,7 @@ import kotlinx.coroutines.withContext
 import org.sangam.BundleResult
 import org.sangam.SyncProgressInfo
 import org.sangam.SyncResult
+import org.sangam.demo.R
 import org.sangam.demo.data.EnrolmentSettings
 import org.sangam.demo.data.ExportedBundle
 import org.sangam.demo.data.SangamRepository
@@ -69,9 +71,12 @@ class SyncViewModel(repo: SangamRepository) : SangamViewModel(repo) {
         _progress.value = null
         job = launchSafely {
             val result: SyncResult = repo.sync { p -> _progress.value = p }
+            val sent = result.progress.docsSent.toLong()
+            val received = result.progress.docsReceived.toLong()
+            val conflicts = result.newConflicts.size
             say(
-                "Sync finished: sent ${result.progress.docsSent}, received ${result.progress.docsReceived}" +
-                    if (result.newConflicts.isEmpty()) "." else ", ${result.newConflicts.size} new conflict(s).",
+                if (conflicts == 0) UiText.Res(R.string.sync_finished, sent, received)
+                else UiText.Plural(R.plurals.sync_finished_conflicts, conflicts, sent, received, conflicts),
             )
         }
     }
@@ -79,7 +84,7 @@ class SyncViewModel(repo: SangamRepository) : SangamViewModel(repo) {
     /** Cancels between round trips; what the hub already acknowledged stays. */
     fun cancel() {
         job?.cancel()
-        say("Sync cancelled. What was already sent is kept; the rest goes next time.")
+        say(R.string.sync_cancelled)
     }
 
     /**
@@ -93,10 +98,7 @@ class SyncViewModel(repo: SangamRepository) : SangamViewModel(repo) {
             out.use { it.write(bundle.bytes) }
         }
         val kb = bundle.bytes.size / 1024
-        say(
-            if (bundle.sealed) "Bundle written ($kb KB), sealed: only your hub can read it. Carry it to the office."
-            else "Bundle written ($kb KB), not sealed: anyone with the file can read it. Carry it to the office or another phone.",
-        )
+        say(if (bundle.sealed) R.string.bundle_sealed else R.string.bundle_unsealed, kb)
     }
 
     fun importFrom(uri: Uri, resolver: ContentResolver) = launchSafely {
@@ -105,7 +107,7 @@ class SyncViewModel(repo: SangamRepository) : SangamViewModel(repo) {
             input.use { it.readBytes() }
         }
         val result: BundleResult = repo.importBundle(bytes)
-        say("Bundle imported: ${result.changed} changed, ${result.unchanged} already here, ${result.pending} waiting for earlier changes, ${result.rejected.size} refused.")
+        say(R.string.bundle_imported, result.changed.toLong(), result.unchanged.toLong(), result.pending.toLong(), result.rejected.size)
     }
 }
 
@@ -134,64 +136,69 @@ fun SyncScreen() {
     Column(Modifier.fillMaxSize().verticalScroll(rememberScrollState()).padding(16.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
         MessageCard(message) { vm.dismissMessage() }
         settings?.let { s ->
-            KeyValue("Hub", s.hubUrl)
-            KeyValue("District", s.scope)
-            KeyValue("User", "${s.displayName} (${roleLabel(s.role)})")
+            KeyValue(stringResource(R.string.hub), s.hubUrl)
+            KeyValue(stringResource(R.string.district), s.scope)
+            KeyValue(stringResource(R.string.user), "${s.displayName} (${stringResource(roleLabel(s.role))})")
         }
-        KeyValue("Records not yet at the hub", unsynced?.toString() ?: "…")
+        KeyValue(stringResource(R.string.records_not_at_hub), unsynced?.toString() ?: "…")
 
-        SectionTitle("Sync now")
+        SectionTitle(stringResource(R.string.sync_now))
         Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-            Button(onClick = { vm.syncNow() }, enabled = !running) { Text("Sync now") }
-            OutlinedButton(onClick = { vm.cancel() }, enabled = running) { Text("Cancel") }
+            Button(onClick = { vm.syncNow() }, enabled = !running) { Text(stringResource(R.string.sync_now)) }
+            OutlinedButton(onClick = { vm.cancel() }, enabled = running) { Text(stringResource(R.string.cancel)) }
         }
         if (running) LinearProgressIndicator(Modifier.fillMaxWidth())
         progress?.let { p -> ProgressLines(p) }
 
         last?.let { outcome ->
-            SectionTitle("Last sync, ${ago(outcome.atMs)}")
-            outcome.error?.let { Text(it, color = MaterialTheme.colorScheme.error) }
+            SectionTitle(stringResource(R.string.last_sync, ago(outcome.atMs)))
+            outcome.error?.let { Text(messageText(it), color = MaterialTheme.colorScheme.error) }
             outcome.result?.let { r ->
                 ProgressLines(r.progress)
-                if (r.reset) Text("The hub's history was reset; this phone sent everything again.")
-                if (r.newConflicts.isNotEmpty()) Text("${r.newConflicts.size} record(s) now have conflicts (see Conflicts).")
-                r.rejected.forEach { rej -> Text("Refused by the hub: ${rej.id.take(8)}… — ${rej.reason}", color = MaterialTheme.colorScheme.error) }
-                if (r.unreadable.isNotEmpty()) Text("${r.unreadable.size} record(s) from the hub could not be read: ${r.unreadable.first()}. Tell your coordinator.", color = MaterialTheme.colorScheme.error)
+                if (r.reset) Text(stringResource(R.string.hub_reset))
+                if (r.newConflicts.isNotEmpty()) Text(pluralText(R.plurals.new_conflicts_note, r.newConflicts.size, r.newConflicts.size))
+                r.rejected.forEach { rej -> Text(stringResource(R.string.refused_by_hub, rej.id.take(8), rej.reason), color = MaterialTheme.colorScheme.error) }
+                if (r.unreadable.isNotEmpty()) {
+                    Text(pluralText(R.plurals.unreadable, r.unreadable.size, r.unreadable.size, r.unreadable.first()), color = MaterialTheme.colorScheme.error)
+                }
             }
         }
 
-        SectionTitle("Background sync")
-        Text("Runs every 30 minutes and as soon as a network returns after you save work offline.", style = MaterialTheme.typography.bodySmall)
+        SectionTitle(stringResource(R.string.background_sync))
+        Text(stringResource(R.string.background_note), style = MaterialTheme.typography.bodySmall)
         work.forEach { w -> WorkLine(w) }
         Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-            OutlinedButton(onClick = { SyncScheduler.syncWhenOnline(context) }) { Text("Sync when online") }
-            OutlinedButton(onClick = { SyncScheduler.schedulePeriodic(context) }) { Text("Restart schedule") }
+            OutlinedButton(onClick = { SyncScheduler.syncWhenOnline(context) }) { Text(stringResource(R.string.sync_when_online)) }
+            OutlinedButton(onClick = { SyncScheduler.schedulePeriodic(context) }) { Text(stringResource(R.string.restart_schedule)) }
         }
 
-        SectionTitle("Bundle files (USB, SD card, Bluetooth)")
+        SectionTitle(stringResource(R.string.bundles_title))
         Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-            OutlinedButton(onClick = { exportUnsynced.launch("sangam-unsynced.bundle") }) { Text("Export unsynced") }
-            OutlinedButton(onClick = { exportAll.launch("sangam-all.bundle") }) { Text("Export all") }
+            OutlinedButton(onClick = { exportUnsynced.launch("sangam-unsynced.bundle") }) { Text(stringResource(R.string.export_unsynced)) }
+            OutlinedButton(onClick = { exportAll.launch("sangam-all.bundle") }) { Text(stringResource(R.string.export_all)) }
         }
-        OutlinedButton(onClick = { importBundle.launch(arrayOf("*/*")) }) { Text("Import a bundle") }
+        OutlinedButton(onClick = { importBundle.launch(arrayOf("*/*")) }) { Text(stringResource(R.string.import_bundle)) }
     }
 }
 
 @Composable
 private fun ProgressLines(p: SyncProgressInfo) {
-    KeyValue("Round trips", p.roundTrips.toString())
-    KeyValue("Records sent / received", "${p.docsSent} / ${p.docsReceived}")
-    KeyValue("Bytes sent / received", "${p.bytesSent} / ${p.bytesReceived}")
+    KeyValue(stringResource(R.string.round_trips), p.roundTrips.toString())
+    KeyValue(stringResource(R.string.records_sent_received), "${p.docsSent} / ${p.docsReceived}")
+    KeyValue(stringResource(R.string.bytes_sent_received), "${p.bytesSent} / ${p.bytesReceived}")
 }
 
 @Composable
 private fun WorkLine(w: WorkInfo) {
-    val kind = if (SyncScheduler.PERIODIC in w.tags) "Periodic" else "When online"
+    val kind = stringResource(if (SyncScheduler.PERIODIC in w.tags) R.string.work_periodic else R.string.work_when_online)
     val p = w.progress
     val detail = if (w.state == WorkInfo.State.RUNNING) {
-        " · ${p.getInt(SyncWorker.ROUND_TRIPS, 0)} round trips, ${p.getLong(SyncWorker.DOCS_SENT, 0L)} sent, ${p.getLong(SyncWorker.DOCS_RECEIVED, 0L)} received"
+        " · " + stringResource(
+            R.string.work_progress,
+            p.getInt(SyncWorker.ROUND_TRIPS, 0), p.getLong(SyncWorker.DOCS_SENT, 0L), p.getLong(SyncWorker.DOCS_RECEIVED, 0L),
+        )
     } else {
         ""
     }
-    Text("$kind: ${w.state.name.lowercase()}$detail", style = MaterialTheme.typography.bodyMedium)
+    Text("$kind: ${stringResource(workStateLabel(w.state))}$detail", style = MaterialTheme.typography.bodyMedium)
 }
