@@ -13,31 +13,21 @@ struct ConflictsView: View {
     var body: some View {
         List {
             MessageBanner(message: $message)
-            if rows.isEmpty { Text("No conflicts on this phone.").foregroundColor(.secondary) }
+            if rows.isEmpty { Text(L("conflicts_none")).foregroundColor(.secondary) }
             ForEach(rows, id: \.id) { (row: RecordRow) in
                 NavigationLink(value: Route.recordConflicts(row.id)) {
                     VStack(alignment: .leading) {
                         Text(kindLabel(row.kind)).font(.caption).foregroundColor(.secondary)
                         Text(row.title ?? row.id)
-                        Text("\(row.conflicts) field(s) with concurrent values · \(ago(row.updatedAtMs))").font(.caption)
+                        Text(P("conflict_fields_row", Int(row.conflicts), String(row.conflicts), ago(row.updatedAtMs))).font(.caption)
                     }
                 }
             }
         }
-        .navigationTitle("Conflicts")
+        .navigationTitle(L("title_conflicts"))
         .task(id: model.changes) {
-            do { rows = try await model.recordsWithConflicts() } catch { message = userMessage(error) }
+            do { rows = try await model.recordsWithConflicts() } catch { message = errorText(error) }
         }
-    }
-}
-
-func kindLabel(_ kind: RecordKind) -> String {
-    switch kind {
-    case .form: return "Form"
-    case .response: return "Survey response"
-    case .subject: return "Household / person"
-    case .meeting: return "Meeting"
-    case .action: return "Action item"
     }
 }
 
@@ -57,9 +47,9 @@ struct RecordConflictsView: View {
         List {
             MessageBanner(message: $message)
             if !canResolve {
-                Text("Only a coordinator can resolve conflicts. You can see every value here.").font(.caption)
+                Text(L("conflicts_only_coordinator")).font(.caption)
             }
-            if conflicts.isEmpty { Text("No conflicting fields in this record.").foregroundColor(.secondary) }
+            if conflicts.isEmpty { Text(L("conflicts_none_in_record")).foregroundColor(.secondary) }
             ForEach(conflicts, id: \.path) { (c: FieldConflictView) in
                 ConflictSection(
                     conflict: c, canResolve: canResolve,
@@ -67,16 +57,16 @@ struct RecordConflictsView: View {
                     onResolve: { (value: AnswerValue) in resolve(c.path, value) }
                 )
             }
-            Section(header: Text("History (newest first)")) {
+            Section(header: Text(L("history_title"))) {
                 ForEach(history.reversed(), id: \.change) { (h: HistoryEntryView) in
                     VStack(alignment: .leading) {
-                        Text(h.fields.isEmpty ? "(record created)" : h.fields.joined(separator: ", "))
+                        Text(h.fields.isEmpty ? L("history_created") : h.fields.joined(separator: ", "))
                         Text(describe(h.by)).font(.caption).foregroundColor(.secondary)
                     }
                 }
             }
         }
-        .navigationTitle("Resolve conflicts")
+        .navigationTitle(L("title_resolve"))
         .task(id: model.changes) { await load() }
     }
 
@@ -85,7 +75,7 @@ struct RecordConflictsView: View {
             conflicts = try await model.conflicts(id: recordId)
             history = try await model.history(id: recordId)
         } catch {
-            message = userMessage(error)
+            message = errorText(error)
         }
     }
 
@@ -93,9 +83,9 @@ struct RecordConflictsView: View {
         Task {
             do {
                 try await model.resolveConflict(id: recordId, path: path, value: value)
-                message = "Resolved. The choice is recorded in the record's history."
+                message = L("resolved")
             } catch {
-                message = userMessage(error)
+                message = errorText(error)
             }
         }
     }
@@ -105,9 +95,9 @@ struct RecordConflictsView: View {
         Task {
             do {
                 try await model.resolveConflictPick(id: recordId, path: path, index: UInt32(index))
-                message = "Resolved. The choice is recorded in the record's history."
+                message = L("resolved")
             } catch {
-                message = userMessage(error)
+                message = errorText(error)
             }
         }
     }
@@ -126,19 +116,20 @@ struct ConflictSection: View {
                 let v: ConflictValueView = conflict.values[i]
                 HStack {
                     VStack(alignment: .leading) {
-                        Text(Answers.display(v.value) + (v.shown ? "  (shown now)" : ""))
+                        let shown = Answers.display(v.value, empty: L("value_empty"))
+                        Text(v.shown ? L("conflict_shown_now", shown) : shown)
                         Text(describe(v.by)).font(.caption).foregroundColor(.secondary)
                     }
                     Spacer()
                     if canResolve {
-                        Button("Use this") { onPick(i) }.buttonStyle(.borderless)
+                        Button(L("use_this")) { onPick(i) }.buttonStyle(.borderless)
                     }
                 }
             }
             if canResolve {
                 HStack {
-                    TextField("Or type the right value", text: $typed)
-                    Button("Save") { onResolve(.text(value: typed.trimmingCharacters(in: .whitespaces))) }
+                    TextField(L("conflict_type_value"), text: $typed)
+                    Button(L("save")) { onResolve(.text(value: typed.trimmingCharacters(in: .whitespaces))) }
                         .disabled(typed.isEmpty)
                         .buttonStyle(.borderless)
                 }

@@ -1,6 +1,7 @@
 // Enrolment: the hub URL and device token typed in, or one enrolment code
 // (sangam://enrol?hub=…&token=…) pasted or scanned from the hub's QR code; plus who uses the
-// phone and the district (scope) new records belong to.
+// phone and the district (scope) new records belong to. The app's language is switched here too
+// (this is the first screen a new phone shows).
 import SangamKit
 import SwiftUI
 import UIKit
@@ -16,6 +17,7 @@ struct EnrolmentView: View {
     @State private var message: String?
     @State private var scanning = false
     @State private var working = false
+    @AppStorage(AppLanguage.storageKey) private var language = AppLanguage.current.rawValue
     @Environment(\.dismiss) private var dismiss
 
     var body: some View {
@@ -23,50 +25,58 @@ struct EnrolmentView: View {
             if message != nil {
                 Section { MessageBanner(message: $message) }
             }
-            Section(header: Text("Enrolment code"), footer: Text("Scan the QR code your coordinator shows, or paste the code.")) {
+            Section(header: Text(L("language_title"))) {
+                Picker(L("language_title"), selection: $language) {
+                    ForEach(AppLanguage.allCases) { (lang: AppLanguage) in
+                        Text(lang.ownName).tag(lang.rawValue)
+                    }
+                }
+                .pickerStyle(.segmented)
+            }
+            Section(header: Text(L("enrol_code_title")), footer: Text(L("enrol_code_help_short"))) {
                 TextField("sangam://enrol?hub=…&token=…", text: $code)
                     .textInputAutocapitalization(.never)
                     .autocorrectionDisabled()
                 HStack {
                     if DataScannerViewController.isSupported {
-                        Button("Scan QR") { scanning = true }
+                        Button(L("enrol_scan")) { scanning = true }
                     }
-                    Button("Paste") {
+                    Button(L("paste")) {
                         if let pasted = UIPasteboard.general.string {
                             code = pasted
                             apply(pasted)
                         }
                     }
                     Spacer()
-                    Button("Use code") { apply(code) }.disabled(code.isEmpty)
+                    Button(L("use_code")) { apply(code) }.disabled(code.isEmpty)
                 }
                 .buttonStyle(.borderless)
             }
-            Section(header: Text("Hub")) {
-                TextField("Hub URL", text: $form.hubUrl)
+            Section(header: Text(L("hub"))) {
+                TextField(L("hub_url"), text: $form.hubUrl)
                     .keyboardType(.URL)
                     .textInputAutocapitalization(.never)
                     .autocorrectionDisabled()
-                SecureField("Device token", text: $form.token)
+                SecureField(L("device_token"), text: $form.token)
             }
-            Section(header: Text("You")) {
-                TextField("Your name", text: $form.displayName)
-                TextField("Your user id", text: $form.userId)
+            Section(header: Text(L("enrol_you"))) {
+                TextField(L("your_name"), text: $form.displayName)
+                TextField(L("your_user_id"), text: $form.userId)
                     .textInputAutocapitalization(.never)
-                TextField("District code (scope), e.g. UP-SIT", text: $form.scope)
+                TextField(L("district_code"), text: $form.scope)
                     .textInputAutocapitalization(.characters)
-                Picker("Role", selection: $form.role) {
+                Picker(L("role"), selection: $form.role) {
                     ForEach(allRoles, id: \.self) { role in
                         Text(roleLabel(role)).tag(role)
                     }
                 }
             }
             Section {
-                Button(working ? "Enrolling…" : "Enrol and sync") { enrol() }
+                Button(working ? L("enrolling") : L("enrol_button")) { enrol() }
                     .disabled(working)
             }
         }
-        .navigationTitle("Enrol this phone")
+        .navigationTitle(L("title_enrol"))
         .sheet(isPresented: $scanning) {
             QRScannerView { scanned in
                 scanning = false
@@ -90,16 +100,16 @@ struct EnrolmentView: View {
             let e: Enrolment = try parseEnrolment(text: text)
             form.hubUrl = e.hubUrl
             form.token = e.token
-            message = "Enrolment code read: hub and token filled in."
+            message = L("enrol_code_read")
         } catch {
-            message = userMessage(error)
+            message = errorText(error)
         }
     }
 
     private func enrol() {
         let settings = form
         guard settings.isComplete else {
-            message = "Please fill in every field: hub URL, token, district, your id and name."
+            message = L("enrol_fill_all")
             return
         }
         working = true
@@ -111,7 +121,7 @@ struct EnrolmentView: View {
                 if let done = onDone { done() } else { dismiss() }
                 _ = try? await model.sync()
             } catch {
-                message = userMessage(error)
+                message = errorText(error)
             }
         }
     }

@@ -14,7 +14,7 @@ struct FormsView: View {
         List {
             MessageBanner(message: $message)
             if forms.isEmpty {
-                Text("No forms yet. Forms arrive with the first sync (Sync tab).").foregroundColor(.secondary)
+                Text(L("forms_empty")).foregroundColor(.secondary)
             }
             ForEach(forms, id: \.id) { (form: RecordRow) in
                 Button {
@@ -22,7 +22,7 @@ struct FormsView: View {
                 } label: {
                     VStack(alignment: .leading) {
                         Text(form.title ?? form.formId ?? form.id)
-                        Text("\(form.formId ?? "") · version \(form.formVersion ?? "?") · \(form.scope)")
+                        Text(L("form_row", form.formId ?? "", form.formVersion ?? "?", form.scope))
                             .font(.caption).foregroundColor(.secondary)
                     }
                 }
@@ -44,7 +44,7 @@ struct FormsView: View {
         do {
             forms = try await model.listForms()
         } catch {
-            message = userMessage(error)
+            message = errorText(error)
         }
     }
 }
@@ -66,17 +66,17 @@ struct StartSurveySheet: View {
         NavigationStack {
             List {
                 MessageBanner(message: $message)
-                Section(footer: Text("About a household or person? Search by name, or start without one.")) {
-                    TextField("Name starts with", text: $query)
+                Section(footer: Text(L("new_survey_about"))) {
+                    TextField(L("name_starts_with"), text: $query)
                 }
                 ForEach(matches, id: \.id) { (s: RecordRow) in
                     Button(s.title ?? s.id) { start(subjectId: s.id) }
                 }
             }
-            .navigationTitle(form.title ?? form.formId ?? "New survey")
+            .navigationTitle(form.title ?? form.formId ?? L("new_survey"))
             .toolbar {
-                ToolbarItem(placement: .cancellationAction) { Button("Cancel") { dismiss() } }
-                ToolbarItem(placement: .confirmationAction) { Button("Start without") { start(subjectId: nil) } }
+                ToolbarItem(placement: .cancellationAction) { Button(L("cancel")) { dismiss() } }
+                ToolbarItem(placement: .confirmationAction) { Button(L("start_without")) { start(subjectId: nil) } }
             }
             .task(id: query) {
                 matches = query.isEmpty ? [] : ((try? await model.searchSubjects(name: query, village: "", phone: "", limit: 20)) ?? [])
@@ -90,7 +90,7 @@ struct StartSurveySheet: View {
                 let id = try await model.createResponse(form: form, subjectId: subjectId)
                 onStarted(id)
             } catch {
-                message = userMessage(error)
+                message = errorText(error)
             }
         }
     }

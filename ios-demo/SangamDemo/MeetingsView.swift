@@ -16,20 +16,20 @@ struct MeetingsView: View {
     var body: some View {
         List {
             MessageBanner(message: $message)
-            Section(header: Text("Meetings")) {
-                if meetings.isEmpty { Text("No meetings yet. Record one with +.").foregroundColor(.secondary) }
+            Section(header: Text(L("tab_meetings"))) {
+                if meetings.isEmpty { Text(L("meetings_empty")).foregroundColor(.secondary) }
                 ForEach(meetings, id: \.id) { (m: RecordRow) in
                     NavigationLink(value: Route.meeting(m.id)) {
                         VStack(alignment: .leading) {
-                            Text(m.title ?? "Meeting")
-                            Text("\(m.scope) · \(ago(m.updatedAtMs))\(m.conflicts > 0 ? " · \(m.conflicts) conflict(s)" : "")")
+                            Text(m.title ?? L("kind_meeting"))
+                            Text("\(m.scope) · \(ago(m.updatedAtMs))\(m.conflicts > 0 ? " · " + P("conflicts_count", Int(m.conflicts), String(m.conflicts)) : "")")
                                 .font(.caption).foregroundColor(.secondary)
                         }
                     }
                 }
             }
-            Section(header: Text("Open action items")) {
-                if openActions.isEmpty { Text("No open action items.").foregroundColor(.secondary) }
+            Section(header: Text(L("open_action_items"))) {
+                if openActions.isEmpty { Text(L("no_open_actions")).foregroundColor(.secondary) }
                 ForEach(openActions, id: \.id) { (a: RecordRow) in
                     ActionRowView(row: a) { (state: ActionStatus) in setStatus(a.id, state) }
                 }
@@ -49,13 +49,13 @@ struct MeetingsView: View {
             meetings = try await model.listMeetings()
             openActions = try await model.listActions(meetingId: nil, openOnly: true)
         } catch {
-            message = userMessage(error)
+            message = errorText(error)
         }
     }
 
     private func setStatus(_ id: String, _ state: ActionStatus) {
         Task {
-            do { try await model.setActionStatus(id: id, status: state) } catch { message = userMessage(error) }
+            do { try await model.setActionStatus(id: id, status: state) } catch { message = errorText(error) }
         }
     }
 }
@@ -68,15 +68,15 @@ struct ActionRowView: View {
     var body: some View {
         HStack {
             VStack(alignment: .leading) {
-                Text(row.title ?? "Action")
-                Text("owner \(row.owner ?? "—") · due \(row.due ?? "—") · \(statusLabel(.action(status: status)))")
+                Text(row.title ?? L("kind_action"))
+                Text(L("action_row", row.owner ?? "—", row.due ?? "—", statusLabel(.action(status: status))))
                     .font(.caption).foregroundColor(.secondary)
             }
             Spacer()
             switch status {
-            case .open: Button("Start") { onStatus(.inProgress) }.buttonStyle(.borderless)
-            case .inProgress: Button("Done") { onStatus(.done) }.buttonStyle(.borderless)
-            case .done, .dropped: Button("Reopen") { onStatus(.open) }.buttonStyle(.borderless)
+            case .open: Button(L("action_start")) { onStatus(.inProgress) }.buttonStyle(.borderless)
+            case .inProgress: Button(L("action_finish")) { onStatus(.done) }.buttonStyle(.borderless)
+            case .done, .dropped: Button(L("action_reopen")) { onStatus(.open) }.buttonStyle(.borderless)
             }
         }
     }
@@ -102,17 +102,17 @@ struct NewMeetingSheet: View {
         NavigationStack {
             Form {
                 MessageBanner(message: $message)
-                TextField("Coalition", text: $coalition)
-                DatePicker("When", selection: $when)
-                TextField("Venue", text: $venue)
-                Section(header: Text("Agenda, one item per line")) {
+                TextField(L("coalition"), text: $coalition)
+                DatePicker(L("when"), selection: $when)
+                TextField(L("venue"), text: $venue)
+                Section(header: Text(L("agenda_lines"))) {
                     TextEditor(text: $agenda).frame(minHeight: 100)
                 }
             }
-            .navigationTitle("New meeting")
+            .navigationTitle(L("new_meeting"))
             .toolbar {
-                ToolbarItem(placement: .cancellationAction) { Button("Cancel") { dismiss() } }
-                ToolbarItem(placement: .confirmationAction) { Button("Create") { create() }.disabled(coalition.isEmpty) }
+                ToolbarItem(placement: .cancellationAction) { Button(L("cancel")) { dismiss() } }
+                ToolbarItem(placement: .confirmationAction) { Button(L("create")) { create() }.disabled(coalition.isEmpty) }
             }
         }
     }
@@ -128,7 +128,7 @@ struct NewMeetingSheet: View {
                 _ = try await model.createMeeting(coalition: name, date: date, time: time, venue: place, agenda: items)
                 dismiss()
             } catch {
-                message = userMessage(error)
+                message = errorText(error)
             }
         }
     }
@@ -161,7 +161,7 @@ final class MeetingModel: ObservableObject {
                 minutes = m.minutes
             }
         } catch {
-            message = userMessage(error)
+            message = errorText(error)
         }
     }
 
@@ -176,7 +176,7 @@ final class MeetingModel: ObservableObject {
             do {
                 try await model.replaceMinutes(meetingId: id, text: text)
             } catch {
-                self?.message = userMessage(error)
+                self?.message = errorText(error)
             }
             self?.pendingMinutes -= 1
         }
@@ -184,7 +184,7 @@ final class MeetingModel: ObservableObject {
 
     func run(_ op: @escaping () async throws -> Void) {
         writes.enqueue { [weak self] in
-            do { try await op() } catch { self?.message = userMessage(error) }
+            do { try await op() } catch { self?.message = errorText(error) }
         }
     }
 }
@@ -213,16 +213,16 @@ struct MeetingDetailView: View {
                     Text(m.coalition).font(.title3)
                     Text("\(m.date) \(m.time) · \(m.venue) · \(m.scope)").font(.caption)
                 }
-                Section(header: Text("Agenda")) {
+                Section(header: Text(L("agenda"))) {
                     ForEach(Array(m.agenda.enumerated()), id: \.offset) { (item: (offset: Int, element: String)) in
                         Text("\(item.offset + 1). \(item.element)")
                     }
                     HStack {
-                        TextField("New agenda item", text: $newAgendaItem)
-                        Button("Add") { addAgendaItem(m.id) }.disabled(newAgendaItem.isEmpty)
+                        TextField(L("new_agenda_item"), text: $newAgendaItem)
+                        Button(L("add")) { addAgendaItem(m.id) }.disabled(newAgendaItem.isEmpty)
                     }
                 }
-                Section(header: Text("Attendance (\(m.attendees.filter { $0.present == true }.count) of \(m.attendees.count) present)")) {
+                Section(header: Text(L("attendance", String(m.attendees.filter { $0.present == true }.count), String(m.attendees.count)))) {
                     ForEach(m.attendees, id: \.id) { (a: AttendeeView) in
                         Toggle(isOn: Binding(
                             get: { a.present == true },
@@ -234,40 +234,40 @@ struct MeetingDetailView: View {
                             }
                         }
                     }
-                    TextField("Name", text: $attendeeName)
-                    TextField("Role", text: $attendeeRole)
-                    TextField("Organisation", text: $attendeeOrganisation)
-                    Button("Add attendee") { addAttendee(m.id) }.disabled(attendeeName.isEmpty)
+                    TextField(L("field_name"), text: $attendeeName)
+                    TextField(L("role"), text: $attendeeRole)
+                    TextField(L("field_organisation"), text: $attendeeOrganisation)
+                    Button(L("add_attendee")) { addAttendee(m.id) }.disabled(attendeeName.isEmpty)
                 }
-                Section(header: Text("Minutes"), footer: Text("Others' edits merge with yours.")) {
+                Section(header: Text(L("minutes")), footer: Text(L("minutes_footer"))) {
                     TextEditor(text: $meetingModel.minutes)
                         .frame(minHeight: 160)
                         .onChange(of: meetingModel.minutes) { (text: String) in meetingModel.minutesChanged(model, text) }
                 }
-                Section(header: Text("Decisions")) {
+                Section(header: Text(L("decisions"))) {
                     ForEach(m.decisions, id: \.id) { (d: DecisionView) in
                         VStack(alignment: .leading) {
                             Text(d.text)
-                            Text("by \(d.by) · \(ago(d.atMs))").font(.caption).foregroundColor(.secondary)
+                            Text(L("decision_by", d.by, ago(d.atMs))).font(.caption).foregroundColor(.secondary)
                         }
                     }
                     HStack {
-                        TextField("New decision", text: $newDecision)
-                        Button("Record") { addDecision(m.id) }.disabled(newDecision.isEmpty)
+                        TextField(L("new_decision"), text: $newDecision)
+                        Button(L("record")) { addDecision(m.id) }.disabled(newDecision.isEmpty)
                     }
                 }
-                Section(header: Text("Action items")) {
+                Section(header: Text(L("action_items"))) {
                     ForEach(meetingModel.actions, id: \.id) { (a: RecordRow) in
                         ActionRowView(row: a) { (state: ActionStatus) in setActionStatus(a.id, state) }
                     }
-                    TextField("What", text: $actionTitle)
-                    TextField("Owner", text: $actionOwner)
-                    TextField("Due (YYYY-MM-DD, optional)", text: $actionDue)
-                    Button("Add action item") { addAction(m.id) }.disabled(actionTitle.isEmpty)
+                    TextField(L("field_what"), text: $actionTitle)
+                    TextField(L("field_owner"), text: $actionOwner)
+                    TextField(L("field_due"), text: $actionDue)
+                    Button(L("add_action_item")) { addAction(m.id) }.disabled(actionTitle.isEmpty)
                 }
             }
         }
-        .navigationTitle("Meeting")
+        .navigationTitle(L("kind_meeting"))
         .task(id: model.changes) { await meetingModel.load(model) }
         .onDisappear { BackgroundSync.schedule(soon: true) }
     }

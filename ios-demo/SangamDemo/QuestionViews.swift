@@ -43,7 +43,7 @@ struct QuestionField: View {
             TextAnswer(question: question, keyboard: .decimalPad, multiline: false, parse: Answers.decimal, onAnswer: onAnswer)
         } else if kind == QuestionType.image {
             TextAnswer(question: question, keyboard: .default, multiline: false, parse: Answers.text, onAnswer: onAnswer,
-                       placeholder: "Photo file name, e.g. IMG_0042.jpg")
+                       placeholder: L("photo_placeholder"))
         } else if kind == QuestionType.selectOne {
             SelectOneAnswer(question: question, onAnswer: onAnswer)
         } else if kind == QuestionType.selectMultiple {
@@ -57,7 +57,7 @@ struct QuestionField: View {
         } else if kind == QuestionType.geopoint {
             GeopointAnswer(question: question, onAnswer: onAnswer)
         } else if kind == QuestionType.acknowledge {
-            Toggle("OK", isOn: Binding(
+            Toggle(L("ok"), isOn: Binding(
                 get: { question.value == .bool(value: true) },
                 set: { (on: Bool) in onAnswer(on ? .bool(value: true) : nil) }
             ))
@@ -116,7 +116,7 @@ struct SelectOneAnswer: View {
             .buttonStyle(.borderless)
         }
         if !chosen.isEmpty {
-            Button("Clear") { onAnswer(nil) }.buttonStyle(.borderless)
+            Button(L("clear")) { onAnswer(nil) }.buttonStyle(.borderless)
         }
     }
 }
@@ -152,10 +152,10 @@ struct DateAnswer: View {
                 ), displayedComponents: components)
                 .labelsHidden()
                 Spacer()
-                Button("Clear") { onAnswer(nil) }.buttonStyle(.borderless)
+                Button(L("clear")) { onAnswer(nil) }.buttonStyle(.borderless)
             }
         } else {
-            Button("Set to now") { onAnswer(Answers.dateAnswer(Date(), format: format)) }
+            Button(L("set_to_now")) { onAnswer(Answers.dateAnswer(Date(), format: format)) }
                 .buttonStyle(.borderless)
         }
     }
@@ -178,10 +178,10 @@ struct GeopointAnswer: View {
 
     var body: some View {
         HStack {
-            TextField("Latitude", text: $latitude)
+            TextField(L("latitude"), text: $latitude)
                 .keyboardType(.numbersAndPunctuation)
                 .onChange(of: latitude) { (v: String) in onAnswer(Answers.geopoint(latitude: v, longitude: longitude)) }
-            TextField("Longitude", text: $longitude)
+            TextField(L("longitude"), text: $longitude)
                 .keyboardType(.numbersAndPunctuation)
                 .onChange(of: longitude) { (v: String) in onAnswer(Answers.geopoint(latitude: latitude, longitude: v)) }
         }

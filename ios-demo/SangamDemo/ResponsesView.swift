@@ -12,14 +12,14 @@ struct ResponsesView: View {
     var body: some View {
         List {
             MessageBanner(message: $message)
-            Picker("Status", selection: $status) {
-                Text("all").tag(ResponseStatus?.none)
-                Text("draft").tag(ResponseStatus?.some(.draft))
-                Text("submitted").tag(ResponseStatus?.some(.submitted))
+            Picker(L("status"), selection: $status) {
+                Text(L("filter_all")).tag(ResponseStatus?.none)
+                Text(responseStatusLabel(.draft)).tag(ResponseStatus?.some(.draft))
+                Text(responseStatusLabel(.submitted)).tag(ResponseStatus?.some(.submitted))
             }
             .pickerStyle(.segmented)
             if rows.isEmpty {
-                Text("No responses yet. Start one from Forms.").foregroundColor(.secondary)
+                Text(L("responses_empty")).foregroundColor(.secondary)
             }
             ForEach(rows, id: \.id) { (row: RecordRow) in
                 NavigationLink(value: Route.survey(row.id)) {
@@ -35,7 +35,7 @@ struct ResponsesView: View {
         do {
             rows = try await model.listResponses(status: status)
         } catch {
-            message = userMessage(error)
+            message = errorText(error)
         }
     }
 }
@@ -47,16 +47,16 @@ struct ResponseRowView: View {
         HStack {
             VStack(alignment: .leading) {
                 Text(row.title ?? row.formId ?? row.id)
-                Text("\(statusLabel(row.status).isEmpty ? "draft" : statusLabel(row.status)) · \(row.formId ?? "") v\(row.formVersion ?? "?") · \(ago(row.updatedAtMs))")
+                Text("\(responseStatusText(row.status)) · \(row.formId ?? "") v\(row.formVersion ?? "?") · \(ago(row.updatedAtMs))")
                     .font(.caption).foregroundColor(.secondary)
             }
             Spacer()
             if row.conflicts > 0 {
                 NavigationLink(value: Route.recordConflicts(row.id)) {
-                    Text("\(row.conflicts) conflict(s)").font(.caption).foregroundColor(.orange)
+                    Text(P("conflicts_count", Int(row.conflicts), String(row.conflicts))).font(.caption).foregroundColor(.orange)
                 }
             }
-            Text(row.unsynced ? "not sent" : "sent").font(.caption2).foregroundColor(row.unsynced ? .red : .secondary)
+            Text(row.unsynced ? L("not_sent") : L("sent")).font(.caption2).foregroundColor(row.unsynced ? .red : .secondary)
         }
     }
 }

@@ -19,11 +19,11 @@ struct RootView: View {
     var body: some View {
         if model.isEnrolled && enrolmentCode == nil {
             TabView {
-                TabScreen(title: "Forms", systemImage: "doc.text") { FormsView() }
-                TabScreen(title: "Responses", systemImage: "tray.full") { ResponsesView() }
-                TabScreen(title: "Subjects", systemImage: "person.2") { SubjectsView() }
-                TabScreen(title: "Meetings", systemImage: "calendar") { MeetingsView() }
-                TabScreen(title: "Sync", systemImage: "arrow.triangle.2.circlepath") { SyncView() }
+                TabScreen(title: L("tab_forms"), systemImage: "doc.text") { FormsView() }
+                TabScreen(title: L("tab_responses"), systemImage: "tray.full") { ResponsesView() }
+                TabScreen(title: L("tab_subjects"), systemImage: "person.2") { SubjectsView() }
+                TabScreen(title: L("tab_meetings"), systemImage: "calendar") { MeetingsView() }
+                TabScreen(title: L("tab_sync"), systemImage: "arrow.triangle.2.circlepath") { SyncView() }
             }
         } else {
             NavigationStack {
@@ -78,7 +78,7 @@ struct MessageBanner: View {
             HStack {
                 Text(text).font(.callout)
                 Spacer()
-                Button("OK") { message = nil }
+                Button(L("ok")) { message = nil }
             }
             .padding(10)
             .background(Color.yellow.opacity(0.2))
@@ -87,10 +87,11 @@ struct MessageBanner: View {
     }
 }
 
-/// "5 minutes ago" for list rows.
+/// "5 minutes ago" for list rows, in the app's language.
 func ago(_ ms: Int64) -> String {
     guard ms > 0 else { return "" }
     let f = RelativeDateTimeFormatter()
+    f.locale = AppLanguage.current.locale
     f.unitsStyle = .short
     return f.localizedString(for: Date(timeIntervalSince1970: TimeInterval(ms) / 1000), relativeTo: Date())
 }
@@ -98,15 +99,21 @@ func ago(_ ms: Int64) -> String {
 /// A list row's status as a person reads it ("" when the row has none).
 func statusLabel(_ status: RecordStatus?) -> String {
     switch status {
-    case .response(let s)?: return "\(s)"
-    case .action(let s)?: return s == .inProgress ? "in progress" : "\(s)"
-    case .merged?: return "merged"
+    case .response(let s)?: return responseStatusLabel(s)
+    case .action(let s)?: return actionStatusLabel(s)
+    case .merged?: return L("status_merged")
     case nil: return ""
     }
+}
+
+/// A response's status, a draft when it has none yet.
+func responseStatusText(_ status: RecordStatus?) -> String {
+    let label = statusLabel(status)
+    return label.isEmpty ? L("status_draft") : label
 }
 
 /// Who changed something, on which device, when.
 func describe(_ by: ChangeBy) -> String {
     let name = by.userName.isEmpty ? by.userId : by.userName
-    return "\(name) · device \(by.device.prefix(8)) · \(ago(by.timeMs))"
+    return L("changed_by", name, String(by.device.prefix(8)), ago(by.timeMs))
 }

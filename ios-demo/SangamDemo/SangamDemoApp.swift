@@ -1,6 +1,8 @@
 // The SwiftUI app: one SangamModel over this phone's store, background sync with
 // BGAppRefreshTask, a sync as soon as connectivity returns, a checkpoint of the database when
 // the app leaves the foreground, and sangam://enrol links (the hub's QR code) opening enrolment.
+// The screens are in the language chosen in the app (Localization.swift): changing it rebuilds
+// the root view, with the locale set for dates and pickers.
 import BackgroundTasks
 import SangamKit
 import SwiftUI
@@ -10,6 +12,7 @@ struct SangamDemoApp: App {
     @StateObject private var model: SangamModel
     @Environment(\.scenePhase) private var scenePhase
     @State private var enrolmentCode: String?
+    @AppStorage(AppLanguage.storageKey) private var language = AppLanguage.current.rawValue
     private let connectivity = ConnectivityMonitor()
 
     init() {
@@ -23,6 +26,8 @@ struct SangamDemoApp: App {
         WindowGroup {
             RootView(enrolmentCode: $enrolmentCode)
                 .environmentObject(model)
+                .environment(\.locale, Locale(identifier: language))
+                .id(language)
                 .onOpenURL { url in
                     if url.scheme == "sangam" { enrolmentCode = url.absoluteString }
                 }

@@ -16,18 +16,18 @@ struct SubjectsView: View {
         List {
             MessageBanner(message: $message)
             Section {
-                TextField("Name starts with", text: $name)
-                TextField("Village", text: $village)
-                TextField("Phone", text: $phone).keyboardType(.phonePad)
+                TextField(L("name_starts_with"), text: $name)
+                TextField(L("village"), text: $village)
+                TextField(L("phone"), text: $phone).keyboardType(.phonePad)
             }
             if rows.isEmpty {
-                Text("Nobody found. Register a household or person with +.").foregroundColor(.secondary)
+                Text(L("subjects_empty")).foregroundColor(.secondary)
             }
             ForEach(rows, id: \.id) { (row: RecordRow) in
                 NavigationLink(value: Route.subject(row.id)) {
                     VStack(alignment: .leading) {
                         Text(row.title ?? row.id)
-                        Text("\(row.formId ?? "subject") · \(row.scope) · \(ago(row.updatedAtMs))\(row.conflicts > 0 ? " · \(row.conflicts) conflict(s)" : "")")
+                        Text("\(subjectTypeLabel(row.formId)) · \(row.scope) · \(ago(row.updatedAtMs))\(row.conflicts > 0 ? " · " + P("conflicts_count", Int(row.conflicts), String(row.conflicts)) : "")")
                             .font(.caption).foregroundColor(.secondary)
                     }
                 }
@@ -46,7 +46,7 @@ struct SubjectsView: View {
         do {
             rows = try await model.searchSubjects(name: name, village: village, phone: phone)
         } catch {
-            message = userMessage(error)
+            message = errorText(error)
         }
     }
 }
@@ -65,21 +65,21 @@ struct NewSubjectSheet: View {
         NavigationStack {
             Form {
                 MessageBanner(message: $message)
-                Picker("Type", selection: $type) {
-                    ForEach(["household", "person", "enterprise"], id: \.self) { (t: String) in Text(t).tag(t) }
+                Picker(L("type"), selection: $type) {
+                    ForEach(subjectTypes, id: \.self) { (t: String) in Text(subjectTypeLabel(t)).tag(t) }
                 }
                 .pickerStyle(.segmented)
-                TextField("Name", text: $name)
-                TextField("Village", text: $village)
-                TextField("Phone", text: $phone).keyboardType(.phonePad)
+                TextField(L("field_name"), text: $name)
+                TextField(L("village"), text: $village)
+                TextField(L("phone"), text: $phone).keyboardType(.phonePad)
                 if type == "person" {
-                    TextField("Age", text: $age).keyboardType(.numberPad)
+                    TextField(L("age"), text: $age).keyboardType(.numberPad)
                 }
             }
-            .navigationTitle("Register")
+            .navigationTitle(L("register"))
             .toolbar {
-                ToolbarItem(placement: .cancellationAction) { Button("Cancel") { dismiss() } }
-                ToolbarItem(placement: .confirmationAction) { Button("Save") { save() }.disabled(name.isEmpty) }
+                ToolbarItem(placement: .cancellationAction) { Button(L("cancel")) { dismiss() } }
+                ToolbarItem(placement: .confirmationAction) { Button(L("save")) { save() }.disabled(name.isEmpty) }
             }
         }
     }
@@ -95,7 +95,7 @@ struct NewSubjectSheet: View {
                 _ = try await model.createSubject(type: subjectType, attrs: attrs)
                 dismiss()
             } catch {
-                message = userMessage(error)
+                message = errorText(error)
             }
         }
     }
@@ -117,9 +117,9 @@ struct SubjectDetailView: View {
         List {
             MessageBanner(message: $message)
             if let s = subject {
-                Section(header: Text("\(s.subjectType) · \(s.scope)")) {
+                Section(header: Text("\(subjectTypeLabel(s.subjectType)) · \(s.scope)")) {
                     if let merged = s.mergedInto {
-                        Text("Merged into another record: \(merged)")
+                        Text(L("merged_into", merged))
                     }
                     ForEach(s.attrs.keys.sorted(), id: \.self) { (key: String) in
                         Button {
@@ -133,33 +133,33 @@ struct SubjectDetailView: View {
                             }
                         }
                     }
-                    Button("Add or change an attribute") {
+                    Button(L("add_attribute")) {
                         editKey = ""
                         editValue = ""
                         editing = true
                     }
                 }
-                Section(header: Text("Surveys about this record")) {
+                Section(header: Text(L("surveys_about", s.attrs["name"].map { Answers.display($0) } ?? L("this_record")))) {
                     ForEach(responses, id: \.id) { (r: RecordRow) in
                         NavigationLink(value: Route.survey(r.id)) {
-                            Text("\(r.title ?? r.formId ?? r.id) · \(statusLabel(r.status).isEmpty ? "draft" : statusLabel(r.status)) · \(ago(r.updatedAtMs))")
+                            Text("\(r.title ?? r.formId ?? r.id) · \(responseStatusText(r.status)) · \(ago(r.updatedAtMs))")
                         }
                     }
                 }
-                Section(header: Text("Start a survey")) {
+                Section(header: Text(L("start_survey"))) {
                     ForEach(forms, id: \.id) { (f: RecordRow) in
                         Button(f.title ?? f.formId ?? f.id) { start(f) }
                     }
                 }
             }
         }
-        .navigationTitle("Subject")
+        .navigationTitle(L("title_subject"))
         .task(id: model.changes) { await load() }
-        .alert("Attribute", isPresented: $editing) {
-            TextField("Name, e.g. village", text: $editKey)
-            TextField("Value (empty removes it)", text: $editValue)
-            Button("Save") { saveAttribute() }
-            Button("Cancel", role: .cancel) {}
+        .alert(L("attribute"), isPresented: $editing) {
+            TextField(L("attribute_name"), text: $editKey)
+            TextField(L("attribute_value"), text: $editValue)
+            Button(L("save")) { saveAttribute() }
+            Button(L("cancel"), role: .cancel) {}
         }
         .navigationDestination(isPresented: Binding(get: { opened != nil }, set: { if !$0 { opened = nil } })) {
             if let id = opened { SurveyView(responseId: id) }
@@ -173,7 +173,7 @@ struct SubjectDetailView: View {
             responses = try await model.listResponses(subjectId: subjectId)
             forms = try await model.listForms()
         } catch {
-            message = userMessage(error)
+            message = errorText(error)
         }
     }
 
@@ -190,7 +190,7 @@ struct SubjectDetailView: View {
                     try await model.updateSubject(id: subjectId, set: [key: .text(value: value)], remove: [])
                 }
             } catch {
-                message = userMessage(error)
+                message = errorText(error)
             }
         }
     }
@@ -200,7 +200,7 @@ struct SubjectDetailView: View {
             do {
                 opened = try await model.createResponse(form: form, subjectId: subjectId)
             } catch {
-                message = userMessage(error)
+                message = errorText(error)
             }
         }
     }

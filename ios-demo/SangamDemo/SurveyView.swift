@@ -1,14 +1,15 @@
 // Filling a survey, rendered from the live form state the core computes: only relevant
 // questions are shown, constraint and required messages appear under their questions, and the
 // state is re-read after every answer, so skip logic and calculations follow at once. Every
-// change is saved as it is made (setAnswer / setRowAnswer), one after another in order.
+// change is saved as it is made (setAnswer / setRowAnswer), one after another in order. The form
+// opens in the app's language (its Hindi labels in the Hindi app) and can be switched here.
 import SangamKit
 import SwiftUI
 
 @MainActor
 final class SurveyModel: ObservableObject {
     @Published var form: FormStateView?
-    @Published var language = FormLanguages.english
+    @Published var language = AppLanguage.current.formLanguage
     @Published var status: ResponseStatus?
     @Published var unsynced = false
     @Published var validation: ValidationResult?
@@ -31,7 +32,7 @@ final class SurveyModel: ObservableObject {
             status = r.status
             unsynced = r.unsynced
         } catch {
-            message = userMessage(error)
+            message = errorText(error)
         }
     }
 
@@ -43,7 +44,7 @@ final class SurveyModel: ObservableObject {
                 self.form = try await op(self.language)
                 self.unsynced = true
             } catch {
-                self.message = userMessage(error)
+                self.message = errorText(error)
             }
         }
     }
@@ -76,10 +77,11 @@ final class SurveyModel: ObservableObject {
             do {
                 let result: ValidationResult = try await model.submit(responseId: self.responseId, language: self.language)
                 self.validation = result
-                self.message = result.ok ? "Submitted." : "Submitted and kept; \(result.violations.count) answer(s) need attention."
+                let problems = result.violations.count
+                self.message = result.ok ? L("submitted") : P("submitted_with_problems", problems, String(problems))
                 await self.load(model)
             } catch {
-                self.message = userMessage(error)
+                self.message = errorText(error)
             }
         }
     }
@@ -91,7 +93,7 @@ final class SurveyModel: ObservableObject {
                 self.migration = try await model.moveDraftToNewest(responseId: self.responseId)
                 await self.load(model)
             } catch {
-                self.message = userMessage(error)
+                self.message = errorText(error)
             }
         }
     }
@@ -108,17 +110,17 @@ struct SurveyView: View {
     var body: some View {
         List {
             Section {
-                Picker("Language", selection: $survey.language) {
+                Picker(L("form_language"), selection: $survey.language) {
                     ForEach(FormLanguages.all, id: \.self) { (lang: String) in
                         Text(FormLanguages.shortName(lang)).tag(lang)
                     }
                 }
                 .pickerStyle(.segmented)
                 if let form = survey.form, form.language != survey.language {
-                    Text("This form has no \(FormLanguages.shortName(survey.language)) labels; showing \(form.language).")
+                    Text(L("form_no_language", FormLanguages.shortName(survey.language), FormLanguages.shortName(form.language)))
                         .font(.caption)
                 }
-                Text("Status: \(survey.status.map { "\($0)" } ?? "…") · \(survey.unsynced ? "not yet synced" : "synced")")
+                Text(L("survey_status", survey.status.map { responseStatusLabel($0) } ?? "…", survey.unsynced ? L("not_yet_synced") : L("synced")))
                     .font(.caption)
                 MessageBanner(message: $survey.message)
             }
@@ -136,7 +138,7 @@ struct SurveyView: View {
                 SubmitSection(survey: survey)
             }
         }
-        .navigationTitle("Survey")
+        .navigationTitle(L("title_survey"))
         .task { await survey.load(model) }
         .onChange(of: survey.language) { _ in
             Task { await survey.load(model) }
@@ -155,14 +157,14 @@ struct RepeatSection: View {
     var body: some View {
         Section(header: Text(repeatView.label ?? repeatView.name)) {
             if let expected = repeatView.expectedRows {
-                Text("Expected rows: \(expected) (now \(repeatView.rows.count))").font(.caption)
+                Text(L("expected_rows", String(expected), String(repeatView.rows.count))).font(.caption)
             }
             ForEach(repeatView.rows, id: \.rowId) { (row: RepeatRowState) in
                 VStack(alignment: .leading, spacing: 8) {
                     HStack {
                         Text("\(repeatView.label ?? repeatView.name) \(position(of: row))").font(.headline)
                         Spacer()
-                        Button("Remove", role: .destructive) {
+                        Button(L("remove"), role: .destructive) {
                             survey.removeRow(model, repeatName: repeatView.name, rowId: row.rowId)
                         }
                         .buttonStyle(.borderless)
@@ -174,7 +176,7 @@ struct RepeatSection: View {
                     }
                 }
             }
-            Button("Add \(repeatView.label ?? repeatView.name)") {
+            Button(L("add_repeat", repeatView.label ?? repeatView.name)) {
                 survey.addRow(model, repeatName: repeatView.name)
             }
         }
@@ -190,21 +192,21 @@ struct SubmitSection: View {
     @ObservedObject var survey: SurveyModel
 
     var body: some View {
-        Section(footer: Text("Every answer is saved as you type; leaving keeps the draft.")) {
+        Section(footer: Text(L("autosave_note_ios"))) {
             if let validation = survey.validation, !validation.ok {
-                Text("Needs attention (kept as submitted)").font(.headline)
+                Text(L("needs_attention")).font(.headline)
                 ForEach(validation.violations, id: \.self) { (v: Violation) in
-                    Text("• \(v.question)\(v.rowId == nil ? "" : " (row)"): \(v.message)").foregroundColor(.red)
+                    Text(v.rowId == nil ? "• \(v.question): \(v.message)" : L("violation_in_row", v.question, v.message)).foregroundColor(.red)
                 }
             }
             if let migration = survey.migration {
-                Text("Moved from version \(migration.fromVersion) to \(migration.toVersion): kept \(migration.kept), converted \(migration.converted.count).")
+                Text(L("migrated", migration.fromVersion, migration.toVersion, String(migration.kept), String(migration.converted.count)))
                 ForEach(migration.leftOut, id: \.self) { (l: LeftOutAnswer) in
                     Text("• \(l.question): \(l.reason)").font(.caption)
                 }
             }
-            Button("Submit") { survey.submit(model) }
-            Button("Use newest form version") { survey.moveToNewest(model) }
+            Button(L("submit")) { survey.submit(model) }
+            Button(L("use_newest")) { survey.moveToNewest(model) }
         }
     }
 }

@@ -37,46 +37,46 @@ struct SyncView: View {
             MessageBanner(message: $message)
             if let s = model.settings {
                 Section {
-                    LabeledContent("Hub", value: s.hubUrl)
-                    LabeledContent("District", value: s.scope)
-                    LabeledContent("User", value: "\(s.displayName) (\(roleLabel(s.role)))")
-                    LabeledContent("Records not yet at the hub", value: unsynced.map { String($0) } ?? "…")
+                    LabeledContent(L("hub"), value: s.hubUrl)
+                    LabeledContent(L("district"), value: s.scope)
+                    LabeledContent(L("user"), value: "\(s.displayName) (\(roleLabel(s.role)))")
+                    LabeledContent(L("records_not_at_hub"), value: unsynced.map { String($0) } ?? "…")
                 }
             }
-            Section(header: Text("Sync now")) {
+            Section(header: Text(L("sync_now"))) {
                 HStack {
-                    Button("Sync now") { syncNow() }.disabled(model.syncRunning)
+                    Button(L("sync_now")) { syncNow() }.disabled(model.syncRunning)
                     Spacer()
-                    Button("Cancel", role: .cancel) { cancel() }.disabled(!model.syncRunning)
+                    Button(L("cancel"), role: .cancel) { cancel() }.disabled(!model.syncRunning)
                 }
                 .buttonStyle(.borderless)
                 if model.syncRunning { ProgressView() }
                 if let p = model.progress { ProgressLines(progress: p) }
             }
             if let outcome = model.lastSync {
-                Section(header: Text("Last sync, \(outcome.at.formatted(date: .omitted, time: .shortened))")) {
-                    if let error = outcome.error { Text(error).foregroundColor(.red) }
+                let time = outcome.at.formatted(Date.FormatStyle(date: .omitted, time: .shortened, locale: AppLanguage.current.locale))
+                Section(header: Text(L("last_sync", time))) {
+                    if let error = outcome.error { Text(L(error)).foregroundColor(.red) }
                     if let r = outcome.result {
                         ProgressLines(progress: r.progress)
-                        if r.reset { Text("The hub's history was reset; this phone sent everything again.") }
-                        if !r.newConflicts.isEmpty { Text("\(r.newConflicts.count) record(s) now have conflicts (see Conflicts).") }
+                        if r.reset { Text(L("hub_reset")) }
+                        if !r.newConflicts.isEmpty { Text(P("new_conflicts_note", r.newConflicts.count, String(r.newConflicts.count))) }
                         ForEach(r.rejected, id: \.id) { (rej: Rejected) in
-                            Text("Refused by the hub: \(rej.id.prefix(8))… — \(rej.reason)").foregroundColor(.red)
+                            Text(L("refused_by_hub", String(rej.id.prefix(8)), rej.reason)).foregroundColor(.red)
                         }
                         if let first = r.unreadable.first {
-                            Text("\(r.unreadable.count) record(s) from the hub could not be read: \(first). Tell your coordinator.").foregroundColor(.red)
+                            Text(P("unreadable", r.unreadable.count, String(r.unreadable.count), first)).foregroundColor(.red)
                         }
                     }
                 }
             }
-            Section(header: Text("Background sync"),
-                    footer: Text("iOS runs a background sync when it sees fit, and the app syncs as soon as the network returns.")) {
-                Button("Sync in the background soon") { BackgroundSync.schedule(soon: true) }
+            Section(header: Text(L("background_sync")), footer: Text(L("background_note_ios"))) {
+                Button(L("sync_background_soon")) { BackgroundSync.schedule(soon: true) }
             }
-            Section(header: Text("Bundle files (AirDrop, USB, Files)")) {
-                Button("Export unsynced") { export(onlyUnsynced: true) }
-                Button("Export all") { export(onlyUnsynced: false) }
-                Button("Import a bundle") { importing = true }
+            Section(header: Text(L("bundles_title_ios"))) {
+                Button(L("export_unsynced")) { export(onlyUnsynced: true) }
+                Button(L("export_all")) { export(onlyUnsynced: false) }
+                Button(L("import_bundle")) { importing = true }
             }
         }
         .task(id: model.changes) {
@@ -84,14 +84,14 @@ struct SyncView: View {
         }
         .fileExporter(isPresented: $exporting, document: exportDocument, contentType: .data, defaultFilename: "sangam.bundle") { result in
             switch result {
-            case .success: message = "Bundle written. Carry it to the office or another phone."
-            case .failure(let error): message = "The bundle was not written: \(error.localizedDescription)"
+            case .success: message = L("bundle_written")
+            case .failure(let error): message = L("bundle_not_written", error.localizedDescription)
             }
         }
         .fileImporter(isPresented: $importing, allowedContentTypes: [.data]) { result in
             switch result {
             case .success(let url): importBundle(url)
-            case .failure(let error): message = "No bundle read: \(error.localizedDescription)"
+            case .failure(let error): message = L("no_bundle_read", error.localizedDescription)
             }
         }
     }
@@ -100,10 +100,11 @@ struct SyncView: View {
         syncTask = Task {
             do {
                 let result: SyncResult = try await model.sync()
-                message = "Sync finished: sent \(result.progress.docsSent), received \(result.progress.docsReceived)"
-                    + (result.newConflicts.isEmpty ? "." : ", \(result.newConflicts.count) new conflict(s).")
+                let sent = String(result.progress.docsSent), received = String(result.progress.docsReceived)
+                let conflicts = result.newConflicts.count
+                message = conflicts == 0 ? L("sync_finished", sent, received) : P("sync_finished_conflicts", conflicts, sent, received, String(conflicts))
             } catch {
-                message = userMessage(error)
+                message = errorText(error)
             }
         }
     }
@@ -111,7 +112,7 @@ struct SyncView: View {
     /// Cancels between round trips; what the hub already acknowledged stays.
     private func cancel() {
         syncTask?.cancel()
-        message = "Sync cancelled. What was already sent is kept; the rest goes next time."
+        message = L("sync_cancelled")
     }
 
     private func export(onlyUnsynced: Bool) {
@@ -120,7 +121,7 @@ struct SyncView: View {
                 exportDocument = BundleDocument(data: try await model.exportBundle(onlyUnsynced: onlyUnsynced))
                 exporting = true
             } catch {
-                message = userMessage(error)
+                message = errorText(error)
             }
         }
     }
@@ -132,9 +133,9 @@ struct SyncView: View {
             do {
                 let bytes = try Data(contentsOf: url)
                 let result: BundleResult = try await model.importBundle(bytes)
-                message = "Bundle imported: \(result.changed) changed, \(result.unchanged) already here, \(result.pending) waiting for earlier changes, \(result.rejected.count) refused."
+                message = L("bundle_imported", String(result.changed), String(result.unchanged), String(result.pending), String(result.rejected.count))
             } catch {
-                message = userMessage(error)
+                message = errorText(error)
             }
         }
     }
@@ -144,8 +145,8 @@ struct ProgressLines: View {
     let progress: SyncProgressInfo
 
     var body: some View {
-        LabeledContent("Round trips", value: String(progress.roundTrips))
-        LabeledContent("Records sent / received", value: "\(progress.docsSent) / \(progress.docsReceived)")
-        LabeledContent("Bytes sent / received", value: "\(progress.bytesSent) / \(progress.bytesReceived)")
+        LabeledContent(L("round_trips"), value: String(progress.roundTrips))
+        LabeledContent(L("records_sent_received"), value: "\(progress.docsSent) / \(progress.docsReceived)")
+        LabeledContent(L("bytes_sent_received"), value: "\(progress.bytesSent) / \(progress.bytesReceived)")
     }
 }

@@ -1,5 +1,6 @@
 // Converting between what a person types or taps and the core's AnswerValue, showing a
-// conflict's values, and error messages a person can act on.
+// conflict's values, and the kinds of problem a person can act on (the app says them in the
+// language chosen in it: SangamDemo/Localization.swift).
 import Foundation
 
 public enum FormLanguages {
@@ -13,6 +14,13 @@ public enum FormLanguages {
         case english: return "English"
         default: return language
         }
+    }
+
+    /// The form language a survey opens in for the app's language ("hi", "en"): the form's
+    /// Hindi labels in the Hindi app. A form without them is shown in its default language (the
+    /// core falls back), and the survey screen can still switch.
+    public static func forAppLanguage(_ code: String) -> String {
+        code == "hi" ? hindi : english
     }
 }
 
@@ -122,13 +130,14 @@ public enum Answers {
     }
 
     /// One of a conflict's values as a person reads it; a structure shows its parts by name.
-    public static func display(_ value: StoredValue) -> String {
+    /// `empty` is how a missing value reads, in the app's language.
+    public static func display(_ value: StoredValue, empty: String = "(empty)") -> String {
         switch value {
         case .field(let v): return display(v)
-        case .empty: return "(empty)"
-        case .items(let items): return "[" + items.map { display($0) }.joined(separator: ", ") + "]"
+        case .empty: return empty
+        case .items(let items): return "[" + items.map { display($0, empty: empty) }.joined(separator: ", ") + "]"
         case .parts(let parts):
-            return "{" + parts.keys.sorted().map { "\($0): \(display(parts[$0] ?? .empty))" }.joined(separator: ", ") + "}"
+            return "{" + parts.keys.sorted().map { "\($0): \(display(parts[$0] ?? .empty, empty: empty))" }.joined(separator: ", ") + "}"
         }
     }
 }
@@ -138,6 +147,7 @@ public enum SangamKitError: Error, LocalizedError {
     case syncAlreadyRunning
     case notAForm
 
+    /// Developer text (logs); a person is shown `userMessage(error)` in the app's language.
     public var errorDescription: String? {
         switch self {
         case .notEnrolled: return "This phone is not enrolled yet."
@@ -147,23 +157,53 @@ public enum SangamKitError: Error, LocalizedError {
     }
 }
 
-/// A message a field worker can act on; never includes answers (the core's messages do not).
-public func userMessage(_ error: Error) -> String {
+/// A message a field worker can act on: its kind, which the app says in the person's language,
+/// and the core's detail. Never includes answers (the core's messages do not).
+public struct UserMessage: Equatable {
+    public enum Kind: Equatable {
+        /// The hub could not be reached; the work is kept and sync retries.
+        case network
+        /// The hub refused the device token: enrol again.
+        case auth
+        case forbidden, cancelled, validation, invalidInput, notFound, storage, key, other
+        case notEnrolled, syncAlreadyRunning, notAForm
+        /// The calling task was cancelled.
+        case taskCancelled
+        /// Not an error of the core's or SangamKit's; `detail` is the error's type name.
+        case unexpected
+    }
+
+    public let kind: Kind
+    public let detail: String
+
+    public init(_ kind: Kind, _ detail: String = "") {
+        self.kind = kind
+        self.detail = detail
+    }
+}
+
+public func userMessage(_ error: Error) -> UserMessage {
     if let e = error as? ApiError {
         switch e {
-        case .Network: return "The hub could not be reached. Your work is saved on this phone; sync will try again."
-        case .Auth: return "The hub refused this phone's token. Ask your coordinator to enrol the phone again."
-        case .Forbidden(let message): return "Your role may not do this: \(message)"
-        case .Cancelled: return "Sync was cancelled. What was already sent is kept."
-        case .Validation(let message): return "Please check: \(message)"
-        case .InvalidInput(let message): return "Not accepted: \(message)"
-        case .NotFound(let message): return "Not found on this phone: \(message)"
-        case .Storage(let message): return "The phone's store had a problem (nothing was deleted): \(message)"
-        case .Key(let message): return "The phone's store could not be unlocked with its key (nothing was changed): \(message)"
-        case .Other(let message): return "Something went wrong in Sangam: \(message)"
+        case .Network: return UserMessage(.network)
+        case .Auth: return UserMessage(.auth)
+        case .Forbidden(let message): return UserMessage(.forbidden, message)
+        case .Cancelled: return UserMessage(.cancelled)
+        case .Validation(let message): return UserMessage(.validation, message)
+        case .InvalidInput(let message): return UserMessage(.invalidInput, message)
+        case .NotFound(let message): return UserMessage(.notFound, message)
+        case .Storage(let message): return UserMessage(.storage, message)
+        case .Key(let message): return UserMessage(.key, message)
+        case .Other(let message): return UserMessage(.other, message)
         }
     }
-    if let e = error as? SangamKitError { return e.errorDescription ?? "Error" }
-    if error is CancellationError { return "Cancelled." }
-    return "Unexpected error (\(type(of: error)))."
+    if let e = error as? SangamKitError {
+        switch e {
+        case .notEnrolled: return UserMessage(.notEnrolled)
+        case .syncAlreadyRunning: return UserMessage(.syncAlreadyRunning)
+        case .notAForm: return UserMessage(.notAForm)
+        }
+    }
+    if error is CancellationError { return UserMessage(.taskCancelled) }
+    return UserMessage(.unexpected, "\(type(of: error))")
 }

@@ -45,14 +45,6 @@ public func roleName(_ role: UserRole) -> String {
     }
 }
 
-public func roleLabel(_ role: UserRole) -> String {
-    switch role {
-    case .fieldWorker: return "Field worker"
-    case .coordinator: return "Coordinator"
-    case .admin: return "Admin"
-    }
-}
-
 public protocol EnrolmentStorage {
     func load() -> EnrolmentSettings?
     func save(_ settings: EnrolmentSettings)

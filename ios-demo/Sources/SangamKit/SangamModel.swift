@@ -5,14 +5,15 @@
 // cancelled through a CancelToken when the calling Task is cancelled.
 import Foundation
 
-/// How the last sync (foreground or background) ended.
+/// How the last sync (foreground or background) ended: its result, or what stopped it (the app
+/// says it in the person's language).
 public struct SyncOutcome: Equatable {
     public let at: Date
     public let result: SyncResult?
-    public let error: String?
+    public let error: UserMessage?
     /// What the media sync after the records did, or why it stopped (it resumes next time).
     public var media: MediaSyncResult? = nil
-    public var mediaError: String? = nil
+    public var mediaError: UserMessage? = nil
 }
 
 /// Runs blocking store calls on dispatch queues and resumes the awaiting task with the result.

@@ -35,7 +35,12 @@ final class AnswersTests: XCTestCase {
         XCTAssertEqual(Answers.toggle(.choices(values: ["a"]), choice: "b", on: true), .choices(values: ["a", "b"]))
         XCTAssertNil(Answers.toggle(.choices(values: ["a"]), choice: "a", on: false))
         XCTAssertEqual(Answers.display(.choices(values: ["loan"]), choices: [ChoiceOption(name: "loan", label: "Loan")]), "Loan")
-        XCTAssertTrue(userMessage(ApiError.Key(message: "x")).contains("unlocked"))
+        XCTAssertEqual(userMessage(ApiError.Key(message: "x")), UserMessage(.key, "x"))
+        XCTAssertEqual(userMessage(SangamKitError.notEnrolled).kind, .notEnrolled)
+        XCTAssertEqual(userMessage(CancellationError()).kind, .taskCancelled)
+        XCTAssertEqual(Answers.display(.items(items: [.empty]), empty: "(खाली)"), "[(खाली)]")
+        XCTAssertEqual(FormLanguages.forAppLanguage("hi"), FormLanguages.hindi)
+        XCTAssertEqual(FormLanguages.forAppLanguage("en"), FormLanguages.english)
     }
 }
 
@@ -120,7 +125,7 @@ final class ModelTests: XCTestCase {
             _ = try await other.importBundle(sealed.bytes)
             XCTFail("another phone read a bundle sealed to the hub")
         } catch let e as ApiError {
-            XCTAssertFalse(userMessage(e).isEmpty)
+            XCTAssertNotEqual(userMessage(e).kind, .unexpected)
         }
     }
 }
