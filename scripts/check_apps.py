@@ -12,7 +12,10 @@ SwiftUI on Linux); every file still gets (a).
      tree-sitter without an ERROR or MISSING node;
  (b) every use of the Sangam bindings in those files names something the generated bindings
      declare (build/bindings/kotlin/org/sangam/sangam.kt and build/bindings/swift/Sangam.swift,
-     made by scripts/gen-bindings.sh).
+     made by scripts/gen-bindings.sh);
+ (c) the apps' words (scripts/check_strings.py): no English literal left on a screen, every
+     string resource and localization key used is declared, and the English and Hindi tables
+     (res/values, res/values-hi; en.lproj, hi.lproj) have the same keys and placeholders.
 
 How (b) stays precise rather than a regex over everything: the generated bindings are parsed
 into a model of their API (types, members, constructors and their parameter names, enum cases,
@@ -32,7 +35,8 @@ Generated files copied into the apps (the uniffi header marks them) are skipped.
 
 A self-test runs first: the checker must report every planted mistake in
 scripts/check_apps_selftest/ (a missing method, a wrong argument name or label, a misspelled
-type, a syntax error), or the check fails.
+type, a syntax error; and in strings/, English on a screen, a missing key, a mismatched
+placeholder), or the check fails.
 
 Usage:  python3 scripts/check_apps.py [--root DIR] [--no-selftest] [--verbose]
 Needs:  pip install tree-sitter==0.26.1 tree-sitter-kotlin==1.1.0 tree-sitter-swift==0.7.4
@@ -57,6 +61,8 @@ except ImportError as e:  # pragma: no cover - environment problem, reported pla
         f"check_apps: {e}. Install the parsers: "
         "pip install tree-sitter==0.26.1 tree-sitter-kotlin==1.1.0 tree-sitter-swift==0.7.4"
     )
+
+import check_strings  # noqa: E402 (after the parsers' import check above)
 
 KOTLIN = tree_sitter.Language(tree_sitter_kotlin.language())
 SWIFT = tree_sitter.Language(tree_sitter_swift.language())
@@ -2782,14 +2788,16 @@ def main(argv: Optional[list] = None) -> int:
     failed = False
     if not args.no_selftest:
         problems = run_selftest(root, kapi, sapi)
-        if problems:
+        strings_problems = check_strings.run_selftest(root)
+        if problems or strings_problems:
             failed = True
             print("self-test FAILED:")
-            for p in problems:
+            for p in problems + strings_problems:
                 print(f"  {p}")
         else:
-            print(f"self-test: all {len(SELFTEST_EXPECTED)} planted mistakes in scripts/check_apps_selftest/bad reported; "
-                  f"the clean sample passes")
+            print(f"self-test: all {len(SELFTEST_EXPECTED)} planted mistakes in scripts/check_apps_selftest/bad and "
+                  f"{len(check_strings.SELFTEST_EXPECTED)} in scripts/check_apps_selftest/strings/bad reported; "
+                  f"the clean samples pass")
 
     android = [os.path.join(root, d) for d in (args.android or ["android-demo"])]
     ios = [os.path.join(root, d) for d in (args.ios or ["ios-demo"])]
@@ -2808,6 +2816,11 @@ def main(argv: Optional[list] = None) -> int:
         st = res.stats[lang]
         per = ", ".join(f"{k} {v}" for k, v in sorted(st.checked.items(), key=lambda kv: (-kv[1], kv[0])))
         print(f"{lang}: {st.total()} uses of the bindings checked ({per or 'none'})")
+    words = check_strings.check(check_strings.app_layout(root), root)
+    print(check_strings.summary(words))
+    for note in words.notes:
+        print(f"  note: {note}")
+    res.findings += words.findings
     bad_files = sorted({f.path for f in res.findings})
     if res.findings:
         failed = True
