@@ -7,6 +7,14 @@
 //! directory chain, mini FAT, every named directory entry's chain) and refuses the file unless
 //! every sector id is inside the file, every chain ends within as many steps as the file has
 //! sectors, and every length fits in the file. A real `.xls` passes untouched.
+//!
+//! Then one thing calamine's `.xls` reader trusts in the workbook itself: each sheet's
+//! Dimensions record, whose row and column counts it reserves room for before reading a cell
+//! (a crafted 20-byte record asked for 66 GB and aborted the process; the fuzzer found it).
+//! The record only sizes that reservation, so a copy of the file with such a record zeroed
+//! reads exactly the same cells; [`check`] returns that copy when a sheet declares more than
+//! [`MAX_DECLARED_CELLS`] cells. The workbook stream is walked record by record as calamine
+//! walks it, with no recursion.
 
 const SIGNATURE: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
 const DIFSECT: u32 = 0xFFFF_FFFC;
@@ -59,8 +67,29 @@ fn bad(what: &str) -> String {
     format!("the .xls file is damaged ({what}); save it again from the spreadsheet program, or as .xlsx")
 }
 
-/// Checks a compound file as described in the module docs.
-pub(crate) fn check(bytes: &[u8]) -> Result<(), String> {
+/// A sheet may declare this many cells (rows × columns) in its Dimensions record before the
+/// record is zeroed: 4,096 rows of 256 columns, far beyond any form.
+pub(crate) const MAX_DECLARED_CELLS: u64 = 1 << 20;
+
+/// Checks a compound file as described in the module docs; `Some` is the copy to read instead
+/// (a Dimensions record zeroed), `None` means read the file as it is.
+pub(crate) fn check(bytes: &[u8]) -> Result<Option<Vec<u8>>, String> {
+    let layout = layout(bytes)?;
+    Ok(without_huge_dimensions(bytes, &layout))
+}
+
+/// What [`check`] learnt of the file: sector size, FAT, mini FAT, the mini stream's chain and
+/// length, and the directory entries (name, first sector, length).
+struct Layout {
+    size: usize,
+    fat: Vec<u32>,
+    mini_fat: Vec<u32>,
+    ministream: Vec<u32>,
+    ministream_len: u64,
+    entries: Vec<(Vec<u8>, u32, u64)>,
+}
+
+fn layout(bytes: &[u8]) -> Result<Layout, String> {
     if bytes.len() < 512 || !is_compound(bytes) {
         return Err(bad("no compound-file header"));
     }
@@ -125,8 +154,9 @@ pub(crate) fn check(bytes: &[u8]) -> Result<(), String> {
     // The mini stream (the root entry's chain) and the mini FAT.
     let mut mini_sectors = 0u64;
     let mut mini_fat: Vec<u32> = Vec::new();
+    let mut ministream = Vec::new();
     if mini_fat_len > 0 {
-        let ministream = f.chain(root_start, &fat)?;
+        ministream = f.chain(root_start, &fat)?;
         mini_sectors = (ministream.len() as u64 * size as u64).min(root_len).div_ceil(64);
         for id in f.chain(u32_at(bytes, 60), &fat)? {
             mini_fat.extend(f.sector(id)?.chunks_exact(4).map(|c| u32_at(c, 0)));
@@ -150,5 +180,123 @@ pub(crate) fn check(bytes: &[u8]) -> Result<(), String> {
             f.chain(*start, &fat)?;
         }
     }
-    Ok(())
+    Ok(Layout { size, fat, mini_fat, ministream, ministream_len: root_len, entries })
+}
+
+/// An entry's name as calamine reads it: UTF-16 up to the first NUL.
+fn entry_name(raw: &[u8]) -> String {
+    let units = raw.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]]));
+    let name: String = char::decode_utf16(units).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)).collect();
+    match name.find('\0') {
+        Some(at) => name[..at].to_string(),
+        None => name,
+    }
+}
+
+/// The file offsets of a stream's bytes, in order (as calamine assembles the stream: its chain's
+/// sectors, cut to its length; a stream under 4096 bytes lives in the mini stream).
+fn stream_offsets(l: &Layout, start: u32, len: u64, file_len: usize) -> Vec<usize> {
+    let in_file = |sector: u32, within: usize| (sector as usize + 1) * l.size + within;
+    let chain = |mut id: u32, fat: &[u32]| {
+        let mut out = Vec::new();
+        // `layout` checked that every chain calamine follows ends within the file.
+        while (id as usize) < fat.len() && out.len() <= fat.len() {
+            out.push(id);
+            id = fat[id as usize];
+        }
+        out
+    };
+    let mut out = Vec::new();
+    if len < 4096 {
+        for id in chain(start, &l.mini_fat) {
+            for within in 0..64usize {
+                let at = id as usize * 64 + within;
+                if at as u64 >= l.ministream_len {
+                    break;
+                }
+                if let Some(sector) = l.ministream.get(at / l.size) {
+                    out.push(in_file(*sector, at % l.size));
+                }
+            }
+        }
+    } else {
+        for id in chain(start, &l.fat) {
+            out.extend((0..l.size).map(|within| in_file(id, within)));
+        }
+    }
+    out.retain(|at| *at < file_len);
+    out.truncate(len as usize);
+    out
+}
+
+/// A copy of the file with every worksheet Dimensions record that declares more than
+/// [`MAX_DECLARED_CELLS`] cells zeroed, or `None` when there is none.
+fn without_huge_dimensions(bytes: &[u8], l: &Layout) -> Option<Vec<u8>> {
+    let (_, start, len) = ["Workbook", "Book"]
+        .iter()
+        .find_map(|want| l.entries.iter().skip(1).find(|(name, _, _)| entry_name(name) == *want))?;
+    let at = stream_offsets(l, *start, *len, bytes.len());
+    let stream: Vec<u8> = at.iter().map(|i| bytes[*i]).collect();
+    let u16_at = |i: usize| u16::from_le_bytes([stream[i], stream[i + 1]]);
+    // The records from `pos` (type, data offset, data length) up to the first EOF record, as
+    // calamine's record iterator reads them (a Continue record belongs to the one before it).
+    let records = |pos: usize| {
+        let mut out = Vec::new();
+        let mut i = pos;
+        while i + 4 <= stream.len() {
+            let (typ, n) = (u16_at(i), u16_at(i + 2) as usize);
+            if i + 4 + n > stream.len() {
+                break;
+            }
+            if typ != 0x003C {
+                out.push((typ, i + 4, n));
+            }
+            i += 4 + n;
+            if typ == 0x000A {
+                break;
+            }
+        }
+        out
+    };
+    // Each sheet starts where its BoundSheet record (in the workbook globals) says.
+    let sheets: Vec<usize> = records(0)
+        .into_iter()
+        .filter(|(typ, _, n)| *typ == 0x0085 && *n >= 4)
+        .map(|(_, d, _)| u32::from_le_bytes([stream[d], stream[d + 1], stream[d + 2], stream[d + 3]]) as usize)
+        .collect();
+    let mut zero = Vec::new();
+    for pos in sheets {
+        for (typ, d, n) in records(pos) {
+            if typ == 0x0200 && declared_cells(&stream[d..d + n]) > MAX_DECLARED_CELLS {
+                zero.extend(d..d + n);
+            }
+        }
+    }
+    if zero.is_empty() {
+        return None;
+    }
+    let mut copy = bytes.to_vec();
+    for i in zero {
+        copy[at[i]] = 0;
+    }
+    Some(copy)
+}
+
+/// The cells calamine reserves room for on reading a Dimensions record (its arithmetic, which
+/// wraps in a release build), saturating.
+fn declared_cells(r: &[u8]) -> u64 {
+    let u16_at = |i: usize| u32::from(u16::from_le_bytes([r[i], r[i + 1]]));
+    let u32_at = |i: usize| u32::from_le_bytes([r[i], r[i + 1], r[i + 2], r[i + 3]]);
+    let (rf, rl, mut cf, cl) = match r.len() {
+        10 => (u16_at(0), u16_at(2), u16_at(4), u16_at(6)),
+        14 => (u32_at(0), u32_at(4), u16_at(8), u16_at(10)),
+        _ => return 0,
+    };
+    if 0xFF < cf || cl < cf {
+        cf = 0;
+    }
+    let ((r0, c0), (r1, c1)) = if 1 <= rl && 1 <= cl { ((rf, cf), (rl - 1, cl - 1)) } else { ((rf, cf), (rf, cf)) };
+    let rows = u64::from(r1.wrapping_sub(r0).wrapping_add(1));
+    let cols = u64::from(c1.wrapping_sub(c0).wrapping_add(1));
+    rows.saturating_mul(cols)
 }

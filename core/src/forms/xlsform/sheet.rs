@@ -153,13 +153,16 @@ pub(crate) fn read_workbook(bytes: &[u8]) -> Result<(Vec<Sheet>, Vec<BadCell>), 
 
 /// [`read_workbook`], slimming the workbook first or not (the tests compare both).
 pub(crate) fn read_workbook_as(bytes: &[u8], slim: bool) -> Result<(Vec<Sheet>, Vec<BadCell>), String> {
-    // Legacy .xls: bounded before calamine trusts its sector numbers (see cfb.rs).
-    if super::cfb::is_compound(bytes) {
-        super::cfb::check(bytes)?;
-    }
-    // The same workbook without its value-less formatted cells, when it has any (see slim.rs).
-    let slim = if slim { super::slim::without_empty_cells(bytes) } else { None };
-    let mut wb = calamine::open_workbook_auto_from_rs(Cursor::new(slim.as_deref().unwrap_or(bytes)))
+    // Legacy .xls: bounded before calamine trusts its sector numbers and declared sheet sizes;
+    // .xlsx: without its value-less formatted cells, when it has any (see cfb.rs, slim.rs).
+    let patched = if super::cfb::is_compound(bytes) {
+        super::cfb::check(bytes)?
+    } else if slim {
+        super::slim::without_empty_cells(bytes)
+    } else {
+        None
+    };
+    let mut wb = calamine::open_workbook_auto_from_rs(Cursor::new(patched.as_deref().unwrap_or(bytes)))
         .map_err(|e| format!("the file is not a readable spreadsheet ({e})"))?;
     let mut sheets = Vec::new();
     let mut bad_cells = Vec::new();
