@@ -7,7 +7,7 @@ use rusqlite::{Connection, Transaction};
 use crate::{Error, Result};
 
 /// The schema version this code writes.
-pub const VERSION: i64 = 10;
+pub const VERSION: i64 = 11;
 
 const V1: &str = r#"
 CREATE TABLE meta (
@@ -238,8 +238,86 @@ CREATE TABLE media_sent (
 ) WITHOUT ROWID;
 "#;
 
+/// Version 11: the console overview's response counts, kept by triggers on `docs` so that
+/// every write (the index writer, a review column filled in, a delete) keeps them exact in
+/// its own transaction, and the overview reads a few thousand count rows instead of scanning
+/// every response. `response_counts` holds, per scope, UTC day of the last change and field
+/// worker, the live responses submitted, drafts, submitted ones awaiting review, and those
+/// with issues; `subject_response_counts` the submitted ones per subject (the overview's
+/// per-village counts join these to the subjects). A change that moves nothing counted (an
+/// edit on the same day) fires no trigger body.
+const V11: &str = r#"
+CREATE TABLE response_counts (
+    scope     TEXT NOT NULL,
+    day       INTEGER NOT NULL,
+    owner     TEXT NOT NULL,
+    submitted INTEGER NOT NULL,
+    drafts    INTEGER NOT NULL,
+    awaiting  INTEGER NOT NULL,
+    issues    INTEGER NOT NULL,
+    PRIMARY KEY (scope, day, owner)
+) WITHOUT ROWID;
+CREATE TABLE subject_response_counts (
+    scope      TEXT NOT NULL,
+    subject_id TEXT NOT NULL,
+    submitted  INTEGER NOT NULL,
+    PRIMARY KEY (scope, subject_id)
+) WITHOUT ROWID;
+INSERT INTO response_counts
+    SELECT scope, updated_at / 86400000, coalesce(owner, '?'), coalesce(sum(status = 'submitted'), 0),
+           coalesce(sum(status = 'draft'), 0), coalesce(sum(status = 'submitted' AND (review IS NULL OR review = 0)), 0),
+           coalesce(sum(review = 1), 0)
+    FROM docs WHERE kind = 'response' AND deleted = 0 GROUP BY 1, 2, 3;
+INSERT INTO subject_response_counts
+    SELECT scope, coalesce(subject_id, ''), coalesce(sum(status = 'submitted'), 0)
+    FROM docs WHERE kind = 'response' AND deleted = 0 GROUP BY 1, 2;
+CREATE TRIGGER docs_counts_insert AFTER INSERT ON docs WHEN new.kind = 'response' AND new.deleted = 0 BEGIN
+    INSERT INTO response_counts VALUES (new.scope, new.updated_at / 86400000, coalesce(new.owner, '?'),
+        coalesce(new.status = 'submitted', 0), coalesce(new.status = 'draft', 0),
+        coalesce(new.status = 'submitted' AND (new.review IS NULL OR new.review = 0), 0), coalesce(new.review = 1, 0))
+    ON CONFLICT (scope, day, owner) DO UPDATE SET submitted = submitted + excluded.submitted, drafts = drafts + excluded.drafts,
+        awaiting = awaiting + excluded.awaiting, issues = issues + excluded.issues;
+    INSERT INTO subject_response_counts VALUES (new.scope, coalesce(new.subject_id, ''), coalesce(new.status = 'submitted', 0))
+    ON CONFLICT (scope, subject_id) DO UPDATE SET submitted = submitted + excluded.submitted;
+END;
+CREATE TRIGGER docs_counts_delete AFTER DELETE ON docs WHEN old.kind = 'response' AND old.deleted = 0 BEGIN
+    UPDATE response_counts SET submitted = submitted - coalesce(old.status = 'submitted', 0),
+        drafts = drafts - coalesce(old.status = 'draft', 0),
+        awaiting = awaiting - coalesce(old.status = 'submitted' AND (old.review IS NULL OR old.review = 0), 0),
+        issues = issues - coalesce(old.review = 1, 0)
+    WHERE scope = old.scope AND day = old.updated_at / 86400000 AND owner = coalesce(old.owner, '?');
+    UPDATE subject_response_counts SET submitted = submitted - coalesce(old.status = 'submitted', 0)
+    WHERE scope = old.scope AND subject_id = coalesce(old.subject_id, '');
+END;
+CREATE TRIGGER docs_counts_update AFTER UPDATE OF kind, scope, updated_at, owner, status, review, deleted, subject_id ON docs
+WHEN (old.kind = 'response' AND old.deleted = 0 OR new.kind = 'response' AND new.deleted = 0)
+    AND (old.kind IS NOT new.kind OR old.deleted IS NOT new.deleted OR old.scope IS NOT new.scope
+        OR old.updated_at / 86400000 IS NOT new.updated_at / 86400000 OR old.owner IS NOT new.owner
+        OR old.status IS NOT new.status OR old.review IS NOT new.review OR old.subject_id IS NOT new.subject_id)
+BEGIN
+    UPDATE response_counts SET submitted = submitted - coalesce(old.status = 'submitted', 0),
+        drafts = drafts - coalesce(old.status = 'draft', 0),
+        awaiting = awaiting - coalesce(old.status = 'submitted' AND (old.review IS NULL OR old.review = 0), 0),
+        issues = issues - coalesce(old.review = 1, 0)
+    WHERE old.kind = 'response' AND old.deleted = 0
+        AND scope = old.scope AND day = old.updated_at / 86400000 AND owner = coalesce(old.owner, '?');
+    UPDATE subject_response_counts SET submitted = submitted - coalesce(old.status = 'submitted', 0)
+    WHERE old.kind = 'response' AND old.deleted = 0 AND scope = old.scope AND subject_id = coalesce(old.subject_id, '');
+    INSERT INTO response_counts SELECT new.scope, new.updated_at / 86400000, coalesce(new.owner, '?'),
+        coalesce(new.status = 'submitted', 0), coalesce(new.status = 'draft', 0),
+        coalesce(new.status = 'submitted' AND (new.review IS NULL OR new.review = 0), 0), coalesce(new.review = 1, 0)
+    WHERE new.kind = 'response' AND new.deleted = 0
+    ON CONFLICT (scope, day, owner) DO UPDATE SET submitted = submitted + excluded.submitted, drafts = drafts + excluded.drafts,
+        awaiting = awaiting + excluded.awaiting, issues = issues + excluded.issues;
+    INSERT INTO subject_response_counts SELECT new.scope, coalesce(new.subject_id, ''), coalesce(new.status = 'submitted', 0)
+    WHERE new.kind = 'response' AND new.deleted = 0
+    ON CONFLICT (scope, subject_id) DO UPDATE SET submitted = submitted + excluded.submitted;
+END;
+"#;
+
 fn upgrade_from(tx: &Transaction<'_>, v: i64) -> Result<()> {
     match v {
+        10 => Ok(tx.execute_batch(V11)?),
         9 => Ok(tx.execute_batch(V10)?),
         8 => Ok(tx.execute_batch(V9)?),
         7 => Ok(tx.execute_batch(V8)?),

@@ -285,34 +285,27 @@ impl Store {
                 meetings: count(format!("SELECT count(*) FROM docs WHERE kind = 'meeting' AND {live}{sc}"), &args)?,
                 ..Default::default()
             };
-            let r_sc = scope_clause(scopes, "r.scope", &mut Vec::new());
-            // Responses are counted per subject first, so each subject's village is looked up
-            // once, not once per response (a household has many responses over time).
+            // Per village: the submitted responses counted per subject (kept by triggers, see
+            // schema V11), each subject's village looked up once.
             let mut st = c.prepare_cached(&format!(
-                "SELECT coalesce(s.k_village, '?') AS v, sum(c.n) AS n FROM \
-                 (SELECT r.subject_id AS sid, count(*) AS n FROM docs r INDEXED BY docs_responses \
-                  WHERE r.kind = 'response' AND r.deleted = 0 AND r.status = 'submitted'{r_sc} GROUP BY r.subject_id) c \
-                 LEFT JOIN docs s INDEXED BY docs_subject_keys ON s.id = c.sid AND s.kind = 'subject' \
-                 GROUP BY v ORDER BY n DESC, v LIMIT 20"
+                "SELECT coalesce(s.k_village, '?') AS v, sum(c.submitted) AS n FROM subject_response_counts c \
+                 LEFT JOIN docs s INDEXED BY docs_subject_keys ON s.id = c.subject_id AND s.kind = 'subject' \
+                 WHERE c.submitted > 0{sc} GROUP BY v ORDER BY n DESC, v LIMIT 20",
+                sc = scope_clause(scopes, "c.scope", &mut Vec::new()),
             ))?;
             o.per_village = st
                 .query_map(params_from_iter(args.iter()), |r| Ok((r.get(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?
                 .collect::<rusqlite::Result<_>>()?;
-            // One pass over the responses' index, grouped by UTC day and worker, gives the
-            // totals, the per-worker counts and the per-day counts (a day's number is computed
-            // per row, its date text only per group).
+            // The totals, the per-worker and the per-day counts, from the counts per scope, UTC
+            // day and worker (kept by triggers, see schema V11).
             let (first, last): (i64, i64) = c.prepare_cached(&format!(
                 "SELECT CAST(strftime('%s', {day0}) AS INTEGER) / 86400, CAST(strftime('%s', ?{}) AS INTEGER) / 86400",
                 n + 1
             ))?
             .query_row(params_from_iter(dargs.iter()), |r| Ok((r.get(0)?, r.get(1)?)))?;
             let mut st = c.prepare_cached(&format!(
-                "SELECT updated_at / 86400000 AS dn, date((updated_at / 86400000) * 86400, 'unixepoch'), coalesce(owner, '?') AS w, \
-                 sum(status = 'submitted'), sum(status = 'draft'), \
-                 sum(status = 'submitted' AND (review IS NULL OR review = {received})), sum(review = {issues}) \
-                 FROM docs INDEXED BY docs_responses WHERE kind = 'response' AND {live}{sc} GROUP BY dn, w",
-                received = ReviewState::Received.code(),
-                issues = ReviewState::HasIssues.code(),
+                "SELECT day, date(day * 86400, 'unixepoch'), owner, sum(submitted), sum(drafts), sum(awaiting), sum(issues) \
+                 FROM response_counts WHERE 1{sc} GROUP BY day, owner"
             ))?;
             let rows = st
                 .query_map(params_from_iter(args.iter()), |r| {
