@@ -85,7 +85,8 @@ impl Browser {
 
 fn csrf(body: &str) -> String {
     let at = body.find("name=\"csrf\" value=\"").expect("a CSRF field on the page") + 19;
-    body[at..at + 64].to_string()
+    let end = at + body[at..].find('"').expect("the CSRF field ends");
+    body[at..end].to_string()
 }
 
 #[test]
@@ -130,6 +131,27 @@ fn a_coordinator_reviews_resolves_and_stays_in_scope() {
     assert!(p.body.contains("asha"), "per-worker counts name the field worker");
     assert!(p.body.contains("rampur"), "per-village counts name the village");
     let token = csrf(&p.body);
+    // The token is masked afresh on every page (compressed pages must not repeat a secret),
+    // and any of its maskings is good; the bare session token or a forged one is not.
+    let again = csrf(&br.get("/console/overview").body);
+    assert!(token.len() == 128 && again.len() == 128 && token != again, "{token} {again}");
+    // Pages go gzip-compressed to a browser that accepts it, and whole.
+    let zipped = br
+        .agent
+        .get(&format!("{}/console/review", hub.url))
+        .set("Cookie", &br.cookie_header())
+        .set("Accept-Encoding", "gzip, deflate")
+        .call()
+        .unwrap();
+    assert_eq!(zipped.header("content-encoding"), Some("gzip"));
+    assert!(zipped.header("vary").is_some_and(|v| v.contains("accept-encoding")));
+    let mut raw = Vec::new();
+    std::io::Read::read_to_end(&mut zipped.into_reader(), &mut raw).unwrap();
+    let mut html = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&raw[..]), &mut html).unwrap();
+    assert!(html.starts_with("<!doctype html>") && html.ends_with("</html>"), "{html}");
+    let plain = br.agent.get(&format!("{}/console/review", hub.url)).set("Cookie", &br.cookie_header()).set("Accept-Encoding", "gzip;q=0").call().unwrap();
+    assert_eq!(plain.header("content-encoding"), None, "gzip;q=0 refuses it");
 
     // The table: this scope's response, found by worker, village and text; not the other scope's.
     let p = br.get("/console/responses");

@@ -70,12 +70,12 @@ pub fn frame(p: &Page<'_>, body: &str) -> String {
         }
         nav += &format!(
             "<span class=\"who\">{}</span>\
-             <form method=\"post\" action=\"/console/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button>{}</button></form>\
-             <form method=\"post\" action=\"/console/logout-all\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button>{}</button></form>",
+             <form method=\"post\" action=\"/console/logout\">{csrf}<button>{}</button></form>\
+             <form method=\"post\" action=\"/console/logout-all\">{csrf}<button>{}</button></form>",
             esc(&s.user.display),
             t(l, "sign_out"),
             t(l, "sign_out_all"),
-            csrf = esc(&s.csrf)
+            csrf = csrf_field(s)
         );
     }
     let other = if l == Lang::Hi { "en" } else { "hi" };
@@ -97,7 +97,29 @@ pub fn frame(p: &Page<'_>, body: &str) -> String {
 
 /// A hidden CSRF field for a form of this session.
 pub fn csrf_field(s: &Session) -> String {
-    format!("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", esc(&s.csrf))
+    format!("<input type=\"hidden\" name=\"csrf\" value=\"{}\">", masked_csrf(s))
+}
+
+/// The session's CSRF token as a form carries it, masked afresh each time: a random pad, then
+/// the token XOR the pad (hex). Pages are sent compressed and some echo what was typed into a
+/// search; a secret repeated in every page would let compressed sizes give it away (BREACH).
+pub fn masked_csrf(s: &Session) -> String {
+    use rand::RngCore;
+    let Ok(token) = hex::decode(&s.csrf) else { return String::new() };
+    let mut pad = vec![0u8; token.len()];
+    rand::rngs::OsRng.fill_bytes(&mut pad);
+    let masked: Vec<u8> = pad.iter().zip(&token).map(|(p, t)| p ^ t).collect();
+    format!("{}{}", hex::encode(&pad), hex::encode(masked))
+}
+
+/// The token a masked CSRF value carries (see [`masked_csrf`]).
+pub fn unmask_csrf(value: &str) -> Option<Vec<u8>> {
+    let raw = hex::decode(value).ok()?;
+    if raw.is_empty() || raw.len() % 2 != 0 {
+        return None;
+    }
+    let (pad, masked) = raw.split_at(raw.len() / 2);
+    Some(pad.iter().zip(masked).map(|(p, m)| p ^ m).collect())
 }
 
 /// A horizontal bar chart (inline SVG, no script): one bar per (label, value).

@@ -106,7 +106,8 @@ pub fn router(data: &std::path::Path, devices: Arc<Devices>, tls: bool, loopback
         .route("/console/r/{id}/review", post(|s: State<Shared>, h: HeaderMap, p: Path<String>, f: Form<std::collections::HashMap<String, String>>| action(s, h, p, f, pages::set_review)))
         .route("/console/r/{id}/comment", post(|s: State<Shared>, h: HeaderMap, p: Path<String>, f: Form<std::collections::HashMap<String, String>>| action(s, h, p, f, pages::comment)))
         .route("/console/r/{id}/resolve", post(|s: State<Shared>, h: HeaderMap, p: Path<String>, f: Form<std::collections::HashMap<String, String>>| action(s, h, p, f, pages::resolve)))
-        .with_state(console))
+        .with_state(console)
+        .layer(axum::middleware::from_fn(compress)))
 }
 
 /// A request's language, session and query, as the page functions see them.
@@ -503,7 +504,48 @@ fn safe_back(b: &str) -> bool {
 
 fn csrf_ok(session: &Session, form: &std::collections::HashMap<String, String>) -> bool {
     use subtle::ConstantTimeEq;
-    form.get("csrf").is_some_and(|t| bool::from(t.as_bytes().ct_eq(session.csrf.as_bytes())))
+    let (Some(sent), Ok(token)) = (form.get("csrf").and_then(|v| html::unmask_csrf(v)), hex::decode(&session.csrf)) else {
+        return false;
+    };
+    sent.len() == token.len() && bool::from(sent.ct_eq(&token))
+}
+
+/// Whether an `Accept-Encoding` value accepts gzip (and does not refuse it with `q=0`).
+fn accepts_gzip(value: &str) -> bool {
+    value.split(',').any(|part| {
+        let mut it = part.split(';');
+        let name = it.next().unwrap_or("").trim();
+        let refused = it.any(|p| matches!(p.trim().strip_prefix("q="), Some(q) if q.trim().parse::<f32>().is_ok_and(|q| q == 0.0)));
+        (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+    })
+}
+
+/// Pages, style sheet and script go gzip-compressed to a browser that accepts it (a review
+/// queue page of 80 KB is 10 KB on the wire over an office's Wi-Fi or a dongle). Media, ZIP
+/// exports and small answers go as they are.
+async fn compress(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    use std::io::Write;
+    let gzip = req.headers().get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()).is_some_and(accepts_gzip);
+    let r = next.run(req).await;
+    let text = r.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("text/"));
+    if !gzip || !text || r.headers().contains_key(header::CONTENT_ENCODING) {
+        return r;
+    }
+    let (mut parts, body) = r.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 << 20).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be sent").into_response();
+    };
+    parts.headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if bytes.len() < 1024 {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    }
+    let mut z = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 4), flate2::Compression::new(6));
+    let Ok(zipped) = z.write_all(&bytes).and_then(|_| z.finish()) else {
+        return Response::from_parts(parts, axum::body::Body::from(bytes));
+    };
+    parts.headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(zipped))
 }
 
 #[derive(Deserialize)]
@@ -678,4 +720,34 @@ async fn enrol(State(c): State<Shared>, headers: HeaderMap, Form(form): Form<std
 
 async fn revoke(State(c): State<Shared>, headers: HeaderMap, Form(form): Form<std::collections::HashMap<String, String>>) -> Response {
     device_post(c, headers, form, pages::revoke).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gzip_is_accepted_unless_refused() {
+        assert!(accepts_gzip("gzip, deflate, br"));
+        assert!(accepts_gzip("br;q=1.0, gzip;q=0.8"));
+        assert!(accepts_gzip("*"));
+        assert!(!accepts_gzip("gzip;q=0"));
+        assert!(!accepts_gzip("deflate, br"));
+        assert!(!accepts_gzip(""));
+    }
+
+    #[test]
+    fn a_masked_csrf_token_unmasks_to_the_session_token_and_differs_each_time() {
+        let session = Session {
+            user: accounts::User { name: "meera".into(), display: "Meera".into(), role: sangam_core::Role::Coordinator, scopes: None, disabled: false },
+            csrf: accounts::random_token(),
+        };
+        let (a, b) = (html::masked_csrf(&session), html::masked_csrf(&session));
+        assert_ne!(a, b);
+        let form = |v: &str| std::collections::HashMap::from([("csrf".to_string(), v.to_string())]);
+        assert!(csrf_ok(&session, &form(&a)) && csrf_ok(&session, &form(&b)));
+        assert!(!csrf_ok(&session, &form(&session.csrf)), "the bare token is not a masked one");
+        assert!(!csrf_ok(&session, &form("zz")) && !csrf_ok(&session, &form("")));
+        assert!(!csrf_ok(&session, &std::collections::HashMap::new()));
+    }
 }
