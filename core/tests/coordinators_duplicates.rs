@@ -360,3 +360,29 @@ fn a_merge_and_a_concurrent_edit_of_the_duplicate_lose_nothing() {
     assert_eq!(c.response(&late).unwrap().subject_id.as_deref(), Some(b.as_str()));
     assert_eq!(c.subject(&a).unwrap().attrs.len(), 2);
 }
+
+/// The `limit` best pairs are exactly the first of the whole list (the search stops reading
+/// ages only once no later pair can enter them), and a kept answer is searched again after any
+/// subject changes.
+#[test]
+fn the_best_few_pairs_are_the_head_of_the_whole_list_and_a_new_subject_is_seen_at_once() {
+    let s = coordinator("c1");
+    let names = ["Sunita Devi", "Sunita Devee", "Suneeta Devi", "Geeta Devi", "Gita Devi", "Ramesh Kumar", "Ramesh Kumaar", "Mohan Lal"];
+    for (n, name) in names.iter().enumerate() {
+        for village in ["Rampur", "Rampur", "Sitapur"] {
+            let age = FieldValue::Int(30 + (n as i64 * 7) % 11);
+            person(&s, "S", &[("name", FieldValue::Text((*name).into())), ("village", FieldValue::Text(village.into())), ("age", age)]);
+        }
+    }
+    let all = s.duplicate_candidates(&DuplicateOptions { limit: 10_000, min_score: 0, ..Default::default() }).unwrap();
+    assert!(all.len() > 20, "{}", all.len());
+    for limit in [1, 3, 7, 20] {
+        let few = s.duplicate_candidates(&DuplicateOptions { limit, min_score: 0, ..Default::default() }).unwrap();
+        assert_eq!(few, all[..limit.min(all.len())].to_vec(), "limit {limit}");
+    }
+    let before = s.duplicate_candidates(&DuplicateOptions::default()).unwrap();
+    assert_eq!(s.duplicate_candidates(&DuplicateOptions::default()).unwrap(), before, "kept while nothing changed");
+    let new = person(&s, "S", &[("name", FieldValue::Text("Mohan Lal".into())), ("village", FieldValue::Text("Sitapur".into())), ("age", FieldValue::Int(35))]);
+    let after = s.duplicate_candidates(&DuplicateOptions::default()).unwrap();
+    assert!(after.iter().any(|c| c.duplicate == new || c.keep == new), "the new subject is compared at once");
+}

@@ -272,6 +272,20 @@ impl Store {
 
     /// The indexed search keys of every live subject (of one scope and type, or all), oldest
     /// first: what duplicate detection compares.
+    /// A value that changes whenever a subject is written: the changelog sequence of the last
+    /// subject change and the number of subject rows. Results kept while subjects are
+    /// unchanged (a duplicate search) are keyed by it.
+    pub(crate) fn subjects_version(&self) -> Result<Vec<u8>> {
+        self.read(|c| {
+            let (seq, n): (i64, i64) = c
+                .prepare_cached("SELECT coalesce(max(seq), 0), count(*) FROM docs WHERE kind = 'subject'")?
+                .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let mut v = seq.to_le_bytes().to_vec();
+            v.extend(n.to_le_bytes());
+            Ok(v)
+        })
+    }
+
     pub(crate) fn subject_keys(&self, scope: Option<&str>, subject_type: Option<&str>) -> Result<Vec<SubjectKeys>> {
         self.read(|c| {
             let mut st = c.prepare_cached(

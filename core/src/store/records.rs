@@ -153,6 +153,42 @@ impl Store {
         f(doc)
     }
 
+    /// Reads each of `ids` through `f` in one read transaction, keeping none of the documents
+    /// it had to load (a duplicate search reads thousands of subjects once; caching them would
+    /// only push out the records in use). A record not here gives `None`.
+    pub(crate) fn view_each<R>(&self, ids: &[&str], mut f: impl FnMut(&Automerge) -> R) -> Result<Vec<Option<R>>> {
+        let mut g = self.lock();
+        let inner = &mut *g;
+        inner.refresh()?;
+        let own = inner.conn.is_autocommit();
+        if own {
+            inner.conn.execute_batch("BEGIN DEFERRED")?;
+        }
+        let mut out = Vec::with_capacity(ids.len());
+        let mut failed = None;
+        for id in ids {
+            if let Some(d) = inner.cache.get(id) {
+                out.push(Some(f(d)));
+                continue;
+            }
+            match inner.load_doc(id) {
+                Ok(d) => out.push(Some(f(&d))),
+                Err(Error::NotFound(_)) => out.push(None),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        if own {
+            inner.conn.execute_batch("COMMIT")?;
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
+    }
+
     /// The kind of record `id`.
     pub fn kind_of(&self, id: &str) -> Result<Kind> {
         let mut g = self.lock();

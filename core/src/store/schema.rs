@@ -245,8 +245,10 @@ CREATE TABLE media_sent (
 /// worker, the live responses submitted, drafts, submitted ones awaiting review, and those
 /// with issues; `subject_response_counts` the submitted ones per subject (the overview's
 /// per-village counts join these to the subjects). A change that moves nothing counted (an
-/// edit on the same day) fires no trigger body.
+/// edit on the same day) fires no trigger body. `docs_subject_seq` gives the last change to
+/// any subject at once, so a duplicate search is kept until a subject changes.
 const V11: &str = r#"
+CREATE INDEX docs_subject_seq ON docs(seq) WHERE kind = 'subject';
 CREATE TABLE response_counts (
     scope     TEXT NOT NULL,
     day       INTEGER NOT NULL,

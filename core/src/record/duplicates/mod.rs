@@ -23,7 +23,7 @@ mod changes;
 pub mod merge;
 pub mod names;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -81,6 +81,8 @@ const MAX_BLOCK: usize = 300;
 const MAX_WORD_BLOCK: usize = 60;
 /// How many neighbours each subject is compared with in whole-name key order.
 const WINDOW: usize = 5;
+/// Scored pairs whose subjects' ages are read together.
+const AGE_BLOCK: usize = 512;
 
 struct Row {
     id: String,
@@ -92,36 +94,114 @@ struct Row {
     tokens: Vec<String>,
     village: String,
     phone: String,
+    /// `name`, each of `tokens` and `village` as characters, for edit distances.
+    name_chars: Vec<char>,
+    token_chars: Vec<Vec<char>>,
+    village_chars: Vec<char>,
+}
+
+impl Row {
+    #[allow(clippy::too_many_arguments)]
+    fn new(id: String, scope: String, subject_type: String, title: Option<String>, raw_name: String, tokens: Vec<String>, village: String, phone: String) -> Row {
+        let name = tokens.join(" ");
+        Row {
+            name_chars: name.chars().collect(),
+            token_chars: tokens.iter().map(|t| t.chars().collect()).collect(),
+            village_chars: village.chars().collect(),
+            id,
+            scope,
+            subject_type,
+            title,
+            raw_name,
+            name,
+            tokens,
+            village,
+            phone,
+        }
+    }
 }
 
 impl Store {
     /// Candidate duplicate subjects, highest score first.
+    ///
+    /// The answer is kept until a subject changes (a new, edited, merged or deleted one), so a
+    /// coordinator going back to the list does not search again.
     pub fn duplicate_candidates(&self, opts: &DuplicateOptions) -> Result<Vec<DuplicateCandidate>> {
+        let version = self.subjects_version()?;
+        let key = format!("duplicates\u{1f}{:?}\u{1f}{:?}\u{1f}{}\u{1f}{}", opts.scope, opts.subject_type, opts.min_score, opts.limit);
+        let found = self.derived_at(&key, version, || self.search_duplicates(opts))?;
+        Ok((*found).clone())
+    }
+
+    /// The search itself. Every blocked pair is scored on its index keys alone, without a
+    /// string made; pairs that cannot reach `min_score` even with the age bonus are dropped.
+    /// The rest are taken best first, reading ages (from the subjects' documents) only until
+    /// no later pair can enter the `limit` best; only those get their reasons written out.
+    fn search_duplicates(&self, opts: &DuplicateOptions) -> Result<Vec<DuplicateCandidate>> {
         let rows = self.duplicate_rows(opts)?;
         let pairs = candidate_pairs(&rows);
+        let min = opts.min_score as i32;
+        let limit = opts.limit.max(1);
+        let mut scratch = names::Scratch::default();
+        let mut scored: Vec<(i32, usize, usize)> = pairs
+            .into_iter()
+            .filter_map(|(i, j)| {
+                let points = score_pair(&rows[i], &rows[j], &mut scratch, None);
+                // Age can add 10 at most: pairs that cannot reach the bar are not read.
+                (points + 10 >= min).then_some((points, i, j))
+            })
+            .collect();
+        scored.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| (a.1, a.2).cmp(&(b.1, b.2))));
         let mut ages: HashMap<usize, Option<f64>> = HashMap::new();
-        let mut out = Vec::new();
-        for (i, j) in pairs {
-            let (a, b) = (&rows[i], &rows[j]);
-            let mut reasons = score_pair(a, b);
-            let pre: i32 = reasons.iter().map(|r| r.points).sum();
-            // Age can add 10 at most: pairs that cannot reach the bar are not read.
-            if pre + 10 < opts.min_score as i32 {
-                continue;
+        let clamp = |score: i32| score.clamp(0, 100);
+        // The `limit` best clamped scores so far, lowest on top.
+        let mut best: std::collections::BinaryHeap<std::cmp::Reverse<i32>> = std::collections::BinaryHeap::new();
+        let mut kept: Vec<(i32, usize, usize, Option<(f64, f64)>)> = Vec::new();
+        // Pairs are taken a block at a time, the ages their subjects still lack read together.
+        'blocks: for block in scored.chunks(AGE_BLOCK) {
+            let mut need: Vec<usize> = block.iter().flat_map(|(_, i, j)| [*i, *j]).filter(|k| !ages.contains_key(k)).collect();
+            need.sort_unstable();
+            need.dedup();
+            let ids: Vec<&str> = need.iter().map(|k| rows[*k].id.as_str()).collect();
+            let read = self.view_each(&ids, |d| age_from(&crate::model::subject::read_subject(d, "").attrs))?;
+            for (k, age) in need.into_iter().zip(read) {
+                ages.insert(k, age.flatten());
             }
-            let mut age_of = |k: usize| -> Result<Option<f64>> {
-                if let Some(a) = ages.get(&k) {
-                    return Ok(*a);
+            for &(points, i, j) in block {
+                if best.len() >= limit && best.peek().is_some_and(|w| w.0 > clamp(points + 10)) {
+                    break 'blocks;
                 }
-                let age = match self.subject(&rows[k].id) {
-                    Ok(s) => age_from(&s.attrs),
-                    Err(crate::Error::NotFound(_)) => None,
-                    Err(e) => return Err(e),
+                let both = match (ages[&i], ages[&j]) {
+                    (Some(x), Some(y)) => Some((x, y)),
+                    _ => None,
                 };
-                ages.insert(k, age);
-                Ok(age)
-            };
-            if let (Some(x), Some(y)) = (age_of(i)?, age_of(j)?) {
+                let score = points + both.map(|(x, y)| age_points((x - y).abs())).unwrap_or(0);
+                if score < min {
+                    continue;
+                }
+                best.push(std::cmp::Reverse(clamp(score)));
+                if best.len() > limit {
+                    best.pop();
+                }
+                kept.push((score, i, j, both));
+            }
+        }
+        // The `limit` best in the order the list shows them (best first, then by the two ids),
+        // found before any reason is written out.
+        let shown = |x: &(i32, usize, usize, Option<(f64, f64)>), y: &(i32, usize, usize, Option<(f64, f64)>)| {
+            clamp(y.0).cmp(&clamp(x.0)).then_with(|| (&rows[x.1].id, &rows[x.2].id).cmp(&(&rows[y.1].id, &rows[y.2].id)))
+        };
+        if kept.len() > limit {
+            kept.select_nth_unstable_by(limit - 1, shown);
+            kept.truncate(limit);
+        }
+        kept.sort_by(shown);
+        let mut out: Vec<DuplicateCandidate> = Vec::with_capacity(kept.len());
+        for (score, i, j, both) in kept {
+            let (a, b) = (&rows[i], &rows[j]);
+            let mut reasons = Vec::new();
+            score_pair(a, b, &mut scratch, Some(&mut reasons));
+            if let Some((x, y)) = both {
                 let gap = (x - y).abs();
                 if gap <= 2.0 {
                     reasons.push(reason("age-close", 10, "ages within 2 years".into()));
@@ -129,24 +209,18 @@ impl Store {
                     reasons.push(reason("age-differs", -20, format!("ages differ by {gap:.0} years")));
                 }
             }
-            let score: i32 = reasons.iter().map(|r| r.points).sum();
-            if score < opts.min_score as i32 {
-                continue;
-            }
-            // Rows come in the order this store first stored them: keep the older registration.
-            let (keep, dup) = if i <= j { (a, b) } else { (b, a) };
+            // Rows come in the order this store first stored them, and a pair as (earlier,
+            // later): keep the older registration.
             out.push(DuplicateCandidate {
-                keep: keep.id.clone(),
-                duplicate: dup.id.clone(),
-                keep_title: keep.title.clone(),
-                duplicate_title: dup.title.clone(),
+                keep: a.id.clone(),
+                duplicate: b.id.clone(),
+                keep_title: a.title.clone(),
+                duplicate_title: b.title.clone(),
                 scope: a.scope.clone(),
-                score: score.clamp(0, 100) as u32,
+                score: clamp(score) as u32,
                 reasons,
             });
         }
-        out.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| (&a.keep, &a.duplicate).cmp(&(&b.keep, &b.duplicate))));
-        out.truncate(opts.limit.max(1));
         tracing::debug!(subjects = rows.len(), candidates = out.len(), "duplicate search");
         Ok(out)
     }
@@ -160,17 +234,8 @@ impl Store {
                 let raw_name = name.unwrap_or_default();
                 let mut tokens = names::name_tokens(&raw_name);
                 tokens.sort();
-                Row {
-                    id,
-                    scope,
-                    subject_type: subject_type.unwrap_or_default(),
-                    title,
-                    name: tokens.join(" "),
-                    tokens,
-                    raw_name,
-                    village: names::name_tokens(village.as_deref().unwrap_or("")).join(" "),
-                    phone: phone.unwrap_or_default(),
-                }
+                let village = names::name_tokens(village.as_deref().unwrap_or("")).join(" ");
+                Row::new(id, scope, subject_type.unwrap_or_default(), title, raw_name, tokens, village, phone.unwrap_or_default())
             })
             .collect())
     }
@@ -192,7 +257,7 @@ fn candidate_pairs(rows: &[Row]) -> Vec<(usize, usize)> {
             }
         }
     }
-    let mut pairs: HashSet<(usize, usize)> = HashSet::new();
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
     let mut skipped = 0usize;
     for (key, members) in &blocks {
         let cap = if key.contains("\u{1f}t\u{1f}") { MAX_WORD_BLOCK } else { MAX_BLOCK };
@@ -203,7 +268,7 @@ fn candidate_pairs(rows: &[Row]) -> Vec<(usize, usize)> {
         for (x, &i) in members.iter().enumerate() {
             for &j in &members[x + 1..] {
                 if i != j {
-                    pairs.insert((i.min(j), i.max(j)));
+                    pairs.push((i.min(j), i.max(j)));
                 }
             }
         }
@@ -216,15 +281,15 @@ fn candidate_pairs(rows: &[Row]) -> Vec<(usize, usize)> {
     for (x, &i) in order.iter().enumerate() {
         for &j in order.iter().skip(x + 1).take(WINDOW) {
             if rows[i].scope == rows[j].scope && rows[i].subject_type == rows[j].subject_type {
-                pairs.insert((i.min(j), i.max(j)));
+                pairs.push((i.min(j), i.max(j)));
             }
         }
     }
     if skipped > 0 {
         tracing::debug!(blocks = skipped, "common blocks compared only through other keys");
     }
-    let mut pairs: Vec<(usize, usize)> = pairs.into_iter().collect();
     pairs.sort_unstable();
+    pairs.dedup();
     pairs
 }
 
@@ -232,44 +297,62 @@ fn reason(code: &str, points: i32, detail: String) -> MatchReason {
     MatchReason { code: code.into(), points, detail }
 }
 
-/// Scores a pair on what the index holds: name, phone and village.
-fn score_pair(a: &Row, b: &Row) -> Vec<MatchReason> {
-    let mut out = Vec::new();
+/// The points ages add: close ages make a pair likelier, distant ones unlikelier.
+fn age_points(gap: f64) -> i32 {
+    if gap <= 2.0 {
+        10
+    } else {
+        -20
+    }
+}
+
+/// Scores a pair on what the index holds: name, phone and village. The points are returned;
+/// the reasons are written only when `explain` asks for them (scoring every blocked pair must
+/// not make a string for each).
+fn score_pair(a: &Row, b: &Row, scratch: &mut names::Scratch, mut explain: Option<&mut Vec<MatchReason>>) -> i32 {
+    let mut points = 0;
+    let mut add = |code: &str, p: i32, detail: &dyn Fn() -> String| {
+        points += p;
+        if let Some(out) = explain.as_deref_mut() {
+            out.push(reason(code, p, detail()));
+        }
+    };
     if !a.name.is_empty() && !b.name.is_empty() {
         if a.name == b.name {
-            let detail = if a.raw_name == b.raw_name {
-                "same name".to_string()
+            if a.raw_name == b.raw_name {
+                add("same-name", 50, &|| "same name".to_string());
             } else {
-                "same name, spelled differently or in another script".to_string()
-            };
-            out.push(reason("same-name", 50, detail));
+                add("same-name", 50, &|| "same name, spelled differently or in another script".to_string());
+            }
         } else {
-            let sim = names::similarity(&a.name, &b.name);
-            let (short, long) = if a.tokens.len() <= b.tokens.len() { (a, b) } else { (b, a) };
-            let contained = short.tokens.len() < long.tokens.len()
-                && short.tokens.iter().all(|t| long.tokens.iter().any(|u| names::similarity(t, u) >= 0.85));
+            let sim = names::similarity_of(&a.name_chars, &b.name_chars, scratch);
             if sim >= 0.85 {
-                out.push(reason("similar-name", 40, format!("names sound alike ({:.0}% similar)", sim * 100.0)));
-            } else if contained {
-                out.push(reason("name-contained", 30, "one name holds all the words of the other".into()));
-            } else if sim >= 0.7 {
-                out.push(reason("somewhat-similar-name", 20, format!("names partly alike ({:.0}% similar)", sim * 100.0)));
+                add("similar-name", 40, &|| format!("names sound alike ({:.0}% similar)", sim * 100.0));
+            } else {
+                let (short, long) = if a.tokens.len() <= b.tokens.len() { (a, b) } else { (b, a) };
+                let contained = short.tokens.len() < long.tokens.len()
+                    && short.token_chars.iter().all(|t| long.token_chars.iter().any(|u| names::similarity_of(t, u, scratch) >= 0.85));
+                if contained {
+                    add("name-contained", 30, &|| "one name holds all the words of the other".into());
+                } else if sim >= 0.7 {
+                    add("somewhat-similar-name", 20, &|| format!("names partly alike ({:.0}% similar)", sim * 100.0));
+                }
             }
         }
     }
     if !a.phone.is_empty() && a.phone == b.phone && a.phone.len() >= 7 {
-        out.push(reason("same-phone", 30, "same phone number".into()));
+        add("same-phone", 30, &|| "same phone number".into());
     }
     if !a.village.is_empty() && !b.village.is_empty() {
         if a.village == b.village {
-            out.push(reason("same-village", 15, "same village".into()));
-        } else if names::similarity(&a.village, &b.village) >= 0.85 {
-            out.push(reason("similar-village", 10, "village names spelled alike".into()));
+            add("same-village", 15, &|| "same village".into());
+        } else if names::similarity_of(&a.village_chars, &b.village_chars, scratch) >= 0.85 {
+            add("similar-village", 10, &|| "village names spelled alike".into());
         } else {
-            out.push(reason("different-village", -20, "different villages".into()));
+            add("different-village", -20, &|| "different villages".into());
         }
     }
-    out
+    points
 }
 
 /// A subject's age in years from `age`, `birth_year`, or `dob`/`date_of_birth` (YYYY-MM-DD).
@@ -304,29 +387,28 @@ mod tests {
     fn row(id: &str, name: &str, village: &str, phone: &str) -> Row {
         let mut tokens = names::name_tokens(name);
         tokens.sort();
-        Row {
-            id: id.into(),
-            scope: "S".into(),
-            subject_type: "person".into(),
-            title: Some(name.into()),
-            raw_name: name.to_lowercase(),
-            name: tokens.join(" "),
-            tokens,
-            village: names::name_tokens(village).join(" "),
-            phone: phone.into(),
-        }
+        let village = names::name_tokens(village).join(" ");
+        Row::new(id.into(), "S".into(), "person".into(), Some(name.into()), name.to_lowercase(), tokens, village, phone.into())
+    }
+
+    fn explained(a: &Row, b: &Row) -> (i32, Vec<MatchReason>) {
+        let mut reasons = Vec::new();
+        let points = score_pair(a, b, &mut names::Scratch::default(), Some(&mut reasons));
+        assert_eq!(points, score_pair(a, b, &mut names::Scratch::default(), None), "points do not depend on explaining");
+        (points, reasons)
     }
 
     #[test]
     fn scores_add_up_from_reasons() {
         let a = row("1", "Sunita Devi", "Rampur", "9876543210");
         let b = row("2", "सुनीता देवी", "रामपुर", "9876543210");
-        let r = score_pair(&a, &b);
+        let (points, r) = explained(&a, &b);
         let codes: Vec<&str> = r.iter().map(|r| r.code.as_str()).collect();
         assert_eq!(codes, ["same-name", "same-phone", "same-village"]);
         assert_eq!(r.iter().map(|r| r.points).sum::<i32>(), 95);
+        assert_eq!(points, 95);
         let c = row("3", "Ramesh Kumar", "Sitapur", "");
-        assert!(score_pair(&a, &c).iter().map(|r| r.points).sum::<i32>() < 0);
+        assert!(explained(&a, &c).0 < 0);
     }
 
     #[test]

@@ -41,23 +41,41 @@ const HONORIFICS: &[&str] = &["smt", "srimati", "sri", "srimti", "kumari", "km",
 /// distance over the longer length, in characters.
 pub fn similarity(a: &str, b: &str) -> f64 {
     let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    similarity_of(&a, &b, &mut Scratch::default())
+}
+
+/// Reused rows of the edit-distance table (a duplicate search compares many pairs).
+#[derive(Default)]
+pub(crate) struct Scratch {
+    prev: Vec<usize>,
+    cur: Vec<usize>,
+}
+
+/// [`similarity`] of keys already split into characters.
+pub(crate) fn similarity_of(a: &[char], b: &[char], scratch: &mut Scratch) -> f64 {
     let longest = a.len().max(b.len());
     if longest == 0 {
         return 1.0;
     }
-    1.0 - levenshtein(&a, &b) as f64 / longest as f64
+    if a == b {
+        return 1.0;
+    }
+    1.0 - levenshtein(a, b, scratch) as f64 / longest as f64
 }
 
-fn levenshtein(a: &[char], b: &[char]) -> usize {
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
+fn levenshtein(a: &[char], b: &[char], scratch: &mut Scratch) -> usize {
+    let Scratch { prev, cur } = scratch;
+    prev.clear();
+    prev.extend(0..=b.len());
+    cur.clear();
+    cur.resize(b.len() + 1, 0);
     for (i, ca) in a.iter().enumerate() {
         cur[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let cost = usize::from(ca != cb);
             cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
         }
-        std::mem::swap(&mut prev, &mut cur);
+        std::mem::swap(prev, cur);
     }
     prev[b.len()]
 }
