@@ -268,21 +268,23 @@ impl Store {
             };
             let live = "deleted = 0";
             let mut o = Overview {
-                conflicted_records: count(format!("SELECT count(*) FROM docs WHERE conflicts > 0 AND {live}{sc}"), &args)?,
+                // Each count walks the index of what it counts (SQLite would otherwise pick the
+                // scope's index and read every record of the scope).
+                conflicted_records: count(format!("SELECT count(*) FROM docs INDEXED BY docs_conflicts WHERE conflicts > 0 AND {live}{sc}"), &args)?,
                 overdue_actions: count(
                     format!(
-                        "SELECT count(*) FROM docs WHERE kind = 'action' AND {live} AND status IN ('open', 'in-progress') \
+                        "SELECT count(*) FROM docs INDEXED BY docs_kind_updated WHERE kind = 'action' AND {live} AND status IN ('open', 'in-progress') \
                          AND due IS NOT NULL AND due < ?{}{sc}",
                         n + 1
                     ),
                     &dargs,
                 )?,
                 open_actions: count(
-                    format!("SELECT count(*) FROM docs WHERE kind = 'action' AND {live} AND status IN ('open', 'in-progress'){sc}"),
+                    format!("SELECT count(*) FROM docs INDEXED BY docs_kind_updated WHERE kind = 'action' AND {live} AND status IN ('open', 'in-progress'){sc}"),
                     &args,
                 )?,
-                subjects: count(format!("SELECT count(*) FROM docs WHERE kind = 'subject' AND {live}{sc}"), &args)?,
-                meetings: count(format!("SELECT count(*) FROM docs WHERE kind = 'meeting' AND {live}{sc}"), &args)?,
+                subjects: count(format!("SELECT count(*) FROM docs INDEXED BY docs_kind_updated WHERE kind = 'subject' AND {live}{sc}"), &args)?,
+                meetings: count(format!("SELECT count(*) FROM docs INDEXED BY docs_kind_updated WHERE kind = 'meeting' AND {live}{sc}"), &args)?,
                 ..Default::default()
             };
             // Per village: the submitted responses counted per subject (kept by triggers, see
