@@ -20,6 +20,8 @@ pub(crate) struct RowInfo {
     pub(crate) scope: String,
     pub(crate) chunks: i64,
     pub(crate) snapshot_len: i64,
+    /// Bytes of the increments appended since the snapshot.
+    pub(crate) chunk_bytes: i64,
     pub(crate) conflicts: i64,
 }
 
@@ -222,7 +224,9 @@ impl Inner {
 
     pub(crate) fn row(&mut self, id: &str) -> Result<Option<RowInfo>> {
         let mut st = self.conn.prepare_cached(
-            "SELECT rid, kind, scope, chunks, COALESCE(length(snapshot), 0), conflicts FROM docs WHERE id = ?1",
+            "SELECT rid, kind, scope, chunks, COALESCE(length(snapshot), 0), conflicts, \
+             CASE WHEN chunks > 0 THEN (SELECT COALESCE(sum(length(data)), 0) FROM chunks c WHERE c.rid = docs.rid) ELSE 0 END \
+             FROM docs WHERE id = ?1",
         )?;
         let r = st
             .query_row([id], |r| {
@@ -234,6 +238,7 @@ impl Inner {
                     chunks: r.get(3)?,
                     snapshot_len: r.get(4)?,
                     conflicts: r.get(5)?,
+                    chunk_bytes: r.get(6)?,
                 })
             })
             .optional()?;

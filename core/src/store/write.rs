@@ -19,10 +19,19 @@ pub(crate) enum Encoded {
 }
 
 /// Encodes what a write of `doc` must store, given the record's row (`None`: a new record).
+/// An increment is appended while the document has fewer than [`COMPACT_AFTER`] of them and
+/// they stay under half its snapshot's size; past either, the document is saved whole again.
+/// Loading a snapshot plus increments replays the increments change by change: a meeting's
+/// minutes typed on three phones (6,000 changes) took twice as long to open from a snapshot
+/// and a few synced increments as from one snapshot.
 pub(crate) fn encode(row: Option<&RowInfo>, doc: &Automerge, old_heads: &[ChangeHash]) -> Encoded {
     match row {
         Some(r) if r.chunks + 1 < COMPACT_AFTER && r.snapshot_len > COMPACT_BELOW_BYTES => {
-            Encoded::Chunk(doc.save_after(old_heads))
+            let increment = doc.save_after(old_heads);
+            if r.chunk_bytes + increment.len() as i64 <= r.snapshot_len / 2 {
+                return Encoded::Chunk(increment);
+            }
+            Encoded::Snapshot(doc.save_nocompress())
         }
         // Uncompressed columns: `pack` compresses the whole snapshot with zstd, which does
         // better on raw columns than on Automerge's own DEFLATE of them, and that DEFLATE was a
