@@ -196,7 +196,8 @@ fn entry_name(raw: &[u8]) -> String {
 }
 
 /// The file offsets of a stream's bytes, in order (as calamine assembles the stream: its chain's
-/// sectors, cut to its length; a stream under 4096 bytes lives in the mini stream).
+/// sectors, cut to its length unless that is 0; a stream under 4096 bytes lives in the mini
+/// stream).
 fn stream_offsets(l: &Layout, start: u32, len: u64, file_len: usize) -> Vec<usize> {
     let in_file = |sector: u32, within: usize| (sector as usize + 1) * l.size + within;
     let chain = |mut id: u32, fat: &[u32]| {
@@ -227,7 +228,10 @@ fn stream_offsets(l: &Layout, start: u32, len: u64, file_len: usize) -> Vec<usiz
         }
     }
     out.retain(|at| *at < file_len);
-    out.truncate(len as usize);
+    // A stream of length 0 is its whole chain, as calamine reads it.
+    if len > 0 {
+        out.truncate(len as usize);
+    }
     out
 }
 
@@ -236,7 +240,7 @@ fn stream_offsets(l: &Layout, start: u32, len: u64, file_len: usize) -> Vec<usiz
 fn without_huge_dimensions(bytes: &[u8], l: &Layout) -> Option<Vec<u8>> {
     let (_, start, len) = ["Workbook", "Book"]
         .iter()
-        .find_map(|want| l.entries.iter().skip(1).find(|(name, _, _)| entry_name(name) == *want))?;
+        .find_map(|want| l.entries.iter().find(|(name, _, _)| entry_name(name) == *want))?;
     let at = stream_offsets(l, *start, *len, bytes.len());
     let stream: Vec<u8> = at.iter().map(|i| bytes[*i]).collect();
     let u16_at = |i: usize| u16::from_le_bytes([stream[i], stream[i + 1]]);
