@@ -154,6 +154,53 @@ fn meeting_minutes_merge_by_character_across_phones() {
     assert_eq!(a.meeting(&m).unwrap().minutes, "Opened at 10:30. Closed at 12.");
 }
 
+/// Long minutes are opened from their kept reading in a freshly opened store, and that reading
+/// is always the document's: after each edit, from another phone's sync too, and the old one
+/// is never shown once the record has moved on.
+#[test]
+fn long_minutes_open_from_their_kept_reading_which_follows_every_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.db");
+    let a = Store::open(&path, Identity::field_worker("a", "A")).unwrap();
+    let b = fw("b");
+    let m = a
+        .create_meeting(NewMeeting {
+            coalition: "District Entrepreneurship Coalition".into(),
+            scope: "S".into(),
+            date: "2026-11-29".into(),
+            time: "10:30".into(),
+            venue: "Block office".into(),
+            agenda: vec!["Loans".into()],
+        })
+        .unwrap();
+    let long = "The loan group agreed to visit the bank on Friday. ".repeat(120);
+    a.minutes_replace(&m, &long).unwrap();
+    let kept_rows = |path: &std::path::Path| -> i64 {
+        rusqlite::Connection::open(path).unwrap().query_row("SELECT count(*) FROM views", [], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(kept_rows(&path), 1, "long minutes keep a reading");
+    let seen = a.meeting(&m).unwrap();
+    drop(a);
+    let a = Store::open(&path, Identity::field_worker("a", "A")).unwrap();
+    assert_eq!(a.meeting(&m).unwrap(), seen, "a fresh store shows the kept reading, equal to the document's");
+    // Another phone edits; after the sync the reading shown is the new one.
+    sync_one(&a, &b, &m);
+    b.minutes_insert(&m, 0, "[B] ").unwrap();
+    b.add_decision(&m, "Hold a loan camp").unwrap();
+    sync_one(&b, &a, &m);
+    drop(a);
+    let a = Store::open(&path, Identity::field_worker("a", "A")).unwrap();
+    let now = a.meeting(&m).unwrap();
+    assert_eq!(now, b.meeting(&m).unwrap());
+    assert!(now.minutes.starts_with("[B] The loan") && now.decisions.len() == 1);
+    // Cut short again, the meeting keeps no reading, and opens from its document.
+    a.minutes_replace(&m, "Short.").unwrap();
+    assert_eq!(kept_rows(&path), 0);
+    drop(a);
+    let a = Store::open(&path, Identity::field_worker("a", "A")).unwrap();
+    assert_eq!(a.meeting(&m).unwrap().minutes, "Short.");
+}
+
 #[test]
 fn actions_list_open_by_owner_and_overdue() {
     let s = fw("u1");

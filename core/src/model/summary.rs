@@ -49,4 +49,7 @@ pub(crate) struct IndexRow {
     pub review: Option<i64>,
     /// The media files the record refers to (its `media` map), kept in `doc_media`.
     pub media: Vec<crate::media::MediaRef>,
+    /// For a record slow to load (a meeting with long minutes), its reading as JSON, kept in
+    /// `views` with the heads it was read at, so opening it needs no document load.
+    pub view: Option<Vec<u8>>,
 }

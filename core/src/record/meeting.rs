@@ -141,8 +141,15 @@ impl Store {
         Ok(did)
     }
 
-    /// Reads a meeting.
+    /// Reads a meeting: from its kept reading when its minutes are long and it is not loaded
+    /// (see `IndexRow::view`), else from its document.
     pub fn meeting(&self, id: &str) -> Result<Meeting> {
+        if let Some(bytes) = self.kept_view(id)? {
+            if let Ok(mut m) = serde_json::from_slice::<Meeting>(&bytes) {
+                m.id = id.to_string();
+                return Ok(m);
+            }
+        }
         self.view(id, |d| {
             expect_kind(d, id, Kind::Meeting)?;
             Ok(read_meeting(d, id))

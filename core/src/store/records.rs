@@ -153,6 +153,23 @@ impl Store {
         f(doc)
     }
 
+    /// The kept reading of record `id` (see `IndexRow::view`) when it was read at the record's
+    /// present heads and the document is not loaded already.
+    pub(crate) fn kept_view(&self, id: &str) -> Result<Option<Vec<u8>>> {
+        let mut g = self.lock();
+        let inner = &mut *g;
+        inner.refresh()?;
+        if inner.cache.get(id).is_some() {
+            return Ok(None);
+        }
+        let data: Option<Vec<u8>> = inner
+            .conn
+            .prepare_cached("SELECT v.data FROM docs d JOIN views v ON v.rid = d.rid AND v.heads = d.heads WHERE d.id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        data.map(write::unpack).transpose()
+    }
+
     /// Reads each of `ids` through `f` in one read transaction, keeping none of the documents
     /// it had to load (a duplicate search reads thousands of subjects once; caching them would
     /// only push out the records in use). A record not here gives `None`.

@@ -246,9 +246,16 @@ CREATE TABLE media_sent (
 /// with issues; `subject_response_counts` the submitted ones per subject (the overview's
 /// per-village counts join these to the subjects). A change that moves nothing counted (an
 /// edit on the same day) fires no trigger body. `docs_subject_seq` gives the last change to
-/// any subject at once, so a duplicate search is kept until a subject changes.
+/// any subject at once, so a duplicate search is kept until a subject changes. `views` keeps
+/// the reading of records slow to load (meetings with long minutes) with the heads it was read
+/// at; a reading whose heads are not the record's is not used.
 const V11: &str = r#"
 CREATE INDEX docs_subject_seq ON docs(seq) WHERE kind = 'subject';
+CREATE TABLE views (
+    rid   INTEGER PRIMARY KEY,
+    heads BLOB NOT NULL,
+    data  BLOB NOT NULL
+);
 CREATE TABLE response_counts (
     scope     TEXT NOT NULL,
     day       INTEGER NOT NULL,

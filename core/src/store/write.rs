@@ -173,6 +173,16 @@ pub(crate) fn write_encoded(
             r.rid
         }
     };
+    match &ix.view {
+        Some(view) => {
+            tx.prepare_cached("INSERT OR REPLACE INTO views(rid, heads, data) VALUES (?1, ?2, ?3)")?
+                .execute(params![rid, heads, pack(view.clone())])?;
+        }
+        None if ix.kind == "meeting" && row.is_some() => {
+            tx.prepare_cached("DELETE FROM views WHERE rid = ?1")?.execute([rid])?;
+        }
+        None => {}
+    }
     if (ix.kind == "response" || ix.kind == "form") && (row.is_some() || !ix.media.is_empty()) {
         super::media::write_refs(tx, rid, row.is_some(), &ix.media)?;
     }
