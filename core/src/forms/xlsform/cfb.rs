@@ -71,11 +71,17 @@ fn bad(what: &str) -> String {
 /// record is zeroed: 4,096 rows of 256 columns, far beyond any form.
 pub(crate) const MAX_DECLARED_CELLS: u64 = 1 << 20;
 
+/// A sheet's cells may span at most this many positions (rows × columns between its first and
+/// last value): calamine keeps each sheet as one dense grid of them, made while the file opens.
+/// 4,194,304 is 4,096 rows of 1,024 columns; a value typed far from the rest (row 60,000, say)
+/// gets a clear refusal instead of gigabytes.
+pub(crate) const MAX_SHEET_SPAN: u64 = 1 << 22;
+
 /// Checks a compound file as described in the module docs; `Some` is the copy to read instead
 /// (a Dimensions record zeroed), `None` means read the file as it is.
 pub(crate) fn check(bytes: &[u8]) -> Result<Option<Vec<u8>>, String> {
     let layout = layout(bytes)?;
-    Ok(without_huge_dimensions(bytes, &layout))
+    without_huge_dimensions(bytes, &layout)
 }
 
 /// What [`check`] learnt of the file: sector size, FAT, mini FAT, the mini stream's chain and
@@ -236,11 +242,15 @@ fn stream_offsets(l: &Layout, start: u32, len: u64, file_len: usize) -> Vec<usiz
 }
 
 /// A copy of the file with every worksheet Dimensions record that declares more than
-/// [`MAX_DECLARED_CELLS`] cells zeroed, or `None` when there is none.
-fn without_huge_dimensions(bytes: &[u8], l: &Layout) -> Option<Vec<u8>> {
-    let (_, start, len) = ["Workbook", "Book"]
+/// [`MAX_DECLARED_CELLS`] cells zeroed, or `None` when there is none; an error when a sheet's
+/// cells span more than [`MAX_SHEET_SPAN`] positions.
+fn without_huge_dimensions(bytes: &[u8], l: &Layout) -> Result<Option<Vec<u8>>, String> {
+    let Some((_, start, len)) = ["Workbook", "Book"]
         .iter()
-        .find_map(|want| l.entries.iter().find(|(name, _, _)| entry_name(name) == *want))?;
+        .find_map(|want| l.entries.iter().find(|(name, _, _)| entry_name(name) == *want))
+    else {
+        return Ok(None);
+    };
     let at = stream_offsets(l, *start, *len, bytes.len());
     let stream: Vec<u8> = at.iter().map(|i| bytes[*i]).collect();
     let u16_at = |i: usize| u16::from_le_bytes([stream[i], stream[i + 1]]);
@@ -272,20 +282,73 @@ fn without_huge_dimensions(bytes: &[u8], l: &Layout) -> Option<Vec<u8>> {
         .collect();
     let mut zero = Vec::new();
     for pos in sheets {
+        // The cells' positions, as calamine reads them from each kind of cell record.
+        let mut span = Span::default();
         for (typ, d, n) in records(pos) {
-            if typ == 0x0200 && declared_cells(&stream[d..d + n]) > MAX_DECLARED_CELLS {
-                zero.extend(d..d + n);
+            let data = &stream[d..d + n];
+            match typ {
+                0x0200 if declared_cells(data) > MAX_DECLARED_CELLS => zero.extend(d..d + n),
+                0x0203 | 0x0204 | 0x0205 | 0x027E | 0x00FD | 0x0006 if n >= 4 => {
+                    span.add(u16_at(d), u16_at(d + 2));
+                }
+                0x00BD if n >= 6 => {
+                    span.add(u16_at(d), u16_at(d + 2));
+                    span.add(u16_at(d), u16_at(d + n - 2));
+                }
+                _ => {}
             }
+        }
+        if span.positions() > MAX_SHEET_SPAN {
+            return Err(format!(
+                "a sheet's values span {} rows and {} columns, far more than a form has; delete the values far from the rest \
+                 (the last is at row {}, column {}), or save the form again as .xlsx",
+                span.rows(),
+                span.cols(),
+                span.max.0 + 1,
+                super::sheet::column_letter(span.max.1)
+            ));
         }
     }
     if zero.is_empty() {
-        return None;
+        return Ok(None);
     }
     let mut copy = bytes.to_vec();
     for i in zero {
         copy[at[i]] = 0;
     }
-    Some(copy)
+    Ok(Some(copy))
+}
+
+/// The smallest grid holding a sheet's cells: first and last row and column.
+#[derive(Default)]
+pub(crate) struct Span {
+    pub(crate) min: (u32, u32),
+    pub(crate) max: (u32, u32),
+    any: bool,
+}
+
+impl Span {
+    pub(crate) fn add(&mut self, row: impl Into<u32>, col: impl Into<u32>) {
+        let (row, col) = (row.into(), col.into());
+        if !self.any {
+            (self.min, self.max, self.any) = ((row, col), (row, col), true);
+            return;
+        }
+        self.min = (self.min.0.min(row), self.min.1.min(col));
+        self.max = (self.max.0.max(row), self.max.1.max(col));
+    }
+
+    pub(crate) fn rows(&self) -> u64 {
+        if self.any { u64::from(self.max.0 - self.min.0) + 1 } else { 0 }
+    }
+
+    pub(crate) fn cols(&self) -> u64 {
+        if self.any { u64::from(self.max.1 - self.min.1) + 1 } else { 0 }
+    }
+
+    pub(crate) fn positions(&self) -> u64 {
+        self.rows().saturating_mul(self.cols())
+    }
 }
 
 /// The cells calamine reserves room for on reading a Dimensions record (its arithmetic, which

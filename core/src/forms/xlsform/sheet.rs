@@ -158,7 +158,7 @@ pub(crate) fn read_workbook_as(bytes: &[u8], slim: bool) -> Result<(Vec<Sheet>, 
     let patched = if super::cfb::is_compound(bytes) {
         super::cfb::check(bytes)?
     } else if slim {
-        super::slim::without_empty_cells(bytes)
+        super::slim::without_empty_cells(bytes)?
     } else {
         None
     };
