@@ -217,8 +217,10 @@ fn call(f: Func, args: &[Node], scope: &dyn Scope) -> Result<Value, EvalError> {
         Func::If => {
             if arg(0)?.to_bool() {
                 arg(1)?
-            } else {
+            } else if args.len() > 2 {
                 arg(2)?
+            } else {
+                Value::Str(String::new())
             }
         }
         Func::Coalesce => {

@@ -129,7 +129,8 @@ funcs! {
     StartsWith = "starts-with"(2, 2),
     EndsWith = "ends-with"(2, 2),
     Regex = "regex"(2, 2),
-    If = "if"(3, 3),
+    // ODK needs all three; a form that leaves out the last gets a warning and reads it as ''.
+    If = "if"(2, 3),
     Coalesce = "coalesce"(2, usize::MAX),
     Round = "round"(1, 2),
     Int = "int"(1, 1),
@@ -351,6 +352,14 @@ impl Expr {
     pub fn uses_current(&self) -> bool {
         let mut found = false;
         visit(&self.root, &mut |n| found |= matches!(n, Node::Current));
+        found
+    }
+
+    /// Whether the expression calls `if()` with two arguments (read as `if(c, a, '')`; ODK
+    /// Collect refuses it when it evaluates it).
+    pub fn two_argument_ifs(&self) -> bool {
+        let mut found = false;
+        visit(&self.root, &mut |n| found |= matches!(n, Node::Call(Func::If, args) if args.len() == 2));
         found
     }
 

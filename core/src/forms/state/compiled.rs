@@ -293,6 +293,30 @@ fn parse_trigger(t: &str) -> Result<Vec<String>, String> {
 
 impl CompiledForm {
     /// Compiles `def`, or returns every problem found in it.
+    /// What the form says that ODK would refuse but that reads plainly here, as issues to warn
+    /// of (the form works): `if()` given two arguments.
+    pub fn notes(&self) -> Vec<FormIssue> {
+        let note = |item: &str, column: &str| {
+            issue(item, column, IssueKind::Syntax, "if() is given two arguments; ODK Collect needs three and refuses it when it evaluates it. It is read here as if(condition, value, '')")
+        };
+        let mut out = Vec::new();
+        for n in &self.nodes {
+            for (column, e) in n.exprs.all() {
+                if e.is_some_and(Expr::two_argument_ifs) {
+                    out.push(note(&n.name, column));
+                }
+            }
+        }
+        for (decl, exprs) in self.def.settings.entities.iter().zip(&self.entities) {
+            for (column, e) in ["label", "create_if", "update_if", "entity_id"].into_iter().zip(exprs) {
+                if e.as_ref().is_some_and(Expr::two_argument_ifs) {
+                    out.push(note(&format!("entities/{}", decl.dataset), column));
+                }
+            }
+        }
+        out
+    }
+
     pub fn new(def: FormDefinition) -> Result<CompiledForm, Vec<FormIssue>> {
         let mut b = Builder { def: &def, nodes: Vec::new(), issues: Vec::new(), top_slots: 0, members: HashMap::new() };
         b.add(&def.items, None, None);

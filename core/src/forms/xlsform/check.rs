@@ -48,7 +48,11 @@ pub(crate) fn compiled(
     entities: &super::entities::Entities,
     problems: &mut Vec<Problem>,
 ) {
-    let Err(issues) = CompiledForm::new(def.clone()) else { return };
+    // A form that compiles may still hold what only reads plainly here: warnings.
+    let (issues, warnings) = match CompiledForm::new(def.clone()) {
+        Ok(form) => (form.notes(), true),
+        Err(issues) => (issues, false),
+    };
     for i in issues {
         if matches!(&i.kind, IssueKind::UnknownReference(r) if skipped.contains(r)) {
             continue;
@@ -68,6 +72,7 @@ pub(crate) fn compiled(
             None => i.message.clone(),
         };
         let p = match &i.kind {
+            _ if warnings => at.ignored("if() with two arguments", msg),
             IssueKind::Syntax => at.problem(ProblemKind::ExpressionSyntax, msg),
             IssueKind::UnsupportedFunction(f) => at.unsupported(format!("function {f}()"), msg),
             IssueKind::UnknownReference(_) | IssueKind::UnknownChoiceColumn(_) => at.problem(ProblemKind::UnknownReference, msg),

@@ -275,6 +275,27 @@ pub(crate) mod tests {
         }
     }
 
+    /// `if()` with two arguments (pyxform lets it through, ODK Collect refuses it when it
+    /// evaluates it): the form imports with a warning on its cell, and the missing branch reads
+    /// as ''.
+    #[test]
+    fn an_if_with_two_arguments_imports_with_a_warning_and_reads_empty_otherwise() {
+        let survey: &[&[&str]] = &[
+            &["type", "name", "label", "calculation"],
+            &["text", "name", "Name", ""],
+            &["calculate", "greeting", "", "if(${name} != '', concat('Hello ', ${name}))"],
+        ];
+        let imported = import(&[("survey", survey)]).expect("imports");
+        let w: Vec<String> = imported.warnings.iter().map(|p| p.to_string()).collect();
+        assert!(w.iter().any(|w| w.contains("survey!D3") && w.contains("if() is given two arguments")), "{w:?}");
+        let form = std::sync::Arc::new(crate::forms::state::CompiledForm::new(imported.definition).unwrap());
+        let mut live = crate::forms::state::LiveForm::new(form, &Default::default(), &Default::default(), crate::forms::expr::Clock::fixed(0, 0));
+        let value = |live: &crate::forms::state::LiveForm| live.state(None).question("greeting").and_then(|q| q.value.clone());
+        assert_eq!(value(&live), None, "empty when the condition fails");
+        live.set_answer("name", None, Some(&crate::FieldValue::Text("Asha".into()))).unwrap();
+        assert_eq!(value(&live), Some(crate::FieldValue::Text("Hello Asha".into())));
+    }
+
     #[test]
     fn select_one_external_takes_its_list_from_the_external_choices_sheet() {
         let survey: &[&[&str]] = &[
