@@ -183,7 +183,11 @@ impl From<live::Violation> for Violation {
 pub struct FormStateView {
     pub form_id: String,
     pub form_version: String,
+    /// The form's own name for the language shown (asked as "Hindi (hi)", a form with a
+    /// `label::Hindi` column answers "Hindi").
     pub language: String,
+    /// Every language the form has, its default first: what a language switch offers.
+    pub languages: Vec<String>,
     pub questions: Vec<QuestionView>,
     pub repeats: Vec<RepeatView>,
     pub violations: Vec<Violation>,
@@ -195,6 +199,7 @@ impl From<live::FormState> for FormStateView {
             form_id: s.form_id,
             form_version: s.form_version,
             language: s.language,
+            languages: s.languages,
             questions: s.questions.into_iter().map(Into::into).collect(),
             repeats: s.repeats.into_iter().map(Into::into).collect(),
             violations: s.violations.into_iter().map(Into::into).collect(),

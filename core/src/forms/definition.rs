@@ -393,7 +393,69 @@ pub struct Placement {
     pub groups: Vec<String>,
 }
 
+/// Language names forms write without a code, by their code (in English and in their own
+/// script): the languages of the programmes this serves first.
+const LANGUAGE_NAMES: &[(&str, &[&str])] = &[
+    ("en", &["english"]),
+    ("hi", &["hindi", "हिन्दी", "हिंदी"]),
+    ("bn", &["bengali", "bangla", "বাংলা"]),
+    ("mr", &["marathi", "मराठी"]),
+    ("gu", &["gujarati", "ગુજરાતી"]),
+    ("pa", &["punjabi", "ਪੰਜਾਬੀ"]),
+    ("or", &["odia", "oriya", "ଓଡ଼ିଆ"]),
+    ("ta", &["tamil", "தமிழ்"]),
+    ("te", &["telugu", "తెలుగు"]),
+    ("kn", &["kannada", "ಕನ್ನಡ"]),
+    ("ml", &["malayalam", "മലയാളം"]),
+    ("ur", &["urdu", "اردو"]),
+    ("as", &["assamese", "অসমীয়া"]),
+    ("ne", &["nepali", "नेपाली"]),
+];
+
+/// A language's code from how a form or an app names it: `Hindi (hi)` → `hi`, `hi` → `hi`,
+/// `हिन्दी` → `hi`; `None` when it names no code we know.
+fn language_code(name: &str) -> Option<String> {
+    let name = name.trim();
+    if let (Some(open), true) = (name.rfind('('), name.ends_with(')')) {
+        let code = name[open + 1..name.len() - 1].trim();
+        if !code.is_empty() {
+            return Some(code.to_lowercase());
+        }
+    }
+    let lower = name.to_lowercase();
+    if (2..=3).contains(&lower.len()) && lower.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Some(lower);
+    }
+    LANGUAGE_NAMES.iter().find(|(_, names)| names.contains(&lower.as_str())).map(|(code, _)| code.to_string())
+}
+
+/// A language name without its code, for comparing: `Hindi (hi)` → `hindi`.
+fn language_plain(name: &str) -> String {
+    let name = name.trim();
+    match name.rfind('(') {
+        Some(open) if name.ends_with(')') => name[..open].trim().to_lowercase(),
+        _ => name.to_lowercase(),
+    }
+}
+
 impl FormDefinition {
+    /// The form's own name for the language `asked` names: the same name; else the same
+    /// language code (`hi`, `Hindi (hi)`, `हिन्दी` and a column `label::Hindi` all name one
+    /// language); else the same name before the code, case aside. An app asks in its own
+    /// language's name and each form answers in the columns it has.
+    pub fn language_named(&self, asked: &str) -> Option<&str> {
+        if let Some(l) = self.languages.iter().find(|l| *l == asked) {
+            return Some(l);
+        }
+        if let Some(code) = language_code(asked) {
+            if let Some(l) = self.languages.iter().find(|l| language_code(l).as_deref() == Some(code.as_str())) {
+                return Some(l);
+            }
+        }
+        let plain = language_plain(asked);
+        self.languages.iter().find(|l| language_plain(l) == plain).map(String::as_str)
+    }
+
     /// Every question, depth first, with where it sits.
     pub fn questions(&self) -> Vec<(&Question, Placement)> {
         let mut out = Vec::new();

@@ -623,7 +623,7 @@ impl LiveForm {
     /// the questions whose state changed.
     pub fn set_language(&mut self, language: Option<&str>) -> Vec<String> {
         let def = &self.form.def;
-        let lang = language.filter(|l| *l != def.default_language && def.languages.iter().any(|x| x == l)).map(str::to_string);
+        let lang = language.and_then(|l| def.language_named(l)).filter(|l| *l != def.default_language).map(str::to_string);
         if lang == self.language {
             return Vec::new();
         }

@@ -128,7 +128,11 @@ pub struct RepeatState {
 pub struct FormState {
     pub form_id: String,
     pub form_version: String,
+    /// The form's language the state is in (its own name for it).
     pub language: String,
+    /// Every language the form has, its default first (what a language switch offers).
+    #[serde(default)]
+    pub languages: Vec<String>,
     /// Questions outside repeats, in form order.
     pub questions: Vec<QuestionState>,
     pub groups: Vec<GroupState>,
@@ -294,11 +298,12 @@ impl LiveForm {
     /// Renders the state in `language` (the form's default when `None` or unknown).
     pub fn state(&self, language: Option<&str>) -> FormState {
         let def = &self.form.def;
-        let lang = language.filter(|l| def.languages.iter().any(|x| x == l)).unwrap_or(&def.default_language).to_string();
+        let lang = language.and_then(|l| def.language_named(l)).unwrap_or(&def.default_language).to_string();
         let mut st = FormState {
             form_id: def.form_id.clone(),
             form_version: def.version.clone(),
             language: lang.clone(),
+            languages: def.languages.clone(),
             questions: Vec::new(),
             groups: Vec::new(),
             repeats: Vec::new(),

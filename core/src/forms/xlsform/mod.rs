@@ -275,6 +275,29 @@ pub(crate) mod tests {
         }
     }
 
+    /// An app asks for a language by its own name (`Hindi (hi)`); a form whose columns say
+    /// `label::Hindi`, `label::हिन्दी` or `label::hi` answers in that column.
+    #[test]
+    fn a_language_asked_by_name_or_code_finds_the_form_column_for_it() {
+        for column in ["Hindi", "हिन्दी", "hi", "Hindi (hi)"] {
+            let survey: Vec<Vec<String>> = vec![
+                vec!["type".into(), "name".into(), "label::English".into(), format!("label::{column}")],
+                vec!["text".into(), "village".into(), "Village".into(), "गाँव".into()],
+            ];
+            let rows: Vec<Vec<&str>> = survey.iter().map(|r| r.iter().map(String::as_str).collect()).collect();
+            let table: Vec<&[&str]> = rows.iter().map(|r| r.as_slice()).collect();
+            let def = import(&[("survey", &table)]).expect("imports").definition;
+            for asked in ["Hindi (hi)", "hi", "Hindi", "हिन्दी"] {
+                assert_eq!(def.language_named(asked), Some(column), "{asked} in a form with label::{column}");
+            }
+            assert_eq!(def.language_named("English (en)"), Some("English"));
+            assert_eq!(def.language_named("Tamil (ta)"), None);
+            let form = std::sync::Arc::new(crate::forms::state::CompiledForm::new(def).unwrap());
+            let live = crate::forms::state::LiveForm::new(form, &Default::default(), &Default::default(), crate::forms::expr::Clock::fixed(0, 0));
+            assert_eq!(live.state(Some("Hindi (hi)")).question("village").unwrap().label.as_deref(), Some("गाँव"));
+        }
+    }
+
     /// `if()` with two arguments (pyxform lets it through, ODK Collect refuses it when it
     /// evaluates it): the form imports with a warning on its cell, and the missing branch reads
     /// as ''.
