@@ -100,13 +100,7 @@ const NOW_SUPPORTED: &[&str] = &[
 
 /// Accepted forms where we differ from pyxform, the one top-level field that differs (left out
 /// of that form's comparison; everything else must still agree), and why.
-const PYXFORM_DIFFERENCES: &[(&str, &str, &str)] = &[(
-    "hotosm_entities_registration.xls",
-    "version",
-    "its version cell is a formula with a date format: the spreadsheet reader (calamine) gives formula results without \
-     their format, so we read the serial number 45496.89017395833 where pyxform reads 2024-07-23 21:21:51. Either is a \
-     fixed name for this file's version",
-)];
+const PYXFORM_DIFFERENCES: &[(&str, &str, &str)] = &[];
 
 fn python() -> String {
     std::env::var("PYTHON").unwrap_or_else(|_| "python3".into())

@@ -77,9 +77,17 @@ pub(crate) const MAX_DECLARED_CELLS: u64 = 1 << 20;
 /// gets a clear refusal instead of gigabytes.
 pub(crate) const MAX_SHEET_SPAN: u64 = 1 << 22;
 
-/// Checks a compound file as described in the module docs; `Some` is the copy to read instead
-/// (a Dimensions record zeroed), `None` means read the file as it is.
-pub(crate) fn check(bytes: &[u8]) -> Result<Option<Vec<u8>>, String> {
+/// What reading an `.xls` needs beside calamine: the copy to read instead of the file (a
+/// Dimensions record zeroed), and the formula cells whose results are dates (see xls_dates.rs).
+#[derive(Default)]
+pub(crate) struct Checked {
+    pub(crate) patched: Option<Vec<u8>>,
+    pub(crate) date_formulas: super::xls_dates::DateFormulas,
+    pub(crate) date1904: bool,
+}
+
+/// Checks a compound file as described in the module docs.
+pub(crate) fn check(bytes: &[u8]) -> Result<Checked, String> {
     let layout = layout(bytes)?;
     without_huge_dimensions(bytes, &layout)
 }
@@ -242,14 +250,14 @@ fn stream_offsets(l: &Layout, start: u32, len: u64, file_len: usize) -> Vec<usiz
 }
 
 /// A copy of the file with every worksheet Dimensions record that declares more than
-/// [`MAX_DECLARED_CELLS`] cells zeroed, or `None` when there is none; an error when a sheet's
-/// cells span more than [`MAX_SHEET_SPAN`] positions.
-fn without_huge_dimensions(bytes: &[u8], l: &Layout) -> Result<Option<Vec<u8>>, String> {
+/// [`MAX_DECLARED_CELLS`] cells zeroed (when there is one), and the formula cells with date
+/// formats; an error when a sheet's cells span more than [`MAX_SHEET_SPAN`] positions.
+fn without_huge_dimensions(bytes: &[u8], l: &Layout) -> Result<Checked, String> {
     let Some((_, start, len)) = ["Workbook", "Book"]
         .iter()
         .find_map(|want| l.entries.iter().find(|(name, _, _)| entry_name(name) == *want))
     else {
-        return Ok(None);
+        return Ok(Checked::default());
     };
     let at = stream_offsets(l, *start, *len, bytes.len());
     let stream: Vec<u8> = at.iter().map(|i| bytes[*i]).collect();
@@ -274,14 +282,25 @@ fn without_huge_dimensions(bytes: &[u8], l: &Layout) -> Result<Option<Vec<u8>>, 
         }
         out
     };
-    // Each sheet starts where its BoundSheet record (in the workbook globals) says.
-    let sheets: Vec<usize> = records(0)
-        .into_iter()
-        .filter(|(typ, _, n)| *typ == 0x0085 && *n >= 4)
-        .map(|(_, d, _)| u32::from_le_bytes([stream[d], stream[d + 1], stream[d + 2], stream[d + 3]]) as usize)
-        .collect();
+    // Each sheet starts where its BoundSheet record (in the workbook globals) says; the globals
+    // also say which cell styles format dates.
+    let mut formats = super::xls_dates::Formats::default();
+    let mut checked = Checked::default();
+    let mut sheets: Vec<(usize, Option<String>)> = Vec::new();
+    for (typ, d, n) in records(0) {
+        let data = &stream[d..d + n];
+        formats.read(typ, data);
+        match typ {
+            0x0085 if n >= 4 => {
+                let pos = u32::from_le_bytes([data[0], data[1], data[2], data[3]]) as usize;
+                sheets.push((pos, super::xls_dates::sheet_name(data)));
+            }
+            0x0022 if n >= 2 => checked.date1904 = u16_at(d) == 1,
+            _ => {}
+        }
+    }
     let mut zero = Vec::new();
-    for pos in sheets {
+    for (pos, sheet) in sheets {
         // The cells' positions, as calamine reads them from each kind of cell record.
         let mut span = Span::default();
         for (typ, d, n) in records(pos) {
@@ -290,6 +309,11 @@ fn without_huge_dimensions(bytes: &[u8], l: &Layout) -> Result<Option<Vec<u8>>, 
                 0x0200 if declared_cells(data) > MAX_DECLARED_CELLS => zero.extend(d..d + n),
                 0x0203 | 0x0204 | 0x0205 | 0x027E | 0x00FD | 0x0006 if n >= 4 => {
                     span.add(u16_at(d), u16_at(d + 2));
+                    if typ == 0x0006 && super::xls_dates::numeric_result(data) && formats.is_date(u16_at(d + 4)) {
+                        if let Some(name) = &sheet {
+                            checked.date_formulas.insert((name.clone(), u32::from(u16_at(d)), u32::from(u16_at(d + 2))));
+                        }
+                    }
                 }
                 0x00BD if n >= 6 => {
                     span.add(u16_at(d), u16_at(d + 2));
@@ -309,14 +333,14 @@ fn without_huge_dimensions(bytes: &[u8], l: &Layout) -> Result<Option<Vec<u8>>, 
             ));
         }
     }
-    if zero.is_empty() {
-        return Ok(None);
+    if !zero.is_empty() {
+        let mut copy = bytes.to_vec();
+        for i in zero {
+            copy[at[i]] = 0;
+        }
+        checked.patched = Some(copy);
     }
-    let mut copy = bytes.to_vec();
-    for i in zero {
-        copy[at[i]] = 0;
-    }
-    Ok(Some(copy))
+    Ok(checked)
 }
 
 /// The smallest grid holding a sheet's cells: first and last row and column.

@@ -30,6 +30,7 @@ mod choices;
 mod entities;
 mod sheet;
 mod slim;
+mod xls_dates;
 mod survey;
 
 use std::fmt;

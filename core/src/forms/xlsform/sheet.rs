@@ -155,12 +155,11 @@ pub(crate) fn read_workbook(bytes: &[u8]) -> Result<(Vec<Sheet>, Vec<BadCell>), 
 pub(crate) fn read_workbook_as(bytes: &[u8], slim: bool) -> Result<(Vec<Sheet>, Vec<BadCell>), String> {
     // Legacy .xls: bounded before calamine trusts its sector numbers and declared sheet sizes;
     // .xlsx: without its value-less formatted cells, when it has any (see cfb.rs, slim.rs).
-    let patched = if super::cfb::is_compound(bytes) {
-        super::cfb::check(bytes)?
-    } else if slim {
-        super::slim::without_empty_cells(bytes)?
-    } else {
-        None
+    let xls = if super::cfb::is_compound(bytes) { Some(super::cfb::check(bytes)?) } else { None };
+    let (patched, date_formulas, date1904) = match xls {
+        Some(c) => (c.patched, c.date_formulas, c.date1904),
+        None if slim => (super::slim::without_empty_cells(bytes)?, Default::default(), false),
+        None => (None, Default::default(), false),
     };
     let mut wb = calamine::open_workbook_auto_from_rs(Cursor::new(patched.as_deref().unwrap_or(bytes)))
         .map_err(|e| format!("the file is not a readable spreadsheet ({e})"))?;
@@ -179,6 +178,16 @@ pub(crate) fn read_workbook_as(bytes: &[u8], slim: bool) -> Result<(Vec<Sheet>, 
             let row_no = r0.saturating_add(ri as u32).saturating_add(1);
             let mut cells = Vec::with_capacity(row.len());
             for (ci, d) in row.iter().enumerate() {
+                // A formula's date result comes as a bare number (see xls_dates.rs).
+                if let (Data::Float(serial), false) = (d, date_formulas.is_empty()) {
+                    let at = (name.clone(), r0.saturating_add(ri as u32), c0 + ci as u32);
+                    if date_formulas.contains(&at) {
+                        if let Some(t) = super::xls_dates::pyxform_text(*serial, date1904) {
+                            cells.push(t);
+                            continue;
+                        }
+                    }
+                }
                 match cell_text(d) {
                     Ok(t) => cells.push(t),
                     Err(m) => {
