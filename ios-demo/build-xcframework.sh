@@ -24,8 +24,11 @@ fi
 
 cd "$root"
 export IPHONEOS_DEPLOYMENT_TARGET=16.0
+# The static library is asked for here only (the crate's default types are the Rust library and
+# the shared library the JVM tests and Android load), so other builds do not write a 250 MB
+# archive they never use.
 for t in "${targets[@]}"; do
-  cargo build $flag -p sangam-ffi --target "$t"
+  cargo rustc $flag -p sangam-ffi --lib --crate-type staticlib --target "$t"
 done
 
 # Swift bindings, header and module map from the device library (library mode reads the

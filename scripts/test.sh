@@ -5,6 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== Rust workspace tests"
 cargo test --workspace
+if [ "${SANGAM_PRUNE_TEST_BINARIES:-}" = 1 ]; then
+  # CI: the debug test binaries have run; their space goes to the release build.
+  deps="${CARGO_TARGET_DIR:-target}/debug/deps"
+  [ ! -d "$deps" ] || find "$deps" -maxdepth 1 -type f -perm -u+x ! -name '*.so' -delete
+  echo "== disk: $(df -Ph . | awk 'NR == 2 {print $4}') free after the debug tests"
+fi
 echo "== Hostile, trust-boundary, property and crash tests in the release profile (what ships)"
 cargo test --release -p sangam-core --test hostile --test trust_boundary --test convergence --test crash --test fuzz_regressions
 echo "== Kotlin bindings on the JVM"
