@@ -8,6 +8,7 @@
 //! Start with [`Store::open`]; see `docs/ARCHITECTURE.md` for the layers.
 
 pub mod chunks;
+pub mod credential;
 pub mod doc;
 mod error;
 pub mod export;

@@ -7,7 +7,9 @@
 //!   someone else relays it (a bundle through another phone);
 //! - every sync request it sends (`request`: its device id and the body's SHA-256), which is how
 //!   a hub knows the device id a request names is the sender's;
-//! - every bundle it writes (`bundle`: SHA-256 of the bundle's content).
+//! - every bundle it writes (`bundle`: SHA-256 of the bundle's content);
+//! - on a hub, the credentials it issues to its devices (`credential`: the encoded credential),
+//!   by which one phone knows another's role and scopes.
 //!
 //! Record ids carry their creator (`new_record_id`): seven bytes of a tag of the device that
 //! created the record, so a hub refuses a new record whose id belongs to another device, and a
@@ -26,6 +28,7 @@ const CHANGE_TAG: &[u8] = b"sangam-change-v1";
 const REQUEST_TAG: &[u8] = b"sangam-request-v1";
 const BUNDLE_TAG: &[u8] = b"sangam-bundle-v1";
 const RECORD_TAG: &[u8] = b"sangam-record-v1";
+const CREDENTIAL_TAG: &[u8] = b"sangam-credential-v1";
 
 /// A 32-byte Ed25519 public key.
 pub type PublicKey = [u8; 32];
@@ -108,6 +111,11 @@ impl DeviceKey {
     pub fn sign_bundle(&self, digest: &[u8; 32]) -> Sig {
         Sig(self.0.sign(&tagged(BUNDLE_TAG, digest)).to_bytes())
     }
+
+    /// Signs an encoded credential this hub issues.
+    pub fn sign_credential(&self, body: &[u8]) -> Sig {
+        Sig(self.0.sign(&tagged(CREDENTIAL_TAG, body)).to_bytes())
+    }
 }
 
 impl Clone for DeviceKey {
@@ -153,6 +161,11 @@ pub fn verify_request(key: &PublicKey, device: &[u8; 16], body: &[u8], sig: &Sig
 /// Whether `sig` is `key`'s signature of a bundle whose content hashes to `digest`.
 pub fn verify_bundle(key: &PublicKey, digest: &[u8; 32], sig: &Sig) -> bool {
     verify(key, &tagged(BUNDLE_TAG, digest), sig)
+}
+
+/// Whether `sig` is `key`'s signature of the encoded credential `body`.
+pub fn verify_credential(key: &PublicKey, body: &[u8], sig: &Sig) -> bool {
+    verify(key, &tagged(CREDENTIAL_TAG, body), sig)
 }
 
 /// Signatures that travel with relayed changes, by change hash, and the public keys of their
@@ -259,8 +272,11 @@ mod tests {
         assert!(verify_change(&k.public(), &h, &s));
         assert!(!verify_change(&other.public(), &h, &s));
         assert!(!verify_change(&k.public(), &[8u8; 32], &s));
-        // A change signature is not a bundle signature, nor a request's.
+        // A change signature is not a bundle signature, nor a request's, nor a credential's.
         assert!(!verify_bundle(&k.public(), &h, &s));
+        assert!(!verify_credential(&k.public(), &h, &s));
+        let c = k.sign_credential(&h);
+        assert!(verify_credential(&k.public(), &h, &c) && !verify_change(&k.public(), &h, &c));
         let d = k.device_id();
         let r = k.sign_request(&d, b"body");
         assert!(verify_request(&k.public(), &d, b"body", &r));

@@ -96,6 +96,7 @@ fn request() -> SyncRequest {
         signatures: vec![([0x5b; 32], sangam_core::sign::Sig([0x5c; 64]))],
         keys: vec![[0x5d; 32]],
         has_hub_key: false,
+        wants_credential: true,
     }
 }
 
@@ -114,6 +115,7 @@ fn response() -> SyncResponse {
         more: true,
         scopes: vec![SCOPE.into()],
         hub_key: Some([0x5e; 32]),
+        credential: Some(sangam_core::credential::SignedCredential { body: vec![0x60; 40], issuer: [0x5e; 32], sig: sangam_core::sign::Sig([0x61; 64]) }),
     }
 }
 
@@ -149,7 +151,7 @@ fn the_golden_sync_request_decodes_and_is_what_the_encoder_writes() {
     let fresh = wire::encode(&request()).unwrap();
     let file = golden("request.sgsy", &fresh);
     let (version, raw) = frame_parts(&file);
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
     let req: SyncRequest = wire::decode(&file).unwrap();
     assert_eq!(postcard::to_stdvec(&req).unwrap(), raw, "the frame holds exactly the message");
     assert_eq!(req.hub_store.as_deref(), Some(HUB_STORE));
@@ -162,7 +164,7 @@ fn the_golden_sync_request_decodes_and_is_what_the_encoder_writes() {
     assert_eq!(req.push_whole.count, 1);
     assert_eq!(req.want_full, vec![wid(R_WANTED)]);
     assert_eq!(req.max_pull_bytes, 2 * 1024 * 1024);
-    assert_eq!((req.signatures.len(), req.keys.len(), req.has_hub_key), (1, 1, false));
+    assert_eq!((req.signatures.len(), req.keys.len(), req.has_hub_key, req.wants_credential), (1, 1, false, true));
     assert_eq!(req, request(), "the golden request is the one built here");
 
     // A hub takes it: the whole record lands, the increment and the edit (whose base it lacks)
@@ -175,7 +177,7 @@ fn the_golden_sync_request_decodes_and_is_what_the_encoder_writes() {
     assert_eq!(resp.resend_full, vec![wid(R_INCREMENT), wid(R_EDIT)]);
     assert_eq!(hub.record_json(R_WHOLE, None).unwrap()["answers"]["head_name"], "Asha");
 
-    assert_eq!(PROTOCOL_VERSION, 4, "a new protocol version needs new golden files");
+    assert_eq!(PROTOCOL_VERSION, 5, "a new protocol version needs new golden files");
     assert!(fresh == file, "today's encoder writes other bytes than request.sgsy (see the header of this file)");
 }
 
@@ -184,7 +186,7 @@ fn the_golden_sync_response_decodes_and_is_what_the_encoder_writes() {
     let fresh = wire::encode(&response()).unwrap();
     let file = golden("response.sgsy", &fresh);
     let (version, raw) = frame_parts(&file);
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
     let resp: SyncResponse = wire::decode(&file).unwrap();
     assert_eq!(postcard::to_stdvec(&resp).unwrap(), raw, "the frame holds exactly the message");
     assert_eq!(resp.hub_store, HUB_STORE);
@@ -196,6 +198,7 @@ fn the_golden_sync_response_decodes_and_is_what_the_encoder_writes() {
     assert_eq!((resp.cursor, resp.cursor_token), (-0x0123_4567_89ab_cdef, Some(*b"token#02")));
     assert_eq!(resp.scopes, vec![SCOPE.to_string()]);
     assert_eq!(resp.hub_key, Some([0x5e; 32]));
+    assert_eq!(resp.credential.as_ref().map(|c| (c.body.len(), c.issuer)), Some((40, [0x5e; 32])));
     assert_eq!(resp, response(), "the golden response is the one built here");
 
     // A device applies it: the whole record arrives, the increment it cannot apply is asked
@@ -210,6 +213,7 @@ fn the_golden_sync_response_decodes_and_is_what_the_encoder_writes() {
     assert_eq!((next.hub_store.as_deref(), next.cursor), (Some(HUB_STORE), -0x0123_4567_89ab_cdef));
     assert_eq!(engine.finish().rejected, vec![(R_REFUSED.to_string(), "scope 'UP-LKO' is not one of this device's".to_string())]);
     assert_eq!(phone.enrolled_scopes(), Some(vec![SCOPE.to_string()]));
+    assert!(phone.credential().unwrap().is_none(), "a credential whose signature fails is not kept");
 
     assert!(fresh == file, "today's encoder writes other bytes than response.sgsy (see the header of this file)");
 }
@@ -254,7 +258,7 @@ fn the_golden_bundle_imports_and_its_body_is_what_the_encoder_writes() {
     let file = golden("bundle.sgbn", &fresh);
 
     let (version, header_bytes, body) = bundle_parts(&file);
-    assert_eq!(version, 4);
+    assert_eq!(version, 5);
     let header = bundle_header(&file).unwrap();
     assert_eq!(postcard::to_stdvec(&header).unwrap(), header_bytes);
     assert_eq!(header.exported_by, "golden");
@@ -278,8 +282,22 @@ fn the_golden_bundle_imports_and_its_body_is_what_the_encoder_writes() {
     assert!(fresh_body == body, "today's encoder writes another bundle body than bundle.sgbn (see the header of this file)");
 }
 
-/// A bundle of the previous version (3, before media) still imports: a stick written by an
-/// older phone is not refused.
+/// Bundles of earlier versions (3, before media; 4, before credentials) still import: a stick
+/// written by an older phone is not refused.
+#[test]
+fn a_version_4_bundle_still_imports() {
+    let file = std::fs::read(path("bundle-v4.sgbn")).unwrap();
+    let (version, _, _) = bundle_parts(&file);
+    assert_eq!(version, 4);
+    let hub = Store::open_in_memory(Identity::new("hub", "Hub", Role::Admin)).unwrap();
+    let report = hub.import_bundle(&file, None).unwrap();
+    assert_eq!((report.changed, report.rejected.len(), report.media), (2, 0, 0), "{report:?}");
+    let phone = Store::open_in_memory(Identity::field_worker("p", "P")).unwrap();
+    let report = phone.import_bundle_on_device(&file).unwrap();
+    assert_eq!((report.changed, report.rejected.len()), (2, 0), "{report:?}");
+    assert_eq!(phone.record_json(R_WHOLE, None).unwrap()["answers"]["head_name"], "Asha");
+}
+
 #[test]
 fn a_version_3_bundle_still_imports() {
     let file = std::fs::read(path("bundle-v3.sgbn")).unwrap();
@@ -289,8 +307,8 @@ fn a_version_3_bundle_still_imports() {
     let report = hub.import_bundle(&file, None).unwrap();
     assert_eq!((report.changed, report.rejected.len(), report.media), (2, 0, 0), "{report:?}");
     assert_eq!(hub.record_json(R_WHOLE, None).unwrap()["answers"]["head_name"], "Asha");
-    // Its records are encoded as today's are.
-    let v4 = std::fs::read(path("bundle.sgbn")).unwrap();
+    // Its records are encoded as version 4's are.
+    let v4 = std::fs::read(path("bundle-v4.sgbn")).unwrap();
     let (_, _, v4_body) = bundle_parts(&v4);
     assert!(v3_body == v4_body);
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// Top-level modules, bottom first; each may use only modules listed before it.
 const LAYERS: &[&str] = &[
-    "error", "value", "files", "chunks", "media", "sign", "doc", "incoming", "model", "policy", "store", "forms", "record", "export", "sync",
+    "error", "value", "files", "chunks", "media", "sign", "doc", "incoming", "model", "policy", "credential", "store", "forms", "record", "export", "sync",
 ];
 
 fn sources(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -176,7 +176,7 @@ fn the_kept_counts_always_equal_a_scan_of_the_responses() {
         let c = rusqlite::Connection::open(&hub_path).unwrap();
         c.execute_batch(
             "DROP TRIGGER docs_counts_insert; DROP TRIGGER docs_counts_delete; DROP TRIGGER docs_counts_update; \
-             DROP TABLE response_counts; DROP TABLE subject_response_counts; DROP INDEX docs_subject_seq; DROP TABLE views; PRAGMA user_version = 10;",
+             DROP TABLE response_counts; DROP TABLE subject_response_counts; DROP INDEX docs_subject_seq; DROP TABLE views; DROP TABLE credentials; PRAGMA user_version = 10;",
         )
         .unwrap();
     }

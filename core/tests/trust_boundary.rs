@@ -612,3 +612,68 @@ fn a_bundle_is_signed_by_its_writer_and_a_claim_on_the_importers_device_needs_it
     assert!(rep.rejected.is_empty(), "{rep:?}");
     assert_eq!(restored.review(&r2).unwrap().state, ReviewState::Approved);
 }
+
+/// A coordinator's work carried phone to phone, with no hub in reach: the hub vouches for each
+/// device's role in a credential the device keeps, which travels in its bundles. A phone of the
+/// same hub takes a coordinator's review from the coordinator's bundle, and from a field
+/// worker's bundle relaying it; a phone of another hub, or one that never synced, does not.
+#[test]
+fn a_coordinators_work_carries_its_hubs_word_from_phone_to_phone() {
+    let h = hub();
+    let phone = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    let third = Store::open_in_memory(Identity::field_worker("e", "E")).unwrap();
+    let coord = Store::open_in_memory(Identity::coordinator("c", "C")).unwrap();
+    let fw = keyed("fw", &["S"], Role::FieldWorker, &phone);
+    let r = response(&phone, "S");
+    assert!(phone.credential().unwrap().is_none(), "no credential before the first sync");
+    sync(&phone, &h, &fw);
+    sync(&third, &h, &keyed("e", &["S"], Role::FieldWorker, &third));
+    sync(&coord, &h, &keyed("co", &["S", "T"], Role::Coordinator, &coord));
+    let c = coord.credential().unwrap().expect("the hub vouched for the coordinator");
+    assert_eq!((c.role, c.name.as_str(), c.key), (Role::Coordinator, "co", coord.device_key().public()));
+    assert_eq!(phone.credential().unwrap().unwrap().role, Role::FieldWorker);
+    // The next sync asks for none: the credential holds for days yet.
+    let mut t = InProcess::new(&h, &fw);
+    phone.sync_with(&mut t, &SyncOptions::default()).unwrap();
+    assert!(t.frames.iter().all(|(_, answer)| *answer < 600), "{:?}", t.frames);
+
+    // Offline: the coordinator reviews and shares a bundle by Bluetooth.
+    coord.set_review(&r, ReviewState::Approved, None).unwrap();
+    let bundle = coord.export_bundle(&Default::default()).unwrap();
+    let rep = phone.import_bundle_on_device(&bundle).unwrap();
+    assert!(rep.rejected.is_empty(), "{rep:?}");
+    assert!(rep.taken_as.starts_with("coordinator 'co', vouched for by this device's hub until"), "{}", rep.taken_as);
+    assert_eq!(phone.review(&r).unwrap().state, ReviewState::Approved);
+    // Relayed again, phone to phone: the field worker's bundle carries the coordinator's
+    // signature and credential, so the third phone takes the review too.
+    let relayed = phone.export_bundle(&Default::default()).unwrap();
+    let rep = third.import_bundle_on_device(&relayed).unwrap();
+    assert!(rep.rejected.is_empty(), "{rep:?}");
+    assert!(rep.taken_as.starts_with("field-worker 'fw'"), "{}", rep.taken_as);
+    assert_eq!(third.review(&r).unwrap().state, ReviewState::Approved);
+    // And the field worker's phone hands it on to the hub with the coordinator's authority.
+    let rep = sync(&phone, &h, &fw);
+    assert!(rep.rejected.is_empty(), "{rep:?}");
+    assert_eq!(h.review(&r).unwrap().state, ReviewState::Approved);
+
+    // A phone of another hub cannot check the credential: a field worker's authority.
+    let h2 = hub();
+    let elsewhere = Store::open_in_memory(Identity::field_worker("x", "X")).unwrap();
+    sync(&elsewhere, &h2, &keyed("x", &["S"], Role::FieldWorker, &elsewhere));
+    let rep = elsewhere.import_bundle_on_device(&bundle).unwrap();
+    assert_eq!(rep.rejected.len(), 1, "{rep:?}");
+    assert!(rep.taken_as.starts_with("a field worker's"), "{}", rep.taken_as);
+    // Nor can one that never synced.
+    let fresh = Store::open_in_memory(Identity::field_worker("z", "Z")).unwrap();
+    assert_eq!(fresh.import_bundle_on_device(&bundle).unwrap().rejected.len(), 1);
+    // The credential's scopes bound it: what a coordinator of scope T only wrote in scope S is
+    // refused, though S is the importing phone's scope.
+    let tcoord = Store::open_in_memory(Identity::coordinator("t", "T")).unwrap();
+    let outside = response(&tcoord, "S");
+    sync(&tcoord, &h, &keyed("tco", &["T"], Role::Coordinator, &tcoord));
+    let rep = phone.import_bundle_on_device(&tcoord.export_bundle(&Default::default()).unwrap()).unwrap();
+    assert!(rep.taken_as.starts_with("coordinator 'tco'"), "{}", rep.taken_as);
+    assert_eq!(rep.rejected.len(), 1, "{rep:?}");
+    assert!(rep.rejected[0].1.contains("outside the scopes"), "{rep:?}");
+    assert!(phone.summary(&outside).is_err());
+}

@@ -61,10 +61,13 @@ pub struct BundleResult {
     pub unchanged: u64,
     pub pending: u64,
     pub rejected: Vec<Rejected>,
+    /// With whose authority the writer's changes were taken, in words (a coordinator's when
+    /// this phone's hub vouched for the writer; otherwise a field worker's).
+    pub taken_as: String,
 }
 
 impl From<BundleReport> for BundleResult {
     fn from(r: BundleReport) -> Self {
-        BundleResult { changed: r.changed, unchanged: r.unchanged, pending: r.pending, rejected: rejected(r.rejected) }
+        BundleResult { changed: r.changed, unchanged: r.unchanged, pending: r.pending, rejected: rejected(r.rejected), taken_as: r.taken_as }
     }
 }

@@ -4,12 +4,18 @@
 //! device for good, so no other device can claim its changes or launder its own through it. The
 //! write policy looks the maker of every incoming change up here (`policy::authority`), and
 //! checks relayed changes' signatures against the key found.
+//!
+//! On a phone, which binds no one, the makers it knows are those its hub vouched for: the
+//! credentials (`crate::credential`) that came verified in bundles, of its current hub and not
+//! expired, each within the phone's own scopes.
 
 use rusqlite::{params, OptionalExtension};
 
 use super::Inner;
+use crate::credential::{Credential, SignedCredential};
 use crate::model::checks::now_ms;
 use crate::policy::PeerInfo;
+use crate::sign::PublicKey;
 use crate::{Error, Result};
 
 impl crate::Store {
@@ -21,6 +27,22 @@ impl crate::Store {
             return None;
         }
         g.bound_device(device)
+    }
+
+    /// What this device's hub vouches for it (its credential), if it holds a current one.
+    pub fn credential(&self) -> Result<Option<Credential>> {
+        let g = self.lock();
+        let own: [u8; 16] = g.device_bytes[..].try_into().map_err(|_| Error::invalid("device id"))?;
+        g.vouched(&own, now_ms())
+    }
+
+    /// Whether this device should ask its hub for a credential at its next sync (it holds
+    /// none from its current hub, or one about to expire).
+    pub(crate) fn needs_credential(&self) -> Result<bool> {
+        let g = self.lock();
+        let Some(hub) = g.hub_public_key()? else { return Ok(true) };
+        let own: [u8; 16] = g.device_bytes[..].try_into().map_err(|_| Error::invalid("device id"))?;
+        Ok(g.credential_for(&own, now_ms())?.is_none_or(|c| c.needs_renewal(&hub, now_ms())))
     }
 
     /// The keys the devices of enrolment `name` proved at this serving store, the most
@@ -47,7 +69,78 @@ impl Inner {
             .and_then(|mut st| st.query_row([&device[..]], |r| r.get(0)).optional())
             .ok()
             .flatten();
-        info.and_then(|i| serde_json::from_str(&i).ok())
+        match info {
+            Some(i) => serde_json::from_str(&i).ok(),
+            None if !self.is_serving() => self.vouched(device, now_ms()).ok().flatten().map(|c| c.authority(self.enrolled())),
+            None => None,
+        }
+    }
+
+    /// The public key of this device's hub, if it has synced with one.
+    pub(crate) fn hub_public_key(&self) -> Result<Option<PublicKey>> {
+        let k: Option<Vec<u8>> = self.conn.prepare_cached("SELECT value FROM meta WHERE key = 'hub_key'")?.query_row([], |r| r.get(0)).optional()?;
+        Ok(k.and_then(|k| k.try_into().ok()))
+    }
+
+    /// The credential this store holds for `device`, as issued, if its current hub issued it
+    /// and it holds at `now` (what it puts in the bundles it writes).
+    pub(crate) fn credential_for(&self, device: &[u8; 16], now: i64) -> Result<Option<SignedCredential>> {
+        let Some(hub) = self.hub_public_key()? else { return Ok(None) };
+        let row: Option<Vec<u8>> = self
+            .conn
+            .prepare_cached("SELECT signed FROM credentials WHERE device = ?1 AND issuer = ?2 AND expires_ms > ?3")?
+            .query_row(params![&device[..], &hub[..], now], |r| r.get(0))
+            .optional()?;
+        Ok(row.and_then(|b| postcard::from_bytes(&b).ok()))
+    }
+
+    /// What the credential held for `device` vouches for (checked when it was kept).
+    fn vouched(&self, device: &[u8; 16], now: i64) -> Result<Option<Credential>> {
+        Ok(self.credential_for(device, now)?.and_then(|c| c.read().ok()))
+    }
+
+    /// Keeps this device's own credential from its hub's answer, if that hub (whose key is
+    /// known by now) issued it for this device's key.
+    pub(crate) fn keep_own_credential(&self, signed: &SignedCredential) -> Result<()> {
+        let hub = self.hub_public_key()?.ok_or_else(|| Error::Forbidden("a credential came before the hub's key".into()))?;
+        let c = signed.check(&hub, now_ms())?;
+        if c.key != self.key.public() {
+            return Err(Error::Forbidden("the credential is for another device's key".into()));
+        }
+        self.keep_credential(signed, &c)
+    }
+
+    /// Keeps the credentials that came in a bundle which hold for this device's hub (others
+    /// are left out: they vouch for no one here). Returns what the writer's says, if it holds.
+    pub(crate) fn keep_bundle_credentials(&self, writer: Option<&SignedCredential>, relayed: &[SignedCredential], writer_key: &PublicKey) -> Result<Option<Credential>> {
+        let Some(hub) = self.hub_public_key()? else { return Ok(None) };
+        let now = now_ms();
+        for signed in relayed {
+            if let Ok(c) = signed.check(&hub, now) {
+                self.keep_credential(signed, &c)?;
+            }
+        }
+        let Some(signed) = writer else { return Ok(None) };
+        match signed.check(&hub, now) {
+            Ok(c) if c.key == *writer_key => {
+                self.keep_credential(signed, &c)?;
+                Ok(Some(c))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Keeps a credential whose signature has been checked against this store's hub key (a
+    /// later one replaces an earlier one for the same device).
+    pub(crate) fn keep_credential(&self, signed: &SignedCredential, c: &Credential) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO credentials(device, issuer, expires_ms, signed) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT(device) DO UPDATE SET issuer = ?2, expires_ms = ?3, signed = ?4 \
+                 WHERE excluded.expires_ms > expires_ms OR excluded.issuer <> issuer",
+            )?
+            .execute(params![&c.device()[..], &signed.issuer[..], c.expires_ms, postcard::to_stdvec(signed).map_err(|e| Error::invalid(e.to_string()))?])?;
+        Ok(())
     }
 
     /// Records that `peer` is the device `peer.device` (and refreshes its role and scopes).

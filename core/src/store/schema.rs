@@ -7,7 +7,7 @@ use rusqlite::{Connection, Transaction};
 use crate::{Error, Result};
 
 /// The schema version this code writes.
-pub const VERSION: i64 = 11;
+pub const VERSION: i64 = 12;
 
 const V1: &str = r#"
 CREATE TABLE meta (
@@ -324,8 +324,22 @@ BEGIN
 END;
 "#;
 
+/// Version 12: credentials (ADR 0007, step 3) a device holds: its own, issued by its hub, and
+/// those of other devices that came verified in bundles, which it hands on with their makers'
+/// changes. Each is kept with its issuer's key and expiry; only those of the device's current
+/// hub that have not expired count.
+const V12: &str = r#"
+CREATE TABLE credentials (
+    device     BLOB PRIMARY KEY,
+    issuer     BLOB NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    signed     BLOB NOT NULL
+) WITHOUT ROWID;
+"#;
+
 fn upgrade_from(tx: &Transaction<'_>, v: i64) -> Result<()> {
     match v {
+        11 => Ok(tx.execute_batch(V12)?),
         10 => Ok(tx.execute_batch(V11)?),
         9 => Ok(tx.execute_batch(V10)?),
         8 => Ok(tx.execute_batch(V9)?),

@@ -12,11 +12,15 @@
 //! relays them with their makers' proof. Version 4 adds, after the compressed records, the
 //! media files those records name (`media length u64 | postcard [name, type, bytes]`), not
 //! compressed; each is taken only if a record names it and its bytes hash to its name.
+//! Version 5 adds to the body the writer's credential from its hub and those of the makers whose
+//! changes it relays (`crate::credential`), so that a phone of the same hub gives a
+//! coordinator's changes a coordinator's authority, whoever carried them.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::transpose::{self, WholeBatch};
+use crate::credential::SignedCredential;
 use crate::model::Role;
 use crate::policy::PeerInfo;
 use crate::sign::{device_of_key, verify_bundle, PublicKey, Sig, Signatures};
@@ -26,7 +30,7 @@ use crate::{Error, Result, Store};
 
 const MAGIC: &[u8; 4] = b"SGBN";
 /// The bundle format version this code writes (it reads version 3 too).
-pub const BUNDLE_VERSION: u16 = 4;
+pub const BUNDLE_VERSION: u16 = 5;
 /// The oldest bundle version this code reads.
 pub const OLDEST_BUNDLE_VERSION: u16 = 3;
 /// Most media bytes one bundle carries; files past it are left for a sync or the next bundle.
@@ -77,6 +81,10 @@ pub struct BundleReport {
     /// their bytes do not match their name).
     #[serde(default)]
     pub media_refused: Vec<(String, String)>,
+    /// With whose authority its writer's changes were taken, in words ("its hub's bundle,
+    /// taken whole", "coordinator 'asha', vouched for by this device's hub", ...).
+    #[serde(default)]
+    pub taken_as: String,
 }
 
 /// One media file in a bundle (version 4): its name proves its bytes.
@@ -103,7 +111,23 @@ struct BundleBody {
     /// change hash, with their makers' keys.
     signatures: Vec<([u8; 32], Sig)>,
     keys: Vec<PublicKey>,
+    /// The writer's credential from its hub (version 5), if it holds a current one.
+    writer_credential: Option<SignedCredential>,
+    /// The credentials it holds of the makers whose changes it relays (version 5).
+    credentials: Vec<SignedCredential>,
 }
+
+/// A body of version 3 or 4, without credentials.
+#[derive(Deserialize)]
+struct BundleBodyV4 {
+    docs: Vec<BundleDoc>,
+    whole: WholeBatch,
+    signatures: Vec<([u8; 32], Sig)>,
+    keys: Vec<PublicKey>,
+}
+
+/// Most relayed makers' credentials one bundle carries.
+const MAX_BUNDLE_CREDENTIALS: usize = 4096;
 
 impl Store {
     /// `bytes` as a signed bundle: opened with this store's key when sealed to it
@@ -162,8 +186,16 @@ impl Store {
                 .map(|(id, changes)| BundleDoc { id, changes }),
         );
         let (signatures, keys) = sigs.parts();
-        let body = BundleBody { docs, whole, signatures, keys };
         let key = g.device_key().clone();
+        let now = now_ms();
+        let writer_credential = g.credential_for(&key.device_id(), now)?;
+        let mut credentials = Vec::new();
+        for k in keys.iter().filter(|k| **k != key.public()) {
+            if let Some(c) = g.credential_for(&crate::sign::device_of_key(k), now)? {
+                credentials.push(c);
+            }
+        }
+        let body = BundleBody { docs, whole, signatures, keys, writer_credential, credentials };
         let header = BundleHeader {
             source: g_device(&g),
             key: key.public(),
@@ -175,24 +207,7 @@ impl Store {
         };
         drop(g);
         let media = self.media_for_bundle(&ids, opts.only_unsynced)?;
-        let header = postcard::to_stdvec(&header).map_err(|e| Error::invalid(e.to_string()))?;
-        let raw = postcard::to_stdvec(&body).map_err(|e| Error::invalid(e.to_string()))?;
-        let mut body = (raw.len() as u64).to_le_bytes().to_vec();
-        body.extend(zstd::bulk::compress(&raw, 9)?);
-        let mut out = Vec::with_capacity(body.len() + header.len() + 64);
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&BUNDLE_VERSION.to_le_bytes());
-        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
-        out.extend_from_slice(&header);
-        out.extend_from_slice(&(body.len() as u64).to_le_bytes());
-        out.extend_from_slice(&body);
-        // Media after the records, not compressed (photos and audio already are).
-        let media = postcard::to_stdvec(&media).map_err(|e| Error::invalid(e.to_string()))?;
-        out.extend_from_slice(&(media.len() as u64).to_le_bytes());
-        out.extend_from_slice(&media);
-        let digest: [u8; 32] = Sha256::digest(&out).into();
-        out.extend_from_slice(&key.sign_bundle(&digest).0);
-        Ok(out)
+        assemble(&header, &body, &media, &key)
     }
 
     /// Imports a bundle. With `peer`, every record is checked as a hub checks a sync from that
@@ -203,8 +218,15 @@ impl Store {
     /// another hub is refused.
     pub fn import_bundle(&self, bytes: &[u8], peer: Option<&PeerInfo>) -> Result<BundleReport> {
         let bytes = self.unsealed(bytes)?;
-        let bytes = &bytes[..];
-        let (header, body, media) = parse_bundle(bytes)?;
+        let (header, body, media) = parse_bundle(&bytes)?;
+        let taken_as = match peer {
+            Some(p) => format!("{} '{}'", p.role.as_str(), p.name),
+            None => "whole".to_string(),
+        };
+        self.import_parsed(header, body, media, peer, taken_as)
+    }
+
+    fn import_parsed(&self, header: BundleHeader, body: BundleBody, media: Vec<BundleMedia>, peer: Option<&PeerInfo>, taken_as: String) -> Result<BundleReport> {
         if body.whole.count as u64 > header.records {
             return Err(damaged("record count"));
         }
@@ -223,7 +245,7 @@ impl Store {
             sigs.insert_key(*k);
         }
         let peer = sender.as_ref();
-        let mut report = BundleReport { header: Some(header), ..Default::default() };
+        let mut report = BundleReport { header: Some(header), taken_as, ..Default::default() };
         let (compacts, stopped) = transpose::unpack_compact(&body.whole);
         let mut g = self.lock();
         if let (Some(p), true) = (peer, g.is_serving()) {
@@ -349,27 +371,33 @@ impl Store {
     /// role: a bundle from another phone can carry records, never a coordinator's authority.
     pub fn import_bundle_on_device(&self, bytes: &[u8]) -> Result<BundleReport> {
         let bytes = self.unsealed(bytes)?;
-        let bytes = &bytes[..];
-        let header = bundle_header(bytes)?;
+        let (header, body, media) = parse_bundle(&bytes)?;
         if self.hub_key()? == Some(header.key) {
-            return self.import_bundle(bytes, None);
+            return self.import_parsed(header, body, media, None, "its hub's bundle, taken whole".into());
         }
-        // The writer's own changes count as a field worker's of this device's scopes; others'
-        // it relays too, unless signed by a key this store knows (its own: a change this device
-        // made and exported earlier); changes claiming this device without its signature get
-        // no more than the writer's.
-        let writer = {
+        // The writer's own changes count as a field worker's of this device's scopes (or, with
+        // a credential from this device's hub, with the role it gives, within those scopes);
+        // others' it relays too, unless signed by a key this store knows (its own, or one its
+        // hub vouched for); changes claiming this device without its signature get no more
+        // than the writer's.
+        let (writer, taken_as) = {
             let g = self.lock();
             let scopes = g.enrolled().map(<[String]>::to_vec).unwrap_or_else(|| vec![crate::policy::ANY_SCOPE.to_string()]);
             if header.key == g.device_key().public() {
                 // Written by this very device (a store restored from a backup takes back what
                 // it exported): only its key could sign it.
-                PeerInfo::new("this device", g.identity().role, scopes).with_key(header.key)
+                (PeerInfo::new("this device", g.identity().role, scopes).with_key(header.key), "this device's own".to_string())
+            } else if let Some(c) = g.keep_bundle_credentials(body.writer_credential.as_ref(), &body.credentials, &header.key)? {
+                let authority = c.authority(g.enrolled());
+                let until = crate::iso_utc(c.expires_ms);
+                let said = format!("{} '{}', vouched for by this device's hub until {until}", c.role.as_str(), c.name);
+                (authority, said)
             } else {
-                PeerInfo::new(format!("the bundle of device {}", header.source), Role::FieldWorker, scopes).with_key(header.key)
+                let said = format!("a field worker's, in this device's scopes (device {} has no credential from this device's hub)", header.source);
+                (PeerInfo::new(format!("the bundle of device {}", header.source), Role::FieldWorker, scopes).with_key(header.key), said)
             }
         };
-        self.import_bundle(bytes, Some(&writer))
+        self.import_parsed(header, body, media, Some(&writer), taken_as)
     }
 }
 
@@ -380,6 +408,32 @@ fn g_device(g: &crate::store::Inner) -> String {
 /// Reads just a bundle's header (after verifying the whole file).
 pub fn bundle_header(bytes: &[u8]) -> Result<BundleHeader> {
     Ok(parse_bundle(bytes)?.0)
+}
+
+/// The bundle's bytes: header, compressed records, media, and the writer's signature of it all.
+fn assemble(header: &BundleHeader, body: &BundleBody, media: &[BundleMedia], key: &crate::sign::DeviceKey) -> Result<Vec<u8>> {
+    assemble_with(header, body, media, key, BUNDLE_VERSION)
+}
+
+fn assemble_with(header: &BundleHeader, body: &impl Serialize, media: &[BundleMedia], key: &crate::sign::DeviceKey, version: u16) -> Result<Vec<u8>> {
+    let header = postcard::to_stdvec(header).map_err(|e| Error::invalid(e.to_string()))?;
+    let raw = postcard::to_stdvec(body).map_err(|e| Error::invalid(e.to_string()))?;
+    let mut body = (raw.len() as u64).to_le_bytes().to_vec();
+    body.extend(zstd::bulk::compress(&raw, 9)?);
+    let mut out = Vec::with_capacity(body.len() + header.len() + 64);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&version.to_le_bytes());
+    out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+    out.extend_from_slice(&header);
+    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    out.extend_from_slice(&body);
+    // Media after the records, not compressed (photos and audio already are).
+    let media = postcard::to_stdvec(media).map_err(|e| Error::invalid(e.to_string()))?;
+    out.extend_from_slice(&(media.len() as u64).to_le_bytes());
+    out.extend_from_slice(&media);
+    let digest: [u8; 32] = Sha256::digest(&out).into();
+    out.extend_from_slice(&key.sign_bundle(&digest).0);
+    Ok(out)
 }
 
 fn damaged(what: &str) -> Error {
@@ -442,6 +496,68 @@ fn parse_bundle(bytes: &[u8]) -> Result<(BundleHeader, BundleBody, Vec<BundleMed
         )),
         Inflate::Damaged => damaged("body"),
     })?;
-    let body: BundleBody = postcard::from_bytes(&raw).map_err(|_| damaged("records"))?;
+    let body: BundleBody = if version >= 5 {
+        postcard::from_bytes(&raw).map_err(|_| damaged("records"))?
+    } else {
+        let b: BundleBodyV4 = postcard::from_bytes(&raw).map_err(|_| damaged("records"))?;
+        BundleBody { docs: b.docs, whole: b.whole, signatures: b.signatures, keys: b.keys, writer_credential: None, credentials: Vec::new() }
+    };
+    if body.credentials.len() > MAX_BUNDLE_CREDENTIALS {
+        return Err(damaged("too many credentials"));
+    }
     Ok((header, body, media))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::{InProcess, SyncOptions};
+    use crate::{Identity, NewResponse};
+
+    fn synced(h: &Store, s: &Store, name: &str, role: Role) {
+        let p = PeerInfo::new(name, role, vec!["S".into()]).with_key(s.device_key().public());
+        s.sync_with(&mut InProcess::new(h, &p), &SyncOptions::default()).unwrap();
+    }
+
+    /// A credential lifted from a coordinator's bundle into a field worker's own vouches for
+    /// nothing: it names the coordinator's key, not the writer's.
+    #[test]
+    fn a_credential_counts_only_for_the_key_it_names() {
+        let h = Store::open_in_memory(Identity::new("hub", "Hub", Role::Admin)).unwrap();
+        h.enable_serving().unwrap();
+        let coord = Store::open_in_memory(Identity::coordinator("c", "C")).unwrap();
+        let fw = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+        let other = Store::open_in_memory(Identity::field_worker("o", "O")).unwrap();
+        synced(&h, &coord, "co", Role::Coordinator);
+        synced(&h, &fw, "fw", Role::FieldWorker);
+        synced(&h, &other, "ot", Role::FieldWorker);
+        assert_eq!(coord.credential().unwrap().unwrap().role, Role::Coordinator);
+        fw.create_response(NewResponse { form_id: "f".into(), form_version: "1".into(), scope: "S".into(), subject_id: None }).unwrap();
+        let lifted = parse_bundle(&coord.export_bundle(&Default::default()).unwrap()).unwrap().1.writer_credential.expect("the coordinator holds one");
+        let (header, mut body, media) = parse_bundle(&fw.export_bundle(&Default::default()).unwrap()).unwrap();
+        assert!(body.writer_credential.is_some());
+        body.writer_credential = Some(lifted);
+        let forged = assemble(&header, &body, &media, &fw.device_key()).unwrap();
+        let rep = other.import_bundle_on_device(&forged).unwrap();
+        assert!(rep.taken_as.contains("a field worker's"), "{}", rep.taken_as);
+        // Its own, honest: taken with the field worker's credential, as a field worker's.
+        let rep = other.import_bundle_on_device(&fw.export_bundle(&Default::default()).unwrap()).unwrap();
+        assert!(rep.taken_as.starts_with("field-worker 'fw', vouched for"), "{}", rep.taken_as);
+        // A version 4 bundle (no credentials) still reads.
+        let (header, body, media) = parse_bundle(&fw.export_bundle(&Default::default()).unwrap()).unwrap();
+        let v4 = BundleBodyV4Out { docs: &body.docs, whole: &body.whole, signatures: &body.signatures, keys: &body.keys };
+        let mut old = assemble_with(&header, &v4, &media, &fw.device_key(), 4).unwrap();
+        assert_eq!(u16::from_le_bytes([old[4], old[5]]), 4);
+        assert!(other.import_bundle_on_device(&old).unwrap().rejected.is_empty());
+        old[20] ^= 1;
+        assert!(other.import_bundle_on_device(&old).is_err());
+    }
+
+    #[derive(Serialize)]
+    struct BundleBodyV4Out<'a> {
+        docs: &'a [BundleDoc],
+        whole: &'a WholeBatch,
+        signatures: &'a [([u8; 32], Sig)],
+        keys: &'a [PublicKey],
+    }
 }

@@ -107,6 +107,7 @@ impl<'a> SyncEngine<'a> {
             signatures: sigs.0,
             keys: sigs.1,
             has_hub_key: self.store.hub_key()?.is_some() && hub_store_known,
+            wants_credential: !hub_store_known || self.store.needs_credential()?,
         }))
     }
 
@@ -186,6 +187,15 @@ impl<'a> SyncEngine<'a> {
         g.transaction(|inner| {
             if let Some(k) = &resp.hub_key {
                 inner.set_hub_key(k)?;
+            }
+            if let Some(c) = &resp.credential {
+                // Kept only if this hub issued it for this device's key; a wrong one is ignored
+                // (the device simply asks again next time).
+                match inner.keep_own_credential(c) {
+                    Ok(()) => {}
+                    Err(Error::Forbidden(reason)) => tracing::warn!(%reason, "the hub's credential was not kept"),
+                    Err(e) => return Err(e),
+                }
             }
             if resp.cursor_reset {
                 // A hub we do not know (or one restored from an old copy): offer it everything.

@@ -82,7 +82,11 @@ impl Store {
         let mut stats = ServeStats::default();
         // The hub's key goes to a device that lacks it, or that knew another hub.
         let hub_key = (!req.has_hub_key || req.hub_store.as_deref() != Some(hub_store.as_str())).then(|| inner.device_key().public());
-        let mut resp = SyncResponse { hub_store: hub_store.clone(), scopes: peer.scopes.clone(), hub_key, ..Default::default() };
+        // A device that asks gets the hub's word on its role and scopes, to show other phones.
+        let credential = (req.wants_credential && inner.is_serving())
+            .then(|| crate::credential::SignedCredential::issue(inner.device_key(), peer, crate::model::checks::now_ms()))
+            .flatten();
+        let mut resp = SyncResponse { hub_store: hub_store.clone(), scopes: peer.scopes.clone(), hub_key, credential, ..Default::default() };
         // The device says which it is; its id belongs to this enrolment from now on.
         if inner.is_serving() {
             inner.bind_device(peer)?;

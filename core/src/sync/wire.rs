@@ -1,11 +1,12 @@
-//! The sync wire format, version 4.
+//! The sync wire format, version 5.
 //!
 //! Version 2 (ADR 0006) sends whole records in compact form both ways (`push_whole`, `whole`)
 //! and drops the hub's heads from pulled increments. Version 3 (ADR 0007) carries the
 //! signatures of relayed changes with a push (`signatures`, `keys`) and the hub's public key
 //! in its answer (`hub_key`). Version 4 (ADR 0010) sends a one-change edit on heads the hub
-//! acknowledged without its dependencies and heads (`push_edits`, `sync::edit`). Peers of
-//! other versions are refused with a clear error.
+//! acknowledged without its dependencies and heads (`push_edits`, `sync::edit`). Version 5
+//! (ADR 0007, step 3) lets a device ask for the hub's credential of it (`wants_credential`,
+//! `credential`). Peers of other versions are refused with a clear error.
 //!
 //! A frame is `MAGIC (4 bytes) | protocol version (u16, little endian) | zstd(postcard(msg))`.
 //! postcard gives a compact, stable binary encoding; zstd shrinks batches of similar records.
@@ -14,11 +15,12 @@
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 pub use super::transpose::WholeBatch;
+use crate::credential::SignedCredential;
 use crate::sign::{PublicKey, Sig};
 use crate::{Error, Result};
 
 /// The protocol version this code speaks.
-pub const PROTOCOL_VERSION: u16 = 4;
+pub const PROTOCOL_VERSION: u16 = 5;
 /// The first four bytes of every frame.
 pub const MAGIC: &[u8; 4] = b"SGSY";
 /// Bytes before a frame's compressed message: magic, version, decompressed length.
@@ -146,6 +148,9 @@ pub struct SyncRequest {
     pub keys: Vec<PublicKey>,
     /// The sender knows the hub's key already (the answer then leaves it out).
     pub has_hub_key: bool,
+    /// The sender holds no credential from this hub, or one about to expire: the answer brings
+    /// a new one (`crate::credential`).
+    pub wants_credential: bool,
 }
 
 /// One record's changes, since the heads the hub was known to have.
@@ -197,6 +202,8 @@ pub struct SyncResponse {
     /// The hub's public key, unless the request said it has it: the device knows its hub's
     /// bundles by it.
     pub hub_key: Option<PublicKey>,
+    /// The hub's credential of the device, when it asked for one.
+    pub credential: Option<SignedCredential>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -300,6 +307,7 @@ mod tests {
             signatures: vec![([10; 32], Sig([11; 64]))],
             keys: vec![[12; 32]],
             has_hub_key: true,
+            wants_credential: true,
         }
     }
 
@@ -311,16 +319,16 @@ mod tests {
 
     /// Golden bytes: an accidental change to the wire format fails loudly here.
     #[test]
-    fn the_version_4_encoding_is_stable() {
+    fn the_version_5_encoding_is_stable() {
         let raw = postcard::to_stdvec(&sample()).unwrap();
         assert_eq!(
             hex::encode(&raw),
-            "010263645401070707070707070701010101010101010101010101010101010102020202020202020202020202020202020202020202020202020202020202020301020301040404040404040404040404040404040505050505050505020607010104010501015701060201016b01070001080200000103030303030303030303030303030303808040010a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b010c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c01"
+            "010263645401070707070707070701010101010101010101010101010101010102020202020202020202020202020202020202020202020202020202020202020301020301040404040404040404040404040404040505050505050505020607010104010501015701060201016b01070001080200000103030303030303030303030303030303808040010a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b010c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0101"
         );
     }
 
     #[test]
-    fn the_version_4_response_encoding_is_stable() {
+    fn the_version_5_response_encoding_is_stable() {
         let resp = SyncResponse {
             hub_store: "ab".into(),
             cursor_reset: false,
@@ -343,11 +351,12 @@ mod tests {
             more: true,
             scopes: vec!["A".into()],
             hub_key: Some([13; 32]),
+            credential: Some(SignedCredential { body: vec![14, 15], issuer: [16; 32], sig: Sig([17; 64]) }),
         };
         let raw = postcard::to_stdvec(&resp).unwrap();
         assert_eq!(
             hex::encode(&raw),
-            "026162000104040404040404040404040404040404000105050505050505050505050505050505026e6f0001060606060606060606060606060606060109010104010501015701060201016b0107000108020000d8040001010141010d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d"
+            "026162000104040404040404040404040404040404000105050505050505050505050505050505026e6f0001060606060606060606060606060606060109010104010501015701060201016b0107000108020000d8040001010141010d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d01020e0f101010101010101010101010101010101010101010101010101010101010101011111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111111"
         );
         let f = encode(&resp).unwrap();
         assert_eq!(decode::<SyncResponse>(&f).unwrap(), resp);
@@ -358,7 +367,7 @@ mod tests {
         let mut f = encode(&sample()).unwrap();
         f[4] = 9;
         let e = decode::<SyncRequest>(&f).unwrap_err().to_string();
-        assert!(e.contains("version 9") && e.contains("version 4"), "{e}");
+        assert!(e.contains("version 9") && e.contains("version 5"), "{e}");
         assert!(decode::<SyncRequest>(b"hello").is_err());
         let f = encode(&sample()).unwrap();
         for cut in [5, 14, f.len() - 1] {
