@@ -23,6 +23,9 @@ import org.sangam.SyncProgressInfo
 import org.sangam.UserRole
 import org.sangam.demo.data.AppLanguage
 import org.sangam.demo.data.Answers
+import org.sangam.demo.data.Capture
+import org.sangam.demo.data.PhotoSizing
+import org.sangam.demo.data.SignatureStrokes
 import org.sangam.demo.data.EnrolmentSettings
 import org.sangam.demo.data.FormLanguages
 import org.sangam.demo.data.InMemoryEnrolmentStorage
@@ -89,6 +92,20 @@ fun main(args: Array<String>) = runBlocking {
     check(Answers.geopoint("26.8", "80.9") == AnswerValue.Text("26.8 80.9") && Answers.geopointParts(AnswerValue.Text("26.8 80.9 0 5")) == Pair("26.8", "80.9"), "geopoint input")
     check(Answers.toggle(AnswerValue.Choices(listOf("a")), "b", true) == AnswerValue.Choices(listOf("a", "b")) && Answers.toggle(AnswerValue.Choices(listOf("a")), "a", false) == null, "multi-select toggling")
     check(Answers.dateTime(2026, 11, 29, 10, 5) == AnswerValue.Text("2026-11-29T10:05:00"), "datetime input")
+    // Media capture: which screen a question opens, and the photo and signature arithmetic.
+    check(Capture.forKind(QuestionType.IMAGE, null) == Capture.PHOTO && Capture.forKind(QuestionType.IMAGE, "signature") == Capture.SIGNATURE, "an image question opens the camera, or the pad when it asks for a signature")
+    check(Capture.forKind(QuestionType.IMAGE, "annotate new-front") == Capture.DRAWING && Capture.forKind(QuestionType.AUDIO, null) == Capture.AUDIO && Capture.forKind(QuestionType.TEXT, null) == null, "draw/annotate, audio, and non-media questions")
+    check(Capture.SIGNATURE.ext == "png" && Capture.PHOTO.mime == "image/jpeg" && Capture.AUDIO.ext == "m4a", "stored file types")
+    check(PhotoSizing.target(4160, 3120, 1024) == Pair(1024, 768) && PhotoSizing.target(3120, 4160, 1024) == Pair(768, 1024), "max-pixels bounds the longer side, the aspect kept")
+    check(PhotoSizing.target(800, 600, 1024) == Pair(800, 600) && PhotoSizing.target(4000, 3000, null) == Pair(1280, 960), "never enlarged; about 1 MP without max-pixels")
+    check(PhotoSizing.sampleSize(4160, 3120, 1024, 768) == 4 && PhotoSizing.sampleSize(800, 600, 800, 600) == 1, "decoded at the largest power-of-two reduction that still covers the target")
+    val pad = SignatureStrokes(minStep = 2f)
+    check(pad.isEmpty && pad.bounds() == null, "an empty pad")
+    pad.begin(10f, 10f); pad.lineTo(10.5f, 10.5f); pad.lineTo(20f, 30f); pad.end()
+    pad.begin(5f, 40f); pad.end()
+    check(pad.strokes.map { it.size } == listOf(2, 1) && pad.bounds()!!.toList() == listOf(5f, 10f, 20f, 40f), "strokes keep moved points and dots, not a resting finger")
+    pad.clear()
+    check(pad.isEmpty, "clearing the pad")
 
     Hub(hubExe, File(dir, "hub")).use { hub ->
         val tokA = hub.enrol("asha-phone", "field-worker", scope)

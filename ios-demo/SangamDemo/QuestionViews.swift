@@ -1,13 +1,15 @@
 // One input per question kind the core reports: text, integer, decimal, select_one,
 // select_multiple, date, time, datetime, geopoint (typed latitude/longitude), note, calculate
-// (read-only), acknowledge and image (a file name). Each change is handed to `onAnswer` at once;
-// nil clears the answer.
+// (read-only), acknowledge, and media (CaptureViews.swift: a photo, a signature or drawing, an
+// audio clip). Each change is handed to `onAnswer` at once (nil clears the answer); captured
+// media go to `onMedia`, which stores the file and makes its name the answer.
 import SangamKit
 import SwiftUI
 
 struct QuestionField: View {
     let question: QuestionView
     let fieldKey: String
+    var onMedia: (Data, Capture) -> Void = { _, _ in }
     let onAnswer: (AnswerValue?) -> Void
 
     var body: some View {
@@ -41,9 +43,8 @@ struct QuestionField: View {
             TextAnswer(question: question, keyboard: .numbersAndPunctuation, multiline: false, parse: Answers.integer, onAnswer: onAnswer)
         } else if kind == QuestionType.decimal {
             TextAnswer(question: question, keyboard: .decimalPad, multiline: false, parse: Answers.decimal, onAnswer: onAnswer)
-        } else if kind == QuestionType.image {
-            TextAnswer(question: question, keyboard: .default, multiline: false, parse: Answers.text, onAnswer: onAnswer,
-                       placeholder: L("photo_placeholder"))
+        } else if let capture = Capture.forQuestion(question) {
+            MediaAnswer(question: question, capture: capture, onMedia: onMedia, onAnswer: onAnswer)
         } else if kind == QuestionType.selectOne {
             SelectOneAnswer(question: question, onAnswer: onAnswer)
         } else if kind == QuestionType.selectMultiple {

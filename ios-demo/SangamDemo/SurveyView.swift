@@ -61,6 +61,16 @@ final class SurveyModel: ObservableObject {
         }
     }
 
+    /// Stores a captured photo, signature or clip and makes it the answer (in a repeat row with `rowId`).
+    func attach(_ model: SangamModel, name: String, bytes: Data, capture: Capture, repeatName: String? = nil, rowId: String? = nil) {
+        let id = responseId
+        edit(model) { lang in
+            _ = try await model.attachMedia(responseId: id, field: name, bytes: bytes, ext: capture.ext, mime: capture.mime,
+                                            repeat: repeatName, rowId: rowId)
+            return try await model.formState(responseId: id, language: lang)
+        }
+    }
+
     func addRow(_ model: SangamModel, repeatName: String) {
         let id = responseId
         edit(model) { lang in try await model.addRepeatRow(responseId: id, repeatName: repeatName, language: lang) }
@@ -127,7 +137,10 @@ struct SurveyView: View {
             if let form = survey.form {
                 Section {
                     ForEach(form.questions.filter { $0.relevant }, id: \.name) { (q: QuestionView) in
-                        QuestionField(question: q, fieldKey: survey.responseId + "/" + q.name) { (value: AnswerValue?) in
+                        QuestionField(question: q, fieldKey: survey.responseId + "/" + q.name,
+                                      onMedia: { (bytes: Data, capture: Capture) in
+                                          survey.attach(model, name: q.name, bytes: bytes, capture: capture)
+                                      }) { (value: AnswerValue?) in
                             survey.answer(model, name: q.name, value: value)
                         }
                     }
@@ -170,7 +183,11 @@ struct RepeatSection: View {
                         .buttonStyle(.borderless)
                     }
                     ForEach(row.questions.filter { $0.relevant }, id: \.name) { (q: QuestionView) in
-                        QuestionField(question: q, fieldKey: survey.responseId + "/" + row.rowId + "/" + q.name) { (value: AnswerValue?) in
+                        QuestionField(question: q, fieldKey: survey.responseId + "/" + row.rowId + "/" + q.name,
+                                      onMedia: { (bytes: Data, capture: Capture) in
+                                          survey.attach(model, name: q.name, bytes: bytes, capture: capture,
+                                                        repeatName: repeatView.name, rowId: row.rowId)
+                                      }) { (value: AnswerValue?) in
                             survey.rowAnswer(model, repeatName: repeatView.name, rowId: row.rowId, name: q.name, value: value)
                         }
                     }

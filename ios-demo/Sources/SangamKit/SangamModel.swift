@@ -404,10 +404,12 @@ public final class SangamModel: ObservableObject {
 
     /// Attaches a captured file (a photo already downscaled to the question's max-pixels, a
     /// signature, an audio clip) to an answer: stored durably, then the answer saved. Returns
-    /// the file's name, which is the answer's value.
-    public func attachMedia(responseId: String, field: String, bytes: Data, ext: String, mime: String) async throws -> String {
+    /// the file's name, which is the answer's value. With `repeat` and `rowId`, the answer is
+    /// that repeat row's.
+    public func attachMedia(responseId: String, field: String, bytes: Data, ext: String, mime: String,
+                            repeat: String? = nil, rowId: String? = nil) async throws -> String {
         try await write {
-            try $0.attachMedia(responseId: responseId, field: field, repeat: nil, rowId: nil, bytes: bytes, ext: ext, mime: mime)
+            try $0.attachMedia(responseId: responseId, field: field, repeat: `repeat`, rowId: rowId, bytes: bytes, ext: ext, mime: mime)
         }
     }
 

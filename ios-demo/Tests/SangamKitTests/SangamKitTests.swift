@@ -24,6 +24,37 @@ private func contains(_ data: Data, _ text: String) -> Bool {
 }
 
 final class AnswersTests: XCTestCase {
+    func testMediaQuestionsOpenTheirCaptureAndPhotosFitMaxPixels() {
+        XCTAssertEqual(Capture.forKind(.image, appearance: nil), .photo)
+        XCTAssertEqual(Capture.forKind(.image, appearance: "signature"), .signature)
+        XCTAssertEqual(Capture.forKind(.image, appearance: "annotate new-front"), .drawing)
+        XCTAssertEqual(Capture.forKind(.audio, appearance: nil), .audio)
+        XCTAssertNil(Capture.forKind(.text, appearance: nil))
+        XCTAssertEqual([Capture.signature.ext, Capture.photo.mime, Capture.audio.ext], ["png", "image/jpeg", "m4a"])
+        let landscape = PhotoSizing.target(width: 4160, height: 3120, maxPixels: 1024)
+        XCTAssertEqual([landscape.width, landscape.height], [1024, 768])
+        let portrait = PhotoSizing.target(width: 3120, height: 4160, maxPixels: 1024)
+        XCTAssertEqual([portrait.width, portrait.height], [768, 1024])
+        let small = PhotoSizing.target(width: 800, height: 600, maxPixels: 1024)
+        XCTAssertEqual([small.width, small.height], [800, 600], "never enlarged")
+        let unset = PhotoSizing.target(width: 4000, height: 3000, maxPixels: nil)
+        XCTAssertEqual([unset.width, unset.height], [1280, 960])
+        var pad = SignatureStrokes(minStep: 2)
+        XCTAssertTrue(pad.isEmpty)
+        XCTAssertNil(pad.bounds())
+        pad.begin(StrokePoint(x: 10, y: 10))
+        pad.lineTo(StrokePoint(x: 10.5, y: 10.5))
+        pad.lineTo(StrokePoint(x: 20, y: 30))
+        pad.end()
+        pad.begin(StrokePoint(x: 5, y: 40))
+        pad.end()
+        XCTAssertEqual(pad.strokes.map(\.count), [2, 1], "moved points and dots, not a resting finger")
+        let b = pad.bounds()!
+        XCTAssertEqual([b.minX, b.minY, b.maxX, b.maxY], [5, 10, 20, 40])
+        pad.clear()
+        XCTAssertTrue(pad.isEmpty)
+    }
+
     func testWhatAPersonTypesBecomesTheCoresValue() {
         XCTAssertEqual(Answers.integer(" 42 "), .int(value: 42))
         XCTAssertEqual(Answers.integer("4x2"), .text(value: "4x2"), "not a number: kept as text for the core to flag")

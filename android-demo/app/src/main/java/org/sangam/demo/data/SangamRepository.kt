@@ -399,10 +399,18 @@ class SangamRepository(
     /**
      * Attaches a captured file (a photo already downscaled to the question's max-pixels, a
      * signature, an audio clip) to an answer: stored durably, then the answer saved. Returns
-     * the file's name, which is the answer's value.
+     * the file's name, which is the answer's value. With `repeat` and `rowId`, the answer is
+     * that repeat row's.
      */
-    suspend fun attachMedia(responseId: String, field: String, bytes: ByteArray, ext: String, mime: String): String =
-        write { it.attachMedia(responseId, field, null, null, bytes, ext, mime) }
+    suspend fun attachMedia(
+        responseId: String,
+        field: String,
+        bytes: ByteArray,
+        ext: String,
+        mime: String,
+        repeat: String? = null,
+        rowId: String? = null,
+    ): String = write { it.attachMedia(responseId, field, repeat, rowId, bytes, ext, mime) }
 
     /** The files a response names, with what this phone has of each and whether the hub has it. */
     suspend fun mediaOf(responseId: String): List<MediaStateInfo> = read { it.mediaOf(responseId) }

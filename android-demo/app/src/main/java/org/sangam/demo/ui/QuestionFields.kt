@@ -1,12 +1,26 @@
 // One input per question kind the core reports: text, integer, decimal, select_one,
 // select_multiple, date, time, datetime, geopoint (typed latitude/longitude), note, calculate
-// (read-only), acknowledge and image (a file name). Each change is handed to `onAnswer` at once;
-// `null` clears the answer.
+// (read-only), acknowledge, and media: a photo from the camera (brought down to the question's
+// max-pixels), a signature or drawing on a pad, an audio clip from the microphone. Each change is
+// handed to `onAnswer` at once (`null` clears the answer); captured media go to `onMedia`, which
+// stores the file and makes its name the answer.
 package org.sangam.demo.ui
 
 import android.app.DatePickerDialog
 import android.app.TimePickerDialog
+import android.Manifest
 import android.content.Context
+import android.content.pm.PackageManager
+import androidx.activity.compose.rememberLauncherForActivityResult
+import androidx.activity.result.contract.ActivityResultContracts
+import androidx.compose.foundation.layout.height
+import androidx.compose.material3.AlertDialog
+import androidx.compose.runtime.DisposableEffect
+import androidx.compose.runtime.LaunchedEffect
+import androidx.compose.runtime.remember
+import androidx.compose.ui.viewinterop.AndroidView
+import java.io.IOException
+import kotlinx.coroutines.delay
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.Row
@@ -31,6 +45,8 @@ import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.LocalContext
 import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.semantics.Role
+import androidx.compose.ui.semantics.contentDescription
+import androidx.compose.ui.semantics.semantics
 import androidx.compose.ui.text.font.FontWeight
 import androidx.compose.ui.text.input.KeyboardType
 import androidx.compose.ui.unit.dp
@@ -40,9 +56,18 @@ import org.sangam.QuestionType
 import org.sangam.QuestionView
 import org.sangam.demo.R
 import org.sangam.demo.data.Answers
+import org.sangam.demo.data.Capture
+import org.sangam.demo.platform.AudioClipRecorder
+import org.sangam.demo.platform.PhotoCapture
+import org.sangam.demo.platform.SignaturePad
 
 @Composable
-fun QuestionField(q: QuestionView, fieldKey: String, onAnswer: (AnswerValue?) -> Unit) {
+fun QuestionField(
+    q: QuestionView,
+    fieldKey: String,
+    onMedia: (ByteArray, Capture) -> Unit = { _, _ -> },
+    onAnswer: (AnswerValue?) -> Unit,
+) {
     Column(Modifier.fillMaxWidth(), verticalArrangement = Arrangement.spacedBy(4.dp)) {
         val label = q.label ?: q.name
         Text(
@@ -57,7 +82,7 @@ fun QuestionField(q: QuestionView, fieldKey: String, onAnswer: (AnswerValue?) ->
             q.kind == QuestionType.TEXT -> TextAnswer(q, fieldKey, KeyboardType.Text, multiline = true, parse = Answers::text, onAnswer = onAnswer)
             q.kind == QuestionType.INTEGER -> TextAnswer(q, fieldKey, KeyboardType.Number, multiline = false, parse = Answers::integer, onAnswer = onAnswer)
             q.kind == QuestionType.DECIMAL -> TextAnswer(q, fieldKey, KeyboardType.Decimal, multiline = false, parse = Answers::decimal, onAnswer = onAnswer)
-            q.kind == QuestionType.IMAGE -> TextAnswer(q, fieldKey, KeyboardType.Text, multiline = false, parse = Answers::text, onAnswer = onAnswer, placeholder = stringResource(R.string.photo_placeholder))
+            Capture.forQuestion(q) != null -> MediaAnswer(q, Capture.forQuestion(q)!!, onMedia, onAnswer)
             q.kind == QuestionType.SELECT_ONE -> SelectOne(q, onAnswer)
             q.kind == QuestionType.SELECT_MULTIPLE -> SelectMultiple(q, onAnswer)
             q.kind == QuestionType.DATE -> DateTimeAnswer(q, withDate = true, withTime = false, onAnswer = onAnswer)
@@ -228,5 +253,131 @@ private fun GeopointAnswer(q: QuestionView, fieldKey: String, onAnswer: (AnswerV
             keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Decimal),
             modifier = Modifier.weight(1f),
         )
+    }
+}
+
+/** A media answer: what is attached, and the button that captures (or replaces) it. */
+@Composable
+private fun MediaAnswer(q: QuestionView, capture: Capture, onMedia: (ByteArray, Capture) -> Unit, onAnswer: (AnswerValue?) -> Unit) {
+    var problem by rememberSaveable(q.name) { mutableStateOf<String?>(null) }
+    val attached = Answers.display(q.value)
+    if (attached.isNotEmpty()) {
+        Row(verticalAlignment = Alignment.CenterVertically, horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+            Text(stringResource(R.string.media_attached, attached), style = MaterialTheme.typography.bodySmall)
+            TextButton(onClick = { onAnswer(null) }) { Text(stringResource(R.string.clear)) }
+        }
+    }
+    when (capture) {
+        Capture.PHOTO -> PhotoButton(q, onMedia) { problem = it }
+        Capture.SIGNATURE, Capture.DRAWING -> PadButton(capture, onMedia)
+        Capture.AUDIO -> AudioButtons(onMedia) { problem = it }
+        Capture.VIDEO, Capture.FILE -> Text(stringResource(R.string.media_not_on_phone), style = MaterialTheme.typography.bodySmall)
+    }
+    problem?.let { Text(it, color = MaterialTheme.colorScheme.error, style = MaterialTheme.typography.bodySmall) }
+}
+
+@Composable
+private fun PhotoButton(q: QuestionView, onMedia: (ByteArray, Capture) -> Unit, onProblem: (String?) -> Unit) {
+    val context = LocalContext.current
+    val camera = remember { PhotoCapture(context) }
+    val noCamera = stringResource(R.string.no_camera)
+    val unreadable = stringResource(R.string.photo_unreadable)
+    val launcher = rememberLauncherForActivityResult(ActivityResultContracts.StartActivityForResult()) { _ ->
+        try {
+            camera.takeResult(q.maxPixels?.toInt())?.let { onMedia(it, Capture.PHOTO) }
+            onProblem(null)
+        } catch (e: IOException) {
+            onProblem(unreadable)
+        }
+    }
+    OutlinedButton(onClick = {
+        val intent = camera.intent()
+        if (intent == null) onProblem(noCamera) else launcher.launch(intent)
+    }) {
+        Text(stringResource(if (q.value == null) R.string.take_photo else R.string.retake_photo))
+    }
+}
+
+@Composable
+private fun PadButton(capture: Capture, onMedia: (ByteArray, Capture) -> Unit) {
+    var showPad by rememberSaveable { mutableStateOf(false) }
+    OutlinedButton(onClick = { showPad = true }) {
+        Text(stringResource(if (capture == Capture.SIGNATURE) R.string.sign else R.string.draw))
+    }
+    if (!showPad) return
+    val context = LocalContext.current
+    val pad = remember { SignaturePad(context) }
+    var signed by remember { mutableStateOf(false) }
+    DisposableEffect(pad) {
+        pad.onChange = { signed = !pad.strokes.isEmpty }
+        onDispose { pad.onChange = null }
+    }
+    AlertDialog(
+        onDismissRequest = { showPad = false },
+        title = { Text(stringResource(if (capture == Capture.SIGNATURE) R.string.sign_here else R.string.draw_here)) },
+        text = {
+            val spoken = stringResource(if (capture == Capture.SIGNATURE) R.string.sign_here else R.string.draw_here)
+            AndroidView(factory = { pad }, modifier = Modifier.fillMaxWidth().height(240.dp).semantics { contentDescription = spoken })
+        },
+        confirmButton = {
+            TextButton(enabled = signed, onClick = {
+                pad.toPng()?.let { onMedia(it, capture) }
+                showPad = false
+            }) { Text(stringResource(R.string.save)) }
+        },
+        dismissButton = {
+            Row {
+                TextButton(onClick = { pad.clear() }) { Text(stringResource(R.string.clear)) }
+                TextButton(onClick = { showPad = false }) { Text(stringResource(R.string.cancel)) }
+            }
+        },
+    )
+}
+
+@Composable
+private fun AudioButtons(onMedia: (ByteArray, Capture) -> Unit, onProblem: (String?) -> Unit) {
+    val context = LocalContext.current
+    val recorder = remember { AudioClipRecorder(context) }
+    var recording by remember { mutableStateOf(false) }
+    var seconds by remember { mutableStateOf(0L) }
+    val noMic = stringResource(R.string.microphone_denied)
+    val failed = stringResource(R.string.recording_failed)
+    DisposableEffect(recorder) { onDispose { recorder.cancel() } }
+    LaunchedEffect(recording) {
+        while (recording) {
+            seconds = recorder.elapsedMs / 1000
+            delay(250)
+        }
+    }
+    fun start() {
+        try {
+            recorder.start()
+            recording = true
+            onProblem(null)
+        } catch (e: IOException) {
+            onProblem(failed)
+        }
+    }
+    val permission = rememberLauncherForActivityResult(ActivityResultContracts.RequestPermission()) { granted ->
+        if (granted) start() else onProblem(noMic)
+    }
+    if (!recording) {
+        OutlinedButton(onClick = {
+            if (context.checkSelfPermission(Manifest.permission.RECORD_AUDIO) == PackageManager.PERMISSION_GRANTED) start()
+            else permission.launch(Manifest.permission.RECORD_AUDIO)
+        }) { Text(stringResource(R.string.record_audio)) }
+    } else {
+        Row(verticalAlignment = Alignment.CenterVertically, horizontalArrangement = Arrangement.spacedBy(8.dp)) {
+            Text(stringResource(R.string.recording_for, seconds / 60, seconds % 60))
+            OutlinedButton(onClick = {
+                recording = false
+                val clip = recorder.stop()
+                if (clip == null) onProblem(failed) else onMedia(clip, Capture.AUDIO)
+            }) { Text(stringResource(R.string.stop_and_save)) }
+            TextButton(onClick = {
+                recording = false
+                recorder.cancel()
+            }) { Text(stringResource(R.string.cancel)) }
+        }
     }
 }

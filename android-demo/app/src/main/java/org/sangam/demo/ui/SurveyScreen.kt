@@ -41,6 +41,7 @@ import org.sangam.RepeatView
 import org.sangam.ResponseStatus
 import org.sangam.ValidationResult
 import org.sangam.demo.R
+import org.sangam.demo.data.Capture
 import org.sangam.demo.data.FormLanguages
 import org.sangam.demo.data.SangamRepository
 import org.sangam.demo.platform.AppLocale
@@ -103,6 +104,12 @@ class SurveyViewModel(repo: SangamRepository, private val responseId: String, la
 
     fun rowAnswer(repeat: String, rowId: String, name: String, value: AnswerValue?) =
         edit { lang -> repo.rowAnswer(responseId, repeat, rowId, name, value, lang) }
+
+    /** Stores a captured photo, signature or clip and makes it the answer (in a repeat row with `rowId`). */
+    fun attach(name: String, bytes: ByteArray, capture: Capture, repeat: String? = null, rowId: String? = null) = edit { lang ->
+        repo.attachMedia(responseId, name, bytes, capture.ext, capture.mime, repeat, rowId)
+        repo.formState(responseId, lang)
+    }
 
     fun addRow(repeat: String) = edit { lang -> repo.addRepeatRow(responseId, repeat, lang) }
 
@@ -169,7 +176,11 @@ fun SurveyScreen(responseId: String, onClose: () -> Unit) {
         item { MessageCard(message) { vm.dismissMessage() } }
         if (form != null) {
             items(form.questions.filter { it.relevant }, key = { "q-" + it.name }) { q ->
-                QuestionField(q, fieldKey = responseId + "/" + q.name) { value -> vm.answer(q.name, value) }
+                QuestionField(
+                    q,
+                    fieldKey = responseId + "/" + q.name,
+                    onMedia = { bytes, capture -> vm.attach(q.name, bytes, capture) },
+                ) { value -> vm.answer(q.name, value) }
             }
             form.repeats.filter { it.relevant }.forEach { rep ->
                 item(key = "repeat-" + rep.name) { RepeatHeader(rep) }
@@ -203,7 +214,11 @@ private fun RepeatRowCard(responseId: String, rep: RepeatView, index: Int, row: 
                 TextButton(onClick = { vm.removeRow(rep.name, row.rowId) }) { Text(stringResource(R.string.remove)) }
             }
             row.questions.filter { it.relevant }.forEach { q: QuestionView ->
-                QuestionField(q, fieldKey = responseId + "/" + row.rowId + "/" + q.name) { value ->
+                QuestionField(
+                    q,
+                    fieldKey = responseId + "/" + row.rowId + "/" + q.name,
+                    onMedia = { bytes, capture -> vm.attach(q.name, bytes, capture, rep.name, row.rowId) },
+                ) { value ->
                     vm.rowAnswer(rep.name, row.rowId, q.name, value)
                 }
             }
