@@ -73,6 +73,10 @@ fn pieces_arrive_resume_at_the_stored_end_and_must_hash_to_the_name() {
     assert_eq!(s.media_receive(&name, size, None, Some("fw1"), 0, &bytes[..10]).unwrap(), Received::WrongOffset { have: first.len() as u64 });
     assert!(s.media_receive(&name, size, None, Some("fw1"), size - 1, &bytes[..10]).is_err(), "past the end");
     assert_eq!(s.media_usage("fw1").unwrap(), first.len() as u64);
+    // Another sender claiming another size cannot throw away an upload that is still growing:
+    // it is told to come back later, and the part stays.
+    assert_eq!(s.media_receive(&name, size + 7, None, Some("fw2"), 0, &bytes[..10]).unwrap(), Received::Busy);
+    assert_eq!(s.media_info(name.as_str()).unwrap().map(|i| (i.size, i.have)), Some((size, first.len() as u64)));
     let rest = &bytes[first.len()..];
     match s.media_receive(&name, size, None, Some("fw1"), first.len() as u64, rest).unwrap() {
         Received::Stored(i) => assert!(i.complete),

@@ -260,6 +260,11 @@ async fn receive(s: AppState, peer: PeerInfo, media: MediaName, offset: u64, siz
                     last = FileStatus { name: name.clone(), allowed: true, have: info.have, size: info.size, complete: info.complete, refused: None };
                 }
                 Ok(Ok(Received::WrongOffset { have })) => return drained(body, wrong_offset(have)).await,
+                Ok(Ok(Received::Busy)) => {
+                    let mut r = refuse(RejectCode::Busy, "another device is uploading this file under another size; it is left for a later sync");
+                    *r.status_mut() = StatusCode::LOCKED;
+                    return drained(body, r).await;
+                }
                 Ok(Err(sangam_core::Error::Rejected { reason, .. })) => {
                     s.metrics.rejections.fetch_add(1, Relaxed);
                     tracing::warn!(device = %peer.name, file = %name, "media refused: {reason}");

@@ -23,6 +23,9 @@ pub const MEDIA_GRACE_MS: i64 = 7 * 24 * 3600 * 1000;
 /// A partly received file that has not grown for this long is dropped (it is asked for again
 /// if a record still needs it).
 pub const PARTIAL_MEDIA_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
+/// A part of a file another sender is still adding to (it grew this recently) is not started
+/// over by a sender claiming another size for it: that sender is told to come back later.
+pub const MEDIA_RESTART_IDLE_MS: i64 = 10 * 60 * 1000;
 
 /// What became of bytes offered at an offset.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +34,10 @@ pub enum Received {
     Stored(MediaInfo),
     /// The offset is not where the stored part ends: send from `have` instead.
     WrongOffset { have: u64 },
+    /// Another sender is adding to a part of this file stored under another size: nothing was
+    /// taken; send it again later (once that upload completes or has been idle for
+    /// [`MEDIA_RESTART_IDLE_MS`], the file is here or may be started over).
+    Busy,
 }
 
 /// One file a record refers to, with what this store has of it.
@@ -176,23 +183,29 @@ impl Store {
         let n = name.as_str();
         let out = self.lock().transaction(|g| {
             let c = &g.conn;
-            let row: Option<(i64, i64, i64, i64)> = c
-                .prepare_cached("SELECT size, have, pieces, complete FROM media WHERE name = ?1")?
-                .query_row([n], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            let row: Option<(i64, i64, i64, i64, Option<String>, i64)> = c
+                .prepare_cached("SELECT size, have, pieces, complete, source, touched_at FROM media WHERE name = ?1")?
+                .query_row([n], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
                 .optional()?;
-            let (mut have, mut pieces) = match row {
-                Some((s, h, _, 1)) => {
+            let (mut have, mut pieces) = match row.map(|(s, h, p, done, from, at)| ((s, h, p, done), from, at)) {
+                Some(((s, h, _, 1), _, _)) => {
                     return Ok(Some(Received::Stored(MediaInfo { name: n.to_string(), size: s as u64, have: h as u64, complete: true, mime: mime.map(str::to_string) })))
                 }
-                // A part stored under another claimed size is started again from the first byte.
-                Some((s, _, _, _)) if s as u64 != size && offset == 0 => {
+                // A part another sender is still adding to, under another claimed size, stays:
+                // only one size can be the file's, and a claim alone must not throw away what
+                // an honest upload has sent so far.
+                Some(((s, h, _, _), from, at)) if s as u64 != size && h > 0 && from.as_deref() != source && now - at < MEDIA_RESTART_IDLE_MS => {
+                    return Ok(Some(Received::Busy));
+                }
+                // Otherwise a part stored under another claimed size is started again.
+                Some(((s, _, _, _), _, _)) if s as u64 != size && offset == 0 => {
                     c.prepare_cached("DELETE FROM media_pieces WHERE name = ?1")?.execute([n])?;
                     c.prepare_cached("UPDATE media SET size = ?2, have = 0, pieces = 0, source = ?3, touched_at = ?4 WHERE name = ?1")?
                         .execute(params![n, size as i64, source, now])?;
                     (0u64, 0i64)
                 }
-                Some((s, h, _, _)) if s as u64 != size => return Ok(Some(Received::WrongOffset { have: if offset == 0 { h as u64 } else { 0 } })),
-                Some((_, h, p, _)) => (h as u64, p),
+                Some(((s, h, _, _), _, _)) if s as u64 != size => return Ok(Some(Received::WrongOffset { have: if offset == 0 { h as u64 } else { 0 } })),
+                Some(((_, h, p, _), _, _)) => (h as u64, p),
                 None => {
                     c.prepare_cached(
                         "INSERT INTO media(name, size, have, pieces, complete, mime, source, added_at, touched_at) \

@@ -371,6 +371,9 @@ mod client {
                                     have = h;
                                     break;
                                 }
+                                // A part of it under another size is still being added to here
+                                // (a bundle's copy, say): left for the next sync.
+                                Received::Busy => break,
                             }
                             report.bytes_down += len;
                             progress(name.as_str(), false, have, size, files_done);
