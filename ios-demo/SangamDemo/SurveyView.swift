@@ -120,13 +120,20 @@ struct SurveyView: View {
     var body: some View {
         List {
             Section {
-                Picker(L("form_language"), selection: $survey.language) {
-                    ForEach(FormLanguages.all, id: \.self) { (lang: String) in
-                        Text(FormLanguages.shortName(lang)).tag(lang)
+                // The form's own languages; a form in one language needs no switch.
+                let choices = FormLanguages.choices(survey.form?.languages)
+                if choices.count > 1 {
+                    Picker(L("form_language"), selection: Binding(
+                        get: { choices.first { FormLanguages.same($0, survey.form?.language ?? survey.language) } ?? survey.language },
+                        set: { (lang: String) in survey.language = lang }
+                    )) {
+                        ForEach(choices, id: \.self) { (lang: String) in
+                            Text(FormLanguages.shortName(lang)).tag(lang)
+                        }
                     }
+                    .pickerStyle(.segmented)
                 }
-                .pickerStyle(.segmented)
-                if let form = survey.form, form.language != survey.language {
+                if let form = survey.form, !FormLanguages.same(form.language, survey.language) {
                     Text(L("form_no_language", FormLanguages.shortName(survey.language), FormLanguages.shortName(form.language)))
                         .font(.caption)
                 }

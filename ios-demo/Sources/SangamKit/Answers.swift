@@ -8,12 +8,44 @@ public enum FormLanguages {
     public static let hindi = "Hindi (hi)"
     public static let all = [english, hindi]
 
+    /// A language as a switch shows it: Hindi and English by their own names, others as the
+    /// form names them (without the code).
     public static func shortName(_ language: String) -> String {
-        switch language {
-        case hindi: return "हिन्दी"
-        case english: return "English"
-        default: return language
+        if same(language, hindi) { return "हिन्दी" }
+        if same(language, english) { return "English" }
+        let plain = plainName(language)
+        return plain.isEmpty ? language : plain
+    }
+
+    /// The languages a survey's switch offers: the form's own (its default first), or these two
+    /// before the form is read.
+    public static func choices(_ formLanguages: [String]?) -> [String] {
+        guard let l = formLanguages, !l.isEmpty else { return all }
+        return l
+    }
+
+    /// The code a language name carries: "hi" in "Hindi (hi)", or a bare two- or three-letter code.
+    public static func code(_ language: String) -> String? {
+        func isCode(_ s: Substring) -> Bool { (2...3).contains(s.count) && s.allSatisfy { $0.isASCII && $0.isLetter } }
+        let t = language.trimmingCharacters(in: .whitespaces)
+        if t.hasSuffix(")"), let open = t.lastIndex(of: "(") {
+            let inner = t[t.index(after: open)..<t.index(before: t.endIndex)]
+            if isCode(inner) { return inner.lowercased() }
         }
+        return isCode(Substring(t)) ? t.lowercased() : nil
+    }
+
+    /// Whether two names mean one language, as the core matches them: the same name, the same
+    /// code, or the same name before the code ("Hindi (hi)", "hi" and a form's "Hindi" column).
+    public static func same(_ a: String, _ b: String) -> Bool {
+        if a == b { return true }
+        if let ca = code(a), ca == code(b) { return true }
+        return plainName(a).lowercased() == plainName(b).lowercased()
+    }
+
+    private static func plainName(_ language: String) -> String {
+        let before = language.components(separatedBy: " (").first ?? language
+        return before.trimmingCharacters(in: .whitespaces)
     }
 
     /// The form language a survey opens in for the app's language ("hi", "en"): the form's

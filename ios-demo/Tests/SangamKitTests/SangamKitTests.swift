@@ -24,6 +24,17 @@ private func contains(_ data: Data, _ text: String) -> Bool {
 }
 
 final class AnswersTests: XCTestCase {
+    func testTheLanguageSwitchOffersTheFormsOwnLanguages() {
+        XCTAssertTrue(FormLanguages.same("Hindi (hi)", "Hindi"))
+        XCTAssertTrue(FormLanguages.same("hi", "हिन्दी (hi)"))
+        XCTAssertFalse(FormLanguages.same("Hindi (hi)", "English (en)"))
+        XCTAssertEqual(FormLanguages.choices(["Bangla (bn)", "English (en)"]), ["Bangla (bn)", "English (en)"])
+        XCTAssertEqual(FormLanguages.choices([]), FormLanguages.all)
+        XCTAssertEqual(FormLanguages.shortName("Hindi"), "हिन्दी")
+        XCTAssertEqual(FormLanguages.shortName("Bangla (bn)"), "Bangla")
+        XCTAssertEqual(FormLanguages.code("Dari (prs)"), "prs")
+    }
+
     func testMediaQuestionsOpenTheirCaptureAndPhotosFitMaxPixels() {
         XCTAssertEqual(Capture.forKind(.image, appearance: nil), .photo)
         XCTAssertEqual(Capture.forKind(.image, appearance: "signature"), .signature)

@@ -153,11 +153,16 @@ fun SurveyScreen(responseId: String, onClose: () -> Unit) {
         item {
             Column {
                 Row(horizontalArrangement = Arrangement.spacedBy(8.dp), verticalAlignment = Alignment.CenterVertically) {
-                    FormLanguages.all.forEach { lang ->
-                        FilterChip(selected = ui.language == lang, onClick = { vm.setLanguage(lang) }, label = { Text(FormLanguages.shortName(lang)) })
+                    // The form's own languages; a form in one language needs no switch.
+                    val choices = FormLanguages.choices(form?.languages)
+                    if (choices.size > 1) {
+                        choices.forEach { lang ->
+                            val shown = form?.language ?: ui.language
+                            FilterChip(selected = FormLanguages.same(shown, lang), onClick = { vm.setLanguage(lang) }, label = { Text(FormLanguages.shortName(lang)) })
+                        }
                     }
                 }
-                if (form != null && form.language != ui.language) {
+                if (form != null && !FormLanguages.same(form.language, ui.language)) {
                     Text(
                         stringResource(R.string.form_no_language, FormLanguages.shortName(ui.language), FormLanguages.shortName(form.language)),
                         style = MaterialTheme.typography.bodySmall,
