@@ -388,6 +388,44 @@ fn the_hub_validates_submitted_responses_and_the_flags_come_back() {
 }
 
 #[test]
+fn a_push_of_many_slices_is_validated_as_it_lands_and_an_answer_put_right_changes_its_flag() {
+    let h = hub();
+    let def = sangam_core::forms::xlsform::import_file(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/forms/deep_listening.xlsx"))
+        .expect("fixture imports");
+    h.publish_form(&def, "S").unwrap();
+    let p = peer(&["S"], Role::FieldWorker);
+    let a = Store::open_in_memory(Identity::field_worker("a", "A")).unwrap();
+    sync(&a, &h, &p);
+    let new = |form_id: &str, version: &str| {
+        a.create_response(NewResponse { form_id: form_id.into(), form_version: version.into(), scope: "S".into(), subject_id: None }).unwrap()
+    };
+    // More than two slices of submitted responses, unchecked on the phone, and one of a form
+    // version the hub does not have: it is stored, with nothing to check it against.
+    let ids: Vec<String> = (0..300).map(|_| new(&def.form_id, &def.version)).collect();
+    let ghost = new("not_published", "1");
+    for id in ids.iter().chain([&ghost]) {
+        a.set_response_status(id, ResponseStatus::Submitted).unwrap();
+    }
+    sync(&a, &h, &p);
+    for id in &ids {
+        let v = h.response_validation(id).unwrap().expect("checked by the hub as it landed");
+        assert!(!v.ok && !v.violations.is_empty());
+        assert_eq!(v.checked_by, h.identity().user_id);
+    }
+    assert!(h.response_validation(&ghost).unwrap().is_none());
+    assert_eq!(h.response(&ghost).unwrap().status, ResponseStatus::Submitted, "kept, unchecked");
+    // The date put right on the phone: the hub's next check flags one violation fewer, and
+    // that flag comes back to the phone.
+    a.set_answer(&ids[0], "interview_date", &FieldValue::Text("2024-03-01".into())).unwrap();
+    sync(&a, &h, &p);
+    let before = h.response_validation(&ids[1]).unwrap().unwrap();
+    let fixed = h.response_validation(&ids[0]).unwrap().unwrap();
+    assert!(fixed.violations.len() < before.violations.len(), "{:?}", fixed.violations);
+    sync(&a, &h, &p);
+    assert_eq!(a.response_validation(&ids[0]).unwrap().unwrap().violations, fixed.violations);
+}
+
+#[test]
 fn whole_records_travel_compact_both_ways_and_name_themselves() {
     let h = hub();
     let p = peer(&["S"], Role::FieldWorker);

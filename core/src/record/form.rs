@@ -24,7 +24,6 @@
 //! ```
 
 use std::cmp::Ordering;
-use std::sync::Arc;
 
 use automerge::transaction::Transactable;
 use automerge::{ObjType, ReadDoc, ROOT};
@@ -55,12 +54,6 @@ pub struct ValidationReport {
     /// Subjects this submission created or updated from the form's entities sheet.
     #[serde(default)]
     pub subjects: Vec<String>,
-}
-
-/// A form record, by id, at the heads it is stored at.
-struct FormRecord {
-    id: String,
-    heads: Vec<u8>,
 }
 
 impl Store {
@@ -149,43 +142,6 @@ impl Store {
         })
     }
 
-    /// Gives `live` the attachments of its form that this store has whole. A file that
-    /// cannot be read is left out (its questions offer no choices) rather than stopping the
-    /// form; it was checked when published.
-    fn give_form_files(&self, live: &mut LiveForm, form: &FormRecord) -> Result<()> {
-        let id = &form.id;
-        // The list, kept while the form record is unchanged (read for every validation).
-        let files = self.derived_at(&format!("{id}#file-list"), form.heads.clone(), || self.form_files(id))?;
-        if files.is_empty() {
-            return Ok(());
-        }
-        let mut here = Vec::new();
-        for (file, name) in files.iter() {
-            if self.media_info(name)?.is_some_and(|i| i.complete) {
-                here.push((file.clone(), name.clone()));
-            }
-        }
-        let read = |here: &[(String, String)]| -> Result<Vec<(String, crate::forms::expr::InstanceItems)>> {
-            let mut out = Vec::new();
-            for (file, name) in here {
-                if let Ok(items) = crate::forms::attachments::parse(file, &self.media_bytes(name)?) {
-                    out.push((file.clone(), items));
-                }
-            }
-            Ok(out)
-        };
-        // Read once and kept while the form record is unchanged, once every file is here (a
-        // hub validates every submitted response against them).
-        let items = if here.len() == files.len() {
-            self.derived_at(&format!("{id}#files"), form.heads.clone(), || read(&here))?
-        } else {
-            Arc::new(read(&here)?)
-        };
-        for (file, items) in items.iter() {
-            live.set_items(file, items.clone());
-        }
-        Ok(())
-    }
 
     /// The definition of `form_id` at `version`, or its newest version when `None`.
     pub fn form_definition(&self, form_id: &str, version: Option<&str>) -> Result<FormDefinition> {
@@ -297,31 +253,8 @@ impl Store {
         Ok(None)
     }
 
-    /// The record of form `form_id` at `version` and its stored heads, looked up once for
-    /// everything derived from it (its compiled form, its files): a hub does this for every
-    /// submitted response it takes in.
-    fn form_record(&self, form_id: &str, version: &str) -> Result<FormRecord> {
-        let id = self.form_record_id(form_id, version)?.ok_or_else(|| Error::NotFound(format!("form {form_id} version {version}")))?;
-        let heads = self.stored_heads(&id)?;
-        Ok(FormRecord { id, heads })
-    }
 
-    /// The compiled form of `form`, compiled once per version of its record.
-    fn compiled_form(&self, form: &FormRecord) -> Result<Arc<CompiledForm>> {
-        self.derived_at(&form.id, form.heads.clone(), || {
-            let def = self.form_definition_by_record(&form.id)?;
-            CompiledForm::new(def).map_err(|i| Error::invalid(format!("the stored form has {} problem(s)", i.len())))
-        })
-    }
 
-    /// The live form of response `r`: its form version compiled, with the form's files.
-    /// `NotFound` when that form version is not published here.
-    fn live_of(&self, r: &crate::Response, clock: Clock) -> Result<LiveForm> {
-        let form = self.form_record(&r.form_id, &r.form_version)?;
-        let mut live = LiveForm::new(self.compiled_form(&form)?, &r.answers, &r.repeats, clock);
-        self.give_form_files(&mut live, &form)?;
-        Ok(live)
-    }
 
     /// The live state of a response in `language` (the form's default when `None`).
     pub fn response_form_state(&self, response_id: &str, language: Option<&str>, clock: Clock) -> Result<FormState> {
@@ -330,11 +263,6 @@ impl Store {
         Ok(live.state(language))
     }
 
-    /// Validates a response against its form version and flags the result on the response
-    /// (under `validation`). Answers are never changed or removed.
-    pub fn validate_response(&self, response_id: &str, language: Option<&str>, clock: Clock) -> Result<ValidationReport> {
-        self.check_and_flag(response_id, language, clock, false)
-    }
 
     /// Validates, flags and marks a response submitted, in one change. A response that
     /// breaks constraints is still submitted: offline data is never lost, it is flagged.
@@ -399,77 +327,6 @@ impl Store {
         Ok(touched)
     }
 
-    /// The validation last flagged on a response, if any.
-    pub fn response_validation(&self, response_id: &str) -> Result<Option<ValidationReport>> {
-        self.view(response_id, |d| {
-            let Some(v) = doc::get_obj(d, &ROOT, "validation") else { return Ok(None) };
-            let violations = doc::get_str(d, &v, "violations")
-                .map(|s| serde_json::from_str(&s))
-                .transpose()?
-                .unwrap_or_default();
-            Ok(Some(ValidationReport {
-                response_id: response_id.to_string(),
-                form_version: doc::get_str(d, &v, "form_version").unwrap_or_default(),
-                ok: doc::get_bool(d, &v, "ok").unwrap_or(false),
-                violations,
-                checked_at_ms: doc::get_i64(d, &v, "checked_at").unwrap_or(0),
-                checked_by: doc::get_str(d, &v, "checked_by").unwrap_or_default(),
-                subjects: Vec::new(),
-            }))
-        })
-    }
-
-    fn check_and_flag(&self, response_id: &str, language: Option<&str>, clock: Clock, submit: bool) -> Result<ValidationReport> {
-        let state = self.response_form_state(response_id, language, clock)?;
-        let report = ValidationReport {
-            response_id: response_id.to_string(),
-            form_version: state.form_version.clone(),
-            ok: state.violations.is_empty(),
-            violations: state.violations,
-            checked_at_ms: now_ms(),
-            checked_by: self.identity().user_id,
-            subjects: Vec::new(),
-        };
-        let violations = serde_json::to_string(&report.violations)?;
-        let message = if submit { "submit" } else { "validate" };
-        // An unchanged result writes nothing, and so takes no write lock (a hub checks every
-        // submitted record it receives; most were checked on the phone already).
-        let flagged = |d: &automerge::Automerge| {
-            doc::get_obj(d, &ROOT, "validation")
-                .map(|v| {
-                    doc::get_str(d, &v, "violations").as_deref() == Some(violations.as_str())
-                        && doc::get_str(d, &v, "form_version").as_deref() == Some(report.form_version.as_str())
-                })
-                .unwrap_or(false)
-        };
-        let submitted = |d: &automerge::Automerge| doc::get_str(d, &ROOT, "status").as_deref() == Some(crate::ResponseStatus::Submitted.as_str());
-        if self.view(response_id, |d| Ok(flagged(d) && (!submit || submitted(d))))? {
-            return Ok(report);
-        }
-        self.edit(response_id, Some(Kind::Response), message, |tx| {
-            let same = doc::get_obj(tx, &ROOT, "validation")
-                .map(|v| {
-                    doc::get_str(tx, &v, "violations").as_deref() == Some(violations.as_str())
-                        && doc::get_str(tx, &v, "form_version").as_deref() == Some(report.form_version.as_str())
-                })
-                .unwrap_or(false);
-            // Re-writing an unchanged result would only make concurrent checks conflict.
-            if !same {
-                let v = tx.put_object(ROOT, "validation", ObjType::Map)?;
-                tx.put(&v, "ok", report.ok)?;
-                tx.put(&v, "form_version", report.form_version.as_str())?;
-                tx.put(&v, "violations", violations.as_str())?;
-                tx.put(&v, "checked_at", report.checked_at_ms)?;
-                tx.put(&v, "checked_by", report.checked_by.as_str())?;
-            }
-            if submit {
-                tx.put(ROOT, "status", crate::ResponseStatus::Submitted.as_str())?;
-            }
-            Ok(())
-        })?;
-        tracing::debug!(ok = report.ok, flagged = report.violations.len(), "response checked");
-        Ok(report)
-    }
 }
 
 impl Store {

@@ -11,3 +11,4 @@ pub mod meeting;
 pub mod response;
 pub mod review;
 pub mod subject;
+pub mod validate;

@@ -79,7 +79,7 @@ impl Store {
         out
     }
 
-    fn edit_in<R>(
+    pub(crate) fn edit_in<R>(
         inner: &mut Inner,
         id: &str,
         kind: Option<Kind>,

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use super::{edit, transpose};
 use crate::policy::PeerInfo;
 use super::wire::{id_from_wire, id_to_wire, Ack, PullDoc, Rejection, SyncRequest, SyncResponse, WireHash, WireId};
+use crate::record::validate::{check_landed, submitted_form, FormKits};
 use crate::sign::Signatures;
 use crate::store::Inner;
 use crate::{Error, Result, Store};
@@ -41,23 +42,6 @@ pub struct ServeStats {
 }
 
 impl Store {
-    /// Validates the submitted responses among `acks` (records just stored from a push).
-    fn validate_submitted(&self, acks: &[Ack]) {
-        for ack in acks {
-            let id = id_from_wire(&ack.id);
-            let submitted = self
-                .summary(&id)
-                .map(|s| s.kind == crate::Kind::Response && s.status.as_deref() == Some("submitted"))
-                .unwrap_or(false);
-            if submitted {
-                match self.validate_response(&id, None, crate::forms::expr::Clock::system()) {
-                    Ok(_) | Err(Error::NotFound(_)) => {}
-                    Err(e) => tracing::warn!(error = %e, "validating a submitted response failed"),
-                }
-            }
-        }
-    }
-
     /// Answers one sync request from `peer`. Only storage failures are errors; everything wrong
     /// with an individual record is a rejection inside the response.
     pub fn serve_sync(&self, peer: &PeerInfo, req: &SyncRequest) -> Result<(SyncResponse, ServeStats)> {
@@ -119,7 +103,15 @@ impl Store {
             .chain(compacts.iter().map(|c| Pushed::Whole(&c[..])))
             .collect();
         let mut pushed: HashMap<[u8; 16], Vec<ChangeHash>> = HashMap::new();
-        let land = |inner: &mut Inner, resp: &mut SyncResponse, stats: &mut ServeStats, pushed: &mut HashMap<[u8; 16], Vec<ChangeHash>>, item: Ready<'_>| -> Result<()> {
+        // Submitted responses stored by a slice, with their form version: the hub checks each.
+        let mut landed: Vec<(String, (String, String))> = Vec::new();
+        let land = |inner: &mut Inner,
+                    resp: &mut SyncResponse,
+                    stats: &mut ServeStats,
+                    pushed: &mut HashMap<[u8; 16], Vec<ChangeHash>>,
+                    landed: &mut Vec<(String, (String, String))>,
+                    item: Ready<'_>|
+         -> Result<()> {
             let (wid, mut theirs) = (item.wid, item.heads);
             let id = id_from_wire(&wid);
             let mut bytes = item.bytes;
@@ -146,7 +138,10 @@ impl Store {
                 Ok(out) if out.pending => resp.resend_full.push(wid),
                 Ok(out) => {
                     stats.docs_in += u64::from(out.changed);
-                    let hub_heads = inner.with_doc(&id, |d| Ok(d.get_heads()))?;
+                    let (hub_heads, check) = inner.with_doc(&id, |d| Ok((d.get_heads(), out.changed.then(|| submitted_form(d)).flatten())))?;
+                    if let Some(form) = check {
+                        landed.push((id.clone(), form));
+                    }
                     let same = sorted(&hub_heads) == sorted(&theirs);
                     resp.acks.push(Ack { id: wid, heads: (!same).then(|| wire_heads(&hub_heads)) });
                     pushed.insert(wid, theirs);
@@ -166,23 +161,38 @@ impl Store {
             }
             Ok(())
         };
-        let mut checked = 0;
+        // Submitted responses are validated in the transaction that stores them, with the
+        // documents just applied: violations are flagged on the record, never dropped, and
+        // travel back in this very answer. A form version first met in a slice is prepared
+        // outside the lock and its responses checked in a second transaction.
+        let mut kits = FormKits::new();
+        let clock = crate::forms::expr::Clock::system();
         for slice in items.chunks(PUSH_SLICE) {
             let (ready, unreadable) = ready(slice, transpose::cores());
             stats.rejected += unreadable;
             let mut g = self.lock();
-            g.transaction(|inner| {
+            let later = g.transaction(|inner| {
                 for item in ready {
-                    land(inner, &mut resp, &mut stats, &mut pushed, item)?;
+                    land(inner, &mut resp, &mut stats, &mut pushed, &mut landed, item)?;
                 }
-                Ok(())
+                Ok(check_all(inner, landed.drain(..), &kits, clock))
             })?;
             drop(g);
-            // Submitted responses are validated here too, a slice at a time while its records
-            // are still loaded: violations are flagged on the record, never dropped, and travel
-            // back in this very answer.
-            self.validate_submitted(&resp.acks[checked..]);
-            checked = resp.acks.len();
+            if later.is_empty() {
+                continue;
+            }
+            for (_, form) in &later {
+                if !kits.contains_key(form) {
+                    let kit = self.form_kit(&form.0, &form.1).unwrap_or_else(|e| {
+                        tracing::warn!(error = %e, "the form of a submitted response could not be prepared");
+                        None
+                    });
+                    kits.insert(form.clone(), kit);
+                }
+            }
+            let mut g = self.lock();
+            let rest = g.transaction(|inner| Ok(check_all(inner, later.into_iter(), &kits, clock)))?;
+            debug_assert!(rest.is_empty());
         }
         drop(items);
         drop(compacts);
@@ -286,6 +296,31 @@ impl Store {
         resp.cursor_token = inner.cursor_token(&hub_store, next_cursor)?;
         Ok((resp, stats))
     }
+}
+
+/// Checks each landed submitted response whose form kit is prepared (see
+/// [`check_landed`]); returns those whose kit is not, yet. A check that fails is logged: the
+/// record stays stored, unflagged, as before it.
+fn check_all(
+    inner: &mut Inner,
+    landed: impl Iterator<Item = (String, (String, String))>,
+    kits: &FormKits,
+    clock: crate::forms::expr::Clock,
+) -> Vec<(String, (String, String))> {
+    let mut later = Vec::new();
+    for (id, form) in landed {
+        match kits.get(&form) {
+            Some(Some(kit)) => {
+                if let Err(e) = check_landed(inner, &id, kit, clock) {
+                    tracing::warn!(error = %e, "validating a submitted response failed");
+                }
+            }
+            // That form version is not published here: nothing to check against.
+            Some(None) => {}
+            None => later.push((id, form)),
+        }
+    }
+    later
 }
 
 /// One round of the cursor cipher: 32 bits from the key, the round and the other half.
