@@ -106,6 +106,7 @@ try {
     ["14-forms", "/console/forms", "input[type=file][name=form]"],
     ["15-exports", "/console/exports", "select[name=format]"],
     ["16-map", "/console/map?form=f", "svg.map circle"],
+    ["17-bundles", "/console/bundles", "#bundle-import input[type=file][name=bundle]"],
   ];
   for (const [shot, path, want] of pages) {
     for (const [w, h] of [[1366, 768], [800, 1280]]) {

@@ -576,3 +576,147 @@ fn the_map_plots_where_responses_were_taken_within_the_users_scopes() {
     assert!(page.body.contains(&format!("<a href=\"/console/r/{}\"><circle", seeded.response)), "{}", page.body);
     assert!(b.get("/console/map?form=nothing").body.contains("No answers with a location"));
 }
+
+/// Waits for export job `job` to be ready and downloads its ZIP.
+fn export_zip(b: &mut Browser, job: &str) -> Vec<u8> {
+    for _ in 0..100 {
+        let page = b.get(job);
+        if page.body.contains("export-ready") {
+            break;
+        }
+        assert!(page.body.contains("export-running"), "{}", page.body);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let r = b.agent.get(&format!("{}{job}/download", b.base)).set("Cookie", &b.cookie_header()).call().unwrap();
+    let mut zip = Vec::new();
+    std::io::Read::read_to_end(&mut r.into_reader(), &mut zip).unwrap();
+    zip
+}
+
+#[test]
+fn exports_offer_automerge_documents_meeting_minutes_and_choice_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let seeded = seed(EXE, dir.path());
+    assert!(add_user(&data, "meera", "coordinator", &["S"], PASSWORD).status.success());
+    let m = seeded
+        .asha
+        .store
+        .create_meeting(NewMeeting {
+            coalition: "District Entrepreneurship Coalition".into(),
+            scope: "S".into(),
+            date: "2026-11-05".into(),
+            time: "10:30".into(),
+            venue: "Block office".into(),
+            agenda: vec!["E-rickshaw routes".into()],
+        })
+        .unwrap();
+    seeded.asha.store.minutes_replace(&m, "Night route agreed.").unwrap();
+    seeded.asha.sync(&seeded.hub.url).unwrap();
+    let mut b = Browser::new(&seeded.hub.url);
+    assert_eq!(b.sign_in("meera", PASSWORD).status, 303);
+    let page = b.get("/console/exports").body;
+    assert!(page.contains("value=\"automerge\"") && page.contains("value=\"md\"") && page.contains("name=\"labels\""), "{page}");
+    let token = csrf(&page);
+
+    // Automerge: each response as a document any Automerge opens, with its history.
+    let r = b.post("/console/exports", &[("csrf", &token), ("form_id", "f"), ("format", "automerge"), ("drafts", "1")]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let zip = export_zip(&mut b, &r.location.unwrap());
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+    let name = format!("f-automerge/{}.automerge", seeded.response);
+    let mut doc = Vec::new();
+    std::io::Read::read_to_end(&mut archive.by_name(&name).expect("the response's document"), &mut doc).unwrap();
+    let loaded = automerge::Automerge::load(&doc).unwrap();
+    assert!(loaded.get_changes(&[]).len() > 3, "the whole history travels");
+
+    // Meeting minutes: no form needed.
+    let r = b.post("/console/exports", &[("csrf", &token), ("form_id", ""), ("format", "md")]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let zip = export_zip(&mut b, &r.location.unwrap());
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+    let mut minutes = String::new();
+    for i in 0..archive.len() {
+        let mut f = archive.by_index(i).unwrap();
+        if f.name().ends_with(".md") {
+            std::io::Read::read_to_string(&mut f, &mut minutes).unwrap();
+        }
+    }
+    assert!(minutes.contains("Night route agreed.") && minutes.contains("E-rickshaw routes"), "{minutes}");
+    // A form's export still needs its form.
+    assert_eq!(b.post("/console/exports", &[("csrf", &token), ("form_id", ""), ("format", "csv")]).status, 400);
+}
+
+#[test]
+fn a_coordinator_imports_a_phones_bundle_and_writes_one_sealed_for_a_phone_within_scope() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("hub");
+    let seeded = seed(EXE, dir.path());
+    assert!(add_user(&data, "meera", "coordinator", &["S"], PASSWORD).status.success());
+    assert!(add_user(&data, "ravi", "coordinator", &["T"], PASSWORD).status.success());
+    // Out of reach of the hub, asha collects a response and writes it to an SD card.
+    let offline = response(&seeded.asha.store, "S");
+    seeded.asha.store.set_answer(&offline, "income", &FieldValue::Int(900)).unwrap();
+    let card = seeded.asha.store.export_bundle(&sangam_core::sync::BundleOptions { only_unsynced: true, ..Default::default() }).unwrap();
+
+    let mut b = Browser::new(&seeded.hub.url);
+    assert_eq!(b.sign_in("meera", PASSWORD).status, 303);
+    let page = b.get("/console/bundles");
+    assert!(page.body.contains("id=\"bundle-import\"") && page.body.contains("value=\"asha\"") && !page.body.contains("value=\"tara\""), "{}", page.body);
+    let token = csrf(&page.body);
+    let upload = |b: &mut Browser, fields: &[(&str, &str)], file: &[u8]| {
+        let (ct, body) = multipart(fields, &[("bundle", "asha.sgbn", file)]);
+        let r = b.agent.post(&format!("{}/console/bundles/import", b.base)).set("Cookie", &b.cookie_header()).set("Content-Type", &ct).send_bytes(&body);
+        b.take(r)
+    };
+    // Without the CSRF token: refused, nothing imported.
+    assert_eq!(upload(&mut b, &[("device", "asha")], &card).status, 403);
+    // A device of another scope is unknown to this coordinator.
+    assert_eq!(upload(&mut b, &[("csrf", &token), ("device", "tara")], &card).status, 404);
+    // A damaged file: a clear refusal.
+    let p = upload(&mut b, &[("csrf", &token), ("device", "asha")], b"not a bundle at all");
+    assert_eq!(p.status, 400, "{}", p.body);
+    let p = upload(&mut b, &[("csrf", &token), ("device", "asha")], &card);
+    assert_eq!(p.status, 200, "{}", p.body);
+    assert!(p.body.contains("id=\"bundle-report\"") && p.body.contains("1 changed") && p.body.contains("0 refused"), "{}", p.body);
+    let hub_store = Store::open(data.join("hub.db"), Identity::new("check", "Check", Role::Admin)).unwrap();
+    assert_eq!(hub_store.response(&offline).unwrap().answers["income"], FieldValue::Int(900));
+    // The same card again changes nothing.
+    assert!(upload(&mut b, &[("csrf", &token), ("device", "asha")], &card).body.contains("0 changed"));
+
+    // A bundle for bina's phone, sealed to it: only bina reads it.
+    seeded.bina.sync(&seeded.hub.url).unwrap();
+    let export = |b: &mut Browser, form: &[(&str, &str)]| {
+        let r = b.agent.post(&format!("{}/console/bundles/export", b.base)).set("Cookie", &b.cookie_header()).send_form(form);
+        match r {
+            Ok(r) => {
+                let disposition = r.header("content-disposition").unwrap_or("").to_string();
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut r.into_reader(), &mut bytes).unwrap();
+                (200, disposition, bytes)
+            }
+            Err(ureq::Error::Status(code, _)) => (code, String::new(), Vec::new()),
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let (status, disposition, sealed) = export(&mut b, &[("csrf", &token), ("scope_S", "1"), ("seal_for", "bina")]);
+    assert_eq!(status, 200);
+    assert!(disposition.contains("attachment") && disposition.contains(".sgbn"), "{disposition}");
+    assert!(seeded.tara.store.import_bundle_on_device(&sealed).is_err(), "sealed to bina, not to tara");
+    let report = seeded.bina.store.import_bundle_on_device(&sealed).unwrap();
+    assert!(report.rejected.is_empty(), "{:?}", report.rejected);
+    assert_eq!(seeded.bina.store.response(&offline).unwrap().answers["income"], FieldValue::Int(900));
+    // No scope chosen, or none of hers: refused (never "every scope").
+    assert_eq!(export(&mut b, &[("csrf", &token)]).0, 400);
+    assert_eq!(export(&mut b, &[("csrf", &token), ("scope_T", "1")]).0, 400);
+    assert_eq!(export(&mut b, &[("scope_S", "1")]).0, 403, "no CSRF token");
+    // Ravi (scope T) cannot seal for asha, whose scope he does not see.
+    let mut r = Browser::new(&seeded.hub.url);
+    r.sign_in("ravi", PASSWORD);
+    let t = csrf(&r.get("/console/bundles").body);
+    assert_eq!(export(&mut r, &[("csrf", &t), ("scope_T", "1"), ("seal_for", "asha")]).0, 404);
+    // In Hindi too.
+    let hi = b.get("/console/lang?to=hi&back=/console/bundles");
+    assert_eq!(hi.status, 303);
+    assert!(b.get("/console/bundles").body.contains("फ़ोन का बंडल आयात करें"));
+}

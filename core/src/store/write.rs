@@ -187,7 +187,7 @@ pub(crate) fn write_encoded(
         super::media::write_refs(tx, rid, row.is_some(), &ix.media)?;
     }
     if serving {
-        record_version(tx, id, seq, &heads)?;
+        record_version(tx, rid, seq, &heads)?;
     }
     Ok(())
 }
@@ -197,8 +197,7 @@ const VERSIONS_KEPT: i64 = 16;
 
 /// Remembers the record's heads at changelog sequence `seq`, so that a peer whose cursor is at
 /// or past `seq` can be sent only what came after.
-fn record_version(tx: &rusqlite::Connection, id: &str, seq: i64, heads: &[u8]) -> Result<()> {
-    let rid: i64 = tx.prepare_cached("SELECT rid FROM docs WHERE id = ?1")?.query_row([id], |r| r.get(0))?;
+fn record_version(tx: &rusqlite::Connection, rid: i64, seq: i64, heads: &[u8]) -> Result<()> {
     tx.prepare_cached("INSERT OR REPLACE INTO doc_versions(rid, seq, heads) VALUES (?1, ?2, ?3)")?
         .execute(params![rid, seq, heads])?;
     tx.prepare_cached("INSERT OR REPLACE INTO changelog(seq, rid) VALUES (?1, ?2)")?.execute(params![seq, rid])?;

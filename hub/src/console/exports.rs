@@ -1,6 +1,7 @@
 //! The console's exports: a form's responses as CSV (one file per repeat, ODK's
-//! PARENT_KEY/KEY, with the media folder beside it) or JSON lines, for the scopes the user
-//! sees, made in the background with progress, then downloaded as one ZIP file.
+//! PARENT_KEY/KEY, with the media folder beside it, choices as names or as labels in a
+//! language), JSON lines or Automerge documents (each record with its whole history), or every
+//! meeting's minutes as Markdown, for the scopes the user sees, made in the background with progress, then downloaded as one ZIP file.
 //!
 //! A job runs on its own thread through the same `sangam-core` export as the command line
 //! (records read a page at a time, memory flat), into `DATA/console-exports/<job>/`, then
@@ -19,6 +20,8 @@ use super::{Console, Ctx};
 use crate::HubError;
 
 const EXPORTS: &str = "console-exports";
+/// The job name of a meeting-minutes export.
+const MEETINGS: &str = "meetings";
 const JOB_TTL: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// Where one export job is.
@@ -59,28 +62,43 @@ fn valid_job(id: &str) -> bool {
     id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// The page to start an export: the forms the user may see, the format, drafts or not.
+/// The page to start an export: the forms the user may see, the format, the language of
+/// choice labels, drafts or not, and a password.
 pub fn page(c: &Console, cx: &Ctx) -> Result<(String, String), HubError> {
     let mut forms: Vec<String> = c.store.list_forms(None)?.into_iter().filter(|f| cx.session.user.sees(&f.scope)).filter_map(|f| f.form_id).collect();
     forms.sort();
     forms.dedup();
+    let mut languages: Vec<String> = Vec::new();
     let mut opts = String::new();
     for f in &forms {
         opts += &format!("<option value=\"{v}\">{v}</option>", v = esc(f));
+        if let Ok(def) = c.store.form_definition(f, None) {
+            languages.extend(def.languages);
+        }
     }
+    languages.sort();
+    languages.dedup();
+    let langs: String = languages.iter().map(|l| format!("<option value=\"{v}\">{v}</option>", v = esc(l))).collect();
     let b = format!(
         "<form method=\"post\" action=\"/console/exports\" class=\"bar\">{}\
-         <label>{} <select name=\"form_id\" required>{opts}</select></label>\
-         <label>{} <select name=\"format\"><option value=\"csv\">CSV</option><option value=\"jsonl\">JSON lines</option></select></label>\
+         <label>{} <select name=\"form_id\">{opts}</select></label>\
+         <label>{} <select name=\"format\"><option value=\"csv\">CSV</option><option value=\"jsonl\">JSON lines</option>\
+         <option value=\"automerge\">{}</option><option value=\"md\">{}</option></select></label>\
+         <label>{} <select name=\"labels\"><option value=\"\">{}</option>{langs}</select></label>\
          <label><input type=\"checkbox\" name=\"drafts\" value=\"1\"> {}</label>\
          <label>{} <input type=\"password\" name=\"password\" minlength=\"{min}\" autocomplete=\"new-password\"></label><button>{}</button></form>\
-         <p class=\"dim\">{}</p><p class=\"warn\">{}</p>",
+         <p class=\"dim\">{}</p><p class=\"dim\">{}</p><p class=\"warn\">{}</p>",
         csrf_field(&cx.session),
         cx.t("form"),
         cx.t("format"),
+        cx.t("format_automerge"),
+        cx.t("format_minutes"),
+        cx.t("choice_labels"),
+        cx.t("choice_names"),
         cx.t("include_drafts"),
         cx.t("export_password"),
         cx.t("export"),
+        cx.t("export_form_or_minutes"),
         cx.t("export_note"),
         cx.t("export_clear_warning"),
         min = crate::archive::MIN_PASSWORD_CHARS,
@@ -90,13 +108,20 @@ pub fn page(c: &Console, cx: &Ctx) -> Result<(String, String), HubError> {
 
 /// Starts an export job; returns its id.
 pub fn start(c: &Arc<Console>, s: &Session, form: &HashMap<String, String>) -> Result<String, HubError> {
-    let form_id = form.get("form_id").map(|f| f.trim().to_string()).filter(|f| !f.is_empty()).ok_or_else(|| HubError::Usage("choose a form to export".into()))?;
     let format = match form.get("format").map(String::as_str) {
         Some("jsonl") => "jsonl",
+        Some("automerge") => "automerge",
+        Some("md") => "md",
         _ => "csv",
     }
     .to_string();
+    // Meeting minutes are of every meeting the user sees, not of a form.
+    let form_id = match format.as_str() {
+        "md" => MEETINGS.to_string(),
+        _ => form.get("form_id").map(|f| f.trim().to_string()).filter(|f| !f.is_empty()).ok_or_else(|| HubError::Usage("choose a form to export".into()))?,
+    };
     let drafts = form.get("drafts").is_some_and(|v| v == "1");
+    let language = form.get("labels").map(|l| l.trim().to_string()).filter(|l| !l.is_empty());
     // An empty password: a clear ZIP (the page warns); any other is checked before the job starts.
     let password = form.get("password").filter(|p| !p.is_empty()).cloned();
     if let Some(p) = &password {
@@ -111,7 +136,8 @@ pub fn start(c: &Arc<Console>, s: &Session, form: &HashMap<String, String>) -> R
     let scopes = s.user.scopes.clone();
     let (c2, job) = (c.clone(), id.clone());
     std::thread::spawn(move || {
-        let out = run(&c2, &job, &form_id, &format, drafts, scopes.as_deref(), password.as_deref());
+        let what = What { form_id: &form_id, format: &format, drafts, language };
+        let out = run(&c2, &job, &what, scopes.as_deref(), password.as_deref());
         c2.jobs.update(&job, |j| match out {
             Ok(file) => j.file = Some(file),
             Err(e) => j.error = Some(e.to_string()),
@@ -120,7 +146,15 @@ pub fn start(c: &Arc<Console>, s: &Session, form: &HashMap<String, String>) -> R
     Ok(id)
 }
 
-fn run(c: &Console, job: &str, form_id: &str, format: &str, drafts: bool, scopes: Option<&[String]>, password: Option<&str>) -> Result<PathBuf, HubError> {
+/// What a job exports.
+struct What<'a> {
+    form_id: &'a str,
+    format: &'a str,
+    drafts: bool,
+    language: Option<String>,
+}
+
+fn run(c: &Console, job: &str, what: &What<'_>, scopes: Option<&[String]>, password: Option<&str>) -> Result<PathBuf, HubError> {
     let dir = exports_dir(c).join(job);
     sangam_core::files::private_dir(&dir)?;
     let scope_list: Vec<Option<String>> = match scopes {
@@ -134,7 +168,7 @@ fn run(c: &Console, job: &str, form_id: &str, format: &str, drafts: bool, scopes
             (Some(s), true) => dir.join(sangam_core::export::file_safe_name(s)),
             _ => dir.clone(),
         };
-        let opts = ExportOptions { scope, include_drafts: drafts, ..Default::default() };
+        let opts = ExportOptions { scope, include_drafts: what.drafts, language: what.language.clone(), ..Default::default() };
         let mut progress = |p: &sangam_core::ExportProgress| {
             c.jobs.update(job, |j| {
                 j.done = base + p.done;
@@ -142,9 +176,11 @@ fn run(c: &Console, job: &str, form_id: &str, format: &str, drafts: bool, scopes
             });
             true
         };
-        let report = match format {
-            "jsonl" => c.store.export_jsonl(form_id, &opts, &out, &mut progress)?,
-            _ => c.store.export_csv(form_id, &opts, &out, &mut progress)?,
+        let report = match what.format {
+            "jsonl" => c.store.export_jsonl(what.form_id, &opts, &out, &mut progress)?,
+            "automerge" => c.store.export_automerge(what.form_id, &opts, &out, &mut progress)?,
+            "md" => c.store.export_meetings_markdown(&opts, &out, &mut progress)?,
+            _ => c.store.export_csv(what.form_id, &opts, &out, &mut progress)?,
         };
         base += report.records;
         c.jobs.update(job, |j| {
@@ -153,7 +189,7 @@ fn run(c: &Console, job: &str, form_id: &str, format: &str, drafts: bool, scopes
         });
     }
     let zip_path = exports_dir(c).join(format!("{job}.zip"));
-    crate::archive::zip_dir(&dir, &zip_path, &format!("{}-{}", sangam_core::export::file_safe_name(form_id), format), password)?;
+    crate::archive::zip_dir(&dir, &zip_path, &format!("{}-{}", sangam_core::export::file_safe_name(what.form_id), what.format), password)?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(zip_path)
 }

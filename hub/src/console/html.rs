@@ -65,6 +65,7 @@ pub fn frame(p: &Page<'_>, body: &str) -> String {
             ("/console/map", "map"),
             ("/console/duplicates", "duplicates"),
             ("/console/devices", "devices"),
+            ("/console/bundles", "bundles"),
         ] {
             nav += &format!("<a href=\"{href}\">{}</a>", t(l, key));
         }

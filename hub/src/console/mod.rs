@@ -13,6 +13,7 @@
 
 pub mod accounts;
 mod exports;
+mod bundles;
 mod forms;
 pub mod html;
 pub mod i18n;
@@ -91,6 +92,9 @@ pub fn router(data: &std::path::Path, devices: Arc<Devices>, tls: bool, loopback
         .route("/console/forms", get(|s: State<Shared>, h: HeaderMap, u: axum::http::Uri| page(s, h, u, forms::list)))
         .route("/console/forms/check", post(form_check).layer(axum::extract::DefaultBodyLimit::max(forms::MAX_UPLOAD_BYTES + 64 * 1024)))
         .route("/console/forms/publish", post(form_publish))
+        .route("/console/bundles", get(|s: State<Shared>, h: HeaderMap, u: axum::http::Uri| page(s, h, u, bundles::page)))
+        .route("/console/bundles/import", post(bundle_import).layer(axum::extract::DefaultBodyLimit::max(bundles::MAX_BUNDLE_UPLOAD_BYTES + 64 * 1024)))
+        .route("/console/bundles/export", post(bundle_export))
         .route("/console/map", get(|s: State<Shared>, h: HeaderMap, u: axum::http::Uri| page(s, h, u, pages::map)))
         .route("/console/meetings", get(|s: State<Shared>, h: HeaderMap, u: axum::http::Uri| page(s, h, u, pages::meetings)))
         .route("/console/actions", get(|s: State<Shared>, h: HeaderMap, u: axum::http::Uri| page(s, h, u, pages::actions)))
@@ -464,6 +468,48 @@ async fn form_check(State(c): State<Shared>, headers: HeaderMap, multipart: axum
             Ok(up) => framed(&cx, forms::check(&c, &cx, up)),
             Err(why) => framed(&cx, Err(HubError::Usage(why))),
         }
+    })
+    .await
+}
+
+/// A bundle upload: session and CSRF token (a field of the multipart form) checked, then the
+/// import and its report.
+async fn bundle_import(State(c): State<Shared>, headers: HeaderMap, multipart: axum::extract::Multipart) -> Response {
+    let lang = lang_of(&headers);
+    if !c.enabled {
+        return disabled(lang);
+    }
+    let upload = bundles::read_upload(multipart).await;
+    blocking(lang, move || {
+        let fields = upload.as_ref().map(|u| u.fields.clone()).unwrap_or_default();
+        let session = match posted_session(&c, &headers, &fields, lang) {
+            Ok(s) => s,
+            Err(refused) => return refused,
+        };
+        let cx = Ctx { lang, session, query: Default::default(), here: "/console/bundles".into(), host: host_of(&headers) };
+        match upload {
+            Ok(up) => framed(&cx, bundles::import(&c, &cx, up)),
+            Err(why) => framed(&cx, Err(HubError::Usage(why))),
+        }
+    })
+    .await
+}
+
+/// A bundle for a phone, written and sent as a download.
+async fn bundle_export(State(c): State<Shared>, headers: HeaderMap, Form(form): Form<std::collections::HashMap<String, String>>) -> Response {
+    posted(c, headers, form, |c, lang, session, form| match bundles::export(c, session, form) {
+        Ok((bytes, name)) => harden(
+            (
+                StatusCode::OK,
+                [
+                    (header::CONTENT_TYPE, "application/octet-stream".to_string()),
+                    (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+                ],
+                bytes,
+            )
+                .into_response(),
+        ),
+        Err(e) => error_page(lang, Some(session), e),
     })
     .await
 }
