@@ -18,12 +18,16 @@ import org.sangam.QuestionType
 import org.sangam.RecordStatus
 import org.sangam.QuestionView
 import org.sangam.ResponseStatus
+import org.sangam.ReviewState
 import org.sangam.StoredValue
 import org.sangam.SyncProgressInfo
 import org.sangam.UserRole
 import org.sangam.demo.data.AppLanguage
 import org.sangam.demo.data.Answers
 import org.sangam.demo.data.Capture
+import org.sangam.demo.data.DuplicateReview
+import org.sangam.demo.data.ReviewKey
+import org.sangam.demo.data.ReviewQueue
 import org.sangam.demo.data.PhotoSizing
 import org.sangam.demo.data.SignatureStrokes
 import org.sangam.demo.data.EnrolmentSettings
@@ -72,6 +76,56 @@ private class Hub(private val exe: String, val data: File) : AutoCloseable {
 }
 
 private fun FormStateView.q(name: String): QuestionView = questions.first { it.name == name }
+
+/** The coordinator's tablet: the review queue and the duplicates, on the data layer `c` (a coordinator). */
+private suspend fun coordinatorTablet(a: SangamRepository, c: SangamRepository, form: org.sangam.RecordRow, hh: String, r: String) {
+    // The coordinator's tablet: the review queue, decided in turn; the field worker learns it.
+    val r2 = a.createResponse(form, hh)
+    a.answer(r2, "consent", AnswerValue.Text("no"), FormLanguages.ENGLISH)
+    a.submit(r2, FormLanguages.ENGLISH)
+    a.sync { }
+    c.sync { }
+    var queue = ReviewQueue(c.reviewQueue(ReviewState.RECEIVED))
+    check(queue.items.map { it.record.id }.containsAll(listOf(r, r2)) && queue.current != null, "both submitted responses wait for review")
+    try {
+        a.setReview(r, ReviewState.APPROVED, null)
+        check(false, "a field worker may not review")
+    } catch (e: ApiException.Forbidden) {
+        check(userMessage(e).kind == UserMessage.Kind.FORBIDDEN, "a field worker may not review")
+    }
+    val first = queue.current!!.record.id
+    check(ReviewKey.of('A') == ReviewKey.APPROVE && ReviewKey.of('j') == ReviewKey.NEXT && ReviewKey.of('x') == null && ReviewKey.REJECT.state == ReviewState.REJECTED, "review keys as on the console")
+    c.setReview(first, ReviewKey.APPROVE.state!!, "  ")
+    val shown = queue.decided(first)
+    check(shown != null && shown.record.id != first && queue.items.none { it.record.id == first }, "a decided response leaves the queue and the next is shown")
+    c.setReview(shown!!.record.id, ReviewState.HAS_ISSUES, "Consent was refused: check with the household")
+    check(queue.decided(shown.record.id) == null || queue.items.none { it.record.id == shown.record.id }, "the queue empties as responses are decided")
+    check(c.reviewQueue(ReviewState.APPROVED).any { it.record.id == first } && c.reviewQueue(ReviewState.HAS_ISSUES).single { it.record.id == shown.record.id }.comments == 1u, "the states are stored, with the comment (a blank one is none)")
+    c.sync { }
+    a.sync { }
+    check(a.review(shown.record.id).state == ReviewState.HAS_ISSUES && a.review(shown.record.id).comments.single().text.startsWith("Consent was refused"), "the field worker sees the review and its comment")
+    queue = ReviewQueue(listOf(), null)
+    check(queue.isEmpty && queue.next() == null && queue.previous() == null && queue.decided("none") == null, "an empty queue")
+
+    // Duplicates: the same household registered twice, merged keeping the older, then undone.
+    val twin = a.createSubject("household", mapOf("name" to AnswerValue.Text("Sunita Devi"), "village" to AnswerValue.Text("Rampur"), "phone" to AnswerValue.Text("9876543210")))
+    a.sync { }
+    c.sync { }
+    val dupes = DuplicateReview(c.duplicateCandidates())
+    val pair = dupes.pairs.firstOrNull { setOf(it.keep, it.duplicate) == setOf(hh, twin) }
+    check(pair != null && pair.reasons.isNotEmpty(), "the twin households are a candidate pair, with reasons")
+    val mg = dupes.merge(pair!!, hh)
+    check(mg.keep == hh && mg.duplicate == twin, "merging keeps the side chosen")
+    val merged = c.mergeSubjects(mg.keep, mg.duplicate)
+    dupes.mergedDone(mg)
+    check(dupes.pairs.none { it.keep == twin || it.duplicate == twin } && dupes.merged.first() == mg, "the pair leaves the list; the merge can be undone")
+    check(merged.responsesMoved.isEmpty(), "the twin had no responses to move")
+    dupes.refreshed(c.duplicateCandidates())
+    check(dupes.pairs.none { it.keep == twin || it.duplicate == twin }, "a refresh does not bring a merged pair back")
+    c.unmergeSubject(mg.duplicate)
+    dupes.unmergedDone(mg, c.duplicateCandidates())
+    check(dupes.merged.isEmpty() && dupes.pairs.any { setOf(it.keep, it.duplicate) == setOf(hh, twin) }, "undone: the pair is a candidate again")
+}
 
 fun main(args: Array<String>) = runBlocking {
     val hubExe = args.getOrNull(0) ?: error("usage: DataLayerSmoke <sangam-hub> <form.xlsx>")
@@ -272,6 +326,7 @@ fun main(args: Array<String>) = runBlocking {
         } catch (e: ApiException.Network) {
             check(d.lastSync.value?.error?.kind == UserMessage.Kind.NETWORK, "an unreachable hub is reported and remembered (${e::class.simpleName})")
         }
+        coordinatorTablet(a, c, forms.first(), hh, r)
         listOf(a, c, d, b3).forEach { it.checkpoint() }
     }
     dir.deleteRecursively()

@@ -33,6 +33,8 @@ import org.sangam.AnswerValue
 import org.sangam.AttendeeInput
 import org.sangam.BundleResult
 import org.sangam.CancelToken
+import org.sangam.DuplicatePair
+import org.sangam.MergeResult
 import org.sangam.FieldConflictView
 import org.sangam.MediaStateInfo
 import org.sangam.MediaSyncResult
@@ -45,12 +47,17 @@ import org.sangam.RecordRow
 import org.sangam.ResponseQuery
 import org.sangam.ResponseStatus
 import org.sangam.ResponseView
+import org.sangam.ReviewItem
+import org.sangam.ReviewQuery
+import org.sangam.ReviewState
+import org.sangam.ReviewView
 import org.sangam.SangamStore
 import org.sangam.SubjectSearch
 import org.sangam.SubjectView
 import org.sangam.SyncProgressInfo
 import org.sangam.SyncProgressListener
 import org.sangam.SyncResult
+import org.sangam.UnmergeResult
 import org.sangam.ValidationResult
 
 class SangamRepository(
@@ -330,6 +337,44 @@ class SangamRepository(
     }
 
     suspend fun history(id: String): List<HistoryEntryView> = read { it.history(id) }
+
+    // ---- review and duplicates (a coordinator's tablet) ----
+
+    /** Submitted responses in review state `state`, most recently updated first. */
+    suspend fun reviewQueue(state: ReviewState = ReviewState.RECEIVED, limit: UInt = 200u): List<ReviewItem> = read {
+        it.listByReview(ReviewQuery(scope = null, formId = null, status = ResponseStatus.SUBMITTED, state = state, limit = limit))
+    }
+
+    suspend fun review(id: String): ReviewView = read { it.review(id) }
+
+    /** Sets a response's review state, with a comment when one is typed (coordinators only). */
+    suspend fun setReview(id: String, state: ReviewState, comment: String?) {
+        write { it.setReview(id, state, comment?.trim()?.takeIf { c -> c.isNotEmpty() }) }
+        requestBackgroundSync()
+    }
+
+    suspend fun addReviewComment(id: String, text: String): String {
+        val c = write { it.addReviewComment(id, text.trim()) }
+        requestBackgroundSync()
+        return c
+    }
+
+    /** Likely duplicate households and people on this tablet, best first. */
+    suspend fun duplicateCandidates(minScore: UInt = 50u): List<DuplicatePair> = read { it.duplicateCandidates(null, minScore) }
+
+    /** Folds `duplicate` into `keep`: its responses move, its details fill gaps (coordinators only). */
+    suspend fun mergeSubjects(keep: String, duplicate: String): MergeResult {
+        val r = write { it.mergeSubjects(keep, duplicate) }
+        requestBackgroundSync()
+        return r
+    }
+
+    /** Undoes the merge of `duplicate`; what someone edited since stays as it is. */
+    suspend fun unmergeSubject(duplicate: String): UnmergeResult {
+        val r = write { it.unmergeSubject(duplicate) }
+        requestBackgroundSync()
+        return r
+    }
 
     // ---- sync and bundles ----
 

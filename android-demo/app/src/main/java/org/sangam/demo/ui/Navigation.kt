@@ -6,7 +6,9 @@ import androidx.compose.foundation.layout.padding
 import androidx.compose.material.icons.Icons
 import androidx.compose.material.icons.automirrored.filled.ArrowBack
 import androidx.compose.material.icons.automirrored.filled.List
+import androidx.compose.material.icons.filled.CheckCircle
 import androidx.compose.material.icons.filled.DateRange
+import androidx.compose.material.icons.filled.Face
 import androidx.compose.material.icons.filled.Home
 import androidx.compose.material.icons.filled.Person
 import androidx.compose.material.icons.filled.Refresh
@@ -37,6 +39,7 @@ import androidx.navigation.compose.NavHost
 import androidx.navigation.compose.composable
 import androidx.navigation.compose.currentBackStackEntryAsState
 import androidx.navigation.compose.rememberNavController
+import org.sangam.UserRole
 import org.sangam.demo.R
 import org.sangam.demo.data.SangamRepository
 
@@ -52,6 +55,8 @@ object Routes {
     const val SUBJECT = "subject/{id}"
     const val MEETING = "meeting/{id}"
     const val RECORD_CONFLICTS = "conflicts/{id}"
+    const val REVIEW = "review"
+    const val DUPLICATES = "duplicates"
 
     fun survey(id: String) = "survey/$id"
     fun subject(id: String) = "subject/$id"
@@ -88,6 +93,9 @@ fun SangamNavHost(repository: SangamRepository, enrolmentCode: String? = null) {
     LaunchedEffect(changes) {
         unsynced = if (repository.isEnrolled()) runCatching { repository.unsyncedCount() }.getOrNull() else null
     }
+    val settings by repository.settings.collectAsState()
+    // Reviewing and merging are a coordinator's work (the core refuses them to field workers).
+    val coordinator = settings?.role == UserRole.COORDINATOR || settings?.role == UserRole.ADMIN
     val start = if (repository.isEnrolled() && enrolmentCode == null) Routes.FORMS else Routes.ENROL
     val isTab = tabs.any { it.route == route }
 
@@ -107,6 +115,14 @@ fun SangamNavHost(repository: SangamRepository, enrolmentCode: String? = null) {
                         IconButton(onClick = { nav.openTab(Routes.SYNC) }) {
                             BadgedBox(badge = { if ((unsynced ?: 0L) > 0L) Badge { Text(unsynced.toString()) } }) {
                                 Icon(Icons.Filled.Refresh, contentDescription = stringResource(R.string.cd_unsynced))
+                            }
+                        }
+                        if (coordinator) {
+                            IconButton(onClick = { nav.navigate(Routes.REVIEW) }) {
+                                Icon(Icons.Filled.CheckCircle, contentDescription = stringResource(R.string.title_review))
+                            }
+                            IconButton(onClick = { nav.navigate(Routes.DUPLICATES) }) {
+                                Icon(Icons.Filled.Face, contentDescription = stringResource(R.string.title_duplicates))
                             }
                         }
                         IconButton(onClick = { nav.navigate(Routes.CONFLICTS) }) {
@@ -150,6 +166,8 @@ fun SangamNavHost(repository: SangamRepository, enrolmentCode: String? = null) {
             composable(Routes.SUBJECTS) { SubjectsScreen(openSubject = { id -> nav.navigate(Routes.subject(id)) }) }
             composable(Routes.MEETINGS) { MeetingsScreen(openMeeting = { id -> nav.navigate(Routes.meeting(id)) }) }
             composable(Routes.SYNC) { SyncScreen() }
+            composable(Routes.REVIEW) { ReviewScreen() }
+            composable(Routes.DUPLICATES) { DuplicatesScreen() }
             composable(Routes.CONFLICTS) { ConflictsScreen(openRecord = { id -> nav.navigate(Routes.recordConflicts(id)) }) }
             composable(Routes.SURVEY) { e ->
                 val id = e.arguments?.getString("id") ?: return@composable
@@ -183,5 +201,7 @@ private fun titleFor(route: String?): Int = when (route) {
     Routes.SUBJECT -> R.string.title_subject
     Routes.MEETING -> R.string.kind_meeting
     Routes.RECORD_CONFLICTS -> R.string.title_resolve
+    Routes.REVIEW -> R.string.title_review
+    Routes.DUPLICATES -> R.string.title_duplicates
     else -> R.string.app_name
 }
