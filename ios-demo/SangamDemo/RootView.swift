@@ -9,6 +9,8 @@ enum Route: Hashable {
     case meeting(String)
     case recordConflicts(String)
     case conflicts
+    case review
+    case duplicates
     case enrolment
 }
 
@@ -35,6 +37,7 @@ struct RootView: View {
 
 /// One tab: a navigation stack whose screens can open records, conflicts and enrolment.
 struct TabScreen<Content: View>: View {
+    @EnvironmentObject var model: SangamModel
     let title: String
     let systemImage: String
     @ViewBuilder let content: () -> Content
@@ -45,6 +48,11 @@ struct TabScreen<Content: View>: View {
                 .navigationTitle(title)
                 .toolbar {
                     ToolbarItemGroup(placement: .navigationBarTrailing) {
+                        // Reviewing and merging are a coordinator's work (the core refuses them to field workers).
+                        if model.settings?.role == .coordinator || model.settings?.role == .admin {
+                            NavigationLink(value: Route.review) { Image(systemName: "checkmark.seal") }.accessibilityLabel(L("title_review"))
+                            NavigationLink(value: Route.duplicates) { Image(systemName: "person.2.badge.gearshape") }.accessibilityLabel(L("title_duplicates"))
+                        }
                         NavigationLink(value: Route.conflicts) { Image(systemName: "exclamationmark.triangle") }
                         NavigationLink(value: Route.enrolment) { Image(systemName: "gearshape") }
                     }
@@ -64,6 +72,8 @@ struct TabScreen<Content: View>: View {
         case .meeting(let id): MeetingDetailView(meetingId: id)
         case .recordConflicts(let id): RecordConflictsView(recordId: id)
         case .conflicts: ConflictsView()
+        case .review: ReviewQueueView()
+        case .duplicates: DuplicatesView()
         case .enrolment: EnrolmentView(initialCode: nil, onDone: nil)
         }
     }

@@ -29,7 +29,8 @@ cp ios-demo/linux/LinuxShims.swift "$pkg/Sources/SangamKit/"
 cp -r ios-demo/Tests/SangamKitTests "$pkg/Tests/"
 cp "$target/debug/libsangam_ffi.so" "$pkg/lib/"
 
-# A real hub for the tests: the deep-listening form published, one field worker enrolled.
+# A real hub for the tests: the deep-listening form published, a field worker and a
+# coordinator enrolled.
 work="$(mktemp -d)"
 hub_pid=""
 cleanup() {
@@ -41,6 +42,7 @@ cleanup() {
 trap cleanup EXIT
 hub="$target/debug/sangam-hub"
 token="$("$hub" device add --data "$work/hub" --name swift-phone --role field-worker --scope UP-SIT | tail -n 1)"
+coord_token="$("$hub" device add --data "$work/hub" --name swift-tablet --role coordinator --scope UP-SIT | tail -n 1)"
 "$hub" form publish --data "$work/hub" core/tests/fixtures/forms/deep_listening.xlsx --scope UP-SIT >/dev/null
 "$hub" serve --data "$work/hub" --listen 127.0.0.1:0 >"$work/hub.out" 2>"$work/hub.err" &
 hub_pid=$!
@@ -55,5 +57,5 @@ done
 mountpoint -q "$swiftroot/proc" || mount -t proc proc "$swiftroot/proc"
 mountpoint -q "$swiftroot/dev" || mount --bind /dev "$swiftroot/dev"
 chroot "$swiftroot" /usr/bin/env -i PATH=/usr/bin:/bin HOME=/root LD_LIBRARY_PATH=/build/sangamkit/lib \
-  SANGAM_TEST_HUB_URL="$url" SANGAM_TEST_TOKEN="$token" \
+  SANGAM_TEST_HUB_URL="$url" SANGAM_TEST_TOKEN="$token" SANGAM_TEST_COORDINATOR_TOKEN="$coord_token" \
   bash -c "cd /build/sangamkit && swift test -Xlinker -L/build/sangamkit/lib 2>&1"

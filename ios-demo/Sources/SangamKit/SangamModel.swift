@@ -101,12 +101,12 @@ public final class SangamModel: ObservableObject {
         return st
     }
 
-    private func read<T>(_ body: @escaping (SangamStore) throws -> T) async throws -> T {
+    func read<T>(_ body: @escaping (SangamStore) throws -> T) async throws -> T {
         let st = try store()
         return try await queues.run(.read) { try body(st) }
     }
 
-    private func write<T>(_ body: @escaping (SangamStore) throws -> T) async throws -> T {
+    func write<T>(_ body: @escaping (SangamStore) throws -> T) async throws -> T {
         let st = try store()
         let result = try await queues.run(.write) { try body(st) }
         changes += 1

@@ -170,4 +170,70 @@ final class ModelTests: XCTestCase {
             XCTAssertNotEqual(userMessage(e).kind, .unexpected)
         }
     }
+
+    func testACoordinatorWorksThroughTheReviewQueueAndMergesAndUnmergesDuplicates() async throws {
+        let phone = SangamModel(dbPath: nil, storage: InMemoryEnrolmentStorage())
+        try await phone.enrol(try settings(user: "asha-review"))
+        try await phone.sync()
+        let forms = try await phone.listForms()
+        let hh = try await phone.createSubject(type: "household", attrs: ["name": .text(value: "Sunita Devi"), "village": .text(value: "Rampur"), "phone": .text(value: "9876543210")])
+        let twin = try await phone.createSubject(type: "household", attrs: ["name": .text(value: "Sunita Devi"), "village": .text(value: "Rampur"), "phone": .text(value: "9876543210")])
+        var ids: [String] = []
+        for _ in 0..<2 {
+            let r = try await phone.createResponse(form: forms[0], subjectId: hh)
+            _ = try await phone.submit(responseId: r, language: FormLanguages.english)
+            ids.append(r)
+        }
+        try await phone.sync()
+
+        let tablet = SangamModel(dbPath: nil, storage: InMemoryEnrolmentStorage())
+        try await tablet.enrol(EnrolmentSettings(hubUrl: try env("SANGAM_TEST_HUB_URL"), token: try env("SANGAM_TEST_COORDINATOR_TOKEN"), scope: "UP-SIT", userId: "chitra", displayName: "Chitra", role: .coordinator))
+        try await tablet.sync()
+        var queue = ReviewQueue(try await tablet.reviewQueue())
+        XCTAssertTrue(Set(queue.items.map(\.record.id)).isSuperset(of: ids), "both responses wait for review")
+        XCTAssertEqual(ReviewKey("A"), .approve)
+        XCTAssertEqual(ReviewKey("j"), .next)
+        XCTAssertNil(ReviewKey("x"))
+        XCTAssertEqual(ReviewKey.reject.state, .rejected)
+        do {
+            try await phone.setReview(id: ids[0], state: .approved, comment: nil)
+            XCTFail("a field worker reviewed")
+        } catch let e as ApiError {
+            XCTAssertEqual(userMessage(e).kind, .forbidden)
+        }
+        let first = try XCTUnwrap(queue.current).record.id
+        try await tablet.setReview(id: first, state: .approved, comment: "  ")
+        let shown = try XCTUnwrap(queue.decided(first))
+        XCTAssertNotEqual(shown.record.id, first, "the next response is shown at once")
+        try await tablet.setReview(id: shown.record.id, state: .hasIssues, comment: "Ask the household again")
+        queue.decided(shown.record.id)
+        XCTAssertFalse(queue.items.contains { $0.record.id == first || $0.record.id == shown.record.id })
+        let flagged = try await tablet.reviewQueue(.hasIssues)
+        XCTAssertEqual(flagged.first { $0.record.id == shown.record.id }?.comments, 1, "the comment is kept; a blank one is none")
+        try await tablet.sync()
+        try await phone.sync()
+        let seen = try await phone.review(id: shown.record.id)
+        XCTAssertEqual(seen.state, .hasIssues, "the field worker sees the review")
+        XCTAssertEqual(seen.comments.first?.text, "Ask the household again")
+
+        var dupes = DuplicateReview(try await tablet.duplicateCandidates())
+        let pair = try XCTUnwrap(dupes.pairs.first { Set([$0.keep, $0.duplicate]) == Set([hh, twin]) }, "the twin households are a candidate pair")
+        XCTAssertFalse(pair.reasons.isEmpty)
+        let m = try XCTUnwrap(dupes.merge(pair, keeping: hh))
+        XCTAssertEqual(m.duplicate, twin)
+        XCTAssertNil(dupes.merge(pair, keeping: "someone else"))
+        try await tablet.mergeSubjects(keep: m.keep, duplicate: m.duplicate)
+        dupes.mergedDone(m)
+        XCTAssertFalse(dupes.pairs.contains { $0.keep == twin || $0.duplicate == twin })
+        dupes.refreshed(try await tablet.duplicateCandidates())
+        XCTAssertFalse(dupes.pairs.contains { $0.keep == twin || $0.duplicate == twin }, "a refresh does not bring a merged pair back")
+        try await tablet.unmergeSubject(duplicate: m.duplicate)
+        dupes.unmergedDone(m, fresh: try await tablet.duplicateCandidates())
+        XCTAssertTrue(dupes.merged.isEmpty)
+        XCTAssertTrue(dupes.pairs.contains { Set([$0.keep, $0.duplicate]) == Set([hh, twin]) }, "undone: a candidate again")
+        var empty = ReviewQueue([])
+        XCTAssertTrue(empty.isEmpty)
+        XCTAssertNil(empty.next())
+        XCTAssertNil(empty.decided("none"))
+    }
 }
