@@ -34,6 +34,7 @@ import org.sangam.demo.data.EnrolmentSettings
 import org.sangam.demo.data.FormLanguages
 import org.sangam.demo.data.InMemoryEnrolmentStorage
 import org.sangam.demo.data.InMemoryStoreKeyVault
+import org.sangam.demo.data.MyActions
 import org.sangam.demo.data.NotEnrolledException
 import org.sangam.demo.data.SangamRepository
 import org.sangam.demo.data.UserMessage
@@ -240,6 +241,15 @@ fun main(args: Array<String>) = runBlocking {
         check(av.status == ActionStatus.IN_PROGRESS && av.due == null && av.notes == "called the office", "action item updates")
         check(a.listActions(m, true).size == 1 && a.listMeetings().any { it.id == m }, "meeting and open-action lists")
         check(a.listActions(m, true).single().status == RecordStatus.Action(ActionStatus.IN_PROGRESS), "an action row's status is typed")
+        // "My actions": asha's across meetings (owner typed as her name, any case), overdue first.
+        val late = a.createAction(m, "Collect the loan forms", "  ASHA ", "2026-01-05", "")
+        val later = a.createAction(null, "Visit the bank", "asha", "2099-01-01", "")
+        a.createAction(m, "Someone else's", "Meena", "2026-01-01", "")
+        val mine = a.myActions("2026-06-01")
+        check(mine.map { it.id } == listOf(late, later), "my actions: mine only, overdue first (${mine.map { it.title }})")
+        check(MyActions.isOverdue(mine.first(), "2026-06-01") && !MyActions.isOverdue(mine.last(), "2026-06-01"), "overdue is due before today")
+        a.setActionStatus(late, ActionStatus.DONE)
+        check(a.myActions("2026-06-01").map { it.id } == listOf(later), "a done item leaves my actions")
 
         // Two phones edit one field offline; the coordinator resolves by picking a value.
         // Phone B keeps its store encrypted, its key in a vault (the Keystore on Android).

@@ -10,12 +10,22 @@ struct MeetingsView: View {
     @EnvironmentObject var model: SangamModel
     @State private var meetings: [RecordRow] = []
     @State private var openActions: [RecordRow] = []
+    @State private var mine: [RecordRow] = []
+    @State private var today = ""
     @State private var message: String?
     @State private var creating = false
 
     var body: some View {
         List {
             MessageBanner(message: $message)
+            // What this person has to do, before everything else.
+            Section(header: Text(L("my_actions"))) {
+                if mine.isEmpty { Text(L("my_actions_none")).foregroundColor(.secondary) }
+                ForEach(mine, id: \.id) { (a: RecordRow) in
+                    if MyActions.isOverdue(a, today: today) { Text(L("overdue")).font(.caption).foregroundColor(.red) }
+                    ActionRowView(row: a) { (state: ActionStatus) in setStatus(a.id, state) }
+                }
+            }
             Section(header: Text(L("tab_meetings"))) {
                 if meetings.isEmpty { Text(L("meetings_empty")).foregroundColor(.secondary) }
                 ForEach(meetings, id: \.id) { (m: RecordRow) in
@@ -48,6 +58,11 @@ struct MeetingsView: View {
         do {
             meetings = try await model.listMeetings()
             openActions = try await model.listActions(meetingId: nil, openOnly: true)
+            let f = DateFormatter()
+            f.locale = Locale(identifier: "en_US_POSIX")
+            f.dateFormat = "yyyy-MM-dd"
+            today = f.string(from: Date())
+            mine = try await model.myActions(today: today)
         } catch {
             message = errorText(error)
         }

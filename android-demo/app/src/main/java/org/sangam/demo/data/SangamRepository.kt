@@ -280,6 +280,12 @@ class SangamRepository(
 
     suspend fun action(id: String): ActionView = read { it.action(id) }
 
+    /** The open action items this user owns, across meetings, overdue first (see MyActions). */
+    suspend fun myActions(today: String): List<RecordRow> {
+        val me = settingsOrThrow()
+        return MyActions.ordered(listActions(meetingId = null, openOnly = true, limit = 1000u).filter { MyActions.isMine(it.owner, me) }, today)
+    }
+
     suspend fun createAction(meetingId: String?, title: String, owner: String, due: String?, notes: String): String {
         val input = ActionInput(scope = scope(), meetingId = meetingId, title = title, owner = owner, due = due, notes = notes)
         val id = write { it.createAction(input) }

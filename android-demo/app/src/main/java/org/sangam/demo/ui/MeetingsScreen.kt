@@ -18,6 +18,7 @@ import androidx.compose.material3.FloatingActionButton
 import androidx.compose.material3.HorizontalDivider
 import androidx.compose.material3.Icon
 import androidx.compose.material3.ListItem
+import androidx.compose.material3.MaterialTheme
 import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
@@ -43,9 +44,15 @@ import org.sangam.ActionStatus
 import org.sangam.RecordRow
 import org.sangam.RecordStatus
 import org.sangam.demo.R
+import org.sangam.demo.data.MyActions
 import org.sangam.demo.data.SangamRepository
 
-data class MeetingsUiState(val meetings: List<RecordRow> = emptyList(), val openActions: List<RecordRow> = emptyList())
+data class MeetingsUiState(
+    val meetings: List<RecordRow> = emptyList(),
+    val openActions: List<RecordRow> = emptyList(),
+    val mine: List<RecordRow> = emptyList(),
+    val today: String = "",
+)
 
 class MeetingsViewModel(repo: SangamRepository) : SangamViewModel(repo) {
     private val _state = MutableStateFlow(MeetingsUiState())
@@ -56,7 +63,8 @@ class MeetingsViewModel(repo: SangamRepository) : SangamViewModel(repo) {
     }
 
     private fun load() = launchSafely {
-        _state.value = MeetingsUiState(repo.listMeetings(), repo.listActions(meetingId = null, openOnly = true))
+        val today = SimpleDateFormat("yyyy-MM-dd", Locale.ROOT).format(Date())
+        _state.value = MeetingsUiState(repo.listMeetings(), repo.listActions(meetingId = null, openOnly = true), repo.myActions(today), today)
     }
 
     fun create(coalition: String, date: String, time: String, venue: String, agenda: String, then: (String) -> Unit) = launchSafely {
@@ -77,6 +85,13 @@ fun MeetingsScreen(openMeeting: (String) -> Unit) {
     Box(Modifier.fillMaxSize()) {
         LazyColumn(Modifier.fillMaxSize().padding(horizontal = 16.dp)) {
             item { MessageCard(message) { vm.dismissMessage() } }
+            // What this person has to do, before everything else.
+            item { SectionTitle(stringResource(R.string.my_actions)) }
+            if (ui.mine.isEmpty()) item { EmptyNote(stringResource(R.string.my_actions_none)) }
+            items(ui.mine, key = { "mine-" + it.id }) { a ->
+                if (MyActions.isOverdue(a, ui.today)) Text(stringResource(R.string.overdue), color = MaterialTheme.colorScheme.error, style = MaterialTheme.typography.labelMedium)
+                ActionRow(a, onStatus = { s -> vm.setStatus(a.id, s) })
+            }
             item { SectionTitle(stringResource(R.string.tab_meetings)) }
             if (ui.meetings.isEmpty()) item { EmptyNote(stringResource(R.string.meetings_empty)) }
             items(ui.meetings, key = { it.id }) { m ->
