@@ -31,7 +31,9 @@ import org.sangam.demo.data.ReviewQueue
 import org.sangam.demo.data.PhotoSizing
 import org.sangam.demo.data.SignatureStrokes
 import org.sangam.demo.data.EnrolmentSettings
+import org.sangam.demo.data.FormEntry
 import org.sangam.demo.data.FormLanguages
+import org.sangam.demo.data.FormLayout
 import org.sangam.demo.data.InMemoryEnrolmentStorage
 import org.sangam.demo.data.InMemoryStoreKeyVault
 import org.sangam.demo.data.MyActions
@@ -128,6 +130,26 @@ private suspend fun coordinatorTablet(a: SangamRepository, c: SangamRepository, 
     check(dupes.merged.isEmpty() && dupes.pairs.any { setOf(it.keep, it.duplicate) == setOf(hh, twin) }, "undone: the pair is a candidate again")
 }
 
+/** A household roster with members and each member's children: nested rows laid out in place. */
+private suspend fun nestedRoster(a: SangamRepository, form: org.sangam.RecordRow) {
+    val r = a.createResponse(form, null)
+    var st = a.addRepeatRow(r, "members", FormLanguages.ENGLISH)
+    val member = st.repeats.first { it.name == "members" }.rows.single()
+    st = a.rowAnswer(r, "members", member.rowId, "age", Answers.integer("34"), FormLanguages.ENGLISH)
+    st = a.addNestedRepeatRow(r, "children", "members", member.rowId, FormLanguages.ENGLISH)
+    val members = st.repeats.first { it.name == "members" }
+    val row = members.rows.single()
+    val inRow = FormLayout.inRow(st, members, row)
+    val at = inRow.indexOfFirst { it is FormEntry.Repeat && it.repeat.name == "children" }
+    check(at > 0 && (inRow[at - 1] as? FormEntry.Question)?.question?.name == "age", "the children repeat stands after the member's age, inside the member's row")
+    val children = inRow[at] as FormEntry.Repeat
+    check(children.rows.size == 1 && children.rows.single().parentRow == row.rowId && children.relevant, "the member's own child row, the repeat relevant for an adult")
+    check(FormLayout.top(st).none { it is FormEntry.Repeat && it.repeat.name == "children" }, "a nested repeat is not shown at the top level")
+    st = a.rowAnswer(r, "members", row.rowId, "age", Answers.integer("12"), FormLanguages.ENGLISH)
+    val again = st.repeats.first { it.name == "members" }
+    check(FormLayout.inRow(st, again, again.rows.single()).none { it is FormEntry.Repeat && it.repeat.name == "children" }, "not relevant for a child: hidden in that row")
+}
+
 fun main(args: Array<String>) = runBlocking {
     val hubExe = args.getOrNull(0) ?: error("usage: DataLayerSmoke <sangam-hub> <form.xlsx>")
     val formXlsx = args.getOrNull(1) ?: error("usage: DataLayerSmoke <sangam-hub> <form.xlsx>")
@@ -170,6 +192,7 @@ fun main(args: Array<String>) = runBlocking {
         val tokB = hub.enrol("bina-phone", "field-worker", scope)
         val tokC = hub.enrol("chitra-tablet", "coordinator", scope)
         hub.cli("form", "publish", "--data", hub.data.path, formXlsx, "--scope", scope)
+        hub.cli("form", "publish", "--data", hub.data.path, File(File(formXlsx).parentFile, "nested_repeats.xlsx").path, "--scope", scope)
         hub.start()
 
         val a = SangamRepository(File(dir, "a.db").path, InMemoryEnrolmentStorage())
@@ -179,12 +202,13 @@ fun main(args: Array<String>) = runBlocking {
         a.sync { p -> synchronized(progress) { progress.add(p) } }
         check(progress.isNotEmpty(), "sync reports progress")
         val forms = a.listForms()
-        check(forms.size == 1, "the published form arrived")
+        check(forms.size == 2, "the published forms arrived")
 
         // A household and a survey about it, with live skip logic, repeats and constraints.
         val hh = a.createSubject("household", mapOf("name" to AnswerValue.Text("Sunita Devi"), "village" to AnswerValue.Text("Rampur"), "phone" to AnswerValue.Text("9876543210")))
         check(a.searchSubjects("sun", "", "").any { it.id == hh } && a.searchSubjects("", "ram", "").any { it.id == hh }, "subjects are found by name and village prefix")
-        val r = a.createResponse(forms.first(), hh)
+        val survey = forms.first { it.formId == "deep_listening" }
+        val r = a.createResponse(survey, hh)
         var st = a.formState(r, FormLanguages.ENGLISH)
         check(FormLanguages.choices(st.languages).any { FormLanguages.same(it, FormLanguages.HINDI) } && st.languages.size >= 2, "the form lists its own languages for the switch, Hindi among them: ${st.languages}")
         check(!st.q("village").relevant, "household questions hidden before consent")
@@ -194,6 +218,11 @@ fun main(args: Array<String>) = runBlocking {
         check(st.q("village").relevant, "skip logic: consent shows the household questions")
         st = a.answer(r, "hh_size", Answers.integer("2"), FormLanguages.ENGLISH)
         check(st.repeats.first { it.name == "members" }.expectedRows == 2u, "repeat_count follows the household size")
+        // The members repeat stands right after the question it follows in the form.
+        val members = st.repeats.first { it.name == "members" }
+        val top = FormLayout.top(st)
+        val at = top.indexOfFirst { it is FormEntry.Repeat && it.repeat.name == "members" }
+        check(members.after != null && at > 0 && (top[at - 1] as? FormEntry.Question)?.question?.name == members.after, "a repeat is laid out after its question (${members.after})")
         st = a.addRepeatRow(r, "members", FormLanguages.ENGLISH)
         val row = st.repeats.first { it.name == "members" }.rows.single()
         st = a.rowAnswer(r, "members", row.rowId, "member_age", Answers.integer("200"), FormLanguages.ENGLISH)
@@ -336,7 +365,8 @@ fun main(args: Array<String>) = runBlocking {
         } catch (e: ApiException.Network) {
             check(d.lastSync.value?.error?.kind == UserMessage.Kind.NETWORK, "an unreachable hub is reported and remembered (${e::class.simpleName})")
         }
-        coordinatorTablet(a, c, forms.first(), hh, r)
+        coordinatorTablet(a, c, survey, hh, r)
+        nestedRoster(a, forms.first { it.formId == "roster" })
         listOf(a, c, d, b3).forEach { it.checkpoint() }
     }
     dir.deleteRecursively()

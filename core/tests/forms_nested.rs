@@ -137,3 +137,12 @@ fn nested_rows_are_stored_read_exported_and_removed_with_their_enclosing_row() {
     assert_eq!(resp.repeats["children"].iter().map(|x| x.row_id.clone()).collect::<Vec<_>>(), [c2.clone()]);
     assert_eq!(s.response_form_state(&r, None, clock()).unwrap().question("total_children").unwrap().value, Some(t("1")));
 }
+
+#[test]
+fn each_repeat_names_the_question_it_follows_so_screens_show_it_in_place() {
+    let st = live().state(None);
+    let members = st.repeats.iter().find(|r| r.name == "members").expect("members");
+    let children = st.repeats.iter().find(|r| r.name == "children").expect("children");
+    assert_eq!(members.after.as_deref(), Some("village"), "after the top-level question before it");
+    assert_eq!((children.parent.as_deref(), children.after.as_deref()), (Some("members"), Some("age")), "after the member question before it, in the member's row");
+}

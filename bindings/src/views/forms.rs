@@ -146,6 +146,9 @@ pub struct RepeatView {
     pub name: String,
     /// The enclosing repeat, for a repeat inside a repeat.
     pub parent: Option<String>,
+    /// The question this repeat follows, among the questions of its level (the top level, or
+    /// its enclosing repeat's row); none when it comes first. Shown right after it.
+    pub after: Option<String>,
     pub label: Option<String>,
     pub relevant: bool,
     pub expected_rows: Option<u32>,
@@ -157,6 +160,7 @@ impl From<live::RepeatState> for RepeatView {
         RepeatView {
             name: r.name,
             parent: r.parent,
+            after: r.after,
             label: r.label,
             relevant: r.relevant,
             expected_rows: r.expected_rows,

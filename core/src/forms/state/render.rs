@@ -116,6 +116,11 @@ pub struct RepeatState {
     /// its relevance and row count per enclosing row are in that row's `inner`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,
+    /// The question this repeat follows in the form, among the questions of its level (the
+    /// top level, or its enclosing repeat's row); `None` when it comes before all of them.
+    /// A screen shows the repeat right after that question.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
     pub label: Option<String>,
     pub relevant: bool,
     /// Rows the form's `repeat_count` asks for.
@@ -310,7 +315,13 @@ impl LiveForm {
             violations: Vec::new(),
             unknown_answers: self.unknown.keys().cloned().collect(),
         };
+        // The last question seen in each repeat (None: the top level), so a repeat can say
+        // which question it follows and be shown where it stands in the form.
+        let mut last_question: std::collections::HashMap<Option<usize>, &str> = std::collections::HashMap::new();
         for (i, node) in self.form.nodes.iter().enumerate() {
+            if matches!(node.kind, NodeKind::Question(_)) {
+                last_question.insert(node.repeat, node.name.as_str());
+            }
             if node.repeat.is_some() && node.kind != NodeKind::Repeat {
                 continue;
             }
@@ -359,6 +370,7 @@ impl LiveForm {
                     st.repeats.push(RepeatState {
                         name: node.name.clone(),
                         parent: node.repeat.map(|p| self.form.nodes[p].name.clone()),
+                        after: last_question.get(&node.repeat).map(|q| q.to_string()),
                         label: group_label(def, &def.items, &node.name, &lang),
                         relevant: res.relevant,
                         expected_rows: res.expected_rows,

@@ -200,6 +200,12 @@ class SangamRepository(
         it.formState(responseId, language)
     }
 
+    /** Adds a row to a repeat inside a repeat (a member's children), in row `parentRow` of `parentRepeat`. */
+    suspend fun addNestedRepeatRow(responseId: String, repeat: String, parentRepeat: String, parentRow: String, language: String): FormStateView = write {
+        it.addNestedRepeatRow(responseId, repeat, parentRepeat, parentRow)
+        it.formState(responseId, language)
+    }
+
     suspend fun removeRepeatRow(responseId: String, repeat: String, rowId: String, language: String): FormStateView = write {
         it.removeRepeatRow(responseId, repeat, rowId)
         it.formState(responseId, language)

@@ -12,7 +12,6 @@ import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.foundation.layout.fillMaxWidth
 import androidx.compose.foundation.layout.padding
 import androidx.compose.foundation.lazy.LazyColumn
-import androidx.compose.foundation.lazy.items
 import androidx.compose.material3.Button
 import androidx.compose.material3.Card
 import androidx.compose.material3.FilterChip
@@ -42,7 +41,9 @@ import org.sangam.ResponseStatus
 import org.sangam.ValidationResult
 import org.sangam.demo.R
 import org.sangam.demo.data.Capture
+import org.sangam.demo.data.FormEntry
 import org.sangam.demo.data.FormLanguages
+import org.sangam.demo.data.FormLayout
 import org.sangam.demo.data.SangamRepository
 import org.sangam.demo.platform.AppLocale
 
@@ -113,6 +114,10 @@ class SurveyViewModel(repo: SangamRepository, private val responseId: String, la
 
     fun addRow(repeat: String) = edit { lang -> repo.addRepeatRow(responseId, repeat, lang) }
 
+    /** A row of a repeat inside a repeat, in row `parentRow` of `parentRepeat` (a member's child). */
+    fun addNestedRow(repeat: String, parentRepeat: String, parentRow: String) =
+        edit { lang -> repo.addNestedRepeatRow(responseId, repeat, parentRepeat, parentRow, lang) }
+
     fun removeRow(repeat: String, rowId: String) = edit { lang -> repo.removeRepeatRow(responseId, repeat, rowId, lang) }
 
     fun submit() = launchSafely {
@@ -180,20 +185,20 @@ fun SurveyScreen(responseId: String, onClose: () -> Unit) {
         }
         item { MessageCard(message) { vm.dismissMessage() } }
         if (form != null) {
-            items(form.questions.filter { it.relevant }, key = { "q-" + it.name }) { q ->
-                QuestionField(
-                    q,
-                    fieldKey = responseId + "/" + q.name,
-                    onMedia = { bytes, capture -> vm.attach(q.name, bytes, capture) },
-                ) { value -> vm.answer(q.name, value) }
-            }
-            form.repeats.filter { it.relevant }.forEach { rep ->
-                item(key = "repeat-" + rep.name) { RepeatHeader(rep) }
-                rep.rows.forEachIndexed { index, row ->
-                    item(key = "row-" + row.rowId) { RepeatRowCard(responseId, rep, index, row, vm) }
-                }
-                item(key = "add-" + rep.name) {
-                    OutlinedButton(onClick = { vm.addRow(rep.name) }) { Text(stringResource(R.string.add_repeat, rep.label ?: rep.name)) }
+            // Questions in form order, each repeat right where it stands among them.
+            FormLayout.top(form).forEach { entry ->
+                when (entry) {
+                    is FormEntry.Question -> item(key = "q-" + entry.question.name) {
+                        val q = entry.question
+                        QuestionField(
+                            q,
+                            fieldKey = responseId + "/" + q.name,
+                            onMedia = { bytes, capture -> vm.attach(q.name, bytes, capture) },
+                        ) { value -> vm.answer(q.name, value) }
+                    }
+                    is FormEntry.Repeat -> item(key = "repeat-" + entry.repeat.name) {
+                        RepeatSection(responseId, form, entry, null, vm)
+                    }
                 }
             }
             item { SubmitSection(ui, vm, onClose) }
@@ -201,30 +206,48 @@ fun SurveyScreen(responseId: String, onClose: () -> Unit) {
     }
 }
 
+/**
+ * A repeat where it stands: its title, its rows (each a card with its own questions and the
+ * repeats inside it, in place), and a button for another row. `parent` is the enclosing repeat
+ * and row, for a repeat inside a repeat. Nesting is as deep as the published form's.
+ */
 @Composable
-private fun RepeatHeader(rep: RepeatView) {
-    SectionTitle(rep.label ?: rep.name)
-    val expected = rep.expectedRows
-    if (expected != null) {
-        Text(stringResource(R.string.expected_rows, expected.toInt(), rep.rows.size), style = MaterialTheme.typography.bodySmall)
+private fun RepeatSection(responseId: String, form: FormStateView, entry: FormEntry.Repeat, parent: Pair<String, String>?, vm: SurveyViewModel) {
+    val rep = entry.repeat
+    Column(verticalArrangement = Arrangement.spacedBy(8.dp)) {
+        SectionTitle(rep.label ?: rep.name)
+        val expected = entry.expectedRows
+        if (expected != null) {
+            Text(stringResource(R.string.expected_rows, expected.toInt(), entry.rows.size), style = MaterialTheme.typography.bodySmall)
+        }
+        entry.rows.forEachIndexed { index, row -> RepeatRowCard(responseId, form, rep, index, row, vm) }
+        OutlinedButton(onClick = {
+            if (parent == null) vm.addRow(rep.name) else vm.addNestedRow(rep.name, parent.first, parent.second)
+        }) { Text(stringResource(R.string.add_repeat, rep.label ?: rep.name)) }
     }
 }
 
 @Composable
-private fun RepeatRowCard(responseId: String, rep: RepeatView, index: Int, row: RepeatRowState, vm: SurveyViewModel) {
+private fun RepeatRowCard(responseId: String, form: FormStateView, rep: RepeatView, index: Int, row: RepeatRowState, vm: SurveyViewModel) {
     Card(Modifier.fillMaxWidth()) {
         Column(Modifier.padding(12.dp), verticalArrangement = Arrangement.spacedBy(8.dp)) {
             Row(verticalAlignment = Alignment.CenterVertically) {
                 Text("${rep.label ?: rep.name} ${index + 1}", style = MaterialTheme.typography.titleSmall, modifier = Modifier.weight(1f))
                 TextButton(onClick = { vm.removeRow(rep.name, row.rowId) }) { Text(stringResource(R.string.remove)) }
             }
-            row.questions.filter { it.relevant }.forEach { q: QuestionView ->
-                QuestionField(
-                    q,
-                    fieldKey = responseId + "/" + row.rowId + "/" + q.name,
-                    onMedia = { bytes, capture -> vm.attach(q.name, bytes, capture, rep.name, row.rowId) },
-                ) { value ->
-                    vm.rowAnswer(rep.name, row.rowId, q.name, value)
+            FormLayout.inRow(form, rep, row).forEach { entry ->
+                when (entry) {
+                    is FormEntry.Question -> {
+                        val q: QuestionView = entry.question
+                        QuestionField(
+                            q,
+                            fieldKey = responseId + "/" + row.rowId + "/" + q.name,
+                            onMedia = { bytes, capture -> vm.attach(q.name, bytes, capture, rep.name, row.rowId) },
+                        ) { value ->
+                            vm.rowAnswer(rep.name, row.rowId, q.name, value)
+                        }
+                    }
+                    is FormEntry.Repeat -> RepeatSection(responseId, form, entry, Pair(rep.name, row.rowId), vm)
                 }
             }
         }
