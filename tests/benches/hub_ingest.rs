@@ -6,7 +6,8 @@
 //! creates K responses, submits them (so the hub validates each, as it does in the field) and
 //! pushes them through the real sync engine and `serve_sync`; then edits one field of each and
 //! pushes again. Prints the hub's CPU per ingested record and per applied edit for each N
-//! (process CPU time inside `serve_sync`, helper threads included), medians of 5 runs.
+//! (process CPU time inside `serve_sync`, helper threads included), medians of 5 runs, and the
+//! hub's CPU for a check-in with nothing new either way (W3), median of 50.
 //! `SANGAM_BENCH_SIZES` (comma-separated) overrides the sizes, default 10000,50000.
 
 use std::collections::BTreeMap;
@@ -85,7 +86,7 @@ fn main() -> Result<()> {
         })?;
         hub.publish_form(&def, "FORMS")?;
         eprintln!("seeded {n} responses in {:.1} s", t.elapsed().as_secs_f64());
-        let (mut per_record, mut per_edit) = (Vec::new(), Vec::new());
+        let (mut per_record, mut per_edit, mut noop) = (Vec::new(), Vec::new(), Vec::new());
         for run in 0..RUNS {
             let phone = Store::open(root.join(format!("phone-{run}.db")), Identity::field_worker(&format!("fw{run}"), "FW"))?;
             let forms_only = PeerInfo::new(format!("fw{run}"), Role::FieldWorker, vec!["FORMS".into()]);
@@ -112,11 +113,16 @@ fn main() -> Result<()> {
             }
             let cpu = push(&phone, &hub, &peer)?;
             per_edit.push(cpu as f64 / K as f64 / 1e6);
+            // W3: the phone checks in with nothing new; the hub has nothing new for it.
+            for _ in 0..10 {
+                noop.push(push(&phone, &hub, &peer)? as f64 / 1e6);
+            }
         }
         println!(
-            "N = {n:>7}: hub CPU {:.3} ms per ingested submitted record, {:.3} ms per one-field edit",
+            "N = {n:>7}: hub CPU {:.3} ms per ingested submitted record, {:.3} ms per one-field edit, {:.3} ms per check-in with nothing new (W3)",
             median(per_record),
-            median(per_edit)
+            median(per_edit),
+            median(noop)
         );
     }
     Ok(())
