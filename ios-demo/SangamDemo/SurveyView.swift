@@ -76,6 +76,14 @@ final class SurveyModel: ObservableObject {
         edit(model) { lang in try await model.addRepeatRow(responseId: id, repeatName: repeatName, language: lang) }
     }
 
+    /// A row of a repeat inside a repeat, in row `parentRow` of `parentRepeat` (a member's child).
+    func addNestedRow(_ model: SangamModel, repeatName: String, parentRepeat: String, parentRow: String) {
+        let id = responseId
+        edit(model) { lang in
+            try await model.addNestedRepeatRow(responseId: id, repeatName: repeatName, parentRepeat: parentRepeat, parentRow: parentRow, language: lang)
+        }
+    }
+
     func removeRow(_ model: SangamModel, repeatName: String, rowId: String) {
         let id = responseId
         edit(model) { lang in try await model.removeRepeatRow(responseId: id, repeatName: repeatName, rowId: rowId, language: lang) }
@@ -142,18 +150,21 @@ struct SurveyView: View {
                 MessageBanner(message: $survey.message)
             }
             if let form = survey.form {
-                Section {
-                    ForEach(form.questions.filter { $0.relevant }, id: \.name) { (q: QuestionView) in
+                // Questions in form order, each repeat right where it stands among them.
+                ForEach(FormLayout.top(form)) { (entry: FormEntry) in
+                    switch entry {
+                    case .question(let q):
                         QuestionField(question: q, fieldKey: survey.responseId + "/" + q.name,
                                       onMedia: { (bytes: Data, capture: Capture) in
                                           survey.attach(model, name: q.name, bytes: bytes, capture: capture)
                                       }) { (value: AnswerValue?) in
                             survey.answer(model, name: q.name, value: value)
                         }
+                    case .repeatGroup(let rep, let rows, _, let expected):
+                        Section(header: Text(rep.label ?? rep.name)) {
+                            RepeatRows(survey: survey, form: form, repeatView: rep, rows: rows, expectedRows: expected, parent: nil)
+                        }
                     }
-                }
-                ForEach(form.repeats.filter { $0.relevant }, id: \.name) { (rep: RepeatView) in
-                    RepeatSection(survey: survey, repeatView: rep)
                 }
                 SubmitSection(survey: survey)
             }
@@ -169,17 +180,24 @@ struct SurveyView: View {
     }
 }
 
-struct RepeatSection: View {
+/// A repeat's rows where it stands (each with its own questions and the repeats inside it, in
+/// place) and a button for another row. `parent` is the enclosing repeat and row, for a repeat
+/// inside a repeat; nesting is as deep as the published form's.
+struct RepeatRows: View {
     @EnvironmentObject var model: SangamModel
     @ObservedObject var survey: SurveyModel
+    let form: FormStateView
     let repeatView: RepeatView
+    let rows: [RepeatRowState]
+    let expectedRows: UInt32?
+    let parent: (repeatName: String, rowId: String)?
 
     var body: some View {
-        Section(header: Text(repeatView.label ?? repeatView.name)) {
-            if let expected = repeatView.expectedRows {
-                Text(L("expected_rows", String(expected), String(repeatView.rows.count))).font(.caption)
+        VStack(alignment: .leading, spacing: 8) {
+            if let expected = expectedRows {
+                Text(L("expected_rows", String(expected), String(rows.count))).font(.caption)
             }
-            ForEach(repeatView.rows, id: \.rowId) { (row: RepeatRowState) in
+            ForEach(rows, id: \.rowId) { (row: RepeatRowState) in
                 VStack(alignment: .leading, spacing: 8) {
                     HStack {
                         Text("\(repeatView.label ?? repeatView.name) \(position(of: row))").font(.headline)
@@ -189,25 +207,37 @@ struct RepeatSection: View {
                         }
                         .buttonStyle(.borderless)
                     }
-                    ForEach(row.questions.filter { $0.relevant }, id: \.name) { (q: QuestionView) in
-                        QuestionField(question: q, fieldKey: survey.responseId + "/" + row.rowId + "/" + q.name,
-                                      onMedia: { (bytes: Data, capture: Capture) in
-                                          survey.attach(model, name: q.name, bytes: bytes, capture: capture,
-                                                        repeatName: repeatView.name, rowId: row.rowId)
-                                      }) { (value: AnswerValue?) in
-                            survey.rowAnswer(model, repeatName: repeatView.name, rowId: row.rowId, name: q.name, value: value)
+                    ForEach(FormLayout.inRow(form, repeatView, row)) { (entry: FormEntry) in
+                        switch entry {
+                        case .question(let q):
+                            QuestionField(question: q, fieldKey: survey.responseId + "/" + row.rowId + "/" + q.name,
+                                          onMedia: { (bytes: Data, capture: Capture) in
+                                              survey.attach(model, name: q.name, bytes: bytes, capture: capture,
+                                                            repeatName: repeatView.name, rowId: row.rowId)
+                                          }) { (value: AnswerValue?) in
+                                survey.rowAnswer(model, repeatName: repeatView.name, rowId: row.rowId, name: q.name, value: value)
+                            }
+                        case .repeatGroup(let inner, let innerRows, _, let expected):
+                            Text(inner.label ?? inner.name).font(.subheadline)
+                            RepeatRows(survey: survey, form: form, repeatView: inner, rows: innerRows, expectedRows: expected,
+                                       parent: (repeatView.name, row.rowId))
+                                .padding(.leading, 12)
                         }
                     }
                 }
             }
             Button(L("add_repeat", repeatView.label ?? repeatView.name)) {
-                survey.addRow(model, repeatName: repeatView.name)
+                if let p = parent {
+                    survey.addNestedRow(model, repeatName: repeatView.name, parentRepeat: p.repeatName, parentRow: p.rowId)
+                } else {
+                    survey.addRow(model, repeatName: repeatView.name)
+                }
             }
         }
     }
 
     private func position(of row: RepeatRowState) -> Int {
-        (repeatView.rows.firstIndex { $0.rowId == row.rowId } ?? 0) + 1
+        (rows.firstIndex { $0.rowId == row.rowId } ?? 0) + 1
     }
 }
 

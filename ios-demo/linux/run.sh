@@ -44,6 +44,7 @@ hub="$target/debug/sangam-hub"
 token="$("$hub" device add --data "$work/hub" --name swift-phone --role field-worker --scope UP-SIT | tail -n 1)"
 coord_token="$("$hub" device add --data "$work/hub" --name swift-tablet --role coordinator --scope UP-SIT | tail -n 1)"
 "$hub" form publish --data "$work/hub" core/tests/fixtures/forms/deep_listening.xlsx --scope UP-SIT >/dev/null
+"$hub" form publish --data "$work/hub" core/tests/fixtures/forms/nested_repeats.xlsx --scope UP-SIT >/dev/null
 "$hub" serve --data "$work/hub" --listen 127.0.0.1:0 >"$work/hub.out" 2>"$work/hub.err" &
 hub_pid=$!
 url=""

@@ -146,9 +146,10 @@ final class ModelTests: XCTestCase {
         let first = try await model.sync()
         XCTAssertGreaterThanOrEqual(first.progress.roundTrips, 1)
         let forms = try await model.listForms()
-        XCTAssertEqual(forms.count, 1, "the published form arrived")
+        XCTAssertEqual(forms.count, 2, "the published forms arrived")
         let hh = try await model.createSubject(type: "household", attrs: ["name": .text(value: "Meena")])
-        let r = try await model.createResponse(form: forms[0], subjectId: hh)
+        let survey = try XCTUnwrap(forms.first { $0.formId == "deep_listening" })
+        let r = try await model.createResponse(form: survey, subjectId: hh)
         let state = try await model.formState(responseId: r, language: FormLanguages.english)
         XCTAssertFalse(state.questions.isEmpty, "the live form renders")
         let unsyncedBefore = try await model.unsyncedCount()
@@ -175,7 +176,7 @@ final class ModelTests: XCTestCase {
         let phone = SangamModel(dbPath: nil, storage: InMemoryEnrolmentStorage())
         try await phone.enrol(try settings(user: "asha-review"))
         try await phone.sync()
-        let forms = try await phone.listForms()
+        let forms = try await phone.listForms().filter { $0.formId == "deep_listening" }
         let hh = try await phone.createSubject(type: "household", attrs: ["name": .text(value: "Sunita Devi"), "village": .text(value: "Rampur"), "phone": .text(value: "9876543210")])
         let twin = try await phone.createSubject(type: "household", attrs: ["name": .text(value: "Sunita Devi"), "village": .text(value: "Rampur"), "phone": .text(value: "9876543210")])
         var ids: [String] = []
@@ -246,5 +247,32 @@ final class ModelTests: XCTestCase {
         XCTAssertTrue(empty.isEmpty)
         XCTAssertNil(empty.next())
         XCTAssertNil(empty.decided("none"))
+    }
+
+    func testRepeatsStandWhereTheFormPutsThemAndAMembersChildrenInsideTheMembersRow() async throws {
+        let model = SangamModel(dbPath: nil, storage: InMemoryEnrolmentStorage())
+        try await model.enrol(try settings(user: "asha-roster"))
+        try await model.sync()
+        let forms = try await model.listForms()
+        let roster = try XCTUnwrap(forms.first { $0.formId == "roster" })
+        let r = try await model.createResponse(form: roster, subjectId: nil)
+        var st = try await model.addRepeatRow(responseId: r, repeatName: "members", language: FormLanguages.english)
+        let top = FormLayout.top(st)
+        let at = try XCTUnwrap(top.firstIndex { $0.id == "r-members" })
+        XCTAssertEqual(top[at - 1].id, "q-village", "the members repeat follows the village question")
+        let member = try XCTUnwrap(st.repeats.first { $0.name == "members" }?.rows.first)
+        st = try await model.rowAnswer(responseId: r, repeatName: "members", rowId: member.rowId, name: "age", value: .int(value: 34), language: FormLanguages.english)
+        st = try await model.addNestedRepeatRow(responseId: r, repeatName: "children", parentRepeat: "members", parentRow: member.rowId, language: FormLanguages.english)
+        let members = try XCTUnwrap(st.repeats.first { $0.name == "members" })
+        let inRow = FormLayout.inRow(st, members, try XCTUnwrap(members.rows.first))
+        let c = try XCTUnwrap(inRow.firstIndex { $0.id == "r-children" })
+        XCTAssertEqual(inRow[c - 1].id, "q-age", "the children follow the member's age, inside the member's row")
+        if case .repeatGroup(_, let rows, let relevant, _) = inRow[c] {
+            XCTAssertEqual(rows.count, 1)
+            XCTAssertTrue(relevant)
+        } else {
+            XCTFail("not a repeat")
+        }
+        XCTAssertFalse(FormLayout.top(st).contains { $0.id == "r-children" }, "not at the top level")
     }
 }
