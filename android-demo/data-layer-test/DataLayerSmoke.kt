@@ -251,6 +251,7 @@ fun main(args: Array<String>) = runBlocking {
         check(a.listResponses().first { it.id == r }.unsynced, "the responses list marks it not sent")
         a.sync { }
         check(!a.isUnsynced(r), "after sync the response is synced")
+        check(a.syncStatus().let { it.lastOkMs != null && it.failure == null }, "the store keeps when the last sync finished")
         check(!a.listResponses().first { it.id == r }.unsynced, "and the list marks it sent")
 
         // A meeting with attendance, minutes, a decision and an action item.
@@ -364,6 +365,8 @@ fun main(args: Array<String>) = runBlocking {
             check(false, "an unreachable hub is reported")
         } catch (e: ApiException.Network) {
             check(d.lastSync.value?.error?.kind == UserMessage.Kind.NETWORK, "an unreachable hub is reported and remembered (${e::class.simpleName})")
+            val kept = d.syncStatus()
+            check(kept.lastOkMs == null && kept.failure?.kind == UserMessage.Kind.NETWORK && kept.failedAtMs != null, "the failure is kept by the store, for after a restart")
         }
         coordinatorTablet(a, c, survey, hh, r)
         nestedRoster(a, forms.first { it.formId == "roster" })

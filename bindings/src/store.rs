@@ -265,6 +265,11 @@ impl SangamStore {
         guard(|| Ok(self.0.unsynced_count()?))
     }
 
+    /// When a sync last finished, and the failure since then (kept across restarts).
+    pub fn sync_status(&self) -> R<crate::views::SyncStatusView> {
+        guard(|| Ok(self.0.sync_status()?.into()))
+    }
+
     /// Syncs with the hub; blocks until done (call from a background thread or WorkManager).
     pub fn sync(&self, hub_url: String, token: String, listener: Option<Arc<dyn SyncProgressListener>>, cancel: Option<Arc<CancelToken>>) -> R<SyncResult> {
         guard(|| {

@@ -41,5 +41,5 @@ pub use record::conflicts::{field_value_from_json, RecordConflicts};
 pub use model::subject::{NewSubject, Subject, SubjectQuery};
 pub use model::checks::{iso_utc, now_ms};
 pub use model::{Identity, Kind, RecordSummary, Role};
-pub use store::{ApplyOutcome, DayCount, Overview, ResponsePage, ResponseQuery, ResponseRow, ResponseSort, Store, StoreKey};
+pub use store::{ApplyOutcome, DayCount, Overview, ResponsePage, ResponseQuery, ResponseRow, ResponseSort, Store, StoreKey, SyncFailure, SyncStatus};
 pub use value::FieldValue;

@@ -538,3 +538,30 @@ fn a_push_larger_than_one_slice_is_applied_slice_by_slice_and_acknowledged_whole
     assert_eq!(a.unsynced_count().unwrap(), 0, "every record acknowledged");
     assert_eq!(h.changed_since(0, 10_000).unwrap().len(), n);
 }
+
+#[test]
+fn the_sync_status_keeps_the_last_finished_sync_and_the_failure_since_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = hub();
+    let p = peer(&["S"], Role::FieldWorker);
+    let path = dir.path().join("phone.db");
+    let a = Store::open(&path, Identity::field_worker("a", "A")).unwrap();
+    assert_eq!(a.sync_status().unwrap(), SyncStatus::default(), "never synced");
+    response(&a, "S");
+    let mut link = Breaks { hub: InProcess::new(&h, &p), left: 0 };
+    assert!(a.sync_with(&mut link, &SyncOptions::default()).is_err());
+    let st = a.sync_status().unwrap();
+    let failure = st.last_failure.expect("the failure is kept");
+    assert_eq!((st.last_ok_ms, failure.kind.as_str()), (None, "network"));
+    assert!(failure.message.contains("the link broke"), "{}", failure.message);
+    sync(&a, &h, &p);
+    let st = a.sync_status().unwrap();
+    assert!(st.last_ok_ms.is_some_and(|t| t >= failure.at_ms) && st.last_failure.is_none(), "a finished sync clears the failure: {st:?}");
+    // Cancelled by the person: not a failure, and the last finished sync stays.
+    let cancel = std::sync::atomic::AtomicBool::new(true);
+    let mut hub = InProcess::new(&h, &p);
+    assert!(matches!(a.sync_with(&mut hub, &SyncOptions { cancel: Some(&cancel), ..Default::default() }), Err(Error::Cancelled)));
+    assert_eq!(a.sync_status().unwrap(), st);
+    drop(a);
+    assert_eq!(Store::open(&path, Identity::field_worker("a", "A")).unwrap().sync_status().unwrap(), st, "kept across a restart");
+}

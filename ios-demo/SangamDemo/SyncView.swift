@@ -26,6 +26,7 @@ struct BundleDocument: FileDocument {
 struct SyncView: View {
     @EnvironmentObject var model: SangamModel
     @State private var unsynced: Int64?
+    @State private var status: SyncStatus?
     @State private var message: String?
     @State private var syncTask: Task<Void, Never>?
     @State private var exportDocument: BundleDocument?
@@ -41,6 +42,13 @@ struct SyncView: View {
                     LabeledContent(L("district"), value: s.scope)
                     LabeledContent(L("user"), value: "\(s.displayName) (\(roleLabel(s.role)))")
                     LabeledContent(L("records_not_at_hub"), value: unsynced.map { String($0) } ?? "…")
+                    // Kept by the store: right after a restart, and for background syncs.
+                    if let st = status {
+                        LabeledContent(L("last_synced"), value: st.lastOkMs.map { ago($0) } ?? L("never_synced"))
+                        if let failure = st.failure, let at = st.failedAtMs {
+                            Text(L("last_try_failed", ago(at), L(failure))).foregroundColor(.red)
+                        }
+                    }
                 }
             }
             Section(header: Text(L("sync_now"))) {
@@ -81,6 +89,7 @@ struct SyncView: View {
         }
         .task(id: model.changes) {
             unsynced = try? await model.unsyncedCount()
+            status = try? await model.syncStatus()
         }
         .fileExporter(isPresented: $exporting, document: exportDocument, contentType: .data, defaultFilename: "sangam.bundle") { result in
             switch result {

@@ -27,4 +27,4 @@ pub(crate) use responses::response_view;
 pub use responses::{RepeatRowView, ResponseQuery, ResponseStatus, ResponseView};
 pub use review::{ReviewCommentView, ReviewEvent, ReviewItem, ReviewQuery, ReviewState, ReviewView};
 pub use subjects::{DuplicatePair, MergeFollowUp, MergeResult, SubjectSearch, SubjectView, UnmergeResult};
-pub use sync::{BundleResult, Rejected, SyncProgressInfo, SyncResult};
+pub use sync::{BundleResult, Rejected, SyncProgressInfo, SyncResult, SyncStatusView};

@@ -71,3 +71,27 @@ impl From<BundleReport> for BundleResult {
         BundleResult { changed: r.changed, unchanged: r.unchanged, pending: r.pending, rejected: rejected(r.rejected), taken_as: r.taken_as }
     }
 }
+
+/// How this device's syncs have gone, kept across restarts: what a sync status screen shows
+/// ("last synced 2 hours ago"; "the last try failed: no network").
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct SyncStatusView {
+    /// When a sync last finished.
+    pub last_ok_ms: Option<i64>,
+    /// The failure since then, if any: when, its kind (`network`, `auth`, `forbidden`,
+    /// `incompatible`, `storage`, `other`) and the core's message.
+    pub failed_at_ms: Option<i64>,
+    pub failure_kind: Option<String>,
+    pub failure_message: Option<String>,
+}
+
+impl From<sangam_core::SyncStatus> for SyncStatusView {
+    fn from(s: sangam_core::SyncStatus) -> Self {
+        SyncStatusView {
+            last_ok_ms: s.last_ok_ms,
+            failed_at_ms: s.last_failure.as_ref().map(|f| f.at_ms),
+            failure_kind: s.last_failure.as_ref().map(|f| f.kind.clone()),
+            failure_message: s.last_failure.map(|f| f.message),
+        }
+    }
+}

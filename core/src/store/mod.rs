@@ -40,7 +40,7 @@ pub(crate) use changelog::Changed;
 pub(crate) use export_scan::ExportSet;
 pub(crate) use inner::{Inner, RowInfo};
 pub(crate) use lists::SubjectKeys;
-pub use sync_state::UPSTREAM;
+pub use sync_state::{SyncFailure, SyncStatus, UPSTREAM};
 pub(crate) use sync_state::Upstream;
 pub use tables::{DayCount, Overview, ResponsePage, ResponseQuery, ResponseRow, ResponseSort};
 pub use key::StoreKey;

@@ -1,5 +1,6 @@
 //! Where this store stands with the stores it syncs with: the hub it last synced with and
-//! its cursor there (`sync_state`), the scopes that hub enrolled it for, and, on a hub, the
+//! its cursor there (`sync_state`), the scopes that hub enrolled it for, how its last syncs
+//! went (kept across restarts, for a sync status a person understands), and, on a hub, the
 //! secret that seals the cursors it hands out.
 
 use rusqlite::{params, OptionalExtension};
@@ -108,5 +109,68 @@ impl Store {
                 None => Upstream::default(),
             })
         })
+    }
+}
+
+/// How this device's syncs with its hub have gone, kept across restarts: when one last
+/// finished, and the failure since then, if any (a sync that finishes clears it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SyncStatus {
+    pub last_ok_ms: Option<i64>,
+    pub last_failure: Option<SyncFailure>,
+}
+
+/// A sync that did not finish: when, what kind of trouble, and the message.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SyncFailure {
+    pub at_ms: i64,
+    /// `network` (the hub could not be reached or the link broke), `auth` (the hub no longer
+    /// knows this device: re-enrol), `forbidden`, `incompatible` (update the app), `storage`
+    /// (this device's own storage), `other`.
+    pub kind: String,
+    pub message: String,
+}
+
+fn failure_kind(e: &crate::Error) -> &'static str {
+    use crate::Error::*;
+    match e {
+        Network(_) => "network",
+        Auth(_) => "auth",
+        Forbidden(_) => "forbidden",
+        Incompatible(_) | SchemaTooNew { .. } => "incompatible",
+        Sqlite(_) | Io(_) | Corrupt { .. } | WrongKey | KeyNeeded => "storage",
+        _ => "other",
+    }
+}
+
+impl Store {
+    /// How the last syncs went (see [`SyncStatus`]).
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        self.read(|c| {
+            let get = |key: &str| -> rusqlite::Result<Option<Vec<u8>>> {
+                c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()
+            };
+            let last_ok_ms = get("last_sync_ok")?.and_then(|v| String::from_utf8(v).ok()).and_then(|v| v.parse().ok());
+            let last_failure = get("last_sync_failure")?.and_then(|v| serde_json::from_slice(&v).ok());
+            Ok(SyncStatus { last_ok_ms, last_failure })
+        })
+    }
+
+    /// Keeps how a sync ended: a finished one clears the failure; a cancelled one (the person
+    /// stopped it) changes nothing.
+    pub(crate) fn note_sync_outcome<T>(&self, outcome: &Result<T>) -> Result<()> {
+        let g = self.lock();
+        match outcome {
+            Ok(_) => {
+                g.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('last_sync_ok', ?1)", [now_ms().to_string().as_bytes()])?;
+                g.conn.execute("DELETE FROM meta WHERE key = 'last_sync_failure'", [])?;
+            }
+            Err(crate::Error::Cancelled) => {}
+            Err(e) => {
+                let f = SyncFailure { at_ms: now_ms(), kind: failure_kind(e).to_string(), message: e.to_string().chars().take(500).collect() };
+                g.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('last_sync_failure', ?1)", [serde_json::to_vec(&f)?])?;
+            }
+        }
+        Ok(())
     }
 }

@@ -95,6 +95,15 @@ impl Store {
     /// everything, or until cancelled. Every answer is applied before the next request is
     /// built, so an error or a cancel keeps everything acknowledged so far.
     pub fn sync_with<T: Transport + ?Sized>(&self, transport: &mut T, opts: &SyncOptions<'_>) -> Result<SyncReport> {
+        let out = self.sync_rounds(transport, opts);
+        // Remembered for the sync status screens; a failure to note it must not hide the outcome.
+        if let Err(e) = self.note_sync_outcome(&out) {
+            tracing::warn!(error = %e, "could not keep the sync's outcome");
+        }
+        out
+    }
+
+    fn sync_rounds<T: Transport + ?Sized>(&self, transport: &mut T, opts: &SyncOptions<'_>) -> Result<SyncReport> {
         let mut engine = SyncEngine::new(self).with_request_limits(opts.batch_docs, opts.batch_bytes);
         let mut rounds = 0;
         while let Some(req) = engine.next_request()? {

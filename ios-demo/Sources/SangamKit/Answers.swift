@@ -191,6 +191,29 @@ public enum SangamKitError: Error, LocalizedError {
 
 /// A message a field worker can act on: its kind, which the app says in the person's language,
 /// and the core's detail. Never includes answers (the core's messages do not).
+/// How the syncs have gone, kept by the core across restarts: when one last finished, and the
+/// failure since then as a message kind with the core's detail.
+public struct SyncStatus: Equatable {
+    public let lastOkMs: Int64?
+    public let failedAtMs: Int64?
+    public let failure: UserMessage?
+
+    public init(_ v: SyncStatusView) {
+        lastOkMs = v.lastOkMs
+        failedAtMs = v.failedAtMs
+        let kind: UserMessage.Kind?
+        switch v.failureKind {
+        case nil: kind = nil
+        case "network": kind = .network
+        case "auth": kind = .auth
+        case "forbidden": kind = .forbidden
+        case "storage": kind = .storage
+        default: kind = .other
+        }
+        failure = kind.map { UserMessage($0, v.failureMessage ?? "") }
+    }
+}
+
 public struct UserMessage: Equatable {
     public enum Kind: Equatable {
         /// The hub could not be reached; the work is kept and sync retries.

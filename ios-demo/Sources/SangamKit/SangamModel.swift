@@ -351,6 +351,11 @@ public final class SangamModel: ObservableObject {
         try await read { try $0.unsyncedCount() }
     }
 
+    /// When a sync last finished and the failure since, kept across restarts (see SyncStatus).
+    public func syncStatus() async throws -> SyncStatus {
+        try await read { SyncStatus(try $0.syncStatus()) }
+    }
+
     /// Syncs with the enrolled hub, publishing progress after every round trip. Cancelling the
     /// calling Task cancels the sync between round trips (what was acknowledged stays).
     @discardableResult

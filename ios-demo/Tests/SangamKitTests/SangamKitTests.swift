@@ -157,6 +157,19 @@ final class ModelTests: XCTestCase {
         try await model.sync()
         let unsyncedAfter = try await model.unsyncedCount()
         XCTAssertEqual(unsyncedAfter, 0, "the sync sent everything")
+        let kept = try await model.syncStatus()
+        XCTAssertNotNil(kept.lastOkMs, "the store keeps when the last sync finished")
+        XCTAssertNil(kept.failure)
+        var offline = try settings(user: "asha-offline")
+        offline.hubUrl = "http://127.0.0.1:9"
+        let away = SangamModel(dbPath: nil, storage: InMemoryEnrolmentStorage(offline))
+        do {
+            _ = try await away.sync()
+            XCTFail("an unreachable hub synced")
+        } catch {}
+        let failed = try await away.syncStatus()
+        XCTAssertEqual(failed.failure?.kind, .network, "the failure is kept by the store, for after a restart")
+        XCTAssertNil(failed.lastOkMs)
         XCTAssertNil(model.lastSync?.error)
 
         let sealed = try await model.exportBundleForHub()

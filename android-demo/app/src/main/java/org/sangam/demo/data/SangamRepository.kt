@@ -392,6 +392,9 @@ class SangamRepository(
 
     suspend fun unsyncedCount(): Long = read { it.unsyncedCount() }
 
+    /** When a sync last finished and the failure since, kept across restarts (see SyncStatus). */
+    suspend fun syncStatus(): SyncStatus = read { SyncStatus.of(it.syncStatus()) }
+
     /**
      * Syncs with the enrolled hub, reporting progress after every round trip. Cancelling the
      * calling coroutine cancels the sync between round trips (what was acknowledged stays).

@@ -41,5 +41,25 @@ fun userMessage(e: Throwable): UserMessage = when (e) {
     else -> UserMessage(UserMessage.Kind.UNEXPECTED, e::class.java.simpleName)
 }
 
+/**
+ * How the syncs have gone, kept by the core across restarts: when one last finished, and the
+ * failure since then as a message kind with the core's detail.
+ */
+data class SyncStatus(val lastOkMs: Long?, val failedAtMs: Long?, val failure: UserMessage?) {
+    companion object {
+        fun of(v: org.sangam.SyncStatusView): SyncStatus {
+            val kind = when (v.failureKind) {
+                null -> null
+                "network" -> UserMessage.Kind.NETWORK
+                "auth" -> UserMessage.Kind.AUTH
+                "forbidden" -> UserMessage.Kind.FORBIDDEN
+                "storage" -> UserMessage.Kind.STORAGE
+                else -> UserMessage.Kind.OTHER
+            }
+            return SyncStatus(v.lastOkMs, v.failedAtMs, kind?.let { UserMessage(it, v.failureMessage.orEmpty()) })
+        }
+    }
+}
+
 /** Thrown by the repository when a screen needs the store before enrolment. */
 class NotEnrolledException : IllegalStateException("not enrolled")

@@ -46,6 +46,7 @@ import org.sangam.demo.data.EnrolmentSettings
 import org.sangam.demo.data.ExportedBundle
 import org.sangam.demo.data.SangamRepository
 import org.sangam.demo.data.SyncOutcome
+import org.sangam.demo.data.SyncStatus
 import org.sangam.demo.sync.SyncScheduler
 import org.sangam.demo.sync.SyncWorker
 
@@ -58,11 +59,19 @@ class SyncViewModel(repo: SangamRepository) : SangamViewModel(repo) {
     val settings: StateFlow<EnrolmentSettings?> = repo.settings
     private val _unsynced = MutableStateFlow<Long?>(null)
     val unsynced: StateFlow<Long?> = _unsynced.asStateFlow()
+    private val _status = MutableStateFlow<SyncStatus?>(null)
+    /** How the syncs have gone, as the store keeps it across restarts (background syncs too). */
+    val status: StateFlow<SyncStatus?> = _status.asStateFlow()
     private var job: Job? = null
 
     init {
         viewModelScope.launch {
-            repo.changes.collect { launchSafely { _unsynced.value = repo.unsyncedCount() } }
+            repo.changes.collect {
+                launchSafely {
+                    _unsynced.value = repo.unsyncedCount()
+                    _status.value = repo.syncStatus()
+                }
+            }
         }
     }
 
@@ -120,6 +129,7 @@ fun SyncScreen() {
     val last: SyncOutcome? by vm.lastSync.collectAsState()
     val settings: EnrolmentSettings? by vm.settings.collectAsState()
     val unsynced: Long? by vm.unsynced.collectAsState()
+    val status: SyncStatus? by vm.status.collectAsState()
     val message by vm.message.collectAsState()
     val workFlow = remember { SyncScheduler.workInfos(context) }
     val work: List<WorkInfo> by workFlow.collectAsState(initial = emptyList())
@@ -141,6 +151,14 @@ fun SyncScreen() {
             KeyValue(stringResource(R.string.user), "${s.displayName} (${stringResource(roleLabel(s.role))})")
         }
         KeyValue(stringResource(R.string.records_not_at_hub), unsynced?.toString() ?: "…")
+        // Kept by the store: right after a restart, and for syncs WorkManager ran.
+        status?.let { st ->
+            KeyValue(stringResource(R.string.last_synced), st.lastOkMs?.let { ago(it) } ?: stringResource(R.string.never_synced))
+            val failure = st.failure
+            if (failure != null && st.failedAtMs != null) {
+                Text(stringResource(R.string.last_try_failed, ago(st.failedAtMs), messageText(failure)), color = MaterialTheme.colorScheme.error)
+            }
+        }
 
         SectionTitle(stringResource(R.string.sync_now))
         Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
