@@ -47,7 +47,7 @@ struct MeetingsView: View {
         }
         .toolbar {
             ToolbarItem(placement: .primaryAction) {
-                Button { creating = true } label: { Image(systemName: "plus") }
+                Button { creating = true } label: { Image(systemName: "plus") }.accessibilityLabel(L("new_meeting"))
             }
         }
         .task(id: model.changes) { await load() }

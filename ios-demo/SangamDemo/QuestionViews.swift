@@ -111,10 +111,13 @@ struct SelectOneAnswer: View {
             } label: {
                 HStack {
                     Image(systemName: chosen.contains(c.name) ? "largecircle.fill.circle" : "circle")
+                        .accessibilityHidden(true)
                     Text(c.label)
                 }
             }
             .buttonStyle(.borderless)
+            // VoiceOver says which choice is the answer, not the circle's name.
+            .accessibilityAddTraits(chosen.contains(c.name) ? .isSelected : [])
         }
         if !chosen.isEmpty {
             Button(L("clear")) { onAnswer(nil) }.buttonStyle(.borderless)

@@ -53,8 +53,8 @@ struct TabScreen<Content: View>: View {
                             NavigationLink(value: Route.review) { Image(systemName: "checkmark.seal") }.accessibilityLabel(L("title_review"))
                             NavigationLink(value: Route.duplicates) { Image(systemName: "person.2.badge.gearshape") }.accessibilityLabel(L("title_duplicates"))
                         }
-                        NavigationLink(value: Route.conflicts) { Image(systemName: "exclamationmark.triangle") }
-                        NavigationLink(value: Route.enrolment) { Image(systemName: "gearshape") }
+                        NavigationLink(value: Route.conflicts) { Image(systemName: "exclamationmark.triangle") }.accessibilityLabel(L("title_conflicts"))
+                        NavigationLink(value: Route.enrolment) { Image(systemName: "gearshape") }.accessibilityLabel(L("title_enrol"))
                     }
                 }
                 .navigationDestination(for: Route.self) { route in

@@ -35,7 +35,7 @@ struct SubjectsView: View {
         }
         .toolbar {
             ToolbarItem(placement: .primaryAction) {
-                Button { creating = true } label: { Image(systemName: "plus") }
+                Button { creating = true } label: { Image(systemName: "plus") }.accessibilityLabel(L("register"))
             }
         }
         .task(id: "\(model.changes)|\(name)|\(village)|\(phone)") { await search() }
