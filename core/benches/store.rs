@@ -235,7 +235,7 @@ fn main() -> Result<()> {
 }
 
 fn fsyncs_per_save(path: &Path) {
-    const N: usize = 200;
+    const N: usize = 1_000;
     let exe = std::env::current_exe().unwrap();
     let out = Command::new("strace")
         .args(["-f", "-qq", "-e", "trace=fsync,fdatasync", "-o", "/dev/stdout"])
