@@ -4,7 +4,8 @@
 //! phone pushing them through the real sync path): W1 bootstrap of a new phone; W3 nothing
 //! changed; W2 daily sync (500 changed at the hub, the phone pushes 25 new and 5 edited) on
 //! loopback and through an emulated Regular-2G link, and the phone pushing one-field edits to
-//! 1% of the store; W8 200 simulated phones at once. Prints bytes each way (payload and wire), requests, wall and CPU
+//! 1% of the store; W8 200 simulated phones at once; and a second bootstrap while the phone is
+//! in use (an answer saved and a list read every 20 ms), with how long those waited. Prints bytes each way (payload and wire), requests, wall and CPU
 //! time, and peak RSS of phone and hub. `SANGAM_BENCH_RECORDS` overrides the 50,000.
 
 use std::collections::BTreeMap;
@@ -56,6 +57,59 @@ fn phone_bootstrap(db: &Path, url: &str, token: &str) -> Result<()> {
         t.elapsed().as_secs_f64(),
         cpu_secs("self") - cpu0,
         hwm_kb("self")
+    );
+    Ok(())
+}
+
+/// Child mode: a new phone bootstraps while the person keeps using it: a thread saves an answer
+/// to a draft and lists the 50 newest responses every 20 ms. Prints how long those waited, and
+/// how many progress reports the bootstrap gave.
+fn phone_in_use(db: &Path, url: &str, token: &str) -> Result<()> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let phone = Store::open(db, Identity::field_worker("phone2", "Phone 2"))?;
+    let draft = save_household(&phone, SCOPE, 0)?;
+    let done = AtomicBool::new(false);
+    let reports = AtomicUsize::new(0);
+    let report = |_: &sangam_core::sync::SyncProgress| {
+        reports.fetch_add(1, Ordering::Relaxed);
+    };
+    let t = Instant::now();
+    let (saves, lists) = std::thread::scope(|sc| -> Result<(Vec<Duration>, Vec<Duration>)> {
+        let user = sc.spawn(|| -> Result<(Vec<Duration>, Vec<Duration>)> {
+            let (mut saves, mut lists) = (Vec::new(), Vec::new());
+            let mut i = 0;
+            while !done.load(Ordering::Relaxed) {
+                let t = Instant::now();
+                phone.set_answer(&draft, "household_size", &FieldValue::Int(1 + i % 9))?;
+                saves.push(t.elapsed());
+                let t = Instant::now();
+                phone.list_responses(&ResponseFilter { limit: Some(50), ..Default::default() })?;
+                lists.push(t.elapsed());
+                i += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Ok((saves, lists))
+        });
+        let synced = phone.sync(url, token, &SyncOptions { progress: Some(&report), ..opts() });
+        done.store(true, Ordering::Relaxed);
+        let used = user.join().map_err(|_| Error::InvalidInput("the user thread panicked".into()))??;
+        synced?;
+        Ok(used)
+    })?;
+    let ms = |mut v: Vec<Duration>, q: f64| -> f64 {
+        v.sort();
+        v.get(((v.len() as f64 - 1.0) * q).round() as usize).map_or(0.0, |d| d.as_secs_f64() * 1e3)
+    };
+    println!(
+        "W1U {} {:.3} {:.3} {:.3} {:.3} {:.3} {} {:.3}",
+        saves.len(),
+        ms(saves.clone(), 0.5),
+        ms(saves.clone(), 0.99),
+        ms(saves, 1.0),
+        ms(lists.clone(), 0.5),
+        ms(lists, 0.99),
+        reports.load(Ordering::Relaxed),
+        t.elapsed().as_secs_f64()
     );
     Ok(())
 }
@@ -130,6 +184,9 @@ fn main() -> Result<()> {
     if args.len() == 5 && args[1] == "--phone" {
         return phone_bootstrap(Path::new(&args[2]), &args[3], &args[4]);
     }
+    if args.len() == 5 && args[1] == "--phone-in-use" {
+        return phone_in_use(Path::new(&args[2]), &args[3], &args[4]);
+    }
     // The hub's side of the setup runs in child processes, so this process's peak RSS is the
     // phone's (W3 and W2 run their phone here).
     if args.len() == 6 && args[1] == "--seed" {
@@ -152,6 +209,7 @@ fn main() -> Result<()> {
     let devices = Devices::open(&data).map_err(|e| Error::InvalidInput(e.to_string()))?;
     let seeder = devices.add("seeder", Role::FieldWorker, &[SCOPE.to_string()]).map_err(|e| Error::InvalidInput(e.to_string()))?;
     let token = devices.add("phone", Role::FieldWorker, &[SCOPE.to_string()]).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let token_in_use = devices.add("phone-in-use", Role::FieldWorker, &[SCOPE.to_string()]).map_err(|e| Error::InvalidInput(e.to_string()))?;
     let load_tokens: Vec<String> = (0..200)
         .map(|i| devices.add(&format!("load-{i}"), Role::FieldWorker, &[format!("P{i}")]).expect("enrol"))
         .collect();
@@ -196,6 +254,17 @@ fn main() -> Result<()> {
         "W1 bootstrap        {} requests, payload {} B up / {} B down, wire {wire_up} B up / {wire_down} B down ({:.2} MB; target <= 3.0 MB; {:.2} x the records' JSON at zstd -19), {} records, wall {} s, phone CPU {} s, hub CPU {:.2} s, phone peak RSS {:.1} MB (target <= 128 MB), hub peak RSS {:.1} MB",
         f[1], f[2], f[3], (wire_up + wire_down) as f64 / 1e6, (wire_up + wire_down) as f64 / json_floor.max(1) as f64, f[4], f[5], f[6], cpu_secs(&hub_pid) - hub_cpu0, f[7].parse::<f64>().unwrap_or(0.0) / 1024.0,
         hwm_kb(&hub_pid) as f64 / 1024.0
+    );
+
+    // W1 again, on a phone in use meanwhile: how long its saves and lists wait.
+    let busy_db = root.join("phone-in-use.db");
+    let out = Command::new(std::env::current_exe()?).arg("--phone-in-use").arg(&busy_db).arg(&hub.url).arg(&token_in_use).output()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find(|l| l.starts_with("W1U ")).unwrap_or_else(|| panic!("phone in use failed: {}", String::from_utf8_lossy(&out.stderr)));
+    let f: Vec<&str> = line.split_whitespace().collect();
+    println!(
+        "W1 phone in use     during a {} s bootstrap: {} saves of an answer, p50 {} ms, p99 {} ms, longest {} ms; list of 50 p50 {} ms, p99 {} ms; {} progress reports",
+        f[8], f[1], f[2], f[3], f[4], f[5], f[6], f[7]
     );
 
     // W3: nothing changed.

@@ -172,7 +172,8 @@ impl<'a> SyncEngine<'a> {
         Ok((push, edits, batch, heads_of, sigs.parts()))
     }
 
-    /// Applies the hub's response (one transaction), and records what to do next.
+    /// Applies the hub's response (a slice of records per transaction, the cursor last), and
+    /// records what to do next.
     pub fn handle_response(&mut self, resp: SyncResponse, bytes_sent: u64, bytes_received: u64) -> Result<()> {
         let p = &mut self.report.progress;
         p.round_trips += 1;
@@ -180,11 +181,44 @@ impl<'a> SyncEngine<'a> {
         p.bytes_received += bytes_received;
         p.docs_received += resp.pull.len() as u64 + u64::from(resp.whole.count);
         let in_flight = std::mem::take(&mut self.in_flight);
-        let mut g = self.store.lock();
         let mut new_conflicts = Vec::new();
         let mut want_full = BTreeSet::new();
         let mut unreadable = Vec::new();
-        g.transaction(|inner| {
+        let mut receive = |inner: &mut crate::store::Inner, wid: WireId, changes: &[u8], loaded: Option<automerge::Automerge>| -> Result<()> {
+            let id = id_from_wire(&wid);
+            let before = inner.row(&id)?.map(|r| r.conflicts).unwrap_or(0);
+            let (was_synced, up_before) = inner.sync_marks(&id)?;
+            let applied = match loaded {
+                Some(doc) => inner.apply_whole(&id, changes, doc, None, &crate::sign::Signatures::new()),
+                None => inner.apply(&id, changes, None),
+            };
+            match applied {
+                Ok(out) if out.pending => {
+                    want_full.insert(wid);
+                }
+                Ok(out) => {
+                    let heads = hub_heads(inner, &id, changes, &out, was_synced, &up_before)?;
+                    if !heads.is_empty() {
+                        inner.set_up_heads(&id, &heads)?;
+                    }
+                    if before == 0 && out.conflicts > 0 {
+                        new_conflicts.push(id);
+                    }
+                }
+                // The hub checked what it serves; a record we cannot apply is asked for whole.
+                Err(Error::Rejected { .. }) => {
+                    want_full.insert(wid);
+                }
+                Err(e) => return Err(e),
+            }
+            Ok(())
+        };
+        // The answer is applied a slice at a time, one transaction each, with the store unlocked
+        // between slices: the person can keep saving answers and opening lists while a
+        // bootstrap of thousands of records arrives. The cursor is saved last, in the final
+        // transaction: after a crash in between, the next sync brings the same records again,
+        // and applying what is already here changes nothing.
+        self.store.lock().transaction(|inner| {
             if let Some(k) = &resp.hub_key {
                 inner.set_hub_key(k)?;
             }
@@ -209,59 +243,44 @@ impl<'a> SyncEngine<'a> {
             for id in &resp.resend_full {
                 inner.forget_up_heads(&id_from_wire(id))?;
             }
-            let mut receive = |inner: &mut crate::store::Inner, wid: WireId, changes: &[u8], loaded: Option<automerge::Automerge>| -> Result<()> {
-                let id = id_from_wire(&wid);
-                let before = inner.row(&id)?.map(|r| r.conflicts).unwrap_or(0);
-                let (was_synced, up_before) = inner.sync_marks(&id)?;
-                let applied = match loaded {
-                    Some(doc) => inner.apply_whole(&id, changes, doc, None, &crate::sign::Signatures::new()),
-                    None => inner.apply(&id, changes, None),
-                };
-                match applied {
-                    Ok(out) if out.pending => {
-                        want_full.insert(wid);
-                    }
-                    Ok(out) => {
-                        let heads = hub_heads(inner, &id, changes, &out, was_synced, &up_before)?;
-                        if !heads.is_empty() {
-                            inner.set_up_heads(&id, &heads)?;
-                        }
-                        if before == 0 && out.conflicts > 0 {
-                            new_conflicts.push(id);
-                        }
-                    }
-                    // The hub checked what it serves; a record we cannot apply is asked for whole.
-                    Err(Error::Rejected { .. }) => {
-                        want_full.insert(wid);
-                    }
-                    Err(e) => return Err(e),
+            Ok(())
+        })?;
+        for slice in resp.pull.chunks(LOAD_SLICE) {
+            self.store.lock().transaction(|inner| {
+                for pull in slice {
+                    receive(inner, pull.id, &pull.changes, None)?;
                 }
                 Ok(())
-            };
-            for pull in &resp.pull {
-                receive(inner, pull.id, &pull.changes, None)?;
-            }
-            // Whole records are rebuilt and loaded a slice at a time, over the phone's cores.
-            let (compacts, stopped) = transpose::unpack_compact(&resp.whole);
-            let compacts: Vec<&[u8]> = compacts.iter().map(|c| &c[..]).collect();
-            let loaded = compacts.chunks(LOAD_SLICE).flat_map(|slice| transpose::load_wholes(slice, transpose::cores()));
-            for whole in loaded.chain(stopped.map(Err)) {
-                // A whole record names itself; one that does not even say which record it is
-                // cannot be asked for again, so it is reported (and the next full pull brings it).
-                match whole {
-                    Ok(whole) => match id_to_wire(&whole.id) {
-                        Ok(wid) => receive(inner, wid, &whole.chunk, whole.doc)?,
-                        // The id is the sender's text: not repeated in reports or logs.
-                        Err(_) => unreadable.push("a record from the hub has a malformed id".to_string()),
-                    },
-                    Err(reason) => unreadable.push(reason),
+            })?;
+        }
+        // Whole records are rebuilt and loaded outside the lock, a slice at a time, over the
+        // phone's cores.
+        let (compacts, stopped) = transpose::unpack_compact(&resp.whole);
+        let compacts: Vec<&[u8]> = compacts.iter().map(|c| &c[..]).collect();
+        for slice in compacts.chunks(LOAD_SLICE) {
+            let loaded = transpose::load_wholes(slice, transpose::cores());
+            self.store.lock().transaction(|inner| {
+                for whole in loaded {
+                    // A whole record names itself; one that does not even say which record it is
+                    // cannot be asked for again, so it is reported (and the next full pull brings it).
+                    match whole {
+                        Ok(whole) => match id_to_wire(&whole.id) {
+                            Ok(wid) => receive(inner, wid, &whole.chunk, whole.doc)?,
+                            // The id is the sender's text: not repeated in reports or logs.
+                            Err(_) => unreadable.push("a record from the hub has a malformed id".to_string()),
+                        },
+                        Err(reason) => unreadable.push(reason),
+                    }
                 }
-            }
+                Ok(())
+            })?;
+        }
+        unreadable.extend(stopped);
+        self.store.lock().transaction(|inner| {
             inner.set_enrolled(&resp.scopes)?;
             inner.save_upstream(&Upstream { hub_store: Some(resp.hub_store.clone()), cursor: resp.cursor, token: resp.cursor_token })?;
             Ok(())
         })?;
-        drop(g);
         for r in &resp.rejected {
             let id = id_from_wire(&r.id);
             self.refused.insert(id.clone());
