@@ -247,51 +247,64 @@ impl Store {
         let peer = sender.as_ref();
         let mut report = BundleReport { header: Some(header), taken_as, ..Default::default() };
         let (compacts, stopped) = transpose::unpack_compact(&body.whole);
-        let mut g = self.lock();
-        if let (Some(p), true) = (peer, g.is_serving()) {
-            g.bind_device(p)?;
+        {
+            let mut g = self.lock();
+            if let (Some(p), true) = (peer, g.is_serving()) {
+                g.bind_device(p)?;
+            }
         }
-        g.transaction(|inner| {
-            let mut land =
-                |inner: &mut crate::store::Inner, id: String, changes: &[u8], loaded: Option<automerge::Automerge>| -> Result<()> {
-                    let applied = match loaded {
-                        Some(doc) => inner.apply_whole(&id, changes, doc, peer, &sigs),
-                        None => inner.apply_signed(&id, changes, peer, &sigs),
-                    };
-                    if matches!(applied, Ok(ref out) if out.changed) && !inner.is_serving() {
-                        // What reached us with its makers' signatures goes on with them.
-                        inner.keep_relayed_sigs(&id, &sigs)?;
-                    }
-                    match applied {
-                        Ok(out) if out.changed => report.changed += 1,
-                        Ok(out) if out.pending => report.pending += 1,
-                        Ok(_) => report.unchanged += 1,
-                        Err(Error::Rejected { reason, .. })
-                        | Err(Error::Forbidden(reason))
-                        | Err(Error::InvalidInput(reason)) => report.rejected.push((id, reason)),
-                        Err(e) => return Err(e),
-                    }
-                    Ok(())
-                };
-            for d in &body.docs {
-                land(inner, id_from_wire(&d.id), &d.changes, None)?;
+        let mut land = |inner: &mut crate::store::Inner, id: String, changes: &[u8], loaded: Option<automerge::Automerge>| -> Result<()> {
+            let applied = match loaded {
+                Some(doc) => inner.apply_whole(&id, changes, doc, peer, &sigs),
+                None => inner.apply_signed(&id, changes, peer, &sigs),
+            };
+            if matches!(applied, Ok(ref out) if out.changed) && !inner.is_serving() {
+                // What reached us with its makers' signatures goes on with them.
+                inner.keep_relayed_sigs(&id, &sigs)?;
             }
-            let mut unreadable = Vec::new();
-            // Whole records are rebuilt and loaded a slice at a time (over the machine's
-            // cores), so a large bundle never holds more than a slice of them loaded.
-            let compacts: Vec<&[u8]> = compacts.iter().map(|c| &c[..]).collect();
-            let loaded = compacts.chunks(LOAD_SLICE).flat_map(|slice| transpose::load_wholes(slice, transpose::cores()));
-            for whole in loaded.chain(stopped.map(Err)) {
-                match whole {
-                    Ok(w) => land(inner, w.id, &w.chunk, w.doc)?,
-                    // Only a bundle made to deceive gets here (a damaged one fails its checksum).
-                    Err(reason) => unreadable.push(("(unreadable record)".to_string(), reason)),
+            match applied {
+                Ok(out) if out.changed => report.changed += 1,
+                Ok(out) if out.pending => report.pending += 1,
+                Ok(_) => report.unchanged += 1,
+                Err(Error::Rejected { reason, .. }) | Err(Error::Forbidden(reason)) | Err(Error::InvalidInput(reason)) => {
+                    report.rejected.push((id, reason))
                 }
+                Err(e) => return Err(e),
             }
-            report.rejected.extend(unreadable);
             Ok(())
-        })?;
-        drop(g);
+        };
+        // A slice of records per transaction, the store unlocked between slices, so a phone
+        // stays usable while a large bundle goes in (importing again what is already here
+        // changes nothing, so a bundle cut short by a crash is simply imported again).
+        for slice in body.docs.chunks(LOAD_SLICE) {
+            self.lock().transaction(|inner| {
+                for d in slice {
+                    land(inner, id_from_wire(&d.id), &d.changes, None)?;
+                }
+                Ok(())
+            })?;
+        }
+        // Whole records are rebuilt and loaded outside the lock, a slice at a time (over the
+        // machine's cores), so a large bundle never holds more than a slice of them loaded.
+        let mut unreadable = Vec::new();
+        let compacts: Vec<&[u8]> = compacts.iter().map(|c| &c[..]).collect();
+        for slice in compacts.chunks(LOAD_SLICE) {
+            let loaded = transpose::load_wholes(slice, transpose::cores());
+            self.lock().transaction(|inner| {
+                for whole in loaded {
+                    match whole {
+                        Ok(w) => land(inner, w.id, &w.chunk, w.doc)?,
+                        // Only a bundle made to deceive gets here (a damaged one fails its checksum).
+                        Err(reason) => unreadable.push(("(unreadable record)".to_string(), reason)),
+                    }
+                }
+                Ok(())
+            })?;
+        }
+        if let Some(reason) = stopped {
+            unreadable.push(("(unreadable record)".to_string(), reason));
+        }
+        report.rejected.extend(unreadable);
         // Then the files the records name (as a hub checks an upload: a record the sender may
         // see must name each one, and its bytes must hash to its name).
         for m in media {
